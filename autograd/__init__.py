@@ -1,0 +1,190 @@
+"""autograd: a reverse-mode automatic differentiation engine on NumPy (CPU) and CuPy (GPU)
+with PyTorch's tensor API.
+
+    >>> import autograd as ag
+    >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+from . import cuda  # noqa: F401
+from .backend import Device
+from .backend import Device as device
+from .dtypes import (  # noqa: F401
+    bool_,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .engine import backward as _backward_fn  # noqa: F401
+from .engine import grad
+from .function import Function, once_differentiable
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from .grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+from .ops import methods as _methods  # noqa: F401  (binds operators to Tensor)
+from .ops.elementwise import (  # noqa: F401
+    abs,
+    absolute,
+    add,
+    allclose,
+    bitwise_not,
+    cast,
+    ceil,
+    clamp,
+    clip,
+    clone,
+    cos,
+    div,
+    divide,
+    eq,
+    equal,
+    erf,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    fmod,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    multiply,
+    ne,
+    neg,
+    negative,
+    not_equal,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    subtract,
+    tan,
+    tanh,
+    true_divide,
+    trunc,
+    where,
+)
+from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer  # noqa: F401
+from .ops.reduction import mean, sum  # noqa: F401
+from .ops.shape import (  # noqa: F401
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    expand,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    movedim,
+    moveaxis,
+    pad,
+    permute,
+    repeat,
+    reshape,
+    roll,
+    split,
+    squeeze,
+    stack,
+    sum_to,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+    view,
+    vstack,
+)
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import (  # noqa: F401
+    Parameter,
+    Tensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    logspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    to_dlpack,
+    zeros,
+    zeros_like,
+)
+
+bool = bool_  # noqa: A001  (ag.bool, like torch.bool)
+
+__version__ = "0.1.0"
+
+_ = (Device, device)

@@ -1,0 +1,513 @@
+"""Graph nodes: the base of every op (``Op``) and of user-defined ops (``Function``).
+
+Design of the backward formulas (why they look the way they do)
+---------------------------------------------------------------
+Every built-in op is one ``Op`` subclass whose ``forward(ctx, *arrays)`` runs on raw xp
+arrays (NumPy or CuPy) and whose ``backward(ctx, *grads)`` returns one gradient per input.
+Each backward formula is written **once**, with operators (``gy * y``) and the op wrappers
+themselves (``exp``, ``sum_to``, ``transpose``...), which accept either raw arrays or Tensors:
+
+* In the common case (``create_graph=False``) the engine hands backward raw arrays and
+  ``ctx.saved_tensors`` returns the saved arrays: the formula runs as plain NumPy/CuPy, with
+  no Tensor, no node and no graph. This keeps backward as cheap as hand-written NumPy.
+* With ``create_graph=True`` the engine hands backward Tensors, and ``ctx.saved_tensors``
+  re-wraps each saved array as a Tensor connected to the graph (a saved input becomes a
+  tensor whose ``grad_fn`` is that input's producer; a saved output becomes one whose
+  ``grad_fn`` is this node). The very same formula then records a graph that can itself be
+  differentiated: higher-order gradients with no second set of formulas.
+
+The alternatives were rejected: backward always on Tensors (PyTorch/DeZero style) makes
+every first-order backward pay for graph bookkeeping it throws away, and two formulas per
+op (one on arrays, one on Tensors) doubles the code a student has to read and lets them drift.
+
+Memory and ownership: an output Tensor holds its node (``grad_fn``); a node holds edges to
+its inputs' producers (``next_edges``: a node, a leaf Tensor, or None) and the arrays its
+backward needs, never its outputs. There are no reference cycles, so a graph is freed as
+soon as the user drops the loss. Gradients are reduced to each input's shape and dtype
+in one place, the engine, from ``ctx._post`` recorded by broadcasting ops.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+import weakref
+
+import numpy as np
+
+from .backend import lock, unlock
+from .grad_mode import state
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class _Lock:
+    """Owns the read-only flag set on some saved arrays; restores it when dropped."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self):
+        self.arrays = []
+
+    def add(self, a) -> None:
+        # Lock the array and every array it views, so writes through the user's handle fail.
+        while a is not None and hasattr(a, "flags"):
+            if lock(a):
+                self.arrays.append(a)
+            a = a.base
+
+    def __del__(self):
+        for a in self.arrays:
+            unlock(a)
+
+
+def _user_frame() -> str:
+    """The innermost stack frame outside this package, as 'file:line in fn\\n    code'."""
+    pkg = __name__.rsplit(".", 1)[0]
+    for fr in reversed(traceback.extract_stack()[:-1]):
+        mod = fr.filename.replace("\\", "/")
+        if f"/{pkg}/" not in mod and "/nn/" not in mod and "/optim/" not in mod:
+            return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
+    fr = traceback.extract_stack()[-3]
+    return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
+
+
+class Node:
+    """A node of the backward graph; also the ``ctx`` passed to forward and backward.
+
+    Attributes set per instance only when used (class attributes are the defaults):
+        next_edges: per input, the producer node, the leaf Tensor, or None (no gradient).
+        saved: the arrays saved by ``save_for_backward``.
+    """
+
+    next_edges: tuple = ()
+    saved: tuple = ()
+    _saved_idx = None  # per saved array: input index, -1-k for output k, None for other
+    _versions = None  # (version counter, version at save) per saved Tensor
+    _lock = None
+    _post = None  # ((shape, dtype) per input) when inputs were broadcast or promoted
+    _released = False
+    _nout = 1
+    _pre_hooks = None  # {output_nr: [hook, ...]} from register_hook on non-leaf tensors
+    _stack = None  # where the op was created (anomaly mode)
+    _cg_inputs = None  # Function: inputs as Tensors, kept for create_graph backward
+    materialize_grads = True
+
+    # -- ctx API --------------------------------------------------------------------------
+    def save_for_backward(self, *xs) -> None:
+        """Save arrays (in ``forward``) that ``backward`` needs; read them with
+        ``ctx.saved_tensors``."""
+        self.saved = xs
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._released:
+            raise RuntimeError(FREED_MSG)
+        saved = self.saved
+        if self._versions is not None:
+            self._check_versions()
+        if not state.create_graph:
+            return saved
+        return tuple(self._wrap_saved(j, a) for j, a in enumerate(saved))
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(e is not None for e in self.next_edges)
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch-style ((node_or_leaf, output_nr), ...) per input."""
+        out = []
+        for e in self.next_edges:
+            if e.__class__ is tuple:
+                out.append(e)
+            else:
+                out.append((e, 0))
+        return tuple(out)
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def mark_non_differentiable(self, *args) -> None:
+        pass  # outputs such as indices are created without grad in this engine anyway
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+    def register_hook(self, fn):
+        raise NotImplementedError("hooks on nodes are not supported; use Tensor.register_hook")
+
+    # -- internals ------------------------------------------------------------------------
+    def _check_versions(self) -> None:
+        for j, (vc, v) in enumerate(self._versions):
+            if vc is not None and vc[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: the tensor saved by {self.name()} (saved "
+                    f"tensor #{j}, shape {tuple(self.saved[j].shape)}, dtype "
+                    f"{self.saved[j].dtype}) is at version {vc[0]}; expected version {v} "
+                    "instead. Fix: use an out-of-place op (x = x + y instead of x += y), or "
+                    "clone() the tensor before modifying it."
+                )
+
+    def _wrap_saved(self, j: int, a):
+        from .tensor import Tensor, _make
+
+        if isinstance(a, Tensor) or a is None or not hasattr(a, "dtype"):
+            return a  # already a Tensor, or a Python scalar / None
+        k = self._saved_idx[j] if self._saved_idx is not None else None
+        if k is None:
+            return _make(a, None, False)
+        if k < 0:  # output -1-k of this very node
+            return _make(a, self, True, -1 - k)
+        if self._cg_inputs is not None:
+            return self._cg_inputs[k]
+        e = self.next_edges[k]
+        if e is None:
+            return _make(a, None, False)
+        if isinstance(e, Tensor):  # a leaf
+            return e
+        if e.__class__ is tuple:
+            return _make(a, e[0], True, e[1])
+        return _make(a, e, True)
+
+    def _release(self) -> None:
+        self.saved = ()
+        self._released = True
+        self._lock = None  # drops the lock: its arrays become writeable again
+        self._cg_inputs = None
+
+
+class Op(Node):
+    """Base of built-in ops: ``forward(ctx, *arrays, **attrs)`` on raw xp arrays."""
+
+    _broadcast = False  # element-wise binary op: promote dtypes, broadcast, reduce grads
+    _view = False  # the output shares memory with the first input
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op. With Tensor inputs, returns Tensor(s) and records the graph when a
+        gradient is needed; with only raw arrays, returns raw arrays (no graph at all),
+        which is what lets backward formulas run on arrays."""
+        from .tensor import Tensor
+
+        node = cls.__new__(cls)
+        data = list(args)
+        record = False
+        any_tensor = False
+        xtype = None
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                any_tensor = True
+                d = a._data
+                data[i] = d
+                if a._rg:
+                    record = True
+                t = d.__class__
+                if xtype is None:
+                    xtype = t
+                    x0 = a
+                elif t is not xtype or (xtype.__module__ != "numpy" and a.device != x0.device):
+                    _device_error(cls, x0, a)
+        if cls._broadcast:
+            _prepare_binary(node, data)
+        record = record and state.enabled
+        if record:
+            # edges first, so forward can consult ctx.needs_input_grad and save only what
+            # backward will use
+            edges = []
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    fn = a.grad_fn
+                    if fn is None:
+                        edges.append(a)
+                    elif a._nr or fn._nout != 1:
+                        edges.append((fn, a._nr))
+                    else:
+                        edges.append(fn)
+                else:
+                    edges.append(None)
+            node.next_edges = tuple(edges)
+        if state.anomaly:
+            node._stack = _user_frame()
+        y = cls.forward(node, *data, **kwargs)
+        if not any_tensor:
+            return y
+        if state.anomaly:
+            _check_forward(node, y)
+        if y.__class__ is tuple:
+            if record:
+                node._nout = len(y)
+                node._out_meta = [(o.shape, o.dtype) for o in y]
+            outs = tuple(_make_out(o, node if record else None, record, k)
+                         for k, o in enumerate(y))
+            if cls._view:
+                for o in outs:
+                    _mark_view(o, args[0])
+        else:
+            outs = _make_out(y, node if record else None, record)
+            if cls._view:
+                _mark_view(outs, args[0])
+        if record and node.saved:
+            _register_saved(node, args, data, outs)
+        return outs
+
+
+def _mark_view(out, base) -> None:
+    """A view shares its base's memory: share the version counter and exposure."""
+    out._vc = base._vc
+    if base._exposed:
+        out._exposed = True
+    if base._rg:
+        out._base = base
+
+
+_ndarray = np.ndarray
+
+
+def _make_out(y, fn, rg, nr=0):
+    from .tensor import _make
+
+    if y.__class__ is not _ndarray and y.__class__.__module__ == "numpy":
+        y = np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
+    return _make(y, fn, rg, nr)
+
+
+def _device_error(cls, a, b):
+    raise RuntimeError(
+        f"{cls.__name__}: expected all tensors to be on the same device, but found at least "
+        f"two devices, {a.device} (shape {tuple(a.shape)}) and {b.device} (shape "
+        f"{tuple(b.shape)}). Move them with .to(device) first."
+    )
+
+
+def _prepare_binary(node, data) -> None:
+    """PyTorch type promotion and broadcasting bookkeeping for element-wise binary ops."""
+    from .dtypes import promote, scalar_result
+
+    a, b = data
+    ha, hb = hasattr(a, "dtype"), hasattr(b, "dtype")
+    if ha and hb:
+        da, db = a.dtype, b.dtype
+        post = None
+        if da != db:
+            dt = promote(a, b)
+            post = ((a.shape, da), (b.shape, db))
+            if da != dt:
+                data[0] = a.astype(dt)
+            if db != dt:
+                data[1] = b.astype(dt)
+        elif a.shape != b.shape:
+            post = ((a.shape, da), (b.shape, db))
+        node._post = post
+    elif ha:
+        if b.__class__.__module__ == "numpy":  # numpy scalar: treat like a Python scalar
+            data[1] = b = b.item()
+        dt = scalar_result(a.dtype, b)
+        if dt != a.dtype:
+            data[0] = a.astype(dt)
+            node._post = ((a.shape, a.dtype), None)
+    elif hb:
+        if a.__class__.__module__ == "numpy":
+            data[0] = a = a.item()
+        dt = scalar_result(b.dtype, a)
+        if dt != b.dtype:
+            data[1] = b.astype(dt)
+            node._post = (None, (b.shape, b.dtype))
+
+
+def _register_saved(node, args, data, outs) -> None:
+    """Find which saved arrays are inputs/outputs (for create_graph and the version check),
+    and lock arrays the user can write into."""
+    from .tensor import Tensor
+
+    saved = node.saved
+    idx = []
+    versions = []
+    ref = None
+    for a in saved:
+        k = None
+        t = None
+        for i, d in enumerate(data):
+            if a is d:
+                k = i
+                t = args[i]
+                break
+        else:
+            if outs.__class__ is tuple:
+                for i, o in enumerate(outs):
+                    if o._data is a:
+                        k = -1 - i
+                        t = o
+                        break
+            elif outs._data is a:
+                k = -1
+                t = outs
+        idx.append(k)
+        if isinstance(t, Tensor):
+            vc = t._vc
+            versions.append((vc, vc[0]))
+            if t._exposed:
+                if node._lock is None:
+                    node._lock = _Lock()
+                node._lock.add(a)
+            else:
+                if ref is None:
+                    ref = weakref.ref(node)
+                t._saved_by = ref
+        else:
+            versions.append((None, 0))
+    node._saved_idx = idx
+    node._versions = versions
+
+
+def _check_forward(node, y) -> None:
+    from .backend import get_array_module
+
+    ys = y if y.__class__ is tuple else (y,)
+    for k, o in enumerate(ys):
+        if not hasattr(o, "dtype") or o.dtype.kind not in "fc":
+            continue
+        xp = get_array_module(o)
+        if not bool(xp.isfinite(o).all()):
+            bad = "nan" if bool(xp.isnan(o).any()) else "inf"
+            raise FloatingPointError(
+                f"anomaly detected in forward: {node.name()} produced {bad} in output {k} "
+                f"(shape {tuple(o.shape)}, dtype {o.dtype}). The op was called at:\n"
+                f"{node._stack}"
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# Public custom functions (PyTorch's torch.autograd.Function)
+# ---------------------------------------------------------------------------------------
+
+
+class Function(Node):
+    """Base class for custom differentiable operations, as in PyTorch.
+
+    Subclass it and write two static methods; ``forward`` receives Tensors (run without
+    recording) and ``backward`` receives and returns Tensors, one gradient per input of
+    ``forward`` (None for non-Tensor inputs). Call it with ``MyFn.apply(*args)``.
+
+    Example:
+        >>> class Square(ag.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, gy):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * gy
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("a Function subclass must implement backward(ctx, *grads)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):  # noqa: D401 - PyTorch-compatible hook
+        return None
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .grad_mode import no_grad
+        from .tensor import Tensor, _make
+
+        node = cls.__new__(cls)
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        record = state.enabled and any(t._rg for t in tensors)
+        detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
+        if state.anomaly:
+            node._stack = _user_frame()
+        with no_grad():
+            out = cls.forward(node, *detached, **kwargs)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        for o in outs:
+            if not isinstance(o, Tensor):
+                raise TypeError(
+                    f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, got "
+                    f"{type(o).__name__}"
+                )
+        if not record:
+            return out
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                fn = a.grad_fn
+                edges.append(a if fn is None else
+                             ((fn, a._nr) if (a._nr or fn._nout != 1) else fn))
+            else:
+                edges.append(None)
+        node.next_edges = tuple(edges)
+        node._nout = len(outs)
+        node._out_meta = [(o.shape, o.dtype) for o in outs]
+        node._cg_inputs = tuple(args)  # original tensors, for create_graph backward
+        node._is_custom = True
+        # Saved tensors: map detached inputs back to the originals.
+        saved = node.saved
+        if saved:
+            remap = []
+            for s in saved:
+                for a, d in zip(args, detached):
+                    if s is d:
+                        remap.append(a)
+                        break
+                else:
+                    remap.append(s)
+            node.saved = tuple(remap)
+            node._versions = [
+                (s._vc, s._vc[0]) if isinstance(s, Tensor) else (None, 0) for s in remap
+            ]
+        new = []
+        for k, o in enumerate(outs):
+            if o.dtype.kind in "fc":
+                new.append(_make(o._data, node, True, k))
+            else:
+                new.append(_make(o._data, None, False))
+        return new[0] if single else tuple(new)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._released:
+            raise RuntimeError(FREED_MSG)
+        if self._versions is not None:
+            self._check_versions()
+        from .tensor import Tensor
+
+        if state.create_graph:
+            return self.saved
+        return tuple(s.detach() if isinstance(s, Tensor) else s for s in self.saved)
+
+
+class once_differentiable:  # noqa: N801 - PyTorch's decorator name
+    """Decorator for a custom backward that is not itself differentiable."""
+
+    def __new__(cls, fn):
+        return fn
+
+
+_ = sys  # keep import for subclass modules that read sys.modules

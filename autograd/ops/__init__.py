@@ -1,0 +1,1 @@
+"""The op families. ``autograd.ops.methods`` attaches them to ``Tensor``."""

@@ -1,0 +1,810 @@
+"""Element-wise ops: arithmetic, unary math, comparisons.
+
+Binary ops set ``_broadcast``: ``Op.apply`` promotes dtypes the PyTorch way and the engine
+sums each gradient back to its input's shape and dtype, so the formulas here ignore
+broadcasting. Each ``backward`` works on raw arrays or on Tensors (see function.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..dtypes import get_default_dtype
+from ..function import Op
+from ..tensor import Tensor, _make
+
+
+def _xp(x):
+    return get_array_module(x)
+
+
+def _need(ctx, i: int) -> bool:
+    return ctx.next_edges[i] is not None
+
+
+def _int_to_float(a):
+    """Integer/bool arrays become the default float dtype (true division, exp, log...)."""
+    if hasattr(a, "dtype") and a.dtype.kind in "biu":
+        return a.astype(get_default_dtype())
+    return a
+
+
+# ---- arithmetic ---------------------------------------------------------------------------
+
+class Add(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, gy
+
+
+class Sub(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, (-gy if _need(ctx, 1) else None)
+
+
+class Mul(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        e = ctx.next_edges
+        if e:  # save only what the needed gradients use
+            ctx.save_for_backward(a if e[1] is not None else None,
+                                  b if e[0] is not None else None)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        return (gy * b if b is not None else None), (gy * a if a is not None else None)
+
+
+class Div(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a = _int_to_float(a)
+        if hasattr(b, "dtype") and b.dtype.kind in "biu":
+            b = b.astype(a.dtype if hasattr(a, "dtype") else get_default_dtype())
+        y = a / b
+        if ctx.next_edges:
+            ctx.save_for_backward(b, y if ctx.next_edges[1] is not None else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        b, y = ctx.saved_tensors
+        ga = gy / b if _need(ctx, 0) else None
+        gb = -gy * y / b if _need(ctx, 1) else None
+        return ga, gb
+
+
+class Pow(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if hasattr(b, "dtype") and b.dtype.kind in "biu" and hasattr(a, "dtype") \
+                and a.dtype.kind in "iu":
+            xp = _xp(b)
+            if bool((b < 0).any()):
+                raise RuntimeError("pow: integers to negative integer powers are not allowed")
+        y = a ** b
+        if ctx.next_edges:
+            ctx.save_for_backward(a, b, y if ctx.next_edges[1] is not None else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b, y = ctx.saved_tensors
+        ga = gy * b * a ** (b - 1) if _need(ctx, 0) else None
+        gb = None
+        if _need(ctx, 1):
+            # d(a**b)/db = a**b * log(a); defined as 0 where a == 0 (PyTorch's choice)
+            la = where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
+            gb = gy * y * la
+        return ga, gb
+
+
+class Remainder(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        xp = _xp(a, b)
+        return xp.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        gb = -gy * floor(a / b) if _need(ctx, 1) else None
+        return gy, gb
+
+
+class Maximum(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _xp(a, b).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        # ties split the gradient evenly between the two inputs (PyTorch's choice)
+        a, b = ctx.saved_tensors
+        half = gy * 0.5
+        ga = where(a > b, gy, where(a == b, half, 0.0)) if _need(ctx, 0) else None
+        gb = where(b > a, gy, where(a == b, half, 0.0)) if _need(ctx, 1) else None
+        return ga, gb
+
+
+class Minimum(Op):
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _xp(a, b).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        half = gy * 0.5
+        ga = where(a < b, gy, where(a == b, half, 0.0)) if _need(ctx, 0) else None
+        gb = where(b < a, gy, where(a == b, half, 0.0)) if _need(ctx, 1) else None
+        return ga, gb
+
+
+class Where(Op):
+    """``where(cond, a, b)``: cond carries no gradient; a and b broadcast with it."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        xp = _xp(cond, a, b)
+        if hasattr(a, "dtype") and hasattr(b, "dtype") and a.dtype != b.dtype:
+            from ..dtypes import promote
+
+            dt = promote(a, b)
+            a, b = a.astype(dt), b.astype(dt)
+        elif hasattr(a, "dtype") and not hasattr(b, "dtype"):
+            b = xp.asarray(b, dtype=a.dtype)
+        elif hasattr(b, "dtype") and not hasattr(a, "dtype"):
+            a = xp.asarray(a, dtype=b.dtype)
+        y = xp.where(cond, a, b)
+        ctx.save_for_backward(cond)
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        ctx.dtypes = (getattr(a, "dtype", None), getattr(b, "dtype", None))
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        from .shape import sum_to
+
+        (cond,) = ctx.saved_tensors
+        out = [None]
+        for i, keep in ((1, True), (2, False)):
+            if not _need(ctx, i):
+                out.append(None)
+                continue
+            g = where(cond, gy, 0.0) if keep else where(cond, 0.0, gy)
+            g = sum_to(g, ctx.shapes[i - 1])
+            if ctx.dtypes[i - 1] is not None and g.dtype != ctx.dtypes[i - 1]:
+                g = cast(g, ctx.dtypes[i - 1])
+            out.append(g)
+        return tuple(out)
+
+
+# ---- unary ----------------------------------------------------------------------------
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy
+
+
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = _xp(x).exp(_int_to_float(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * y
+
+
+class Expm1(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = _xp(x).expm1(_int_to_float(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y + 1)
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).log(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / x
+
+
+class Log2(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).log2(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * math.log(2.0))
+
+
+class Log10(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).log10(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * math.log(10.0))
+
+
+class Log1p(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x + 1)
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = _xp(x).sqrt(_int_to_float(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy / (y * 2)
+
+
+class Rsqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        y = 1 / _xp(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * y * y) * -0.5
+
+
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return -gy * sin(x)
+
+
+class Tan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = _xp(x).tan(_int_to_float(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * y + 1)
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = _xp(x).tanh(_int_to_float(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows
+        y = _xp(x).tanh(x * 0.5) * 0.5 + 0.5
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * y * (1 - y)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = _xp(x).maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        # Non-differentiable at 0: the subgradient 0 is used there (as PyTorch does).
+        (y,) = ctx.saved_tensors
+        return gy * (y > 0)
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _xp(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        # Non-differentiable at 0: sign(0) = 0 is used there.
+        (x,) = ctx.saved_tensors
+        return gy * sign(x)
+
+
+class Square(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * x * 2
+
+
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        y = 1 / x
+        ctx.save_for_backward(y)
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return -gy * y * y
+
+
+class Erf(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _erf(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
+
+
+def _erf(x):
+    xp = _xp(x)
+    if xp is not np:
+        import cupyx.scipy.special as sp  # noqa: PLC0415
+
+        return sp.erf(x)
+    try:
+        from scipy.special import erf as sp_erf  # noqa: PLC0415
+
+        return sp_erf(x).astype(x.dtype, copy=False)
+    except ImportError:
+        pass
+    # Numerical Recipes' erfc Chebyshev fit: |relative error| < 1.2e-7 everywhere
+    z = np.abs(x).astype(np.float64)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (
+        0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (
+            1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    erfc = t * np.exp(poly)
+    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype, copy=False)
+
+
+class Clamp(Op):
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = min, max
+        xp = _xp(x)
+        y = x
+        if min is not None:
+            y = xp.maximum(y, min)
+        if max is not None:
+            y = xp.minimum(y, max)
+        if y is x:
+            y = x.copy()
+        return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        # the gradient passes where min <= x <= max (boundaries included, like PyTorch)
+        (x,) = ctx.saved_tensors
+        mask = None
+        if ctx.lo is not None:
+            mask = x >= ctx.lo
+        if ctx.hi is not None:
+            m2 = x <= ctx.hi
+            mask = m2 if mask is None else (mask & m2)
+        return gy if mask is None else gy * mask
+
+
+class Cast(Op):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.src = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        if ctx.src.kind not in "fc":
+            return None
+        return cast(gy, ctx.src)
+
+
+class Clone(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
+class _Rounding(Op):
+    """floor/ceil/round/trunc/sign: piecewise constant, zero gradient almost everywhere."""
+
+    fn = "floor"
+
+    @classmethod
+    def forward(cls, ctx, x, **kw):
+        return getattr(_xp(x), cls.fn)(x, **kw)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 0
+
+
+class Floor(_Rounding):
+    fn = "floor"
+
+
+class Ceil(_Rounding):
+    fn = "ceil"
+
+
+class Round(_Rounding):
+    fn = "round"
+
+
+class Trunc(_Rounding):
+    fn = "trunc"
+
+
+class Sign(_Rounding):
+    fn = "sign"
+
+
+# ---- wrappers ---------------------------------------------------------------------------
+# Each accepts Tensors or raw arrays; raw in, raw out (used by backward formulas).
+
+def add(a, b, alpha=1):
+    """``a + alpha * b`` with broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(a, b)
+
+
+def sub(a, b, alpha=1):
+    """``a - alpha * b`` with broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(a, b)
+
+
+subtract = sub
+
+
+def mul(a, b):
+    """Element-wise product with broadcasting."""
+    return Mul.apply(a, b)
+
+
+multiply = mul
+
+
+def div(a, b, rounding_mode=None):
+    """True division (integers give floats); ``rounding_mode='floor'|'trunc'``."""
+    if rounding_mode is None:
+        return Div.apply(a, b)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        return trunc(Div.apply(a, b))
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+divide = true_divide = div
+
+
+def pow(a, b):  # noqa: A001 - PyTorch's name
+    """``a ** b``."""
+    if b.__class__ is int and b == 2 and isinstance(a, Tensor):
+        return Square.apply(a)
+    return Pow.apply(a, b)
+
+
+def remainder(a, b):
+    """Python-style remainder (the sign of the divisor)."""
+    return Remainder.apply(a, b)
+
+
+fmod = remainder
+
+
+def floor_divide(a, b):
+    """``floor(a / b)``; not differentiable (like PyTorch)."""
+    ad = a._data if isinstance(a, Tensor) else a
+    bd = b._data if isinstance(b, Tensor) else b
+    xp = _xp(ad, bd)
+    r = xp.floor_divide(ad, bd)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return r
+    return _make(xp.asarray(r))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+negative = neg
+
+
+def _unary(op, fast):
+    def fn(x):
+        if x.__class__ is np.ndarray and fast is not None:
+            return fast(x)
+        return op.apply(x)
+
+    return fn
+
+
+exp = _unary(Exp, np.exp)
+exp.__doc__ = "Element-wise exponential."
+expm1 = _unary(Expm1, None)
+log = _unary(Log, np.log)
+log.__doc__ = "Element-wise natural logarithm."
+log2 = _unary(Log2, None)
+log10 = _unary(Log10, None)
+log1p = _unary(Log1p, None)
+sqrt = _unary(Sqrt, np.sqrt)
+rsqrt = _unary(Rsqrt, None)
+sin = _unary(Sin, np.sin)
+cos = _unary(Cos, np.cos)
+tan = _unary(Tan, None)
+tanh = _unary(Tanh, np.tanh)
+sigmoid = _unary(Sigmoid, None)
+relu = _unary(Relu, None)
+abs = _unary(Abs, np.abs)  # noqa: A001
+absolute = abs
+square = _unary(Square, np.square)
+reciprocal = _unary(Reciprocal, None)
+erf = _unary(Erf, None)
+floor = _unary(Floor, np.floor)
+ceil = _unary(Ceil, np.ceil)
+trunc = _unary(Trunc, np.trunc)
+sign = _unary(Sign, np.sign)
+clone = _unary(Clone, None)
+
+
+def round(x, decimals: int = 0):  # noqa: A001
+    return Round.apply(x, decimals=decimals) if decimals else Round.apply(x)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    """Clip values into [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        y = x
+        if min is not None:
+            y = maximum(y, min)
+        if max is not None:
+            y = minimum(y, max)
+        return y
+    return Clamp.apply(x, min=min, max=max)
+
+
+clip = clamp
+
+
+def maximum(a, b):
+    """Element-wise maximum; ties split the gradient evenly."""
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    """Element-wise minimum; ties split the gradient evenly."""
+    return Minimum.apply(a, b)
+
+
+def where(condition, a=None, b=None):
+    """``a`` where ``condition`` else ``b``; ``where(cond)`` alone returns nonzero indices."""
+    if a is None and b is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    c = condition._data if isinstance(condition, Tensor) else condition
+    if c.__class__ is np.ndarray and not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return np.where(c, a, b)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return Where.apply(c, a, b)
+    return Where.apply(condition if isinstance(condition, Tensor) else c, a, b)
+
+
+def cast(x, dtype):
+    """Convert to ``dtype`` (differentiable for floating dtypes)."""
+    if not isinstance(x, Tensor):
+        return x.astype(dtype)
+    return Cast.apply(x, dtype=np.dtype(dtype))
+
+
+# ---- comparisons and logic (no gradient) --------------------------------------------------
+
+def _compare(name):
+    def fn(a, b):
+        ad = a._data if isinstance(a, Tensor) else a
+        bd = b._data if isinstance(b, Tensor) else b
+        r = getattr(_xp(ad, bd), name)(ad, bd)
+        if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+            return r
+        return _make(_xp(r).asarray(r))
+
+    fn.__name__ = name
+    fn.__doc__ = f"Element-wise ``{name}``; returns a bool tensor (no gradient)."
+    return fn
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+bitwise_xor = _compare("bitwise_xor")
+greater, greater_equal, less, less_equal, equal_ = gt, ge, lt, le, eq
+not_equal = ne
+
+
+def logical_not(x):
+    d = x._data if isinstance(x, Tensor) else x
+    r = _xp(d).logical_not(d)
+    return _make(r) if isinstance(x, Tensor) else r
+
+
+def bitwise_not(x):
+    d = x._data if isinstance(x, Tensor) else x
+    r = _xp(d).invert(d)
+    return _make(r) if isinstance(x, Tensor) else r
+
+
+def _test(name):
+    def fn(x):
+        d = x._data if isinstance(x, Tensor) else x
+        r = getattr(_xp(d), name)(d)
+        return _make(_xp(r).asarray(r)) if isinstance(x, Tensor) else r
+
+    fn.__name__ = name
+    return fn
+
+
+isnan = _test("isnan")
+isinf = _test("isinf")
+isfinite = _test("isfinite")
+
+
+def equal(a, b) -> bool:
+    """True when both tensors have the same shape and values."""
+    return tuple(a.shape) == tuple(b.shape) and bool((a._data == b._data).all())
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    ad = a._data if isinstance(a, Tensor) else a
+    bd = b._data if isinstance(b, Tensor) else b
+    return bool(_xp(ad, bd).allclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    ad = a._data if isinstance(a, Tensor) else a
+    bd = b._data if isinstance(b, Tensor) else b
+    return _make(_xp(ad, bd).isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -1,0 +1,116 @@
+"""In-place ops (``x += y``, ``x.mul_(y)``, ``x[i] = v``...).
+
+The result is computed out of place (recording a node as usual) and then written into the
+tensor's own memory, so views and NumPy handles see the change. The tensor's version counter
+(shared with its views) is bumped, so a node that saved the old values refuses to run
+backward; the tensor's ``grad_fn`` becomes the new node. An in-place op on a basic-indexing
+view of a tensor in the graph also records the write on the base (PyTorch's CopySlices).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module, lock, unlock
+from ..grad_mode import no_grad, state
+from ..tensor import Tensor
+
+
+def _write(t: Tensor, index, src) -> None:
+    """Write ``src`` into ``t._data[index]``, unlocking a read-only saved array for the
+    duration (the version counter is what protects the graph here)."""
+    arr = t._data
+    if arr.__class__ is np.ndarray and not arr.flags.writeable:
+        try:
+            unlock(arr)
+        except ValueError:
+            pass
+        if not arr.flags.writeable:
+            raise RuntimeError(
+                f"in-place write into a read-only tensor of shape {list(arr.shape)} (an "
+                "expanded/broadcast tensor, or memory owned by someone else); clone() it first"
+            )
+        relock = True
+    else:
+        relock = False
+    try:
+        if index is None:
+            arr[...] = src
+        else:
+            arr[index] = src
+    finally:
+        if relock:
+            lock(arr)
+    t._vc[0] += 1
+
+
+def _check_result(t: Tensor, out: Tensor, name: str) -> None:
+    if tuple(out.shape) != tuple(t.shape):
+        raise RuntimeError(
+            f"{name}: output with shape {list(t.shape)} doesn't match the broadcast shape "
+            f"{list(out.shape)}"
+        )
+    if out.dtype != t.dtype and out.dtype.kind in "fc" and t.dtype.kind in "biu":
+        raise RuntimeError(
+            f"{name}: result type {out.dtype} can't be cast to the desired output type "
+            f"{t.dtype}"
+        )
+
+
+def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
+    name = getattr(fn, "__name__", "inplace op")
+    recording = state.enabled and (
+        t._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+    )
+    if not recording:
+        with no_grad():
+            out = fn(t, *args, **kwargs)
+        _check_result(t, out, name)
+        _write(t, None, out._data)
+        return t
+    if t._rg and t.grad_fn is None:
+        raise RuntimeError(
+            f"a leaf Variable that requires grad (shape {list(t.shape)}) is being used in an "
+            f"in-place operation ({name}). Use an out-of-place op, or wrap the update in "
+            "`with ag.no_grad():` (as optimizers do)."
+        )
+    base = t._base
+    if base is not None and base._rg:
+        if t._view_index is None:
+            raise RuntimeError(
+                f"in-place operation ({name}) on a view (made by reshape/transpose/expand/...) "
+                "of a tensor that requires grad is not supported; use an out-of-place op or "
+                "clone() the view first"
+            )
+        out = fn(t, *args, **kwargs)
+        _check_result(t, out, name)
+        # write through the base so that its graph records the change (CopySlices)
+        from .indexing import setitem
+
+        setitem(base, t._view_index, out)
+        t.grad_fn, t._rg, t._nr = out.grad_fn, True, out._nr
+        return t
+    arr = t._data
+    out = fn(t, *args, **kwargs)
+    _check_result(t, out, name)
+    node = out.grad_fn
+    if node is not None and node.saved:
+        # the node saved the values we are about to overwrite: give it its own copy
+        saved = list(node.saved)
+        versions = list(node._versions) if node._versions is not None else None
+        for j, a in enumerate(saved):
+            if a is arr:
+                saved[j] = a.copy()
+                if versions is not None:
+                    versions[j] = (None, 0)
+        node.saved = tuple(saved)
+        node._versions = versions
+    src = out._data
+    if src.dtype != arr.dtype:
+        src = src.astype(arr.dtype)
+    _write(t, None, src)
+    t.grad_fn, t._rg, t._nr = node, out._rg, out._nr
+    return t
+
+
+_ = get_array_module

@@ -1,0 +1,577 @@
+"""Shape ops: reshape, permute, broadcast_to/sum_to (each the other's backward), squeeze,
+unsqueeze, flatten, repeat, tile, flip, roll, cat, stack, split, chunk, unbind, pad."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..function import Op
+from ..tensor import Tensor
+
+
+def _norm_dim(dim: int, ndim: int, op: str = "op") -> int:
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of "
+            f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})"
+        )
+    return dim % max(ndim, 1)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _sum_to_array(x, shape):
+    """Sum a (broadcast) array down to ``shape``."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1
+    )
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    if lead:
+        y = y.reshape(shape)
+    return y
+
+
+class Reshape(Op):
+    _view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise RuntimeError(
+                f"reshape: shape {list(shape)} is invalid for input of shape "
+                f"{list(x.shape)} ({x.size} elements)"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, gy):
+        return reshape(gy, ctx.in_shape)
+
+
+class Permute(Op):
+    _view = True
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, gy):
+        inv = tuple(np.argsort(ctx.axes))
+        return permute(gy, inv)
+
+
+class BroadcastTo(Op):
+    _view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        try:
+            return get_array_module(x).broadcast_to(x, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"expand/broadcast_to: the input of shape {list(x.shape)} cannot be broadcast "
+                f"to {list(shape)} (sizes must match or be 1, aligned from the right)"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, gy):
+        return sum_to(gy, ctx.in_shape)
+
+
+class SumTo(Op):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return _sum_to_array(x, shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return broadcast_to(gy, ctx.in_shape)
+
+
+class Repeat(Op):
+    @staticmethod
+    def forward(ctx, x, reps):
+        if len(reps) < x.ndim:
+            raise RuntimeError(
+                f"repeat: the number of repeat dims ({len(reps)}) can not be smaller than the "
+                f"number of tensor dims ({x.ndim})"
+            )
+        xs = (1,) * (len(reps) - x.ndim) + x.shape
+        ctx.in_shape, ctx.xs, ctx.reps = x.shape, xs, reps
+        return get_array_module(x).tile(x.reshape(xs), reps)
+
+    @staticmethod
+    def backward(ctx, gy):
+        inter = []
+        for r, s in zip(ctx.reps, ctx.xs):
+            inter += [r, s]
+        g = reshape(gy, tuple(inter))
+        g = sum(g, dim=tuple(range(0, 2 * len(ctx.reps), 2)))
+        return reshape(g, ctx.in_shape)
+
+
+class Flip(Op):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return get_array_module(x).flip(x, dims).copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        return flip(gy, ctx.dims)
+
+
+class Roll(Op):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return get_array_module(x).roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, gy):
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return roll(gy, neg, ctx.dims)
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        xp = get_array_module(*xs)
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        ctx.dtypes = [x.dtype for x in xs]
+        try:
+            return xp.concatenate(xs, axis=dim)
+        except ValueError:
+            raise RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {dim}; got shapes "
+                f"{[list(x.shape) for x in xs]}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, gy):
+        out = []
+        start = 0
+        pre = (slice(None),) * ctx.dim
+        for i, n in enumerate(ctx.sizes):
+            if ctx.next_edges[i] is None:
+                out.append(None)
+            else:
+                g = gy[pre + (slice(start, start + n),)]
+                if g.dtype != ctx.dtypes[i]:
+                    from .elementwise import cast
+
+                    g = cast(g, ctx.dtypes[i])
+                out.append(g)
+            start += n
+        return tuple(out)
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        shapes = {x.shape for x in xs}
+        if len(shapes) != 1:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got shapes "
+                f"{[list(x.shape) for x in xs]}"
+            )
+        ctx.dim = dim
+        return get_array_module(*xs).stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        pre = (slice(None),) * ctx.dim
+        return tuple(
+            None if e is None else gy[pre + (i,)] for i, e in enumerate(ctx.next_edges)
+        )
+
+
+class Split(Op):
+    """One input, several outputs (views); backward concatenates the output gradients."""
+
+    _view = True
+
+    @staticmethod
+    def forward(ctx, x, sections, dim):
+        ctx.dim = dim
+        bounds = np.cumsum(sections)[:-1]
+        parts = get_array_module(x).split(x, bounds, axis=dim)
+        return tuple(parts)
+
+    @staticmethod
+    def backward(ctx, *gys):
+        return cat(list(gys), dim=ctx.dim)
+
+
+class Unbind(Op):
+    _view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        pre = (slice(None),) * dim
+        return tuple(x[pre + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *gys):
+        return stack(list(gys), dim=ctx.dim)
+
+
+class PadConstant(Op):
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.slices = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return get_array_module(x).pad(x, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy[ctx.slices]
+
+
+# ---- wrappers ---------------------------------------------------------------------------
+
+def reshape(x, *shape):
+    """Return a tensor with the same data and the given shape (one dim may be -1)."""
+    shape = _shape_arg(shape)
+    if not isinstance(x, Tensor):
+        return x.reshape(shape)
+    return Reshape.apply(x, shape=shape)
+
+
+view = reshape
+
+
+def permute(x, *dims):
+    """Reorder the dimensions."""
+    dims = _shape_arg(dims)
+    if not isinstance(x, Tensor):
+        return x.transpose(dims)
+    n = x.ndim
+    if sorted(d % max(n, 1) for d in dims) != list(range(n)):
+        raise RuntimeError(
+            f"permute: dims {list(dims)} are not a permutation of the {n} dims of the input "
+            f"of shape {list(x.shape)}"
+        )
+    return Permute.apply(x, axes=tuple(d % n for d in dims))
+
+
+def transpose(x, dim0: int, dim1: int):
+    """Swap two dimensions."""
+    n = x.ndim
+    d0, d1 = _norm_dim(dim0, n, "transpose"), _norm_dim(dim1, n, "transpose")
+    axes = list(range(n))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    if not isinstance(x, Tensor):
+        return x.transpose(axes)
+    return Permute.apply(x, axes=tuple(axes))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(x):
+    """Transpose a tensor of at most 2 dims."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def broadcast_to(x, *shape):
+    """Broadcast to ``shape`` (a read-only view); its backward is ``sum_to``."""
+    shape = _shape_arg(shape)
+    if not isinstance(x, Tensor):
+        if x.shape == shape:
+            return x
+        return get_array_module(x).broadcast_to(x, shape)
+    return BroadcastTo.apply(x, shape=shape)
+
+
+def expand(x, *sizes):
+    """Broadcast singleton dims to ``sizes`` (-1 keeps a dim)."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+            f"to the number of dimensions in the tensor ({x.ndim})"
+        )
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def expand_as(x, other):
+    return broadcast_to(x, tuple(other.shape))
+
+
+def sum_to(x, *shape):
+    """Sum a broadcast tensor down to ``shape``; its backward is ``broadcast_to``."""
+    shape = _shape_arg(shape)
+    if not isinstance(x, Tensor):
+        return _sum_to_array(x, shape)
+    if x._data.shape == shape:
+        return x
+    return SumTo.apply(x, shape=shape)
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+def squeeze(x, dim=None):
+    """Remove size-1 dims (all, or the given one/ones)."""
+    shape = x.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {_norm_dim(d, len(shape), "squeeze") for d in dims}
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return reshape(x, new)
+
+
+def unsqueeze(x, dim: int):
+    """Insert a size-1 dim at ``dim``."""
+    n = x.ndim + 1
+    d = _norm_dim(dim, n, "unsqueeze")
+    shape = list(x.shape)
+    shape.insert(d, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """Merge dims ``start_dim..end_dim`` into one."""
+    n = x.ndim
+    if n == 0:
+        return reshape(x, (1,))
+    s, e = _norm_dim(start_dim, n, "flatten"), _norm_dim(end_dim, n, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x.shape
+    mid = int(np.prod(shape[s:e + 1]))
+    return reshape(x, shape[:s] + (mid,) + shape[e + 1:])
+
+
+def unflatten(x, dim: int, sizes):
+    d = _norm_dim(dim, x.ndim, "unflatten")
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        known = int(np.prod([s for s in sizes if s != -1]))
+        sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
+    if int(np.prod(sizes)) != x.shape[d]:
+        raise RuntimeError(
+            f"unflatten: provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({x.shape[d]}) in the input tensor"
+        )
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
+def repeat(x, *sizes):
+    """Repeat along each dim (like ``numpy.tile``; PyTorch's ``Tensor.repeat``)."""
+    return Repeat.apply(x, reps=_shape_arg(sizes))
+
+
+def tile(x, dims):
+    dims = tuple(dims)
+    if len(dims) < x.ndim:
+        dims = (1,) * (x.ndim - len(dims)) + dims
+    return repeat(x, dims)
+
+
+def flip(x, dims):
+    """Reverse the order along ``dims``."""
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if not isinstance(x, Tensor):
+        return get_array_module(x).flip(x, dims)
+    return Flip.apply(x, dims=tuple(_norm_dim(d, x.ndim, "flip") for d in dims))
+
+
+def fliplr(x):
+    return flip(x, (1,))
+
+
+def flipud(x):
+    return flip(x, (0,))
+
+
+def roll(x, shifts, dims=None):
+    """Roll elements along ``dims`` (flattened when None)."""
+    if isinstance(shifts, (list, tuple)):
+        shifts = tuple(shifts)
+    if isinstance(dims, list):
+        dims = tuple(dims)
+    if not isinstance(x, Tensor):
+        return get_array_module(x).roll(x, shifts, dims)
+    return Roll.apply(x, shifts=shifts, dims=dims)
+
+
+def _same_device(tensors, op):
+    devs = {str(t.device) for t in tensors if isinstance(t, Tensor)}
+    if len(devs) > 1:
+        raise RuntimeError(f"{op}: expected all tensors to be on the same device, got {devs}")
+
+
+def cat(tensors, dim: int = 0):
+    """Concatenate along an existing dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    n = tensors[0].ndim
+    d = _norm_dim(dim, n, "cat")
+    if any(t.ndim != n for t in tensors):
+        raise RuntimeError(
+            f"cat: tensors must have the same number of dimensions; got shapes "
+            f"{[list(t.shape) for t in tensors]}"
+        )
+    _same_device(tensors, "cat")
+    dts = {t.dtype for t in tensors}
+    if len(dts) > 1:
+        from ..dtypes import promote
+        from .elementwise import cast
+
+        dt = tensors[0]._data if isinstance(tensors[0], Tensor) else tensors[0]
+        for t in tensors[1:]:
+            other = t._data if isinstance(t, Tensor) else t
+            dt = np.empty(0, dtype=promote(dt, other))
+        tensors = [cast(t, dt.dtype) for t in tensors]
+    return Cat.apply(*tensors, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0):
+    """Stack along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    d = _norm_dim(dim, tensors[0].ndim + 1, "stack")
+    _same_device(tensors, "stack")
+    return Stack.apply(*tensors, dim=d)
+
+
+def hstack(tensors):
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in tensors], 0)
+
+
+def split(x, split_size_or_sections, dim: int = 0):
+    """Split into chunks of ``split_size`` (the last may be smaller) or of given sizes."""
+    d = _norm_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        s = int(split_size_or_sections)
+        if s <= 0 and n > 0:
+            raise RuntimeError(f"split: split_size must be positive, got {s}")
+        sections = [s] * (n // s) + ([n % s] if n % s else []) if n else [0]
+    else:
+        sections = [int(v) for v in split_size_or_sections]
+        if sum(sections) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {dim}), but got split_sizes={sections}"
+            )
+    return Split.apply(x, sections=tuple(sections), dim=d)
+
+
+def chunk(x, chunks: int, dim: int = 0):
+    """Split into ``chunks`` nearly equal pieces."""
+    d = _norm_dim(dim, x.ndim, "chunk")
+    n = x.shape[d]
+    size = -(-n // chunks) if n else 1
+    return split(x, max(size, 1), d)
+
+
+def unbind(x, dim: int = 0):
+    """Remove a dim, returning the slices along it."""
+    d = _norm_dim(dim, x.ndim, "unbind")
+    return Unbind.apply(x, dim=d)
+
+
+def contiguous(x):
+    return x
+
+
+def movedim(x, source, destination):
+    src = [source] if isinstance(source, numbers.Integral) else list(source)
+    dst = [destination] if isinstance(destination, numbers.Integral) else list(destination)
+    n = x.ndim
+    src = [s % n for s in src]
+    dst = [d % n for d in dst]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, order)
+
+
+moveaxis = movedim
+
+
+def pad(x, pad, mode: str = "constant", value: float = 0.0):
+    """Pad like ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs starting
+    from the last dim. Modes: constant, reflect, replicate, circular."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise RuntimeError(
+            f"pad: padding length must be even and at most 2*ndim ({2 * x.ndim}); got {len(pad)}"
+        )
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode == "constant":
+        if any(lo < 0 or hi < 0 for lo, hi in widths):
+            # negative padding crops
+            sl = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in
+                       zip(widths, x.shape))
+            x = x[sl]
+            widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+        return PadConstant.apply(x, widths=tuple(widths), value=value)
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
+    if np_mode is None:
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
+    from .indexing import index_select
+
+    out = x
+    xp = get_array_module(x)
+    for d, (lo, hi) in enumerate(widths):
+        if lo == 0 and hi == 0:
+            continue
+        n = x.shape[d]
+        if np_mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(
+                f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size {n} "
+                f"at dim {d}"
+            )
+        idx = np.pad(np.arange(n), (lo, hi), mode=np_mode)
+        out = index_select(out, d, xp.asarray(idx))
+    return out
+
+
+from .reduction import sum  # noqa: E402  (used by Repeat.backward)

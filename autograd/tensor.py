@@ -1,0 +1,811 @@
+"""The Tensor: an xp array plus what autograd needs (``grad_fn``, ``requires_grad``, ``grad``).
+
+A Tensor made by an op holds its ``grad_fn`` node; the node holds edges to its inputs'
+producers, never its outputs (see ``function.py``). In-place ops bump a version counter
+shared by a tensor and its views; a node records the version of every tensor it saved and
+backward refuses to use a saved tensor whose version moved on.
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+import numpy as np
+
+from . import backend
+from . import dtypes as _dt
+from .backend import CPU, Device, device_of, get_array_module, parse_device
+from .grad_mode import no_grad, state
+
+
+def _make(data, grad_fn=None, requires_grad=False, nr=0):
+    """Internal fast constructor (no checks)."""
+    t = _new(Tensor)
+    t._data = data
+    t.grad_fn = grad_fn
+    t._rg = requires_grad
+    t._vc = [0]
+    if nr:
+        t._nr = nr
+    return t
+
+
+_new = object.__new__
+
+
+def _is_float(dtype) -> bool:
+    return dtype.kind in "fc"
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it.
+
+    Create tensors with ``ag.tensor``, ``ag.zeros``, ``ag.randn``..., not with this class.
+    """
+
+    __slots__ = ("_data", "grad_fn", "_rg", "_vc", "__dict__", "__weakref__")
+    __array_priority__ = 1000
+
+    # rarely set attributes: class-level defaults, stored per instance only when set
+    grad = None
+    _nr = 0  # which output of grad_fn this tensor is
+    _exposed = False  # the user may hold a raw handle to our array
+    _saved_by = None  # weakref to the last node that saved our array
+    _hooks = None  # leaf hooks
+    _retains_grad = False
+    _base = None  # for views made by basic indexing: the tensor viewed
+    _view_index = None
+    name = None
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        self._data = t._data
+        self.grad_fn = None
+        self._rg = t._rg
+        self._vc = [0]
+
+    # ---- attributes ----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self) -> Device:
+        d = self._data
+        if d.__class__ is np.ndarray:
+            return CPU
+        return device_of(d)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's memory, detached from the graph (PyTorch's ``.data``)."""
+        t = _make(self._data)
+        t._exposed = self._exposed
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        arr = value._data if isinstance(value, Tensor) else value
+        if not hasattr(arr, "shape"):
+            raise TypeError(f"Tensor.data must be set to a Tensor or an array, got {type(arr)}")
+        self._data = arr
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        return self.transpose(-2, -1)
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"item(): a Tensor with {self._data.size} elements cannot be converted to a "
+                "Python scalar; only one-element tensors can."
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return backend.to_numpy(self._data).tolist()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The NumPy array behind this tensor (shared memory, like PyTorch's ``numpy()``).
+
+        While a graph holds this array for backward, it is returned read-only, so that
+        writing into it raises instead of silently corrupting the gradient.
+        """
+        if self._rg and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if self._data.__class__ is not np.ndarray:
+            if force:
+                return backend.to_numpy(self._data)
+            raise TypeError(
+                f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the "
+                "tensor to host memory first."
+            )
+        self._expose()
+        return self._data
+
+    def _expose(self) -> None:
+        """Mark our array as visible to the user; lock it now if a live graph saved it."""
+        self._exposed = True
+        ref = self._saved_by
+        if ref is not None:
+            node = ref()
+            if node is not None and not node._released:
+                from .function import _Lock
+
+                if node._lock is None:
+                    node._lock = _Lock()
+                node._lock.add(self._data)
+
+    def __repr__(self) -> str:
+        arr = backend.to_numpy(self._data)
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
+        extra = []
+        if self.device.type != "cpu":
+            extra.append(f"device='{self.device}'")
+        if arr.dtype not in (np.float32, np.int64, np.bool_) or arr.size == 0:
+            extra.append(f"dtype={arr.dtype}")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn=<{self.grad_fn.name()}Backward>")
+        elif self._rg:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous"
+            )
+        return bool(self._data.item())
+
+    def __float__(self) -> float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "biu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ---- autograd ------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach()."
+                )
+            return self
+        if requires_grad and not _is_float(self._data.dtype):
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients; this tensor has "
+                f"dtype {self._data.dtype} (shape {tuple(self.shape)}). Convert it first, "
+                "e.g. t.float().requires_grad_()."
+            )
+        self._rg = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        t = _make(self._data)
+        t._vc = self._vc  # shares memory, so shares the version counter
+        t._exposed = self._exposed
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def _retain(g):
+            t = ref()
+            if t is not None:
+                g = g.detach()
+                t.grad = g if t.grad is None else t.grad + g
+            return None
+
+        _retain._is_retain = True
+        self.register_hook(_retain)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Register ``hook(grad) -> Tensor or None`` run when this tensor's gradient is
+        computed; returns a handle with ``remove()``."""
+        if not self._rg:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            lst = self._hooks
+        else:
+            fn = self.grad_fn
+            if fn._pre_hooks is None:
+                fn._pre_hooks = {}
+            lst = fn._pre_hooks.setdefault(self._nr, [])
+        lst.append(hook)
+        return _HookHandle(lst, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor with respect to the graph leaves.
+
+        Args:
+            gradient: the gradient of some scalar with respect to this tensor; may be omitted
+                for a one-element tensor.
+            retain_graph: keep the saved arrays so backward can run again (default:
+                ``create_graph``).
+            create_graph: record the backward pass so it can be differentiated again.
+            inputs: accumulate only into these tensors' ``.grad``.
+        """
+        from .engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ---- conversion ----------------------------------------------------------------------
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, Device)) and not _looks_like_dtype(a):
+                device = a
+            elif a is not None:
+                dtype = a
+        out = self
+        if dtype is not None:
+            dt = _dt.to_dtype(dtype)
+            if dt != self.dtype:
+                out = out._cast(dt)
+        if device is not None:
+            dev = parse_device(device)
+            if dev != out.device:
+                out = _ToDevice.apply(out, device=dev)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def _cast(self, dtype) -> Tensor:
+        from .ops.elementwise import cast
+
+        return cast(self, dtype)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else parse_device(device) if not isinstance(
+            device, int) else f"cuda:{device}")
+
+    def float(self) -> Tensor:
+        return self.to(_dt.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dt.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dt.float16)
+
+    def long(self) -> Tensor:
+        return self.to(_dt.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dt.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_dt.bool_)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return str(self.dtype)
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    # ---- NumPy and DLPack protocols -------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        if self._data.__class__ is not np.ndarray:
+            raise TypeError(
+                f"can't convert {self.device} tensor to a NumPy array implicitly; call .cpu()"
+            )
+        self._expose()
+        a = self._data
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return a.astype(dtype)
+        if copy:
+            return a.copy()
+        return a
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .numpy_compat import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .numpy_compat import array_function
+
+        return array_function(func, types, args, kwargs)
+
+    def __dlpack__(self, *args, **kwargs):
+        self._expose()
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    # ---- in-place ops --------------------------------------------------------------------
+    def _inplace(self, fn, *args, **kwargs) -> Tensor:
+        """Run out-of-place ``fn(self, *args)`` then write the result into our memory."""
+        from .ops.inplace import apply_inplace
+
+        return apply_inplace(self, fn, args, kwargs)
+
+    def __setitem__(self, index, value) -> None:
+        from .ops.indexing import setitem
+
+        setitem(self, index, value)
+
+
+class _HookHandle:
+    def __init__(self, lst, hook):
+        self._lst = lst
+        self._hook = hook
+
+    def remove(self) -> None:
+        try:
+            self._lst.remove(self._hook)
+        except ValueError:
+            pass
+
+
+def _looks_like_dtype(a) -> bool:
+    if isinstance(a, Device):
+        return False
+    s = str(a).lower()
+    return not (s == "cpu" or s.startswith("cuda"))
+
+
+# ---- moving between devices (differentiable) ----------------------------------------------
+from .function import Op  # noqa: E402
+
+
+class _ToDevice(Op):
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.src = device_of(x)
+        return backend.to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        if isinstance(gy, Tensor):
+            return gy.to(ctx.src)
+        return backend.to_device(gy, ctx.src)
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module parameter (a leaf that requires grad by default)."""
+
+    def __new__(cls, data=None, requires_grad: bool = True):
+        if data is None:
+            data = np.empty((0,), dtype=_dt.get_default_dtype())
+        arr = data._data if isinstance(data, Tensor) else np.asarray(data)
+        t = _new(cls)
+        t._data = arr
+        t.grad_fn = None
+        t._rg = bool(requires_grad)
+        t._vc = [0]
+        return t
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        pass
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+# ---------------------------------------------------------------------------------------
+# creation functions
+# ---------------------------------------------------------------------------------------
+
+def _infer_array(data, dtype):
+    """Build a NumPy array from Python data with PyTorch's default dtypes."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return np.asarray(data)
+    if backend.is_cupy_array(data):
+        return data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _tensors_to_lists(data)
+    arr = np.asarray(data)
+    if dtype is None:
+        if arr.dtype.kind == "f":
+            arr = arr.astype(_dt.get_default_dtype())
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind == "c":
+            arr = arr.astype(np.complex64)
+        elif arr.dtype.kind not in "b":
+            raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__} data "
+                            f"of NumPy dtype {arr.dtype}")
+    return arr
+
+
+def _flat(data):
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return backend.to_numpy(data._data)
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(d) for d in data]
+    return data
+
+
+def _finish(arr, dtype, device, requires_grad) -> Tensor:
+    if dtype is not None:
+        dt = _dt.to_dtype(dtype)
+        if arr.dtype != dt:
+            arr = arr.astype(dt)
+    if device is not None:
+        dev = parse_device(device)
+        if dev != device_of(arr):
+            arr = backend.to_device(arr, dev)
+    t = _make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Create a tensor that owns a copy of ``data``.
+
+    Args:
+        data: a number, a (nested) list or tuple, a NumPy/CuPy array or a Tensor.
+        dtype: defaults to float32 for Python floats, int64 for ints, bool for bools; NumPy
+            input keeps its dtype.
+        device: 'cpu' (default, or the device of a CuPy input) or 'cuda'.
+        requires_grad: record operations on the new tensor.
+    """
+    arr = _infer_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) or backend.is_cupy_array(data):
+        arr = arr.copy()
+    return _finish(arr, dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy/CuPy array when it can."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    shares = isinstance(data, np.ndarray) or backend.is_cupy_array(data)
+    arr = _infer_array(data, dtype)
+    t = _finish(arr, dtype, device, False)
+    if shares and t._data is data:
+        t._exposed = True
+    return t
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """A tensor sharing memory with the NumPy array ``a`` (writes to one show in the other)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(a).__name__}")
+    t = _make(a)
+    t._exposed = True
+    return t
+
+
+def from_dlpack(ext) -> Tensor:
+    """Zero-copy import of any DLPack object (a NumPy/CuPy array, a PyTorch tensor...)."""
+    if isinstance(ext, Tensor):
+        return ext
+    dev_type = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
+    if dev_type in (1, 3):  # kDLCPU, kDLCUDAHost
+        arr = np.from_dlpack(ext)
+    elif dev_type in (2, 13):  # kDLCUDA, kDLCUDAManaged
+        arr = backend.require_cupy().from_dlpack(ext)
+    else:
+        raise RuntimeError(f"from_dlpack: unsupported DLPack device type {dev_type}")
+    t = _make(arr)
+    t._exposed = True
+    return t
+
+
+def to_dlpack(t: Tensor):
+    return t.__dlpack__()
+
+
+def _size_args(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if not isinstance(s, numbers.Integral) and not (
+            isinstance(s, Tensor) and s.numel() == 1
+        ):
+            raise TypeError(f"size must be a sequence of ints, got {size!r}")
+        s = builtins.int(s)
+        if s < 0:
+            raise RuntimeError(f"negative dimension {s} in size {tuple(size)}")
+        out.append(s)
+    return tuple(out)
+
+
+def _xp_for(device):
+    dev = parse_device(device)
+    if dev.type == "cuda":
+        return backend.require_cupy(), dev
+    return np, dev
+
+
+def _filled(fill, size, dtype, device, requires_grad, default=None):
+    shape = _size_args(size)
+    dt = _dt.to_dtype(dtype) or default or _dt.get_default_dtype()
+    xp, dev = _xp_for(device)
+    if xp is np:
+        arr = np.full(shape, fill, dtype=dt) if fill is not None else np.empty(shape, dtype=dt)
+    else:
+        with xp.cuda.Device(dev.index or 0):
+            arr = xp.full(shape, fill, dtype=dt) if fill is not None else xp.empty(shape, dt)
+    t = _make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros of the given size (default dtype float32)."""
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones of the given size (default dtype float32)."""
+    return _filled(1, size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of the given size."""
+    return _filled(None, size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value``; dtype inferred from it like ``tensor``."""
+    if dtype is None:
+        if isinstance(fill_value, builtins.bool):
+            dtype = _dt.bool_
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = _dt.int64
+    return _filled(fill_value, (tuple(size),) if not isinstance(size, numbers.Integral)
+                   else (size,), dtype, device, requires_grad)
+
+
+def _like(t, dtype, device):
+    return (dtype if dtype is not None else t.dtype), (device if device is not None else t.device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return empty(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 2-D tensor with ones on the diagonal."""
+    xp, dev = _xp_for(device)
+    dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    return _finish(np.eye(n, m, dtype=dt), None, dev if dev.type != "cpu" else None,
+                   requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for ints, else float32."""
+    if end is None:
+        start, end = 0, start
+    vals = [builtins.float(v) if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in vals) else None
+    dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    arr = np.arange(*vals, dtype=np.float64 if dt.kind == "f" else None).astype(dt)
+    return _finish(arr, None, device, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    return _finish(np.linspace(start, end, steps).astype(dt), None, device, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None) -> Tensor:
+    dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    return _finish(np.logspace(start, end, steps, base=base).astype(dt), None, device, False)
+
+
+def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=None):
+    from .random import _gen_for
+
+    shape = _size_args(size)
+    xp, dev = _xp_for(device)
+    gen = _gen_for(xp, generator)
+    dt = _dt.to_dtype(dtype)
+    if kind == "randint":
+        dt = dt or _dt.int64
+        arr = gen.integers(low, high, size=shape) if xp is np else gen.randint(low, high, shape)
+        arr = arr.astype(dt)
+    else:
+        dt = dt or _dt.get_default_dtype()
+        if dt.kind != "f":
+            raise TypeError(f"{kind}: dtype must be floating, got {dt}")
+        if xp is np:
+            arr = (gen.random(shape, dtype=np.float64) if kind == "rand"
+                   else gen.standard_normal(shape, dtype=np.float64)).astype(dt, copy=False)
+            if dt in (np.float32, np.float64):
+                arr = (gen.random(shape, dtype=dt) if kind == "rand"
+                       else gen.standard_normal(shape, dtype=dt))
+        else:
+            with xp.cuda.Device(dev.index or 0):
+                arr = (gen.random_sample(shape) if kind == "rand"
+                       else gen.standard_normal(shape)).astype(dt)
+    t = _make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform random numbers in [0, 1)."""
+    return _random("rand", size, dtype, device, requires_grad, generator=generator)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Standard normal random numbers."""
+    return _random("randn", size, dtype, device, requires_grad, generator=generator)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, generator=None) -> Tensor:
+    """Random integers in [low, high)."""
+    if size is None:
+        raise TypeError("randint() missing the required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    return _random("randint", (tuple(size),), dtype, device, False, low, high, generator)
+
+
+def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
+    from .random import _gen_for
+
+    perm = _gen_for(np, generator).permutation(n).astype(_dt.to_dtype(dtype) or _dt.int64)
+    return _finish(perm, None, device, False)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return rand(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return randn(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+_ = (get_array_module, no_grad, state)
