@@ -11,6 +11,7 @@ with PyTorch's tensor API.
 from __future__ import annotations
 
 from . import cuda  # noqa: F401
+from . import functional  # noqa: F401
 from .backend import Device
 from .backend import Device as device
 from .dtypes import (  # noqa: F401
@@ -115,8 +116,45 @@ from .ops.elementwise import (  # noqa: F401
     trunc,
     where,
 )
+from .ops.indexing import (  # noqa: F401
+    argsort,
+    argwhere,
+    gather,
+    index_select,
+    masked_fill,
+    nonzero,
+    scatter,
+    scatter_add,
+    sort,
+    take_along_dim,
+    topk,
+    tril,
+    triu,
+)
 from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer  # noqa: F401
-from .ops.reduction import mean, sum  # noqa: F401
+from .ops.reduction import (  # noqa: F401
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    kthvalue,
+    logsumexp,
+    max,
+    mean,
+    median,
+    min,
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
 from .ops.shape import (  # noqa: F401
     broadcast_shapes,
     broadcast_tensors,

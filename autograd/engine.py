@@ -185,10 +185,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                     e = e[0]
                 elif not isinstance(e, Node):
                     continue
-                deps[e] = deps.get(e, 0) + 1
-                if e not in seen:
-                    seen.add(e)
-                    stack.append(e)
+                c = deps.get(e)
+                if c is None:
+                    deps[e] = 1
+                    if e not in seen:
+                        seen.add(e)
+                        stack.append(e)
+                else:
+                    deps[e] = c + 1
         run = None
     else:
         run, deps = _needed(start, cap_nodes, cap_leaves)
@@ -200,24 +204,36 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
     state.enabled = create_graph
     state.create_graph = create_graph
     anomaly = state.anomaly
+    capturing = cap_nodes is not None
     try:
         while ready:
             node = ready.pop()
             g = grads.pop(node)
             if node._pre_hooks:
                 g = _run_pre_hooks(node, g, create_graph)
-            if cap_nodes is not None and node in cap_nodes:
-                for nr in cap_nodes[node]:
-                    captured[(node, nr)] = g[nr] if node._nout != 1 else g
-            if run is not None and node not in run:
-                continue
+            if capturing:
+                if node in cap_nodes:
+                    for nr in cap_nodes[node]:
+                        captured[(node, nr)] = g[nr] if node._nout != 1 else g
+                if node not in run:
+                    continue
             if node._released:
                 raise RuntimeError(FREED_MSG)
-            gxs = _call_backward(node, g, create_graph)
+            if node._plain:
+                gxs = node.backward(node, g)
+                if gxs.__class__ is not tuple:
+                    gxs = (gxs,)
+            else:
+                gxs = _call_backward(node, g, create_graph)
             if not retain_graph:
-                node._release()
+                node.saved = ()
+                node._released = True
+                if node._lock is not None or node._cg_inputs is not None:
+                    node._release()
             post = node._post
-            for i, e in enumerate(node.next_edges):
+            i = -1
+            for e in node.next_edges:
+                i += 1
                 if e is None:
                     continue
                 gx = gxs[i]
@@ -231,23 +247,31 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                         gx = cast(gx, dt)
                 if anomaly:
                     _check_finite(node, i, gx)
-                if e.__class__ is tuple:
+                if isinstance(e, Node):
+                    d = deps.get(e)
+                    if d is None:  # autograd.grad: a branch that reaches no input
+                        continue
+                    old = grads.get(e)
+                    grads[e] = gx if old is None else old + gx
+                    d -= 1
+                    deps[e] = d
+                    if d == 0:
+                        ready.append(e)
+                elif e.__class__ is tuple:
                     tgt, nr = e
+                    d = deps.get(tgt)
+                    if d is None:
+                        continue
                     _add_grad(grads, tgt, nr, gx)
-                elif isinstance(e, Node):
-                    tgt = e
-                    old = grads.get(tgt)
-                    grads[tgt] = gx if old is None else old + gx
+                    d -= 1
+                    deps[tgt] = d
+                    if d == 0:
+                        ready.append(tgt)
                 else:  # a leaf tensor
-                    if cap_leaves is not None and e not in cap_leaves and not accumulate:
+                    if capturing and e not in cap_leaves and not accumulate:
                         continue
                     old = leaf_grads.get(e)
                     leaf_grads[e] = gx if old is None else old + gx
-                    continue
-                d = deps[tgt] - 1
-                deps[tgt] = d
-                if d == 0:
-                    ready.append(tgt)
     finally:
         state.enabled, state.create_graph = prev_enabled, prev_cg
 

@@ -36,6 +36,7 @@ import weakref
 import numpy as np
 
 from .backend import lock, unlock
+from .dtypes import promote, scalar_result
 from .grad_mode import state
 
 FREED_MSG = (
@@ -97,6 +98,7 @@ class Node:
     _pre_hooks = None  # {output_nr: [hook, ...]} from register_hook on non-leaf tensors
     _stack = None  # where the op was created (anomaly mode)
     _cg_inputs = None  # Function: inputs as Tensors, kept for create_graph backward
+    _plain = False
     materialize_grads = True
 
     # -- ctx API --------------------------------------------------------------------------
@@ -110,8 +112,11 @@ class Node:
         if self._released:
             raise RuntimeError(FREED_MSG)
         saved = self.saved
-        if self._versions is not None:
-            self._check_versions()
+        versions = self._versions
+        if versions is not None:
+            for vc, v in versions:
+                if vc is not None and vc[0] != v:
+                    self._check_versions()
         if not state.create_graph:
             return saved
         return tuple(self._wrap_saved(j, a) for j, a in enumerate(saved))
@@ -160,8 +165,6 @@ class Node:
                 )
 
     def _wrap_saved(self, j: int, a):
-        from .tensor import Tensor, _make
-
         if isinstance(a, Tensor) or a is None or not hasattr(a, "dtype"):
             return a  # already a Tensor, or a Python scalar / None
         k = self._saved_idx[j] if self._saved_idx is not None else None
@@ -190,6 +193,8 @@ class Node:
 class Op(Node):
     """Base of built-in ops: ``forward(ctx, *arrays, **attrs)`` on raw xp arrays."""
 
+    _plain = True  # the engine may call backward(ctx, g) directly (see engine.py)
+
     _broadcast = False  # element-wise binary op: promote dtypes, broadcast, reduce grads
     _view = False  # the output shares memory with the first input
 
@@ -206,35 +211,28 @@ class Op(Node):
         """Run the op. With Tensor inputs, returns Tensor(s) and records the graph when a
         gradient is needed; with only raw arrays, returns raw arrays (no graph at all),
         which is what lets backward formulas run on arrays."""
-        from .tensor import Tensor
-
-        node = cls.__new__(cls)
-        data = list(args)
+        node = _new(cls)
+        data = None
         record = False
-        any_tensor = False
+        enabled = state.enabled
+        edges = []
         xtype = None
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
-                any_tensor = True
+                if data is None:
+                    data = list(args)
                 d = a._data
                 data[i] = d
-                if a._rg:
-                    record = True
                 t = d.__class__
                 if xtype is None:
                     xtype = t
                     x0 = a
-                elif t is not xtype or (xtype.__module__ != "numpy" and a.device != x0.device):
+                elif t is not xtype or (t is not _ndarray and a.device != x0.device):
                     _device_error(cls, x0, a)
-        if cls._broadcast:
-            _prepare_binary(node, data)
-        record = record and state.enabled
-        if record:
-            # edges first, so forward can consult ctx.needs_input_grad and save only what
-            # backward will use
-            edges = []
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
+                if a._rg and enabled:
+                    record = True
+                    # edges first, so forward can consult ctx.next_edges and save only what
+                    # backward will use
                     fn = a.grad_fn
                     if fn is None:
                         edges.append(a)
@@ -242,18 +240,26 @@ class Op(Node):
                         edges.append((fn, a._nr))
                     else:
                         edges.append(fn)
-                else:
-                    edges.append(None)
+                    continue
+            edges.append(None)
+        if data is None:  # raw arrays in, raw arrays out
+            if cls._broadcast:
+                data = list(args)
+                _prepare_binary(node, data)
+                return cls.forward(node, *data, **kwargs)
+            return cls.forward(node, *args, **kwargs)
+        if cls._broadcast:
+            _prepare_binary(node, data)
+        if record:
             node.next_edges = tuple(edges)
         if state.anomaly:
             node._stack = _user_frame()
         y = cls.forward(node, *data, **kwargs)
-        if not any_tensor:
-            return y
         if state.anomaly:
             _check_forward(node, y)
         if y.__class__ is tuple:
             if record:
+                node._plain = False
                 node._nout = len(y)
                 node._out_meta = [(o.shape, o.dtype) for o in y]
             outs = tuple(_make_out(o, node if record else None, record, k)
@@ -262,7 +268,18 @@ class Op(Node):
                 for o in outs:
                     _mark_view(o, args[0])
         else:
-            outs = _make_out(y, node if record else None, record)
+            if y.__class__ is not _ndarray and y.__class__.__module__ == "numpy":
+                y = np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
+            outs = _new(Tensor)
+            outs._data = y
+            outs._vc = [0]
+            outs._saved_by = None
+            if record:
+                outs.grad_fn = node
+                outs._rg = True
+            else:
+                outs.grad_fn = None
+                outs._rg = False
             if cls._view:
                 _mark_view(outs, args[0])
         if record and node.saved:
@@ -280,11 +297,12 @@ def _mark_view(out, base) -> None:
 
 
 _ndarray = np.ndarray
+_new = object.__new__
+Tensor = None  # bound by autograd.tensor once it is defined (it imports this module)
+_make = None
 
 
 def _make_out(y, fn, rg, nr=0):
-    from .tensor import _make
-
     if y.__class__ is not _ndarray and y.__class__.__module__ == "numpy":
         y = np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
     return _make(y, fn, rg, nr)
@@ -300,9 +318,15 @@ def _device_error(cls, a, b):
 
 def _prepare_binary(node, data) -> None:
     """PyTorch type promotion and broadcasting bookkeeping for element-wise binary ops."""
-    from .dtypes import promote, scalar_result
-
     a, b = data
+    ca, cb = a.__class__, b.__class__
+    if ca is cb is _ndarray:
+        # the common case, kept short
+        da, db = a.dtype, b.dtype
+        if da is db or da == db:
+            if a.shape != b.shape:
+                node._post = ((a.shape, da), (b.shape, db))
+            return
     ha, hb = hasattr(a, "dtype"), hasattr(b, "dtype")
     if ha and hb:
         da, db = a.dtype, b.dtype
@@ -336,8 +360,6 @@ def _prepare_binary(node, data) -> None:
 def _register_saved(node, args, data, outs) -> None:
     """Find which saved arrays are inputs/outputs (for create_graph and the version check),
     and lock arrays the user can write into."""
-    from .tensor import Tensor
-
     saved = node.saved
     idx = []
     versions = []

@@ -26,6 +26,7 @@ def _make(data, grad_fn=None, requires_grad=False, nr=0):
     t.grad_fn = grad_fn
     t._rg = requires_grad
     t._vc = [0]
+    t._saved_by = None  # weakref to the last node that saved our array
     if nr:
         t._nr = nr
     return t
@@ -44,14 +45,13 @@ class Tensor:
     Create tensors with ``ag.tensor``, ``ag.zeros``, ``ag.randn``..., not with this class.
     """
 
-    __slots__ = ("_data", "grad_fn", "_rg", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "grad_fn", "_rg", "_vc", "_saved_by", "__dict__", "__weakref__")
     __array_priority__ = 1000
 
     # rarely set attributes: class-level defaults, stored per instance only when set
     grad = None
     _nr = 0  # which output of grad_fn this tensor is
     _exposed = False  # the user may hold a raw handle to our array
-    _saved_by = None  # weakref to the last node that saved our array
     _hooks = None  # leaf hooks
     _retains_grad = False
     _base = None  # for views made by basic indexing: the tensor viewed
@@ -64,6 +64,7 @@ class Tensor:
         self.grad_fn = None
         self._rg = t._rg
         self._vc = [0]
+        self._saved_by = None
 
     # ---- attributes ----------------------------------------------------------------------
     @property
@@ -463,7 +464,11 @@ def _looks_like_dtype(a) -> bool:
 
 
 # ---- moving between devices (differentiable) ----------------------------------------------
+from . import function as _function  # noqa: E402
 from .function import Op  # noqa: E402
+
+_function.Tensor = Tensor
+_function._make = _make
 
 
 class _ToDevice(Op):
@@ -491,6 +496,7 @@ class Parameter(Tensor):
         t.grad_fn = None
         t._rg = bool(requires_grad)
         t._vc = [0]
+        t._saved_by = None
         return t
 
     def __init__(self, data=None, requires_grad: bool = True):

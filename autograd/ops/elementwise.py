@@ -17,8 +17,8 @@ from ..function import Op
 from ..tensor import Tensor, _make
 
 
-def _xp(x):
-    return get_array_module(x)
+def _xp(*xs):
+    return get_array_module(*xs)
 
 
 def _need(ctx, i: int) -> bool:
@@ -731,7 +731,10 @@ def cast(x, dtype):
     """Convert to ``dtype`` (differentiable for floating dtypes)."""
     if not isinstance(x, Tensor):
         return x.astype(dtype)
-    return Cast.apply(x, dtype=np.dtype(dtype))
+    dt = np.dtype(dtype)
+    if dt.kind not in "fc":  # integer/bool results carry no gradient (as in PyTorch)
+        return _make(x._data.astype(dt))
+    return Cast.apply(x, dtype=dt)
 
 
 # ---- comparisons and logic (no gradient) --------------------------------------------------

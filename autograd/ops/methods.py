@@ -155,6 +155,9 @@ T.copy_ = _copy_
 # ---- reductions ----
 T.sum = R.sum
 T.mean = R.mean
+for _name in ("prod var std max min amax amin argmax argmin logsumexp norm median kthvalue "
+              "cumsum cumprod all any").split():
+    setattr(T, _name, getattr(R, _name))
 
 # ---- shape ----
 T.reshape = _size_or_tuple(S.reshape)
@@ -211,3 +214,23 @@ T.mv = L.mv
 T.dot = L.dot
 T.inner = L.dot
 T.outer = L.outer
+
+# ---- indexing ----
+T.gather = I.gather
+T.scatter = I.scatter
+T.scatter_ = _inplace(I.scatter)
+T.scatter_add = I.scatter_add
+T.scatter_add_ = _inplace(I.scatter_add)
+T.index_select = I.index_select
+T.masked_fill = I.masked_fill
+T.masked_fill_ = _inplace(I.masked_fill)
+T.take_along_dim = I.take_along_dim
+T.tril = I.tril
+T.tril_ = _inplace(I.tril)
+T.triu = I.triu
+T.triu_ = _inplace(I.triu)
+T.topk = I.topk
+T.sort = I.sort
+T.argsort = I.argsort
+T.nonzero = I.nonzero
+T.argwhere = I.argwhere

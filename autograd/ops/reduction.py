@@ -1,17 +1,51 @@
-"""Reductions over ``dim`` (an int, a tuple, or None for all) with ``keepdim``."""
+"""Reductions over ``dim`` (an int, a tuple, or None for all) with ``keepdim``: sum, mean,
+prod, var/std, max/min/amax/amin, argmax/argmin, logsumexp, norm, median/kthvalue, cumsum,
+cumprod, all, any.
+
+Like every op, each ``backward`` is written once with operators and op wrappers, so it runs
+on raw arrays (first order) or on Tensors (``create_graph=True``, higher order). Gradients
+that select elements (``max(x, dim)``, ``median``) go through ``TakeAlongDim`` whose backward
+is ``ScatterAlongDim`` and vice versa, so they are twice differentiable; gradients of full
+reductions with ties (``amax``) are split evenly with constant masks.
+"""
 
 from __future__ import annotations
 
+import builtins
+import math
 import numbers
+from collections import namedtuple
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import add_at, get_array_module
+from ..dtypes import get_default_dtype
 from ..function import Op
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
+from .elementwise import abs as _abs
+from .elementwise import cast, exp, sign, where
+
+_bmax, _bmin = builtins.max, builtins.min
+
+# PyTorch's torch.return_types: tuples with .values and .indices
+_max_rt = namedtuple("max", ["values", "indices"])
+_min_rt = namedtuple("min", ["values", "indices"])
+_median_rt = namedtuple("median", ["values", "indices"])
+_kthvalue_rt = namedtuple("kthvalue", ["values", "indices"])
 
 
-def _dims(dim, ndim: int):
+# ---- helpers ------------------------------------------------------------------------------
+
+def _range_error(op: str, d, ndim: int):
+    n = _bmax(ndim, 1)
+    pre = f"{op}(): " if op else ""
+    return IndexError(
+        f"{pre}Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+        f"but got {d})"
+    )
+
+
+def _dims(dim, ndim: int, op: str = ""):
     """Normalise ``dim`` to a sorted tuple of non-negative axes, or None for all."""
     if dim is None:
         return None
@@ -21,14 +55,29 @@ def _dims(dim, ndim: int):
     if not dim:
         return None
     out = []
+    n = _bmax(ndim, 1)
     for d in dim:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
-                f"{max(ndim, 1) - 1}], but got {d})"
-            )
-        out.append(d % max(ndim, 1))
-    return tuple(sorted(set(out))) if ndim else None
+        if isinstance(d, Tensor) or not isinstance(d, numbers.Integral) or isinstance(d, bool):
+            raise TypeError(f"{op or 'reduction'}(): dim must be an int or a tuple of ints, "
+                            f"got {d!r}")
+        if not -n <= d < n:
+            raise _range_error(op, d, ndim)
+        a = d % n
+        if a in out:
+            raise RuntimeError(f"{op or 'reduction'}(): dim {a} appears multiple times in the "
+                               "list of dims")
+        out.append(a)
+    return tuple(sorted(out)) if ndim else None
+
+
+def _dim1(dim, ndim: int, op: str) -> int:
+    """A single dim, normalised (0-d tensors accept 0 and -1)."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}(): dim must be an int, got {type(dim).__name__} ({dim!r})")
+    n = _bmax(ndim, 1)
+    if not -n <= dim < n:
+        raise _range_error(op, dim, ndim)
+    return int(dim) % n
 
 
 def _keep_shape(in_shape, axes):
@@ -38,14 +87,62 @@ def _keep_shape(in_shape, axes):
     return tuple(1 if i in axes else s for i, s in enumerate(in_shape))
 
 
+def _out_shape(in_shape, axes, keepdim):
+    """The shape of a reduction's result."""
+    if keepdim:
+        return _keep_shape(in_shape, axes)
+    if axes is None:
+        return ()
+    return tuple(s for i, s in enumerate(in_shape) if i not in axes)
+
+
+def _count(in_shape, axes) -> int:
+    """Number of elements reduced into each output element."""
+    if axes is None:
+        return math.prod(in_shape)
+    return math.prod(in_shape[a] for a in axes)
+
+
+def _keep(g, in_shape, axes, keepdim):
+    """A reduced gradient/result reshaped to keep the reduced axes as size 1."""
+    return g if keepdim else reshape(g, _keep_shape(in_shape, axes))
+
+
 def _expand_grad(gy, in_shape, axes, keepdim):
     """Bring a reduced gradient back to the input's shape (reshape, then broadcast)."""
-    from .shape import broadcast_to, reshape
+    return broadcast_to(_keep(gy, in_shape, axes, keepdim), in_shape)
 
-    if not keepdim:
-        gy = reshape(gy, _keep_shape(in_shape, axes))
-    return broadcast_to(gy, in_shape)
 
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _wrap(x, r):
+    """Non-differentiable result: a Tensor for Tensor input, the raw array otherwise."""
+    if not isinstance(x, Tensor):
+        return r
+    return _make(get_array_module(r).asarray(r))
+
+
+def _is_float(dtype) -> bool:
+    return dtype.kind in "fc"
+
+
+def _check_nonempty(op: str, shape, axes) -> None:
+    """max-like reductions have no identity: reduced dims must not be empty."""
+    for a in (range(len(shape)) if axes is None else axes):
+        if shape[a] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
+
+
+def _cast_back(g, dtype):
+    """Cast a gradient back to the input's floating dtype (after a dtype= argument)."""
+    if dtype is not None and _is_float(dtype) and g.dtype != dtype:
+        return cast(g, dtype)
+    return g
+
+
+# ---- sum / mean / prod ---------------------------------------------------------------------
 
 class Sum(Op):
     @staticmethod
@@ -59,48 +156,616 @@ class Sum(Op):
     @staticmethod
     def backward(ctx, gy):
         g = _expand_grad(gy, ctx.in_shape, ctx.axes, ctx.keepdim)
-        if g.dtype != ctx.in_dtype and ctx.in_dtype.kind == "f":
-            from .elementwise import cast
-
-            g = cast(g, ctx.in_dtype)
-        return g
+        return _cast_back(g, ctx.in_dtype)
 
 
 class Mean(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-        ctx.n = n
+        n = ctx.n = _count(x.shape, axes)
+        if n == 0:  # NaN like PyTorch, without NumPy's "mean of empty slice" warning
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(0)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, gy):
-        return _expand_grad(gy / ctx.n if ctx.n else gy * float("nan"), ctx.in_shape,
-                            ctx.axes, ctx.keepdim)
+        g = _expand_grad(gy, ctx.in_shape, ctx.axes, ctx.keepdim)
+        return g / ctx.n if ctx.n else g
+
+
+class Prod(Op):
+    """Product. Its gradient is prod(x)/x_i where no reduced element is zero; with exactly
+    one zero in a slice, the zero receives the product of the others and the rest receive
+    0; with several zeros the whole slice receives 0. The masks are constants, so the
+    formula is twice differentiable (exactly so where there are no zeros)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype=None):
+        ctx.in_shape, ctx.axes, ctx.keepdim, ctx.in_dtype = x.shape, axes, keepdim, x.dtype
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = np.int64
+        y = x.prod(axis=axes, keepdims=keepdim, dtype=dtype)
+        if ctx.next_edges:
+            zero = x == 0
+            ctx.zero = zero if bool(zero.any()) else None
+            if ctx.zero is not None:
+                nz = zero.sum(axis=axes, keepdims=True)
+                ctx.none, ctx.one = nz == 0, nz == 1
+            ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        shape, axes, keepdim = ctx.in_shape, ctx.axes, ctx.keepdim
+        gk = _keep(gy, shape, axes, keepdim)
+        if ctx.zero is None:
+            g = broadcast_to(gk * _keep(y, shape, axes, keepdim), shape) / x
+            return _cast_back(g, ctx.in_dtype)
+        zero = ctx.zero
+        xnz = where(zero, 1.0, x)
+        gp = gk * Prod.apply(xnz, axes=axes, keepdim=True)  # gy * product of the nonzeros
+        g = where(zero, where(ctx.one, gp, 0.0), where(ctx.none, gp, 0.0) / xnz)
+        return _cast_back(g, ctx.in_dtype)
 
 
 def sum(x, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001
-    """Sum over ``dim`` (all dims when None)."""
-    axes = _dims(dim, x.ndim)
+    """Sum over ``dim`` (all dims when None); integers and bools sum to int64."""
+    axes = _dims(dim, x.ndim, "sum")
     if not isinstance(x, Tensor):
-        return x.sum(axis=axes, keepdims=keepdim)
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
     return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=dtype)
 
 
 def mean(x, dim=None, keepdim: bool = False, dtype=None):
     """Arithmetic mean over ``dim``; floating dtypes only (like PyTorch)."""
     if dtype is not None:
-        x = x.to(dtype)
+        x = cast(x, dtype) if not isinstance(x, Tensor) else x.to(dtype)
     if x.dtype.kind not in "fc":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {x.dtype}"
         )
-    axes = _dims(dim, x.ndim)
-    if not isinstance(x, Tensor):
-        return x.mean(axis=axes, keepdims=keepdim)
+    axes = _dims(dim, x.ndim, "mean")
     return Mean.apply(x, axes=axes, keepdim=keepdim)
 
 
-_ = get_array_module
+def prod(x, dim=None, keepdim: bool = False, dtype=None):
+    """Product over ``dim`` (all when None); integers and bools give int64.
+
+    The gradient is exact with zeros in the input (one zero: it gets the product of the
+    others; several zeros: all zero)."""
+    axes = _dims(dim, x.ndim, "prod")
+    return Prod.apply(x, axes=axes, keepdim=keepdim,
+                      dtype=None if dtype is None else np.dtype(dtype))
+
+
+# ---- var / std -----------------------------------------------------------------------------
+
+class Var(Op):
+    """Variance (``sqrt=False``) or standard deviation (``sqrt=True``) with a correction."""
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim, sqrt):
+        xp = get_array_module(x)
+        n = _count(x.shape, axes)
+        den = _bmax(n - correction, 0)
+        ctx.in_shape, ctx.axes, ctx.keepdim, ctx.sqrt = x.shape, axes, keepdim, sqrt
+        ctx.n, ctx.den = n, den
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
+            d = x - m
+            ss = (d * xp.conj(d)).real if x.dtype.kind == "c" else d * d
+            y = ss.sum(axis=axes, keepdims=keepdim) / ss.dtype.type(den)
+            if sqrt:
+                y = xp.sqrt(y)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        shape, axes, keepdim = ctx.in_shape, ctx.axes, ctx.keepdim
+        if ctx.n == 0:
+            return _expand_grad(gy, shape, axes, keepdim) * 0.0
+        d = x - Mean.apply(x, axes=axes, keepdim=True)
+        scale = 1.0 / ctx.den if ctx.den else math.inf
+        if not ctx.sqrt:
+            return _expand_grad(gy, shape, axes, keepdim) * d * (2.0 * scale)
+        # d std = d var / (2 std); where std == 0 (constant input) the gradient is 0
+        yk = _keep(y, shape, axes, keepdim)
+        c = _keep(gy, shape, axes, keepdim) / where(yk == 0, math.inf, yk)
+        return broadcast_to(c, shape) * d * scale
+
+
+def _var_args(op, x, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):  # var(x, unbiased) overload
+        if unbiased is not None:
+            raise TypeError(f"{op}(): got both a positional unbiased and unbiased=")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise RuntimeError(f"{op}(): cannot specify both unbiased and correction")
+    if correction is None:
+        correction = 1 if unbiased is None else int(builtins.bool(unbiased))
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{op}(): std and var only support floating point and complex dtypes, got "
+            f"{x.dtype} (convert with .float() or .double() first)"
+        )
+    return _dims(dim, x.ndim, op), correction
+
+
+def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False``
+    means 0). Also callable as ``var(x, unbiased)`` and ``var(x, dim, unbiased, keepdim)``."""
+    axes, correction = _var_args("var", x, dim, unbiased, keepdim, correction)
+    return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim, sqrt=False)
+
+
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Standard deviation over ``dim`` (see ``var``); its gradient is 0 where std is 0."""
+    axes, correction = _var_args("std", x, dim, unbiased, keepdim, correction)
+    return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim, sqrt=True)
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """``(var(x, ...), mean(x, ...))``."""
+    axes, correction = _var_args("var_mean", x, dim, unbiased, keepdim, correction)
+    return (Var.apply(x, axes=axes, correction=correction, keepdim=keepdim, sqrt=False),
+            Mean.apply(x, axes=axes, keepdim=keepdim))
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """``(std(x, ...), mean(x, ...))``."""
+    axes, correction = _var_args("std_mean", x, dim, unbiased, keepdim, correction)
+    return (Var.apply(x, axes=axes, correction=correction, keepdim=keepdim, sqrt=True),
+            Mean.apply(x, axes=axes, keepdim=keepdim))
+
+
+# ---- selecting elements along a dim (max/min with dim, median, kthvalue) -------------------
+
+def _grid(index, axis: int):
+    """Full fancy index addressing ``index`` (positions along ``axis``) in a larger array."""
+    xp = get_array_module(index)
+    out = []
+    for i, n in enumerate(index.shape):
+        if i == axis:
+            out.append(index)
+        else:
+            sh = [1] * index.ndim
+            sh[i] = n
+            out.append(xp.arange(n).reshape(sh))
+    return tuple(out)
+
+
+class TakeAlongDim(Op):
+    """``take_along_axis(x, index, axis)``; backward scatters (adds) into zeros."""
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.in_shape, ctx.index, ctx.axis = x.shape, index, axis
+        return get_array_module(x).take_along_axis(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ScatterAlongDim.apply(gy, index=ctx.index, axis=ctx.axis, shape=ctx.in_shape)
+
+
+class ScatterAlongDim(Op):
+    """Zeros of ``shape`` with ``src`` added at ``index`` along ``axis`` (repeated indices
+    accumulate); backward is ``TakeAlongDim``, so selections are twice differentiable."""
+
+    @staticmethod
+    def forward(ctx, src, index, axis, shape):
+        ctx.index, ctx.axis = index, axis
+        xp = get_array_module(src)
+        out = xp.zeros(shape, dtype=src.dtype)
+        add_at(xp, out, _grid(index, axis), src)
+        return out
+
+    @staticmethod
+    def backward(ctx, gz):
+        return TakeAlongDim.apply(gz, index=ctx.index, axis=ctx.axis)
+
+
+def _select(x, idx, d: int, keepdim: bool, rt):
+    """(values, indices) for indices ``idx`` (kept dim, int64) along dim ``d`` of ``x``."""
+    values = TakeAlongDim.apply(x, index=idx, axis=d)
+    if not keepdim:
+        shape = tuple(s for i, s in enumerate(idx.shape) if i != d)
+        values = reshape(values, shape)
+        idx = idx.reshape(shape)
+    return rt(values, _wrap(x, idx))
+
+
+def _dim_reduce(x, dim, keepdim, op, index_fn, rt):
+    """Shared body of max/min/median/kthvalue/mode along one dim."""
+    d = _dim1(dim, x.ndim, op)
+    if x.ndim == 0:
+        x1 = reshape(x, (1,))
+        v, i = _dim_reduce(x1, 0, True, op, index_fn, rt)
+        return rt(reshape(v, ()), _wrap(x, _data(i).reshape(())))
+    xd = _data(x)
+    _check_nonempty(op, xd.shape, (d,))
+    idx = index_fn(xd, d)
+    xp = get_array_module(xd)
+    idx = xp.asarray(idx).astype(np.int64, copy=False)
+    return _select(x, idx, d, keepdim, rt)
+
+
+def _arg_keep(name):
+    def fn(a, d):
+        return get_array_module(a).expand_dims(getattr(a, name)(axis=d), d)
+
+    return fn
+
+
+class Amax(Op):
+    """``amax``/``amin`` over ``axes``: the gradient is split evenly among tied extremes."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, fn):
+        y = getattr(x, fn)(axis=axes, keepdims=keepdim)
+        if ctx.next_edges:
+            ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+            yk = y if keepdim else y.reshape(_keep_shape(x.shape, axes))
+            ctx.mask = x == yk
+            ctx.cnt = ctx.mask.sum(axis=axes, keepdims=True).astype(x.dtype)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = _keep(gy, ctx.in_shape, ctx.axes, ctx.keepdim) / ctx.cnt
+        return broadcast_to(g, ctx.in_shape) * ctx.mask
+
+
+def _amax(x, dim, keepdim, fn, op):
+    axes = _dims(dim, x.ndim, op)
+    _check_nonempty(op, x.shape, axes)
+    return Amax.apply(x, axes=axes, keepdim=keepdim, fn=fn)
+
+
+def amax(x, dim=(), keepdim: bool = False):
+    """Maximum over ``dim`` (an int or tuple; all dims when empty/None). The gradient is
+    split evenly among tied maxima."""
+    return _amax(x, dim, keepdim, "max", "amax")
+
+
+def amin(x, dim=(), keepdim: bool = False):
+    """Minimum over ``dim`` (an int or tuple; all dims when empty/None). The gradient is
+    split evenly among tied minima."""
+    return _amax(x, dim, keepdim, "min", "amin")
+
+
+def _max_min(x, dim, keepdim, other, op, fn, binary, rt):
+    if isinstance(dim, Tensor) or (dim is not None and hasattr(dim, "shape")):
+        other, dim = dim, None
+    if other is not None:
+        return binary(x, other)
+    if dim is None:
+        if math.prod(x.shape) == 0:
+            raise RuntimeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return Amax.apply(x, axes=None, keepdim=False, fn=fn)
+    return _dim_reduce(x, dim, keepdim, op, _arg_keep("arg" + fn), rt)
+
+
+def max(x, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """``max(x)``: the largest element (0-d; the gradient is split evenly among ties).
+    ``max(x, dim, keepdim=False)``: ``(values, indices)`` along ``dim``; the gradient goes
+    to the returned index only (the first maximum). ``max(x, other)``: ``maximum``."""
+    from .elementwise import maximum
+
+    return _max_min(x, dim, keepdim, other, "max", "max", maximum, _max_rt)
+
+
+def min(x, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """``min(x)``, ``min(x, dim, keepdim=False)`` -> ``(values, indices)``, or
+    ``min(x, other)`` (= ``minimum``); see ``max``."""
+    from .elementwise import minimum
+
+    return _max_min(x, dim, keepdim, other, "min", "min", minimum, _min_rt)
+
+
+def _arg(x, dim, keepdim, op, fn):
+    xd = _data(x)
+    if xd.dtype.kind == "b":
+        raise RuntimeError(f"{op}(): does not support bool input")
+    xp = get_array_module(xd)
+    if dim is None:
+        if xd.size == 0:
+            raise RuntimeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        r = getattr(xd.reshape(-1), fn)()
+        r = xp.asarray(r, dtype=np.int64)
+        if keepdim:
+            r = r.reshape((1,) * xd.ndim)
+        return _wrap(x, r)
+    d = _dim1(dim, xd.ndim, op)
+    if xd.ndim == 0:
+        return _wrap(x, xp.zeros((), dtype=np.int64))
+    _check_nonempty(op, xd.shape, (d,))
+    r = getattr(xd, fn)(axis=d).astype(np.int64, copy=False)
+    if keepdim:
+        r = xp.expand_dims(r, d)
+    return _wrap(x, r)
+
+
+def argmax(x, dim=None, keepdim: bool = False):
+    """Index (int64, no gradient) of the first maximum along ``dim``; of the flattened
+    tensor when ``dim`` is None."""
+    return _arg(x, dim, keepdim, "argmax", "argmax")
+
+
+def argmin(x, dim=None, keepdim: bool = False):
+    """Index (int64, no gradient) of the first minimum along ``dim``; of the flattened
+    tensor when ``dim`` is None."""
+    return _arg(x, dim, keepdim, "argmin", "argmin")
+
+
+def _kth_index(k0):
+    """Index function: position of the k0-th smallest (0-based) along a dim; NaN sorts last."""
+    def fn(a, d):
+        xp = get_array_module(a)
+        order = xp.argsort(a, axis=d, kind="stable")
+        return xp.take(order, xp.asarray([k0]), axis=d)
+
+    return fn
+
+
+def _median_index(a, d):
+    xp = get_array_module(a)
+    idx = _kth_index((a.shape[d] - 1) // 2)(a, d)
+    if a.dtype.kind in "fc":  # NaN propagates: pick the first NaN of such slices
+        nan = xp.isnan(a)
+        if bool(nan.any()):
+            first = xp.expand_dims(nan.argmax(axis=d), d)
+            idx = xp.where(xp.expand_dims(nan.any(axis=d), d), first, idx)
+    return idx
+
+
+def median(x, dim=None, keepdim: bool = False):
+    """``median(x)``: the lower median of all elements (0-d; NaN if any is NaN).
+    ``median(x, dim, keepdim=False)``: ``(values, indices)``. The gradient goes to the
+    returned element."""
+    if dim is None:
+        xd = _data(x)
+        if xd.size == 0:
+            xp = get_array_module(xd)
+            return _wrap(x, xp.asarray(xp.nan, dtype=xd.dtype))
+        return _dim_reduce(reshape(x, (-1,)), 0, False, "median", _median_index,
+                           _median_rt).values
+    return _dim_reduce(x, dim, keepdim, "median", _median_index, _median_rt)
+
+
+def kthvalue(x, k: int, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)`` of the ``k``-th smallest element (1-based) along ``dim``."""
+    d = _dim1(dim, x.ndim, "kthvalue")
+    n = x.shape[d] if x.ndim else 1
+    if not 1 <= k <= n:
+        raise IndexError(f"kthvalue(): selected number k={k} out of range for dimension {d} "
+                         f"of size {n}")
+    return _dim_reduce(x, d, keepdim, "kthvalue", _kth_index(k - 1), _kthvalue_rt)
+
+
+# ---- logsumexp -----------------------------------------------------------------------------
+
+class LogSumExp(Op):
+    """``log(sum(exp(x)))`` computed stably as ``m + log(sum(exp(x - m)))`` with
+    ``m = max(x)``; the gradient is ``exp(x - y)`` (the softmax)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        xp = get_array_module(x)
+        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ks = _keep_shape(x.shape, axes)
+        if x.size == 0:
+            m = xp.zeros(ks, dtype=x.dtype)
+        else:
+            m = x.max(axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore"):
+            y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        if not keepdim:
+            y = y.reshape(_out_shape(x.shape, axes, False))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        shape, axes, keepdim = ctx.in_shape, ctx.axes, ctx.keepdim
+        return _expand_grad(gy, shape, axes, keepdim) * exp(x - _keep(y, shape, axes, keepdim))
+
+
+def logsumexp(x, dim=None, keepdim: bool = False):
+    """``log(sum(exp(x), dim))``, numerically stable; integers are promoted to the default
+    float dtype. ``dim`` None or () reduces all dims."""
+    if x.dtype.kind in "biu":
+        x = cast(x, get_default_dtype())
+    axes = _dims(dim, x.ndim, "logsumexp")
+    return LogSumExp.apply(x, axes=axes, keepdim=keepdim)
+
+
+# ---- norm ----------------------------------------------------------------------------------
+
+class Norm(Op):
+    """Vector p-norm over ``axes``: ``(sum |x|^p)^(1/p)``, with p = 0 (count of nonzeros),
+    1, 2, inf and -inf special-cased. The gradient is 0 where the norm is 0 (p > 0)."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        xp = get_array_module(x)
+        ctx.in_shape, ctx.axes, ctx.keepdim, ctx.p = x.shape, axes, keepdim, p
+        a = xp.abs(x)
+        if p == 2:
+            y = xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+        elif p == 1:
+            y = a.sum(axis=axes, keepdims=keepdim)
+        elif p == math.inf or p == -math.inf:
+            y = (a.max if p > 0 else a.min)(axis=axes, keepdims=keepdim)
+            if ctx.next_edges:
+                yk = y if keepdim else y.reshape(_keep_shape(x.shape, axes))
+                ctx.mask = a == yk
+                ctx.cnt = ctx.mask.sum(axis=axes, keepdims=True).astype(a.dtype)
+        elif p == 0:
+            y = (x != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
+        else:
+            y = ((a ** p).sum(axis=axes, keepdims=keepdim)) ** (1.0 / p)
+        y = y.astype(a.dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        shape, axes, keepdim, p = ctx.in_shape, ctx.axes, ctx.keepdim, ctx.p
+        gk = _keep(gy, shape, axes, keepdim)
+        if p == 0:
+            return broadcast_to(gk, shape) * 0.0
+        if p == 1:
+            return broadcast_to(gk, shape) * sign(x)
+        if p == math.inf or p == -math.inf:
+            return broadcast_to(gk / ctx.cnt, shape) * ctx.mask * sign(x)
+        yk = _keep(y, shape, axes, keepdim)
+        if p == 2:
+            return broadcast_to(gk / where(yk == 0, math.inf, yk), shape) * x
+        ypm = yk ** (p - 1)
+        c = gk / where(ypm == 0, math.inf, ypm)
+        return broadcast_to(c, shape) * sign(x) * _abs(x) ** (p - 1)
+
+
+def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """Vector norm of all elements (``dim`` None) or over ``dim`` (int or tuple), like
+    ``torch.norm``: ``p`` is 'fro' (= 2), a number, ``inf`` or ``-inf``. The p = 2
+    gradient is 0 (not NaN) at x = 0."""
+    if dtype is not None:
+        x = cast(x, dtype)
+    if isinstance(p, str):
+        if p == "nuc":
+            raise NotImplementedError("norm(): p='nuc' (the nuclear norm) needs an SVD, which "
+                                      "is not implemented")
+        if p != "fro":
+            raise ValueError(f"norm(): p must be 'fro', 'nuc' or a number, got {p!r}")
+        if dim is not None and not isinstance(dim, numbers.Integral) and len(dim) > 2:
+            raise RuntimeError(f"norm(): p='fro' expects at most 2 dims, got dim={dim!r}")
+        p = 2.0
+    elif p is None:
+        p = 2.0
+    else:
+        p = float(p)
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"norm(): Expected a floating point or complex tensor as input. Got {x.dtype}"
+        )
+    axes = _dims(dim, x.ndim, "norm")
+    if p in (math.inf, -math.inf):
+        _check_nonempty("norm", x.shape, axes)
+    return Norm.apply(x, p=p, axes=axes, keepdim=keepdim)
+
+
+# ---- cumulative --------------------------------------------------------------------------
+
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, x, axis, dtype=None):
+        ctx.axis, ctx.in_dtype = axis, x.dtype
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = np.int64
+        return get_array_module(x).cumsum(x, axis=axis, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _cast_back(_rev_cumsum(gy, ctx.axis), ctx.in_dtype)
+
+
+def _rev_cumsum(a, axis):
+    """``out[i] = sum_{j >= i} a[j]`` along ``axis`` (the backward of cumsum)."""
+    return flip(Cumsum.apply(flip(a, (axis,)), axis=axis), (axis,))
+
+
+class Cumprod(Op):
+    """Cumulative product. Gradient: reverse-cumsum(gy * y) / x before the first zero of
+    each slice; at the first zero, the sum of gy_j times the products with that zero left
+    out; 0 after it (exact with zeros)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, dtype=None):
+        xp = get_array_module(x)
+        ctx.axis, ctx.in_dtype = axis, x.dtype
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = np.int64
+        y = xp.cumprod(x, axis=axis, dtype=dtype)
+        if ctx.next_edges:
+            zero = x == 0
+            ctx.before = None
+            if bool(zero.any()):
+                nz = xp.cumsum(zero, axis=axis)
+                ctx.before = nz == 0  # strictly before the first zero of the slice
+                ctx.first = zero & (nz == 1)
+            ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        axis = ctx.axis
+        a = _rev_cumsum(gy * y, axis)
+        if ctx.before is None:
+            return _cast_back(a / x, ctx.in_dtype)
+        before, first = ctx.before, ctx.first
+        g = where(before, a / where(before, x, 1.0), 0.0)
+        c = Cumprod.apply(where(first, 1.0, x), axis=axis)  # products leaving the zero out
+        s = Sum.apply(where(before, 0.0, gy * c), axes=(axis,), keepdim=True)
+        return _cast_back(where(first, s, g), ctx.in_dtype)
+
+
+def _cum(op_cls, name, x, dim, dtype):
+    d = _dim1(dim, x.ndim, name)
+    dt = None if dtype is None else np.dtype(dtype)
+    if x.ndim == 0:
+        return reshape(op_cls.apply(reshape(x, (1,)), axis=0, dtype=dt), ())
+    return op_cls.apply(x, axis=d, dtype=dt)
+
+
+def cumsum(x, dim: int, *, dtype=None):
+    """Cumulative sum along ``dim``; integers and bools give int64."""
+    return _cum(Cumsum, "cumsum", x, dim, dtype)
+
+
+def cumprod(x, dim: int, *, dtype=None):
+    """Cumulative product along ``dim``; integers and bools give int64. The gradient is
+    exact also when the input contains zeros."""
+    return _cum(Cumprod, "cumprod", x, dim, dtype)
+
+
+# ---- logical -------------------------------------------------------------------------------
+
+def _logical(x, dim, keepdim, op):
+    xd = _data(x)
+    axes = _dims(dim, xd.ndim, op)
+    xp = get_array_module(xd)
+    r = getattr(xp, op)(xd, axis=axes, keepdims=keepdim)
+    r = xp.asarray(r)
+    if xd.dtype == np.uint8:  # PyTorch keeps uint8 for uint8 input
+        r = r.astype(np.uint8)
+    return _wrap(x, r)
+
+
+def all(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """True where every element along ``dim`` (all when None) is nonzero; bool, no grad."""
+    return _logical(x, dim, keepdim, "all")
+
+
+def any(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """True where some element along ``dim`` (all when None) is nonzero; bool, no grad."""
+    return _logical(x, dim, keepdim, "any")
+
+
+# imported last: shape.py imports ``sum`` from this module at its end
+from .shape import broadcast_to, flip, reshape  # noqa: E402

@@ -569,7 +569,14 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
                 f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size {n} "
                 f"at dim {d}"
             )
-        idx = np.pad(np.arange(n), (lo, hi), mode=np_mode)
+        # negative pads crop: reflect/replicate pad the full dim then crop, circular crops
+        # first then wraps (PyTorch's results)
+        clo, chi = max(-lo, 0), max(-hi, 0)
+        if np_mode == "wrap":
+            idx = np.pad(np.arange(clo, n - chi), (max(lo, 0), max(hi, 0)), mode=np_mode)
+        else:
+            idx = np.pad(np.arange(n), (max(lo, 0), max(hi, 0)), mode=np_mode)
+            idx = idx[clo:idx.size - chi]
         out = index_select(out, d, xp.asarray(idx))
     return out
 

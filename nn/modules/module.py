@@ -1,0 +1,278 @@
+"""``nn.Module``: parameters and submodules registered by attribute assignment."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator
+
+from autograd.tensor import Parameter, Tensor
+
+
+class Module:
+    """Base class of all layers and models.
+
+    Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, in order.
+
+    Example:
+        >>> class MLP(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = nn.Linear(4, 2)
+        ...     def forward(self, x):
+        ...         return self.fc(x)
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            r = hook(self, args, out)
+            if r is not None:
+                out = r
+        return out
+
+    # ---- registration -------------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        params = self.__dict__.get("_parameters")
+        if params is None:
+            raise AttributeError("cannot assign attributes before Module.__init__() call")
+        for d in (self._parameters, self._buffers, self._modules):
+            if name in d and not (d is self._buffers and isinstance(value, Tensor)):
+                del d[name]
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            if key in d and name in d[key]:
+                return d[key][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for d in (self._parameters, self._buffers, self._modules):
+            if name in d:
+                del d[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True):
+        self._buffers[name] = tensor
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def register_forward_hook(self, hook):
+        key = object()
+        self._forward_hooks[key] = hook
+
+        class _Handle:
+            def remove(_self):
+                self._forward_hooks.pop(key, None)
+
+        return _Handle()
+
+    # ---- traversal ----------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix: str = ""):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mp, m in mods:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield mp + ("." if mp else "") + name, p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mp, m in mods:
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield mp + ("." if mp else "") + name, b
+
+    def buffers(self, recurse: bool = True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ---- modes and utilities --------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = p.grad.detach() * 0
+
+    def apply(self, fn) -> Module:
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args, **kwargs) -> Module:
+        """Move/cast parameters and buffers in place (Parameter objects keep their identity)."""
+        for m in self.modules():
+            for name, p in m._parameters.items():
+                if p is not None:
+                    new = p.detach().to(*args, **kwargs) if p.is_floating_point() else \
+                        p.detach().to(*[a for a in args if not _is_dtype(a)],
+                                      device=kwargs.get("device"))
+                    p._data = new._data
+                    if p.grad is not None:
+                        p.grad = p.grad.to(*args, **kwargs)
+            for name, b in m._buffers.items():
+                if b is not None:
+                    dev_only = not b.is_floating_point()
+                    m._buffers[name] = b.to(*[a for a in args if not (dev_only and
+                                                                       _is_dtype(a))],
+                                            **({} if not dev_only else
+                                               {k: v for k, v in kwargs.items() if k != "dtype"}))
+        return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Module:
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def float(self) -> Module:
+        return self.to("float32")
+
+    def double(self) -> Module:
+        return self.to("float64")
+
+    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
+        out = OrderedDict() if destination is None else destination
+        for name, p in self.named_parameters(prefix=prefix.rstrip(".")):
+            out[name] = p if keep_vars else p.detach()
+        for name, b in self.named_buffers(prefix=prefix.rstrip(".")):
+            out[name] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = [
+            f"{k}: checkpoint {list(state_dict[k].shape)} vs model {list(own[k].shape)}"
+            for k in own if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
+        ]
+        if mismatched or (strict and (missing or unexpected)):
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n"
+                + (f"  Missing key(s): {missing}\n" if missing else "")
+                + (f"  Unexpected key(s): {unexpected}\n" if unexpected else "")
+                + (f"  Size mismatch: {mismatched}\n" if mismatched else "")
+            )
+        from autograd.grad_mode import no_grad
+
+        with no_grad():
+            for k, t in own.items():
+                if k in state_dict:
+                    src = state_dict[k]
+                    arr = src._data if isinstance(src, Tensor) else src
+                    t._data = _copy_like(arr, t)
+                    t._vc[0] += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- printing -------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, m in self._modules.items():
+            mr = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {mr}")
+        main = type(self).__name__ + "("
+        extra = self.extra_repr()
+        if not lines:
+            return main + extra + ")"
+        body = ("\n  " + extra) if extra else ""
+        return main + body + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _is_dtype(a) -> bool:
+    s = str(a)
+    return not (s == "cpu" or s.startswith("cuda"))
+
+
+def _copy_like(arr, t):
+    from autograd import backend
+
+    out = backend.to_device(backend.to_numpy(arr) if t.device.type == "cpu" else arr, t.device)
+    return out.astype(t.dtype, copy=True)
+
+
+class _IncompatibleKeys:
+    def __init__(self, missing, unexpected):
+        self.missing_keys = missing
+        self.unexpected_keys = unexpected
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")

@@ -1,0 +1,92 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from autograd.grad_mode import no_grad
+
+from .optimizer import Optimizer
+
+
+def sgd(params, grads, bufs, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """The update on raw arrays, written into each parameter array in place (PyTorch's
+    formulas: the buffer starts as the first gradient)."""
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if maximize:
+            g = -g
+        if weight_decay:
+            g = g + weight_decay * p
+        if momentum:
+            buf = bufs[i]
+            if buf is None:
+                buf = bufs[i] = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p -= lr * g
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate.
+        momentum: momentum factor.
+        dampening: dampening for momentum.
+        weight_decay: L2 penalty added to the gradient.
+        nesterov: Nesterov momentum.
+
+    Example:
+        >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss.backward(); opt.step()
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+        if lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from autograd.grad_mode import enable_grad
+
+            with enable_grad():
+                loss = closure()
+        for g in self.param_groups:
+            ps, gs, bufs = [], [], []
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                ps.append(p)
+                gs.append(p.grad._data)
+                bufs.append(self.state.get(p, {}).get("momentum_buffer"))
+            arrays = [_writable(p) for p in ps]
+            sgd(arrays, gs, bufs, lr=g["lr"], momentum=g["momentum"],
+                dampening=g["dampening"], weight_decay=g["weight_decay"],
+                nesterov=g["nesterov"], maximize=g["maximize"])
+            for p, b in zip(ps, bufs):
+                p._vc[0] += 1  # an in-place update: saved copies of p are now stale
+                if g["momentum"]:
+                    self.state.setdefault(p, {})["momentum_buffer"] = b
+        return loss
+
+
+def _writable(p):
+    """The parameter's array, made writeable if a graph had locked it (the version counter
+    bumped by the caller keeps that graph honest)."""
+    a = p._data
+    if hasattr(a, "flags") and not a.flags.writeable:
+        from autograd.backend import unlock
+
+        unlock(a)
+    return a
