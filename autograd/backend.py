@@ -64,6 +64,11 @@ class Device:
     __slots__ = ("type", "index")
 
     def __init__(self, type: str, index: int | None = None):
+        if ":" in type and index is None:  # "cuda:1", as torch.device accepts
+            type, _, idx = type.partition(":")
+            index = int(idx)
+        if type not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device type {type!r}: expected 'cpu' or 'cuda'")
         self.type = type
         self.index = index
 

@@ -16,7 +16,6 @@ from autograd.ops import shape as S
 from autograd.ops.linalg import matmul
 from autograd.tensor import Tensor, _make
 
-
 # ---- linear ---------------------------------------------------------------------------
 
 class Linear(Op):
@@ -290,3 +289,9 @@ def mse_loss(input, target, reduction: str = "mean"):
 
 
 _ = (add_at, matmul, _make)
+
+
+# ---- families defined in their own modules (one import block each) --------------------
+# conv/pool family (nn/_conv.py):
+# norm/dropout/embedding/activation/loss family (nn/_layers.py):
+# recurrent/attention family (nn/_rnn.py):

@@ -21,7 +21,10 @@ def sgd(params, grads, bufs, *, lr, momentum, dampening, weight_decay, nesterov,
                 buf = bufs[i] = g.copy()
             else:
                 buf *= momentum
-                buf += (1 - dampening) * g
+                if dampening:
+                    buf += (1 - dampening) * g
+                else:
+                    buf += g
             g = g + momentum * buf if nesterov else buf
         p -= lr * g
 

@@ -103,7 +103,6 @@ class Pow(Op):
     def forward(ctx, a, b):
         if hasattr(b, "dtype") and b.dtype.kind in "biu" and hasattr(a, "dtype") \
                 and a.dtype.kind in "iu":
-            xp = _xp(b)
             if bool((b < 0).any()):
                 raise RuntimeError("pow: integers to negative integer powers are not allowed")
         y = a ** b

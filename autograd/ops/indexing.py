@@ -34,6 +34,8 @@ def _convert_index(index):
             ix = ix._data
         if isinstance(ix, list):
             ix = np.asarray(ix)
+            if ix.size == 0:
+                ix = ix.astype(np.int64)  # x[[]]: an empty integer index
         if hasattr(ix, "dtype") and hasattr(ix, "shape"):
             if ix.ndim == 0 and ix.dtype.kind in "iu":
                 ix = int(ix)

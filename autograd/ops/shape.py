@@ -211,7 +211,7 @@ class Split(Op):
     @staticmethod
     def forward(ctx, x, sections, dim):
         ctx.dim = dim
-        bounds = np.cumsum(sections)[:-1]
+        bounds = [int(b) for b in np.cumsum(sections)[:-1]]
         parts = get_array_module(x).split(x, bounds, axis=dim)
         return tuple(parts)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from collections.abc import Iterator
 
 from autograd.tensor import Parameter, Tensor
 
@@ -174,7 +174,7 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Move/cast parameters and buffers in place (Parameter objects keep their identity)."""
         for m in self.modules():
-            for name, p in m._parameters.items():
+            for p in m._parameters.values():
                 if p is not None:
                     new = p.detach().to(*args, **kwargs) if p.is_floating_point() else \
                         p.detach().to(*[a for a in args if not _is_dtype(a)],
