@@ -11,6 +11,7 @@ with PyTorch's tensor API.
 from __future__ import annotations
 
 from . import cuda  # noqa: F401
+from . import viz  # noqa: F401
 from . import functional  # noqa: F401
 from .backend import Device
 from .backend import Device as device

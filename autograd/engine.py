@@ -17,6 +17,31 @@ from .grad_mode import state
 from .tensor import Tensor, _make
 
 
+class _Sweep:
+    """A global step counter: node._bw records when the sweep processed each node."""
+
+    step = 0
+    last_start = 0
+
+
+_sweep = _Sweep()
+
+
+def _norm(g) -> float:
+    """L2 norm of a gradient (several outputs: of all of them), as a float."""
+    from .backend import get_array_module
+
+    parts = g if isinstance(g, list) else [g]
+    total = 0.0
+    for p in parts:
+        if p is None:
+            continue
+        a = _as_array(p)
+        xp = get_array_module(a)
+        total += float(xp.sum(xp.abs(a.astype("float64")) ** 2))
+    return total ** 0.5
+
+
 def _is_node(e) -> bool:
     return isinstance(e, Node)
 
@@ -198,6 +223,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
         run, deps = _needed(start, cap_nodes, cap_leaves)
 
     # 2. Kahn's sweep
+    _sweep.last_start = _sweep.step
     ready = [n for n in dict.fromkeys(start) if deps.get(n, 0) == 0]
     captured = {}
     prev_enabled, prev_cg = state.enabled, state.create_graph
@@ -205,12 +231,18 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
     state.create_graph = create_graph
     anomaly = state.anomaly
     capturing = cap_nodes is not None
+    rec_norms = state.record_grad_norms
+    rec_steps = state.record_steps
     try:
         while ready:
             node = ready.pop()
+            node._bw = _sweep.step  # the order of the sweep, for drawings (autograd.viz)
+            _sweep.step += 1
             g = grads.pop(node)
             if node._pre_hooks:
                 g = _run_pre_hooks(node, g, create_graph)
+            if rec_norms:
+                node._gnorm = _norm(g)
             if capturing:
                 if node in cap_nodes:
                     for nr in cap_nodes[node]:
@@ -225,6 +257,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                     gxs = (gxs,)
             else:
                 gxs = _call_backward(node, g, create_graph)
+            if rec_steps is not None:
+                rec_steps.append((node, g, gxs))
             if not retain_graph:
                 node.saved = ()
                 node._released = True

@@ -99,6 +99,12 @@ class Node:
     _stack = None  # where the op was created (anomaly mode)
     _cg_inputs = None  # Function: inputs as Tensors, kept for create_graph backward
     _plain = False
+    _oshape = None  # output shape and dtype, kept for drawings
+    _odtype = None
+    _bw = None  # global step number at which the backward sweep processed this node
+    _from_backward = False
+    _gnorm = None  # norm of the gradient that reached this node (viz.record_grad_norms)
+    _module_call = None  # (module, boundary) when this node is a module's output (viz)
     materialize_grads = True
 
     # -- ctx API --------------------------------------------------------------------------
@@ -167,6 +173,8 @@ class Node:
     def _wrap_saved(self, j: int, a):
         if isinstance(a, Tensor) or a is None or not hasattr(a, "dtype"):
             return a  # already a Tensor, or a Python scalar / None
+        if a.__class__ is not _ndarray and a.__class__.__module__ == "numpy":
+            a = np.asarray(a)  # a NumPy scalar saved by forward: Tensors hold arrays
         k = self._saved_idx[j] if self._saved_idx is not None else None
         if k is None:
             return _make(a, None, False)
@@ -254,6 +262,8 @@ class Op(Node):
             node.next_edges = tuple(edges)
         if state.anomaly:
             node._stack = _user_frame()
+        if state.create_graph:
+            node._from_backward = True  # made by a create_graph backward (drawn apart)
         y = cls.forward(node, *data, **kwargs)
         if state.anomaly:
             _check_forward(node, y)
@@ -269,7 +279,9 @@ class Op(Node):
                     _mark_view(o, args[0])
         else:
             if y.__class__ is not _ndarray and y.__class__.__module__ == "numpy":
-                y = np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
+                y0, y = y, np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
+                if node.saved:  # a saved 0-d output must stay recognisable as the output
+                    node.saved = tuple(y if a is y0 else a for a in node.saved)
             outs = _new(Tensor)
             outs._data = y
             outs._vc = [0]
@@ -277,6 +289,8 @@ class Op(Node):
             if record:
                 outs.grad_fn = node
                 outs._rg = True
+                node._oshape = y.shape  # for drawings (autograd.viz): outputs die early
+                node._odtype = y.dtype
             else:
                 outs.grad_fn = None
                 outs._rg = False

@@ -9,6 +9,8 @@ class _State:
     # A module-level object so the hot path reads one attribute.
     enabled = True
     create_graph = False  # set by the engine while it runs backward formulas
+    record_grad_norms = False  # autograd.viz: store each node's incoming gradient norm
+    record_steps = None  # autograd.viz: a list collecting (node, grad, input grads) per step
     anomaly = False
     anomaly_check_nan = True
 

@@ -176,10 +176,11 @@ class Mean(Op):
 
 
 class Prod(Op):
-    """Product. Its gradient is prod(x)/x_i where no reduced element is zero; with exactly
-    one zero in a slice, the zero receives the product of the others and the rest receive
-    0; with several zeros the whole slice receives 0. The masks are constants, so the
-    formula is twice differentiable (exactly so where there are no zeros)."""
+    """Product. The gradient of element i is the product of the others: prod(x)/x_i where
+    a slice has no zero. With zeros, it is assembled from the product of the nonzeros
+    (``pnz``), the product of the zeros (``pz``: 1 or 0) and, for a zero, the product of
+    the other zeros (1 for one zero, the other zero itself for two, 0 for more), written
+    with ops and constant masks so that second derivatives are exact too."""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype=None):
@@ -192,7 +193,7 @@ class Prod(Op):
             ctx.zero = zero if bool(zero.any()) else None
             if ctx.zero is not None:
                 nz = zero.sum(axis=axes, keepdims=True)
-                ctx.none, ctx.one = nz == 0, nz == 1
+                ctx.one, ctx.two = nz == 1, nz == 2
             ctx.save_for_backward(x, y)
         return y
 
@@ -206,8 +207,11 @@ class Prod(Op):
             return _cast_back(g, ctx.in_dtype)
         zero = ctx.zero
         xnz = where(zero, 1.0, x)
-        gp = gk * Prod.apply(xnz, axes=axes, keepdim=True)  # gy * product of the nonzeros
-        g = where(zero, where(ctx.one, gp, 0.0), where(ctx.none, gp, 0.0) / xnz)
+        gp = gk * Prod.apply(xnz, axes=axes, keepdim=True)  # gy * pnz
+        pz = Prod.apply(where(zero, x, 1.0), axes=axes, keepdim=True)
+        zsum = Sum.apply(where(zero, x, 0.0), axes=axes, keepdim=True)
+        others = where(ctx.one, 1.0, where(ctx.two, zsum - x, 0.0))  # the other zeros' product
+        g = where(zero, gp * others, gp * pz / xnz)
         return _cast_back(g, ctx.in_dtype)
 
 
@@ -512,7 +516,8 @@ def _kth_index(k0):
     """Index function: position of the k0-th smallest (0-based) along a dim; NaN sorts last."""
     def fn(a, d):
         xp = get_array_module(a)
-        order = xp.argsort(a, axis=d, kind="stable")
+        kw = {"kind": "stable"} if xp is np else {}  # CuPy's sort is always stable
+        order = xp.argsort(a, axis=d, **kw)
         return xp.take(order, xp.asarray([k0]), axis=d)
 
     return fn

@@ -34,6 +34,10 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
+        fn = getattr(out, "grad_fn", None)
+        if fn is not None and fn._module_call is None:
+            # remember where this call's subgraph starts, so autograd.viz can collapse it
+            fn._module_call = (self, tuple(_boundary(a) for a in args if isinstance(a, Tensor)))
         for hook in list(self._forward_hooks.values()):
             r = hook(self, args, out)
             if r is not None:
@@ -252,6 +256,11 @@ class Module:
             return main + extra + ")"
         body = ("\n  " + extra) if extra else ""
         return main + body + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _boundary(t):
+    """What a module input looks like from inside the graph: its producer, or itself."""
+    return t.grad_fn if t.grad_fn is not None else t
 
 
 def _is_dtype(a) -> bool:
