@@ -264,7 +264,12 @@ class Op(Node):
             node._stack = _user_frame()
         if state.create_graph:
             node._from_backward = True  # made by a create_graph backward (drawn apart)
-        y = cls.forward(node, *data, **kwargs)
+        try:
+            y = cls.forward(node, *data, **kwargs)
+        except ValueError as e:
+            if cls._broadcast:
+                _broadcast_error(cls, data, e)
+            raise
         if state.anomaly:
             _check_forward(node, y)
         if y.__class__ is tuple:
@@ -320,6 +325,14 @@ def _make_out(y, fn, rg, nr=0):
     if y.__class__ is not _ndarray and y.__class__.__module__ == "numpy":
         y = np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
     return _make(y, fn, rg, nr)
+
+
+def _broadcast_error(cls, data, err):
+    shapes = [list(getattr(d, "shape", ())) for d in data]
+    raise RuntimeError(
+        f"{cls.__name__}: the shapes {shapes[0]} and {shapes[1]} cannot be broadcast together "
+        f"(sizes must match or be 1, aligned from the right): {err}"
+    ) from None
 
 
 def _device_error(cls, a, b):

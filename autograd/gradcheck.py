@@ -28,19 +28,19 @@ def _numerical_vjp(fn, inputs, idx, vs, eps):
     """d<v, fn(x)>/dx_idx by central differences (in place on x's array, restored after)."""
     x = inputs[idx]
     arr = x._data
-    flat = arr.reshape(-1)
-    out = np.zeros(flat.shape, dtype=np.float64)
-    for k in range(flat.size):
-        orig = flat[k].item()
-        flat[k] = orig + eps
+    out = np.zeros(arr.shape, dtype=np.float64)
+    # index the array itself (not a reshaped copy), so non-contiguous inputs work too
+    for k in np.ndindex(arr.shape):
+        orig = arr[k].item()
+        arr[k] = orig + eps
         plus = sum(float((to_numpy(o._data).astype(np.float64) * v).sum())
                    for o, v in zip(_outputs(fn, inputs), vs))
-        flat[k] = orig - eps
+        arr[k] = orig - eps
         minus = sum(float((to_numpy(o._data).astype(np.float64) * v).sum())
                     for o, v in zip(_outputs(fn, inputs), vs))
-        flat[k] = orig
+        arr[k] = orig
         out[k] = (plus - minus) / (2 * eps)
-    return out.reshape(arr.shape)
+    return out
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,

@@ -203,6 +203,32 @@ def test_setitem_gradcheck(index, vshape):
     assert ag.gradcheck(_setitem_fn(index), (x, v))
 
 
+@SETTINGS
+@given(shape=nonempty_shapes, data=st.data())
+def test_setitem_hypothesis(shape, data):
+    n = shape[0]
+    kind = data.draw(st.sampled_from(["int", "slice", "array", "ellipsis"]))
+    if kind == "int":
+        index = data.draw(st.integers(-n, n - 1))
+    elif kind == "slice":
+        index = slice(data.draw(st.integers(-n, n)), None, data.draw(st.sampled_from([1, -1])))
+    elif kind == "array":  # unique positions: duplicates make the written value ambiguous
+        index = data.draw(st.lists(st.integers(0, n - 1), max_size=n, unique=True))
+    else:
+        index = (Ellipsis, data.draw(st.integers(-shape[-1], shape[-1] - 1)))
+    target = np.zeros(shape)[index].shape
+    # the value may broadcast: drop leading dims and turn some dims into 1
+    vshape = target[data.draw(st.integers(0, len(target))):]
+    vshape = tuple(1 if data.draw(st.booleans()) else s for s in vshape)
+    x, v = rnd(*shape), rnd(*vshape, seed=1)
+    y = _setitem_fn(index)(x, v)
+    expect = x.detach().numpy().copy()
+    expect[index] = v.detach().numpy()
+    np.testing.assert_array_equal(y.detach().numpy(), expect ** 2)
+    if v.numel():
+        assert ag.gradcheck(_setitem_fn(index), (x, v))
+
+
 def test_setitem_closed_form_with_broadcast_value():
     x = rnd(4, 3)
     v = leaf([1.0, 2.0, 3.0])
@@ -283,7 +309,7 @@ def test_setitem_and_view_patterns_match_torch():
 
     # without the clone, Mul saved a view of y that the assignment then overwrote: both
     # libraries refuse to backward
-    for lib, make in ((ag, ag.tensor), (torch, torch.tensor)):
+    for make in (ag.tensor, torch.tensor):
         x, v = make(a, requires_grad=True), make(vb, requires_grad=True)
         y = x * 2.0
         y[:, 1] = y[:, 1] * v[0]
@@ -587,7 +613,8 @@ def test_take_along_dim_flat_and_argsort_roundtrip():
     x = rnd(3, 4)
     idx = ag.tensor([11, 0, -1, 5])
     out = ag.take_along_dim(x, idx)
-    np.testing.assert_array_equal(out.detach().numpy(), x.detach().numpy().reshape(-1)[[11, 0, -1, 5]])
+    flat = x.detach().numpy().reshape(-1)
+    np.testing.assert_array_equal(out.detach().numpy(), flat[[11, 0, -1, 5]])
     out.sum().backward()
     expect = np.zeros(12)
     expect[[0, 5]] = 1
@@ -680,12 +707,25 @@ def test_masked_fill_errors():
 def test_tril_triu(fn, shape, diagonal):
     x = rnd(*shape)
     out = getattr(ag, fn)(x, diagonal)
-    np.testing.assert_array_equal(out.detach().numpy(), getattr(np, fn)(x.detach().numpy(), diagonal))
+    expect = getattr(np, fn)(x.detach().numpy(), diagonal)
+    np.testing.assert_array_equal(out.detach().numpy(), expect)
     if x.numel():
         assert ag.gradcheck(lambda t: getattr(t, fn)(diagonal), (x,))
         w = np.random.default_rng(0).standard_normal(shape)
         out.backward(ag.tensor(w))
         np.testing.assert_array_equal(x.grad.numpy(), getattr(np, fn)(w, diagonal))
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 3), min_size=2, max_size=4).map(tuple),
+       diagonal=st.integers(-3, 3), upper=st.booleans())
+def test_tril_triu_hypothesis(shape, diagonal, upper):
+    fn = "triu" if upper else "tril"
+    x = rnd(*shape)
+    expect = getattr(np, fn)(x.detach().numpy(), diagonal)
+    np.testing.assert_array_equal(getattr(ag, fn)(x, diagonal).detach().numpy(), expect)
+    if x.numel():
+        assert ag.gradcheck(lambda t: getattr(ag, fn)(t, diagonal=diagonal), (x,))
 
 
 def test_tril_triu_gradgrad_inplace_and_errors():
@@ -720,7 +760,7 @@ def test_sort_hypothesis(shape, data, descending):
     np.testing.assert_array_equal(values.detach().numpy(), expect)
     assert indices.dtype == ag.int64
     np.testing.assert_array_equal(np.take_along_axis(a, indices.detach().numpy(), axis=dim), expect)
-    np.testing.assert_array_equal(ag.argsort(x, dim, descending).detach().numpy(), indices.detach().numpy())
+    np.testing.assert_array_equal(ag.argsort(x, dim, descending).numpy(), indices.numpy())
     if x.numel():
         assert ag.gradcheck(lambda t: ag.sort(t, dim, descending).values, (x,))
 

@@ -20,7 +20,6 @@ from ..backend import add_at, get_array_module
 from ..function import Op
 from ..grad_mode import state
 from ..tensor import Tensor, _make
-from .elementwise import Where
 
 
 def _convert_index(index):
@@ -446,9 +445,30 @@ def take_along_dim(x, indices, dim=None):
 
 # ---- masked_fill, tril/triu ---------------------------------------------------------------
 
-class MaskedFill(Where):
-    """``where(mask, value, x)`` keeping x's dtype; value's gradient is the sum of the output
-    gradient over the masked positions."""
+class MaskedFill(Op):
+    """``where(mask, value, x)`` in x's dtype; value's gradient is the sum of the output
+    gradient over the masked positions, x's is the output gradient elsewhere."""
+
+    @staticmethod
+    def forward(ctx, mask, value, x):
+        xp = get_array_module(x)
+        ctx.save_for_backward(mask)
+        ctx.x_shape = x.shape
+        v = value.astype(x.dtype) if hasattr(value, "dtype") else xp.asarray(value, x.dtype)
+        return xp.where(mask, v, x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        from .elementwise import where
+        from .shape import sum_to
+
+        (mask,) = ctx.saved_tensors
+        gv = gx = None
+        if ctx.next_edges[1] is not None:
+            gv = sum_to(where(mask, gy, 0.0), ())
+        if ctx.next_edges[2] is not None:
+            gx = sum_to(where(mask, 0.0, gy), ctx.x_shape)
+        return None, gv, gx
 
 
 def masked_fill(x, mask, value):

@@ -201,7 +201,7 @@ class Einsum(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from .shape import broadcast_to, reshape
+        from .shape import broadcast_to, reshape, sum_to
 
         ops = ctx.saved_tensors
         grads = []
@@ -221,6 +221,9 @@ class Einsum(Op):
             target = "".join(c for c in s if c in avail)
             eq = ",".join([ctx.out] + other_s) + "->" + target
             g = einsum(eq, gy, *others)
+            tshape = tuple(n for n, c in zip(ctx.shapes[i], s) if c in avail)
+            if tuple(g.shape) != tshape:  # size-1 dims broadcast against the other operands
+                g = sum_to(g, tshape)
             if target != s:
                 shape_keep = tuple(ctx.shapes[i][k] if c in avail else 1 for k, c in
                                    enumerate(s))

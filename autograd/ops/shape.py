@@ -491,7 +491,7 @@ def split(x, split_size_or_sections, dim: int = 0):
         sections = [s] * (n // s) + ([n % s] if n % s else []) if n else [0]
     else:
         sections = [int(v) for v in split_size_or_sections]
-        if sum(sections) != n:
+        if int(np.sum(sections)) != n:  # (the builtin sum is shadowed below)
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                 f"size at dimension {dim}), but got split_sizes={sections}"
