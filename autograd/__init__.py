@@ -222,6 +222,8 @@ from .tensor import (  # noqa: F401
     zeros_like,
 )
 
+from .serialization import load, save, load_safetensors, save_safetensors  # noqa: F401
+
 bool = bool_  # noqa: A001  (ag.bool, like torch.bool)
 
 __version__ = "0.1.0"

@@ -81,6 +81,8 @@ def _root_grad(t: Tensor, g, create_graph: bool):
 
 
 def _call_hooks(hooks, g, create_graph):
+    if g.__class__ is not np.ndarray and g.__class__.__module__ == "numpy":
+        g = np.asarray(g)  # a 0-d gradient computed as a NumPy scalar: hooks get Tensors
     for h in list(hooks):
         gt = g if isinstance(g, Tensor) else _make(g)
         r = h(gt)
@@ -356,6 +358,10 @@ def _run_pre_hooks(node, g, create_graph):
 
 def _owned(a, root_ids, given):
     """An array safe to hand out as ``.grad``: writeable, not aliasing anything else."""
+    if a.__class__ is not np.ndarray and a.__class__.__module__ == "numpy":
+        a = np.array(a)  # NumPy gives scalars for 0-d arithmetic; Tensors hold arrays
+        given.add(id(a))
+        return a
     i = id(a)
     if (i in root_ids or i in given or getattr(a, "base", None) is not None
             or (isinstance(a, np.ndarray) and not a.flags.writeable)):
@@ -379,7 +385,7 @@ def _accumulate(leaf, g, create_graph, root_ids, given):
                 f"backward: the existing .grad of a leaf has shape {tuple(old.shape)} but the "
                 f"new gradient has shape {tuple(a.shape)}"
             )
-        leaf.grad = _make(old._data + a)
+        leaf.grad = _make(_owned(old._data + a, root_ids, given))
 
 
 def _needed(start, cap_nodes, cap_leaves):

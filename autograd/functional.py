@@ -627,6 +627,32 @@ def _detach_tree(x):
     return x
 
 
+def _reaches_outside(out: Tensor, diff) -> bool:
+    """True when the graph of ``out`` reaches a tensor requiring grad other than ``diff``."""
+    from .function import Node
+
+    mine = {id(t) for t in diff}
+    if out.grad_fn is None:
+        return out.requires_grad and id(out) not in mine
+    seen = set()
+    stack = [out.grad_fn]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        for e in n.next_edges:
+            if e is None:
+                continue
+            if e.__class__ is tuple:
+                e = e[0]
+            if isinstance(e, Node):
+                stack.append(e)
+            elif isinstance(e, Tensor) and id(e) not in mine:
+                return True
+    return False
+
+
 def grad(fn, argnums=0, has_aux: bool = False):
     """JAX-style gradient transform: ``grad(f)(x)`` is the gradient of the scalar ``f`` at x.
 
@@ -644,9 +670,10 @@ def grad(fn, argnums=0, has_aux: bool = False):
         numbers (converted with ``autograd.tensor``; Python floats give float32). Arguments
         that do not influence the value get zero gradients.
 
-        Gradients are detached, except when a differentiated argument already requires grad
-        (for instance inside an outer ``grad``): then the gradient is computed with
-        ``create_graph=True`` so transforms compose, e.g. ``grad(grad(f))``.
+        Gradients are detached, except when the value also depends on tensors that require
+        grad from outside the call (an argument that already requires grad, as inside an
+        outer ``grad``, or a tensor captured by a closure): then the gradient is computed
+        with ``create_graph=True`` so transforms compose, e.g. ``grad(grad(f))``.
 
     Raises:
         TypeError: for a non-integer ``argnums``, or when ``fn`` does not return a Tensor.
@@ -672,8 +699,7 @@ def grad(fn, argnums=0, has_aux: bool = False):
                 raise IndexError(f"grad: argnums {a} is out of range for {n} positional "
                                  "arguments")
             idx.append(a % n)
-        create_graph = is_grad_enabled() and any(
-            isinstance(args[i], Tensor) and args[i].requires_grad for i in idx)
+        enabled = is_grad_enabled()
         diff = []
         for i in idx:
             t = _to_tensor(args[i])
@@ -682,8 +708,8 @@ def grad(fn, argnums=0, has_aux: bool = False):
                     f"grad: argument {i} has dtype {t.dtype}; only floating point arguments "
                     "can be differentiated"
                 )
-            if create_graph and t.requires_grad:
-                t = t.view_as(t)
+            if enabled and t.requires_grad:
+                t = t.view_as(t)  # stays connected to an enclosing computation
             else:
                 t = t.detach().requires_grad_(True)
             args[i] = t
@@ -706,6 +732,9 @@ def grad(fn, argnums=0, has_aux: bool = False):
                     f"grad: the function must return a scalar (one-element) Tensor, got shape "
                     f"{tuple(out.shape)}; reduce it first, e.g. with .sum()"
                 )
+            # keep the graph of the gradient when the value also depends on tensors from
+            # outside that require grad (an enclosing grad, a closure): transforms compose
+            create_graph = enabled and _reaches_outside(out, diff)
             if out.requires_grad:
                 gs = _ag_grad([out], diff, create_graph=create_graph, allow_unused=True)
             else:

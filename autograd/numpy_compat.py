@@ -232,7 +232,9 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             _UFUNCS = _ufunc_table()
         fn = _UFUNCS.get(ufunc)
         if fn is not None:
-            return fn(*inputs)
+            # lists/tuples are array-likes to NumPy: make them arrays (dtype and gradients
+            # bookkeeping then work as for any array operand)
+            return fn(*(np.asarray(x) if isinstance(x, (list, tuple)) else x for x in inputs))
     if _needs_grad(inputs) or _needs_grad(outs):
         name = f"numpy.{ufunc.__name__}"
         if method != "__call__":

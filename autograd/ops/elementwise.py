@@ -138,6 +138,23 @@ class Remainder(Op):
         return gy, gb
 
 
+class Fmod(Op):
+    """C-style remainder: the result has the sign of the dividend (``torch.fmod``)."""
+
+    _broadcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _xp(a, b).fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        gb = -gy * trunc(a / b) if _need(ctx, 1) else None
+        return gy, gb
+
+
 class Maximum(Op):
     _broadcast = True
 
@@ -178,20 +195,31 @@ class Where(Op):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        xp = _xp(cond, a, b)
-        if hasattr(a, "dtype") and hasattr(b, "dtype") and a.dtype != b.dtype:
-            from ..dtypes import promote
+        from ..dtypes import promote, scalar_result
 
-            dt = promote(a, b)
-            a, b = a.astype(dt), b.astype(dt)
-        elif hasattr(a, "dtype") and not hasattr(b, "dtype"):
-            b = xp.asarray(b, dtype=a.dtype)
-        elif hasattr(b, "dtype") and not hasattr(a, "dtype"):
-            a = xp.asarray(a, dtype=b.dtype)
-        y = xp.where(cond, a, b)
-        ctx.save_for_backward(cond)
+        xp = _xp(cond, a, b)
+        # the inputs' own shapes and dtypes: each gradient is reduced back to them
         ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         ctx.dtypes = (getattr(a, "dtype", None), getattr(b, "dtype", None))
+        ha = hasattr(a, "dtype") and not isinstance(a, np.generic)
+        hb = hasattr(b, "dtype") and not isinstance(b, np.generic)
+        if ha and hb:
+            if a.dtype != b.dtype:
+                dt = promote(a, b)
+                a, b = a.astype(dt), b.astype(dt)
+        else:  # PyTorch's promotion with Python scalars (where(c, int_tensor, 2.5): float)
+            a = a.item() if not ha and hasattr(a, "item") else a
+            b = b.item() if not hb and hasattr(b, "item") else b
+            if ha:
+                dt = scalar_result(a.dtype, b)
+            elif hb:
+                dt = scalar_result(b.dtype, a)
+            else:
+                dt = scalar_result(scalar_result(np.dtype(bool), a), b)
+            a = a.astype(dt, copy=False) if ha else xp.asarray(a, dtype=dt)
+            b = b.astype(dt, copy=False) if hb else xp.asarray(b, dtype=dt)
+        y = xp.where(cond, a, b)
+        ctx.save_for_backward(cond)
         return y
 
     @staticmethod
@@ -319,9 +347,10 @@ class Rsqrt(Op):
     @staticmethod
     def forward(ctx, x):
         x = _int_to_float(x)
-        y = 1 / _xp(x).sqrt(x)
+        # the saved array must be the very object returned (0-d results are NumPy scalars)
+        y = (1 / _xp(x).sqrt(x)).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
-        return y.astype(x.dtype, copy=False)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -426,6 +455,8 @@ class Abs(Op):
 class Square(Op):
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "b":
+            x = x.astype(np.int64)  # as PyTorch: square(bool) is int64
         ctx.save_for_backward(x)
         return x * x
 
@@ -439,9 +470,9 @@ class Reciprocal(Op):
     @staticmethod
     def forward(ctx, x):
         x = _int_to_float(x)
-        y = 1 / x
+        y = (1 / x).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
-        return y.astype(x.dtype, copy=False)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -487,9 +518,15 @@ def _erf(x):
 class Clamp(Op):
     @staticmethod
     def forward(ctx, x, min=None, max=None):
+        from ..dtypes import scalar_result
+
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = min, max
         xp = _xp(x)
+        dt = x.dtype  # PyTorch's promotion: clamp(int_tensor, min=1.5) is float32
+        for v in (min, max):
+            if v is not None:
+                dt = scalar_result(dt, v.item() if hasattr(v, "item") else v)
         y = x
         if min is not None:
             y = xp.maximum(y, min)
@@ -497,7 +534,7 @@ class Clamp(Op):
             y = xp.minimum(y, max)
         if y is x:
             y = x.copy()
-        return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y
+        return y.astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
@@ -542,6 +579,8 @@ class _Rounding(Op):
 
     @classmethod
     def forward(cls, ctx, x, **kw):
+        if x.dtype.kind == "b":  # NumPy has no bool loops for these; bool maps to itself
+            return x.copy()
         return getattr(_xp(x), cls.fn)(x, **kw)
 
     @staticmethod
@@ -623,7 +662,9 @@ def remainder(a, b):
     return Remainder.apply(a, b)
 
 
-fmod = remainder
+def fmod(a, b):
+    """C-style remainder (the sign of the dividend), like ``torch.fmod``."""
+    return Fmod.apply(a, b)
 
 
 def floor_divide(a, b):

@@ -1,0 +1,7 @@
+"""Datasets and batching: ``Dataset``, ``TensorDataset``, ``DataLoader`` (PyTorch's API)."""
+
+from .dataloader import DataLoader, default_collate
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset",
+           "default_collate", "random_split"]

@@ -1,0 +1,116 @@
+"""Map-style datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Dataset:
+    """A map-style dataset: ``len(ds)`` items, ``ds[i]`` returns one sample.
+
+    A dataset may also define ``__getitems__(indices)`` returning a whole batch at once;
+    ``DataLoader`` then fetches batches without a Python loop over samples.
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples are slices of the given tensors along their first dim.
+
+    Example:
+        >>> ds = TensorDataset(ag.randn(100, 3), ag.randint(0, 2, (100,)))
+        >>> x, y = ds[0]
+    """
+
+    def __init__(self, *tensors: Tensor):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        n = tensors[0].shape[0]
+        for t in tensors:
+            if t.shape[0] != n:
+                raise ValueError(
+                    f"TensorDataset: size mismatch between tensors: first dims "
+                    f"{[t.shape[0] for t in tensors]}"
+                )
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __getitems__(self, indices):
+        idx = np.asarray(indices, dtype=np.int64)
+        return tuple(t[idx] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The items of ``dataset`` at ``indices``."""
+
+    def __init__(self, dataset: Dataset, indices):
+        self.dataset = dataset
+        self.indices = list(indices)
+
+    def __getitem__(self, i):
+        if isinstance(i, list):
+            return self.dataset[[self.indices[j] for j in i]]
+        return self.dataset[self.indices[i]]
+
+    def __getitems__(self, indices):
+        real = [self.indices[i] for i in indices]
+        if hasattr(self.dataset, "__getitems__"):
+            return self.dataset.__getitems__(real)
+        return [self.dataset[i] for i in real]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        self.cumulative = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative[-1] if self.cumulative else 0
+
+    def __getitem__(self, i):
+        if i < 0:
+            i += len(self)
+        k = int(np.searchsorted(self.cumulative, i, side="right"))
+        prev = self.cumulative[k - 1] if k else 0
+        return self.datasets[k][i - prev]
+
+
+def random_split(dataset: Dataset, lengths, generator=None):
+    """Split into non-overlapping subsets of the given lengths (or fractions)."""
+    from ..random import _gen_for
+
+    n = len(dataset)
+    lengths = list(lengths)
+    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
+        sizes = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    perm = _gen_for(np, generator).permutation(n).tolist()
+    out, start = [], 0
+    for ln in lengths:
+        out.append(Subset(dataset, perm[start:start + ln]))
+        start += ln
+    return out
