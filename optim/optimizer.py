@@ -1,8 +1,41 @@
-"""``Optimizer``: parameter groups, per-parameter state, state_dict round trips."""
+"""``Optimizer``: parameter groups, per-parameter state, state_dict round trips.
+
+Each optimizer file follows one pattern: a pure update function on raw NumPy/CuPy arrays
+(``sgd``, ``adam``, ``rmsprop``...) that writes the parameter arrays in place, and an
+``Optimizer`` subclass whose ``step`` gathers the arrays of one parameter group, creates missing
+state lazily with the parameter's array module, calls that function under ``no_grad`` and bumps
+each parameter's version counter.
+"""
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from autograd.tensor import Tensor
+
+
+def _writable(p):
+    """The parameter's array, made writeable if a graph had locked it (the version counter
+    bumped by the caller keeps that graph honest)."""
+    a = p._data
+    if hasattr(a, "flags") and not a.flags.writeable:
+        from autograd.backend import unlock
+
+        unlock(a)
+    return a
+
+
+def _bump(params) -> None:
+    """Record an in-place update of each parameter: copies saved by a graph are now stale."""
+    for p in params:
+        p._vc[0] += 1
+
+
+def _check(ok: bool, what: str, value) -> None:
+    if not ok:
+        raise ValueError(f"Invalid {what}: {value}")
 
 
 class Optimizer:
@@ -12,6 +45,13 @@ class Optimizer:
     Args:
         params: an iterable of Tensors, or of dicts defining parameter groups.
         defaults: default hyper-parameters for groups that do not set them.
+
+    Example:
+        >>> opt = optim.Adam([{"params": model.fc1.parameters()},
+        ...                   {"params": model.fc2.parameters(), "lr": 1e-4}], lr=1e-3)
+        >>> opt.zero_grad(); loss.backward(); opt.step()
+        >>> sd = opt.state_dict()  # {"state": {0: {...}, ...}, "param_groups": [...]}
+        >>> opt.load_state_dict(sd)
     """
 
     def __init__(self, params, defaults: dict):
@@ -65,6 +105,26 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    @staticmethod
+    def _closure_loss(closure):
+        """Re-evaluate the model with gradients enabled (``step(closure)``), or None."""
+        if closure is None:
+            return None
+        from autograd.grad_mode import enable_grad
+
+        with enable_grad():
+            return closure()
+
+    @staticmethod
+    def _with_grads(group: dict):
+        """The parameters of ``group`` that have a gradient, and those gradients' arrays."""
+        ps, gs = [], []
+        for p in group["params"]:
+            if p.grad is not None:
+                ps.append(p)
+                gs.append(p.grad._data)
+        return ps, gs
+
     def state_dict(self) -> dict:
         index = {}
         groups = []
@@ -78,15 +138,14 @@ class Optimizer:
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state:
-                    state[index[id(p)]] = {
-                        k: (Tensor(v) if hasattr(v, "shape") and not isinstance(v, Tensor)
-                            else v) for k, v in self.state[p].items()
-                    }
+                    state[index[id(p)]] = {k: _export(k, v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
         from autograd import backend
 
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError("an optimizer state dict has the keys 'state' and 'param_groups'")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -97,23 +156,33 @@ class Optimizer:
                     "loaded state dict contains a parameter group that doesn't match the size "
                     "of optimizer's group"
                 )
+        for i in state_dict["state"]:
+            if not 0 <= int(i) < len(params):
+                raise ValueError(
+                    f"loaded state dict has state for parameter {i}, but the optimizer has only "
+                    f"{len(params)} parameters"
+                )
+        for g, sg in zip(self.param_groups, groups):  # nothing is changed until all checks pass
             for k, v in sg.items():
                 if k != "params":
-                    g[k] = v
-        self.state = {}
+                    g[k] = list(v) if isinstance(v, list) else v
+        state = {}
         for i, st in state_dict["state"].items():
             p = params[int(i)]
             new = {}
             for k, v in st.items():
-                if isinstance(v, Tensor) or hasattr(v, "shape"):
+                if k == "step":
+                    new[k] = float(v.item() if hasattr(v, "item") else v)
+                elif isinstance(v, Tensor) or hasattr(v, "shape"):
                     arr = v._data if isinstance(v, Tensor) else v
                     arr = backend.to_device(arr, p.device)
-                    if k != "step" and arr.dtype.kind == "f":
+                    if arr.dtype.kind == "f":
                         arr = arr.astype(p.dtype)
                     new[k] = arr.copy()
                 else:
                     new[k] = v
-            self.state[p] = new
+            state[p] = new
+        self.state = state
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -123,3 +192,13 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
+
+
+def _export(key: str, v):
+    """A state entry as it appears in ``state_dict()``: arrays become (copied) Tensors and
+    'step' a 0-d float32 Tensor, as in PyTorch."""
+    if key == "step" and isinstance(v, numbers.Number):
+        return Tensor(np.array(v, dtype=np.float32))
+    if hasattr(v, "shape") and not isinstance(v, Tensor):
+        return Tensor(v)
+    return v

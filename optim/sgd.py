@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _writable
 
 
 def sgd(params, grads, bufs, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
@@ -82,14 +82,3 @@ class SGD(Optimizer):
                 if g["momentum"]:
                     self.state.setdefault(p, {})["momentum_buffer"] = b
         return loss
-
-
-def _writable(p):
-    """The parameter's array, made writeable if a graph had locked it (the version counter
-    bumped by the caller keeps that graph honest)."""
-    a = p._data
-    if hasattr(a, "flags") and not a.flags.writeable:
-        from autograd.backend import unlock
-
-        unlock(a)
-    return a
