@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh
-"$PY" -m pip install -q -e ".[test]"
+"$PY" -m pip install -q -e ".[test,safetensors]"
 # PyTorch is an optional test oracle: install it only from a local wheel (never a download)
 "$PY" -m pip install -q --no-index torch==2.13.0 2>/dev/null \
   || echo "note: PyTorch not available locally; the torch-oracle tests will be skipped"
