@@ -235,11 +235,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
     capturing = cap_nodes is not None
     rec_norms = state.record_grad_norms
     rec_steps = state.record_steps
+    step = _sweep.step
     try:
         while ready:
             node = ready.pop()
-            node._bw = _sweep.step  # the order of the sweep, for drawings (autograd.viz)
-            _sweep.step += 1
+            node._bw = step  # the order of the sweep, for drawings (autograd.viz)
+            step += 1
             g = grads.pop(node)
             if node._pre_hooks:
                 g = _run_pre_hooks(node, g, create_graph)
@@ -310,6 +311,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                     leaf_grads[e] = gx if old is None else old + gx
     finally:
         state.enabled, state.create_graph = prev_enabled, prev_cg
+        _sweep.step = step
 
     # 3. leaves: hooks, then capture or accumulate into .grad
     root_ids = {id(_as_array(g)) for g in root_grads}

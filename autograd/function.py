@@ -384,6 +384,9 @@ def _prepare_binary(node, data) -> None:
             node._post = (None, (b.shape, b.dtype))
 
 
+_NO_VERSION = (None, 0)
+
+
 def _register_saved(node, args, data, outs) -> None:
     """Find which saved arrays are inputs/outputs (for create_graph and the version check),
     and lock arrays the user can write into."""
@@ -392,6 +395,10 @@ def _register_saved(node, args, data, outs) -> None:
     versions = []
     ref = None
     for a in saved:
+        if a is None or a.__class__ is float or a.__class__ is int:
+            idx.append(None)  # nothing to track for a missing value or a Python scalar
+            versions.append(_NO_VERSION)
+            continue
         k = None
         t = None
         for i, d in enumerate(data):
@@ -422,7 +429,7 @@ def _register_saved(node, args, data, outs) -> None:
                     ref = weakref.ref(node)
                 t._saved_by = ref
         else:
-            versions.append((None, 0))
+            versions.append(_NO_VERSION)
     node._saved_idx = idx
     node._versions = versions
 

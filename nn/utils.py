@@ -1,1 +1,118 @@
 """``nn.utils``: gradient clipping and parameter vectors."""
+
+from __future__ import annotations
+
+import math
+
+from autograd.backend import get_array_module
+from autograd.grad_mode import no_grad
+from autograd.ops import reduction as R
+from autograd.ops import shape as S
+from autograd.ops.inplace import _write
+from autograd.tensor import Tensor, tensor, zeros
+
+
+def _params(parameters) -> list:
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    return list(parameters)
+
+
+def _grads(parameters) -> list:
+    return [p.grad for p in _params(parameters) if p.grad is not None]
+
+
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False):
+    """The ``norm_type``-norm of all ``tensors`` together (as if concatenated)."""
+    tensors = _params(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return tensor(0.0)
+    dev = tensors[0].device
+    with no_grad():
+        norms = [R.norm(t.detach(), norm_type).to(dev) for t in tensors]
+        if norm_type == math.inf:
+            total = R.amax(S.stack(norms))
+        else:
+            total = R.norm(S.stack(norms), norm_type)
+    if error_if_nonfinite and not bool(get_array_module(total._data).isfinite(total._data)):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+    return total
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach=None):
+    """Scale the gradients of ``parameters`` in place so that their total ``norm_type``-norm
+    (as if all were one vector) is at most ``max_norm``; returns the norm before clipping.
+
+    The scale is ``min(1, max_norm / (total_norm + 1e-6))`` (PyTorch's).
+
+    Example:
+        >>> total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    """
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if not grads:
+        return total
+    coef = min(float(max_norm) / (float(total.item()) + 1e-6), 1.0)
+    with no_grad():
+        for g in grads:
+            _write(g, None, g._data * g.dtype.type(coef))
+    return total
+
+
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
+    """Clamp every gradient of ``parameters`` into ``[-clip_value, clip_value]`` in place.
+
+    Example:
+        >>> nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    """
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            xp = get_array_module(g._data)
+            _write(g, None, xp.clip(g._data, -clip_value, clip_value))
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable).
+
+    Example:
+        >>> vec = nn.utils.parameters_to_vector(model.parameters())
+    """
+    ps = _params(parameters)
+    if ps:
+        dev = ps[0].device
+        for p in ps:
+            if p.device != dev:
+                raise TypeError(f"parameters_to_vector: found two parameters on different "
+                                f"devices ({dev} and {p.device}); this is not supported")
+    if not ps:
+        return zeros(0)
+    return S.cat([S.reshape(p, (-1,)) for p in ps])
+
+
+def vector_to_parameters(vec, parameters) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into ``parameters`` (in order, reshaped).
+
+    Example:
+        >>> nn.utils.vector_to_parameters(vec, model.parameters())
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected Tensor, but got: {type(vec).__name__}")
+    ps = _params(parameters)
+    total = sum(p.numel() for p in ps)
+    if vec.ndim != 1 or vec.shape[0] != total:
+        raise RuntimeError(f"vector_to_parameters: expected a 1-D vector of {total} elements "
+                           f"(the parameters' total), got shape {list(vec.shape)}")
+    data = vec.detach()._data
+    pointer = 0
+    with no_grad():
+        for p in ps:
+            n = p.numel()
+            p._data = data[pointer:pointer + n].reshape(p.shape).astype(p.dtype, copy=True)
+            p._vc[0] += 1
+            pointer += n

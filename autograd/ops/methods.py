@@ -189,7 +189,7 @@ T.moveaxis = S.movedim
 
 
 def _contiguous(self, memory_format=None):
-    return self
+    return S.contiguous(self)
 
 
 def _view_as(self, other):

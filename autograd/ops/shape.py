@@ -513,8 +513,24 @@ def unbind(x, dim: int = 0):
     return Unbind.apply(x, dim=d)
 
 
+class Contiguous(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
 def contiguous(x):
-    return x
+    """The tensor itself when C-contiguous, else a C-ordered copy (like PyTorch)."""
+    d = x._data if isinstance(x, Tensor) else x
+    if d.flags.c_contiguous:
+        return x
+    if not isinstance(x, Tensor):
+        return get_array_module(d).ascontiguousarray(d)
+    return Contiguous.apply(x)
 
 
 def movedim(x, source, destination):

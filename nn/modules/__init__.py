@@ -9,5 +9,52 @@ __all__ = ["Flatten", "Identity", "Linear", "LogSoftmax", "Module", "ModuleDict"
 
 # ---- families in their own files (each helper adds its block below) ----------------------
 # conv/pool (conv.py, pooling.py):
+from .conv import (  # noqa: E402
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Fold,
+    Unfold,
+)
+from .pooling import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
+
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d",
+            "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "MaxPool1d", "MaxPool2d",
+            "Unfold", "Upsample"]
 # norm/dropout/embedding/activations/losses (normalization.py, dropout.py, sparse.py, loss.py):
+from .activation import ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus  # noqa: E402
+from .dropout import Dropout, Dropout2d  # noqa: E402
+from .linear import Bilinear  # noqa: E402
+from .loss import (  # noqa: E402
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm  # noqa: E402
+from .sparse import Embedding  # noqa: E402
+
+__all__ += ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+            "Bilinear", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "GELU",
+            "GroupNorm", "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss", "LayerNorm",
+            "LeakyReLU", "MSELoss", "NLLLoss", "ReLU6", "SiLU", "SmoothL1Loss", "Softplus"]
 # recurrent/attention (rnn.py, activation_attn.py):
+from .attention import MultiheadAttention  # noqa: E402
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402
+
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "RNNBase",
+            "RNNCell", "RNNCellBase"]

@@ -69,3 +69,50 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """y = x1ᵀ A x2 + b, with weight A of shape (out, in1, in2) and init
+    U(-1/sqrt(in1), 1/sqrt(in1)) for weight and bias (PyTorch's default).
+
+    Example:
+        >>> bl = nn.Bilinear(3, 4, 5)
+        >>> bl(ag.randn(2, 3), ag.randn(2, 4)).shape
+        (2, 5)
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+        self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dt))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        if self.in1_features <= 0:
+            raise ValueError(f"Bilinear: in1_features must be > 0, got {self.in1_features}")
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        if input1.shape[-1] != self.in1_features or input2.shape[-1] != self.in2_features:
+            raise RuntimeError(
+                f"Bilinear(in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}): expected inputs with last dims "
+                f"{self.in1_features} and {self.in2_features}, got shapes "
+                f"{list(input1.shape)} and {list(input2.shape)}")
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

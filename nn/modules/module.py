@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
 from autograd.tensor import Parameter, Tensor
@@ -27,12 +27,18 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
+        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+            r = hook(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
         out = self.forward(*args, **kwargs)
         fn = getattr(out, "grad_fn", None)
         if fn is not None and fn._module_call is None:
@@ -49,17 +55,31 @@ class Module:
         params = self.__dict__.get("_parameters")
         if params is None:
             raise AttributeError("cannot assign attributes before Module.__init__() call")
-        for d in (self._parameters, self._buffers, self._modules):
-            if name in d and not (d is self._buffers and isinstance(value, Tensor)):
-                del d[name]
+        if value is None:
+            for d in (self._parameters, self._buffers, self._modules):
+                if name in d:  # stays registered, as None (PyTorch)
+                    d[name] = None
+                    return
+        if name in self._parameters and isinstance(value, Tensor) \
+                and not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                            "(nn.Parameter or None expected)")
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            target = self._parameters
         elif isinstance(value, Module):
-            self._modules[name] = value
-        elif name in self._buffers:
-            self._buffers[name] = value
+            target = self._modules
+        elif name in self._buffers and isinstance(value, Tensor):
+            target = self._buffers
         else:
+            target = None
+        for d in (self._parameters, self._buffers, self._modules):
+            if name in d and d is not target:
+                del d[name]
+        if target is None:
             object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+        target[name] = value  # an existing name keeps its place in the order
 
     def __getattr__(self, name: str):
         d = self.__dict__
@@ -76,10 +96,25 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (a Parameter or None) under ``name``."""
+        _check_name(self, name, "parameter", self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (nn.Parameter or None required)")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True):
+        """Register a Tensor (or None) that is state but not a parameter (e.g. BatchNorm's
+        running mean): it follows ``.to()`` and, when ``persistent``, ``state_dict``."""
+        _check_name(self, name, "buffer", self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (Tensor or None required)")
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         self._modules[name] = module
@@ -87,14 +122,33 @@ class Module:
     register_module = add_module
 
     def register_forward_hook(self, hook):
-        key = object()
-        self._forward_hooks[key] = hook
+        """Call ``hook(module, args, output)`` after every forward; a non-None return value
+        replaces the output. Returns a handle with ``remove()``."""
+        return _Handle(self._forward_hooks, hook)
 
-        class _Handle:
-            def remove(_self):
-                self._forward_hooks.pop(key, None)
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every forward; a non-None return value
+        replaces the positional arguments. Returns a handle with ``remove()``."""
+        return _Handle(self._forward_pre_hooks, hook)
 
-        return _Handle()
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` ('' is the module itself)."""
+        mod = self
+        for item in target.split(".") if target else []:
+            sub = mod._modules.get(item)
+            if sub is None:
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}` "
+                                     f"(looking up '{target}')")
+            mod = sub
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target``."""
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name not in mod._parameters or mod._parameters[name] is None:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
+        return mod._parameters[name]
 
     # ---- traversal ----------------------------------------------------------------------
     def named_modules(self, memo=None, prefix: str = ""):
@@ -208,28 +262,47 @@ class Module:
         return self.to("float64")
 
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
+        """An ordered dict name -> tensor of the parameters and persistent buffers, module by
+        module (each module's parameters, then its buffers, then its children's), as PyTorch
+        orders it; a tensor shared by two modules appears under both names."""
         out = OrderedDict() if destination is None else destination
-        for name, p in self.named_parameters(prefix=prefix.rstrip(".")):
-            out[name] = p if keep_vars else p.detach()
-        for name, b in self.named_buffers(prefix=prefix.rstrip(".")):
-            out[name] = b if keep_vars else b.detach()
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                out[prefix + name] = b if keep_vars else b.detach()
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy tensors (or arrays, e.g. a PyTorch state_dict converted with ``.numpy()``) into
+        the parameters and buffers by name; parameters keep their identity.
+
+        With ``strict`` missing or unexpected keys raise; a shape mismatch always raises.
+        Nothing is loaded when an error is raised. Returns (missing_keys, unexpected_keys).
+        """
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = [
-            f"{k}: checkpoint {list(state_dict[k].shape)} vs model {list(own[k].shape)}"
+            f"size mismatch for {k}: copying a param with shape {list(state_dict[k].shape)} "
+            f"from checkpoint, the shape in current model is {list(own[k].shape)}."
             for k in own if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
         ]
-        if mismatched or (strict and (missing or unexpected)):
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n"
-                + (f"  Missing key(s): {missing}\n" if missing else "")
-                + (f"  Unexpected key(s): {unexpected}\n" if unexpected else "")
-                + (f"  Size mismatch: {mismatched}\n" if mismatched else "")
-            )
+        errors = list(mismatched)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors))
         from autograd.grad_mode import no_grad
 
         with no_grad():
@@ -275,10 +348,42 @@ def _copy_like(arr, t):
     return out.astype(t.dtype, copy=True)
 
 
-class _IncompatibleKeys:
-    def __init__(self, missing, unexpected):
-        self.missing_keys = missing
-        self.unexpected_keys = unexpected
+def _check_name(module, name, kind: str, own: dict) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain ".", got {name!r}')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if name not in own and name in module.__dict__:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+class _Handle:
+    """Returned by ``register_*_hook``: ``remove()`` it, or use it as a context manager."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict, hook) -> None:
+        _Handle._next_id += 1
+        self.id = _Handle._next_id
+        self._hooks = hooks
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> _Handle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: ``(missing_keys, unexpected_keys)``."""
+
+    __slots__ = ()
 
     def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:

@@ -1,0 +1,487 @@
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their single-step cells.
+
+Parameter names, shapes, gate order ([i, f, g, o] for LSTM, [r, z, n] for GRU),
+initialisation and return types are PyTorch's, so ``load_state_dict`` of a PyTorch model's
+weights gives the same outputs. Each layer and direction runs as one fused op over the whole
+sequence (see ``nn/_rnn.py``): the input projection of all time steps is one GEMM.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+from autograd import dtypes as _dt
+from autograd.backend import get_array_module
+from autograd.ops import shape as S
+from autograd.tensor import Parameter, Tensor, empty
+
+from .. import _rnn, init
+from .module import Module
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _shape(t) -> tuple:
+    return tuple(t.shape)
+
+
+class RNNBase(Module):
+    """Shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (PyTorch's ``RNNBase``).
+
+    Example:
+        >>> isinstance(nn.GRU(4, 8), nn.RNNBase)
+        True
+    """
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or \
+                isinstance(dropout, bool):
+            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing "
+                             f"the probability of an element being zeroed, got {dropout!r}")
+        if not isinstance(hidden_size, int) or isinstance(hidden_size, bool) or hidden_size <= 0:
+            raise ValueError(f"{name}: hidden_size must be a positive integer, got "
+                             f"{hidden_size!r}")
+        if not isinstance(input_size, int) or isinstance(input_size, bool) or input_size <= 0:
+            raise ValueError(f"{name}: input_size must be a positive integer, got "
+                             f"{input_size!r}")
+        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers <= 0:
+            raise ValueError(f"{name}: num_layers must be a positive integer, got "
+                             f"{num_layers!r}")
+        if proj_size:
+            raise NotImplementedError(f"{name}: proj_size > 0 (LSTM with projections) is not "
+                                      "supported")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}", stacklevel=3)
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+        gate = _GATES[mode] * hidden_size
+        dirs = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                in_sz = input_size if layer == 0 else hidden_size * dirs
+                names = [("weight_ih" + sfx, (gate, in_sz)), ("weight_hh" + sfx,
+                                                              (gate, hidden_size))]
+                if bias:
+                    names += [("bias_ih" + sfx, (gate,)), ("bias_hh" + sfx, (gate,))]
+                for n, shp in names:
+                    setattr(self, n, Parameter(empty(*shp, dtype=dt)))
+                    self._flat_weights_names.append(n)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    def flatten_parameters(self) -> None:
+        """No-op (PyTorch packs cuDNN weights here)."""
+
+    @property
+    def _flat_weights(self) -> list:
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list:
+        """Per layer and direction, [weight_ih, weight_hh, (bias_ih, bias_hh)]."""
+        per = 4 if self.bias else 2
+        w = self._flat_weights
+        return [w[i:i + per] for i in range(0, len(w), per)]
+
+    def _layer_name(self) -> str:
+        return f"{type(self).__name__}(input_size={self.input_size}, " \
+               f"hidden_size={self.hidden_size})"
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+    # ---- forward ---------------------------------------------------------------------------
+    def _check_input(self, x) -> None:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{self._layer_name()}: expected a Tensor input, got "
+                            f"{type(x).__name__}")
+        I = self.input_size  # noqa: E741
+        ok = x.ndim in (2, 3) and x.shape[-1] == I and x.shape[-2 if x.ndim == 2 else 0] > 0 \
+            and (x.ndim == 2 or x.shape[1] > 0)
+        if not ok:
+            raise RuntimeError(
+                f"{self._layer_name()}: expected input of shape (L, N, {I}) or (N, L, {I}) "
+                f"with batch_first=True, or (L, {I}) unbatched (L, N > 0), got {_shape(x)}"
+            )
+        w = self.weight_ih_l0
+        if x.dtype != w.dtype:
+            raise RuntimeError(
+                f"{self._layer_name()}: input dtype {x.dtype} does not match the parameters' "
+                f"dtype {w.dtype}; convert the input (x.to({w.dtype})) or the layer "
+                "(.double()/.float())"
+            )
+
+    def _check_hidden(self, h, expected: tuple, what: str):
+        if not isinstance(h, Tensor):
+            raise TypeError(f"{self._layer_name()}: {what} must be a Tensor, got "
+                            f"{type(h).__name__}")
+        if _shape(h) != expected:
+            raise RuntimeError(
+                f"{self._layer_name()}: expected {what} of shape {expected} "
+                f"(num_layers * num_directions, N, hidden_size), got {_shape(h)}"
+            )
+        if h.dtype != self.weight_ih_l0.dtype:
+            raise RuntimeError(f"{self._layer_name()}: {what} dtype {h.dtype} does not match "
+                               f"the parameters' dtype {self.weight_ih_l0.dtype}")
+
+    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's name
+        """Run the layer. ``input``: (L, N, H_in), (N, L, H_in) with ``batch_first``, or
+        (L, H_in) unbatched; ``hx``: the initial state(s) (num_layers * num_directions, N,
+        hidden_size), zeros when None (LSTM: a tuple (h_0, c_0)).
+
+        Returns:
+            (output, h_n) — LSTM: (output, (h_n, c_n)) — output holds the last layer's
+            hidden state of every step, both directions concatenated.
+        """
+        self._check_input(input)
+        lstm = self.mode == "LSTM"
+        x = input
+        batched = x.ndim == 3
+        bf = self.batch_first and batched
+        if not batched:
+            x = S.unsqueeze(x, 1)
+        N = x.shape[0 if bf else 1]
+        D = 2 if self.bidirectional else 1
+        L, H = self.num_layers, self.hidden_size
+        expected = (L * D, N, H) if batched else (L * D, H)
+        xp = get_array_module(x)
+        h0s = c0s = None
+        if hx is not None:
+            if lstm:
+                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                    raise TypeError(f"{self._layer_name()}: hx must be a tuple (h_0, c_0), got "
+                                    f"{type(hx).__name__}")
+                h0, c0 = hx
+                self._check_hidden(h0, expected, "h_0")
+                self._check_hidden(c0, expected, "c_0")
+                if not batched:
+                    h0, c0 = S.unsqueeze(h0, 1), S.unsqueeze(c0, 1)
+                h0s, c0s = S.unbind(h0, 0), S.unbind(c0, 0)
+            else:
+                if isinstance(hx, (tuple, list)):
+                    raise TypeError(f"{self._layer_name()}: hx must be a Tensor, got a "
+                                    f"{type(hx).__name__}")
+                self._check_hidden(hx, expected, "h_0")
+                h0 = hx if batched else S.unsqueeze(hx, 1)
+                h0s = S.unbind(h0, 0)
+        zeros = None
+        if h0s is None or (lstm and c0s is None):
+            zeros = xp.zeros((N, H), dtype=x.dtype)
+        drop = self.dropout if self.training else 0.0
+        hn, cn = [], []
+        layer_in = x
+        for layer in range(L):
+            outs = []
+            for d in range(D):
+                i = layer * D + d
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                w_ih = getattr(self, "weight_ih" + sfx)
+                w_hh = getattr(self, "weight_hh" + sfx)
+                b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
+                b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
+                h0 = h0s[i] if h0s is not None else zeros
+                if self.mode == "GRU":
+                    out, h = _rnn.GRULayer.apply(layer_in, w_ih, w_hh, b_ih, b_hh, h0,
+                                                 batch_first=bf, reverse=bool(d))
+                elif lstm:
+                    c0 = c0s[i] if c0s is not None else zeros
+                    out, h, c = _rnn.LSTMLayer.apply(layer_in, w_ih, w_hh, b_ih, b_hh, h0, c0,
+                                                     batch_first=bf, reverse=bool(d))
+                    cn.append(c)
+                else:
+                    out, h = _rnn.RNNLayer.apply(layer_in, w_ih, w_hh, b_ih, b_hh, h0,
+                                                 batch_first=bf, reverse=bool(d),
+                                                 relu=self.mode == "RNN_RELU")
+                outs.append(out)
+                hn.append(h)
+            layer_in = outs[0] if D == 1 else S.cat(outs, -1)
+            if drop and layer < L - 1:
+                layer_in = _rnn._dropout(layer_in, drop)
+        output = layer_in
+        h_n = S.stack(hn, 0)
+        c_n = S.stack(cn, 0) if lstm else None
+        if not batched:
+            output = S.squeeze(output, 1)
+            h_n = S.squeeze(h_n, 1)
+            c_n = S.squeeze(c_n, 1) if lstm else None
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+
+class RNN(RNNBase):
+    """Multi-layer Elman RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
+
+    Args:
+        input_size: features of the input.
+        hidden_size: features of the hidden state.
+        num_layers: stacked layers.
+        nonlinearity: 'tanh' or 'relu'.
+        bias: learn b_ih and b_hh.
+        batch_first: input and output are (N, L, H) instead of (L, N, H).
+        dropout: dropout on each layer's output except the last's (training only).
+        bidirectional: also run the sequence backwards and concatenate.
+
+    Example:
+        >>> out, h_n = nn.RNN(10, 20, num_layers=2)(ag.randn(5, 3, 10))  # (5,3,20), (2,3,20)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """Multi-layer long short-term memory (gates i, f, g, o as in PyTorch):
+    c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t).
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional:
+            as in ``RNN``.
+        proj_size: must be 0 (projections are not supported).
+
+    Example:
+        >>> out, (h_n, c_n) = nn.LSTM(28, 128, batch_first=True)(ag.randn(64, 28, 28))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+
+
+class GRU(RNNBase):
+    """Multi-layer gated recurrent unit (gates r, z, n as in PyTorch):
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional:
+            as in ``RNN``.
+
+    Example:
+        >>> out, h_n = nn.GRU(10, 20, bidirectional=True)(ag.randn(5, 3, 10))  # (5,3,40)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+
+# ---- cells ---------------------------------------------------------------------------------
+
+
+class RNNCellBase(Module):
+    """Shared machinery of the cells: parameters weight_ih (G*H, I), weight_hh (G*H, H),
+    bias_ih, bias_hh (G*H,) with G gates.
+
+    Example:
+        >>> nn.LSTMCell(4, 8).weight_hh.shape
+        (32, 8)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None):
+        super().__init__()
+        for n, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                raise ValueError(f"{type(self).__name__}: {n} must be a positive integer, "
+                                 f"got {v!r}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+        g = num_chunks * hidden_size
+        self.weight_ih = Parameter(empty(g, input_size, dtype=dt))
+        self.weight_hh = Parameter(empty(g, hidden_size, dtype=dt))
+        if bias:
+            self.bias_ih = Parameter(empty(g, dtype=dt))
+            self.bias_hh = Parameter(empty(g, dtype=dt))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity='{self.nonlinearity}'"
+        return s
+
+    def _name(self) -> str:
+        return f"{type(self).__name__}(input_size={self.input_size}, " \
+               f"hidden_size={self.hidden_size})"
+
+    def _prepare(self, x, hx, n_states: int):
+        """Validate; returns (x (N, I), states [(N, H)...] or None, batched)."""
+        I, H = self.input_size, self.hidden_size  # noqa: E741
+        if not isinstance(x, Tensor) or x.ndim not in (1, 2) or x.shape[-1] != I:
+            got = _shape(x) if isinstance(x, Tensor) else type(x).__name__
+            raise RuntimeError(f"{self._name()}: expected input of shape (N, {I}) or ({I},) "
+                               f"unbatched, got {got}")
+        if x.dtype != self.weight_ih.dtype:
+            raise RuntimeError(f"{self._name()}: input dtype {x.dtype} does not match the "
+                               f"parameters' dtype {self.weight_ih.dtype}")
+        batched = x.ndim == 2
+        N = x.shape[0] if batched else 1
+        states = None
+        if hx is not None:
+            hs = tuple(hx) if n_states == 2 else (hx,)
+            if n_states == 2 and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+                raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0)")
+            exp = (N, H) if batched else (H,)
+            for nm, h in zip(("h_0", "c_0"), hs):
+                if not isinstance(h, Tensor) or _shape(h) != exp:
+                    got = _shape(h) if isinstance(h, Tensor) else type(h).__name__
+                    raise RuntimeError(f"{self._name()}: expected {nm} of shape {exp} for an "
+                                       f"input of shape {_shape(x)}, got {got}")
+            states = [h if batched else S.unsqueeze(h, 0) for h in hs]
+        if not batched:
+            x = S.unsqueeze(x, 0)
+        return x, states, batched
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh).
+
+    Args:
+        input_size: features of the input.
+        hidden_size: features of the hidden state.
+        bias: learn b_ih and b_hh.
+        nonlinearity: 'tanh' or 'relu'.
+
+    Example:
+        >>> h = nn.RNNCell(10, 20)(ag.randn(3, 10))  # (3, 20)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):  # noqa: A002
+        """input (N, I) or (I,); hx (N, H) or (H,) (zeros when None). Returns h'."""
+        x, st, batched = self._prepare(input, hx, 1)
+        h0 = st[0] if st else get_array_module(x).zeros((x.shape[0], self.hidden_size),
+                                                        dtype=x.dtype)
+        _, h = _rnn.RNNLayer.apply(S.unsqueeze(x, 0), self.weight_ih, self.weight_hh,
+                                   self.bias_ih, self.bias_hh, h0,
+                                   relu=self.nonlinearity == "relu")
+        return h if batched else S.squeeze(h, 0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: gates [i, f, g, o] = x W_ih^T + b_ih + h W_hh^T + b_hh;
+    c' = sigmoid(f) * c + sigmoid(i) * tanh(g), h' = sigmoid(o) * tanh(c').
+
+    Args:
+        input_size: features of the input.
+        hidden_size: features of the hidden and cell states.
+        bias: learn b_ih and b_hh.
+
+    Example:
+        >>> h, c = nn.LSTMCell(10, 20)(ag.randn(3, 10))  # (3, 20), (3, 20)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        """input (N, I) or (I,); hx = (h, c), each (N, H) or (H,) (zeros when None).
+        Returns (h', c')."""
+        x, st, batched = self._prepare(input, hx, 2)
+        if st:
+            h0, c0 = st
+        else:
+            h0 = c0 = get_array_module(x).zeros((x.shape[0], self.hidden_size), dtype=x.dtype)
+        _, h, c = _rnn.LSTMLayer.apply(S.unsqueeze(x, 0), self.weight_ih, self.weight_hh,
+                                       self.bias_ih, self.bias_hh, h0, c0)
+        if not batched:
+            h, c = S.squeeze(h, 0), S.squeeze(c, 0)
+        return h, c
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gates [r, z, n]): n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),
+    h' = (1 - z) * n + z * h.
+
+    Args:
+        input_size: features of the input.
+        hidden_size: features of the hidden state.
+        bias: learn b_ih and b_hh.
+
+    Example:
+        >>> h = nn.GRUCell(10, 20)(ag.randn(3, 10))  # (3, 20)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        """input (N, I) or (I,); hx (N, H) or (H,) (zeros when None). Returns h'."""
+        x, st, batched = self._prepare(input, hx, 1)
+        h0 = st[0] if st else get_array_module(x).zeros((x.shape[0], self.hidden_size),
+                                                        dtype=x.dtype)
+        _, h = _rnn.GRULayer.apply(S.unsqueeze(x, 0), self.weight_ih, self.weight_hh,
+                                   self.bias_ih, self.bias_hh, h0)
+        return h if batched else S.squeeze(h, 0)
