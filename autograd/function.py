@@ -99,8 +99,7 @@ class Node:
     _stack = None  # where the op was created (anomaly mode)
     _cg_inputs = None  # Function: inputs as Tensors, kept for create_graph backward
     _plain = False
-    _oshape = None  # output shape and dtype, kept for drawings
-    _odtype = None
+    _oshape = None  # output shape, kept for drawings
     _bw = None  # global step number at which the backward sweep processed this node
     _from_backward = False
     _gnorm = None  # norm of the gradient that reached this node (viz.record_grad_norms)
@@ -257,7 +256,11 @@ class Op(Node):
                 return cls.forward(node, *data, **kwargs)
             return cls.forward(node, *args, **kwargs)
         if cls._broadcast:
-            _prepare_binary(node, data)
+            a, b = data
+            # the common case inline: two arrays of one class, dtype and shape
+            if not (a.__class__ is b.__class__ is _ndarray and a.dtype is b.dtype
+                    and a.shape == b.shape):
+                _prepare_binary(node, data)
         if record:
             node.next_edges = tuple(edges)
         if state.anomaly:
@@ -295,7 +298,6 @@ class Op(Node):
                 outs.grad_fn = node
                 outs._rg = True
                 node._oshape = y.shape  # for drawings (autograd.viz): outputs die early
-                node._odtype = y.dtype
             else:
                 outs.grad_fn = None
                 outs._rg = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import to_numpy
+from .backend import lock, to_numpy, unlock
 from .engine import grad as _grad
 from .tensor import Tensor, _make
 
@@ -29,6 +29,20 @@ def _numerical_vjp(fn, inputs, idx, vs, eps):
     x = inputs[idx]
     arr = x._data
     out = np.zeros(arr.shape, dtype=np.float64)
+    # the graph gradcheck built for the analytic gradients may hold this array read-only;
+    # each perturbation is undone right away, so write through it
+    relock = isinstance(arr, np.ndarray) and not arr.flags.writeable
+    if relock:
+        unlock(arr)
+    try:
+        _perturb(fn, inputs, arr, vs, eps, out)
+    finally:
+        if relock:
+            lock(arr)
+    return out
+
+
+def _perturb(fn, inputs, arr, vs, eps, out):
     # index the array itself (not a reshaped copy), so non-contiguous inputs work too
     for k in np.ndindex(arr.shape):
         orig = arr[k].item()
@@ -40,7 +54,6 @@ def _numerical_vjp(fn, inputs, idx, vs, eps):
                     for o, v in zip(_outputs(fn, inputs), vs))
         arr[k] = orig
         out[k] = (plus - minus) / (2 * eps)
-    return out
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,

@@ -107,6 +107,7 @@ class Tensor:
         """A tensor sharing this one's memory, detached from the graph (PyTorch's ``.data``)."""
         t = _make(self._data)
         t._exposed = self._exposed
+        t._saved_by = self._saved_by
         return t
 
     @data.setter
@@ -262,6 +263,7 @@ class Tensor:
         t = _make(self._data)
         t._vc = self._vc  # shares memory, so shares the version counter
         t._exposed = self._exposed
+        t._saved_by = self._saved_by  # so a NumPy handle taken from it is locked too
         return t
 
     def detach_(self) -> Tensor:

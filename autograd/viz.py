@@ -150,7 +150,8 @@ def _local_derivative(node, i):
         if hasattr(a, "dtype"):
             xp = backend.get_array_module(a)
             break
-    g = xp.ones(node._oshape, dtype=node._odtype)
+    dt = next((a.dtype for a in node.saved if hasattr(a, "dtype")), np.float64)
+    g = xp.ones(node._oshape, dtype=dt)
     prev = state.create_graph, state.enabled
     state.create_graph, state.enabled = False, False
     try:
@@ -376,7 +377,7 @@ def _node_output_label(n, root, show_shapes, show_values, show_grad, max_elems) 
                              max_elems)
     lines = []
     if show_shapes and n._oshape is not None:
-        lines.append(f"{_shape_str(n._oshape)} {n._odtype}")
+        lines.append(_shape_str(n._oshape))
     elif n._nout != 1:
         lines.append(f"{n._nout} outputs")
     if n._gnorm is not None and show_grad:

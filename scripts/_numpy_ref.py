@@ -119,14 +119,13 @@ class MLP:
         inputs = []  # the input `a` of every layer
         pre = []  # the pre-activation `z` of every hidden layer (for ReLU's backward)
         a = x
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for w, b in zip(self.weights[:-1], self.biases[:-1]):  # hidden layers
             inputs.append(a)
             z = a @ w.T + b
-            if i < n_layers - 1:
-                pre.append(z)
-                a = np.maximum(z, 0)  # ReLU
-            else:
-                logits = z
+            pre.append(z)
+            a = np.maximum(z, 0)  # ReLU
+        inputs.append(a)
+        logits = a @ self.weights[-1].T + self.biases[-1]  # output layer: no ReLU
 
         # ---- softmax cross-entropy, mean over the batch ------------------------------
         n = x.shape[0]
@@ -158,6 +157,7 @@ class MLP:
         return float(loss)
 
     def _sgd(self, param, grad, buf):
+        """Update ``param`` in place; returns the (new or updated) momentum buffer."""
         if buf is None:
             buf = grad.copy()
         else:

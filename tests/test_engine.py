@@ -430,6 +430,17 @@ def test_numpy_handle_taken_after_save_is_read_only():
     assert x[0].item() == 5.0
 
 
+def test_detached_numpy_handle_of_saved_leaf_is_read_only():
+    w = f64([1.0, 2.0])
+    loss = (w * w).sum()
+    handle = w.detach().numpy()  # the usual way to look at a parameter
+    with pytest.raises(ValueError, match="read-only"):
+        handle[0] = 5.0
+    loss.backward()
+    handle[0] = 5.0
+    assert w[0].item() == 5.0
+
+
 def test_saved_arrays_unlocked_when_graph_dropped():
     arr = np.array([1.0, 2.0])
     x = ag.from_numpy(arr)

