@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import autograd as ag
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+import autograd as ag  # noqa: E402
 import nn
 import nn.functional as F
 from autograd import viz
