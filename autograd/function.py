@@ -308,6 +308,76 @@ class Op(Node):
         return outs
 
 
+class BinaryOp(Op):
+    """Element-wise ops of two inputs (add, mul...): the same contract as ``Op.apply``,
+    specialised for the hottest path of the engine (no loops over the arguments)."""
+
+    _broadcast = True
+
+    @classmethod
+    def apply(cls, a, b):
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        if not (ta or tb):
+            return Op.apply.__func__(cls, a, b)  # raw arrays: no graph
+        node = _new(cls)
+        enabled = state.enabled
+        ea = eb = None
+        if ta:
+            da = a._data
+            if enabled and a._rg:
+                fn = a.grad_fn
+                ea = a if fn is None else (fn if not a._nr and fn._nout == 1 else (fn, a._nr))
+        else:
+            da = a
+        if tb:
+            db = b._data
+            if enabled and b._rg:
+                fn = b.grad_fn
+                eb = b if fn is None else (fn if not b._nr and fn._nout == 1 else (fn, b._nr))
+            if ta and da.__class__ is not db.__class__ or (
+                    ta and da.__class__ is not _ndarray and a.device != b.device):
+                _device_error(cls, a, b)
+        else:
+            db = b
+        if not (da.__class__ is db.__class__ is _ndarray and da.dtype is db.dtype
+                and da.shape == db.shape):
+            data = [da, db]
+            _prepare_binary(node, data)
+            da, db = data
+        record = ea is not None or eb is not None
+        if record:
+            node.next_edges = (ea, eb)
+        if state.anomaly:
+            node._stack = _user_frame()
+        if state.create_graph:
+            node._from_backward = True
+        try:
+            y = cls.forward(node, da, db)
+        except ValueError as e:
+            _broadcast_error(cls, (da, db), e)
+        if state.anomaly:
+            _check_forward(node, y)
+        if y.__class__ is not _ndarray and y.__class__.__module__ == "numpy":
+            y0, y = y, np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
+            if node.saved:  # a saved 0-d output must stay recognisable as the output
+                node.saved = tuple(y if s is y0 else s for s in node.saved)
+        out = _new(Tensor)
+        out._data = y
+        out._vc = [0]
+        out._saved_by = None
+        if record:
+            out.grad_fn = node
+            out._rg = True
+            node._oshape = y.shape
+            if node.saved:
+                _register_saved(node, (a, b), (da, db), out)
+        else:
+            out.grad_fn = None
+            out._rg = False
+        return out
+
+
 def _mark_view(out, base) -> None:
     """A view shares its base's memory: share the version counter and exposure."""
     out._vc = base._vc

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype
-from ..function import Op
+from ..function import BinaryOp, Op
 from ..tensor import Tensor, _make
 
 
@@ -34,8 +34,7 @@ def _int_to_float(a):
 
 # ---- arithmetic ---------------------------------------------------------------------------
 
-class Add(Op):
-    _broadcast = True
+class Add(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
@@ -46,8 +45,7 @@ class Add(Op):
         return gy, gy
 
 
-class Sub(Op):
-    _broadcast = True
+class Sub(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
@@ -58,8 +56,7 @@ class Sub(Op):
         return gy, (-gy if _need(ctx, 1) else None)
 
 
-class Mul(Op):
-    _broadcast = True
+class Mul(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
@@ -75,8 +72,7 @@ class Mul(Op):
         return (gy * b if b is not None else None), (gy * a if a is not None else None)
 
 
-class Div(Op):
-    _broadcast = True
+class Div(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
@@ -96,8 +92,7 @@ class Div(Op):
         return ga, gb
 
 
-class Pow(Op):
-    _broadcast = True
+class Pow(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
@@ -122,8 +117,7 @@ class Pow(Op):
         return ga, gb
 
 
-class Remainder(Op):
-    _broadcast = True
+class Remainder(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
@@ -138,10 +132,9 @@ class Remainder(Op):
         return gy, gb
 
 
-class Fmod(Op):
+class Fmod(BinaryOp):
     """C-style remainder: the result has the sign of the dividend (``torch.fmod``)."""
 
-    _broadcast = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -155,8 +148,7 @@ class Fmod(Op):
         return gy, gb
 
 
-class Maximum(Op):
-    _broadcast = True
+class Maximum(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
@@ -173,8 +165,7 @@ class Maximum(Op):
         return ga, gb
 
 
-class Minimum(Op):
-    _broadcast = True
+class Minimum(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
