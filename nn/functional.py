@@ -159,14 +159,18 @@ class CrossEntropy(Op):
         else:
             x2 = x
         t = target.reshape(-1)
-        if t.size and (int(t.max()) >= c or int(t.min()) < 0):
+        in_range = not t.size or (int(t.max()) < c and int(t.min()) >= 0)
+        if in_range and not 0 <= ignore_index < c:
+            valid = None  # every target is a class: no masking needed (the common case)
+            tt = t
+        else:
             bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
             if bad.size:
                 raise IndexError(
                     f"cross_entropy: target {int(bad[0])} is out of bounds for {c} classes"
                 )
-        valid = t != ignore_index
-        tt = xp.where(valid, t, 0)
+            valid = t != ignore_index
+            tt = xp.where(valid, t, 0)
         m = x2.max(axis=1, keepdims=True)
         z = x2 - m
         lse = xp.log(xp.exp(z).sum(axis=1, keepdims=True))
@@ -182,10 +186,14 @@ class CrossEntropy(Op):
             loss = (1 - eps) * nll + eps / c * smooth
         else:
             loss = nll
-        loss = loss * valid
+        if valid is not None:
+            loss = loss * valid
         if reduction == "mean":
-            denom = (w_t * valid).sum() if w_t is not None else valid.sum()
-            ctx.denom = denom
+            if valid is None:
+                denom = w_t.sum() if w_t is not None else t.shape[0]
+            else:
+                denom = (w_t * valid).sum() if w_t is not None else valid.sum()
+            ctx.denom = float(denom)
             out = loss.sum() / denom
         elif reduction == "sum":
             out = loss.sum()
@@ -209,14 +217,18 @@ class CrossEntropy(Op):
         c, eps = ctx.c, ctx.eps
         # d loss_i / d x_i = (1-eps) w_t (p - onehot) + eps/c * (sum(w) p - w)
         wt = ctx.w_t if ctx.w_t is not None else 1.0
-        g = p * ((1 - eps) * (wt if ctx.w_t is None else wt[:, None]))
+        if ctx.w_t is None and not eps:
+            g = p  # a fresh array: updated in place below
+        else:
+            g = p * ((1 - eps) * (wt if ctx.w_t is None else wt[:, None]))
         g[ctx.rows, ctx.tt] -= (1 - eps) * wt
         if eps:
             if ctx.weight is not None:
                 g += eps / c * (p * ctx.weight.sum() - ctx.weight)
             else:
                 g += eps / c * (p * c - 1)
-        g *= ctx.valid[:, None]
+        if ctx.valid is not None:
+            g *= ctx.valid[:, None]
         if ctx.reduction == "mean":
             g *= gy / ctx.denom
         elif ctx.reduction == "sum":
