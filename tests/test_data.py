@@ -14,13 +14,12 @@ import pytest
 import autograd as ag
 from autograd.data import DataLoader, Dataset, TensorDataset, default_collate, random_split
 from autograd.data.datasets import (
+    MNIST,
     FashionMNIST,
     IDXError,
-    MNIST,
     download_url,
     read_idx,
 )
-
 
 # ---- DataLoader ------------------------------------------------------------------------
 
