@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh
-"$PY" -m pip install -q -e ".[test,safetensors]"
+"$PY" -m pip install -q -e ".[test,notebooks,safetensors]"
 # PyTorch is an optional test oracle. Only a locally available wheel is used (pip's
 # find-links); never a multi-GB download. Its small dependencies come from the index.
 wheels=$(mktemp -d)
