@@ -593,6 +593,7 @@ class Function(Node):
         node.next_edges = tuple(edges)
         node._nout = len(outs)
         node._out_meta = [(o.shape, o.dtype) for o in outs]
+        node._oshape = outs[0].shape  # for drawings, like built-in ops
         node._cg_inputs = tuple(args)  # original tensors, for create_graph backward
         node._is_custom = True
         # Saved tensors: map detached inputs back to the originals.
