@@ -104,6 +104,7 @@ class Node:
     _from_backward = False
     _gnorm = None  # norm of the gradient that reached this node (viz.record_grad_norms)
     _module_call = None  # (module, boundary) when this node is a module's output (viz)
+    _out_names = None  # {output_nr: name} set through Tensor.name (viz)
     materialize_grads = True
 
     # -- ctx API --------------------------------------------------------------------------

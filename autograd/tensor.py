@@ -56,7 +56,21 @@ class Tensor:
     _retains_grad = False
     _base = None  # for views made by basic indexing: the tensor viewed
     _view_index = None
-    name = None
+    _name = None
+
+    @property
+    def name(self):
+        """An optional label, shown by ``autograd.viz`` drawings."""
+        return self._name
+
+    @name.setter
+    def name(self, value) -> None:
+        self._name = value
+        fn = self.grad_fn
+        if fn is not None:  # an intermediate: its drawing is made from its node
+            if fn._out_names is None:
+                fn._out_names = {}
+            fn._out_names[self._nr] = value
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)

@@ -222,6 +222,7 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
 
     # ---- collapsing module calls ----
     members = {}  # node -> (box id, module label)
+    box_norm = {}  # box id -> gradient norm at the module's output (record_grad_norms)
     if collapse is not None:
         mods = list(collapse.children()) if hasattr(collapse, "children") else list(collapse)
         mod_names = {}
@@ -234,6 +235,7 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
                 continue
             mod, boundary = mc
             bid = f"mod{id(n)}"
+            box_norm[bid] = n._gnorm  # the gradient reaching the module's output
             label = type(mod).__name__ + (f" ({mod_names[id(mod)]})" if id(mod) in
                                           mod_names else "")
             stop = set(boundary)
@@ -302,7 +304,10 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
             bid, label = members[n]
             if bid not in drawn_boxes:
                 drawn_boxes.add(bid)
-                dot.node(bid, label, shape="box3d", style="filled", fillcolor="#e0e0ff")
+                fill = "#e0e0ff"
+                if color_by == "grad_norm" and box_norm.get(bid) is not None:
+                    fill = _norm_colour(box_norm[bid], lo, hi)
+                dot.node(bid, label, shape="box3d", style="filled", fillcolor=fill)
             continue
         target = bw_cluster if n._from_backward else dot
         has_bw = has_bw or n._from_backward
@@ -375,7 +380,7 @@ def _node_output_label(n, root, show_shapes, show_values, show_grad, max_elems) 
     if n is root.grad_fn:
         return _tensor_label(root, root.name or "output", show_shapes, show_values, show_grad,
                              max_elems)
-    lines = []
+    lines = [n._out_names[0]] if n._out_names and 0 in n._out_names else []
     if show_shapes and n._oshape is not None:
         lines.append(_shape_str(n._oshape))
     elif n._nout != 1:

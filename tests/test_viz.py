@@ -81,6 +81,15 @@ def test_values_grads_and_shapes_shown():
     assert nodes2[f"t{id(w)}"] == "w"
 
 
+def test_intermediate_names_shown():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.name = "hidden"
+    out = h.sum()
+    nodes, _, _ = parse(viz.to_dot(out))
+    assert nodes[f"v{id(h.grad_fn)}"].startswith("hidden")
+
+
 def test_op_attributes_shown():
     x = ag.randn(3, 4, requires_grad=True)
     y = x.sum(dim=1, keepdim=True)
