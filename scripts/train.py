@@ -1,0 +1,723 @@
+"""Train any of the project's models on Fashion-MNIST from one command line.
+
+Models (``--model``):
+
+- ``mlp``: 784-256-128-10 ReLU network, Adam.
+- ``nielsen``: the classic 784-30-10 sigmoid network of Michael Nielsen's book *Neural Networks
+  and Deep Learning*: quadratic cost on one-hot targets and plain mini-batch SGD (batch 10,
+  eta = 3.0); ``--cost cross-entropy`` and ``--l2 LAMBDA`` (lambda/(2n) * sum w^2) as in
+  chapter 3.
+- ``lenet``: LeNet-5-like CNN (conv5x5 6 pad 2, ReLU, maxpool, conv5x5 16, ReLU, maxpool,
+  fc 400-120-84-10).
+- ``cnn-bn``: a VGG-style CNN with BatchNorm and dropout (two conv3x3 blocks of 32 and 64
+  channels, fc 256), Adam with a cosine learning-rate schedule.
+- ``lstm``: an LSTM reading the image row by row (28 steps of 28 pixels, hidden 128) with a
+  linear head on the last hidden state.
+- ``autoencoder``: dense 784-256-64-256-784 autoencoder with a sigmoid output (BCE or MSE
+  loss); it also draws a grid of test images and their reconstructions.
+
+Every run prints a tqdm bar per epoch (live loss and accuracy) and one log line per epoch,
+and writes to ``--out`` (default ``results/<model>``): ``metrics.json`` (rewritten after
+every epoch), ``curves.png`` (loss and accuracy curves; skipped with a note without
+matplotlib) and, for the autoencoder, ``reconstructions.png``.
+
+``--checkpoint PATH`` saves (atomically, with ``ag.save``) the model, optimizer, LR scheduler,
+the RNG state and the history at the end of every epoch; ``--resume`` continues from it and
+ends with exactly the weights an uninterrupted run would have. When the loss becomes NaN or
+inf, training stops with a message naming the first op that produced it: the batch is re-run
+under ``ag.detect_anomaly()``.
+
+Examples:
+    python scripts/train.py --model lenet --epochs 15
+    python scripts/train.py --model nielsen --cost cross-entropy --l2 5.0 --lr 0.5
+    python scripts/train.py --model mlp --quick                  # a smoke run on the sample
+    python scripts/train.py --model cnn-bn --checkpoint /tmp/cnn.ag --resume
+
+The full data is looked up in ``--data-dir``, then ``$AUTOGRAD_DATA/fashion-mnist`` (e.g.
+``AUTOGRAD_DATA=/work/shared/data``) and the other places ``FashionMNIST`` searches;
+``--dataset sample`` uses the 4,000/1,000-image sample shipped with the package.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for _p in (str(ROOT), str(HERE)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+if "numpy" not in sys.modules:  # before NumPy: OpenBLAS's AVX-512 kernels where it misses them
+    import _cpu
+
+    _cpu.tune_openblas()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import autograd as ag  # noqa: E402
+import nn  # noqa: E402
+import nn.functional as F  # noqa: E402
+import optim  # noqa: E402
+from autograd.data import DataLoader  # noqa: E402
+from autograd.data.dataset import Subset  # noqa: E402
+from autograd.data.datasets import FashionMNIST  # noqa: E402
+
+MODELS = ("mlp", "nielsen", "lenet", "cnn-bn", "lstm", "autoencoder")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
+
+# Fashion-MNIST's pixel mean and standard deviation (training split, pixels in [0, 1]).
+FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
+
+# Per-model defaults for the options left unset on the command line.
+DEFAULTS = {
+    "mlp": dict(optimizer="adam", lr=1e-3, batch_size=64, epochs=20, schedule="cosine",
+                augment=False),
+    "nielsen": dict(optimizer="sgd", lr=3.0, batch_size=10, epochs=30, schedule="none",
+                    augment=False),
+    "lenet": dict(optimizer="adam", lr=1e-3, batch_size=64, epochs=30, schedule="cosine",
+                  augment=True),
+    "cnn-bn": dict(optimizer="adam", lr=1e-3, batch_size=64, epochs=10, schedule="cosine",
+                   augment=False),
+    "lstm": dict(optimizer="adam", lr=1e-3, batch_size=64, epochs=20, schedule="cosine",
+                 augment=False),
+    "autoencoder": dict(optimizer="adam", lr=1e-3, batch_size=128, epochs=20,
+                        schedule="cosine", augment=False),
+}
+NIELSEN_CE_LR = 0.5  # the book's learning rate for the cross-entropy cost (chapter 3)
+QUICK_TRAIN, QUICK_TEST, QUICK_EPOCHS = 384, 256, 2
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or inf; the message names the op that produced it.
+
+    Attributes:
+        history: the metrics of the epochs completed before it happened.
+    """
+
+    def __init__(self, message: str, history: list):
+        super().__init__(message)
+        self.history = history
+
+
+# ---- models ---------------------------------------------------------------------------------
+
+class Standardize(nn.Module):
+    """Subtract the dataset's pixel mean and divide by its standard deviation."""
+
+    def __init__(self, mean: float = FMNIST_MEAN, std: float = FMNIST_STD):
+        super().__init__()
+        self.mean, self.std = mean, std
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+    def extra_repr(self) -> str:
+        return f"mean={self.mean}, std={self.std}"
+
+
+class RowLSTM(nn.Module):
+    """An LSTM that reads a 28x28 image row by row (28 steps of 28 pixels).
+
+    Args:
+        hidden: the LSTM's hidden size.
+    """
+
+    def __init__(self, hidden: int = 128):
+        super().__init__()
+        self.norm = Standardize()
+        self.lstm = nn.LSTM(28, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        rows = self.norm(x).reshape(x.shape[0], 28, 28)  # (N, steps, features)
+        _, (h, _) = self.lstm(rows)
+        return self.head(h[-1])
+
+
+class AutoEncoder(nn.Module):
+    """Dense autoencoder 784-256-64-256-784.
+
+    ``forward`` returns the output layer's logits; the reconstruction is their sigmoid
+    (``reconstruct``). The losses use the logits directly for numerical stability.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
+                                     nn.Linear(256, 64), nn.ReLU())
+        self.decoder = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784))
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+    def reconstruct(self, x):
+        """The reconstructed images, shaped like ``x``, in [0, 1]."""
+        return ag.sigmoid(self(x)).reshape(x.shape)
+
+
+def build_model(name: str, cost: str = "quadratic") -> nn.Module:
+    """Create one of the ``MODELS``, initialised from the package RNG (``ag.manual_seed``).
+
+    Args:
+        name: the model's name (see ``MODELS``).
+        cost: ``nielsen`` only: ``quadratic`` uses the book's chapter-1 initialisation
+            (weights and biases N(0, 1)); ``cross-entropy`` its chapter-3 one (weights
+            N(0, 1/n_in), biases N(0, 1)).
+
+    Returns:
+        The model; every classifier maps (N, 1, 28, 28) images to (N, 10) logits.
+    """
+    if name == "mlp":
+        return nn.Sequential(Standardize(), nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
+                             nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    if name == "nielsen":
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 30), nn.Sigmoid(), nn.Linear(30, 10))
+        for layer in (model[1], model[3]):
+            std = 1.0 if cost == "quadratic" else 1.0 / math.sqrt(layer.in_features)
+            nn.init.normal_(layer.weight, 0.0, std)
+            nn.init.normal_(layer.bias, 0.0, 1.0)
+        return model  # logits; the sigmoid of the output layer is applied by the cost
+    if name == "lenet":
+        return nn.Sequential(
+            Standardize(),
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+            nn.Linear(84, 10))
+    if name == "cnn-bn":
+        def block(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+                    nn.ReLU()]
+
+        return nn.Sequential(
+            Standardize(),
+            *block(1, 32), *block(32, 32), nn.MaxPool2d(2), nn.Dropout(0.25),
+            *block(32, 64), *block(64, 64), nn.MaxPool2d(2), nn.Dropout(0.25),
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 256, bias=False), nn.BatchNorm1d(256),
+            nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10))
+    if name == "lstm":
+        return RowLSTM(128)
+    if name == "autoencoder":
+        return AutoEncoder()
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+# ---- losses ---------------------------------------------------------------------------------
+
+def make_loss(args, n_train: int):
+    """The training loss ``loss(model, out, x, y) -> Tensor`` for ``args.model``.
+
+    Returns:
+        (train_loss, data_loss): the loss that is minimised (with the L2 term, if any) and
+        the data term alone (used on the test set).
+    """
+    if args.model == "nielsen":
+        def data_loss(model, out, x, y):
+            target = F.one_hot(y, 10).to(out.dtype)
+            m = out.shape[0]
+            if args.cost == "quadratic":  # C = 1/(2m) sum_x ||y(x) - a(x)||^2
+                return ((ag.sigmoid(out) - target) ** 2).sum() * (0.5 / m)
+            # C = -1/m sum_x sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)]
+            return F.binary_cross_entropy_with_logits(out, target, reduction="sum") / m
+
+        if not args.l2:
+            return data_loss, data_loss
+
+        def train_loss(model, out, x, y):  # + lambda/(2n) sum_w w^2 (weights, not biases)
+            reg = sum((p * p).sum() for name, p in model.named_parameters()
+                      if name.endswith("weight"))
+            return data_loss(model, out, x, y) + reg * (args.l2 / (2 * n_train))
+
+        return train_loss, data_loss
+    if args.model == "autoencoder":
+        def ae_loss(model, out, x, y):
+            target = x.reshape(x.shape[0], -1)
+            if args.ae_loss == "bce":
+                return F.binary_cross_entropy_with_logits(out, target)
+            return F.mse_loss(ag.sigmoid(out), target)
+
+        return ae_loss, ae_loss
+
+    def ce(model, out, x, y):
+        return F.cross_entropy(out, y)
+
+    return ce, ce
+
+
+# ---- optimisation ---------------------------------------------------------------------------
+
+def make_optimizer(args, params):
+    """The optimizer named by ``args.optimizer``."""
+    kw = dict(lr=args.lr, weight_decay=args.weight_decay)
+    name = args.optimizer
+    if name == "sgd":
+        return optim.SGD(params, **kw)
+    if name in ("momentum", "nesterov"):
+        return optim.SGD(params, momentum=args.momentum, nesterov=name == "nesterov", **kw)
+    if name == "adam":
+        return optim.Adam(params, **kw)
+    if name == "adamw":
+        return optim.AdamW(params, **kw)
+    if name == "rmsprop":
+        return optim.RMSprop(params, **kw)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def make_scheduler(args, opt, steps_per_epoch: int):
+    """An LR scheduler stepped after every batch (cosine or step decay), or None."""
+    total = max(1, args.epochs * steps_per_epoch)
+    if args.schedule == "cosine":
+        return optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    if args.schedule == "step":  # x0.1 after each third of the run
+        return optim.lr_scheduler.StepLR(opt, step_size=max(1, total // 3), gamma=0.1)
+    return None
+
+
+def random_hflip(x):
+    """Flip each image of the batch left-right with probability 1/2 (package RNG)."""
+    flip = ag.rand(x.shape[0], device=x.device) < 0.5
+    return ag.where(flip.reshape(-1, 1, 1, 1), x.flip(-1), x)
+
+
+# ---- data -----------------------------------------------------------------------------------
+
+def load_data(args):
+    """The training and test datasets (``--quick``: the first few hundred images)."""
+    root = "sample" if args.dataset == "sample" else args.data_dir
+    try:
+        train = FashionMNIST(root=root, train=True)
+        test = FashionMNIST(root=root, train=False)
+    except RuntimeError as e:
+        raise SystemExit(
+            f"{e}\nFor the full data pass --data-dir DIR (the folder with the IDX .gz files) "
+            "or set AUTOGRAD_DATA (e.g. AUTOGRAD_DATA=/work/shared/data); for the bundled "
+            "sample use --dataset sample.") from None
+    if args.quick:
+        train = Subset(train, range(min(QUICK_TRAIN, len(train))))
+        test = Subset(test, range(min(QUICK_TEST, len(test))))
+    return train, test
+
+
+# ---- evaluation, divergence -----------------------------------------------------------------
+
+def evaluate(model, loader, loss_fn, classify: bool, extra_mse: bool = False) -> dict:
+    """Mean loss (and accuracy) of ``model`` over ``loader``, in eval mode, without a graph."""
+    was_training = model.training
+    model.eval()
+    total = loss_sum = correct = mse_sum = 0.0
+    with ag.no_grad():
+        for x, y in loader:
+            out = model(x)
+            n = x.shape[0]
+            loss_sum += loss_fn(model, out, x, y).item() * n
+            total += n
+            if classify:
+                correct += (out.argmax(1) == y).sum().item()
+            if extra_mse:
+                mse_sum += F.mse_loss(ag.sigmoid(out), x.reshape(n, -1)).item() * n
+    model.train(was_training)
+    res = {"loss": loss_sum / total}
+    if classify:
+        res["acc"] = correct / total
+    if extra_mse:
+        res["mse"] = mse_sum / total
+    return res
+
+
+def _all_finite(t) -> bool:
+    return bool(ag.isfinite(t).all().item())
+
+
+def diagnose_divergence(model, loss_fn, x, y, value: float, epoch: int, batch: int) -> str:
+    """Explain a non-finite loss: re-run the batch under ``ag.detect_anomaly()``.
+
+    Returns:
+        A message naming the first op whose output (forward) or gradient (backward) was NaN
+        or inf, and the parameters that were already non-finite, if any.
+    """
+    msg = [f"training stopped: the loss became {value} at epoch {epoch}, batch {batch}."]
+    bad = [name for name, p in model.named_parameters() if not _all_finite(p)]
+    if bad:
+        msg.append(f"Parameters already non-finite before this batch: {', '.join(bad)} "
+                   "(the previous optimizer step produced them: is the learning rate too high?)")
+    entered: list[str] = []  # the modules entered so far, to say where the op ran
+    handles = [m.register_forward_pre_hook(
+        lambda mod, inp, name=name: entered.append(f"{name} ({type(mod).__name__})"))
+        for name, m in model.named_modules() if name and not list(m.children())]
+    try:
+        with ag.detect_anomaly():
+            out = model(x)
+            entered.append("the loss")
+            loss = loss_fn(model, out, x, y)
+            loss.backward()
+    except FloatingPointError as e:
+        where = ""
+        if str(e).startswith("anomaly detected in forward") and entered:
+            where = f" (in module {entered[-1]})" if entered[-1] != "the loss" else " (in the loss)"
+        msg.append(f"Re-running the batch under ag.detect_anomaly(){where}: {e}")
+    else:
+        msg.append("Re-running the batch under ag.detect_anomaly() did not reproduce it "
+                   "(dropout draws a new mask); run with --detect-anomaly to catch it live.")
+    finally:
+        for h in handles:
+            h.remove()
+        model.zero_grad()
+    return "\n".join(msg)
+
+
+# ---- outputs --------------------------------------------------------------------------------
+
+def _clean(v):
+    """JSON-safe: NaN and inf become None (JSON has no literal for them)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    return v
+
+
+def write_json(path: Path, obj) -> None:
+    """Write ``obj`` as JSON atomically (a temporary file renamed into place)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(_clean(obj), indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def plot_curves(history: list, path: Path, title: str) -> Path | None:
+    """Loss (and accuracy) per epoch, train and test, as a PNG; None without matplotlib."""
+    plt = _pyplot()
+    if plt is None or not history:
+        return None
+    ep = [h["epoch"] for h in history]
+    has_acc = history[0].get("train_acc") is not None
+    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5, 3.8))
+    axes = np.atleast_1d(axes)
+    axes[0].plot(ep, [h["train_loss"] for h in history], "o-", label="train")
+    axes[0].plot(ep, [h["test_loss"] for h in history], "s-", label="test")
+    axes[0].set(xlabel="epoch", ylabel="loss", title=f"{title}: loss")
+    if has_acc:
+        axes[1].plot(ep, [h["train_acc"] for h in history], "o-", label="train")
+        axes[1].plot(ep, [h["test_acc"] for h in history], "s-", label="test")
+        axes[1].set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def plot_reconstructions(model, dataset, path: Path, n: int = 10) -> Path | None:
+    """A grid: ``n`` test images (top row) and their reconstructions (bottom row)."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    x, _ = next(iter(DataLoader(dataset, batch_size=n)))
+    model.eval()
+    with ag.no_grad():
+        rec = model.reconstruct(x)
+    x, rec = x.cpu().numpy(), rec.cpu().numpy()
+    fig, axes = plt.subplots(2, n, figsize=(n * 0.9, 2.1))
+    for i in range(n):
+        for row, img in enumerate((x[i, 0], rec[i, 0])):
+            axes[row, i].imshow(img, cmap="gray", vmin=0, vmax=1)
+            axes[row, i].axis("off")
+    axes[0, 0].set_title("original", fontsize=8, loc="left")
+    axes[1, 0].set_title("reconstruction", fontsize=8, loc="left")
+    fig.tight_layout(pad=0.2)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+# ---- checkpoints ----------------------------------------------------------------------------
+
+CKPT_FORMAT = "autograd-train-checkpoint"
+
+
+def save_checkpoint(path, model, opt, sched, epoch: int, history: list, args) -> None:
+    """Save everything needed to resume exactly, atomically (``ag.save``)."""
+    ag.save({
+        "format": CKPT_FORMAT, "model_name": args.model, "epoch": epoch,
+        "model": model.state_dict(), "optimizer": opt.state_dict(),
+        "scheduler": sched.state_dict() if sched is not None else None,
+        "rng": ag.get_rng_state(), "history": history, "args": _clean(vars(args)),
+    }, path)
+
+
+def load_checkpoint(path, model, opt, sched, args, device) -> tuple[int, list]:
+    """Restore a checkpoint written by ``save_checkpoint``.
+
+    Returns:
+        (epoch, history): the last completed epoch and the metrics so far.
+    """
+    if not os.path.exists(path):
+        raise SystemExit(f"--resume: checkpoint {path} does not exist")
+    ck = ag.load(path, map_location=device)
+    if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
+        raise SystemExit(f"--resume: {path} is not a checkpoint written by train.py")
+    if ck["model_name"] != args.model:
+        raise SystemExit(f"--resume: {path} holds a {ck['model_name']!r} model, not "
+                         f"{args.model!r}")
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["optimizer"])
+    if sched is not None and ck["scheduler"] is not None:
+        sched.load_state_dict(ck["scheduler"])
+    ag.set_rng_state(ck["rng"])
+    return int(ck["epoch"]), list(ck["history"])
+
+
+# ---- command line ---------------------------------------------------------------------------
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line and fill per-model defaults."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=MODELS, default="mlp")
+    ap.add_argument("--dataset", choices=("fashion-mnist", "sample"), default=None,
+                    help="default: sample with --quick, else fashion-mnist")
+    ap.add_argument("--data-dir", default=None, help="folder holding the IDX .gz files")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--optimizer", choices=OPTIMIZERS, default=None)
+    ap.add_argument("--momentum", type=float, default=0.9, help="for momentum and nesterov")
+    ap.add_argument("--weight-decay", type=float, default=0.0)
+    ap.add_argument("--schedule", choices=("none", "cosine", "step"), default=None,
+                    help="learning-rate schedule, stepped every batch")
+    ap.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                    help="random horizontal flips of the training images")
+    ap.add_argument("--clip-grad", type=float, default=None, help="clip the gradient norm")
+    ap.add_argument("--cost", choices=("quadratic", "cross-entropy"), default="quadratic",
+                    help="nielsen: the cost function")
+    ap.add_argument("--l2", type=float, default=0.0,
+                    help="nielsen: L2 regularisation lambda (adds lambda/(2n) sum w^2)")
+    ap.add_argument("--ae-loss", choices=("bce", "mse"), default="bce",
+                    help="autoencoder: reconstruction loss")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint", default=None,
+                    help="save a checkpoint here at the end of every epoch")
+    ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    ap.add_argument("--stop-after", type=int, default=None,
+                    help="stop after this many epochs in this run (simulates an interruption)")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"smoke run: {QUICK_TRAIN} training / {QUICK_TEST} test images, "
+                         f"{QUICK_EPOCHS} epochs")
+    ap.add_argument("--detect-anomaly", action="store_true",
+                    help="train under ag.detect_anomaly() (slow)")
+    ap.add_argument("--out", default=None, help="output folder (default results/<model>)")
+    ap.add_argument("--no-progress", action="store_true", help="no tqdm bars")
+    args = ap.parse_args(argv)
+    d = DEFAULTS[args.model]
+    if args.model == "nielsen" and args.cost == "cross-entropy":
+        d = {**d, "lr": NIELSEN_CE_LR}
+    for k, v in d.items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    if args.quick and argv_lacks(argv, "--epochs"):
+        args.epochs = QUICK_EPOCHS
+    if args.dataset is None:
+        args.dataset = "sample" if args.quick else "fashion-mnist"
+    if args.out is None:
+        args.out = str(ROOT / "results" / args.model)
+    if args.resume and not args.checkpoint:
+        ap.error("--resume needs --checkpoint PATH")
+    return args
+
+
+def argv_lacks(argv, flag: str) -> bool:
+    """True when ``flag`` was not given on the command line."""
+    argv = sys.argv[1:] if argv is None else argv
+    return not any(a == flag or a.startswith(flag + "=") for a in argv)
+
+
+# ---- training -------------------------------------------------------------------------------
+
+def train(args) -> dict:
+    """Run the training described by ``args`` (see ``parse_args``).
+
+    Returns:
+        The metrics written to ``metrics.json``.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or inf (the message names the op).
+    """
+    device = args.device
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ag.manual_seed(args.seed)
+    train_set, test_set = load_data(args)
+    model = build_model(args.model, args.cost).to(device)
+    classify = args.model != "autoencoder"
+    loss_fn, data_loss = make_loss(args, len(train_set))
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
+                              device=device)
+    test_loader = DataLoader(test_set, batch_size=1000, device=device)
+    opt = make_optimizer(args, model.parameters())
+    sched = make_scheduler(args, opt, len(train_loader))
+    n_params = sum(p.numel() for p in model.parameters())
+
+    history: list[dict] = []
+    start = 0
+    if args.resume:
+        start, history = load_checkpoint(args.checkpoint, model, opt, sched, args, device)
+        print(f"resumed from {args.checkpoint} after epoch {start}")
+    print(f"{args.model}: {n_params:,} parameters, {len(train_set):,} training and "
+          f"{len(test_set):,} test images ({args.dataset}), {args.optimizer} lr={args.lr}, "
+          f"batch {args.batch_size}, {args.epochs} epochs, device {device}")
+    print(model)
+    metrics = {"model": args.model, "command": command_line(args),
+               "args": {k: v for k, v in vars(args).items() if not k.startswith("_")},
+               "parameters": n_params, "train_size": len(train_set),
+               "test_size": len(test_set), "epochs": history}
+    tty = sys.stderr.isatty()
+    stop = args.epochs if args.stop_after is None else min(args.epochs, start + args.stop_after)
+    for epoch in range(start + 1, stop + 1):
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.train()
+        seen = loss_sum = correct = 0.0
+        bar = tqdm(train_loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+                   leave=False, disable=args.no_progress, mininterval=0.2 if tty else 30.0,
+                   dynamic_ncols=True)
+        for b, (x, y) in enumerate(bar, 1):
+            if args.augment:
+                x = random_hflip(x)
+            with ag.set_detect_anomaly(args.detect_anomaly):
+                out = model(x)
+                loss = loss_fn(model, out, x, y)
+                value = loss.item()
+                if not math.isfinite(value):
+                    bar.close()
+                    raise TrainingDiverged(
+                        diagnose_divergence(model, loss_fn, x, y, value, epoch, b), history)
+                opt.zero_grad()
+                loss.backward()
+            if args.clip_grad:
+                nn.utils.clip_grad_norm_(model.parameters(), args.clip_grad)
+            opt.step()
+            if sched is not None:
+                sched.step()
+            n = x.shape[0]
+            seen += n
+            loss_sum += value * n
+            post = f"loss={loss_sum / seen:.4f}"
+            if classify:
+                correct += (out.argmax(1) == y).sum().item()
+                post += f" acc={correct / seen:.4f}"
+            bar.set_postfix_str(post, refresh=False)
+        bar.close()
+        if not tty and not args.no_progress:  # a log file: start the epoch line on a new line
+            print(file=sys.stderr, flush=True)
+        train_s = time.perf_counter() - t0
+        ev = evaluate(model, test_loader, data_loss, classify,
+                      extra_mse=args.model == "autoencoder")
+        rec = {"epoch": epoch, "train_loss": loss_sum / seen,
+               "train_acc": correct / seen if classify else None,
+               "test_loss": ev["loss"], "test_acc": ev.get("acc"),
+               "lr": opt.param_groups[0]["lr"], "train_seconds": train_s,
+               "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
+        if "mse" in ev:
+            rec["test_mse"] = ev["mse"]
+        history.append(rec)
+        line = f"epoch {epoch:3d}/{args.epochs}  train loss {rec['train_loss']:.4f}"
+        if classify:
+            line += f" acc {rec['train_acc']:.4f}"
+        line += f"  test loss {rec['test_loss']:.4f}"
+        line += f" acc {rec['test_acc']:.4f}" if classify else f" mse {rec['test_mse']:.5f}"
+        line += f"  lr {rec['lr']:.2e}  {rec['seconds']:.1f} s (cpu {rec['cpu_seconds']:.1f} s)"
+        print(line, flush=True)
+        if args.checkpoint:
+            save_checkpoint(args.checkpoint, model, opt, sched, epoch, history, args)
+        _finish(metrics, history, model, test_set, out_dir, args, write_pictures=False)
+    return _finish(metrics, history, model, test_set, out_dir, args, write_pictures=True)
+
+
+def _finish(metrics, history, model, test_set, out_dir: Path, args,
+            write_pictures: bool) -> dict:
+    """Update the summary fields and write metrics.json (and the pictures at the end)."""
+    metrics["epochs"] = history
+    if history:
+        last = history[-1]
+        metrics["epochs_done"] = last["epoch"]
+        metrics["final_test_loss"] = last["test_loss"]
+        metrics["final_test_acc"] = last["test_acc"]
+        if last["test_acc"] is not None:
+            metrics["best_test_acc"] = max(h["test_acc"] for h in history)
+        if "test_mse" in last:
+            metrics["final_test_mse"] = last["test_mse"]
+        secs = [h["seconds"] for h in history]
+        metrics["seconds_per_epoch"] = sum(secs) / len(secs)
+        metrics["total_minutes"] = sum(secs) / 60
+        cpu = [h.get("cpu_seconds", math.nan) for h in history]
+        metrics["cpu_seconds_per_epoch"] = sum(cpu) / len(cpu)
+    if write_pictures:
+        notes = []
+        if plot_curves(history, out_dir / "curves.png", args.model) is None and history:
+            notes.append("matplotlib is not installed: no curves.png")
+        if args.model == "autoencoder":
+            if plot_reconstructions(model, test_set, out_dir / "reconstructions.png"):
+                print(f"reconstructions written to {out_dir / 'reconstructions.png'}")
+        for note in notes:
+            print(f"note: {note}")
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics
+
+
+def main(argv=None) -> int:
+    """Command-line entry point.
+
+    Returns:
+        0 on success, 1 when the training diverged (the reason is printed on stderr).
+    """
+    args = parse_args(argv)
+    args._argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        metrics = train(args)
+    except TrainingDiverged as e:
+        print(str(e), file=sys.stderr, flush=True)
+        write_json(Path(args.out) / "metrics.json", {
+            "model": args.model, "command": command_line(args), "stopped": str(e),
+            "epochs": e.history})
+        return 1
+    if metrics.get("final_test_acc") is not None:
+        print(f"final test accuracy {metrics['final_test_acc']:.4f} (best "
+              f"{metrics['best_test_acc']:.4f}); {metrics['seconds_per_epoch']:.1f} s per "
+              f"epoch, {metrics['total_minutes']:.1f} min in all")
+    elif metrics.get("epochs"):
+        print(f"final test loss {metrics['final_test_loss']:.5f}; "
+              f"{metrics['seconds_per_epoch']:.1f} s per epoch")
+    print(f"metrics written to {Path(args.out) / 'metrics.json'}")
+    return 0
+
+
+def command_line(args) -> str:
+    """The command that ran (for metrics.json)."""
+    return " ".join(["python scripts/train.py", *getattr(args, "_argv", [])])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
