@@ -298,6 +298,26 @@ def _torch_mlp(env: Env, params):
     return model.to(env.device)
 
 
+def _sgd_case(opt, model, x, t, cross_entropy, sync):
+    """One cross-entropy + optimizer training step, for either framework, as a pair:
+    (a step returning the loss as a float, for the same-work check; a timed case for
+    ``measure``)."""
+
+    def step():
+        loss = cross_entropy(model(x), t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def timed():
+        t0 = _clock(sync)
+        step()
+        return {"total": _clock(sync) - t0}
+
+    return (lambda: step().item()), timed
+
+
 def bench_mlp(env: Env, batch: int, repeat: int, warmup: int, n_check_steps: int = 3):
     rng = np.random.default_rng(batch)
     xn = rng.standard_normal((batch, MLP_SIZES[0]), dtype=np.float32)
@@ -306,22 +326,8 @@ def bench_mlp(env: Env, batch: int, repeat: int, warmup: int, n_check_steps: int
     model, params = _engine_mlp(env)
     opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     x, t = env.eng_tensor(xn), env.eng_tensor(tn)
-
-    def engine_step():
-        out = model(x)
-        loss = F.cross_entropy(out, t)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    def engine():
-        t0 = _clock(env.eng_sync)
-        engine_step()
-        return {"total": _clock(env.eng_sync) - t0}
-
-    steps = {ENGINE: lambda: engine_step().item()}
-    cases = {ENGINE: engine}
+    steps, cases = {}, {}
+    steps[ENGINE], cases[ENGINE] = _sgd_case(opt, model, x, t, F.cross_entropy, env.eng_sync)
     if NUMPY in env.impls:
         net = ref.MLP(params, lr=LR, momentum=MOMENTUM)
         steps[NUMPY] = lambda: net.train_step(xn, tn)
@@ -336,22 +342,9 @@ def bench_mlp(env: Env, batch: int, repeat: int, warmup: int, n_check_steps: int
         tmodel = _torch_mlp(env, params)
         topt = torch.optim.SGD(tmodel.parameters(), lr=LR, momentum=MOMENTUM)
         xt, tt = env.torch_tensor(xn), env.torch_tensor(tn)
-        tF = torch.nn.functional
-
-        def torch_step():
-            loss = tF.cross_entropy(tmodel(xt), tt)
-            topt.zero_grad()
-            loss.backward()
-            topt.step()
-            return loss
-
-        def torch_run():
-            t0 = _clock(env.torch_sync)
-            torch_step()
-            return {"total": _clock(env.torch_sync) - t0}
-
-        steps[TORCH] = lambda: torch_step().item()
-        cases[TORCH] = torch_run
+        steps[TORCH], cases[TORCH] = _sgd_case(topt, tmodel, xt, tt,
+                                               torch.nn.functional.cross_entropy,
+                                               env.torch_sync)
 
     # the same work? the loss of each of the first steps (step k's loss is computed with
     # the weights after k-1 updates, so this also checks backward and the optimizer)
@@ -413,21 +406,8 @@ def _bench_model(env: Env, name: str, key: str, build, xshape, repeat, warmup):
     model = build(nn)
     opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     x, t = env.eng_tensor(xn), env.eng_tensor(tn)
-
-    def engine_step():
-        loss = F.cross_entropy(model(x), t)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    def engine():
-        t0 = _clock(env.eng_sync)
-        engine_step()
-        return {"total": _clock(env.eng_sync) - t0}
-
-    steps = {ENGINE: lambda: engine_step().item()}
-    cases = {ENGINE: engine}
+    steps, cases = {}, {}
+    steps[ENGINE], cases[ENGINE] = _sgd_case(opt, model, x, t, F.cross_entropy, env.eng_sync)
     if TORCH in env.impls:
         tmodel = build(torch.nn)
         tsd = tmodel.state_dict()
@@ -437,21 +417,9 @@ def _bench_model(env: Env, name: str, key: str, build, xshape, repeat, warmup):
                 m.to("cuda")
         topt = torch.optim.SGD(tmodel.parameters(), lr=LR, momentum=MOMENTUM)
         xt, tt = env.torch_tensor(xn), env.torch_tensor(tn)
-
-        def torch_step():
-            loss = torch.nn.functional.cross_entropy(tmodel(xt), tt)
-            topt.zero_grad()
-            loss.backward()
-            topt.step()
-            return loss
-
-        def torch_run():
-            t0 = _clock(env.torch_sync)
-            torch_step()
-            return {"total": _clock(env.torch_sync) - t0}
-
-        steps[TORCH] = lambda: torch_step().item()
-        cases[TORCH] = torch_run
+        steps[TORCH], cases[TORCH] = _sgd_case(topt, tmodel, xt, tt,
+                                               torch.nn.functional.cross_entropy,
+                                               env.torch_sync)
     losses = {n: [st() for _ in range(3)] for n, st in steps.items()}
     check = _compare_losses(name, losses, atol=1e-4)
     samples = measure(cases, repeat, warmup)
