@@ -23,9 +23,15 @@ matplotlib) and, for the autoencoder, ``reconstructions.png``.
 
 ``--checkpoint PATH`` saves (atomically, with ``ag.save``) the model, optimizer, LR scheduler,
 the RNG state and the history at the end of every epoch; ``--resume`` continues from it and
-ends with exactly the weights an uninterrupted run would have. When the loss becomes NaN or
-inf, training stops with a message naming the first op that produced it: the batch is re-run
+ends with exactly the weights an uninterrupted run would have. A checkpoint that cannot be
+resumed from (missing, corrupt, truncated, not a checkpoint, another model) ends the run with
+one ``train.py: error: ...`` line and exit code 2. When the loss becomes NaN or inf, training
+stops (exit code 1) with a message naming the first op that produced it: the batch is re-run
 under ``ag.detect_anomaly()``.
+
+The library parts live in the package: the models in ``nn.zoo`` (``build_model``), the epoch
+loop with its divergence stop, ``evaluate`` and the checkpoints in ``nn.training``; this
+script adds the command line, the data, losses, optimizers, schedules and the outputs.
 
 Examples:
     python scripts/train.py --model lenet --epochs 15
@@ -99,6 +105,11 @@ DEFAULTS = {
 }
 NIELSEN_CE_LR = 0.5  # the book's learning rate for the cross-entropy cost (chapter 3)
 QUICK_TRAIN, QUICK_TEST, QUICK_EPOCHS = 384, 256, 2
+
+
+class UsageError(Exception):
+    """A problem with the command line's files (a checkpoint that cannot be resumed from or
+    written): ``main`` prints it as one ``train.py: error: ...`` line and exits with 2."""
 
 
 # ---- losses ---------------------------------------------------------------------------------
@@ -345,7 +356,8 @@ def train(args) -> dict:
 
     Raises:
         TrainingDiverged: the loss became NaN or inf (the message names the op).
-        CheckpointError: ``--resume`` with a checkpoint that cannot be used.
+        UsageError: the ``--resume`` checkpoint cannot be used, or the checkpoint cannot
+            be written.
     """
     device = args.device
     out_dir = Path(args.out)
@@ -365,14 +377,20 @@ def train(args) -> dict:
     history: list[dict] = []
     start = 0
     if args.resume:
-        ck = load_checkpoint(args.checkpoint, model, opt, sched, map_location=device,
-                             model_name=args.model)
         try:
-            start, history = int(ck["epoch"]), list(ck["history"])
-        except (KeyError, TypeError, ValueError) as e:
-            raise CheckpointError(args.checkpoint, f"has no valid epoch and history ({e!r})") \
-                from e
+            ck = load_checkpoint(args.checkpoint, model, opt, sched, map_location=device,
+                                 model_name=args.model)
+            try:
+                start, history = int(ck["epoch"]), list(ck["history"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise CheckpointError(args.checkpoint,
+                                      f"has no valid epoch and history ({e!r})") from e
+        except CheckpointError as e:
+            raise UsageError(f"cannot resume from {e}") from e
         print(f"resumed from {args.checkpoint} after epoch {start}")
+    if args.checkpoint and not Path(args.checkpoint).resolve().parent.is_dir():
+        raise UsageError(f"cannot write checkpoint {args.checkpoint}: its folder does not "
+                         "exist")
     print(f"{args.model}: {n_params:,} parameters, {len(train_set):,} training and "
           f"{len(test_set):,} test images ({args.dataset}), {args.optimizer} lr={args.lr}, "
           f"batch {args.batch_size}, {args.epochs} epochs, device {device}")
@@ -424,8 +442,12 @@ def train(args) -> dict:
         line += f"  lr {rec['lr']:.2e}  {rec['seconds']:.1f} s (cpu {rec['cpu_seconds']:.1f} s)"
         print(line, flush=True)
         if args.checkpoint:
-            save_checkpoint(args.checkpoint, model, opt, sched, epoch=epoch, history=history,
-                            model_name=args.model, args=_clean(vars(args)))
+            try:
+                save_checkpoint(args.checkpoint, model, opt, sched, epoch=epoch,
+                                history=history, model_name=args.model,
+                                args=_clean(vars(args)))
+            except OSError as e:
+                raise UsageError(f"cannot write checkpoint {args.checkpoint}: {e}") from e
         _finish(metrics, history, model, test_set, out_dir, args, write_pictures=False)
     return _finish(metrics, history, model, test_set, out_dir, args, write_pictures=True)
 
@@ -466,15 +488,15 @@ def main(argv=None) -> int:
 
     Returns:
         0 on success, 1 when the training diverged (the reason is printed on stderr), 2 when
-        the ``--resume`` checkpoint cannot be used (one line on stderr, like argparse's
-        usage errors).
+        the ``--resume`` checkpoint cannot be used or the checkpoint cannot be written (one
+        ``train.py: error: ...`` line on stderr, like argparse's usage errors).
     """
     args = parse_args(argv)
     args._argv = list(sys.argv[1:] if argv is None else argv)
     try:
         metrics = train(args)
-    except CheckpointError as e:
-        print(f"train.py: error: cannot resume from {e}", file=sys.stderr, flush=True)
+    except UsageError as e:
+        print(f"train.py: error: {e}", file=sys.stderr, flush=True)
         return 2
     except TrainingDiverged as e:
         print(str(e), file=sys.stderr, flush=True)

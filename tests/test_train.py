@@ -446,3 +446,11 @@ def test_train_py_rejects_bad_checkpoints_with_one_line_and_exit_code_2(tmp_path
         assert len(lines) == 1, (name, err)
         assert lines[0].startswith(f"train.py: error: cannot resume from {path}: "), (name, err)
         assert BAD_CHECKPOINTS[name][2] in lines[0], (name, err)
+
+
+def test_train_py_unwritable_checkpoint_is_a_one_line_error(tmp_path, capsys):
+    ck = tmp_path / "no-such-folder" / "run.ag"
+    assert train.main(["--model", "nielsen", "--quick", "--no-progress", "--out",
+                       str(tmp_path), "--checkpoint", str(ck)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"train.py: error: cannot write checkpoint {ck}: its folder does not exist"]
