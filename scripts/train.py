@@ -424,6 +424,8 @@ def train(args) -> dict:
             raise
         finally:
             bar.close()
+        if not tty and not args.no_progress:  # a log file: start the epoch line on a new line
+            print(file=sys.stderr, flush=True)
         train_s = time.perf_counter() - t0
         ev = evaluate(model, test_loader, data_loss, classify,
                       extra_mse=args.model == "autoencoder")
