@@ -51,6 +51,7 @@ from .engine import backward as _backward_fn  # noqa: F401
 from .engine import grad
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from ._tensor_str import get_printoptions, set_printoptions
 from .engine import gc_relaxed
 from .grad_mode import (
     detect_anomaly,

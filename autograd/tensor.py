@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-from . import backend
+from . import _tensor_str, backend
 from . import dtypes as _dt
 from . import hooks as _hooks
 from .backend import CPU, Device, device_of, get_array_module, lock, parse_device, unlock
@@ -242,18 +242,28 @@ class Tensor:
                 node._lock.add(self._data)
 
     def __repr__(self) -> str:
+        """PyTorch's layout: ``tensor([1.5000, 2.0000], grad_fn=<MulBackward0>)``."""
         arr = backend.to_numpy(self._data)
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
-        extra = []
+        prefix = "tensor("
+        body = _tensor_str.array_str(arr, len(prefix))
+        suffixes = []
         if self.device.type != "cpu":
-            extra.append(f"device='{self.device}'")
-        if arr.dtype not in (np.float32, np.int64, np.bool_) or arr.size == 0:
-            extra.append(f"dtype={arr.dtype}")
+            suffixes.append(f"device='{self.device}'")
+        if arr.size == 0 and arr.ndim != 1:
+            suffixes.append(f"size={tuple(arr.shape)}")
+        if arr.dtype not in (_dt.get_default_dtype(), np.int64, np.bool_):
+            suffixes.append(f"dtype=autograd.{arr.dtype.name}")
         if self.grad_fn is not None:
-            extra.append(f"grad_fn=<{self.grad_fn.name()}Backward>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}Backward0>")
         elif self._rg:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+            suffixes.append("requires_grad=True")
+        return _tensor_str.add_suffixes(prefix + body, suffixes, len(prefix))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats the value of a one-element 0-d tensor, as in PyTorch."""
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
