@@ -700,9 +700,9 @@ def _unary(op, fast):
     return fn
 
 
-def _u(op, name, fast=None, numpy=(), domain=None, **kw):
+def _u(op, name, fast=None, numpy=(), domain=None, inplace=True, **kw):
     """Register the unary wrapper of ``op`` (fast path: ``fast`` on raw NumPy arrays)."""
-    return _reg(_unary(op, fast), name, family=_EW, op=op, inplace=True, numpy=numpy,
+    return _reg(_unary(op, fast), name, family=_EW, op=op, inplace=inplace, numpy=numpy,
                 domain=domain, **kw)
 
 
