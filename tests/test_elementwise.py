@@ -152,6 +152,12 @@ UNARY = [
     U("trunc", d_frac),
     U("sign", d_frac),
     U("clone", ref=lambda x: x.copy()),
+    U("asin"),
+    U("acos"),
+    U("atan"),
+    U("asinh"),
+    U("acosh"),
+    U("atanh"),
 ]
 UNARY_IDS = [u[0] for u in UNARY]
 
@@ -165,6 +171,7 @@ BINARY = [
     B("remainder", d_rem_a, d_rem_b),
     B("maximum", d_odd, d_even),
     B("minimum", d_odd, d_even),
+    B("atan2"),
     ("op_add", operator.add, np.add, d_real, d_real, True),
     ("op_sub", operator.sub, np.subtract, d_real, d_real, True),
     ("op_mul", operator.mul, np.multiply, d_real, d_real, True),

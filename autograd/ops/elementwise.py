@@ -599,6 +599,105 @@ class Sign(_Rounding):
     fn = "sign"
 
 
+# ---- inverse trigonometric and hyperbolic ---------------------------------------------------
+# Each saves its input; the derivatives are infinite at the ends of the domain (asin at +-1,
+# acosh at 1, atanh at +-1), as in PyTorch; outside it the values are nan.
+
+class Asin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arcsin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / sqrt(1 - x * x)
+
+
+class Acos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arccos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return -gy / sqrt(1 - x * x)
+
+
+class Atan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arctan(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * x + 1)
+
+
+class Asinh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / sqrt(x * x + 1)
+
+
+class Acosh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arccosh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / sqrt(x * x - 1)
+
+
+class Atanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arctanh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (1 - x * x)
+
+
+class Atan2(BinaryOp):
+    """``atan2(a, b)``: the angle of the point (b, a); integers give the default float."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _int_to_float(a), _int_to_float(b)
+        if ctx.next_edges:
+            ctx.save_for_backward(a, b)
+        return _xp(a, b).arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        g = gy / (a * a + b * b)
+        return (g * b if _need(ctx, 0) else None), (-g * a if _need(ctx, 1) else None)
+
+
 # ---- wrappers ---------------------------------------------------------------------------
 # Each accepts Tensors or raw arrays; raw in, raw out (used by backward formulas). Each is
 # registered once (autograd/registry.py): namespace, Tensor method, in-place form, NumPy.
@@ -732,6 +831,23 @@ ceil = _u(Ceil, "ceil", np.ceil, "ceil")
 trunc = _u(Trunc, "trunc", np.trunc, "trunc")
 sign = _u(Sign, "sign", np.sign, "sign")
 clone = _u(Clone, "clone")
+
+_UNIT = ((-1.0, 1.0),)
+asin = _u(Asin, "asin", aliases="arcsin", numpy="arcsin", domain=_UNIT, int_to_float=True)
+acos = _u(Acos, "acos", aliases="arccos", numpy="arccos", domain=_UNIT, int_to_float=True)
+atan = _u(Atan, "atan", aliases="arctan", numpy="arctan", int_to_float=True)
+asinh = _u(Asinh, "asinh", aliases="arcsinh", numpy="arcsinh", int_to_float=True)
+acosh = _u(Acosh, "acosh", aliases="arccosh", numpy="arccosh", domain=((1.0, _INF),),
+           int_to_float=True)
+atanh = _u(Atanh, "atanh", aliases="arctanh", numpy="arctanh", domain=_UNIT,
+           int_to_float=True)
+
+
+@register(family=_EW, op=Atan2, arity=2, aliases="arctan2", inplace=True, numpy="arctan2",
+          int_to_float=True)
+def atan2(a, b):
+    """The angle of the point (b, a), in [-pi, pi], with broadcasting."""
+    return Atan2.apply(a, b)
 
 
 @register(family=_EW, op=Round, inplace=True, numpy=("rint", "round", "around"))
