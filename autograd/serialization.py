@@ -306,10 +306,15 @@ def save(obj, f) -> None:
 
 # ---- reading untrusted files -----------------------------------------------------------------
 
-def _parse_json(raw: bytes, fail, what: str = "header"):
+def _count_values(raw: bytes) -> int:
+    """An upper bound on the JSON values in ``raw``: each but the first follows one of these."""
+    return raw.count(b",") + raw.count(b":") + raw.count(b"[")
+
+
+def _parse_json(raw: bytearray, fail, what: str = "header"):
     """Parse a header, refusing what could take far more memory than its bytes: too many
     values (``,``, ``:`` and ``[`` bound their number), duplicate keys, NaN literals."""
-    values = raw.count(b",") + raw.count(b":") + raw.count(b"[") + 1
+    values = _count_values(raw) + 1
     if values > MAX_HEADER_VALUES:
         fail(f"the {what} holds up to {values} JSON values, more than the limit of "
              f"{MAX_HEADER_VALUES} (autograd.serialization.MAX_HEADER_VALUES); large numeric "
@@ -429,10 +434,19 @@ class _Decoder:
             self.fail(f"the header expands from {info.compress_size} to {info.file_size} "
                       f"bytes, more than {MAX_HEADER_RATIO} times (a compression bomb?)")
         fh = self.open_entry(_HEADER)
-        with fh:  # read no more than declared: zipfile stops decompressing at file_size
-            raw = self.zip_call(_HEADER, lambda: fh.read(info.file_size + 1))
-            if len(raw) != info.file_size or self.zip_call(_HEADER, lambda: fh.read(1)):
-                self.fail("the header entry is truncated or corrupt")
+        raw, values = bytearray(), 0
+        with fh:  # read no more than declared (zipfile stops decompressing at file_size),
+            while True:  # in chunks, counting JSON values to stop early at too many
+                chunk = self.zip_call(_HEADER, lambda: fh.read(1 << 20))
+                if not chunk:
+                    break
+                raw += chunk
+                values += _count_values(chunk)
+                if len(raw) > info.file_size or values > MAX_HEADER_VALUES:
+                    break
+        if len(raw) != info.file_size:
+            self.fail(f"the header entry is truncated or corrupt ({len(raw)} bytes read, "
+                      f"{info.file_size} declared)")
         return _parse_json(raw, self.fail)
 
     def spec(self, i):
@@ -869,10 +883,16 @@ def load_safetensors(path, device="cpu") -> dict:
         if 8 + n > size:
             fail(f"the header claims {n} bytes, but the file has only {size - 8} after the "
                  "length (truncated file)")
-        raw = f.read(n)
-        if len(raw) != n:
-            fail("the header is truncated")
-        if not raw.lstrip().startswith(b"{"):
+        raw, values = bytearray(), 0
+        while len(raw) < n and values <= MAX_HEADER_VALUES:  # stop early at too many values
+            chunk = f.read(min(1 << 20, n - len(raw)))
+            if not chunk:
+                fail("the header is truncated")
+            raw += chunk
+            values += _count_values(chunk)
+        if values > MAX_HEADER_VALUES:
+            _parse_json(raw, fail)  # says so, without parsing
+        if raw[:1] != b"{":  # the format requires it (spaces may pad the end only)
             fail("the header is not a JSON object")
         header = _parse_json(raw, fail)
         if not isinstance(header, dict):
