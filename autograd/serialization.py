@@ -76,7 +76,7 @@ MAX_HEADER_BYTES = 16 << 20
 MAX_HEADER_RATIO = 200
 MAX_HEADER_VALUES = 1 << 20
 MAX_DEPTH = 100
-MAX_ENTRIES = 1 << 18
+MAX_ENTRIES = 1 << 16
 MAX_NDIM = 64
 
 _ST_CHECKSUM = "autograd.sha256"
@@ -362,9 +362,10 @@ def _read_exactly(fh, arr: np.ndarray, fail) -> None:
         got += len(chunk)
 
 
-def _zip_entry_count(fh, start: int, size: int):
-    """The entry count from the end-of-central-directory record, read before ``zipfile``
-    builds one object per entry; None when the record can't be found (zipfile then says)."""
+def _zip_directory(fh, start: int, size: int):
+    """(entry count, central directory size) from the end-of-central-directory record, read
+    before ``zipfile`` builds one object per entry; None when the record can't be found
+    (zipfile then says what is wrong)."""
     tail = min(size, 22 + 65535)
     fh.seek(start + size - tail)
     buf = fh.read(tail)
@@ -372,14 +373,24 @@ def _zip_entry_count(fh, start: int, size: int):
     if i < 0 or len(buf) < i + 22:
         return None
     total = int.from_bytes(buf[i + 10:i + 12], "little")
-    if total == 0xFFFF and i >= 20 and buf[i - 20:i - 16] == b"PK\x06\x07":
+    cd_size = int.from_bytes(buf[i + 12:i + 16], "little")
+    if (total == 0xFFFF or cd_size == 0xFFFFFFFF) and i >= 20 and \
+            buf[i - 20:i - 16] == b"PK\x06\x07":
         off = int.from_bytes(buf[i - 12:i - 4], "little")
         if 0 <= off <= size - 56:
             fh.seek(start + off)
             rec = fh.read(56)
             if rec[:4] == b"PK\x06\x06":
                 total = int.from_bytes(rec[32:40], "little")
-    return total
+                cd_size = int.from_bytes(rec[40:48], "little")
+    return total, cd_size
+
+
+def _empty(shape: tuple, dtype, fail, order: str = "C") -> np.ndarray:
+    try:
+        return np.empty(shape, dtype=dtype, order=order)
+    except ValueError as e:  # e.g. (0, 2**62): no data, but more elements than NumPy indexes
+        fail(f"shape {list(shape)} can't be allocated ({e})")
 
 
 def _safe_entry_name(n: str) -> bool:
@@ -529,11 +540,8 @@ class _Decoder:
             self.fail(f"entry {entry!r} has {size - header_len} bytes of data, but a {dtype} "
                       f"array of shape {list(shape)} needs {nbytes} (truncated or tampered "
                       "file)")
-        order = "F" if fortran else "C"
-        try:
-            arr = np.empty(shape, dtype=dtype, order=order)
-        except ValueError as e:
-            self.fail(f"entry {entry!r}: shape {list(shape)} can't be allocated ({e})")
+        arr = _empty(shape, dtype, lambda what: self.fail(f"entry {entry!r}: {what}"),
+                     "F" if fortran else "C")
         flat = arr.T if fortran else arr  # the file holds the data in this C order
         _read_exactly(fh, flat, lambda what: self.fail(f"entry {entry!r} {what}"))
         return arr
@@ -724,10 +732,15 @@ def _load_from(fh, name: str, map_location):
     fh.seek(start)
     if not head.startswith(b"PK"):
         fail(_sniff(head))
-    count = _zip_entry_count(fh, start, size)
-    if count is not None and count > MAX_ENTRIES:
-        fail(f"the archive declares {count} entries, more than the limit of {MAX_ENTRIES} "
-             "(autograd.serialization.MAX_ENTRIES)")
+    directory = _zip_directory(fh, start, size)
+    if directory is not None:  # zipfile keeps ~0.5 KB per entry
+        count, cd_size = directory
+        if count > MAX_ENTRIES:
+            fail(f"the archive declares {count} entries, more than the limit of "
+                 f"{MAX_ENTRIES} (autograd.serialization.MAX_ENTRIES)")
+        if cd_size > 4096 + 256 * count:  # zipfile walks the directory by size, not count
+            fail(f"the archive's directory is {cd_size} bytes for {count} entries: it holds "
+                 "more entries than it declares (tampered file)")
     fh.seek(start)
     try:
         zf = zipfile.ZipFile(fh, "r")
@@ -736,6 +749,9 @@ def _load_from(fh, name: str, map_location):
     except Exception as e:  # noqa: BLE001  (BadZipFile, NotImplementedError, ValueError...)
         fail(f"the file is truncated or corrupt ({type(e).__name__}: {e})", e)
     with zf:
+        if len(zf.infolist()) > MAX_ENTRIES:
+            fail(f"the archive holds {len(zf.infolist())} entries, more than the limit of "
+                 f"{MAX_ENTRIES} (autograd.serialization.MAX_ENTRIES)")
         infos = {}
         for info in zf.infolist():
             n = info.filename
@@ -934,7 +950,7 @@ def load_safetensors(path, device="cpu") -> dict:
                  "data after the header")
         arrays = {}
         for begin, _, k, dtype, shape in specs:
-            arr = np.empty(shape, dtype=dtype)
+            arr = _empty(shape, dtype, lambda what, k=k: fail(f"tensor {k[:100]!r}: {what}"))
             f.seek(8 + n + begin)
             _read_exactly(f, arr, lambda what, k=k: fail(f"tensor {k[:100]!r} {what}"))
             arrays[k] = arr

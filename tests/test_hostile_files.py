@@ -312,6 +312,10 @@ def crafted_ag():
         "name": "data/0.npy", "data": zlib.compress(W_NPY)[2:-4], "method": 8,
         "size": len(W_NPY), "crc": zlib.crc32(W_NPY)}]))
     add("end record claims 300,000 entries", _ag(small, w, eocd_count=300_000))
+    many = [{"name": "header.json", "data": valid}, {"name": "data/0.npy", "data": W_NPY}]
+    many += [{"name": f"e/{i}", "data": b""} for i in range(70_000)]
+    add("70,000 entries under a count of 2", _zip(many, eocd_count=2))
+    add("70,000 entries, counted", _zip(many))
     good = _ag(small, w)
     add("truncated central directory", good[:-30])
     add("array sizes larger than the file", _zip([
@@ -399,6 +403,8 @@ def crafted_st():
         ("huge shape", setter("a", "shape", [10 ** 6, 10 ** 6])),
         ("negative shape", setter("a", "shape", [-2, -5])),
         ("shape [0, 2**64]", setter("a", "shape", [0, 2 ** 64])),
+        ("shape [0, 2**62] (no data, too many elements)", lambda h: h.update(
+            z={"dtype": "F32", "shape": [0, 2 ** 62], "data_offsets": [64, 64]})),
         ("shape not a list", setter("a", "shape", "10")),
         ("shape mismatching offsets", setter("a", "shape", [9])),
         ("dtype BF16", setter("a", "dtype", "BF16")),
@@ -624,3 +630,21 @@ def test_hostile_and_mutated_files(tmp_path):
 
 def _small_obj():
     return {"w": ag.arange(100.0), "n": 3}
+
+
+def test_crafted_files_raise_checkpoint_error_in_process(tmp_path):
+    """The crafted attacks once more, in this process, for readable failures: each one that
+    must fail raises CheckpointError (a RuntimeError, exported as ag.CheckpointError) naming
+    the file."""
+    assert ag.CheckpointError is ag.serialization.CheckpointError
+    assert issubclass(ag.CheckpointError, RuntimeError)
+    st_cases, _ = crafted_st()
+    for kind, cases in [("ag", crafted_ag()), ("st", st_cases)]:
+        for label, blob, expect, _, _ in cases:
+            if expect != "error":
+                continue
+            path = tmp_path / f"case.{kind}"
+            path.write_bytes(blob)
+            with pytest.raises(ag.CheckpointError) as info:
+                ag.load(path) if kind == "ag" else ag.load_safetensors(path)
+            assert str(path) in str(info.value), label
