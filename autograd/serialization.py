@@ -79,6 +79,7 @@ MAX_DEPTH = 100
 MAX_ENTRIES = 1 << 16
 MAX_NDIM = 64
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _ST_CHECKSUM = "autograd.sha256"
 _ST_DTYPES = {"BOOL": "|b1", "U8": "|u1", "I8": "|i1", "U16": "<u2", "I16": "<i2",
               "U32": "<u4", "I32": "<i4", "U64": "<u8", "I64": "<i8", "F16": "<f2",
@@ -125,7 +126,7 @@ def _remove_stale_temps(directory: str, base: str) -> None:
     for n in names:
         p = os.path.join(directory, n)
         try:
-            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
+            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC)
         except OSError:
             continue
         try:
@@ -143,7 +144,7 @@ def _create_temp(directory: str, base: str):
     """A new, flock'ed temporary file next to the target: (fd, path)."""
     for _ in range(100):
         tmp = os.path.join(directory, f".{base[:200]}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o600)
         if fcntl is None:
             return fd, tmp
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -174,14 +175,18 @@ def _atomic_write(path, write) -> None:
             with os.fdopen(fd, "wb", closefd=False) as f:
                 write(f, tmp)
             os.fsync(fd)
-            os.fchmod(fd, mode)
+            os.chmod(tmp, mode)
+            if fcntl is None:  # no locks to keep, and Windows can't rename an open file
+                os.close(fd)
+                fd = None
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
     with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)
         try:
