@@ -175,6 +175,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     requests: list = []
     bad_range = False  # answer 206 from byte 0 whatever was asked
     slow = False  # send in small chunks with pauses
+    no_length = False  # no Content-Length header (the body ends when the connection does)
 
     def log_message(self, *a):
         pass
@@ -199,7 +200,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
+        if not self.no_length:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if name in self.drop_once:  # send half, then drop the connection
             self.drop_once.discard(name)
@@ -226,6 +228,7 @@ def server():
     _Handler.requests = []
     _Handler.bad_range = False
     _Handler.slow = False
+    _Handler.no_length = False
     yield f"http://127.0.0.1:{srv.server_address[1]}/"
     srv.shutdown()
     srv.server_close()
@@ -313,6 +316,18 @@ def test_stale_part_is_resumed_or_restarted_never_called_corrupt(tmp_path, serve
     assert dest.read_bytes() == data and os.listdir(tmp_path) == ["blob.bin"]
 
 
+def test_endless_download_is_cut(tmp_path, server):
+    _Handler.files = {"big.bin": b"x" * 300_000}
+    with pytest.raises(DownloadError, match="more than max_bytes"):
+        download_url(server + "big.bin", str(tmp_path / "big.bin"), max_bytes=100_000,
+                     progress=False)
+    _Handler.no_length = True  # no Content-Length: cut while streaming
+    with pytest.raises(DownloadError, match="more than max_bytes"):
+        download_url(server + "big.bin", str(tmp_path / "big.bin"), max_bytes=100_000,
+                     progress=False)
+    assert os.listdir(tmp_path) == []
+
+
 def test_wrong_range_reply_starts_over(tmp_path, server):
     data = os.urandom(50_000)
     _Handler.files = {"blob.bin": data}
@@ -338,11 +353,12 @@ def test_download_settings_from_arguments_and_environment(tmp_path, server, monk
     np.testing.assert_array_equal(ds.data.numpy(), imgs)
     assert ds._timeout == 3.0 and ds._retries == 1
     monkeypatch.setenv("AUTOGRAD_DATA_RETRIES", "many")
+    assert len(FashionMNIST(root=str(tmp_path / "arg"))) == 5  # not downloading: not read
     with pytest.raises(ValueError, match="AUTOGRAD_DATA_RETRIES"):
-        FashionMNIST(root=str(tmp_path / "arg"))
+        FashionMNIST(root=str(tmp_path / "arg"), download=True)
     monkeypatch.delenv("AUTOGRAD_DATA_RETRIES")
     with pytest.raises(ValueError, match="timeout must be positive"):
-        FashionMNIST(root=str(tmp_path / "arg"), timeout=0)
+        FashionMNIST(root=str(tmp_path / "arg"), download=True, timeout=0)
     _Handler.files = {}
     with pytest.raises(DownloadError, match=r"(?s)HTTP error 404.*AUTOGRAD_DATA_MIRROR"):
         FashionMNIST(root=str(tmp_path / "none"), download=True)

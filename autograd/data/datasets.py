@@ -126,7 +126,7 @@ def _content_range_start(value) -> int | None:
 
 
 def download_url(url: str, dest: str, checks: dict | None = None, timeout: float = 60.0,
-                 retries: int = 3, progress: bool = True) -> str:
+                 retries: int = 3, progress: bool = True, max_bytes: int = 1 << 30) -> str:
     """Download ``url`` to ``dest`` atomically and resumably, verifying ``checks``.
 
     Bytes go to ``dest + '.part'``; an interrupted transfer is resumed with an HTTP Range
@@ -134,7 +134,8 @@ def download_url(url: str, dest: str, checks: dict | None = None, timeout: float
     ``dest``. A resumed file that fails its checksum (a stale ``.part`` of another version, or
     a server that answered the Range wrongly) is downloaded once more from the start; only a
     fresh download that fails it is reported as a mismatch. HTTP errors other than timeouts,
-    429 and 5xx are not retried. Callers that may run concurrently hold a lock (see
+    429 and 5xx are not retried. A file longer than ``max_bytes`` is refused (a mirror that
+    never stops sending would fill the disk). Callers that may run concurrently hold a lock (see
     ``MNIST``): the ``.part`` file belongs to one writer.
 
     Raises:
@@ -160,6 +161,9 @@ def download_url(url: str, dest: str, checks: dict | None = None, timeout: float
                     have = 0
                 total = resp.headers.get("Content-Length")
                 total = int(total) + have if total is not None and total.isdigit() else None
+                if total is not None and total > max_bytes:
+                    raise DownloadError(f"download of {url}: the server announces {total} "
+                                        f"bytes, more than max_bytes={max_bytes}")
                 with open(part, "ab" if have else "wb") as f, tqdm(
                     total=total, initial=have, unit="B", unit_scale=True,
                     desc=os.path.basename(dest), disable=not progress, leave=False,
@@ -170,6 +174,11 @@ def download_url(url: str, dest: str, checks: dict | None = None, timeout: float
                             break
                         f.write(chunk)
                         bar.update(len(chunk))
+                        if f.tell() > max_bytes:
+                            f.close()
+                            os.remove(part)
+                            raise DownloadError(f"download of {url}: more than "
+                                                f"max_bytes={max_bytes} bytes, stopped")
                     f.flush()
                     os.fsync(f.fileno())
                 if total is not None and os.path.getsize(part) < total:
@@ -275,10 +284,12 @@ class MNIST(Dataset):
                  transform=None, target_transform=None, *, mirror=None,
                  timeout: float | None = None, retries: int | None = None):
         self.train = train
-        self._mirrors = self._pick_mirrors(mirror)
-        self._timeout = self._pick(timeout, "AUTOGRAD_DATA_TIMEOUT", float, 60.0,
-                                   "a number of seconds")
-        self._retries = self._pick(retries, "AUTOGRAD_DATA_RETRIES", int, 3, "an integer")
+        if download:  # (the settings, and their environment variables, matter only then)
+            self._mirrors = self._pick_mirrors(mirror)
+            self._timeout = self._pick(timeout, "AUTOGRAD_DATA_TIMEOUT", float, 60.0,
+                                       "a number of seconds")
+            self._retries = self._pick(retries, "AUTOGRAD_DATA_RETRIES", int, 3,
+                                       "an integer")
         self.transform = transform
         self.target_transform = target_transform
         prefix = "train" if train else "t10k"
