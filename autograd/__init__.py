@@ -82,7 +82,7 @@ from .tensor import (  # noqa: F401
     zeros_like,
 )
 
-from .serialization import load, save, load_safetensors, save_safetensors  # noqa: F401
+from .serialization import CheckpointError, load, load_safetensors, save, save_safetensors  # noqa: F401,E501
 
 bool = bool_  # noqa: A001  (ag.bool, like torch.bool)
 
