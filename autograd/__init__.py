@@ -17,6 +17,7 @@ from .backend import Device
 from .backend import Device as device
 from .dtypes import (  # noqa: F401
     bool_,
+    can_cast,
     double,
     float,
     float16,
@@ -29,6 +30,8 @@ from .dtypes import (  # noqa: F401
     int32,
     int64,
     long,
+    promote_types,
+    result_type,
     set_default_dtype,
     short,
     uint8,

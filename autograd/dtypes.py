@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import numbers
 
 import numpy as np
 
@@ -82,3 +83,90 @@ def promote(a, b):
     if ca != cb:
         return da if ca > cb else db
     return np.promote_types(da, db)
+
+
+# ---- PyTorch's promotion API (torch.promote_types, torch.can_cast, torch.result_type) ----
+
+def promote_types(type1, type2) -> np.dtype:
+    """The smallest dtype both ``type1`` and ``type2`` convert to under PyTorch's rules
+    (``torch.promote_types``): a category (bool < integer < floating) wins over a lower one
+    whatever its size (``int64`` with ``float16`` gives ``float16``, not NumPy's float64);
+    within a category the larger type wins (``uint8`` with ``int8`` gives ``int16``)."""
+    da, db = to_dtype(type1), to_dtype(type2)
+    if da == db:
+        return da
+    ca, cb = _CAT[da.kind], _CAT[db.kind]
+    if ca != cb:
+        return da if ca > cb else db
+    return np.promote_types(da, db)
+
+
+def can_cast(from_, to) -> bool:
+    """True when PyTorch casts ``from_`` to ``to`` implicitly (``torch.can_cast``): never to
+    a lower category (floating to integer, integer or floating to bool). This is the rule
+    that refuses an in-place result that cannot be written back (``int_t += 1.5``)."""
+    return _CAT[to_dtype(from_).kind] <= _CAT[to_dtype(to).kind]
+
+
+def _level(x):
+    """(priority, dtype) of an operand: 2 dimensioned tensor, 1 zero-dim tensor, 0 Python
+    number (whose float dtype is the default dtype)."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    if hasattr(x, "dtype"):
+        return (2 if x.ndim else 1), np.dtype(x.dtype)
+    if x.__class__ is builtins.bool:
+        return 0, bool_
+    if isinstance(x, numbers.Integral):
+        return 0, int64
+    if isinstance(x, numbers.Real):
+        return 0, _default_float
+    raise TypeError(
+        f"result_type: expected Tensors, arrays or Python numbers, got {type(x).__name__}"
+    )
+
+
+def _combine(higher, lower):
+    """PyTorch's combine_categories: a lower-priority operand counts only when its category
+    is higher (a bool higher is promoted with it)."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands) -> np.dtype:
+    """The dtype of an element-wise op of ``operands`` (``torch.result_type``): dimensioned
+    tensors first, then zero-dim tensors, then Python numbers, each level counting only
+    where its category is higher than those above it."""
+    best = [None, None, None]
+    for x in operands:
+        lv, d = _level(getattr(x, "_data", x))
+        best[lv] = d if best[lv] is None else promote_types(best[lv], d)
+    return _combine(best[2], _combine(best[1], best[0]))
+
+
+_IRANGE = {}
+
+
+def scalar_as(s, dtype):
+    """A Python number ready to combine with an array of ``dtype`` as PyTorch does: an
+    integer out of an integer dtype's range wraps around (``uint8 + -3`` is ``x + 253``,
+    NumPy 2 would raise OverflowError); out of int64's range it is an error."""
+    if s.__class__ is builtins.int and dtype.kind in "iu":
+        r = _IRANGE.get(dtype)
+        if r is None:
+            ii = np.iinfo(dtype)
+            r = _IRANGE[dtype] = (builtins.int(ii.min), builtins.int(ii.max))
+        if not r[0] <= s <= r[1]:
+            if not -2**63 <= s < 2**64:
+                raise RuntimeError(
+                    f"value {s} cannot be converted to type int64 without overflow; use a "
+                    "float or a smaller integer")
+            return np.array(s if s < 2**63 else s - 2**64, dtype=np.int64).astype(dtype)[()]
+    return s

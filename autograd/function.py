@@ -41,7 +41,7 @@ import weakref
 import numpy as np
 
 from . import backend
-from .dtypes import promote, scalar_result
+from .dtypes import get_default_dtype, promote, scalar_as, scalar_result
 from .grad_mode import no_grad, state
 from .tensor import Tensor, _Lock, _make
 
@@ -188,6 +188,8 @@ class Op(Node):
     _plain = True  # the engine may call backward(ctx, g) directly (see engine.py)
 
     _broadcast = False  # element-wise binary op: promote dtypes, broadcast, reduce grads
+    _float_result = False  # binary op whose integer operands become the default float
+    _bool_error = None  # the message when the op refuses bool operands (sub)
     _view = False  # the output shares memory with the first input
 
     @staticmethod
@@ -490,11 +492,18 @@ def _prepare_binary(node, data) -> None:
                 node._post = ((a.shape, da), (b.shape, db))
             return
     ha, hb = hasattr(a, "dtype"), hasattr(b, "dtype")
+    if node._bool_error is not None and (
+            (a.dtype.kind == "b" if ha else a.__class__ is bool)
+            or (b.dtype.kind == "b" if hb else b.__class__ is bool)):
+        raise RuntimeError(node._bool_error)
+    fr = node._float_result  # true division, atan2: integers go straight to a float
     if ha and hb:
         da, db = a.dtype, b.dtype
         post = None
         if da != db:
             dt = promote(a, b)
+            if fr and dt.kind != "f":
+                dt = get_default_dtype()
             post = ((a.shape, da), (b.shape, db))
             if da != dt:
                 data[0] = a.astype(dt)
@@ -507,16 +516,24 @@ def _prepare_binary(node, data) -> None:
         if b.__class__.__module__ == "numpy":  # numpy scalar: treat like a Python scalar
             data[1] = b = b.item()
         dt = scalar_result(a.dtype, b)
+        if fr and dt.kind != "f":
+            dt = get_default_dtype()
         if dt != a.dtype:
             data[0] = a.astype(dt)
             node._post = ((a.shape, a.dtype), None)
+        elif dt.kind in "iu":
+            data[1] = scalar_as(b, dt)
     elif hb:
         if a.__class__.__module__ == "numpy":
             data[0] = a = a.item()
         dt = scalar_result(b.dtype, a)
+        if fr and dt.kind != "f":
+            dt = get_default_dtype()
         if dt != b.dtype:
             data[1] = b.astype(dt)
             node._post = (None, (b.shape, b.dtype))
+        elif dt.kind in "iu":
+            data[0] = scalar_as(a, dt)
 
 
 _NO_VERSION = (None, 0)

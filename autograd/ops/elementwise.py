@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..backend import get_array_module
-from ..dtypes import get_default_dtype, promote, scalar_result
+from ..dtypes import get_default_dtype, promote, result_type, scalar_as, scalar_result
 from ..function import BinaryOp, Op
 from ..registry import REAL, register
 from ..registry import add as _reg
@@ -37,6 +37,30 @@ def _int_to_float(a):
     return a
 
 
+def _int_result(a, b) -> bool:
+    """True when a binary op of these (promoted) operands has an integer result."""
+    d = a.dtype if hasattr(a, "dtype") else (b.dtype if hasattr(b, "dtype") else None)
+    return d is not None and d.kind in "biu" and not isinstance(a, float) \
+        and not isinstance(b, float)
+
+
+def _no_int_zero(op: str, b, a=None) -> None:
+    """Integer division by zero is an error (PyTorch's RuntimeError 'ZeroDivisionError')
+    unless the result is empty."""
+    if getattr(a, "size", 1) == 0 or getattr(b, "size", 1) == 0:
+        return
+    if (b == 0).any() if hasattr(b, "dtype") else b == 0:
+        raise RuntimeError(
+            f"{op}: ZeroDivisionError: integer division by zero; divide floats (x.float()) "
+            "to get inf/nan instead")
+
+
+def _no_bool(op: str, x, what="Boolean inputs not supported", cls=RuntimeError) -> None:
+    if x.dtype.kind == "b":
+        raise cls(f"{op}: {what} for bool tensors (as in PyTorch); convert first "
+                  "(x.int() or x.float())")
+
+
 # ---- arithmetic ---------------------------------------------------------------------------
 
 class Add(BinaryOp):
@@ -51,9 +75,14 @@ class Add(BinaryOp):
 
 
 class Sub(BinaryOp):
+    _bool_error = ("sub: subtraction, the `-` operator, with a bool tensor is not supported. "
+                   "To invert a mask use `~` or logical_not(); to subtract, convert it first "
+                   "(x.int() - y)")
 
     @staticmethod
     def forward(ctx, a, b):
+        if getattr(a, "dtype", None) == np.bool_:  # bool - bool (mixed dtypes: promotion)
+            raise RuntimeError(Sub._bool_error)
         return a - b
 
     @staticmethod
@@ -78,6 +107,7 @@ class Mul(BinaryOp):
 
 
 class Div(BinaryOp):
+    _float_result = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -101,25 +131,56 @@ class Pow(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
-        if hasattr(b, "dtype") and b.dtype.kind in "biu" and hasattr(a, "dtype") \
-                and a.dtype.kind in "iu":
-            if bool((b < 0).any()):
-                raise RuntimeError("pow: integers to negative integer powers are not allowed")
-        y = a ** b
+        if hasattr(a, "dtype") and a.dtype.kind in "biu":
+            y = _int_pow(a, b)
+        else:
+            y = a ** b
         if ctx.next_edges:
             ctx.save_for_backward(a, b, y if ctx.next_edges[1] is not None else None)
         return y
 
     @staticmethod
     def backward(ctx, gy):
+        # PyTorch's rules (derivatives.yaml): d/da = b * a**(b-1), taken as 0 where b == 0
+        # (so x**0 has gradient 0 at x = 0); d/db = a**b * log(a), taken as 0 where a == 0
+        # and b >= 0 (at a == 0, b < 0 it is inf * -inf = -inf)
         a, b, y = ctx.saved_tensors
-        ga = gy * b * a ** (b - 1) if _need(ctx, 0) else None
-        gb = None
+        ga = gb = None
+        if _need(ctx, 0):
+            if hasattr(b, "dtype"):
+                ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
+            elif b == 0:
+                ga = gy * 0.0
+            else:
+                ga = gy * b * a ** (b - 1)
         if _need(ctx, 1):
-            # d(a**b)/db = a**b * log(a); defined as 0 where a == 0 (PyTorch's choice)
-            la = where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
-            gb = gy * y * la
+            if hasattr(a, "dtype"):
+                gb = where((a == 0) & (b >= 0), 0.0, gy * y * log(a))
+            elif a == 0:  # a Python base: 0 ** b
+                gb = where(b >= 0, 0.0, gy * y * -math.inf)
+            else:
+                gb = gy * y * (math.log(a) if a > 0 else math.nan)
         return ga, gb
+
+
+def _int_pow(a, b):
+    """Integer powers as PyTorch computes them: a negative exponent gives 1 / a**|b|
+    truncated (0, or +-1 for a base of +-1); a negative Python exponent is an error."""
+    xp = _xp(a)
+    if not hasattr(b, "dtype"):
+        if b.__class__ is int and b < 0:
+            raise RuntimeError(
+                "pow: integers to negative integer powers are not allowed; use a float base "
+                "(x.float() ** -1)")
+        return a ** scalar_as(b, a.dtype) if b.__class__ is int else a ** b
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        return a | ~b  # bool ** bool: only False ** True is False
+    neg = b < 0
+    if not neg.any():
+        return a ** b
+    y = a ** xp.where(neg, 0, b)
+    inv = xp.where(a == 1, 1, xp.where(a == -1, xp.where(b % 2 == 0, 1, -1), 0))
+    return xp.where(neg, inv, y).astype(y.dtype, copy=False)
 
 
 class Remainder(BinaryOp):
@@ -128,7 +189,13 @@ class Remainder(BinaryOp):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         xp = _xp(a, b)
-        return xp.remainder(a, b)
+        if _int_result(a, b):
+            _no_int_zero("remainder", b, a)
+            return xp.remainder(a, b)
+        # PyTorch's formula: fmod, then the divisor added when the signs differ (so the
+        # sign of a zero result is the dividend's, as in C, not the divisor's as in NumPy)
+        m = xp.fmod(a, b)
+        return xp.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
 
     @staticmethod
     def backward(ctx, gy):
@@ -144,6 +211,8 @@ class Fmod(BinaryOp):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if _int_result(a, b):
+            _no_int_zero("fmod", b, a)
         return _xp(a, b).fmod(a, b)
 
     @staticmethod
@@ -158,15 +227,16 @@ class Maximum(BinaryOp):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _xp(a, b).maximum(a, b)
+        return _xp(a, b).maximum(b, a)  # ties give b (maximum(0., -0.) is -0., as PyTorch)
 
     @staticmethod
     def backward(ctx, gy):
-        # ties split the gradient evenly between the two inputs (PyTorch's choice)
+        # PyTorch's rule: ties split the gradient evenly; where either input is nan both
+        # get the whole gradient
         a, b = ctx.saved_tensors
-        half = gy * 0.5
-        ga = where(a > b, gy, where(a == b, half, 0.0)) if _need(ctx, 0) else None
-        gb = where(b > a, gy, where(a == b, half, 0.0)) if _need(ctx, 1) else None
+        half = where(a == b, gy * 0.5, gy)
+        ga = where(a < b, 0.0, half) if _need(ctx, 0) else None
+        gb = where(a > b, 0.0, half) if _need(ctx, 1) else None
         return ga, gb
 
 
@@ -175,14 +245,14 @@ class Minimum(BinaryOp):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _xp(a, b).minimum(a, b)
+        return _xp(a, b).minimum(b, a)  # ties give b, as PyTorch
 
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        half = gy * 0.5
-        ga = where(a < b, gy, where(a == b, half, 0.0)) if _need(ctx, 0) else None
-        gb = where(b < a, gy, where(a == b, half, 0.0)) if _need(ctx, 1) else None
+        half = where(a == b, gy * 0.5, gy)
+        ga = where(a > b, 0.0, half) if _need(ctx, 0) else None
+        gb = where(a < b, 0.0, half) if _need(ctx, 1) else None
         return ga, gb
 
 
@@ -192,6 +262,11 @@ class Where(Op):
     @staticmethod
     def forward(ctx, cond, a, b):
         xp = _xp(cond, a, b)
+        # NumPy scalars (0-d results inside backward formulas) are 0-d arrays here
+        if isinstance(a, np.generic):
+            a = np.asarray(a)
+        if isinstance(b, np.generic):
+            b = np.asarray(b)
         # the engine reduces each gradient back to its input's own shape and dtype
         pa = (a.shape, a.dtype) if hasattr(a, "shape") else None
         pb = (b.shape, b.dtype) if hasattr(b, "shape") else None
@@ -233,6 +308,8 @@ class Where(Op):
 class Neg(Op):
     @staticmethod
     def forward(ctx, x):
+        _no_bool("neg", x, "negation, the `-` operator, is not supported; use `~` or "
+                 "logical_not() to invert a mask")
         return -x
 
     @staticmethod
@@ -402,8 +479,12 @@ class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
         x = _int_to_float(x)
-        # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows
-        y = _xp(x).tanh(x * 0.5) * 0.5 + 0.5
+        # 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) below: never overflows,
+        # and 1 - y keeps its relative accuracy for large x (the gradient y * (1 - y))
+        xp = _xp(x)
+        e = xp.exp(-xp.abs(x))
+        r = 1 / (1 + e)
+        y = xp.where(x >= 0, r, e * r).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -416,7 +497,8 @@ class Sigmoid(Op):
 class Relu(Op):
     @staticmethod
     def forward(ctx, x):
-        y = _xp(x).maximum(x, 0)
+        _no_bool("relu", x)
+        y = _xp(x).where(x < 0, x.dtype.type(0), x)  # relu(-0.) is -0., relu(nan) nan
         ctx.save_for_backward(y)
         return y
 
@@ -424,12 +506,13 @@ class Relu(Op):
     def backward(ctx, gy):
         # Non-differentiable at 0: the subgradient 0 is used there (as PyTorch does).
         (y,) = ctx.saved_tensors
-        return gy * (y > 0)
+        return where(y <= 0, 0.0, gy)  # nan passes the gradient, as PyTorch's threshold
 
 
 class Abs(Op):
     @staticmethod
     def forward(ctx, x):
+        _no_bool("abs", x, '"abs" not implemented', NotImplementedError)
         ctx.save_for_backward(x)
         return _xp(x).abs(x)
 
@@ -518,11 +601,13 @@ class Clamp(Op):
         for v in (min, max):
             if v is not None:
                 dt = scalar_result(dt, v.item() if hasattr(v, "item") else v)
+        if dt != x.dtype:
+            x = x.astype(dt)
         y = x
         if min is not None:
-            y = xp.maximum(y, min)
+            y = xp.maximum(y, scalar_as(min, dt))
         if max is not None:
-            y = xp.minimum(y, max)
+            y = xp.minimum(y, scalar_as(max, dt))
         if y is x:
             y = x.copy()
         return y.astype(dt, copy=False)
@@ -570,8 +655,14 @@ class _Rounding(Op):
 
     @classmethod
     def forward(cls, ctx, x, **kw):
-        if x.dtype.kind == "b":  # NumPy has no bool loops for these; bool maps to itself
+        _no_bool(cls.fn, x, f'"{cls.fn}" not implemented', NotImplementedError)
+        if x.dtype.kind in "iu":  # integers are already whole: PyTorch returns a copy
+            if kw.get("decimals"):
+                raise NotImplementedError(
+                    f"round: decimals are not implemented for integer tensors ({x.dtype})")
             return x.copy()
+        if x.dtype == np.float16:  # computed in float32 and rounded once, as PyTorch does
+            return getattr(_xp(x), cls.fn)(x.astype(np.float32), **kw).astype(x.dtype)
         return getattr(_xp(x), cls.fn)(x, **kw)
 
     @staticmethod
@@ -597,6 +688,15 @@ class Trunc(_Rounding):
 
 class Sign(_Rounding):
     fn = "sign"
+
+    @staticmethod
+    def forward(ctx, x):
+        # (x > 0) - (x < 0), as PyTorch: sign(nan) is 0, sign(-0.) is 0.; bool maps to itself
+        if x.dtype.kind == "b":
+            return x.copy()
+        xp = _xp(x)
+        return (xp.greater(x, 0).astype(x.dtype) - xp.less(x, 0).astype(x.dtype)).astype(
+            x.dtype, copy=False)
 
 
 # ---- inverse trigonometric and hyperbolic ---------------------------------------------------
@@ -684,6 +784,8 @@ class Atanh(Op):
 class Atan2(BinaryOp):
     """``atan2(a, b)``: the angle of the point (b, a); integers give the default float."""
 
+    _float_result = True
+
     @staticmethod
     def forward(ctx, a, b):
         a, b = _int_to_float(a), _int_to_float(b)
@@ -694,7 +796,8 @@ class Atan2(BinaryOp):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        g = gy / (a * a + b * b)
+        d = a * a + b * b
+        g = where(d == 0, 0.0, gy / where(d == 0, 1.0, d))  # 0 at the origin, as PyTorch
         return (g * b if _need(ctx, 0) else None), (-g * a if _need(ctx, 1) else None)
 
 
@@ -742,8 +845,10 @@ def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
-        return trunc(Div.apply(a, b))
-    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        return _int_div(a, b, "trunc")
+    raise RuntimeError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"{rounding_mode!r}")
 
 
 divide = true_divide = div
@@ -770,16 +875,68 @@ def fmod(a, b):
     return Fmod.apply(a, b)
 
 
-@register(family=_EW, arity=2, inplace=True, numpy="floor_divide", differentiable=False)
-def floor_divide(a, b):
-    """``floor(a / b)``; not differentiable (like PyTorch)."""
+def _promoted(op, a, b):
+    """(a, b, dtype): raw operands converted to PyTorch's ``result_type`` of ``a`` and
+    ``b`` (Python numbers stay numbers, ready for that dtype)."""
     ad = a._data if isinstance(a, Tensor) else a
     bd = b._data if isinstance(b, Tensor) else b
+    if not hasattr(ad, "dtype") and not hasattr(bd, "dtype"):
+        raise TypeError(f"{op}: expected at least one Tensor argument, got "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    dt = result_type(ad, bd)
+    if hasattr(ad, "dtype") and not isinstance(ad, np.generic):
+        ad = ad if ad.dtype == dt else ad.astype(dt)
+    else:
+        ad = scalar_as(ad.item() if hasattr(ad, "item") else ad, dt)
+    if hasattr(bd, "dtype") and not isinstance(bd, np.generic):
+        bd = bd if bd.dtype == dt else bd.astype(dt)
+    else:
+        bd = scalar_as(bd.item() if hasattr(bd, "item") else bd, dt)
+    return ad, bd, dt
+
+
+def _check_broadcast(op, a, b) -> None:
+    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if sa != sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise RuntimeError(
+                f"{op}: the shapes {list(sa)} and {list(sb)} cannot be broadcast together "
+                "(sizes must match or be 1, aligned from the right)") from None
+
+
+def _int_div(a, b, mode):
+    """``div(a, b, rounding_mode=mode)`` in the promoted dtype (integers stay integers);
+    no gradient for integers, and floor division has none (as in PyTorch)."""
+    ad, bd, dt = _promoted(f"div(rounding_mode={mode!r})", a, b)
     xp = _xp(ad, bd)
-    r = xp.floor_divide(ad, bd)
+    if dt.kind in "biu":
+        if dt.kind == "b":
+            raise RuntimeError(f"div(rounding_mode={mode!r}): not implemented for bool "
+                               "tensors; convert them first (x.int())")
+        _check_broadcast("div", ad, bd)
+        _no_int_zero(f"div(rounding_mode={mode!r})", bd, ad)
+        q = xp.floor_divide(ad, bd)
+        if mode == "trunc":  # floor rounds negative quotients down: step back up
+            r = ad - q * bd
+            q = q + ((r != 0) & ((r < 0) != (bd < 0))).astype(q.dtype)
+    elif mode == "trunc":
+        return trunc(Div.apply(a, b))
+    else:
+        _check_broadcast("floor_divide", ad, bd)
+        q = xp.floor_divide(ad, bd)
+    q = xp.asarray(q).astype(dt, copy=False)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return r
-    return _make(xp.asarray(r))
+        return q
+    return _make(q)
+
+
+@register(family=_EW, arity=2, inplace=True, numpy="floor_divide", differentiable=False)
+def floor_divide(a, b):
+    """``floor(a / b)`` in PyTorch's promoted dtype; integer division by zero is an error;
+    not differentiable (like PyTorch)."""
+    return _int_div(a, b, "floor")
 
 
 @register(family=_EW, op=Neg, aliases="negative", inplace=True, numpy="negative")
@@ -829,7 +986,7 @@ erf = _u(Erf, "erf", int_to_float=True)
 floor = _u(Floor, "floor", np.floor, "floor")
 ceil = _u(Ceil, "ceil", np.ceil, "ceil")
 trunc = _u(Trunc, "trunc", np.trunc, "trunc")
-sign = _u(Sign, "sign", np.sign, "sign")
+sign = _u(Sign, "sign", numpy="sign")
 clone = _u(Clone, "clone")
 
 _UNIT = ((-1.0, 1.0),)
@@ -899,10 +1056,9 @@ def where(condition, a=None, b=None):
         xp = _xp(c)
         parts = tuple(p.astype(np.int64) for p in xp.nonzero(xp.atleast_1d(c)))
         return tuple(_make(p) for p in parts) if isinstance(condition, Tensor) else parts
-    if c.__class__ is np.ndarray and not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return np.where(c, a, b)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return Where.apply(c, a, b)
+    if not isinstance(condition, Tensor) and not isinstance(a, Tensor) \
+            and not isinstance(b, Tensor):
+        return Where.apply(c, a, b)  # raw arrays in (backward formulas), raw array out
     return Where.apply(condition if isinstance(condition, Tensor) else c, a, b)
 
 
@@ -919,10 +1075,21 @@ def cast(x, dtype):
 
 # ---- comparisons and logic (no gradient) --------------------------------------------------
 
+_BITWISE = ("bitwise_and", "bitwise_or", "bitwise_xor")
+
+
 def _compare(name):
     def fn(a, b):
         ad = a._data if isinstance(a, Tensor) else a
         bd = b._data if isinstance(b, Tensor) else b
+        if ad.__class__ is not bd.__class__ or getattr(ad, "dtype", None) != getattr(
+                bd, "dtype", None):  # PyTorch's promotion first (float16 == int32...)
+            ad, bd, _ = _promoted(name, ad, bd)
+        if name in _BITWISE and (ad if hasattr(ad, "dtype") else bd).dtype.kind in "fc":
+            raise NotImplementedError(
+                f"{name}: not implemented for floating tensors; bitwise ops take integer "
+                "or bool tensors")
+        _check_broadcast(name, ad, bd)
         r = getattr(_xp(ad, bd), name)(ad, bd)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
             return r
@@ -957,14 +1124,18 @@ not_equal = ne
 def logical_not(x):
     d = x._data if isinstance(x, Tensor) else x
     r = _xp(d).logical_not(d)
-    return _make(r) if isinstance(x, Tensor) else r
+    return _make(_xp(r).asarray(r)) if isinstance(x, Tensor) else r
 
 
 @register(family=_EW, numpy="invert", differentiable=False)
 def bitwise_not(x):
     d = x._data if isinstance(x, Tensor) else x
+    if d.dtype.kind in "fc":
+        raise NotImplementedError(
+            f"bitwise_not: not implemented for floating tensors ({d.dtype}); it takes "
+            "integer or bool tensors")
     r = _xp(d).invert(d)
-    return _make(r) if isinstance(x, Tensor) else r
+    return _make(_xp(r).asarray(r)) if isinstance(x, Tensor) else r
 
 
 def _test(name):
@@ -998,4 +1169,5 @@ def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     ad = a._data if isinstance(a, Tensor) else a
     bd = b._data if isinstance(b, Tensor) else b
-    return _make(_xp(ad, bd).isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    xp = _xp(ad, bd)
+    return _make(xp.asarray(xp.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)))
