@@ -131,6 +131,8 @@ class Pow(BinaryOp):
 
     @staticmethod
     def forward(ctx, a, b):
+        if not hasattr(a, "dtype") and hasattr(b, "dtype") and b.dtype.kind in "biu":
+            a = _xp(b).asarray(scalar_as(a, b.dtype), dtype=b.dtype)  # 2 ** int_tensor
         if hasattr(a, "dtype") and a.dtype.kind in "biu":
             y = _int_pow(a, b)
         else:
@@ -155,7 +157,8 @@ class Pow(BinaryOp):
                 ga = gy * b * a ** (b - 1)
         if _need(ctx, 1):
             if hasattr(a, "dtype"):
-                gb = where((a == 0) & (b >= 0), 0.0, gy * y * log(a))
+                with np.errstate(divide="ignore", invalid="ignore"):  # log(0), log(-1)
+                    gb = where((a == 0) & (b >= 0), 0.0, gy * y * log(a))
             elif a == 0:  # a Python base: 0 ** b
                 gb = where(b >= 0, 0.0, gy * y * -math.inf)
             else:
@@ -168,13 +171,15 @@ def _int_pow(a, b):
     truncated (0, or +-1 for a base of +-1); a negative Python exponent is an error."""
     xp = _xp(a)
     if not hasattr(b, "dtype"):
+        if a.dtype.kind == "b" and b.__class__ is bool:  # as PyTorch: a ** True is a
+            return a.copy() if b else xp.ones_like(a)
         if b.__class__ is int and b < 0:
             raise RuntimeError(
                 "pow: integers to negative integer powers are not allowed; use a float base "
                 "(x.float() ** -1)")
         return a ** scalar_as(b, a.dtype) if b.__class__ is int else a ** b
-    if a.dtype.kind == "b" and b.dtype.kind == "b":
-        return a | ~b  # bool ** bool: only False ** True is False
+    if a.dtype.kind == "b":
+        _no_bool("pow", a, '"pow" not implemented', NotImplementedError)
     neg = b < 0
     if not neg.any():
         return a ** b
@@ -190,6 +195,8 @@ class Remainder(BinaryOp):
         ctx.save_for_backward(a, b)
         xp = _xp(a, b)
         if _int_result(a, b):
+            _no_bool("remainder", a if hasattr(a, "dtype") else b, '"remainder" not '
+                     "implemented", NotImplementedError)
             _no_int_zero("remainder", b, a)
             return xp.remainder(a, b)
         # PyTorch's formula: fmod, then the divisor added when the signs differ (so the
@@ -200,7 +207,8 @@ class Remainder(BinaryOp):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        gb = -gy * floor(a / b) if _need(ctx, 1) else None
+        # PyTorch's rule: -gy * div(a, b, rounding_mode="floor") (1 // -inf is -1)
+        gb = -gy * floor_divide(a, b) if _need(ctx, 1) else None
         return gy, gb
 
 
@@ -212,6 +220,8 @@ class Fmod(BinaryOp):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         if _int_result(a, b):
+            _no_bool("fmod", a if hasattr(a, "dtype") else b, '"fmod" not implemented',
+                     NotImplementedError)
             _no_int_zero("fmod", b, a)
         return _xp(a, b).fmod(a, b)
 
@@ -858,8 +868,13 @@ divide = true_divide = div
           domain=((0.0, _INF), REAL))
 def pow(a, b):  # noqa: A001 - PyTorch's name
     """``a ** b``."""
-    if b.__class__ is int and b == 2 and isinstance(a, Tensor):
-        return Square.apply(a)
+    if b.__class__ is int and isinstance(a, Tensor):
+        if b == 2:
+            return Square.apply(a)
+        if b < 0 and a.dtype.kind in "biu":
+            raise RuntimeError(
+                f"pow: integers to negative integer powers are not allowed ({a.dtype} tensor "
+                f"** {b}); use a float base (x.float() ** {b})")
     return Pow.apply(a, b)
 
 
@@ -913,8 +928,8 @@ def _int_div(a, b, mode):
     xp = _xp(ad, bd)
     if dt.kind in "biu":
         if dt.kind == "b":
-            raise RuntimeError(f"div(rounding_mode={mode!r}): not implemented for bool "
-                               "tensors; convert them first (x.int())")
+            raise NotImplementedError(f"div(rounding_mode={mode!r}): not implemented for "
+                                      "bool tensors; convert them first (x.int())")
         _check_broadcast("div", ad, bd)
         _no_int_zero(f"div(rounding_mode={mode!r})", bd, ad)
         q = xp.floor_divide(ad, bd)

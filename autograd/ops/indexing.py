@@ -100,9 +100,41 @@ def getitem_raw(x, index, basic):
     return GetItem.apply(x, index=index, basic=basic)
 
 
+def _split_ints(idx):
+    """PyTorch applies the integers of an index with tensors in it as plain selections
+    first (they are not advanced indices, as NumPy counts them): ``x[1, :, idx]`` is
+    ``x[1][:, idx]``, which decides where the indexed dims go. Returns (first, second) or
+    None when there is nothing to split."""
+    if not any(isinstance(ix, (int, np.integer)) and not isinstance(ix, bool) for ix in idx):
+        return None
+    first, second = [], []
+    for ix in idx:
+        if isinstance(ix, (int, np.integer)) and not isinstance(ix, bool):
+            first.append(ix)
+        elif hasattr(ix, "dtype"):
+            k = ix.ndim if ix.dtype.kind == "b" else 1
+            first += [slice(None)] * k
+            second.append(ix)
+        elif ix is None:
+            first.append(None)
+            second.append(slice(None))
+        elif ix is Ellipsis:
+            first.append(Ellipsis)
+            second.append(Ellipsis)
+        else:  # a slice: applied in the first step
+            first.append(ix)
+            second.append(slice(None))
+    return tuple(first), tuple(second)
+
+
 def getitem(x, index):
-    """``x[index]`` with ints, slices, None, Ellipsis, integer or boolean tensors/arrays."""
+    """``x[index]`` with ints, slices, None, Ellipsis, integer or boolean tensors/arrays
+    (PyTorch's rules: integers select before tensors index, see ``_split_ints``)."""
     idx, basic = _convert_index(index)
+    if not basic:
+        parts = _split_ints(idx)
+        if parts is not None:
+            return getitem(getitem(x, parts[0]), parts[1])
     if len(idx) == 1 and not isinstance(index, tuple):
         idx_use = idx[0] if basic is False else idx
     else:

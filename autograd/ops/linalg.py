@@ -193,6 +193,30 @@ def _parse_einsum(eq: str, shapes):
     return new_ins, out
 
 
+def _einsum_raw(xp, ins, out, ops):
+    """``xp.einsum`` with PyTorch's errors (a RuntimeError naming the subscript and the
+    sizes, never NumPy's ValueError) and every product summed (NumPy factors a stride-0
+    operand out of the sum, which turns inf - inf into inf)."""
+    sizes = {}
+    for k, (s, o) in enumerate(zip(ins, ops)):
+        for c, n in zip(s, o.shape):
+            m = sizes.setdefault(c, n)
+            if m != n and 1 not in (m, n):
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {k} (shape "
+                    f"{list(o.shape)}) which does not broadcast with previously seen size "
+                    f"{m}; operand shapes {[list(o.shape) for o in ops]}")
+            if m == 1:
+                sizes[c] = n
+    ops = [xp.ascontiguousarray(o) if 0 in o.strides and o.size > 1 else o for o in ops]
+    try:
+        return xp.einsum(",".join(ins) + "->" + out, *ops, optimize=len(ops) > 2)
+    except ValueError as e:
+        raise RuntimeError(
+            f"einsum(): equation {','.join(ins)}->{out} cannot be applied to operands of "
+            f"shapes {[list(o.shape) for o in ops]} ({e})") from None
+
+
 class Einsum(Op):
     @staticmethod
     def forward(ctx, *ops, ins, out):
@@ -200,8 +224,7 @@ class Einsum(Op):
         ctx.ins, ctx.out = ins, out
         ctx.shapes = [o.shape for o in ops]
         ctx.save_for_backward(*ops)
-        eq = ",".join(ins) + "->" + out
-        return xp.einsum(eq, *ops, optimize=len(ops) > 2)
+        return _einsum_raw(xp, ins, out, ops)
 
     @staticmethod
     def backward(ctx, gy):
@@ -211,11 +234,13 @@ class Einsum(Op):
             if ctx.next_edges[i] is None:
                 grads.append(None)
                 continue
-            if len(set(s)) != len(s):
-                raise NotImplementedError(
-                    f"einsum backward: operand {i} has repeated subscripts {s!r} (a diagonal); "
-                    "its gradient is not supported"
-                )
+            full = s
+            if len(set(s)) != len(s):  # a diagonal: the gradient of the unique subscripts,
+                s = "".join(dict.fromkeys(s))  # then put back on the diagonal below
+                size = dict(zip(full, ctx.shapes[i]))
+                shape_i = tuple(size[c] for c in s)
+            else:
+                shape_i = ctx.shapes[i]
             others = [ops[j] for j in range(len(ops)) if j != i]
             other_s = [ctx.ins[j] for j in range(len(ops)) if j != i]
             avail = set(ctx.out).union(*[set(x) for x in other_s]) if other_s else set(ctx.out)
@@ -223,15 +248,44 @@ class Einsum(Op):
             target = "".join(c for c in s if c in avail)
             eq = ",".join([ctx.out] + other_s) + "->" + target
             g = einsum(eq, gy, *others)
-            tshape = tuple(n for n, c in zip(ctx.shapes[i], s) if c in avail)
+            tshape = tuple(n for n, c in zip(shape_i, s) if c in avail)
             if tuple(g.shape) != tshape:  # size-1 dims broadcast against the other operands
                 g = sum_to(g, tshape)
             if target != s:
-                shape_keep = tuple(ctx.shapes[i][k] if c in avail else 1 for k, c in
-                                   enumerate(s))
-                g = broadcast_to(reshape(g, shape_keep), ctx.shapes[i])
+                shape_keep = tuple(shape_i[k] if c in avail else 1 for k, c in enumerate(s))
+                g = broadcast_to(reshape(g, shape_keep), shape_i)
+            if full != s:
+                g = _to_diagonal(g, s, full, ctx.shapes[i])
             grads.append(g)
         return tuple(grads)
+
+
+def _to_diagonal(g, s, full, shape):
+    """Place ``g`` (subscripts ``s``, each letter once) on the diagonal of a tensor with
+    subscripts ``full`` (letters repeated): ``einsum('i,ij->ij', g, eye)`` for ``'ii'``, a
+    product with one delta tensor per repeated letter (differentiable again)."""
+    xp = get_array_module(g._data if isinstance(g, Tensor) else g)
+    used = set(full)
+    spare = (c for c in string.ascii_letters if c not in used)
+    renamed, deltas, subs = [], [], []
+    seen = {}
+    for c, n in zip(full, shape):
+        if c not in seen:
+            seen[c] = [c]
+            renamed.append(c)
+        else:
+            d = next(spare)
+            seen[c].append(d)
+            renamed.append(d)
+    for c, names in seen.items():
+        if len(names) > 1:
+            n = shape[full.index(c)]
+            delta = xp.zeros((n,) * len(names), dtype=g.dtype)
+            delta[(xp.arange(n),) * len(names)] = 1
+            deltas.append(delta)
+            subs.append("".join(names))
+    eq = ",".join([s] + subs) + "->" + "".join(renamed)
+    return einsum(eq, g, *deltas)
 
 
 @register(family=_LA, method=False, numpy="einsum", arity=None)
@@ -241,8 +295,7 @@ def einsum(equation: str, *operands):
         operands = tuple(operands[0])
     ins, out = _parse_einsum(equation, [o.shape for o in operands])
     if not any(isinstance(o, Tensor) for o in operands):
-        xp = get_array_module(*operands)
-        return xp.einsum(",".join(ins) + "->" + out, *operands)
+        return _einsum_raw(get_array_module(*operands), ins, out, operands)
     return Einsum.apply(*operands, ins=tuple(ins), out=out)
 
 

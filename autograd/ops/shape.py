@@ -12,7 +12,7 @@ from ..dtypes import promote
 from ..function import Op
 from ..registry import register
 from ..tensor import Tensor
-from .elementwise import cast
+from .elementwise import Clone, cast
 
 _SH = "shape"
 
@@ -425,16 +425,27 @@ def flip(x, dims):
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     if not isinstance(x, Tensor):
         return get_array_module(x).flip(x, dims)
-    return Flip.apply(x, dims=tuple(_norm_dim(d, x.ndim, "flip") for d in dims))
+    nd = tuple(_norm_dim(d, x.ndim, "flip") for d in dims)
+    if len(set(nd)) != len(nd):
+        d = next(d for d in nd if nd.count(d) > 1)
+        raise RuntimeError(f"flip: dim {d} appears multiple times in the list of dims "
+                           f"{list(dims)}; name each dimension once")
+    if x.ndim == 0:
+        return Clone.apply(x)  # a 0-d tensor flipped is itself (dim 0 or -1 allowed)
+    return Flip.apply(x, dims=nd)
 
 
 @register(family=_SH, op=Flip)
 def fliplr(x):
+    if x.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {list(x.shape)}")
     return flip(x, (1,))
 
 
 @register(family=_SH, op=Flip)
 def flipud(x):
+    if x.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
     return flip(x, (0,))
 
 
@@ -445,6 +456,19 @@ def roll(x, shifts, dims=None):
         shifts = tuple(shifts)
     if isinstance(dims, list):
         dims = tuple(dims)
+    ns = len(shifts) if isinstance(shifts, tuple) else 1
+    nd = 0 if dims is None else (len(dims) if isinstance(dims, tuple) else 1)
+    if (dims is None and ns != 1) or (dims is not None and ns != nd):
+        raise RuntimeError(
+            f"roll: shifts and dimensions must align: {ns} shift(s) {shifts!r} for {nd} "
+            f"dim(s) {dims!r}; give one shift per dim (or one shift and no dims to roll the "
+            "flattened tensor)")
+    if isinstance(shifts, tuple) and dims is None:
+        shifts = shifts[0]
+    if isinstance(dims, tuple):
+        dims = tuple(_norm_dim(d, x.ndim, "roll") for d in dims)
+    elif dims is not None:
+        dims = _norm_dim(dims, x.ndim, "roll")
     if not isinstance(x, Tensor):
         return get_array_module(x).roll(x, shifts, dims)
     return Roll.apply(x, shifts=shifts, dims=dims)
