@@ -25,7 +25,7 @@ from ..registry import register
 from ..tensor import Tensor, _make
 from .elementwise import abs as _abs
 from .elementwise import cast, exp, maximum, minimum, sign, where
-from .shape import broadcast_to, flip, reshape
+from .shape import broadcast_to, cat, flip, reshape
 
 _RD = "reduction"
 
@@ -132,11 +132,13 @@ def _is_float(dtype) -> bool:
     return dtype.kind in "fc"
 
 
-def _check_nonempty(op: str, shape, axes) -> None:
-    """max-like reductions have no identity: reduced dims must not be empty."""
+def _check_nonempty(op: str, shape, axes, cls=IndexError) -> None:
+    """max-like reductions have no identity: reduced dims must not be empty (PyTorch raises
+    IndexError for max/min/argmax with a dim, RuntimeError for amax/amin)."""
     for a in (range(len(shape)) if axes is None else axes):
         if shape[a] == 0:
-            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
+            raise cls(f"{op}(): Expected reduction dim {a} to have non-zero size; the "
+                      f"input has shape {list(shape)} (a max/min of nothing is undefined)")
 
 
 def _cast_back(g, dtype):
@@ -155,6 +157,8 @@ class Sum(Op):
         ctx.in_dtype = x.dtype
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64
+        if dtype is None and x.dtype == np.float16:  # accumulated in float32, as PyTorch
+            return x.sum(axis=axes, keepdims=keepdim, dtype=np.float32).astype(np.float16)
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -171,6 +175,8 @@ class Mean(Op):
         if n == 0:  # NaN like PyTorch, without NumPy's "mean of empty slice" warning
             with np.errstate(invalid="ignore", divide="ignore"):
                 return x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(0)
+        if x.dtype == np.float16:  # accumulated in float32, as PyTorch
+            return x.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(np.float16)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -197,6 +203,7 @@ class Prod(Op):
             ctx.zero = zero if bool(zero.any()) else None
             if ctx.zero is not None:
                 nz = zero.sum(axis=axes, keepdims=True)
+                ctx.nzero = int(nz.max())
                 ctx.one, ctx.two = nz == 1, nz == 2
             ctx.save_for_backward(x, y)
         return y
@@ -210,6 +217,14 @@ class Prod(Op):
             g = broadcast_to(gk * _keep(y, shape, axes, keepdim), shape) / x
             return _cast_back(g, ctx.in_dtype)
         zero = ctx.zero
+        if axes is None and ctx.nzero > 1:  # PyTorch: all zeros (whatever else is there)
+            return broadcast_to(gk * 0.0, shape) * 0.0
+        if axes is None or len(axes) == 1:  # PyTorch's prod_safe_zeros_backward
+            d = 0 if axes is None else axes[0]
+            xs = reshape(x, (-1,)) if axes is None else x
+            g = broadcast_to(gk if axes is not None else reshape(gk, (1,)), xs.shape) * \
+                _exclusive_prod(xs, d)
+            return _cast_back(reshape(g, shape), ctx.in_dtype)
         xnz = where(zero, 1.0, x)
         gp = gk * Prod.apply(xnz, axes=axes, keepdim=True)  # gy * pnz
         pz = Prod.apply(where(zero, x, 1.0), axes=axes, keepdim=True)
@@ -217,6 +232,23 @@ class Prod(Op):
         others = where(ctx.one, 1.0, where(ctx.two, zsum - x, 0.0))  # the other zeros' product
         g = where(zero, gp * others, gp * pz / xnz)
         return _cast_back(g, ctx.in_dtype)
+
+
+def _exclusive_prod(x, d):
+    """The product of all the other elements along dim ``d``, from the products before and
+    after each element (exact with zeros, infinities and nans; PyTorch's formula)."""
+    n = x.shape[d]
+    if n == 1:
+        return x * 0.0 + 1.0
+    one_shape = tuple(1 if i == d else s for i, s in enumerate(x.shape))
+    ones = _make(get_array_module(_data(x)).ones(one_shape, dtype=x.dtype)) \
+        if isinstance(x, Tensor) else get_array_module(x).ones(one_shape, dtype=x.dtype)
+    before = [slice(None)] * x.ndim
+    after = [slice(None)] * x.ndim
+    before[d], after[d] = slice(0, n - 1), slice(1, n)
+    left = cumprod(cat([ones, x[tuple(before)]], d), d)
+    right = flip(cumprod(cat([ones, flip(x[tuple(after)], (d,))], d), d), (d,))
+    return left * right
 
 
 @register(family=_RD, op=Sum, numpy="sum")
@@ -265,6 +297,10 @@ class Var(Op):
         den = _bmax(n - correction, 0)
         ctx.in_shape, ctx.axes, ctx.keepdim, ctx.sqrt = x.shape, axes, keepdim, sqrt
         ctx.n, ctx.den = n, den
+        x16 = x.dtype if x.dtype in (np.float16, np.float32) else None
+        if x16 is not None:  # accumulated in PyTorch's CPU accumulation type (float16 in
+            x = x.astype(np.float32 if x16 == np.float16 else np.float64)  # float32, float32
+        # in float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             m = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
             d = x - m
@@ -272,6 +308,8 @@ class Var(Op):
             y = ss.sum(axis=axes, keepdims=keepdim) / ss.dtype.type(den)
             if sqrt:
                 y = xp.sqrt(y)
+        if x16 is not None:
+            x, y = x.astype(x16), y.astype(x16)
         ctx.save_for_backward(x, y)
         return y
 
@@ -426,7 +464,8 @@ class Amax(Op):
         if ctx.next_edges:
             ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
             yk = y if keepdim else y.reshape(_keep_shape(x.shape, axes))
-            ctx.mask = x == yk
+            # ties share the gradient; a nan result goes to the nan inputs (PyTorch's rule)
+            ctx.mask = (x == yk) | (x != x) & (yk != yk) if x.dtype.kind == "f" else x == yk
             ctx.cnt = ctx.mask.sum(axis=axes, keepdims=True).astype(x.dtype)
         return y
 
@@ -438,7 +477,7 @@ class Amax(Op):
 
 def _amax(x, dim, keepdim, fn, op):
     axes = _dims(dim, x.ndim, op)
-    _check_nonempty(op, x.shape, axes)
+    _check_nonempty(op, x.shape, axes, RuntimeError)
     return Amax.apply(x, axes=axes, keepdim=keepdim, fn=fn)
 
 
@@ -632,7 +671,7 @@ class Norm(Op):
             y = (a.max if p > 0 else a.min)(axis=axes, keepdims=keepdim)
             if ctx.next_edges:
                 yk = y if keepdim else y.reshape(_keep_shape(x.shape, axes))
-                ctx.mask = a == yk
+                ctx.mask = (a == yk) | (a != a) & (yk != yk)  # a nan norm: the nan inputs
                 ctx.cnt = ctx.mask.sum(axis=axes, keepdims=True).astype(a.dtype)
         elif p == 0:
             y = (x != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
