@@ -615,6 +615,9 @@ def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
 def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The ``k`` largest (or smallest) entries along ``dim``; returns ``(values, indices)``,
     always sorted. Values are differentiable (a gather)."""
+    if x.dtype.kind == "b":
+        raise RuntimeError("topk(): does not support bool tensors (as PyTorch on CPU); "
+                           "convert first (x.int())")
     if x.ndim == 0:
         return _on_1d("topk", lambda t: topk(t, k, 0, largest), x, dim)
     d = _norm(dim, x.ndim, "topk")

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import lock, unlock
+from ..backend import get_array_module, lock, unlock
+from ..function import Op
 from ..grad_mode import no_grad, state
 from ..registry import register
 from ..tensor import Tensor
 from .indexing import SetItem, _convert_index
-from .shape import broadcast_to
+from .shape import broadcast_to, reshape, sum_to
 
 _IP = "inplace"
 
@@ -145,9 +146,35 @@ def inplace(self: Tensor, fn, *args, **kwargs) -> Tensor:
 
 # ---- Tensor-only in-place methods ---------------------------------------------------------
 
+class Overwrite(Op):
+    """``x`` replaced by ``src`` (broadcast, in x's dtype): the old values get a zero
+    gradient, ``src`` the incoming one (PyTorch's fill_/zero_/copy_ in a graph)."""
+
+    @staticmethod
+    def forward(ctx, x, src):
+        xp = get_array_module(x)
+        out = xp.empty_like(x)
+        out[...] = src
+        ctx.src_shape = getattr(src, "shape", None)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        gsrc = None
+        if ctx.next_edges[1] is not None:
+            gsrc = sum_to(gy, ctx.src_shape) if ctx.src_shape != tuple(gy.shape) else gy
+        return gy * 0.0, gsrc
+
+
+def _fill(t, value):
+    return Overwrite.apply(t, value)
+
+
 @register(family=_IP, function=False, differentiable=False)
 def zero_(self: Tensor) -> Tensor:
-    """Fill with zeros, in place."""
+    """Fill with zeros, in place (in a graph, the old values get a zero gradient)."""
+    if state.enabled and self._rg:
+        return apply_inplace(self, _fill, (0,), {})
     _write(self, None, 0)
     return self
 
@@ -156,14 +183,24 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor), in place."""
     if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions (shape {list(value.shape)})")
+        if state.enabled and (self._rg or value._rg):
+            return apply_inplace(self, _fill, (reshape(value, ()),), {})
         value = value.item()
+    if state.enabled and self._rg:
+        return apply_inplace(self, _fill, (value,), {})
     _write(self, None, value)
     return self
 
 
 def _copy(t, s):
     src = s.to(t.device).to(t.dtype) if isinstance(s, Tensor) else Tensor(s, dtype=t.dtype)
-    return broadcast_to(src, tuple(t.shape)) * 1
+    if tuple(src.shape) != tuple(t.shape):
+        src = broadcast_to(src, tuple(t.shape))
+    return Overwrite.apply(t, src)
 
 
 _copy.__name__ = "copy_"

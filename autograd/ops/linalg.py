@@ -27,6 +27,10 @@ class MatMul(Op):
                 f"matmul: both arguments need at least 1 dimension, got shapes "
                 f"{list(a.shape)} and {list(b.shape)}"
             )
+        if a.dtype.kind == "b" or b.dtype.kind == "b":
+            raise NotImplementedError(
+                f"matmul: not implemented for bool tensors (shapes {list(a.shape)} and "
+                f"{list(b.shape)}); convert them first (x.int() or x.float())")
         if a.dtype != b.dtype:
             raise RuntimeError(
                 f"matmul: expected both arguments to have the same dtype, but got {a.dtype} "
@@ -198,6 +202,9 @@ def _einsum_raw(xp, ins, out, ops):
     sizes, never NumPy's ValueError) and every product summed (NumPy factors a stride-0
     operand out of the sum, which turns inf - inf into inf)."""
     sizes = {}
+    if len(ops) > 1 and any(o.dtype.kind == "b" for o in ops):  # (a product: PyTorch's bmm)
+        raise NotImplementedError("einsum(): not implemented for bool tensors (as in PyTorch); "
+                                  "convert them first (x.int() or x.float())")
     for k, (s, o) in enumerate(zip(ins, ops)):
         for c, n in zip(s, o.shape):
             m = sizes.setdefault(c, n)
@@ -269,7 +276,7 @@ def _to_diagonal(g, s, full, shape):
     spare = (c for c in string.ascii_letters if c not in used)
     renamed, deltas, subs = [], [], []
     seen = {}
-    for c, n in zip(full, shape):
+    for c in full:
         if c not in seen:
             seen[c] = [c]
             renamed.append(c)

@@ -133,8 +133,7 @@ def _is_float(dtype) -> bool:
 
 
 def _check_nonempty(op: str, shape, axes, cls=IndexError) -> None:
-    """max-like reductions have no identity: reduced dims must not be empty (PyTorch raises
-    IndexError for max/min/argmax with a dim, RuntimeError for amax/amin)."""
+    """max-like reductions have no identity: reduced dims must not be empty."""
     for a in (range(len(shape)) if axes is None else axes):
         if shape[a] == 0:
             raise cls(f"{op}(): Expected reduction dim {a} to have non-zero size; the "
@@ -203,7 +202,6 @@ class Prod(Op):
             ctx.zero = zero if bool(zero.any()) else None
             if ctx.zero is not None:
                 nz = zero.sum(axis=axes, keepdims=True)
-                ctx.nzero = int(nz.max())
                 ctx.one, ctx.two = nz == 1, nz == 2
             ctx.save_for_backward(x, y)
         return y
@@ -217,8 +215,6 @@ class Prod(Op):
             g = broadcast_to(gk * _keep(y, shape, axes, keepdim), shape) / x
             return _cast_back(g, ctx.in_dtype)
         zero = ctx.zero
-        if axes is None and ctx.nzero > 1:  # PyTorch: all zeros (whatever else is there)
-            return broadcast_to(gk * 0.0, shape) * 0.0
         if axes is None or len(axes) == 1:  # PyTorch's prod_safe_zeros_backward
             d = 0 if axes is None else axes[0]
             xs = reshape(x, (-1,)) if axes is None else x
@@ -477,7 +473,11 @@ class Amax(Op):
 
 def _amax(x, dim, keepdim, fn, op):
     axes = _dims(dim, x.ndim, op)
-    _check_nonempty(op, x.shape, axes, RuntimeError)
+    if axes is None and 0 in x.shape:  # PyTorch: RuntimeError without a dim, else IndexError
+        raise RuntimeError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0 (shape "
+            f"{list(x.shape)}); specify the reduction dim with the 'dim' argument")
+    _check_nonempty(op, x.shape, axes)
     return Amax.apply(x, axes=axes, keepdim=keepdim, fn=fn)
 
 
@@ -532,8 +532,9 @@ def _arg(x, dim, keepdim, op, fn):
     xp = get_array_module(xd)
     if dim is None:
         if xd.size == 0:
-            raise RuntimeError(
-                f"{op}(): Expected reduction dim to be specified for input.numel() == 0."
+            raise IndexError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0 (the "
+                f"input has shape {list(xd.shape)}); pass dim=..."
             )
         r = getattr(xd.reshape(-1), fn)()
         r = xp.asarray(r, dtype=np.int64)
@@ -591,6 +592,7 @@ def median(x, dim=None, keepdim: bool = False):
     """``median(x)``: the lower median of all elements (0-d; NaN if any is NaN).
     ``median(x, dim, keepdim=False)``: ``(values, indices)``. The gradient goes to the
     returned element."""
+    _no_bool_select("median", x)
     if dim is None:
         xd = _data(x)
         if xd.size == 0:
@@ -601,13 +603,20 @@ def median(x, dim=None, keepdim: bool = False):
     return _dim_reduce(x, dim, keepdim, "median", _median_index, _median_rt)
 
 
+def _no_bool_select(op, x):
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f"{op}(): not implemented for bool tensors (as in "
+                                  "PyTorch); convert first (x.int())")
+
+
 @register(family=_RD, op=TakeAlongDim)
 def kthvalue(x, k: int, dim: int = -1, keepdim: bool = False):
     """``(values, indices)`` of the ``k``-th smallest element (1-based) along ``dim``."""
+    _no_bool_select("kthvalue", x)
     d = _dim1(dim, x.ndim, "kthvalue")
     n = x.shape[d] if x.ndim else 1
     if not 1 <= k <= n:
-        raise IndexError(f"kthvalue(): selected number k={k} out of range for dimension {d} "
+        raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {d} "
                          f"of size {n}")
     return _dim_reduce(x, d, keepdim, "kthvalue", _kth_index(k - 1), _kthvalue_rt)
 

@@ -102,7 +102,10 @@ class SumTo(Op):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return _sum_to_array(x, shape)
+        y = _sum_to_array(x, shape)
+        if x.dtype.kind in "biu" and y is not x:  # integer sums are int64, as PyTorch's
+            y = y.astype(np.int64)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -322,6 +325,11 @@ def expand(x, *sizes):
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
             f"to the number of dimensions in the tensor ({x.ndim})"
         )
+    for i, s in enumerate(sizes):
+        if s == -1 and i < lead:
+            raise RuntimeError(
+                f"expand: -1 is not allowed in a leading, non-existing dimension (sizes "
+                f"{list(sizes)} for a tensor of shape {list(x.shape)})")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 
@@ -337,20 +345,35 @@ def sum_to(x, *shape):
     shape = _shape_arg(shape)
     if not isinstance(x, Tensor):
         return _sum_to_array(x, shape)
+    xs = tuple(x.shape)
+    if len(shape) > len(xs) or any(s not in (1, n) for s, n in zip(shape[::-1], xs[::-1])):
+        raise RuntimeError(f"sum_to: size {list(shape)} is not expandable to size {list(xs)}; "
+                           "each size must be 1 or match the tensor's, aligned from the right")
     if x._data.shape == shape:
         return x
     return SumTo.apply(x, shape=shape)
 
 
+def _broadcast_shapes(op, shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: the shapes {[list(s) for s in shapes]} cannot be broadcast together "
+            "(sizes must match or be 1, aligned from the right)") from None
+
+
 @register(family=_SH, op=BroadcastTo, method=False, arity=None)
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    shape = _broadcast_shapes("broadcast_tensors", [tuple(t.shape) for t in tensors])
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
 @register(family=_SH, method=False, arity=0, differentiable=False)
 def broadcast_shapes(*shapes):
-    return tuple(np.broadcast_shapes(*shapes))
+    return _broadcast_shapes("broadcast_shapes",
+                             [(s,) if isinstance(s, numbers.Integral) else tuple(s)
+                              for s in shapes])
 
 
 @register(family=_SH, op=Reshape, numpy="squeeze")
@@ -381,6 +404,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     """Merge dims ``start_dim..end_dim`` into one."""
     n = x.ndim
     if n == 0:
+        _norm_dim(start_dim, n, "flatten"), _norm_dim(end_dim, n, "flatten")
         return reshape(x, (1,))
     s, e = _norm_dim(start_dim, n, "flatten"), _norm_dim(end_dim, n, "flatten")
     if s > e:
@@ -488,6 +512,11 @@ def cat(tensors, dim: int = 0):
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     n = tensors[0].ndim
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                "use stack(), or unsqueeze it first")
     d = _norm_dim(dim, n, "cat")
     if any(t.ndim != n for t in tensors):
         raise RuntimeError(
@@ -521,18 +550,20 @@ def stack(tensors, dim: int = 0):
 
 @register(family=_SH, op=Cat, method=False, arity=None)
 def hstack(tensors):
-    tensors = list(tensors)
+    tensors = [t if t.ndim else reshape(t, (1,)) for t in tensors]  # atleast_1d
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 @register(family=_SH, op=Cat, method=False, arity=None)
 def vstack(tensors):
-    return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in tensors], 0)
+    return cat([t if t.ndim > 1 else reshape(t, (1, -1)) for t in tensors], 0)  # atleast_2d
 
 
 @register(family=_SH, op=Split)
 def split(x, split_size_or_sections, dim: int = 0):
     """Split into chunks of ``split_size`` (the last may be smaller) or of given sizes."""
+    if x.ndim == 0:
+        raise RuntimeError("split: expects at least a 1-dimensional tensor, got a 0-d one")
     d = _norm_dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
@@ -553,6 +584,8 @@ def split(x, split_size_or_sections, dim: int = 0):
 @register(family=_SH, op=Split)
 def chunk(x, chunks: int, dim: int = 0):
     """Split into ``chunks`` nearly equal pieces."""
+    if x.ndim == 0:
+        raise RuntimeError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
     d = _norm_dim(dim, x.ndim, "chunk")
     n = x.shape[d]
     size = -(-n // chunks) if n else 1
@@ -596,8 +629,14 @@ def movedim(x, source, destination):
     src = [source] if isinstance(source, numbers.Integral) else list(source)
     dst = [destination] if isinstance(destination, numbers.Integral) else list(destination)
     n = x.ndim
-    src = [s % n for s in src]
-    dst = [d % n for d in dst]
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should "
+            f"contain the same number of dims as destination ({dst} dims)")
+    src = [_norm_dim(s, n, "movedim") for s in src]
+    dst = [_norm_dim(d, n, "movedim") for d in dst]
+    if n == 0:
+        return Clone.apply(x) if isinstance(x, Tensor) else x.copy()
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
