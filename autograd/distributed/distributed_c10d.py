@@ -28,6 +28,7 @@ from ..ops.inplace import _write
 from ..tensor import Tensor
 from ._common import DistributedError, ReduceOp, Work, abort_job, check_op, to_seconds
 from ._mpi import MPIBackend, import_mpi
+from ._nccl import NCCLBackend, _import_nccl
 
 default_pg_timeout = timedelta(minutes=30)
 
@@ -156,8 +157,6 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         _barrier_raw(world, tmo, "init_process_group's barrier")
         be = world.dup("WORLD")
     else:
-        from ._nccl import NCCLBackend, _import_nccl  # noqa: PLC0415 (same package)
-
         _import_nccl()
         launched = _env_int("OMPI_COMM_WORLD_SIZE") or _env_int("PMI_SIZE") \
             or _env_int("PMIX_SIZE")
