@@ -441,6 +441,29 @@ def scen_syncbn_eval():
     return {}
 
 
+def scen_broadcast_buffers():
+    """Plain BatchNorm under DDP: every forward starts from rank 0's running statistics."""
+    ag.manual_seed(R)  # ranks start different; DDP copies rank 0's parameters and buffers
+    model = DDP(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)))
+    bn = model.module[1]
+    got = []
+    for step in range(2):
+        x = ag.tensor(np.random.default_rng(10 * step + R).standard_normal((6, 3))
+                      .astype(np.float32))
+        model(x)
+        got.append(bn.running_mean.numpy().copy())
+    everyone = [None] * W
+    dist.all_gather_object(everyone, [got, model.module[0].weight.detach().numpy()])
+    assert np.array_equal(everyone[0][1], everyone[1][1])  # parameters broadcast
+    assert not np.allclose(everyone[0][0][0], everyone[1][0][0])  # local batch statistics
+    model(ag.zeros(2, 3))  # the next forward starts by copying rank 0's buffers
+    # rank 0's statistics after step 1, updated with the batch mean of Linear(0) = bias
+    bias = model.module[0].bias.detach().numpy()
+    assert np.allclose(bn.running_mean.numpy(), 0.9 * everyone[0][0][1] + 0.1 * bias,
+                       atol=1e-6)
+    return {}
+
+
 SCENARIOS = {k[5:]: v for k, v in list(globals().items()) if k.startswith("scen_")}
 
 

@@ -70,7 +70,7 @@ def _check(results, name):
 
 
 SCENARIOS = ["all_reduce", "collectives", "bad_use", "ddp_mlp", "ddp_cnn_syncbn", "ddp_lstm",
-             "no_sync", "unused", "overlap", "sampler", "syncbn_eval"]
+             "no_sync", "unused", "overlap", "sampler", "syncbn_eval", "broadcast_buffers"]
 
 
 @needs_mpi
