@@ -69,16 +69,20 @@ def _data(kind, n, seed):
 
 
 def _time(step, steps, sync=None):
+    """The median time of one step (the machine may be shared: the median ignores the
+    steps during which another process had the CPU)."""
     for _ in range(3):
         step()
     if sync:
         sync()
-    t0 = time.perf_counter()
+    ts = []
     for _ in range(steps):
+        t0 = time.perf_counter()
         step()
+        ts.append(time.perf_counter() - t0)
     if sync:
         sync()
-    return (time.perf_counter() - t0) / steps
+    return float(np.median(ts))
 
 
 def _ours(kind, steps, wrap=None, sync=None, seed=0):
@@ -140,7 +144,7 @@ def worker(steps):
                 be.comm.Allreduce(be.MPI.IN_PLACE, f)
 
         comm_s = _time(comm, steps, dist.barrier)
-        wait_s = float(np.mean([st["wait_s"] for st in stats]))
+        wait_s = float(np.median([st["wait_s"] for st in stats]))
         out[kind] = {"ours_s": s, "comm_s": comm_s, "exposed_s": wait_s,
                      "buckets": len(model._buckets)}
     if torch is not None and torch.distributed.is_available():

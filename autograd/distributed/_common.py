@@ -60,16 +60,28 @@ def abort_job(backend, message: str, code: int = 1) -> None:
 
 def poll(done, deadline: float, on_timeout) -> None:
     """Call ``done()`` until it returns True; past ``deadline`` (time.monotonic) call
-    ``on_timeout()`` (which ends the job). Spins briefly, then sleeps a little between
-    polls so that a waiting rank leaves the CPU to ranks still computing."""
-    spins = 0
+    ``on_timeout()`` (which ends the job).
+
+    MPI progresses a non-blocking collective only inside MPI calls, and a multi-round
+    algorithm needs every rank to poll promptly; so the first milliseconds poll as fast as
+    possible, yielding the CPU between polls (``sleep(0)``), and only a long wait (a rank
+    still computing) backs off to sleeps of up to a millisecond, which leave the CPU to
+    the ranks that are still working.
+    """
+    if done():
+        return
+    start = time.monotonic()
+    naps = 0
     while not done():
-        spins += 1
-        if spins > 50:
-            time.sleep(min(1e-3, 2e-6 * (spins - 50)))
-            if time.monotonic() > deadline:
-                on_timeout()
-                return
+        now = time.monotonic()
+        if now - start < 0.005:
+            time.sleep(0)
+            continue
+        if now > deadline:
+            on_timeout()
+            return
+        naps += 1
+        time.sleep(min(1e-3, 1e-5 * naps))
 
 
 class Work:

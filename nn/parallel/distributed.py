@@ -221,10 +221,14 @@ class DistributedDataParallel(Module):
 
     def _build_buckets(self, cap_mb) -> None:
         cap = max(1, int(float(cap_mb) * 1024 * 1024))
+        # as PyTorch: the first bucket (the last layers' gradients) is small, so that its
+        # all-reduce starts early in backward
+        first_cap = min(cap, 1024 * 1024)
         buckets, cur, size, dt = [], [], 0, None
         for _, p in reversed(self._named_params):
             nb = p._data.nbytes
-            if cur and (p.dtype != dt or size + nb > cap):
+            limit = first_cap if not buckets else cap
+            if cur and (p.dtype != dt or size + nb > limit):
                 buckets.append(_Bucket(len(buckets), cur, dt))
                 cur, size = [], 0
             cur.append(p)
@@ -291,7 +295,6 @@ class DistributedDataParallel(Module):
             for b in self._buckets[:self._next_launch]:
                 if b.work is not None and not b.work._done:
                     b.work.is_completed()
-                    break
 
     def _mark_ready(self, p, hook: bool) -> None:
         b = self._bucket_of[id(p)]
