@@ -18,10 +18,7 @@ import traceback
 import numpy as np
 
 import autograd as ag
-
-if os.environ.get("DIST_DEV_SHIM"):  # TEMPORARY, until the engine has the hook
-    exec(open(os.environ["DIST_DEV_SHIM"]).read())
-import autograd.distributed as dist  # noqa: E402
+import autograd.distributed as dist
 import nn
 import optim
 from autograd.data import DistributedSampler, TensorDataset
