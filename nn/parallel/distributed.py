@@ -155,11 +155,12 @@ class DistributedDataParallel(Module):
             raise DistributedError("DistributedDataParallel: device_ids must be None for a CPU "
                                    f"model (backend {be.name!r}), got {device_ids!r}")
 
-        named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+        self._all_params = list(module.named_parameters())  # frozen ones are broadcast too
+        named = [(n, p) for n, p in self._all_params if p.requires_grad]
         self._named_params = named
         self._param_names = {id(p): n for n, p in named}
         self._named_buffers = [(n, b) for n, b in module.named_buffers() if b is not None]
-        for kind, items in (("parameter", named), ("buffer", self._named_buffers)):
+        for kind, items in (("parameter", self._all_params), ("buffer", self._named_buffers)):
             for n, t in items:
                 if t.device.type != be.device_type:
                     raise DistributedError(
@@ -167,7 +168,8 @@ class DistributedDataParallel(Module):
                         f"process group's backend {be.name!r} works on {be.device_type} "
                         "tensors; move the model first")
         self._verify_same_model()
-        self._broadcast_coalesced([p for _, p in named] + [b for _, b in self._named_buffers])
+        self._broadcast_coalesced([p for _, p in self._all_params]
+                                  + [b for _, b in self._named_buffers])
         self._build_buckets(bucket_cap_mb)
         self._handles = [p.register_post_accumulate_grad_hook(self._hook) for _, p in named]
         self._armed = False
@@ -178,7 +180,7 @@ class DistributedDataParallel(Module):
 
     # ---- construction ----------------------------------------------------------------------
     def _verify_same_model(self) -> None:
-        mine = [("parameter", n, tuple(p.shape), str(p.dtype)) for n, p in self._named_params]
+        mine = [("parameter", n, tuple(p.shape), str(p.dtype)) for n, p in self._all_params]
         mine += [("buffer", n, tuple(b.shape), str(b.dtype)) for n, b in self._named_buffers]
         pg = self.process_group
         everyone = [None] * pg.size()
