@@ -4,7 +4,8 @@ on MPI (mpi4py, CPU tensors) and NCCL (CuPy, CUDA tensors).
 Both backends are optional extras (``pip install ".[mpi]"``, ``".[cuda]"``); importing this
 package never imports them. Launch every rank with the MPI launcher:
 
-    mpirun -n 2 python train.py
+    mpirun -n 2 python train.py                          # one machine, 2 processes
+    mpirun -H host1:2,host2:2 -n 4 python train.py       # two machines, 2 processes each
 
     import autograd.distributed as dist
     dist.init_process_group("mpi")

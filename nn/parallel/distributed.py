@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from autograd import distributed as dist
+from autograd.backend import to_numpy
 from autograd.distributed._common import DistributedError, Work
 from autograd.grad_mode import is_grad_enabled
 from autograd.ops.inplace import _write
@@ -350,9 +351,9 @@ class DistributedDataParallel(Module):
         t1 = time.perf_counter()
         globally_used = None
         if self._local_used is not None:
-            used = _make(self._local_used.copy())
+            used = _make(self._backend.xp.asarray(self._local_used))
             dist.all_reduce(used, op=dist.ReduceOp.MAX, group=self.process_group)
-            globally_used = used._data
+            globally_used = to_numpy(used._data)
         index = {id(p): i for i, (_, p) in enumerate(self._named_params)}
         w = self.world_size
         for b in self._buckets:
