@@ -493,6 +493,13 @@ def main(argv):
     global R, W
     what = argv[1] if len(argv) > 1 else "all"
     timeout = float(os.environ.get("DIST_TEST_TIMEOUT", "60"))
+    if what == "env":  # WORLD_SIZE/RANK that contradict the launcher: a clear error
+        try:
+            dist.init_process_group("mpi", timeout=timeout)
+        except DistributedError as e:
+            print(f"ENVERR {e}", flush=True)
+            assert not dist.is_initialized()
+        return
     dist.init_process_group("mpi", timeout=timeout)
     R, W = dist.get_rank(), dist.get_world_size()
     if what in ("kill", "raise", "timeout"):

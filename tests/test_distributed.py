@@ -111,6 +111,15 @@ def test_fault_ends_the_job(kind, needle):
     assert needle in out, out[-3000:]
 
 
+@needs_mpi
+def test_env_contradicting_the_launcher():
+    p, _ = _mpirun(["env"], timeout=60, extra_env={"WORLD_SIZE": "3"})
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("ENVERR init_process_group: world_size=3 was asked for") == 2, \
+        p.stdout
+    assert "mpirun -n 3" in p.stdout
+
+
 # ---------------------------------------------------------------------------------------
 # one process, no MPI needed
 # ---------------------------------------------------------------------------------------
