@@ -461,6 +461,29 @@ def scen_broadcast_buffers():
     return {}
 
 
+def scen_mismatch_debug():
+    """With the DETAIL debug level, ranks calling different collectives get an error naming
+    each rank's call instead of pairing them up."""
+    dist.set_debug_level("DETAIL")
+    try:
+        x = ag.tensor([1.0, 2.0, 3.0])
+        dist.all_reduce(x)  # the same call on every rank passes the check
+        assert x.tolist() == [2.0, 4.0, 6.0]
+        try:
+            if R == 0:
+                dist.all_reduce(x)
+            else:  # rank 1 skipped the all_reduce and went on to the next collective
+                dist.broadcast(ag.zeros(5), src=0)
+            raise AssertionError("no error for different collectives")
+        except DistributedError as e:
+            msg = str(e)
+        assert "rank 0: collective" in msg and "all_reduce(op=SUM) of 3 float32" in msg, msg
+        assert "rank 1: collective" in msg and "broadcast(src=0) of 5 float32" in msg, msg
+        return {"msg": msg}
+    finally:
+        dist.set_debug_level("OFF")
+
+
 SCENARIOS = {k[5:]: v for k, v in list(globals().items()) if k.startswith("scen_")}
 
 

@@ -76,7 +76,8 @@ def _check(results, name):
 DDP_SCENARIOS = {"bad_use", "ddp_mlp", "ddp_cnn_syncbn", "ddp_lstm", "no_sync", "unused",
                  "overlap", "broadcast_buffers"}
 SCENARIOS = ["all_reduce", "collectives", "bad_use", "ddp_mlp", "ddp_cnn_syncbn", "ddp_lstm",
-             "no_sync", "unused", "overlap", "sampler", "syncbn_eval", "broadcast_buffers"]
+             "no_sync", "unused", "overlap", "sampler", "syncbn_eval", "broadcast_buffers",
+             "mismatch_debug"]
 
 
 @needs_mpi

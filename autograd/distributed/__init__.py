@@ -31,6 +31,7 @@ from .distributed_c10d import (
     destroy_process_group,
     gather,
     get_backend,
+    get_debug_level,
     get_global_rank,
     get_group_rank,
     get_process_group_ranks,
@@ -46,13 +47,14 @@ from .distributed_c10d import (
     reduce_scatter,
     reduce_scatter_tensor,
     scatter,
+    set_debug_level,
 )
 
 __all__ = ["Backend", "DistributedError", "GroupMember", "ProcessGroup", "ReduceOp", "Work",
            "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce",
            "barrier", "broadcast", "broadcast_object_list", "default_pg_timeout",
-           "destroy_process_group", "gather", "get_backend", "get_global_rank",
+           "destroy_process_group", "gather", "get_backend", "get_debug_level", "get_global_rank",
            "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size",
            "init_process_group", "is_available", "is_initialized", "is_mpi_available",
            "is_nccl_available", "new_group", "reduce", "reduce_scatter",
-           "reduce_scatter_tensor", "scatter"]
+           "reduce_scatter_tensor", "scatter", "set_debug_level"]

@@ -20,6 +20,7 @@ import importlib.util
 import os
 import pickle
 import sys
+import zlib
 from datetime import timedelta
 
 import numpy as np
@@ -77,6 +78,8 @@ class _State:
     default: ProcessGroup | None = None
     groups: list = []
     prev_excepthook = None
+    debug = (os.environ.get("AUTOGRAD_DISTRIBUTED_DEBUG")
+             or os.environ.get("TORCH_DISTRIBUTED_DEBUG") or "OFF").upper()
 
 
 _state = _State()
@@ -317,14 +320,62 @@ def _barrier_raw(be, timeout: float, what: str) -> None:
     Work(be, be.barrier(), None, timeout, what).wait()
 
 
-def _launch(pg: ProcessGroup, what: str, reqs, finish, async_op: bool):
+def _launch(pg: ProcessGroup, what: str, start, finish, async_op: bool, buf=None):
+    """Start a collective (``start()`` posts it and returns its requests) and wait for it,
+    or hand back its ``Work`` handle."""
+    if _state.debug == "DETAIL":
+        _check_same_collective(pg, what, buf)
     pg._seq += 1
-    w = Work(pg._backend, reqs, finish, pg._timeout,
+    w = Work(pg._backend, start(), finish, pg._timeout,
              f"{what} (collective #{pg._seq} of group {pg._name!r})", pg)
     if async_op:
         return w
     w.wait()
     return None
+
+
+def _check_same_collective(pg: ProcessGroup, what: str, buf) -> None:
+    """Debug mode: before each collective, check that every rank is calling the same one
+    (same kind, arguments, element count and dtype) instead of letting mismatched calls
+    pair up and give wrong numbers."""
+    be = pg._backend
+    n = -1 if buf is None else int(buf.size)
+    dt = 0 if buf is None else ord(buf.dtype.char)
+    mine = np.array([zlib.crc32(what.encode()), n, dt], dtype=np.int64)
+    everyone = be.xp.empty((be.size, 3), dtype=np.int64)
+    Work(be, be.allgather(be.xp.asarray(mine), everyone), None, pg._timeout,
+         f"the consistency check of {what}").wait()
+    everyone = everyone.get() if hasattr(everyone, "get") else everyone
+    if (everyone == everyone[0]).all():
+        return
+    calls = []
+    for r, (_, n, dt) in enumerate(everyone.tolist()):
+        calls.append(f"rank {pg._ranks[r]}: collective #{pg._seq + 1} "
+                     + (what if r == be.rank else "(see below)")
+                     + ("" if n < 0 else f" of {n} {np.dtype(chr(dt))} elements"))
+    names = [None] * be.size
+    _state.debug = "OFF"  # the name exchange must not check itself
+    try:
+        all_gather_object(names, what, group=pg)
+    finally:
+        _state.debug = "DETAIL"
+    calls = [c.replace("(see below)", names[r]) for r, c in enumerate(calls)]
+    raise DistributedError("the ranks called different collectives (debug level DETAIL):\n  "
+                           + "\n  ".join(calls))
+
+
+def set_debug_level(level: str) -> None:
+    """``"OFF"`` (default) or ``"DETAIL"``: check before every collective that all ranks
+    call the same one (one extra small all-gather per collective). The environment variable
+    ``AUTOGRAD_DISTRIBUTED_DEBUG`` (or ``TORCH_DISTRIBUTED_DEBUG``) sets it at import."""
+    level = str(level).upper()
+    if level not in ("OFF", "INFO", "DETAIL"):
+        raise ValueError(f"debug level must be OFF, INFO or DETAIL, got {level!r}")
+    _state.debug = level
+
+
+def get_debug_level() -> str:
+    return _state.debug
 
 
 def _check(t, what: str, arg: str, be):
@@ -402,7 +453,7 @@ def barrier(group=None, async_op: bool = False, device_ids=None):
     pg = _group(group, "barrier")
     if pg is None:
         return None
-    return _launch(pg, "barrier", pg._backend.barrier(), None, async_op)
+    return _launch(pg, "barrier", pg._backend.barrier, None, async_op)
 
 
 def broadcast(tensor, src: int = 0, group=None, async_op: bool = False, group_src=None):
@@ -414,7 +465,8 @@ def broadcast(tensor, src: int = 0, group=None, async_op: bool = False, group_sr
     _check(tensor, "broadcast", "tensor", be)
     root = group_src if group_src is not None else _src_rank(pg, src, "broadcast", "src")
     buf, done = _inout(tensor, be)
-    return _launch(pg, f"broadcast(src={src})", be.broadcast(buf, root), done, async_op)
+    return _launch(pg, f"broadcast(src={src})", lambda: be.broadcast(buf, root), done, async_op,
+                   buf)
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -428,9 +480,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     op = check_op(op)
     _avg_check(op, tensor.dtype, "all_reduce")
     buf, done = _inout(tensor, be, be.reduce_dtype(tensor.dtype))
-    reqs = be.allreduce(buf, op)
-    return _launch(pg, f"all_reduce(op={op.upper()})", reqs,
-                   _then(_scale(buf, op, be.size), done), async_op)
+    return _launch(pg, f"all_reduce(op={op.upper()})", lambda: be.allreduce(buf, op),
+                   _then(_scale(buf, op, be.size), done), async_op, buf)
 
 
 def reduce(tensor, dst: int = 0, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -451,8 +502,8 @@ def reduce(tensor, dst: int = 0, op=ReduceOp.SUM, group=None, async_op: bool = F
     else:
         buf = be.xp.array(tensor._data, dtype=rdt, order="C", copy=True)
         fin = None
-    return _launch(pg, f"reduce(dst={dst}, op={op.upper()})", be.reduce(buf, op, root), fin,
-                   async_op)
+    return _launch(pg, f"reduce(dst={dst}, op={op.upper()})", lambda: be.reduce(buf, op, root),
+                   fin, async_op, buf)
 
 
 def _same(ts, ref, what: str, arg: str):
@@ -484,8 +535,8 @@ def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
         _check(t, "all_gather", f"tensor_list[{i}]", be)
     _same(tensor_list, tensor, "all_gather", "tensor_list")
     recv = be.xp.empty((be.size,) + tuple(tensor.shape), dtype=tensor.dtype)
-    return _launch(pg, "all_gather", be.allgather(send, recv), _write_rows(tensor_list, recv),
-                   async_op)
+    return _launch(pg, "all_gather", lambda: be.allgather(send, recv),
+                   _write_rows(tensor_list, recv), async_op, send)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bool = False):
@@ -504,7 +555,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bo
                          f"world_size={be.size} x the input (shape {list(input_tensor.shape)}, "
                          f"{input_tensor.dtype})")
     buf, done = _inout(output_tensor, be)
-    return _launch(pg, "all_gather_into_tensor", be.allgather(send, buf), done, async_op)
+    return _launch(pg, "all_gather_into_tensor", lambda: be.allgather(send, buf), done,
+                   async_op, send)
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -526,8 +578,9 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bo
     rdt = be.reduce_dtype(output.dtype)
     send = be.xp.stack([t._data for t in input_list]).astype(rdt, copy=False)
     buf, done = _inout(output, be, rdt)
-    return _launch(pg, f"reduce_scatter(op={op.upper()})", be.reduce_scatter(send, buf, op),
-                   _then(_scale(buf, op, be.size), done), async_op)
+    return _launch(pg, f"reduce_scatter(op={op.upper()})",
+                   lambda: be.reduce_scatter(send, buf, op),
+                   _then(_scale(buf, op, be.size), done), async_op, buf)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -548,8 +601,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
     send = be.xp.ascontiguousarray(input._data, dtype=rdt)
     buf, done = _inout(output, be, rdt)
     return _launch(pg, f"reduce_scatter_tensor(op={op.upper()})",
-                   be.reduce_scatter(send, buf, op), _then(_scale(buf, op, be.size), done),
-                   async_op)
+                   lambda: be.reduce_scatter(send, buf, op),
+                   _then(_scale(buf, op, be.size), done), async_op, buf)
 
 
 def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = False):
@@ -573,7 +626,8 @@ def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = 
         fin = _write_rows(gather_list, recv)
     elif gather_list:
         raise ValueError("gather: gather_list must be given on the destination rank only")
-    return _launch(pg, f"gather(dst={dst})", be.gather(send, recv, root), fin, async_op)
+    return _launch(pg, f"gather(dst={dst})", lambda: be.gather(send, recv, root), fin,
+                   async_op, send)
 
 
 def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op: bool = False):
@@ -596,7 +650,8 @@ def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op: bool 
     elif scatter_list:
         raise ValueError("scatter: scatter_list must be given on the source rank only")
     buf, done = _inout(tensor, be)
-    return _launch(pg, f"scatter(src={src})", be.scatter(send, buf, root), done, async_op)
+    return _launch(pg, f"scatter(src={src})", lambda: be.scatter(send, buf, root), done,
+                   async_op, buf)
 
 
 # ---------------------------------------------------------------------------------------
@@ -609,11 +664,11 @@ def _gather_bytes(pg: ProcessGroup, data: bytes, what: str) -> list:
     xp = be.xp
     n = xp.array([len(data)], dtype=np.int64)
     counts = xp.empty(be.size, dtype=np.int64)
-    _launch(pg, f"{what} (sizes)", be.allgather(n, counts), None, False)
+    _launch(pg, f"{what} (sizes)", lambda: be.allgather(n, counts), None, False, n)
     counts = [int(c) for c in (counts.get() if hasattr(counts, "get") else counts)]
     send = xp.asarray(np.frombuffer(data, dtype=np.uint8))
     recv = xp.empty(max(sum(counts), 1), dtype=np.uint8)
-    _launch(pg, what, be.allgatherv(send, recv, counts), None, False)
+    _launch(pg, what, lambda: be.allgatherv(send, recv, counts), None, False)
     host = recv.get() if hasattr(recv, "get") else recv
     out, off = [], 0
     for c in counts:
@@ -657,7 +712,9 @@ def _abort(message: str) -> None:
 __all__ = ["Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
            "all_gather_into_tensor", "all_gather_object", "all_reduce", "barrier",
            "broadcast", "broadcast_object_list", "default_pg_timeout", "destroy_process_group",
-           "gather", "get_backend", "get_global_rank", "get_group_rank",
-           "get_process_group_ranks", "get_rank", "get_world_size", "init_process_group",
+           "gather", "get_backend", "get_debug_level", "get_global_rank",
+           "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size",
+           "init_process_group",
            "is_available", "is_initialized", "is_mpi_available", "is_nccl_available",
-           "new_group", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter"]
+           "new_group", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter",
+           "set_debug_level"]
