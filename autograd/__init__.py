@@ -51,8 +51,10 @@ from .engine import backward as _backward_fn  # noqa: F401
 from .engine import grad
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from .engine import gc_relaxed
 from .grad_mode import (
     detect_anomaly,
+    is_inference_mode_enabled,
     enable_grad,
     inference_mode,
     is_anomaly_enabled,

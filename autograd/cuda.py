@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import backend
+from . import random as _random
 
 
 def is_available() -> bool:
@@ -45,6 +46,5 @@ def empty_cache() -> None:
 
 
 def manual_seed(seed: int) -> None:
-    from .random import manual_seed as _ms
-
-    _ms(seed)
+    """Seed the generators (one generator serves every device here)."""
+    _random.manual_seed(seed)

@@ -4,254 +4,68 @@
 recursion: one iterative depth-first pass counts, for every node, how many edges point at it
 (its dependencies); then Kahn's algorithm runs a node once all its dependents have handed it
 their gradients. Gradients arriving at a node from several paths are summed out of place
-(dz/du = dz/dx·dx/du + dz/dy·dy/du), so every path counts exactly once. Each node's saved
-arrays are released right after its backward ran, unless ``retain_graph``.
+(dz/du = dz/dx·dx/du + dz/dy·dy/du), so every path counts exactly once. Leaves are nodes too
+(``AccumulateGrad``), so a leaf's ``.grad`` is written once, with the sum over all paths, as
+soon as the last path reaches it. Each node's saved arrays are released right after its
+backward ran, unless ``retain_graph``.
+
+Every edge has one form, ``(node, output index)``. The sweep itself is ``run_backward``;
+hooks, capture for ``autograd.grad`` and observers (anomaly detection, drawings) are called
+from it but live elsewhere.
 """
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 
-from .function import FREED_MSG, Node
-from .grad_mode import state
-from .tensor import Tensor, _make
+from . import backend
+from . import hooks as _hooks
+from .function import FREED_MSG, AccumulateGrad, _leaf_edge, _owned, grad_accumulator
+from .grad_mode import add_observer, remove_observer, state
+from .ops.elementwise import cast
+from .ops.shape import sum_to
+from .tensor import Tensor, _make, as_tensor, zeros_like
 
 
-class _Sweep:
-    """A global step counter: node._bw records when the sweep processed each node."""
-
-    step = 0
-    last_start = 0
-
-
-_sweep = _Sweep()
-
-
-def _norm(g) -> float:
-    """L2 norm of a gradient (several outputs: of all of them), as a float."""
-    from .backend import get_array_module
-
-    parts = g if isinstance(g, list) else [g]
-    total = 0.0
-    for p in parts:
-        if p is None:
-            continue
-        a = _as_array(p)
-        xp = get_array_module(a)
-        total += float(xp.sum(xp.abs(a.astype("float64")) ** 2))
-    return total ** 0.5
-
-
-def _is_node(e) -> bool:
-    return isinstance(e, Node)
-
-
-def _as_array(g):
-    return g._data if isinstance(g, Tensor) else g
-
-
-def _root_grad(t: Tensor, g, create_graph: bool):
-    """Validate and normalise the gradient given for an output."""
-    if g is None:
-        if t._data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; this output has "
-                f"shape {tuple(t.shape)}. Pass backward(gradient=...) with a tensor of that "
-                "shape, or reduce the output first (e.g. loss.sum() or loss.mean())."
-            )
-        from .backend import get_array_module
-
-        xp = get_array_module(t._data)
-        arr = xp.ones(t._data.shape, dtype=t._data.dtype)
-        return _make(arr) if create_graph else arr
-    if not isinstance(g, Tensor):
-        from .tensor import as_tensor
-
-        g = as_tensor(g, dtype=t.dtype, device=t.device)
-    if tuple(g.shape) != tuple(t.shape):
-        raise RuntimeError(
-            f"backward: the gradient has shape {tuple(g.shape)}, but the output has shape "
-            f"{tuple(t.shape)}; they must match."
-        )
-    if g.device != t.device:
-        raise RuntimeError(
-            f"backward: the gradient is on {g.device} but the output is on {t.device}"
-        )
-    return g if create_graph else g._data
-
-
-def _call_hooks(hooks, g, create_graph):
-    if g.__class__ is not np.ndarray and g.__class__.__module__ == "numpy":
-        g = np.asarray(g)  # a 0-d gradient computed as a NumPy scalar: hooks get Tensors
-    for h in list(hooks):
-        gt = g if isinstance(g, Tensor) else _make(g)
-        r = h(gt)
-        if r is not None:
-            g = r if create_graph else _as_array(r)
-    return g
-
-
-def _check_finite(node, i, gx):
-    from .backend import get_array_module
-
-    a = _as_array(gx)
-    if a.dtype.kind not in "fc":
-        return
-    xp = get_array_module(a)
-    if not bool(xp.isfinite(a).all()):
-        bad = "nan" if bool(xp.isnan(a).any()) else "inf"
-        where = (
-            f"The op was created at:\n{node._stack}"
-            if node._stack
-            else "Run the forward pass inside ag.detect_anomaly() to see where it was created."
-        )
-        raise FloatingPointError(
-            f"anomaly detected in backward: {node.name()}Backward returned {bad} values in "
-            f"its gradient for input {i} (shape {tuple(a.shape)}). {where}"
-        )
-
-
-def _materialize(node, g):
-    """Multi-output nodes: fill outputs that received no gradient with zeros."""
-    if all(x is not None for x in g) or not node.materialize_grads:
-        return g
-    ref = next(x for x in g if x is not None)
-    from .backend import get_array_module
-
-    xp = get_array_module(ref)
-    out = []
-    for x, (shape, dtype) in zip(g, node._out_meta):
-        if x is None:
-            z = xp.zeros(shape, dtype=dtype)
-            x = _make(z) if isinstance(ref, Tensor) else z
-        out.append(x)
-    return out
-
-
-def _call_backward(node, g, create_graph):
-    if node._nout != 1:
-        g = _materialize(node, g)
-    if getattr(node, "_is_custom", False):
-        # user Functions get and return Tensors
-        gs = g if node._nout != 1 else (g,)
-        gs = [x if x is None or isinstance(x, Tensor) else _make(x) for x in gs]
-        gxs = node.backward(node, *gs)
-        if gxs.__class__ is not tuple:
-            gxs = (gxs,)
-        if len(gxs) != len(node.next_edges):
-            raise RuntimeError(
-                f"function {node.name()}Backward returned an incorrect number of gradients "
-                f"(expected {len(node.next_edges)}, got {len(gxs)})"
-            )
-        if not create_graph:
-            gxs = tuple(None if x is None else _as_array(x) for x in gxs)
-        return gxs
-    if node._nout == 1:
-        gxs = node.backward(node, g)
-    else:
-        gxs = node.backward(node, *g)
-    return gxs if gxs.__class__ is tuple else (gxs,)
-
-
-def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
-                 accumulate=True):
-    """Sweep the graph from ``roots``.
-
-    Args:
-        roots: output tensors; root_grads: their gradients (arrays, or Tensors when
-            ``create_graph``).
-        capture: tensors whose gradients to return (``autograd.grad``); then only the
-            needed part of the graph runs.
-        accumulate: write leaf gradients into ``.grad``.
-
-    Returns:
-        The captured gradients, in the order of ``capture`` (or None).
-    """
-    from .ops.elementwise import cast
-    from .ops.shape import sum_to
-
-    grads = {}  # node -> gradient (list per output for multi-output nodes)
-    leaf_grads = {}  # leaf tensor -> gradient
-    start = []
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
+    """Sweep the graph from ``roots`` (tensors) with ``root_grads`` (arrays, or Tensors
+    when ``create_graph``). Without ``capture``, leaves accumulate into ``.grad``; with
+    ``capture`` (tensors), nothing is accumulated, only the part of the graph leading to
+    them runs, and their gradients are returned in that order."""
+    grads = {}  # node -> gradient (a list, one per output, for multi-output nodes)
     for t, g in zip(roots, root_grads):
-        fn = t.grad_fn
-        if fn is None:
-            if not t._rg:
-                raise RuntimeError(
-                    "element 0 of tensors does not require grad and does not have a grad_fn: "
-                    f"the output (shape {tuple(t.shape)}) was not computed from any tensor "
-                    "with requires_grad=True (or it was computed under no_grad)."
-                )
-            old = leaf_grads.get(t)
-            leaf_grads[t] = g if old is None else old + g
-            continue
-        _add_grad(grads, fn, t._nr, g)
-        start.append(fn)
-
-    cap_nodes = cap_leaves = None
-    if capture is not None:
-        cap_nodes = {}
-        cap_leaves = set()
-        for t in capture:
-            if t.grad_fn is None:
-                cap_leaves.add(t)
-            else:
-                cap_nodes.setdefault(t.grad_fn, set()).add(t._nr)
-
-    # 1. count dependencies (iterative DFS); in capture mode only over the needed subgraph
+        fn, nr = _root_edge(t)
+        _add_grad(grads, fn, nr, g)
+    start = list(grads)
     if capture is None:
-        deps = {}
-        stack = list(dict.fromkeys(start))
-        seen = set(stack)
-        while stack:
-            n = stack.pop()
-            for e in n.next_edges:
-                if e is None:
-                    continue
-                if e.__class__ is tuple:
-                    e = e[0]
-                elif not isinstance(e, Node):
-                    continue
-                c = deps.get(e)
-                if c is None:
-                    deps[e] = 1
-                    if e not in seen:
-                        seen.add(e)
-                        stack.append(e)
-                else:
-                    deps[e] = c + 1
-        run = None
+        wanted, run, deps = None, None, _count_deps(start)
     else:
-        run, deps = _needed(start, cap_nodes, cap_leaves)
-
-    # 2. Kahn's sweep
-    _sweep.last_start = _sweep.step
-    ready = [n for n in dict.fromkeys(start) if deps.get(n, 0) == 0]
+        wanted = _capture_targets(capture)
+        run, deps = _needed(start, wanted)
+    given = {id(getattr(g, "_data", g)) for g in root_grads}  # arrays not to alias in .grad
     captured = {}
-    prev_enabled, prev_cg = state.enabled, state.create_graph
-    state.enabled = create_graph
-    state.create_graph = create_graph
-    anomaly = state.anomaly
-    capturing = cap_nodes is not None
-    rec_norms = state.record_grad_norms
-    rec_steps = state.record_steps
-    step = _sweep.step
-    try:
+    ready = [n for n in start if not deps.get(n)]
+    obs = state.observers
+    with _backward_mode(create_graph):
         while ready:
             node = ready.pop()
-            node._bw = step  # the order of the sweep, for drawings (autograd.viz)
-            step += 1
             g = grads.pop(node)
             if node._pre_hooks:
                 g = _run_pre_hooks(node, g, create_graph)
-            if rec_norms:
-                node._gnorm = _norm(g)
-            if capturing:
-                if node in cap_nodes:
-                    for nr in cap_nodes[node]:
-                        captured[(node, nr)] = g[nr] if node._nout != 1 else g
+            if wanted is not None:
+                if node in wanted:
+                    for nr in wanted[node]:
+                        captured[(node, nr)] = g if node._nout == 1 else g[nr]
                 if node not in run:
                     continue
+            if node.__class__ is AccumulateGrad:
+                node.accumulate(g, create_graph, given)
+                continue
             if node._released:
                 raise RuntimeError(FREED_MSG)
             if node._plain:
@@ -260,8 +74,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                     gxs = (gxs,)
             else:
                 gxs = _call_backward(node, g, create_graph)
-            if rec_steps is not None:
-                rec_steps.append((node, g, gxs))
+            for o in obs:
+                o.on_backward(node, g, gxs)
             if not retain_graph:
                 node.saved = ()
                 node._released = True
@@ -271,69 +85,116 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
             i = -1
             for e in node.next_edges:
                 i += 1
-                if e is None:
+                if e is None or gxs[i] is None:
                     continue
                 gx = gxs[i]
-                if gx is None:
-                    continue
                 if post is not None and post[i] is not None:
                     shape, dt = post[i]
                     if gx.shape != shape:
                         gx = sum_to(gx, shape)
                     if gx.dtype != dt:
                         gx = cast(gx, dt)
-                if anomaly:
-                    _check_finite(node, i, gx)
-                if isinstance(e, Node):
-                    d = deps.get(e)
-                    if d is None:  # autograd.grad: a branch that reaches no input
-                        continue
-                    old = grads.get(e)
-                    grads[e] = gx if old is None else old + gx
-                    d -= 1
-                    deps[e] = d
-                    if d == 0:
-                        ready.append(e)
-                elif e.__class__ is tuple:
-                    tgt, nr = e
-                    d = deps.get(tgt)
-                    if d is None:
-                        continue
-                    _add_grad(grads, tgt, nr, gx)
-                    d -= 1
-                    deps[tgt] = d
-                    if d == 0:
-                        ready.append(tgt)
-                else:  # a leaf tensor
-                    if capturing and e not in cap_leaves and not accumulate:
-                        continue
-                    old = leaf_grads.get(e)
-                    leaf_grads[e] = gx if old is None else old + gx
-    finally:
-        state.enabled, state.create_graph = prev_enabled, prev_cg
-        _sweep.step = step
-
-    # 3. leaves: hooks, then capture or accumulate into .grad
-    root_ids = {id(_as_array(g)) for g in root_grads}
-    given = set()
-    for leaf, g in leaf_grads.items():
-        if leaf._hooks:
-            g = _call_hooks(leaf._hooks, g, create_graph)
-        if cap_leaves is not None and leaf in cap_leaves:
-            captured[leaf] = g
-            if accumulate:
-                _accumulate(leaf, g, create_graph, root_ids, given)
-        elif accumulate and cap_leaves is None:
-            _accumulate(leaf, g, create_graph, root_ids, given)
+                fn, nr = e
+                d = deps.get(fn)
+                if d is None:  # autograd.grad: a branch that reaches no wanted input
+                    continue
+                if fn._nout == 1:
+                    old = grads.get(fn)
+                    grads[fn] = gx if old is None else old + gx
+                else:
+                    _add_grad(grads, fn, nr, gx)
+                deps[fn] = d - 1
+                if d == 1:
+                    ready.append(fn)
     if capture is None:
         return None
-    out = []
+    return [_captured(t, captured, given, create_graph) for t in capture]
+
+
+# ---------------------------------------------------------------------------------------
+# pieces of the sweep
+# ---------------------------------------------------------------------------------------
+
+def _root_edge(t: Tensor):
+    if t.grad_fn is not None:
+        return t.grad_fn, t._nr
+    if t._rg:
+        return _leaf_edge(t)
+    raise RuntimeError(
+        "element 0 of tensors does not require grad and does not have a grad_fn: "
+        f"the output (shape {tuple(t.shape)}) was not computed from any tensor "
+        "with requires_grad=True (or it was computed under no_grad)."
+    )
+
+
+def _count_deps(start) -> dict:
+    """For every node reachable from ``start``: how many edges point at it (iterative)."""
+    deps = {}
+    stack = list(start)
+    seen = set(stack)
+    while stack:
+        for e in stack.pop().next_edges:
+            if e is None:
+                continue
+            n = e[0]
+            c = deps.get(n)
+            if c is None:
+                deps[n] = 1
+                if n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+            else:
+                deps[n] = c + 1
+    return deps
+
+
+def _capture_targets(capture) -> dict:
+    """{node: {output index}} of the tensors whose gradients ``autograd.grad`` returns."""
+    wanted = {}
     for t in capture:
-        g = captured.get(t) if t.grad_fn is None else captured.get((t.grad_fn, t._nr))
-        if g is not None and not isinstance(g, Tensor):
-            g = _make(_owned(g, root_ids, given))
-        out.append(g)
-    return out
+        if t.grad_fn is not None:
+            wanted.setdefault(t.grad_fn, set()).add(t._nr)
+        else:
+            acc = grad_accumulator(t)
+            if acc is not None:  # else no live graph uses the leaf: its gradient is None
+                wanted.setdefault(acc, set()).add(0)
+    return wanted
+
+
+def _captured(t, captured, given, create_graph):
+    fn = t.grad_fn if t.grad_fn is not None else grad_accumulator(t)
+    g = captured.get((fn, 0 if t.grad_fn is None else t._nr))
+    if g is not None and not isinstance(g, Tensor):
+        g = _make(_owned(g, given))
+    return g
+
+
+@contextmanager
+def _backward_mode(create_graph: bool):
+    """This thread's modes while backward formulas run: record only with ``create_graph``
+    (and then mark the nodes made, for drawings); the collector relaxed (``gc_relaxed``)."""
+    prev = state.enabled, state.create_graph
+    state.enabled = state.create_graph = create_graph
+    marker = _MadeInBackward() if create_graph else None
+    if marker is not None:
+        add_observer(marker)
+    try:
+        with gc_relaxed():
+            yield
+    finally:
+        if marker is not None:
+            remove_observer(marker)
+        state.enabled, state.create_graph = prev
+
+
+class _MadeInBackward:
+    """Observer active during ``create_graph`` sweeps: remembers the nodes they create."""
+
+    def on_forward(self, node, outputs) -> None:
+        _hooks.made_in_backward.add(node)
+
+    def on_backward(self, node, grad, input_grads) -> None:
+        pass
 
 
 def _add_grad(grads, node, nr, g):
@@ -347,6 +208,17 @@ def _add_grad(grads, node, nr, g):
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
 
+def _call_hooks(hooks, g, create_graph):
+    if g.__class__ is not np.ndarray and g.__class__.__module__ == "numpy":
+        g = np.asarray(g)  # a 0-d gradient computed as a NumPy scalar: hooks get Tensors
+    for h in list(hooks):
+        gt = g if isinstance(g, Tensor) else _make(g)
+        r = h(gt)
+        if r is not None:
+            g = r if create_graph else getattr(r, "_data", r)
+    return g
+
+
 def _run_pre_hooks(node, g, create_graph):
     hooks = node._pre_hooks
     if node._nout == 1:
@@ -358,44 +230,60 @@ def _run_pre_hooks(node, g, create_graph):
     return g
 
 
-def _owned(a, root_ids, given):
-    """An array safe to hand out as ``.grad``: writeable, not aliasing anything else."""
-    if a.__class__ is not np.ndarray and a.__class__.__module__ == "numpy":
-        a = np.array(a)  # NumPy gives scalars for 0-d arithmetic; Tensors hold arrays
-        given.add(id(a))
-        return a
-    i = id(a)
-    if (i in root_ids or i in given or getattr(a, "base", None) is not None
-            or (isinstance(a, np.ndarray) and not a.flags.writeable)):
-        a = a.copy()
-    given.add(id(a))
-    return a
+def _materialize(node, g):
+    """Multi-output nodes: fill outputs that received no gradient with zeros."""
+    if all(x is not None for x in g) or not node.materialize_grads:
+        return g
+    ref = next(x for x in g if x is not None)
+    xp = backend.get_array_module(ref)
+    out = []
+    for x, (shape, dtype) in zip(g, node._out_meta):
+        if x is None:
+            z = xp.zeros(shape, dtype=dtype)
+            x = _make(z) if isinstance(ref, Tensor) else z
+        out.append(x)
+    return out
 
 
-def _accumulate(leaf, g, create_graph, root_ids, given):
-    if create_graph:
-        gt = g if isinstance(g, Tensor) else _make(g)
-        leaf.grad = gt if leaf.grad is None else leaf.grad + gt
-        return
-    a = _as_array(g)
-    old = leaf.grad
-    if old is None:
-        leaf.grad = _make(_owned(a, root_ids, given))
-    else:
-        if old.shape != a.shape:
+def _call_backward(node, g, create_graph):
+    """Backward of a node that is not a plain single-output op: multi-output ops, user
+    Functions (Tensors in and out), and nodes with hooks of their own."""
+    gs = _materialize(node, g) if node._nout != 1 else [g]
+    if node._node_prehooks:
+        for h in list(node._node_prehooks):
+            r = h(tuple(x if x is None or isinstance(x, Tensor) else _make(x) for x in gs))
+            if r is not None:
+                gs = [x if x is None or create_graph else getattr(x, "_data", x) for x in r]
+    if node._custom:
+        gs = [x if x is None or isinstance(x, Tensor) else _make(x) for x in gs]
+    gxs = node.backward(node, *gs)
+    if gxs.__class__ is not tuple:
+        gxs = (gxs,)
+    if node._custom:
+        if len(gxs) != len(node.next_edges):
             raise RuntimeError(
-                f"backward: the existing .grad of a leaf has shape {tuple(old.shape)} but the "
-                f"new gradient has shape {tuple(a.shape)}"
+                f"function {node.name()}Backward returned an incorrect number of gradients "
+                f"(expected {len(node.next_edges)}, got {len(gxs)})"
             )
-        leaf.grad = _make(_owned(old._data + a, root_ids, given))
+        if not create_graph:
+            gxs = tuple(None if x is None else getattr(x, "_data", x) for x in gxs)
+    if node._post_hooks:
+        wrap = [x if x is None or isinstance(x, Tensor) else _make(x) for x in gxs]
+        for h in list(node._post_hooks):
+            r = h(tuple(wrap), tuple(x if x is None or isinstance(x, Tensor) else _make(x)
+                                     for x in gs))
+            if r is not None:
+                wrap = list(r)
+        gxs = tuple(x if x is None or create_graph else getattr(x, "_data", x) for x in wrap)
+    return gxs
 
 
-def _needed(start, cap_nodes, cap_leaves):
-    """For autograd.grad: the nodes whose backward must run to reach the inputs, and the
-    dependency counts restricted to them. Iterative post-order DFS."""
+def _needed(start, wanted):
+    """For autograd.grad: the nodes whose backward must run to reach the wanted nodes, and
+    the dependency counts restricted to them. Iterative post-order DFS."""
     order = []
     seen = set()
-    for s in dict.fromkeys(start):
+    for s in start:
         if s in seen:
             continue
         seen.add(s)
@@ -410,37 +298,72 @@ def _needed(start, cap_nodes, cap_leaves):
             else:
                 stack.pop()
                 order.append(n)
-    visit = set()
+    useful = set()  # nodes that are wanted or lead to a wanted node
     run = set()
     for n in order:  # children before parents
-        for e in n.next_edges:
-            if e is None:
-                continue
-            c = e[0] if e.__class__ is tuple else e
-            if (isinstance(c, Node) and c in visit) or c in cap_leaves:
-                run.add(n)
-                break
-        if n in run or n in cap_nodes:
-            visit.add(n)
+        if any(c in useful for c in _children(n)):
+            run.add(n)
+        if n in run or n in wanted:
+            useful.add(n)
     deps = {}
     for n in run:
-        for e in n.next_edges:
-            if e is None:
-                continue
-            c = e[0] if e.__class__ is tuple else e
-            if isinstance(c, Node) and c in visit:
+        for c in _children(n):
+            if c in useful:
                 deps[c] = deps.get(c, 0) + 1
     return run, deps
 
 
 def _children(n):
     for e in n.next_edges:
-        if e is None:
-            continue
-        c = e[0] if e.__class__ is tuple else e
-        if isinstance(c, Node):
-            yield c
+        if e is not None:
+            yield e[0]
 
+
+# ---------------------------------------------------------------------------------------
+# the collector, relaxed while big graphs are swept (or, opted in, built)
+# ---------------------------------------------------------------------------------------
+
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_saved = None
+
+
+@contextmanager
+def gc_relaxed(threshold: int = 100_000):
+    """Raise Python's first cyclic-GC threshold for the duration of the block.
+
+    Graphs are acyclic by construction (a node never references its outputs), so reference
+    counting frees them; the cyclic collector finds nothing in them, yet with its default
+    first threshold (700 allocations) it re-scans every live node over and over while a long
+    graph is built or swept: a quarter of the time of a 100,000-op chain. The engine uses
+    this around every backward sweep; wrap the forward pass of a very long graph in it to
+    get the same there. Nested and concurrent uses (threads) are counted: the threshold is
+    restored when the last block exits. Set ``AUTOGRAD_KEEP_GC=1`` to never change it.
+    """
+    global _gc_depth, _gc_saved
+    with _gc_lock:
+        if _gc_depth == 0 and not _keep_gc:
+            t0, t1, t2 = gc.get_threshold()
+            if 0 < t0 < threshold:
+                _gc_saved = (t0, t1, t2)
+                gc.set_threshold(threshold, t1, t2)
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
+                _gc_saved = None
+
+
+_keep_gc = bool(os.environ.get("AUTOGRAD_KEEP_GC"))
+
+
+# ---------------------------------------------------------------------------------------
+# public entry points
+# ---------------------------------------------------------------------------------------
 
 def _as_list(x):
     if x is None:
@@ -450,10 +373,45 @@ def _as_list(x):
     return [x]
 
 
+def _root_grad(t: Tensor, g, create_graph: bool):
+    """Validate and normalise the gradient given for an output."""
+    if g is None:
+        if t._data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; this output has "
+                f"shape {tuple(t.shape)}. Pass backward(gradient=...) with a tensor of that "
+                "shape, or reduce the output first (e.g. loss.sum() or loss.mean())."
+            )
+        xp = backend.get_array_module(t._data)
+        arr = xp.ones(t._data.shape, dtype=t._data.dtype)
+        return _make(arr) if create_graph else arr
+    if not isinstance(g, Tensor):
+        g = as_tensor(g, dtype=t.dtype, device=t.device)
+    if tuple(g.shape) != tuple(t.shape):
+        raise RuntimeError(
+            f"backward: the gradient has shape {tuple(g.shape)}, but the output has shape "
+            f"{tuple(t.shape)}; they must match."
+        )
+    if g.device != t.device:
+        raise RuntimeError(
+            f"backward: the gradient is on {g.device} but the output is on {t.device}"
+        )
+    return g if create_graph else g._data
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              inputs=None) -> None:
     """Accumulate into ``.grad`` of the leaves the gradient of ``tensors`` (PyTorch's
-    ``torch.autograd.backward``)."""
+    ``torch.autograd.backward``).
+
+    Args:
+        tensors: the output tensor(s) to differentiate.
+        grad_tensors: the gradient with respect to each output (None for one-element ones).
+        retain_graph: keep the saved arrays so backward can run again (default:
+            ``create_graph``).
+        create_graph: record the backward pass so it can be differentiated again.
+        inputs: accumulate only into these tensors' ``.grad``.
+    """
     tensors = _as_list(tensors)
     grads = _as_list(grad_tensors) or [None] * len(tensors)
     if len(grads) != len(tensors):
@@ -463,18 +421,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if retain_graph is None:
         retain_graph = create_graph
     root_grads = [_root_grad(t, g, create_graph) for t, g in zip(tensors, grads)]
-    if inputs is not None:
-        inputs = _as_list(inputs)
-        got = run_backward(tensors, root_grads, retain_graph, create_graph, capture=inputs,
-                           accumulate=False)
-        for t, g in zip(inputs, got):
-            if g is None:
-                continue
-            if t.grad_fn is not None and not t._retains_grad:
-                continue
-            t.grad = g if t.grad is None else t.grad + g
+    if inputs is None:
+        run_backward(tensors, root_grads, retain_graph, create_graph)
         return
-    run_backward(tensors, root_grads, retain_graph, create_graph)
+    inputs = _as_list(inputs)
+    got = run_backward(tensors, root_grads, retain_graph, create_graph, capture=inputs)
+    for t, g in zip(inputs, got):
+        if g is None or (t.grad_fn is not None and not t._retains_grad):
+            continue
+        t.grad = g if t.grad is None else t.grad + g
+        if t._post_acc_hooks:
+            for h in list(t._post_acc_hooks):
+                h(t)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -491,7 +449,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused: return None for inputs the outputs do not depend on instead of raising.
         materialize_grads: return zeros instead of None for unused inputs.
     """
-    single = isinstance(inputs, Tensor)
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     for t in inputs:
@@ -507,16 +464,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     gouts = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    pairs = [(o, g) for o, g in zip(outputs, gouts)]
-    root_grads = [_root_grad(o, g, create_graph) for o, g in pairs]
-    got = run_backward([o for o, _ in pairs], root_grads, retain_graph, create_graph,
-                       capture=inputs, accumulate=False)
+    root_grads = [_root_grad(o, g, create_graph) for o, g in zip(outputs, gouts)]
+    got = run_backward(outputs, root_grads, retain_graph, create_graph, capture=inputs)
     res = []
     for t, g in zip(inputs, got):
         if g is None:
             if materialize_grads:
-                from .tensor import zeros_like
-
                 g = zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError(
@@ -527,4 +480,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif not create_graph and isinstance(g, Tensor) and g.grad_fn is not None:
             g = g.detach()
         res.append(g)
-    return tuple(res) if not single or True else res[0]
+    return tuple(res)

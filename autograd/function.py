@@ -20,24 +20,30 @@ The alternatives were rejected: backward always on Tensors (PyTorch/DeZero style
 every first-order backward pay for graph bookkeeping it throws away, and two formulas per
 op (one on arrays, one on Tensors) doubles the code a student has to read and lets them drift.
 
-Memory and ownership: an output Tensor holds its node (``grad_fn``); a node holds edges to
-its inputs' producers (``next_edges``: a node, a leaf Tensor, or None) and the arrays its
-backward needs, never its outputs. There are no reference cycles, so a graph is freed as
-soon as the user drops the loss. Gradients are reduced to each input's shape and dtype
-in one place, the engine, from ``ctx._post`` recorded by broadcasting ops.
+Memory and ownership: an output Tensor holds its node (``grad_fn``); a node holds one edge
+per input (``next_edges``): ``(producer node, output index)``, or None when that input needs
+no gradient. A leaf that requires grad is reached through a node of its own,
+``AccumulateGrad`` (as in PyTorch), which writes ``.grad`` and runs the leaf's hooks; the leaf
+holds it only weakly. A node holds the arrays its backward needs, never its outputs. There
+are no reference cycles, so a graph is freed as soon as the user drops the loss. Gradients
+are reduced to each input's shape and dtype in one place, the engine, from ``ctx._post``
+recorded by broadcasting ops.
+
+Observers (``grad_mode.add_observer``: anomaly detection, ``autograd.viz.record``) see every
+recorded op through ``on_forward(node, outputs)``; the nodes carry no drawing fields.
 """
 
 from __future__ import annotations
 
-import sys
-import traceback
+import functools
 import weakref
 
 import numpy as np
 
-from .backend import lock, unlock
+from . import backend
 from .dtypes import promote, scalar_result
-from .grad_mode import state
+from .grad_mode import no_grad, state
+from .tensor import Tensor, _Lock, _make
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -48,42 +54,11 @@ FREED_MSG = (
 )
 
 
-class _Lock:
-    """Owns the read-only flag set on some saved arrays; restores it when dropped."""
-
-    __slots__ = ("arrays",)
-
-    def __init__(self):
-        self.arrays = []
-
-    def add(self, a) -> None:
-        # Lock the array and every array it views, so writes through the user's handle fail.
-        while a is not None and hasattr(a, "flags"):
-            if lock(a):
-                self.arrays.append(a)
-            a = a.base
-
-    def __del__(self):
-        for a in self.arrays:
-            unlock(a)
-
-
-def _user_frame() -> str:
-    """The innermost stack frame outside this package, as 'file:line in fn\\n    code'."""
-    pkg = __name__.rsplit(".", 1)[0]
-    for fr in reversed(traceback.extract_stack()[:-1]):
-        mod = fr.filename.replace("\\", "/")
-        if f"/{pkg}/" not in mod and "/nn/" not in mod and "/optim/" not in mod:
-            return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
-    fr = traceback.extract_stack()[-3]
-    return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
-
-
 class Node:
     """A node of the backward graph; also the ``ctx`` passed to forward and backward.
 
     Attributes set per instance only when used (class attributes are the defaults):
-        next_edges: per input, the producer node, the leaf Tensor, or None (no gradient).
+        next_edges: per input, ``(producer node, output index)`` or None (no gradient).
         saved: the arrays saved by ``save_for_backward``.
     """
 
@@ -96,15 +71,13 @@ class Node:
     _released = False
     _nout = 1
     _pre_hooks = None  # {output_nr: [hook, ...]} from register_hook on non-leaf tensors
-    _stack = None  # where the op was created (anomaly mode)
+    _post_hooks = None  # [hook(grad_inputs, grad_outputs)] from Node.register_hook
+    _node_prehooks = None  # [hook(grad_outputs)] from Node.register_prehook
     _cg_inputs = None  # Function: inputs as Tensors, kept for create_graph backward
-    _plain = False
-    _oshape = None  # output shape, kept for drawings
-    _bw = None  # global step number at which the backward sweep processed this node
-    _from_backward = False
-    _gnorm = None  # norm of the gradient that reached this node (viz.record_grad_norms)
-    _module_call = None  # (module, boundary) when this node is a module's output (viz)
-    _out_names = None  # {output_nr: name} set through Tensor.name (viz)
+    _plain = False  # the engine may call backward(ctx, g) directly (built-in ops)
+    _custom = False  # a user Function: backward gets and returns Tensors
+    _oshape = None  # shape of output 0 (its tensor may be gone; drawings show it)
+    _non_diff = ()  # Function: ids of outputs marked non-differentiable
     materialize_grads = True
 
     # -- ctx API --------------------------------------------------------------------------
@@ -133,14 +106,9 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        """PyTorch-style ((node_or_leaf, output_nr), ...) per input."""
-        out = []
-        for e in self.next_edges:
-            if e.__class__ is tuple:
-                out.append(e)
-            else:
-                out.append((e, 0))
-        return tuple(out)
+        """PyTorch's ``((node, output_nr), ...)`` per input; ``(None, 0)`` for an input that
+        needs no gradient, ``(AccumulateGrad, 0)`` for a leaf."""
+        return tuple((None, 0) if e is None else e for e in self.next_edges)
 
     def name(self) -> str:
         return type(self).__name__
@@ -148,14 +116,31 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
-    def mark_non_differentiable(self, *args) -> None:
-        pass  # outputs such as indices are created without grad in this engine anyway
+    def mark_non_differentiable(self, *outputs) -> None:
+        """In ``Function.forward``: these outputs get no gradient (``requires_grad=False``);
+        backward receives zeros for them (PyTorch's rule)."""
+        self._non_diff = tuple(id(o) for o in outputs)
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
 
     def register_hook(self, fn):
-        raise NotImplementedError("hooks on nodes are not supported; use Tensor.register_hook")
+        """Register ``fn(grad_inputs, grad_outputs)``, run after this node's backward; it
+        may return replacement ``grad_inputs``. Returns a handle with ``remove()``."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._plain = False  # the engine's general path runs node hooks
+        self._post_hooks.append(fn)
+        return _NodeHookHandle(self._post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """Register ``fn(grad_outputs)``, run before this node's backward; it may return
+        replacement ``grad_outputs``. Returns a handle with ``remove()``."""
+        if self._node_prehooks is None:
+            self._node_prehooks = []
+        self._plain = False
+        self._node_prehooks.append(fn)
+        return _NodeHookHandle(self._node_prehooks, fn)
 
     # -- internals ------------------------------------------------------------------------
     def _check_versions(self) -> None:
@@ -185,11 +170,10 @@ class Node:
         e = self.next_edges[k]
         if e is None:
             return _make(a, None, False)
-        if isinstance(e, Tensor):  # a leaf
-            return e
-        if e.__class__ is tuple:
-            return _make(a, e[0], True, e[1])
-        return _make(a, e, True)
+        fn, nr = e
+        if fn.__class__ is AccumulateGrad:  # a leaf
+            return fn.variable
+        return _make(a, fn, True, nr)
 
     def _release(self) -> None:
         self.saved = ()
@@ -242,12 +226,7 @@ class Op(Node):
                     # edges first, so forward can consult ctx.next_edges and save only what
                     # backward will use
                     fn = a.grad_fn
-                    if fn is None:
-                        edges.append(a)
-                    elif a._nr or fn._nout != 1:
-                        edges.append((fn, a._nr))
-                    else:
-                        edges.append(fn)
+                    edges.append((fn, a._nr) if fn is not None else _leaf_edge(a))
                     continue
             edges.append(None)
         if data is None:  # raw arrays in, raw arrays out
@@ -264,18 +243,16 @@ class Op(Node):
                 _prepare_binary(node, data)
         if record:
             node.next_edges = tuple(edges)
-        if state.anomaly:
-            node._stack = _user_frame()
-        if state.create_graph:
-            node._from_backward = True  # made by a create_graph backward (drawn apart)
         try:
             y = cls.forward(node, *data, **kwargs)
         except ValueError as e:
             if cls._broadcast:
                 _broadcast_error(cls, data, e)
             raise
-        if state.anomaly:
-            _check_forward(node, y)
+        obs = state.observers
+        if obs:
+            for o in obs:
+                o.on_forward(node, y)
         if y.__class__ is tuple:
             if record:
                 node._plain = False
@@ -298,7 +275,7 @@ class Op(Node):
             if record:
                 outs.grad_fn = node
                 outs._rg = True
-                node._oshape = y.shape  # for drawings (autograd.viz): outputs die early
+                node._oshape = y.shape
             else:
                 outs.grad_fn = None
                 outs._rg = False
@@ -328,14 +305,14 @@ class BinaryOp(Op):
             da = a._data
             if enabled and a._rg:
                 fn = a.grad_fn
-                ea = a if fn is None else (fn if not a._nr and fn._nout == 1 else (fn, a._nr))
+                ea = (fn, a._nr) if fn is not None else _leaf_edge(a)
         else:
             da = a
         if tb:
             db = b._data
             if enabled and b._rg:
                 fn = b.grad_fn
-                eb = b if fn is None else (fn if not b._nr and fn._nout == 1 else (fn, b._nr))
+                eb = (fn, b._nr) if fn is not None else _leaf_edge(b)
             if ta and da.__class__ is not db.__class__ or (
                     ta and da.__class__ is not _ndarray and a.device != b.device):
                 _device_error(cls, a, b)
@@ -349,16 +326,14 @@ class BinaryOp(Op):
         record = ea is not None or eb is not None
         if record:
             node.next_edges = (ea, eb)
-        if state.anomaly:
-            node._stack = _user_frame()
-        if state.create_graph:
-            node._from_backward = True
         try:
             y = cls.forward(node, da, db)
         except ValueError as e:
             _broadcast_error(cls, (da, db), e)
-        if state.anomaly:
-            _check_forward(node, y)
+        obs = state.observers
+        if obs:
+            for o in obs:
+                o.on_forward(node, y)
         if y.__class__ is not _ndarray and y.__class__.__module__ == "numpy":
             y0, y = y, np.asarray(y)  # NumPy returns scalars for 0-d results; keep arrays
             if node.saved:  # a saved 0-d output must stay recognisable as the output
@@ -390,8 +365,95 @@ def _mark_view(out, base) -> None:
 
 _ndarray = np.ndarray
 _new = object.__new__
-Tensor = None  # bound by autograd.tensor once it is defined (it imports this module)
-_make = None
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor that requires grad (PyTorch's AccumulateGrad).
+
+    Every op using the leaf points at this one node, so the engine's dependency count sums
+    the gradients of all paths before it runs; then it runs the leaf's hooks
+    (``register_hook``), adds the gradient into ``.grad`` and runs the post-accumulate hooks
+    (``register_post_accumulate_grad_hook``). The leaf holds it only through a weak
+    reference: it lives as long as some graph uses the leaf.
+    """
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def _pre_hooks(self):
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
+
+    @property
+    def _oshape(self):
+        return self.variable.shape
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def accumulate(self, g, create_graph: bool, given: set) -> None:
+        """Add ``g`` into ``variable.grad``. ``given`` holds the ids of arrays already handed
+        out in this backward pass (root gradients, other leaves' grads): an array is copied
+        before it becomes a ``.grad`` if it is one of them, a view, or read-only."""
+        leaf = self.variable
+        if create_graph:
+            gt = g if isinstance(g, Tensor) else _make(g)
+            leaf.grad = gt if leaf.grad is None else leaf.grad + gt
+        else:
+            a = g._data if isinstance(g, Tensor) else g
+            old = leaf.grad
+            if old is None:
+                leaf.grad = _make(_owned(a, given))
+            else:
+                if old.shape != a.shape:
+                    raise RuntimeError(
+                        f"backward: the existing .grad of a leaf has shape {tuple(old.shape)} "
+                        f"but the new gradient has shape {tuple(a.shape)}"
+                    )
+                leaf.grad = _make(_owned(old._data + a, given))
+        if leaf._post_acc_hooks:
+            for h in list(leaf._post_acc_hooks):
+                h(leaf)
+
+
+def _owned(a, given: set):
+    """An array safe to hand out as ``.grad``: writeable, not aliasing anything else."""
+    if a.__class__ is not _ndarray and a.__class__.__module__ == "numpy":
+        a = np.array(a)  # NumPy gives scalars for 0-d arithmetic; Tensors hold arrays
+    elif (id(a) in given or getattr(a, "base", None) is not None
+            or (a.__class__ is _ndarray and not a.flags.writeable)):
+        a = a.copy()
+    given.add(id(a))
+    return a
+
+
+def _leaf_edge(t):
+    """The edge ``(AccumulateGrad, 0)`` to the leaf ``t``: its live node, or a new one."""
+    ref = t._acc
+    if ref is not None:
+        n = ref()
+        if n is not None:
+            return (n, 0)
+    n = AccumulateGrad(t)
+    t._acc = weakref.ref(n)
+    return (n, 0)
+
+
+def grad_accumulator(t):
+    """The AccumulateGrad node of the leaf ``t`` while a live graph uses it, else None."""
+    ref = t._acc
+    return None if ref is None else ref()
+
+
+class _NodeHookHandle:
+    def __init__(self, lst, hook):
+        self._lst = lst
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._lst:
+            self._lst.remove(self._hook)
 
 
 def _make_out(y, fn, rg, nr=0):
@@ -507,23 +569,6 @@ def _register_saved(node, args, data, outs) -> None:
     node._versions = versions
 
 
-def _check_forward(node, y) -> None:
-    from .backend import get_array_module
-
-    ys = y if y.__class__ is tuple else (y,)
-    for k, o in enumerate(ys):
-        if not hasattr(o, "dtype") or o.dtype.kind not in "fc":
-            continue
-        xp = get_array_module(o)
-        if not bool(xp.isfinite(o).all()):
-            bad = "nan" if bool(xp.isnan(o).any()) else "inf"
-            raise FloatingPointError(
-                f"anomaly detected in forward: {node.name()} produced {bad} in output {k} "
-                f"(shape {tuple(o.shape)}, dtype {o.dtype}). The op was called at:\n"
-                f"{node._stack}"
-            )
-
-
 # ---------------------------------------------------------------------------------------
 # Public custom functions (PyTorch's torch.autograd.Function)
 # ---------------------------------------------------------------------------------------
@@ -562,17 +607,17 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .grad_mode import no_grad
-        from .tensor import Tensor, _make
-
         node = cls.__new__(cls)
         tensors = [a for a in args if isinstance(a, Tensor)]
         record = state.enabled and any(t._rg for t in tensors)
         detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
-        if state.anomaly:
-            node._stack = _user_frame()
         with no_grad():
-            out = cls.forward(node, *detached, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                # PyTorch 2 style: forward(*args) without ctx, then setup_context
+                out = cls.forward(*detached, **kwargs)
+                cls.setup_context(node, tuple(detached), out)
+            else:
+                out = cls.forward(node, *detached, **kwargs)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         for o in outs:
@@ -581,22 +626,25 @@ class Function(Node):
                     f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, got "
                     f"{type(o).__name__}"
                 )
+        obs = state.observers
+        if obs:
+            for o in obs:
+                o.on_forward(node, out)
         if not record:
             return out
         edges = []
         for a in args:
             if isinstance(a, Tensor) and a._rg:
                 fn = a.grad_fn
-                edges.append(a if fn is None else
-                             ((fn, a._nr) if (a._nr or fn._nout != 1) else fn))
+                edges.append((fn, a._nr) if fn is not None else _leaf_edge(a))
             else:
                 edges.append(None)
         node.next_edges = tuple(edges)
         node._nout = len(outs)
         node._out_meta = [(o.shape, o.dtype) for o in outs]
-        node._oshape = outs[0].shape  # for drawings, like built-in ops
+        node._oshape = outs[0].shape
         node._cg_inputs = tuple(args)  # original tensors, for create_graph backward
-        node._is_custom = True
+        node._custom = True
         # Saved tensors: map detached inputs back to the originals.
         saved = node.saved
         if saved:
@@ -614,9 +662,9 @@ class Function(Node):
             ]
         new = []
         for k, o in enumerate(outs):
-            if o.dtype.kind in "fc":
+            if o.dtype.kind in "fc" and id(o) not in node._non_diff:
                 new.append(_make(o._data, node, True, k))
-            else:
+            else:  # integer outputs and those marked non-differentiable: no gradient
                 new.append(_make(o._data, None, False))
         return new[0] if single else tuple(new)
 
@@ -626,18 +674,66 @@ class Function(Node):
             raise RuntimeError(FREED_MSG)
         if self._versions is not None:
             self._check_versions()
-        from .tensor import Tensor
-
         if state.create_graph:
             return self.saved
         return tuple(s.detach() if isinstance(s, Tensor) else s for s in self.saved)
 
 
-class once_differentiable:  # noqa: N801 - PyTorch's decorator name
-    """Decorator for a custom backward that is not itself differentiable."""
-
-    def __new__(cls, fn):
-        return fn
+ONCE_MSG = ("trying to differentiate twice a function that was marked with "
+             "@once_differentiable: {name}.backward is not differentiable itself")
 
 
-_ = sys  # keep import for subclass modules that read sys.modules
+def once_differentiable(fn):
+    """Decorator for a custom ``backward`` that is not itself differentiable (PyTorch's).
+
+    The backward runs without recording. When it runs inside ``create_graph=True`` and its
+    incoming gradients require grad, its results are connected to the graph through a node
+    that raises if anything tries to differentiate through them, instead of silently
+    treating them as constants.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            out = fn(ctx, *grads)
+        if not state.create_graph:
+            return out
+        live = [g for g in grads if isinstance(g, Tensor) and g._rg]
+        if not live:
+            return out
+        name = type(ctx).__name__
+        single = not isinstance(out, tuple)
+        res = tuple(_DelayedError.apply(r, *live, name=name) if isinstance(r, Tensor) else r
+                    for r in ((out,) if single else out))
+        return res[0] if single else res
+
+    return wrapper
+
+
+class _DelayedError(Op):
+    """Identity on its first input; differentiating through it raises (see
+    ``once_differentiable``). The other inputs only connect it to the graph."""
+
+    @staticmethod
+    def forward(ctx, x, *live, name):
+        ctx.fn_name = name
+        return x
+
+    @staticmethod
+    def backward(ctx, gy):
+        raise RuntimeError(ONCE_MSG.format(name=ctx.fn_name))
+
+
+class _ToDevice(Op):
+    """Copy to another device; the gradient goes back to the source device."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.src = backend.device_of(x)
+        return backend.to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        if isinstance(gy, Tensor):
+            return gy.to(ctx.src)
+        return backend.to_device(gy, ctx.src)

@@ -34,8 +34,10 @@ import numbers
 import numpy as np
 
 from .engine import grad as _ag_grad
+from .function import AccumulateGrad
 from .grad_mode import enable_grad, is_grad_enabled
-from .tensor import Tensor, _make
+from .ops.shape import reshape, stack
+from .tensor import Tensor, _make, tensor
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp", "grad"]
 
@@ -348,8 +350,6 @@ def _stack_rows(rows, out_shape, in_shape, ref_dtype, create_graph: bool) -> Ten
     if not rows:
         return _make(np.zeros(full, dtype=ref_dtype))
     if create_graph and any(r.requires_grad for r in rows):
-        from .ops.shape import reshape, stack
-
         return reshape(stack(list(rows), 0), full)
     return _make(np.stack([r._data for r in rows], 0).reshape(full))
 
@@ -449,9 +449,7 @@ def _jacobian_forward(outputs, inputs, create_graph, strict):
             if not cols:
                 t = _make(np.zeros(full, dtype=inp.dtype))
             elif create_graph and any(c.requires_grad for c in cols):
-                from .ops.shape import reshape, stack
-
-                t = reshape(stack(list(cols), -1), full)
+                        t = reshape(stack(list(cols), -1), full)
             else:
                 t = _make(np.stack([c._data for c in cols], -1).reshape(full))
             row.append(t if create_graph else t.detach())
@@ -606,8 +604,6 @@ def _hess_setup(func, inputs, v, create_graph, strict, name):
 def _to_tensor(x) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    from .tensor import tensor
-
     if isinstance(x, np.ndarray):
         return tensor(x)
     if isinstance(x, numbers.Number) and not isinstance(x, bool):
@@ -629,8 +625,6 @@ def _detach_tree(x):
 
 def _reaches_outside(out: Tensor, diff) -> bool:
     """True when the graph of ``out`` reaches a tensor requiring grad other than ``diff``."""
-    from .function import Node
-
     mine = {id(t) for t in diff}
     if out.grad_fn is None:
         return out.requires_grad and id(out) not in mine
@@ -644,11 +638,10 @@ def _reaches_outside(out: Tensor, diff) -> bool:
         for e in n.next_edges:
             if e is None:
                 continue
-            if e.__class__ is tuple:
-                e = e[0]
-            if isinstance(e, Node):
-                stack.append(e)
-            elif isinstance(e, Tensor) and id(e) not in mine:
+            c = e[0]
+            if c.__class__ is not AccumulateGrad:
+                stack.append(c)
+            elif id(c.variable) not in mine:
                 return True
     return False
 

@@ -1,16 +1,32 @@
-"""Grad modes: whether ops record the graph. One flag, one context manager per mode."""
+"""Autograd modes, kept per thread as PyTorch does: grad mode, inference mode, anomaly mode,
+the create-graph flag of a running backward, and the observers watching the graph.
+
+``no_grad()`` in one thread never changes what another thread records, and a backward pass
+changes only its own thread's mode while it runs. Everything here is read on the hot path
+of every op, so it is one ``threading.local`` object whose class attributes are the
+defaults each new thread starts from.
+
+Observers are objects with two optional methods, ``on_forward(node, outputs)`` (called by
+every recorded op right after its forward) and ``on_backward(node, grad, input_grads)``
+(called by the backward sweep right after a node's backward, before its saved arrays are
+freed). Anomaly detection (below) and ``autograd.viz.record()`` are observers: the core only
+calls them.
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
+import traceback
+
+from .backend import get_array_module
 
 
-class _State:
-    # A module-level object so the hot path reads one attribute.
-    enabled = True
-    create_graph = False  # set by the engine while it runs backward formulas
-    record_grad_norms = False  # autograd.viz: store each node's incoming gradient norm
-    record_steps = None  # autograd.viz: a list collecting (node, grad, input grads) per step
+class _State(threading.local):
+    enabled = True  # record the graph
+    inference = False  # inside inference_mode
+    create_graph = False  # set by the engine while it runs backward formulas with a graph
+    observers = ()  # a tuple (replaced, never mutated) of the observers of this thread
     anomaly = False
     anomaly_check_nan = True
 
@@ -18,42 +34,24 @@ class _State:
 state = _State()
 
 
+def add_observer(obs) -> None:
+    """Start calling ``obs`` for the ops and backward steps of this thread."""
+    state.observers = state.observers + (obs,)
+
+
+def remove_observer(obs) -> None:
+    """Stop calling ``obs`` (a no-op when it is not registered)."""
+    state.observers = tuple(o for o in state.observers if o is not obs)
+
+
 def is_grad_enabled() -> bool:
-    """Return True when operations are being recorded for backward."""
+    """Return True when operations are being recorded for backward (in this thread)."""
     return state.enabled
 
 
-class set_grad_enabled:
-    """Enable or disable gradient recording; a function, a context manager and a decorator.
-
-    Args:
-        mode: True to record operations, False not to.
-    """
-
-    def __init__(self, mode: bool):
-        self.prev = state.enabled
-        self.mode = bool(mode)
-        state.enabled = self.mode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        state.enabled = self.prev
-        return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(self.mode):
-                return fn(*args, **kwargs)
-
-        # __init__ already switched the mode when used as a decorator: switch it back.
-        state.enabled = self.prev
-        return wrapper
-
-
 class _Mode:
+    """A context manager and decorator that sets grad mode for its block, in this thread."""
+
     mode = True
 
     def __enter__(self):
@@ -80,8 +78,32 @@ class _Mode:
         return wrapper
 
 
+class set_grad_enabled(_Mode):
+    """Enable or disable gradient recording; a function, a context manager and a decorator.
+
+    Called as a function it switches the mode of the calling thread at once (as PyTorch's);
+    as a context manager or decorator it restores the previous mode afterwards.
+
+    Args:
+        mode: True to record operations, False not to.
+    """
+
+    def __init__(self, mode: bool):
+        self.prev = state.enabled
+        self.mode = bool(mode)
+        state.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        # __init__ already switched the mode when used as a decorator: switch it back.
+        state.enabled = self.prev
+        return super().__call__(fn)
+
+
 class no_grad(_Mode):
-    """Context manager and decorator that disables gradient recording.
+    """Context manager and decorator that disables gradient recording in this thread.
 
     Example:
         >>> with ag.no_grad():
@@ -97,15 +119,106 @@ class enable_grad(_Mode):
     mode = True
 
 
-class inference_mode(no_grad):
-    """Alias of ``no_grad`` (PyTorch's faster variant; here they are the same)."""
+class inference_mode(_Mode):
+    """``no_grad`` that also reports ``is_inference_mode_enabled()`` (PyTorch's faster variant;
+    here both skip the graph the same way).
+
+    Args:
+        mode: True to enter inference mode, False to leave the current mode as it is.
+    """
 
     def __init__(self, mode: bool = True):
-        self.mode = not mode
+        self.on = bool(mode)
+        self.mode = not mode if mode else state.enabled
+
+    def __enter__(self):
+        self.prev_inf = state.inference
+        if self.on:
+            state.inference = True
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        state.inference = self.prev_inf
+        return super().__exit__(*exc)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.on):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (in this thread)."""
+    return state.inference
+
+
+# ---------------------------------------------------------------------------------------
+# anomaly detection: an observer
+# ---------------------------------------------------------------------------------------
+
+def _user_frame() -> str:
+    """The innermost stack frame outside this project's packages, as 'file:line in fn'."""
+    stack = traceback.extract_stack()[:-1]
+    for fr in reversed(stack):
+        mod = fr.filename.replace("\\", "/")
+        if "/autograd/" not in mod and "/nn/" not in mod and "/optim/" not in mod:
+            return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
+    fr = stack[-1]
+    return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
+
+
+def _bad_value(a):
+    """'nan' or 'inf' when the floating array ``a`` holds one, else None."""
+    if not hasattr(a, "dtype") or a.dtype.kind not in "fc":
+        return None
+    xp = get_array_module(a)
+    if bool(xp.isfinite(a).all()):
+        return None
+    return "nan" if bool(xp.isnan(a).any()) else "inf"
+
+
+class AnomalyObserver:
+    """Remembers where each op was created and raises ``FloatingPointError`` at the first
+    NaN/inf, forward or backward, naming the op and the user's line that created it."""
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+
+    def on_forward(self, node, outputs) -> None:
+        node._stack = _user_frame()  # the observer's own note on the node; dies with it
+        if not self.check_nan:
+            return
+        for k, o in enumerate(outputs if outputs.__class__ is tuple else (outputs,)):
+            bad = _bad_value(getattr(o, "_data", o))
+            if bad:
+                raise FloatingPointError(
+                    f"anomaly detected in forward: {node.name()} produced {bad} in output {k} "
+                    f"(shape {tuple(o.shape)}, dtype {o.dtype}). The op was called at:\n"
+                    f"{node._stack}"
+                )
+
+    def on_backward(self, node, grad, input_grads) -> None:
+        if not self.check_nan:
+            return
+        for i, gx in enumerate(input_grads):
+            bad = None if gx is None else _bad_value(getattr(gx, "_data", gx))
+            if bad:
+                stack = getattr(node, "_stack", None)
+                where = (f"The op was created at:\n{stack}" if stack else
+                         "Run the forward pass inside ag.detect_anomaly() to see where it was "
+                         "created.")
+                raise FloatingPointError(
+                    f"anomaly detected in backward: {node.name()}Backward returned {bad} "
+                    f"values in its gradient for input {i} (shape {tuple(gx.shape)}). {where}"
+                )
 
 
 class detect_anomaly:
-    """Context manager that checks every op for NaN/inf, forward and backward.
+    """Context manager (and decorator) that checks every op for NaN/inf, forward and backward,
+    in this thread.
 
     Forward: the first op whose output holds NaN or inf raises, naming the op and the user's
     line that called it. Backward: the first gradient holding NaN/inf raises, naming the op
@@ -114,27 +227,54 @@ class detect_anomaly:
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = check_nan
+        self.obs = None
 
     def __enter__(self):
-        self.prev = (state.anomaly, state.anomaly_check_nan)
+        self.prev = state.anomaly
         state.anomaly = True
-        state.anomaly_check_nan = self.check_nan
+        self.obs = AnomalyObserver(self.check_nan)
+        add_observer(self.obs)
         return self
 
     def __exit__(self, *exc):
-        state.anomaly, state.anomaly_check_nan = self.prev
+        remove_observer(self.obs)
+        state.anomaly = self.prev
         return False
 
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
 
-class set_detect_anomaly(detect_anomaly):
+        return wrapper
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off in this thread (a function and a context manager)."""
+
     def __init__(self, mode: bool, check_nan: bool = True):
-        self.prev = (state.anomaly, state.anomaly_check_nan)
-        state.anomaly = bool(mode)
-        state.anomaly_check_nan = check_nan
+        self.prev = (state.anomaly, state.observers)
+        _set_anomaly(bool(mode), check_nan)
 
     def __enter__(self):
         return self
+
+    def __exit__(self, *exc):
+        state.anomaly, state.observers = self.prev
+        return False
+
+
+def _set_anomaly(mode: bool, check_nan: bool) -> None:
+    state.observers = tuple(o for o in state.observers if not isinstance(o, AnomalyObserver))
+    state.anomaly = mode
+    if mode:
+        add_observer(AnomalyObserver(check_nan))
 
 
 def is_anomaly_enabled() -> bool:
     return state.anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return any(o.check_nan for o in state.observers if isinstance(o, AnomalyObserver))

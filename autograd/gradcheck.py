@@ -4,6 +4,8 @@ vector-Jacobian products for a random upstream gradient."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .backend import lock, to_numpy, unlock
@@ -82,8 +84,6 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         return False
     for i in checked:
         if inputs[i].dtype != np.float64:
-            import warnings
-
             warnings.warn(f"gradcheck: input {i} is {inputs[i].dtype}, not float64; "
                           "finite differences will be inaccurate", stacklevel=2)
     grad_outs = [_make(np.asarray(v, dtype=o.dtype)) for o, v in zip(diff_outs, vs)]

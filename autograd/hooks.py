@@ -10,10 +10,18 @@ Keeping the tables in the bottom layer lets a drawing tool observe modules witho
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections import OrderedDict
 
 module_forward_pre_hooks: OrderedDict = OrderedDict()  # id -> hook(module, args) -> args|None
 module_forward_hooks: OrderedDict = OrderedDict()  # id -> hook(module, args, out) -> out|None
+
+# graph node -> {output index: name}, written by ``Tensor.name = ...`` on an intermediate
+# tensor and read by drawings (the tensor itself is usually gone by then)
+node_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+# nodes created while a create_graph backward ran (drawings show them apart)
+made_in_backward: weakref.WeakSet = weakref.WeakSet()
 
 _ids = itertools.count()
 

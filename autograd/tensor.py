@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import weakref
 
 import numpy as np
 
 from . import backend
 from . import dtypes as _dt
-from .backend import CPU, Device, device_of, get_array_module, parse_device
+from . import hooks as _hooks
+from .backend import CPU, Device, device_of, get_array_module, lock, parse_device, unlock
 from .grad_mode import no_grad, state
+from .random import _gen_for
 
 
 def _make(data, grad_fn=None, requires_grad=False, nr=0):
@@ -33,6 +36,26 @@ def _make(data, grad_fn=None, requires_grad=False, nr=0):
 
 
 _new = object.__new__
+
+
+class _Lock:
+    """Owns the read-only flag set on some saved arrays; restores it when dropped."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self):
+        self.arrays = []
+
+    def add(self, a) -> None:
+        # Lock the array and every array it views, so writes through the user's handle fail.
+        while a is not None and hasattr(a, "flags"):
+            if lock(a):
+                self.arrays.append(a)
+            a = a.base
+
+    def __del__(self):
+        for a in self.arrays:
+            unlock(a)
 
 
 def _is_float(dtype) -> bool:
@@ -57,6 +80,8 @@ class Tensor:
     _base = None  # for views made by basic indexing: the tensor viewed
     _view_index = None
     _name = None
+    _acc = None  # leaves: weakref to their AccumulateGrad node while a graph uses them
+    _post_acc_hooks = None  # leaves: hooks run after .grad was accumulated
 
     @property
     def name(self):
@@ -67,10 +92,8 @@ class Tensor:
     def name(self, value) -> None:
         self._name = value
         fn = self.grad_fn
-        if fn is not None:  # an intermediate: its drawing is made from its node
-            if fn._out_names is None:
-                fn._out_names = {}
-            fn._out_names[self._nr] = value
+        if fn is not None:  # an intermediate: drawings label its node (outputs die early)
+            _hooks.node_names.setdefault(fn, {})[self._nr] = value
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -214,8 +237,6 @@ class Tensor:
         if ref is not None:
             node = ref()
             if node is not None and not node._released:
-                from .function import _Lock
-
                 if node._lock is None:
                     node._lock = _Lock()
                 node._lock.add(self._data)
@@ -294,8 +315,6 @@ class Tensor:
         if self._retains_grad:
             return
         self._retains_grad = True
-        import weakref
-
         ref = weakref.ref(self)
 
         def _retain(g):
@@ -330,6 +349,25 @@ class Tensor:
             lst = fn._pre_hooks.setdefault(self._nr, [])
         lst.append(hook)
         return _HookHandle(lst, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor)``, run after a backward pass has accumulated this leaf's
+        ``.grad`` (PyTorch's; distributed training starts its gradient all-reduce there).
+        Returns a handle with ``remove()``."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors "
+                f"(this tensor, shape {tuple(self.shape)}, was made by "
+                f"{self.grad_fn.name()})"
+            )
+        if not self._rg:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        self._post_acc_hooks.append(hook)
+        return _HookHandle(self._post_acc_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor with respect to the graph leaves.
@@ -370,6 +408,8 @@ class Tensor:
         if device is not None:
             dev = parse_device(device)
             if dev != out.device:
+                from .function import _ToDevice  # TEMP: the registry branch moves to()
+
                 out = _ToDevice.apply(out, device=dev)
         if copy and out is self:
             out = self.clone()
@@ -477,27 +517,6 @@ def _looks_like_dtype(a) -> bool:
         return False
     s = str(a).lower()
     return not (s == "cpu" or s.startswith("cuda"))
-
-
-# ---- moving between devices (differentiable) ----------------------------------------------
-from . import function as _function  # noqa: E402
-from .function import Op  # noqa: E402
-
-_function.Tensor = Tensor
-_function._make = _make
-
-
-class _ToDevice(Op):
-    @staticmethod
-    def forward(ctx, x, device):
-        ctx.src = device_of(x)
-        return backend.to_device(x, device)
-
-    @staticmethod
-    def backward(ctx, gy):
-        if isinstance(gy, Tensor):
-            return gy.to(ctx.src)
-        return backend.to_device(gy, ctx.src)
 
 
 class Parameter(Tensor):
@@ -760,8 +779,6 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None
 
 
 def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=None):
-    from .random import _gen_for
-
     shape = _size_args(size)
     xp, dev = _xp_for(device)
     gen = _gen_for(xp, generator)
@@ -810,8 +827,6 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None) 
 
 
 def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
-    from .random import _gen_for
-
     perm = _gen_for(np, generator).permutation(n).astype(_dt.to_dtype(dtype) or _dt.int64)
     return _finish(perm, None, device, False)
 

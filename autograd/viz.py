@@ -7,22 +7,32 @@ the direction of the forward pass. After ``backward()`` each op carries its numb
 order the sweep processed it. ``draw(t, path)`` renders a file with Graphviz's ``dot``.
 Building the DOT source needs only the ``graphviz`` Python package; rendering needs the
 ``dot`` binary.
+
+What the core keeps is what backward needs. For teaching, ``with viz.record():`` around the
+forward and backward passes adds an observer (see ``grad_mode``) that notes, for every op,
+its output value, the gradient that reached it, its step in the backward sweep and the local
+derivatives of scalar ops; drawings then show them even after a plain ``backward()`` has freed
+the graph. Module calls are noted through a global module forward hook (``autograd.hooks``),
+so ``collapse=model`` works on any graph.
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import os
 import shutil
 import textwrap
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
 
 from . import backend
-from .function import Node
-from .grad_mode import state
+from . import hooks as _hooks
+from .function import AccumulateGrad, Node
+from .grad_mode import add_observer, remove_observer, state
 from .tensor import Tensor
 
 INSTALL_HINT = (
@@ -76,11 +86,122 @@ def _op_attrs(node) -> list[str]:
 
 
 def _edges(node):
-    """(input index, target) for each input of ``node`` that carries a gradient."""
+    """(input index, target) for each input of ``node`` that carries a gradient; a leaf is
+    drawn as its tensor, not as its AccumulateGrad node."""
     for i, e in enumerate(node.next_edges):
         if e is None:
             continue
-        yield i, (e[0] if e.__class__ is tuple else e)
+        c = e[0]
+        yield i, (c.variable if c.__class__ is AccumulateGrad else c)
+
+
+# ---------------------------------------------------------------------------------------
+# what drawings know beyond the graph: module calls (always) and notes (viz.record)
+# ---------------------------------------------------------------------------------------
+
+_module_calls = weakref.WeakKeyDictionary()  # output node -> (module, boundary nodes/leaves)
+
+
+def _on_module_call(module, args, out):
+    """Global module forward hook: remember where each call's subgraph starts, so that
+    ``collapse=`` can draw the call as one box. The innermost module producing a node wins."""
+    fn = getattr(out, "grad_fn", None)
+    if fn is not None and fn not in _module_calls:
+        _module_calls[fn] = (module, tuple(a.grad_fn if a.grad_fn is not None else a
+                                           for a in args if isinstance(a, Tensor)))
+
+
+_module_hook = _hooks.add(_hooks.module_forward_hooks, _on_module_call)
+
+
+class _Note:
+    """What ``record()`` noted about one op."""
+
+    __slots__ = ("value", "vnorm", "grad", "gnorm", "step", "local", "__weakref__")
+
+    def __init__(self):
+        self.value = self.vnorm = self.grad = self.gnorm = self.step = None
+        self.local = {}
+
+
+_notes = weakref.WeakKeyDictionary()  # node -> _Note
+_steps = itertools.count(1)  # the backward steps of every recorded sweep, in order
+
+
+def _small(a, max_elems: int = 64):
+    """A host copy of ``a`` when it is small, else None; and its L2 norm."""
+    h = backend.to_numpy(getattr(a, "_data", a))
+    norm = float(np.sqrt((np.abs(h.astype(np.float64)) ** 2).sum())) if h.dtype.kind in \
+        "biufc" else None
+    return (h.copy() if h.size <= max_elems else None), norm
+
+
+class Recorder:
+    """The observer behind ``record()``: notes values, gradients, sweep steps and local
+    derivatives of the ops it sees, in weak tables keyed by node (freed with the graph).
+
+    Args:
+        values: note each op's output value (small ones; the norm of large ones).
+        grads: note the gradient reaching each op and the local derivatives of scalar ops.
+        steps: a list that receives ``(node, grad, input grads)`` per backward step.
+    """
+
+    def __init__(self, values: bool = True, grads: bool = True, steps: list | None = None):
+        self.values = values
+        self.grads = grads
+        self.steps = steps
+
+    def _note(self, node) -> _Note:
+        n = _notes.get(node)
+        if n is None:
+            n = _notes[node] = _Note()
+        return n
+
+    def on_forward(self, node, outputs) -> None:
+        if self.values and node.next_edges:
+            y = outputs[0] if outputs.__class__ is tuple else outputs
+            n = self._note(node)
+            n.value, n.vnorm = _small(y)
+
+    def on_backward(self, node, grad, input_grads) -> None:
+        if self.steps is not None:
+            self.steps.append((node, grad, input_grads))
+        n = self._note(node)
+        n.step = next(_steps)
+        if not self.grads:
+            return
+        parts = grad if isinstance(grad, list) else [grad]
+        sq = 0.0
+        for p in parts:
+            if p is not None:
+                _, pn = _small(p, 0)
+                sq += pn * pn
+        n.gnorm = sq ** 0.5
+        if not isinstance(grad, list):
+            n.grad, _ = _small(grad)
+        for i, _c in _edges(node):
+            d = _local_derivative(node, i)
+            if d is not None:
+                n.local[i] = d
+
+
+@contextmanager
+def record(values: bool = True, grads: bool = True):
+    """Within this block (in this thread), note what drawings need to teach: every op's
+    value, the gradient that reached it, its backward step and its local derivatives.
+
+    Example:
+        >>> with viz.record():
+        ...     z = (u**2 - v**2) ** 2 + (u * v) ** 2
+        ...     z.backward()
+        >>> viz.to_dot(z, highlight=(u, z))   # values, grads and ∂ labels, graph freed
+    """
+    rec = Recorder(values, grads)
+    add_observer(rec)
+    try:
+        yield rec
+    finally:
+        remove_observer(rec)
 
 
 def _collect(root: Tensor):
@@ -137,6 +258,15 @@ def _path_set(nodes, edges, leaf, output: Tensor):
     if on:
         on.add(target)
     return on
+
+
+def _edge_derivative(node, i):
+    """The local derivative of edge ``i`` of ``node``: noted by ``record()``, or computed
+    from the live graph."""
+    note = _notes.get(node)
+    if note is not None and i in note.local:
+        return note.local[i]
+    return _local_derivative(node, i)
 
 
 def _local_derivative(node, i):
@@ -209,7 +339,8 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
             ``record_grad_norms()``) by gradient magnitude, blue small to red large.
         collapse: an ``nn.Module`` (its direct children) or a list of modules: each call of
             one of them is drawn as a single box.
-        params: ``{name: tensor}`` (e.g. ``dict(model.named_parameters())``) to name leaves.
+        params: ``{name: tensor}`` (e.g. ``dict(model.named_parameters())``), or a module,
+            to name leaves (``0.weight``); a module given as ``collapse`` names them too.
         max_nodes: collapse everything when the graph has more op nodes than this.
         rankdir: Graphviz layout direction ("LR" or "TB").
 
@@ -218,7 +349,12 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
     """
     gv = _graphviz()
     nodes, leaves, edges = _collect(tensor)
+    if params is None and hasattr(collapse, "named_parameters"):
+        params = collapse
+    if hasattr(params, "named_parameters"):
+        params = dict(params.named_parameters())
     names = {id(t): n for n, t in (params or {}).items()}
+    notes = {n: _notes.get(n) for n in nodes}
 
     # ---- collapsing module calls ----
     members = {}  # node -> (box id, module label)
@@ -230,12 +366,12 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
             mod_names = {id(m): n for n, m in collapse.named_modules()}
         wanted = {id(m) for m in mods}
         for n in nodes:
-            mc = n._module_call
+            mc = _module_calls.get(n)
             if mc is None or id(mc[0]) not in wanted:
                 continue
             mod, boundary = mc
             bid = f"mod{id(n)}"
-            box_norm[bid] = n._gnorm  # the gradient reaching the module's output
+            box_norm[bid] = _gnorm(notes[n])  # the gradient reaching the module's output
             label = type(mod).__name__ + (f" ({mod_names[id(mod)]})" if id(mod) in
                                           mod_names else "")
             stop = set(boundary)
@@ -254,11 +390,11 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
         leaf, out = highlight
         hl = _path_set(nodes, edges, leaf, out)
 
-    bw_nodes = [n for n in nodes if n._bw is not None]
-    bw_rank = {n: k + 1 for k, n in enumerate(sorted(bw_nodes, key=lambda n: n._bw))}
+    bw_nodes = [n for n in nodes if notes[n] is not None and notes[n].step is not None]
+    bw_rank = {n: k + 1 for k, n in enumerate(sorted(bw_nodes, key=lambda n: notes[n].step))}
 
     leaf_norms = {leaf: _tensor_norm(leaf.grad) for leaf in leaves}
-    op_norms = {n: n._gnorm for n in nodes}
+    op_norms = {n: _gnorm(notes[n]) for n in nodes}
     vals = [v for v in list(leaf_norms.values()) + list(op_norms.values()) if v]
     lo = math.log10(min(vals)) if vals else 0.0
     hi = math.log10(max(vals)) if vals else 0.0
@@ -309,8 +445,9 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
                     fill = _norm_colour(box_norm[bid], lo, hi)
                 dot.node(bid, label, shape="box3d", style="filled", fillcolor=fill)
             continue
-        target = bw_cluster if n._from_backward else dot
-        has_bw = has_bw or n._from_backward
+        made_in_bw = n in _hooks.made_in_backward
+        target = bw_cluster if made_in_bw else dot
+        has_bw = has_bw or made_in_bw
         lines = [n.name()]
         lines += _op_attrs(n)
         if n in bw_rank:
@@ -323,8 +460,8 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
             attrs["color"] = "#d62728"
         target.node(nid(n), "\n".join(lines), **attrs)
         # the op's output tensor
-        out_label = _node_output_label(n, tensor, show_shapes, show_values, show_grad,
-                                       max_value_elems)
+        out_label = _node_output_label(n, notes[n], tensor, show_shapes, show_values,
+                                       show_grad, max_value_elems)
         oattrs = {"shape": "box", "style": "rounded"}
         if n is tensor.grad_fn:
             oattrs.update(style="filled,rounded,bold", fillcolor="#ffd0d0")
@@ -348,7 +485,7 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
         attrs = {}
         if c in hl and n in hl:
             attrs.update(color="#d62728", penwidth="2.5")
-            d = _local_derivative(n, i)
+            d = _edge_derivative(n, i)
             if d is not None:
                 attrs["label"] = f"∂={d:.4g}"
                 attrs["fontcolor"] = "#d62728"
@@ -376,17 +513,41 @@ def _tensor_label(t: Tensor, name, show_shapes, show_values, show_grad, max_elem
     return "\n".join(lines)
 
 
-def _node_output_label(n, root, show_shapes, show_values, show_grad, max_elems) -> str:
+def _gnorm(note):
+    return None if note is None else note.gnorm
+
+
+def _fmt_noted(arr, norm, max_elems):
+    txt = None if arr is None else _fmt_array(arr, max_elems)
+    return txt if txt is not None else (f"|{norm:.3g}|" if norm is not None else None)
+
+
+def _node_output_label(n, note, root, show_shapes, show_values, show_grad, max_elems) -> str:
+    """The box of an op's output: the tensor itself when it is the root, else what the node
+    and the notes of ``record()`` know (the tensor is usually gone)."""
+    names = _hooks.node_names.get(n)
+    lines = [names[0]] if names and 0 in names else []
     if n is root.grad_fn:
-        return _tensor_label(root, root.name or "output", show_shapes, show_values, show_grad,
-                             max_elems)
-    lines = [n._out_names[0]] if n._out_names and 0 in n._out_names else []
-    if show_shapes and n._oshape is not None:
-        lines.append(_shape_str(n._oshape))
-    elif n._nout != 1:
-        lines.append(f"{n._nout} outputs")
-    if n._gnorm is not None and show_grad:
-        lines.append(f"|grad| {n._gnorm:.3g}")
+        lines = [root.name or "output"]
+        if show_shapes:
+            lines.append(f"{_shape_str(root.shape)} {root.dtype}")
+        v = _fmt_array(root._data, max_elems) if show_values else None
+    else:
+        if show_shapes and n._oshape is not None:
+            lines.append(_shape_str(n._oshape))
+        elif n._nout != 1:
+            lines.append(f"{n._nout} outputs")
+        v = _fmt_noted(note.value, note.vnorm, max_elems) if (show_values and note) else None
+    if v is not None:
+        lines.append(f"value {v}")
+    if show_grad:
+        if n is root.grad_fn and root.grad is not None:
+            g = _fmt_array(root.grad._data, max_elems)
+            lines.append(f"grad {g}" if g is not None else
+                         f"|grad| {_tensor_norm(root.grad):.3g}")
+        elif note is not None and note.gnorm is not None:
+            g = None if note.grad is None else _fmt_array(note.grad, max_elems)
+            lines.append(f"grad {g}" if g is not None else f"|grad| {note.gnorm:.3g}")
     return "\n".join(lines) or " "
 
 
@@ -428,14 +589,11 @@ def draw(tensor: Tensor, path: str, format: str | None = None, **kwargs) -> str:
 
 @contextmanager
 def record_grad_norms():
-    """Within this block, backward stores on every node the norm of the gradient reaching
-    it, which ``to_dot(..., color_by="grad_norm")`` then shows on every op."""
-    prev = state.record_grad_norms
-    state.record_grad_norms = True
-    try:
-        yield
-    finally:
-        state.record_grad_norms = prev
+    """Within this block, backward notes for every node the norm of the gradient reaching
+    it, which ``to_dot(..., color_by="grad_norm")`` then shows on every op (``record()``
+    without the values)."""
+    with record(values=False) as rec:
+        yield rec
 
 
 def _rule(node) -> str:
@@ -486,12 +644,12 @@ def backward_steps(loss: Tensor, gradient=None, **kwargs) -> BackwardSteps:
         **kwargs: passed to ``to_dot``.
     """
     records = []
-    prev = state.record_steps
-    state.record_steps = records
+    rec = Recorder(values=False, steps=records)
+    add_observer(rec)
     try:
         loss.backward(gradient, retain_graph=True)
     finally:
-        state.record_steps = prev
+        remove_observer(rec)
     gv = _graphviz()
     steps = BackwardSteps()
     received = {}  # node or leaf -> gradient accumulated so far

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import tracemalloc
 import weakref
 
@@ -523,3 +524,187 @@ def test_manual_seed_reproducible():
     ag.manual_seed(123)
     b = ag.randn(5).numpy().copy()
     np.testing.assert_array_equal(a, b)
+
+
+# ---- AccumulateGrad, hooks on leaves and nodes ----------------------------------------------
+
+def test_leaves_are_reached_through_accumulate_grad_nodes():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    w = ag.tensor([3.0, 4.0], requires_grad=True)
+    y = x * w + x
+    add = y.grad_fn
+    (mul, _), (acc_x, nr) = add.next_functions
+    assert nr == 0 and acc_x.name() == "AccumulateGrad" and acc_x.variable is x
+    (a0, _), (a1, _) = mul.next_functions
+    assert a0 is acc_x  # one node per leaf: every path ends in the same AccumulateGrad
+    assert a1.variable is w
+    assert x.grad_fn is None and x.is_leaf
+    const = ag.tensor([1.0, 1.0])
+    assert (x * const).grad_fn.next_functions[1] == (None, 0)
+
+
+def test_leaf_hook_runs_once_with_the_sum_over_paths():
+    x = ag.tensor(2.0, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.item()))
+    (x * x + 3 * x).backward()  # three uses of x
+    assert seen == [7.0] and x.grad.item() == 7.0
+
+
+def test_post_accumulate_grad_hook_sees_the_accumulated_grad_during_backward():
+    w1 = ag.tensor([1.0, 2.0], requires_grad=True)
+    w2 = ag.tensor([3.0], requires_grad=True)
+    order = []
+    h = w1.register_post_accumulate_grad_hook(
+        lambda p: order.append(("w1", p.grad.numpy().copy())))
+    w2.register_post_accumulate_grad_hook(lambda p: order.append(("w2", p.grad.item())))
+    # w2 is used at the end of the forward pass: its gradient is ready first
+    loss = ((w1 * 2).sum() * w2).sum()
+    loss.backward()
+    assert [k for k, _ in order] == ["w2", "w1"]
+    np.testing.assert_array_equal(order[1][1], [6.0, 6.0])
+    loss = ((w1 * 2).sum() * w2).sum()
+    loss.backward()  # accumulates: the hook sees the sum
+    np.testing.assert_array_equal(order[3][1], [12.0, 12.0])
+    h.remove()
+    ((w1 * 2).sum() * w2).sum().backward()
+    assert [k for k, _ in order[4:]] == ["w2"]
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w1 * 2).register_post_accumulate_grad_hook(lambda p: None)
+
+
+def test_post_accumulate_grad_hook_fires_before_backward_finishes():
+    # what distributed training relies on: a layer's gradient is final (and its hook runs)
+    # while backward still works on the layers below it
+    a = ag.tensor([1.0], requires_grad=True)
+    b = ag.tensor([2.0], requires_grad=True)
+    events = []
+    b.register_post_accumulate_grad_hook(lambda p: events.append("b accumulated"))
+    h = a * 3
+    h.register_hook(lambda g: events.append("backward reached a's op"))
+    (h * b).sum().backward()
+    assert events == ["b accumulated", "backward reached a's op"]
+
+
+def test_node_hooks():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    calls = []
+
+    def pre(grad_outputs):
+        calls.append(("pre", grad_outputs[0].numpy().copy()))
+        return (grad_outputs[0] * 10,)
+
+    def post(grad_inputs, grad_outputs):
+        calls.append(("post", grad_inputs[0].numpy().copy()))
+
+    y.grad_fn.register_prehook(pre)
+    handle = y.grad_fn.register_hook(post)
+    y.sum().backward(retain_graph=True)
+    assert [c[0] for c in calls] == ["pre", "post"]
+    np.testing.assert_array_equal(calls[1][1], [30.0, 30.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 30.0])
+    handle.remove()
+    y.sum().backward()
+    assert [c[0] for c in calls] == ["pre", "post", "pre"]
+
+
+def test_backward_inputs_and_grad_capture_leaves():
+    x = ag.tensor(3.0, requires_grad=True)
+    y = ag.tensor(4.0, requires_grad=True)
+    z = x * y + y
+    (gx,) = ag.grad(z, x, retain_graph=True)
+    assert gx.item() == 4.0 and x.grad is None
+    z.backward(inputs=[y])
+    assert y.grad.item() == 4.0 and x.grad is None
+    unused = ag.tensor(1.0, requires_grad=True)
+    assert ag.grad((x * 2), unused, allow_unused=True) == (None,)
+
+
+# ---- custom Functions ------------------------------------------------------------------------
+
+def test_mark_non_differentiable():
+    class SortWithIndex(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            v, i = x.sort()
+            idx = i.double()
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(i)
+            return v, idx
+
+        @staticmethod
+        def backward(ctx, gv, gi):
+            (i,) = ctx.saved_tensors
+            assert float(gi.abs().sum()) == 0.0  # zeros are passed for the marked output
+            out = ag.zeros_like(gv)
+            out[i] = gv
+            return out
+
+    x = ag.tensor([3.0, 1.0, 2.0], dtype=ag.float64, requires_grad=True)
+    v, idx = SortWithIndex.apply(x)
+    assert v.requires_grad and not idx.requires_grad and idx.grad_fn is None
+    (v * ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 1.0, 2.0])
+
+
+class _CubeOnce(ag.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    @ag.once_differentiable
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        assert not ag.is_grad_enabled()  # runs without recording
+        return 3 * x ** 2 * gy
+
+
+def test_once_differentiable_first_order_works_second_order_raises():
+    x = ag.tensor(2.0, dtype=ag.float64, requires_grad=True)
+    _CubeOnce.apply(x).backward()
+    assert x.grad.item() == 12.0
+    (g,) = ag.grad(_CubeOnce.apply(x), x, create_graph=True)
+    assert g.item() == 12.0 and not g.requires_grad  # PyTorch: constant gradients stay so
+    v = ag.tensor(1.0, dtype=ag.float64, requires_grad=True)
+    (g,) = ag.grad(_CubeOnce.apply(x), x, grad_outputs=v, create_graph=True)
+    assert g.item() == 12.0 and g.requires_grad
+    with pytest.raises(RuntimeError, match="once_differentiable.*_CubeOnce"):
+        g.backward()
+
+
+def test_setup_context_style_function():
+    class Scale(ag.Function):
+        @staticmethod
+        def forward(x, k):
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.k = inputs[1]
+
+        @staticmethod
+        def backward(ctx, gy):
+            return gy * ctx.k, None
+
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    Scale.apply(x, 5.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_inference_mode_flag_and_gc_relaxed_restores():
+    import gc
+
+    with ag.inference_mode():
+        assert ag.is_inference_mode_enabled() and not ag.is_grad_enabled()
+    assert not ag.is_inference_mode_enabled() and ag.is_grad_enabled()
+    before = gc.get_threshold()
+    from autograd.engine import gc_relaxed
+
+    with gc_relaxed():
+        with gc_relaxed():
+            assert gc.get_threshold()[0] >= 100_000 or os.environ.get("AUTOGRAD_KEEP_GC")
+        assert gc.get_threshold()[0] >= 100_000 or os.environ.get("AUTOGRAD_KEEP_GC")
+    assert gc.get_threshold() == before

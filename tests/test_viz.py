@@ -99,19 +99,71 @@ def test_op_attributes_shown():
 
 
 def test_numbering_equals_real_backward_order():
-    u, v, z = seeds_example()
-    records = []
-    from autograd.grad_mode import state
+    steps = []
+    rec = viz.Recorder(values=False, steps=steps)
+    from autograd.grad_mode import add_observer, remove_observer
 
-    state.record_steps = records
+    u, v, z = seeds_example()
+    add_observer(rec)
     try:
         z.backward()
     finally:
-        state.record_steps = None
-    real = [n for n, _, _ in records]
+        remove_observer(rec)
+    real = [n for n, _, _ in steps]
+    assert len(real) == 7  # every op of the seed example, once
     nodes, _, _ = parse(viz.to_dot(z))
     for k, n in enumerate(real, 1):
         assert f"backward step {k}" in nodes[f"o{id(n)}"]
+
+
+def test_record_shows_values_grads_and_edge_derivatives_after_a_plain_backward():
+    """The teaching picture of the seed example z = x² + y², x = u² − v², y = uv, drawn
+    after a plain backward() that freed the graph."""
+    with viz.record():
+        u = ag.tensor(1.5, dtype=ag.float64, requires_grad=True)
+        v = ag.tensor(-0.7, dtype=ag.float64, requires_grad=True)
+        u.name, v.name = "u", "v"
+        x = u**2 - v**2
+        y = u * v
+        x.name, y.name = "x", "y"
+        z = x**2 + y**2
+        z.name = "z"
+        z.backward()  # no retain_graph: the saved arrays are gone
+    xv, yv, uv, vv = 1.5**2 - 0.7**2, 1.5 * -0.7, 1.5, -0.7
+    dot = viz.to_dot(z, highlight=(u, z))
+    nodes, edges, attrs = parse(dot)
+
+    def box(name):
+        return next(lab for lab in nodes.values() if lab.split("\n")[0] == name)
+
+    for name, val, grad in (("x", xv, 2 * xv), ("y", yv, 2 * yv), ("z", xv**2 + yv**2, 1.0),
+                            ("u", uv, 4 * uv**3 - 2 * uv * vv**2),
+                            ("v", vv, 4 * vv**3 - 2 * uv**2 * vv)):
+        lab = box(name)
+        got_v = float(re.search(r"value (\S+)", lab).group(1))
+        got_g = float(re.search(r"grad (\S+)", lab).group(1))
+        assert got_v == pytest.approx(val, rel=1e-3), (name, lab)
+        assert got_g == pytest.approx(grad, rel=1e-3), (name, lab)
+    # the edges on the two u -> z paths keep their local derivatives (closed forms)
+    labels = [float(m) for m in re.findall(r'label="∂=([^"]+)"', dot.source)]
+    for closed in (2 * uv, vv, 2 * xv, 2 * yv):  # ∂(u²)/∂u, ∂y/∂u, ∂(x²)/∂x, ∂(y²)/∂y
+        assert any(d == pytest.approx(closed, rel=1e-3) for d in labels), (closed, labels)
+    assert labels.count(1.0) >= 3  # Sub(u², ...), Add(x², ...), Add(..., y²)
+    # without record() the same drawing has no intermediate values (the graph is freed)
+    u2 = ag.tensor(1.5, dtype=ag.float64, requires_grad=True)
+    z2 = (u2**2) ** 2
+    z2.backward()
+    assert "∂=" not in viz.to_dot(z2, highlight=(u2, z2)).source
+
+
+def test_parameter_names_from_a_module():
+    import nn
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1))
+    out = model(ag.randn(4, 3)).sum()
+    nodes, _, _ = parse(viz.to_dot(out, params=model))
+    first = {lab.split("\n")[0] for k, lab in nodes.items() if k.startswith("t")}
+    assert {"0.weight", "0.bias", "2.weight", "2.bias"} <= first
 
 
 def test_highlight_marks_exactly_the_paths():
