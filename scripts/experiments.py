@@ -33,6 +33,8 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 
+import train as T  # noqa: E402  (scripts/train.py, a sibling: experiments 3-9 are its runs)
+
 import autograd as ag  # noqa: E402
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
@@ -228,8 +230,6 @@ OPTIMIZER_RUNS = (("sgd", 0.01), ("momentum", 0.01), ("adam", 0.001))
 
 def run_optimizers(args) -> dict:
     """Experiment 9: the MLP trained with SGD, momentum and Adam; one PNG of the curves."""
-    import train as T
-
     out = Path(args.out) / "optimizers"
     out.mkdir(parents=True, exist_ok=True)
     curves = {}

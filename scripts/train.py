@@ -23,9 +23,15 @@ matplotlib) and, for the autoencoder, ``reconstructions.png``.
 
 ``--checkpoint PATH`` saves (atomically, with ``ag.save``) the model, optimizer, LR scheduler,
 the RNG state and the history at the end of every epoch; ``--resume`` continues from it and
-ends with exactly the weights an uninterrupted run would have. When the loss becomes NaN or
-inf, training stops with a message naming the first op that produced it: the batch is re-run
+ends with exactly the weights an uninterrupted run would have. A checkpoint that cannot be
+resumed from (missing, corrupt, truncated, not a checkpoint, another model) ends the run with
+one ``train.py: error: ...`` line and exit code 2. When the loss becomes NaN or inf, training
+stops (exit code 1) with a message naming the first op that produced it: the batch is re-run
 under ``ag.detect_anomaly()``.
+
+The library parts live in the package: the models in ``nn.zoo`` (``build_model``), the epoch
+loop with its divergence stop, ``evaluate`` and the checkpoints in ``nn.training``; this
+script adds the command line, the data, losses, optimizers, schedules and the outputs.
 
 Examples:
     python scripts/train.py --model lenet --epochs 15
@@ -64,18 +70,23 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import autograd as ag  # noqa: E402
-import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
 import optim  # noqa: E402
 from autograd.data import DataLoader  # noqa: E402
 from autograd.data.dataset import Subset  # noqa: E402
 from autograd.data.datasets import FashionMNIST  # noqa: E402
+from nn.training import (  # noqa: E402
+    CheckpointError,
+    TrainingDiverged,
+    evaluate,
+    load_checkpoint,
+    random_hflip,
+    save_checkpoint,
+    train_epoch,
+)
+from nn.zoo import MODELS, build_model  # noqa: E402
 
-MODELS = ("mlp", "nielsen", "lenet", "cnn-bn", "lstm", "autoencoder")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
-
-# Fashion-MNIST's pixel mean and standard deviation (training split, pixels in [0, 1]).
-FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
 
 # Per-model defaults for the options left unset on the command line.
 DEFAULTS = {
@@ -96,119 +107,9 @@ NIELSEN_CE_LR = 0.5  # the book's learning rate for the cross-entropy cost (chap
 QUICK_TRAIN, QUICK_TEST, QUICK_EPOCHS = 384, 256, 2
 
 
-class TrainingDiverged(RuntimeError):
-    """The training loss became NaN or inf; the message names the op that produced it.
-
-    Attributes:
-        history: the metrics of the epochs completed before it happened.
-    """
-
-    def __init__(self, message: str, history: list):
-        super().__init__(message)
-        self.history = history
-
-
-# ---- models ---------------------------------------------------------------------------------
-
-class Standardize(nn.Module):
-    """Subtract the dataset's pixel mean and divide by its standard deviation."""
-
-    def __init__(self, mean: float = FMNIST_MEAN, std: float = FMNIST_STD):
-        super().__init__()
-        self.mean, self.std = mean, std
-
-    def forward(self, x):
-        return (x - self.mean) / self.std
-
-    def extra_repr(self) -> str:
-        return f"mean={self.mean}, std={self.std}"
-
-
-class RowLSTM(nn.Module):
-    """An LSTM that reads a 28x28 image row by row (28 steps of 28 pixels).
-
-    Args:
-        hidden: the LSTM's hidden size.
-    """
-
-    def __init__(self, hidden: int = 128):
-        super().__init__()
-        self.norm = Standardize()
-        self.lstm = nn.LSTM(28, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, 10)
-
-    def forward(self, x):
-        rows = self.norm(x).reshape(x.shape[0], 28, 28)  # (N, steps, features)
-        _, (h, _) = self.lstm(rows)
-        return self.head(h[-1])
-
-
-class AutoEncoder(nn.Module):
-    """Dense autoencoder 784-256-64-256-784.
-
-    ``forward`` returns the output layer's logits; the reconstruction is their sigmoid
-    (``reconstruct``). The losses use the logits directly for numerical stability.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
-                                     nn.Linear(256, 64), nn.ReLU())
-        self.decoder = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784))
-
-    def forward(self, x):
-        return self.decoder(self.encoder(x))
-
-    def reconstruct(self, x):
-        """The reconstructed images, shaped like ``x``, in [0, 1]."""
-        return ag.sigmoid(self(x)).reshape(x.shape)
-
-
-def build_model(name: str, cost: str = "quadratic") -> nn.Module:
-    """Create one of the ``MODELS``, initialised from the package RNG (``ag.manual_seed``).
-
-    Args:
-        name: the model's name (see ``MODELS``).
-        cost: ``nielsen`` only: ``quadratic`` uses the book's chapter-1 initialisation
-            (weights and biases N(0, 1)); ``cross-entropy`` its chapter-3 one (weights
-            N(0, 1/n_in), biases N(0, 1)).
-
-    Returns:
-        The model; every classifier maps (N, 1, 28, 28) images to (N, 10) logits.
-    """
-    if name == "mlp":
-        return nn.Sequential(Standardize(), nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
-                             nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-    if name == "nielsen":
-        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 30), nn.Sigmoid(), nn.Linear(30, 10))
-        for layer in (model[1], model[3]):
-            std = 1.0 if cost == "quadratic" else 1.0 / math.sqrt(layer.in_features)
-            nn.init.normal_(layer.weight, 0.0, std)
-            nn.init.normal_(layer.bias, 0.0, 1.0)
-        return model  # logits; the sigmoid of the output layer is applied by the cost
-    if name == "lenet":
-        return nn.Sequential(
-            Standardize(),
-            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, 10))
-    if name == "cnn-bn":
-        def block(cin, cout):
-            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
-                    nn.ReLU()]
-
-        return nn.Sequential(
-            Standardize(),
-            *block(1, 32), *block(32, 32), nn.MaxPool2d(2), nn.Dropout(0.25),
-            *block(32, 64), *block(64, 64), nn.MaxPool2d(2), nn.Dropout(0.25),
-            nn.Flatten(), nn.Linear(64 * 7 * 7, 256, bias=False), nn.BatchNorm1d(256),
-            nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10))
-    if name == "lstm":
-        return RowLSTM(128)
-    if name == "autoencoder":
-        return AutoEncoder()
-    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+class UsageError(Exception):
+    """A problem with the command line's files (a checkpoint that cannot be resumed from or
+    written): ``main`` prints it as one ``train.py: error: ...`` line and exits with 2."""
 
 
 # ---- losses ---------------------------------------------------------------------------------
@@ -282,12 +183,6 @@ def make_scheduler(args, opt, steps_per_epoch: int):
     return None
 
 
-def random_hflip(x):
-    """Flip each image of the batch left-right with probability 1/2 (package RNG)."""
-    flip = ag.rand(x.shape[0], device=x.device) < 0.5
-    return ag.where(flip.reshape(-1, 1, 1, 1), x.flip(-1), x)
-
-
 # ---- data -----------------------------------------------------------------------------------
 
 def load_data(args):
@@ -305,73 +200,6 @@ def load_data(args):
         train = Subset(train, range(min(QUICK_TRAIN, len(train))))
         test = Subset(test, range(min(QUICK_TEST, len(test))))
     return train, test
-
-
-# ---- evaluation, divergence -----------------------------------------------------------------
-
-def evaluate(model, loader, loss_fn, classify: bool, extra_mse: bool = False) -> dict:
-    """Mean loss (and accuracy) of ``model`` over ``loader``, in eval mode, without a graph."""
-    was_training = model.training
-    model.eval()
-    total = loss_sum = correct = mse_sum = 0.0
-    with ag.no_grad():
-        for x, y in loader:
-            out = model(x)
-            n = x.shape[0]
-            loss_sum += loss_fn(model, out, x, y).item() * n
-            total += n
-            if classify:
-                correct += (out.argmax(1) == y).sum().item()
-            if extra_mse:
-                mse_sum += F.mse_loss(ag.sigmoid(out), x.reshape(n, -1)).item() * n
-    model.train(was_training)
-    res = {"loss": loss_sum / total}
-    if classify:
-        res["acc"] = correct / total
-    if extra_mse:
-        res["mse"] = mse_sum / total
-    return res
-
-
-def _all_finite(t) -> bool:
-    return bool(ag.isfinite(t).all().item())
-
-
-def diagnose_divergence(model, loss_fn, x, y, value: float, epoch: int, batch: int) -> str:
-    """Explain a non-finite loss: re-run the batch under ``ag.detect_anomaly()``.
-
-    Returns:
-        A message naming the first op whose output (forward) or gradient (backward) was NaN
-        or inf, and the parameters that were already non-finite, if any.
-    """
-    msg = [f"training stopped: the loss became {value} at epoch {epoch}, batch {batch}."]
-    bad = [name for name, p in model.named_parameters() if not _all_finite(p)]
-    if bad:
-        msg.append(f"Parameters already non-finite before this batch: {', '.join(bad)} "
-                   "(the previous optimizer step produced them: is the learning rate too high?)")
-    entered: list[str] = []  # the modules entered so far, to say where the op ran
-    handles = [m.register_forward_pre_hook(
-        lambda mod, inp, name=name: entered.append(f"{name} ({type(mod).__name__})"))
-        for name, m in model.named_modules() if name and not list(m.children())]
-    try:
-        with ag.detect_anomaly():
-            out = model(x)
-            entered.append("the loss")
-            loss = loss_fn(model, out, x, y)
-            loss.backward()
-    except FloatingPointError as e:
-        where = ""
-        if str(e).startswith("anomaly detected in forward") and entered:
-            where = f" (in module {entered[-1]})" if entered[-1] != "the loss" else " (in the loss)"
-        msg.append(f"Re-running the batch under ag.detect_anomaly(){where}: {e}")
-    else:
-        msg.append("Re-running the batch under ag.detect_anomaly() did not reproduce it "
-                   "(dropout draws a new mask); run with --detect-anomaly to catch it live.")
-    finally:
-        for h in handles:
-            h.remove()
-        model.zero_grad()
-    return "\n".join(msg)
 
 
 # ---- outputs --------------------------------------------------------------------------------
@@ -453,43 +281,6 @@ def plot_reconstructions(model, dataset, path: Path, n: int = 10) -> Path | None
     return path
 
 
-# ---- checkpoints ----------------------------------------------------------------------------
-
-CKPT_FORMAT = "autograd-train-checkpoint"
-
-
-def save_checkpoint(path, model, opt, sched, epoch: int, history: list, args) -> None:
-    """Save everything needed to resume exactly, atomically (``ag.save``)."""
-    ag.save({
-        "format": CKPT_FORMAT, "model_name": args.model, "epoch": epoch,
-        "model": model.state_dict(), "optimizer": opt.state_dict(),
-        "scheduler": sched.state_dict() if sched is not None else None,
-        "rng": ag.get_rng_state(), "history": history, "args": _clean(vars(args)),
-    }, path)
-
-
-def load_checkpoint(path, model, opt, sched, args, device) -> tuple[int, list]:
-    """Restore a checkpoint written by ``save_checkpoint``.
-
-    Returns:
-        (epoch, history): the last completed epoch and the metrics so far.
-    """
-    if not os.path.exists(path):
-        raise SystemExit(f"--resume: checkpoint {path} does not exist")
-    ck = ag.load(path, map_location=device)
-    if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
-        raise SystemExit(f"--resume: {path} is not a checkpoint written by train.py")
-    if ck["model_name"] != args.model:
-        raise SystemExit(f"--resume: {path} holds a {ck['model_name']!r} model, not "
-                         f"{args.model!r}")
-    model.load_state_dict(ck["model"])
-    opt.load_state_dict(ck["optimizer"])
-    if sched is not None and ck["scheduler"] is not None:
-        sched.load_state_dict(ck["scheduler"])
-    ag.set_rng_state(ck["rng"])
-    return int(ck["epoch"]), list(ck["history"])
-
-
 # ---- command line ---------------------------------------------------------------------------
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -565,6 +356,8 @@ def train(args) -> dict:
 
     Raises:
         TrainingDiverged: the loss became NaN or inf (the message names the op).
+        UsageError: the ``--resume`` checkpoint cannot be used, or the checkpoint cannot
+            be written.
     """
     device = args.device
     out_dir = Path(args.out)
@@ -584,8 +377,20 @@ def train(args) -> dict:
     history: list[dict] = []
     start = 0
     if args.resume:
-        start, history = load_checkpoint(args.checkpoint, model, opt, sched, args, device)
+        try:
+            ck = load_checkpoint(args.checkpoint, model, opt, sched, map_location=device,
+                                 model_name=args.model)
+            try:
+                start, history = int(ck["epoch"]), list(ck["history"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise CheckpointError(args.checkpoint,
+                                      f"has no valid epoch and history ({e!r})") from e
+        except CheckpointError as e:
+            raise UsageError(f"cannot resume from {e}") from e
         print(f"resumed from {args.checkpoint} after epoch {start}")
+    if args.checkpoint and not Path(args.checkpoint).resolve().parent.is_dir():
+        raise UsageError(f"cannot write checkpoint {args.checkpoint}: its folder does not "
+                         "exist")
     print(f"{args.model}: {n_params:,} parameters, {len(train_set):,} training and "
           f"{len(test_set):,} test images ({args.dataset}), {args.optimizer} lr={args.lr}, "
           f"batch {args.batch_size}, {args.epochs} epochs, device {device}")
@@ -598,45 +403,33 @@ def train(args) -> dict:
     stop = args.epochs if args.stop_after is None else min(args.epochs, start + args.stop_after)
     for epoch in range(start + 1, stop + 1):
         t0, c0 = time.perf_counter(), time.process_time()
-        model.train()
-        seen = loss_sum = correct = 0.0
         bar = tqdm(train_loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                    leave=False, disable=args.no_progress, mininterval=0.2 if tty else 30.0,
                    dynamic_ncols=True)
-        for b, (x, y) in enumerate(bar, 1):
-            if args.augment:
-                x = random_hflip(x)
-            with ag.set_detect_anomaly(args.detect_anomaly):
-                out = model(x)
-                loss = loss_fn(model, out, x, y)
-                value = loss.item()
-                if not math.isfinite(value):
-                    bar.close()
-                    raise TrainingDiverged(
-                        diagnose_divergence(model, loss_fn, x, y, value, epoch, b), history)
-                opt.zero_grad()
-                loss.backward()
-            if args.clip_grad:
-                nn.utils.clip_grad_norm_(model.parameters(), args.clip_grad)
-            opt.step()
-            if sched is not None:
-                sched.step()
-            n = x.shape[0]
-            seen += n
-            loss_sum += value * n
-            post = f"loss={loss_sum / seen:.4f}"
-            if classify:
-                correct += (out.argmax(1) == y).sum().item()
-                post += f" acc={correct / seen:.4f}"
+
+        def show(stats, bar=bar):
+            post = f"loss={stats['loss']:.4f}"
+            if stats["acc"] is not None:
+                post += f" acc={stats['acc']:.4f}"
             bar.set_postfix_str(post, refresh=False)
-        bar.close()
+
+        try:
+            tr = train_epoch(model, bar, loss_fn, opt, sched, epoch=epoch, classify=classify,
+                             clip_grad=args.clip_grad,
+                             augment=random_hflip if args.augment else None,
+                             detect_anomaly=args.detect_anomaly, on_batch=show,
+                             live_hint="run with --detect-anomaly")
+        except TrainingDiverged as e:
+            e.history = history
+            raise
+        finally:
+            bar.close()
         if not tty and not args.no_progress:  # a log file: start the epoch line on a new line
             print(file=sys.stderr, flush=True)
         train_s = time.perf_counter() - t0
         ev = evaluate(model, test_loader, data_loss, classify,
                       extra_mse=args.model == "autoencoder")
-        rec = {"epoch": epoch, "train_loss": loss_sum / seen,
-               "train_acc": correct / seen if classify else None,
+        rec = {"epoch": epoch, "train_loss": tr["loss"], "train_acc": tr["acc"],
                "test_loss": ev["loss"], "test_acc": ev.get("acc"),
                "lr": opt.param_groups[0]["lr"], "train_seconds": train_s,
                "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
@@ -651,7 +444,12 @@ def train(args) -> dict:
         line += f"  lr {rec['lr']:.2e}  {rec['seconds']:.1f} s (cpu {rec['cpu_seconds']:.1f} s)"
         print(line, flush=True)
         if args.checkpoint:
-            save_checkpoint(args.checkpoint, model, opt, sched, epoch, history, args)
+            try:
+                save_checkpoint(args.checkpoint, model, opt, sched, epoch=epoch,
+                                history=history, model_name=args.model,
+                                args=_clean(vars(args)))
+            except OSError as e:
+                raise UsageError(f"cannot write checkpoint {args.checkpoint}: {e}") from e
         _finish(metrics, history, model, test_set, out_dir, args, write_pictures=False)
     return _finish(metrics, history, model, test_set, out_dir, args, write_pictures=True)
 
@@ -691,12 +489,17 @@ def main(argv=None) -> int:
     """Command-line entry point.
 
     Returns:
-        0 on success, 1 when the training diverged (the reason is printed on stderr).
+        0 on success, 1 when the training diverged (the reason is printed on stderr), 2 when
+        the ``--resume`` checkpoint cannot be used or the checkpoint cannot be written (one
+        ``train.py: error: ...`` line on stderr, like argparse's usage errors).
     """
     args = parse_args(argv)
     args._argv = list(sys.argv[1:] if argv is None else argv)
     try:
         metrics = train(args)
+    except UsageError as e:
+        print(f"train.py: error: {e}", file=sys.stderr, flush=True)
+        return 2
     except TrainingDiverged as e:
         print(str(e), file=sys.stderr, flush=True)
         write_json(Path(args.out) / "metrics.json", {
