@@ -185,9 +185,12 @@ def main():
         sys.exit(f"the 2-process run failed:\n{p.stdout[-2000:]}\n{p.stderr[-3000:]}")
     two = json.loads(lines[-1][6:])
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else []
-    print(f"{os.cpu_count()} cores, load average {' '.join(load)}; 1 thread per process")
+    print(f"{os.cpu_count()} cores, load average {' '.join(load)}; 1 thread per process; "
+          "samples/s; 'vs torch': our 2-process step time / PyTorch DDP's (gloo); 'comm': "
+          "the all-reduces alone; 'waited': time DDP waited for them at the end of backward "
+          "(includes waiting for a slower rank)")
     print(f"{'model':5} {'batch/rank':>10} {'1 proc s/s':>11} {'2 proc s/s':>11} {'scaling':>8} "
-          f"{'torch 2p s/s':>12} {'step ratio':>10} {'comm ms':>8} {'exposed ms':>10} "
+          f"{'torch 1p':>9} {'torch 2p':>9} {'vs torch':>9} {'comm ms':>8} {'waited ms':>10} "
           f"{'hidden':>7}")
     res = {"single": one, "two": two, "load": load}
     for kind, b in BATCH.items():
@@ -196,8 +199,10 @@ def main():
         ratio = two[kind]["ours_s"] / t2 if t2 else float("nan")
         comm, exp = two[kind]["comm_s"], two[kind]["exposed_s"]
         hidden = max(0.0, 1 - exp / comm) if comm > 0 else float("nan")
+        t1 = one[kind].get("torch_s")
         print(f"{kind:5} {b:>10} {s1:>11.0f} {s2:>11.0f} {s2 / s1:>7.2f}x "
-              f"{(2 * b / t2 if t2 else float('nan')):>12.0f} {ratio:>9.2f}x "
+              f"{(b / t1 if t1 else float('nan')):>9.0f} "
+              f"{(2 * b / t2 if t2 else float('nan')):>9.0f} {ratio:>8.2f}x "
               f"{comm * 1e3:>8.2f} {exp * 1e3:>10.2f} {hidden:>6.0%}")
         res[kind] = {"scaling": s2 / s1, "torch_step_ratio": ratio, "hidden": hidden}
     if args.json:
