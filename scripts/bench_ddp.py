@@ -75,13 +75,15 @@ def _time(step, steps, sync=None):
         step()
     if sync:
         sync()
-    ts = []
+    ts, cs = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         ts.append(time.perf_counter() - t0)
+        cs.append(time.process_time() - c0)
     if sync:
         sync()
+    _time.cpu = float(np.median(cs))  # CPU seconds of this process (all its threads) per step
     return float(np.median(ts))
 
 
@@ -122,9 +124,10 @@ def _theirs(kind, steps, wrap=None, sync=None, seed=0):
 def single(steps):
     out = {}
     for kind in BATCH:
-        out[kind] = {"ours_s": _ours(kind, steps)[0]}
+        out[kind] = {"ours_s": _ours(kind, steps)[0], "ours_cpu": _time.cpu}
         if torch is not None:
             out[kind]["torch_s"] = _theirs(kind, steps)
+            out[kind]["torch_cpu"] = _time.cpu
     return out
 
 
@@ -134,6 +137,7 @@ def worker(steps):
     out = {}
     for kind in BATCH:
         s, model = _ours(kind, steps, wrap=DDP, sync=dist.barrier, seed=rank)
+        cpu = _time.cpu
         stats = model.comm_stats[-steps:]
         # the same all-reduces on their own, between barriers
         flats = [np.zeros(b.numel, b.dtype) for b in model._buckets]
@@ -145,7 +149,7 @@ def worker(steps):
 
         comm_s = _time(comm, steps, dist.barrier)
         wait_s = float(np.median([st["wait_s"] for st in stats]))
-        out[kind] = {"ours_s": s, "comm_s": comm_s, "exposed_s": wait_s,
+        out[kind] = {"ours_s": s, "ours_cpu": cpu, "comm_s": comm_s, "exposed_s": wait_s,
                      "buckets": len(model._buckets)}
     if torch is not None and torch.distributed.is_available():
         import torch.distributed as tdist  # noqa: PLC0415
@@ -157,6 +161,7 @@ def worker(steps):
             out[kind]["torch_s"] = _theirs(
                 kind, steps, wrap=lambda m: torch.nn.parallel.DistributedDataParallel(m),
                 sync=tdist.barrier, seed=rank)
+            out[kind]["torch_cpu"] = _time.cpu
         tdist.destroy_process_group()
     if rank == 0:
         print("BENCH " + json.dumps(out), flush=True)
@@ -205,6 +210,12 @@ def main():
               f"{(2 * b / t2 if t2 else float('nan')):>9.0f} {ratio:>8.2f}x "
               f"{comm * 1e3:>8.2f} {exp * 1e3:>10.2f} {hidden:>6.0%}")
         res[kind] = {"scaling": s2 / s1, "torch_step_ratio": ratio, "hidden": hidden}
+    print("CPU ms per step and process (median; less sensitive to other processes' load):")
+    for kind in BATCH:
+        row = [f"{name} {d[kind][key] * 1e3:.1f}" for name, d, key in (
+            ("ours 1p", one, "ours_cpu"), ("ours 2p", two, "ours_cpu"),
+            ("torch 1p", one, "torch_cpu"), ("torch 2p", two, "torch_cpu")) if key in d[kind]]
+        print(f"  {kind}: " + ", ".join(row))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)
