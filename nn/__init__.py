@@ -2,9 +2,9 @@
 
 from autograd.tensor import Parameter
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _mods
 from .summary import summary
 
-__all__ = ["Parameter", "functional", "init", "summary", "utils", *_mods]
+__all__ = ["Parameter", "functional", "init", "parallel", "summary", "utils", *_mods]

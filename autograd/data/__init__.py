@@ -5,3 +5,7 @@ from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 
 __all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset",
            "default_collate", "random_split"]
+
+from .distributed import DistributedSampler  # noqa: E402
+
+__all__ += ["DistributedSampler"]
