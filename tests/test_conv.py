@@ -613,7 +613,7 @@ def test_saved_columns_survive_reuse_of_scratch_buffers():
 
 
 def test_scratch_cache_never_hands_out_a_buffer_in_use(monkeypatch):
-    from nn import _conv
+    from nn.functional import _utils as _conv
 
     monkeypatch.setattr(_conv, "_SCRATCH", [])
     monkeypatch.setattr(_conv, "_SCRATCH_CAP", 4 << 20)
