@@ -612,26 +612,6 @@ def test_saved_columns_survive_reuse_of_scratch_buffers():
     np.testing.assert_allclose(npy(w.grad), g1, rtol=1e-6)
 
 
-def test_scratch_cache_never_hands_out_a_buffer_in_use(monkeypatch):
-    from nn.functional import _utils as _conv
-
-    monkeypatch.setattr(_conv, "_SCRATCH", [])
-    monkeypatch.setattr(_conv, "_SCRATCH_CAP", 4 << 20)
-    a = _conv._scratch(np, (1 << 18,), np.float32)  # 1 MiB
-    b = _conv._scratch(np, (1 << 18,), np.float32)
-    assert a is not b and len(_conv._SCRATCH) == 2
-    view = b[10:]
-    del b
-    c = _conv._scratch(np, (1 << 18,), np.float32)  # b lives on through its view
-    assert c is not a and c.base is None and not np.shares_memory(c, view)
-    del a
-    assert _conv._scratch(np, (1 << 18,), np.float32) is _conv._SCRATCH[0]
-    big = _conv._scratch(np, (1 << 19,), np.float32)  # 2 MiB: evicts the free buffer a
-    assert sum(x.nbytes for x in _conv._SCRATCH) <= 4 << 20
-    assert any(x is big for x in _conv._SCRATCH) and any(x is c for x in _conv._SCRATCH)
-    assert _conv._scratch(np, (100,), np.float32) is not _conv._scratch(np, (100,), np.float32)
-
-
 def test_conv_outputs_feed_ordinary_ops():
     """Conv outputs are laid out batch-innermost; every other op must see plain values."""
     x, w = rnd(2, 3, 5, 5), rnd(4, 3, 3, 3, seed=1)

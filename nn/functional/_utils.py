@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import math
 import numbers
-import sys
 
 import numpy as np
 
@@ -96,40 +94,6 @@ def _zeros_in_order(xp, shape, order, dtype):
     keeps the layout of the forward input it is the gradient of."""
     buf = xp.zeros(tuple(shape[d] for d in order), dtype=dtype)
     return buf.transpose(tuple(int(i) for i in np.argsort(order)))
-
-
-# Big buffers (im2col columns, their gradient, pool-backward outputs) come from a small cache
-# of NumPy arrays: glibc returns freed multi-megabyte blocks to the OS and page-faults them
-# back in on the next step, which cost ~20% of a small CNN's training step. A cached array is
-# handed out again only when nothing else references it (its views, e.g. columns saved for
-# backward or a gradient held anywhere, count), so reuse is safe whatever the graph or the
-# user does (retain_graph, create_graph, several models, arrays kept from .numpy()).
-_SCRATCH: list = []  # cached buffers, oldest first
-_SCRATCH_MIN = 1 << 20  # bytes: smaller arrays come cheaply from malloc
-_SCRATCH_CAP = 128 << 20  # bytes kept in all (a larger buffer is never kept)
-
-
-def _scratch(xp, shape, dtype):
-    """An uninitialised array, reused across calls once unreferenced (NumPy only)."""
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    if xp is not np or not _SCRATCH_MIN <= nbytes <= _SCRATCH_CAP:
-        return xp.empty(shape, dtype=dtype)
-    for b in _SCRATCH:
-        # referenced only by the list, the loop variable and getrefcount's argument: free
-        if b.shape == shape and b.dtype == dtype and sys.getrefcount(b) == 3:
-            return b
-    b = np.empty(shape, dtype=dtype)
-    kept = sum(a.nbytes for a in _SCRATCH)
-    i = 0
-    while kept + nbytes > _SCRATCH_CAP and i < len(_SCRATCH):
-        if sys.getrefcount(_SCRATCH[i]) == 2:  # the list and the argument: free, evict
-            kept -= _SCRATCH.pop(i).nbytes
-        else:
-            i += 1
-    if kept + nbytes <= _SCRATCH_CAP:
-        _SCRATCH.append(b)
-    return b
 
 
 def _as_strided(xp, a, shape, strides):

@@ -36,13 +36,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from autograd.backend import get_array_module
+from autograd.backend import get_array_module, scratch_empty
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.tensor import Tensor
 
-from ._utils import _as_strided, _batch, _ntuple, _positive, _scratch, _shape_str
+from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str
 
 
 def _chwn(xp, x, pads):
@@ -99,7 +99,7 @@ def _im2col(x, g: ConvGeom, out_hw=None):
     if v.flags.c_contiguous:  # 1x1 kernel, stride 1: the input itself
         cols = v
     else:
-        cols = _scratch(xp, shape, buf.dtype)
+        cols = scratch_empty(xp, shape, buf.dtype)
         xp.copyto(cols, v)
     return cols.reshape(c * g.kh * g.kw, ho * wo * n)
 
@@ -157,7 +157,7 @@ def _input_grad_raw(gy, w, x_shape, g: ConvGeom):
     g2 = _grad2(gy)
     o = w.shape[0]
     gr = g.groups
-    cols = _scratch(xp, (w[0].size * gr, g2.shape[1]), np.result_type(w, g2))
+    cols = scratch_empty(xp, (w[0].size * gr, g2.shape[1]), np.result_type(w, g2))
     if gr == 1:
         xp.matmul(w.reshape(o, -1).T, g2, out=cols)
     else:

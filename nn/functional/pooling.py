@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from autograd.backend import get_array_module
+from autograd.backend import get_array_module, scratch_empty
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -30,7 +30,6 @@ from ._utils import (
     _ntuple,
     _order,
     _positive,
-    _scratch,
     _shape_str,
     _zeros_in_order,
 )
@@ -139,8 +138,8 @@ def _spread(gy, g: PoolGeom, order, fill):
     assign = not g.overlap
     tiled = assign and g.dh == g.dw == 1 and (g.sh, g.sw) == (g.kh, g.kw) and \
         (hp, wp) == (g.ho * g.kh, g.wo * g.kw)
-    # a reused buffer (see _scratch): a fresh one page-faults in, slower than the work
-    buf = _scratch(xp, tuple(shape[d] for d in order), gy.dtype)
+    # a reused buffer (see backend.ScratchPool): a fresh one page-faults in, slower than the work
+    buf = scratch_empty(xp, tuple(shape[d] for d in order), gy.dtype)
     if not tiled:  # else every element is written exactly once
         buf.fill(0)
     buf = buf.transpose(tuple(int(i) for i in np.argsort(order)))

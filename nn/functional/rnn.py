@@ -20,13 +20,9 @@ the intermediates saved by forward.
 
 from __future__ import annotations
 
-import sys
-import threading
-from collections import OrderedDict
-
 import numpy as np
 
-from autograd.backend import get_array_module
+from autograd.backend import get_array_module, scratch_empty
 from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
@@ -38,76 +34,6 @@ from .linear import linear
 
 # ---- shared helpers ----------------------------------------------------------------------
 # Inside the ops every sequence is time-major (T, N, ...): a step is a contiguous block.
-
-
-class _Workspace(threading.local):
-    """Recycled NumPy arrays for the large per-sequence buffers of the recurrent ops.
-
-    Why: one LSTM training step allocates ~10 MB of such buffers and frees them again; the C
-    allocator tends to hand that memory back to the OS between steps, and touching it again
-    costs a page fault per 4 KB (measured: 2,000+ faults, ~4 ms, on a 12 ms step). An array
-    is handed out again only once nothing but this pool refers to it (its reference count),
-    so buffers that a graph, a view or the user still holds are never reused. The pool keeps
-    at most ``per_key`` arrays per (shape, dtype) and ``max_bytes`` in all (least recently
-    used shapes are dropped first). CuPy has its own memory pool and bypasses this one.
-    """
-
-    per_key = 8
-    max_bytes = 256 << 20
-
-    def __init__(self):
-        self.arrays = OrderedDict()  # (shape, dtype) -> [array, ...]
-        self.nbytes = 0
-
-    def empty(self, shape: tuple, dtype):
-        key = (shape, np.dtype(dtype).str)
-        lst = self.arrays.get(key)
-        if lst is not None:
-            self.arrays.move_to_end(key)
-            a = _free_in(lst, _FREE_REFS)
-            if a is not None:
-                return a
-        a = np.empty(shape, dtype=dtype)
-        if lst is None:
-            lst = self.arrays[key] = []
-        if len(lst) < self.per_key:
-            lst.append(a)
-            self.nbytes += a.nbytes
-            while self.nbytes > self.max_bytes and len(self.arrays) > 1:
-                _, old = self.arrays.popitem(last=False)
-                self.nbytes -= sum(b.nbytes for b in old)
-        return a
-
-
-def _free_in(lst, free_refs: int):
-    """An array of ``lst`` that nothing else refers to, or None."""
-    for a in lst:
-        if sys.getrefcount(a) == free_refs:
-            return a
-    return None
-
-
-def _calibrate() -> int:
-    """The reference count ``_free_in`` sees for an array only its list holds (3 on CPython
-    3.11: the list, the loop variable, getrefcount's argument), measured rather than
-    assumed; -1 (pool disabled) if an extra reference cannot be told apart."""
-    probe = [np.empty(1)]
-    for r in range(1, 8):
-        if _free_in(probe, r) is not None:
-            held = probe[0]  # noqa: F841 - an extra reference must make it look busy
-            return r if _free_in(probe, r) is None else -1
-    return -1
-
-
-_FREE_REFS = _calibrate()
-_workspace = _Workspace()
-
-
-def _empty(xp, shape: tuple, dtype):
-    """``xp.empty``, recycled through ``_Workspace`` for NumPy."""
-    if xp is np:
-        return _workspace.empty(tuple(shape), dtype)
-    return xp.empty(shape, dtype=dtype)
 
 
 def _steps(T: int, reverse: bool) -> list:
@@ -142,7 +68,7 @@ def _project(xt, w, b, scale=None):
         b = None if b is None else b * scale
     T, N, _ = xt.shape
     xp = get_array_module(xt)
-    y = _empty(xp, (T, N, w.shape[0]), xt.dtype)
+    y = scratch_empty(xp, (T, N, w.shape[0]), xt.dtype)
     xp.matmul(xt.reshape(T * N, -1), w.T, out=y.reshape(T * N, -1))
     if b is not None:
         y += b
@@ -293,10 +219,10 @@ class LSTMLayer(Op):
         k = _lstm_const(xp, N, H, x.dtype)
         xg = _project(xt, w_ih, _bias(b_ih, b_hh), k.scale)  # all steps, scaled gates
         wt = (w_hh * k.scale[:, None]).T
-        out = _empty(xp, (T, N, H), x.dtype)
-        A = _empty(xp, (T, N, 4 * H), x.dtype)  # per processed step: gates, c, tanh(c)
-        C = _empty(xp, (T, N, H), x.dtype)
-        TC = _empty(xp, (T, N, H), x.dtype)
+        out = scratch_empty(xp, (T, N, H), x.dtype)
+        A = scratch_empty(xp, (T, N, 4 * H), x.dtype)  # per processed step: gates, c, tanh(c)
+        C = scratch_empty(xp, (T, N, H), x.dtype)
+        TC = scratch_empty(xp, (T, N, H), x.dtype)
         h, c = h0, c0
         h0_zero = not h0.any()  # the default initial state: skip its GEMM
         for j, t in enumerate(_steps(T, reverse)):
@@ -332,7 +258,7 @@ class LSTMLayer(Op):
             out = _time_order(hs, steps)
             dgs = [None] * T
         else:
-            dG = _empty(xp, A.shape, x.dtype)
+            dG = scratch_empty(xp, A.shape, x.dtype)
         dh, dc = ghn, gcn
         for j in range(T - 1, -1, -1):
             t = steps[j]
@@ -401,10 +327,10 @@ class GRULayer(Op):
         xg = _project(xt, w_ih, b_ih, sc)
         wt = (w_hh * sc[:, None]).T
         bh = None if b_hh is None else b_hh * sc
-        out = _empty(xp, (T, N, H), x.dtype)
-        RZ = _empty(xp, (T, N, 2 * H), x.dtype)  # per processed step: r and z, n, W_hn h
-        NN = _empty(xp, (T, N, H), x.dtype)
-        HN = _empty(xp, (T, N, H), x.dtype)
+        out = scratch_empty(xp, (T, N, H), x.dtype)
+        RZ = scratch_empty(xp, (T, N, 2 * H), x.dtype)  # per processed step: r and z, n, W_hn h
+        NN = scratch_empty(xp, (T, N, H), x.dtype)
+        HN = scratch_empty(xp, (T, N, H), x.dtype)
         h = h0
         for j, t in enumerate(_steps(T, reverse)):
             hh = h @ wt
@@ -437,8 +363,8 @@ class GRULayer(Op):
             out = _time_order(hs, steps)
             dxs, dhs = [None] * T, [None] * T
         else:
-            dX = _empty(xp, (T,) + out.shape[1:-1] + (w_ih.shape[0],), x.dtype)
-            dHH = _empty(xp, dX.shape, x.dtype)
+            dX = scratch_empty(xp, (T,) + out.shape[1:-1] + (w_ih.shape[0],), x.dtype)
+            dHH = scratch_empty(xp, dX.shape, x.dtype)
         dh = ghn
         for j in range(T - 1, -1, -1):
             t = steps[j]
@@ -487,7 +413,7 @@ class RNNLayer(Op):
         xt = _tm(x, batch_first)
         T, N = xt.shape[:2]
         xg = _project(xt, w_ih, _bias(b_ih, b_hh))
-        out = _empty(xp, (T, N, h0.shape[1]), x.dtype)
+        out = scratch_empty(xp, (T, N, h0.shape[1]), x.dtype)
         wt = w_hh.T
         h = h0
         for t in _steps(T, reverse):
@@ -520,7 +446,7 @@ class RNNLayer(Op):
             out = _time_order(hs, steps)
             dgs = [None] * T
         else:
-            dG = _empty(xp, out.shape, x.dtype)
+            dG = scratch_empty(xp, out.shape, x.dtype)
         dh = ghn
         for j in range(T - 1, -1, -1):
             t = steps[j]
