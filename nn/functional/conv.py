@@ -3,13 +3,14 @@ im2col / col2im as ops: ``unfold`` and ``fold``.
 
 Memory layout (why the code transposes so much)
 -----------------------------------------------
-Tensors keep PyTorch's logical shape (N, C, H, W), but the arrays these ops produce are laid
-out in memory as (C, H, W, N): batch innermost. NumPy copies and adds through strided views
-run near memcpy speed only when the innermost contiguous run is long; with N innermost, every
-im2col copy and every col2im add moves runs of ``Wo * N`` elements instead of ``Wo``, 3 to 6
-times faster on small images. Element-wise ops keep the layout (NumPy's K order), so a whole
-conv / ReLU / pool stack passes arrays along without a single transposing copy; the first
-reshape that needs C order (``flatten`` before a Linear layer) pays one small copy.
+What these ops return is what it looks like: a C-contiguous (N, C, H, W) array, as in
+PyTorch (``is_contiguous()`` is True, ``.numpy()`` is in C order). Inside an op, though, the
+work runs on (C, H, W, N) arrays: batch innermost. NumPy copies and adds through strided
+views run near memcpy speed only when the innermost contiguous run is long; with N innermost,
+every im2col copy and every col2im add moves runs of ``Wo * N`` elements instead of ``Wo``,
+3 to 6 times faster on small images. The price is one transposing copy of the input on the
+way in and one of the output on the way out (fused with the bias add), and the same for the
+gradients in backward.
 
 Convolution = im2col + one GEMM
 -------------------------------
@@ -36,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from autograd.backend import get_array_module, scratch_empty
+from autograd.backend import get_array_module, scratch_empty, scratch_pool
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -45,17 +46,70 @@ from autograd.tensor import Tensor
 from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str
 
 
-def _chwn(xp, x, pads):
-    """(N, C, H, W) -> a C-contiguous (C, H + pt + pb, W + pl + pr, N) array, zero-padded."""
+def _layout(n: int, wo: int) -> bool:
+    """Whether an op works batch-innermost ((C, H, W, N), True) or in C order ((N, C, H, W),
+    False) for n samples and output rows of wo: batch-innermost pays two transposing copies
+    to make im2col/col2im move runs of ``wo * n`` instead of ``wo``; it wins for narrow
+    images (LeNet's 10x10), C order for wider ones (measured: 16 and up)."""
+    return wo < 16 and n > 1
+
+
+def _padded(xp, x, pads, chwn: bool):
+    """x (N, C, H, W) zero-padded, as a C-contiguous (C, Hp, Wp, N) array when ``chwn``,
+    else (N, C, Hp, Wp); a recycled buffer with only the borders zeroed (x itself when no
+    copy is needed)."""
     pt, pb, pl, pr = pads
-    xt = x.transpose(1, 2, 3, 0)
-    if not (pt or pb or pl or pr):
-        return xt if xt.flags.c_contiguous else xp.ascontiguousarray(xt)
-    c, h, w, n = xt.shape
-    buf = xp.zeros((c, h + pt + pb, w + pl + pr, n), dtype=x.dtype)
-    buf[:, pt:pt + h, pl:pl + w] = xt
+    src = x.transpose(1, 2, 3, 0) if chwn else x
+    if not (pt or pb or pl or pr) and src.flags.c_contiguous:
+        return src
+    lead = src.shape[:-3] if chwn else src.shape[:2]
+    h, w = (src.shape[1], src.shape[2]) if chwn else (src.shape[2], src.shape[3])
+    if chwn:
+        buf = scratch_empty(xp, (src.shape[0], h + pt + pb, w + pl + pr, src.shape[3]),
+                            x.dtype)
+        hw = buf  # (C, Hp, Wp, N): rows and columns are dims 1 and 2
+    else:
+        buf = scratch_empty(xp, tuple(lead) + (h + pt + pb, w + pl + pr), x.dtype)
+        hw = buf.transpose(1, 2, 3, 0)  # the same dims 1 and 2 as above
+    if pt or pb or pl or pr:
+        hw[:, :pt] = 0
+        hw[:, pt + h:] = 0
+        hw[:, pt:pt + h, :pl] = 0
+        hw[:, pt:pt + h, pl + w:] = 0
+    xp.copyto(hw[:, pt:pt + h, pl:pl + w], x.transpose(1, 2, 3, 0))
     return buf
 
+
+def _nchw(xp, a, b=None):
+    """A C-contiguous copy of the (N, C, H, W) array ``a`` (any layout), plus the
+    per-channel bias ``b``, in a recycled buffer (a fresh multi-megabyte array page-faults in,
+    as slow as the copy). Copy, then add in place: faster than one broadcasting add."""
+    out = scratch_empty(xp, a.shape, a.dtype)
+    xp.copyto(out, a)
+    if b is not None:
+        out += b.reshape(-1, 1, 1)
+    return out
+
+
+def _grad2(xp, gy, chwn: bool):
+    """An output gradient (N, O, Ho, Wo) as the (O, Ho*Wo*N) (``chwn``) or (O, N*Ho*Wo)
+    matrix the GEMMs take (free when ``_grad_in`` prepared it)."""
+    t = gy.transpose(1, 2, 3, 0) if chwn else gy.transpose(1, 0, 2, 3)
+    if not t.flags.c_contiguous:
+        buf = scratch_empty(xp, t.shape, gy.dtype)
+        xp.copyto(buf, t)
+        t = buf
+    return t.reshape(gy.shape[1], -1)
+
+
+def _grad_in(xp, gy, chwn: bool):
+    """gy (N, O, Ho, Wo) as a view of memory laid out the way ``_grad2`` wants it: copied
+    once in a backward that runs both GEMMs."""
+    g2 = _grad2(xp, gy, chwn)
+    o = gy.shape[1]
+    if chwn:
+        return g2.reshape(o, gy.shape[2], gy.shape[3], gy.shape[0]).transpose(3, 0, 1, 2)
+    return g2.reshape(o, gy.shape[0], gy.shape[2], gy.shape[3]).transpose(1, 0, 2, 3)
 
 
 class ConvGeom(NamedTuple):
@@ -84,65 +138,85 @@ class ConvGeom(NamedTuple):
         return ho, wo
 
 
-def _im2col(x, g: ConvGeom, out_hw=None):
-    """Columns (C*kh*kw, Ho*Wo*N) of x (N, C, H, W), rows ordered (c, i, j) like the weight's
-    flattened (C, kh, kw) and columns ordered (ho, wo, n). ``out_hw`` may ask for fewer
-    output rows/columns than fit (the adjoint of a transposed convolution whose
-    output_padding >= stride)."""
+def _im2col(x, g: ConvGeom, out_hw, chwn: bool):
+    """Columns of x (N, C, H, W): (C*kh*kw, Ho*Wo*N) ordered (ho, wo, n) when ``chwn``, else
+    (C*kh*kw, N*Ho*Wo) ordered (n, ho, wo); rows ordered (c, i, j) like the weight's
+    flattened (C, kh, kw). ``out_hw`` may ask for fewer output rows/columns than fit (the
+    adjoint of a transposed convolution whose output_padding >= stride)."""
     xp = get_array_module(x)
-    buf = _chwn(xp, x, g.pads)
-    c, hp, wp, n = buf.shape
+    buf = _padded(xp, x, g.pads, chwn)
+    n, c = x.shape[:2]
     ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
-    s0, s1, s2, s3 = buf.strides
-    shape = (c, g.kh, g.kw, ho, wo, n)
-    v = _as_strided(xp, buf, shape, (s0, s1 * g.dh, s2 * g.dw, s1 * g.sh, s2 * g.sw, s3))
-    if v.flags.c_contiguous:  # 1x1 kernel, stride 1: the input itself
+    if chwn:
+        s0, s1, s2, s3 = buf.strides  # c, h, w, n
+        shape = (c, g.kh, g.kw, ho, wo, n)
+        strides = (s0, s1 * g.dh, s2 * g.dw, s1 * g.sh, s2 * g.sw, s3)
+    else:
+        sn, s0, s1, s2 = buf.strides  # n, c, h, w
+        shape = (c, g.kh, g.kw, n, ho, wo)
+        strides = (s0, s1 * g.dh, s2 * g.dw, sn, s1 * g.sh, s2 * g.sw)
+    v = _as_strided(xp, buf, shape, strides)
+    if v.flags.c_contiguous:  # e.g. a 1x1 kernel with stride 1: the input itself
         cols = v
     else:
         cols = scratch_empty(xp, shape, buf.dtype)
         xp.copyto(cols, v)
-    return cols.reshape(c * g.kh * g.kw, ho * wo * n)
+    return cols.reshape(c * g.kh * g.kw, -1)
 
 
-def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int):
-    """The adjoint of ``_im2col``: sum the columns back into an (N, C, H, W) array (laid out
-    (C, H, W, N)), with one strided add of the whole tensor per kernel offset."""
+def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool):
+    """The adjoint of ``_im2col``: sum the columns back into a C-contiguous (N, C, H, W)
+    array, with one strided add of the whole tensor per kernel offset (into a
+    (C, H, W, N)-laid-out buffer and one transposing copy at the end when ``chwn``)."""
     xp = get_array_module(cols)
     n, c, h, w = x_shape
     hp, wp = h + g.pt + g.pb, w + g.pl + g.pr
-    c6 = cols.reshape(c, g.kh, g.kw, ho, wo, n)
     he, we = g.sh * (ho - 1) + 1, g.sw * (wo - 1) + 1
-    if g.kh == g.kw == 1 and g.sh == g.sw == 1 and (hp, wp) == (ho, wo):
-        buf = c6[:, 0, 0]
+    if chwn:
+        c6 = cols.reshape(c, g.kh, g.kw, ho, wo, n)
+        shape, to_nchw = (c, hp, wp, n), (3, 0, 1, 2)
     else:
-        buf = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
-        for i in range(g.kh):
-            for j in range(g.kw):
-                buf[:, i * g.dh:i * g.dh + he:g.sh, j * g.dw:j * g.dw + we:g.sw] += c6[:, i, j]
-    return buf[:, g.pt:g.pt + h, g.pl:g.pl + w].transpose(3, 0, 1, 2)
-
-
-def _grad2(gy):
-    """An output gradient (N, O, Ho, Wo) as a (O, Ho*Wo*N) matrix (free for our layout)."""
-    return gy.transpose(1, 2, 3, 0).reshape(gy.shape[1], -1)
+        c6 = cols.reshape(c, g.kh, g.kw, n, ho, wo).transpose(0, 1, 2, 4, 5, 3)
+        shape, to_nchw = (n, c, hp, wp), (0, 1, 2, 3)
+    if g.kh == g.kw == 1 and g.sh == g.sw == 1 and (hp, wp) == (ho, wo):
+        crop = c6[:, 0, 0, g.pt:g.pt + h, g.pl:g.pl + w]  # (C, H, W, N): no sums to do
+        return _nchw(xp, crop.transpose(3, 0, 1, 2))
+    buf = scratch_empty(xp, shape, cols.dtype)
+    buf.fill(0)
+    chwn_view = buf if chwn else buf.transpose(1, 2, 3, 0)  # (C, Hp, Wp, N) either way
+    for i in range(g.kh):
+        for j in range(g.kw):
+            chwn_view[:, i * g.dh:i * g.dh + he:g.sh, j * g.dw:j * g.dw + we:g.sw] += c6[:, i, j]
+    out = buf.transpose(to_nchw)[:, :, g.pt:g.pt + h, g.pl:g.pl + w]
+    if not chwn and out.flags.c_contiguous:
+        return out  # the buffer itself (no padding): free for reuse once unreferenced
+    return _nchw(xp, out)
 
 
 def _conv_raw(x, w, b, g: ConvGeom, out_hw=None):
-    cols = _im2col(x, g, out_hw)
+    """(C-contiguous output, the columns, the layout they are in)."""
+    xp = get_array_module(x)
     n, o = x.shape[0], w.shape[0]
     ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
-    if g.groups == 1:
-        y = w.reshape(o, -1) @ cols
-    else:
-        gr = g.groups
-        y = (w.reshape(gr, o // gr, -1) @ cols.reshape(gr, -1, cols.shape[1])).reshape(o, -1)
-    if b is not None:
-        y += b[:, None]
-    return y.reshape(o, ho, wo, n).transpose(3, 0, 1, 2), cols
+    chwn = _layout(n, wo)
+    cols = _im2col(x, g, out_hw, chwn)
+    gr = g.groups
+    w3 = w.reshape(gr, o // gr, -1)
+    if not chwn:  # one GEMM per sample, each writing its (O, Ho*Wo) block of the output
+        out = scratch_empty(xp, (n, o, ho, wo), np.result_type(w, cols))
+        c4 = cols.reshape(gr, -1, n, ho * wo).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+        xp.matmul(w3, c4, out=out.reshape(n, gr, o // gr, ho * wo))
+        if b is not None:
+            out += b.reshape(-1, 1, 1)
+        return out, cols, chwn
+    with scratch_pool.borrow(xp, (o, cols.shape[1]), np.result_type(w, cols)) as y:
+        xp.matmul(w3, cols.reshape(gr, -1, cols.shape[1]), out=y.reshape(gr, o // gr, -1))
+        out = _nchw(xp, y.reshape(o, ho, wo, n).transpose(3, 0, 1, 2), b)
+    return out, cols, chwn
 
 
-def _weight_grad_raw(cols, gy, w_shape, g: ConvGeom):
-    g2 = _grad2(gy)
+def _weight_grad_raw(cols, gy, w_shape, g: ConvGeom, chwn: bool):
+    g2 = _grad2(get_array_module(gy), gy, chwn)
     if g.groups == 1:
         gw = g2 @ cols.T
     else:
@@ -154,16 +228,19 @@ def _weight_grad_raw(cols, gy, w_shape, g: ConvGeom):
 
 def _input_grad_raw(gy, w, x_shape, g: ConvGeom):
     xp = get_array_module(gy)
-    g2 = _grad2(gy)
-    o = w.shape[0]
+    n, o, ho, wo = gy.shape
+    chwn = _layout(n, wo)
     gr = g.groups
-    cols = scratch_empty(xp, (w[0].size * gr, g2.shape[1]), np.result_type(w, g2))
-    if gr == 1:
-        xp.matmul(w.reshape(o, -1).T, g2, out=cols)
-    else:
-        w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)
-        xp.matmul(w3, g2.reshape(gr, o // gr, -1), out=cols.reshape(gr, w3.shape[1], -1))
-    return _col2im(cols, x_shape, g, gy.shape[2], gy.shape[3])
+    w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)  # (gr, Kg, O / gr)
+    k = w3.shape[1] * gr
+    with scratch_pool.borrow(xp, (k, n * ho * wo), np.result_type(w, gy)) as cols:
+        if chwn:
+            g2 = _grad2(xp, gy, chwn)
+            xp.matmul(w3, g2.reshape(gr, o // gr, -1), out=cols.reshape(gr, w3.shape[1], -1))
+        else:  # one GEMM per sample, reading its (O, Ho*Wo) block of gy: no transpose
+            out = cols.reshape(gr, -1, n, ho * wo).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+            xp.matmul(w3, gy.reshape(n, gr, o // gr, ho * wo), out=out)
+        return _col2im(cols, x_shape, g, ho, wo, chwn)
 
 
 def _check_dtypes(op: str, *arrays) -> None:
@@ -183,10 +260,10 @@ class Conv2dOp(Op):
     @staticmethod
     def forward(ctx, x, w, b=None, *, geom, out_hw=None):
         _check_dtypes("conv2d", x, w, b)
-        y, cols = _conv_raw(x, w, b, geom, out_hw)
+        y, cols, chwn = _conv_raw(x, w, b, geom, out_hw)
         e = ctx.next_edges
         if e:
-            ctx.geom, ctx.x_shape, ctx.w_shape = geom, x.shape, w.shape
+            ctx.geom, ctx.x_shape, ctx.w_shape, ctx.chwn = geom, x.shape, w.shape, chwn
             need_w = e[1] is not None
             ctx.save_for_backward(x if need_w else None, w if e[0] is not None else None,
                                   cols if need_w else None)
@@ -198,13 +275,15 @@ class Conv2dOp(Op):
         e = ctx.next_edges
         g = ctx.geom
         gx = gw = gb = None
+        if not isinstance(gy, Tensor) and ctx.chwn and e[0] is not None and e[1] is not None:
+            gy = _grad_in(get_array_module(gy), gy, ctx.chwn)  # one copy for both GEMMs
         if e[0] is not None:
             gx = ConvTranspose2dOp.apply(gy, w, geom=g, x_hw=ctx.x_shape[2:])
         if e[1] is not None:
             if isinstance(gy, Tensor):
                 gw = ConvWeightOp.apply(x, gy, geom=g, w_shape=ctx.w_shape)
             else:
-                gw = _weight_grad_raw(cols, gy, ctx.w_shape, g)
+                gw = _weight_grad_raw(cols, gy, ctx.w_shape, g, ctx.chwn)
         if len(e) > 2 and e[2] is not None:
             gb = R.sum(gy, dim=(0, 2, 3))
         return gx, gw, gb
@@ -248,7 +327,8 @@ class ConvWeightOp(Op):
     @staticmethod
     def forward(ctx, x, g, *, geom, w_shape):
         _check_dtypes("conv2d weight gradient", x, g)
-        gw = _weight_grad_raw(_im2col(x, geom, g.shape[2:]), g, w_shape, geom)
+        chwn = _layout(g.shape[0], g.shape[3])
+        gw = _weight_grad_raw(_im2col(x, geom, g.shape[2:], chwn), g, w_shape, geom, chwn)
         e = ctx.next_edges
         if e:
             ctx.geom, ctx.x_hw, ctx.g_hw = geom, x.shape[2:], g.shape[2:]
@@ -481,9 +561,9 @@ class UnfoldOp(Op):
     def forward(ctx, x, *, geom):
         ho, wo = geom.out_hw(x.shape[2], x.shape[3])
         ctx.geom, ctx.x_shape = geom, x.shape
-        cols = _im2col(x, geom)
-        n = x.shape[0]
-        return cols.reshape(cols.shape[0], ho * wo, n).transpose(2, 0, 1)
+        cols = _im2col(x, geom, None, False)  # (K, N * L): a copy of contiguous L-runs to C order
+        return get_array_module(x).ascontiguousarray(
+            cols.reshape(cols.shape[0], x.shape[0], ho * wo).transpose(1, 0, 2))
 
     @staticmethod
     def backward(ctx, gy):
@@ -497,8 +577,8 @@ class FoldOp(Op):
     def forward(ctx, cols, *, geom, x_shape):
         ctx.geom = geom
         ho, wo = geom.out_hw(x_shape[2], x_shape[3])
-        c2 = cols.transpose(1, 2, 0).reshape(cols.shape[1], -1)
-        return _col2im(c2, x_shape, geom, ho, wo)
+        c2 = cols.transpose(1, 0, 2).reshape(cols.shape[1], -1)  # (K, N * L)
+        return _col2im(c2, x_shape, geom, ho, wo, False)
 
     @staticmethod
     def backward(ctx, gy):
