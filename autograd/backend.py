@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -309,6 +310,8 @@ def _calibrate() -> int:
 
 _FREE_REFS = _calibrate()
 scratch_pool = ScratchPool()
+if hasattr(os, "register_at_fork"):  # a child forked while another thread held the lock
+    os.register_at_fork(after_in_child=lambda: setattr(scratch_pool, "_lock", threading.Lock()))
 
 
 def scratch_empty(xp, shape, dtype):

@@ -4,22 +4,26 @@ im2col / col2im as ops: ``unfold`` and ``fold``.
 Memory layout (why the code transposes so much)
 -----------------------------------------------
 What these ops return is what it looks like: a C-contiguous (N, C, H, W) array, as in
-PyTorch (``is_contiguous()`` is True, ``.numpy()`` is in C order). Inside an op, though, the
-work runs on (C, H, W, N) arrays: batch innermost. NumPy copies and adds through strided
-views run near memcpy speed only when the innermost contiguous run is long; with N innermost,
-every im2col copy and every col2im add moves runs of ``Wo * N`` elements instead of ``Wo``,
-3 to 6 times faster on small images. The price is one transposing copy of the input on the
-way in and one of the output on the way out (fused with the bias add), and the same for the
-gradients in backward.
+PyTorch (``is_contiguous()`` is True, ``.numpy()`` is in C order, ``contiguous()`` is free).
+Inside an op the work may run batch-innermost instead, on (C, H, W, N) arrays (``_layout``
+decides per call): NumPy copies and adds through strided views run near memcpy speed only
+when the innermost contiguous run is long; with N innermost every im2col copy and every
+col2im add moves runs of ``Wo * N`` elements instead of ``Wo``, 3 to 6 times faster on narrow
+images (LeNet's 10x10). The price is a transposing copy of the input on the way in and of the
+output on the way out (and of the gradients in backward), which costs more than it saves on
+wider images: from a width of 16 the ops work in C order.
 
-Convolution = im2col + one GEMM
--------------------------------
-Forward: the zero-padded input, in (C, Hp, Wp, N) order, is viewed with ``as_strided`` as
-(C, kh, kw, Ho, Wo, N) windows, copied once into columns (C*kh*kw, Ho*Wo*N) and multiplied by
-the weight (O, C*kh*kw) in one GEMM (batched over groups), which gives the output directly in
-(O, Ho, Wo, N) order. Backward-weight is one GEMM of the output gradient with the columns
-saved by forward; backward-input is one GEMM back to columns followed by col2im: kh*kw
-strided adds of whole tensors (no ``np.add.at``).
+Convolution = im2col + GEMM
+---------------------------
+Forward: the zero-padded input is viewed with ``as_strided`` as (C, kh, kw, Ho, Wo, N)
+(batch-innermost) or (C, kh, kw, N, Ho, Wo) (C order) windows, copied once into columns
+(C*kh*kw, Ho*Wo*N) or (C*kh*kw, N*Ho*Wo) and multiplied by the weight (O, C*kh*kw):
+batch-innermost in one GEMM (batched over groups) followed by the transposing copy to
+(N, O, Ho, Wo), fused with the bias add; in C order by one GEMM per sample, each writing its
+(O, Ho*Wo) block of the output directly. Backward-weight is one GEMM of the output gradient
+with the columns saved by forward; backward-input is a GEMM back to columns (per sample in C
+order, reading gy in place) followed by col2im: kh*kw strided adds of whole tensors (no
+``np.add.at``). Large temporaries come from ``autograd.backend.scratch_pool``.
 
 Three ops close under differentiation, as in PyTorch, so convolution is differentiable any
 number of times (each backward is written with the other two):
