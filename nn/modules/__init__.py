@@ -24,8 +24,8 @@ from .pooling import (  # noqa: E402
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
-    Upsample,
 )
+from .upsampling import Upsample  # noqa: E402
 
 __all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d",
             "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "MaxPool1d", "MaxPool2d",
