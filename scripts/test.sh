@@ -20,4 +20,5 @@ else
 fi
 rm -rf "$wheels"
 "$PY" -m ruff check autograd nn optim tests scripts
+"$PY" scripts/api_coverage.py || true  # PyTorch's API present here, per area (information)
 "$PY" -m pytest -q -p no:cacheprovider "$@"
