@@ -90,6 +90,36 @@ from .serialization import CheckpointError, load, load_safetensors, save, save_s
 bool = bool_  # noqa: A001  (ag.bool, like torch.bool)
 
 __version__ = "0.1.0"
+_AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI package HIPS autograd
+
+# PyTorch's namespaces, for programs written as `import autograd as torch`
+from . import accelerator, autograd, backends, utils  # noqa: E402,F401
+
+dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
+
+
+class Size(tuple):
+    """A shape, as PyTorch's ``torch.Size``: a tuple of ints with ``numel()``."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"autograd.Size({list(self)})"
+
+
+def __getattr__(name):
+    """``autograd.nn`` and ``autograd.optim`` are the top-level ``nn`` and ``optim`` packages
+    (the same module objects). They sit above this package, so they are imported on first
+    use rather than here (PEP 562), which keeps ``import autograd`` free of them."""
+    if name in ("nn", "optim"):
+        import importlib
+
+        return importlib.import_module(name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 
 _ = (Device, device)
 

@@ -690,7 +690,8 @@ def _check_map_location(ml) -> None:
                         f"{type(ml).__name__}")
 
 
-def load(f, map_location=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
     """Load an object saved with :func:`save`, never executing code from the file.
 
     Memory stays bounded whatever the file holds (see the module doc): about the size of the
@@ -703,6 +704,11 @@ def load(f, map_location=None):
             dict maps saved devices to targets (``{'cuda:0': 'cpu'}``); a callable
             ``fn(tensor_on_cpu, saved_device: str)`` returns the Tensor to use, or None for the
             default.
+        pickle_module, weights_only, mmap: PyTorch's arguments, accepted for its programs.
+            This format holds only tensors, numbers, strings and containers and never
+            unpickles, so ``weights_only=True`` (or None) is what it always does; asking for
+            ``weights_only=False`` or a ``pickle_module`` raises a ValueError that says so.
+            ``mmap`` has no effect (arrays are read into memory).
 
     Returns:
         The saved object; Tensors (also saved Parameters) come back as plain leaf Tensors
@@ -718,6 +724,13 @@ def load(f, map_location=None):
         >>> sd = ag.load("model.ag", map_location="cpu")
         >>> model.load_state_dict(sd)
     """
+    if weights_only is False or pickle_module is not None or pickle_load_args:
+        raise ValueError(
+            "ag.load: this format never unpickles (it stores tensors, numbers, strings and "
+            "containers as JSON and .npy entries), so there is no weights_only=False, "
+            "pickle_module or unpickling argument to honour; call ag.load(f) (the same as "
+            "weights_only=True). To save a whole module, save its state_dict()."
+        )
     _check_map_location(map_location)
     if hasattr(f, "read"):
         name = repr(getattr(f, "name", "<file object>"))
