@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from autograd.backend import get_array_module
+from autograd.function import Op
 from autograd.ops import shape as S
 from autograd.tensor import Tensor
 
@@ -98,3 +99,33 @@ def _zeros_in_order(xp, shape, order, dtype):
 
 def _as_strided(xp, a, shape, strides):
     return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+class _Attach(Op):
+    """Identity on its first input, connected to the others with zero gradients: a gradient
+    that does not depend on them (a bias's, ``sum(gy)``) computed under ``create_graph``
+    stays part of the graph of its op's inputs, as in PyTorch (where it comes out of the
+    op's double-backward node)."""
+
+    @staticmethod
+    def forward(ctx, g, *others):
+        ctx.shapes = [(o.shape, o.dtype) for o in others]
+        return g
+
+    @staticmethod
+    def backward(ctx, gg):
+        xp = get_array_module(gg._data if isinstance(gg, Tensor) else gg)
+        zs = tuple(None if e is None else xp.zeros(s, dtype=d)
+                   for e, (s, d) in zip(ctx.next_edges[1:], ctx.shapes))
+        return (gg,) + zs
+
+
+def attach_grad(g, *others):
+    """``g`` itself, made part of the graph of ``others`` when backward runs with
+    ``create_graph`` (``g`` and the others are Tensors there); raw arrays pass through."""
+    if not isinstance(g, Tensor):
+        return g
+    live = [o for o in others if isinstance(o, Tensor) and o.requires_grad]
+    if not live:
+        return g
+    return _Attach.apply(g, *live)

@@ -47,7 +47,7 @@ from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.tensor import Tensor
 
-from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str
+from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str, attach_grad
 
 
 def _layout(n: int, wo: int) -> bool:
@@ -289,7 +289,7 @@ class Conv2dOp(Op):
             else:
                 gw = _weight_grad_raw(cols, gy, ctx.w_shape, g, ctx.chwn)
         if len(e) > 2 and e[2] is not None:
-            gb = R.sum(gy, dim=(0, 2, 3))
+            gb = attach_grad(R.sum(gy, dim=(0, 2, 3)), x, w)
         return gx, gw, gb
 
 
@@ -321,7 +321,7 @@ class ConvTranspose2dOp(Op):
         if e[1] is not None:
             gw = ConvWeightOp.apply(gy, g, geom=ctx.geom, w_shape=ctx.w_shape)
         if len(e) > 2 and e[2] is not None:
-            gb = R.sum(gy, dim=(0, 2, 3))
+            gb = attach_grad(R.sum(gy, dim=(0, 2, 3)), g, w)
         return gg, gw, gb
 
 

@@ -176,6 +176,10 @@ class BinaryCrossEntropy(Op):
         xp = get_array_module(x)
         if x.size and bool(((x < 0) | (x > 1)).any()):
             raise RuntimeError("binary_cross_entropy: all elements of input should be between "
+                               "0 and 1 (probabilities; for logits use "
+                               "binary_cross_entropy_with_logits)")
+        if hasattr(t, "size") and t.size and bool(((t < 0) | (t > 1)).any()):
+            raise RuntimeError("binary_cross_entropy: all elements of target should be between "
                                "0 and 1")
         with np.errstate(divide="ignore"):
             lx = xp.maximum(xp.log(x), -100)
@@ -205,6 +209,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"binary_cross_entropy: using a target size ({_shape(target)}) that is "
                          f"different to the input size ({_shape(input)}) is deprecated. Please "
                          "ensure they have the same size.")
+    tdt = getattr(target, "dtype", None)
+    if tdt is not None and tdt != input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: found target dtype {tdt} but expected "
+                           f"{input.dtype} (the input's); convert it with .to(input.dtype)")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -341,17 +349,14 @@ class CrossEntropy(Op):
             out = loss.reshape((n,) + x.shape[2:])
         ctx.shape, ctx.c, ctx.reduction, ctx.eps = x.shape, c, reduction, eps
         ctx.rows, ctx.tt, ctx.valid, ctx.w_t, ctx.weight = rows, tt, valid, w_t, weight
-        ctx.save_for_backward(logp)
+        ctx.save_for_backward(logp, x)  # x: for the double backward (create_graph)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
-        (logp,) = ctx.saved_tensors
+        logp, x = ctx.saved_tensors
         if isinstance(gy, Tensor):
-            raise NotImplementedError(
-                "cross_entropy: double backward is not supported by the fused op; use "
-                "nll_loss(log_softmax(x), target) for higher-order gradients"
-            )
+            return _cross_entropy_grad_graph(ctx, gy, x), None, None
         xp = get_array_module(logp)
         p = xp.exp(logp)
         c, eps = ctx.c, ctx.eps
@@ -383,6 +388,44 @@ class CrossEntropy(Op):
         return g.astype(logp.dtype, copy=False), None, None
 
 
+def _cross_entropy_grad_graph(ctx, gy, x):
+    """The fused op's gradient written with ops on the input ``x`` (create_graph), so that it
+    can be differentiated again: ``(p * a - b) * scale`` with ``p = softmax(x)`` over the
+    classes and constants ``a`` (per row) and ``b`` (per row and class) from the targets,
+    weights and label smoothing, as in the array formula."""
+    xp = get_array_module(x._data)
+    shape, c, eps = ctx.shape, ctx.c, ctx.eps
+    nd = len(shape)
+    if nd > 2:
+        x2 = S.reshape(S.permute(x, (0,) + tuple(range(2, nd)) + (1,)), (-1, c))
+    else:
+        x2 = x
+    p = E.exp(log_softmax(x2, dim=1))
+    m = ctx.rows.shape[0]
+    wt = ctx.w_t if ctx.w_t is not None else xp.ones(m, dtype=x.dtype)
+    w = ctx.weight if ctx.weight is not None else xp.ones(c, dtype=x.dtype)
+    a = ((1 - eps) * wt + eps / c * w.sum()).astype(x.dtype)[:, None]
+    b = xp.zeros((m, c), dtype=x.dtype)
+    b[ctx.rows, ctx.tt] = (1 - eps) * wt
+    if eps:
+        b += (eps / c * w)[None, :]
+    if ctx.valid is not None:
+        a = a * ctx.valid[:, None]
+        b = b * ctx.valid[:, None]
+    g = p * a - b
+    if ctx.reduction == "mean":
+        g = g * (gy / ctx.denom)
+    elif ctx.reduction == "sum":
+        g = g * gy
+    else:
+        g = g * S.reshape(gy, (-1, 1))
+    if nd > 2:
+        inter = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+        inv = (0, nd - 1) + tuple(range(1, nd - 1))
+        g = S.permute(S.reshape(g, inter), inv)
+    return g
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100,
                   reduce=None, reduction: str = "mean", label_smoothing: float = 0.0):
     """Softmax cross-entropy between logits ``input`` (N, C, ...) and class indices
@@ -394,14 +437,19 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
                              ignore_index=ignore_index, reduction=reduction,
                              label_smoothing=label_smoothing)
     if isinstance(target, Tensor) and target.dtype.kind == "f":
-        # class probabilities
+        # class probabilities: the target has the input's shape (else it would be indices)
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(
+                f"cross_entropy: a floating target holds class probabilities and must have "
+                f"the input's shape {list(input.shape)}, got {list(target.shape)}; for class "
+                f"indices pass an integer (long) tensor of shape "
+                f"{[input.shape[0]] + list(input.shape[2:])}")
         logp = log_softmax(input, dim=1)
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / input.shape[1]
         w = 1.0 if weight is None else S.reshape(weight, (1, -1) + (1,) * (input.ndim - 2))
         loss = -R.sum(logp * target * w, dim=1)
-        if reduction == "mean":
-            return R.sum(loss) / input.shape[0]
+        # "mean" averages over the batch and every spatial position (N * d1 * ...), as PyTorch
         return _reduce(loss, reduction, "cross_entropy")
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.shape != (input.shape[0],) + tuple(input.shape[2:]):

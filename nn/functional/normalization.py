@@ -14,7 +14,7 @@ from autograd.ops import shape as S
 from autograd.ops.inplace import _write
 from autograd.tensor import Tensor
 
-from ._utils import _data, _shape
+from ._utils import _data, _shape, attach_grad
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
@@ -78,7 +78,7 @@ class Normalize(Op):
         if e[1] is not None:
             gw = S.sum_to(gy * xhat, tuple(w.shape))
         if e[2] is not None:
-            gb = S.sum_to(gy, tuple(ctx.bshape))
+            gb = attach_grad(S.sum_to(gy, tuple(ctx.bshape)), x, w)
         return gx, gw, gb
 
 

@@ -9,8 +9,10 @@ import math
 import numpy as np
 
 from autograd.backend import get_array_module
+from autograd.ops import elementwise as E
 from autograd.ops import shape as S
 from autograd.ops.indexing import index_select
+from autograd.tensor import _make
 
 from ._utils import _data, _ntuple, _shape_str
 from .pooling import _adaptive_avg, _separable
@@ -70,6 +72,31 @@ def _nearest(x, idx_per_dim):
         if len(idx) != n or not np.array_equal(idx, np.arange(n)):
             x = index_select(x, x.ndim - nd + d, xp.asarray(idx))
     return x
+
+
+def _int_resample(x, ms):
+    """Linear resampling of an integer image as PyTorch's uint8 kernel does it: each dim's
+    weights quantised to int16 fixed point (the largest precision that fits), one pass per
+    dim (the last first), each rounded to the nearest integer and clipped to the dtype."""
+    xp = get_array_module(x)
+    ii = np.iinfo(x.dtype)
+    nd = len(ms)
+    for k in reversed(range(nd)):
+        m = ms[k]
+        if m is None:
+            continue
+        wmax = float(m.max())
+        prec = 0
+        while prec < 22 and int(0.5 + wmax * (1 << (prec + 1))) < (1 << 15):
+            prec += 1
+        q = np.where(m >= 0, np.floor(0.5 + m * (1 << prec)), np.ceil(-0.5 + m * (1 << prec)))
+        q = xp.asarray(q.astype(np.int64))
+        axis = x.ndim - nd + k
+        xm = xp.moveaxis(x.astype(np.int64), axis, -1)
+        acc = xm @ q.T + (1 << (prec - 1)) if prec else xm @ q.T
+        y = xp.clip(acc >> prec, ii.min, ii.max).astype(x.dtype)
+        x = xp.moveaxis(y, -1, axis)
+    return xp.ascontiguousarray(x)
 
 
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -134,6 +161,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _nearest(input, idx)
     ms = [None if (o == n and not align_corners and s in (None, 1.0)) else
           _linear_matrix(n, o, align_corners, s) for n, o, s in zip(in_sizes, out, scales)]
+    dt = input.dtype
+    if dt.kind in "biu":
+        # integer images (uint8): weights in float, the result rounded to the nearest integer
+        # and clipped to the dtype's range (PyTorch's uint8 kernel rounds its fixed-point sum)
+        if dt.kind == "b":
+            raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for "
+                                      "bool tensors")
+        return _make(_int_resample(_data(input), ms))
     if nd == 1:
         return _separable(input, None, ms[0])
     return _separable(input, ms[0], ms[1])
