@@ -674,6 +674,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    if dt.kind == "b":
+        raise NotImplementedError("linspace: not implemented for bool (as in PyTorch)")
     return _finish(np.linspace(start, end, steps).astype(dt), None, device, requires_grad)
 
 
@@ -723,6 +725,8 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -
 
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None) -> Tensor:
     """Random integers in [low, high)."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's form
+        high, size = None, high
     if size is None:
         raise TypeError("randint() missing the required argument 'size'")
     if high is None:

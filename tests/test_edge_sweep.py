@@ -94,11 +94,14 @@ SPECIAL = {
 }
 
 
-def edge_vector(dt, info=None, k=0):
-    """(classes, values) for dtype ``dt``: every edge value that exists in it."""
+def edge_vector(dt, info=None, k=0, name=None):
+    """(classes, values) for dtype ``dt``: every edge value that exists in it (``name``:
+    the swept form, for EXCLUDED_EDGES; the op's name by default)."""
+    if info is not None:
+        name = name or info.name
+    skip = EXCLUDED_EDGES.get((name, k), ()) if info is not None else ()
     if dt in FLOATS:
         pairs = _float_edges(dt)
-        skip = EXCLUDED_EDGES.get((info.name, k), ()) if info is not None else ()
         pairs = [p for p in pairs if p[0] not in skip]
         if info is not None:
             pairs += [("special", v) for v in special_points(info, k)]
@@ -106,7 +109,6 @@ def edge_vector(dt, info=None, k=0):
         pairs = [("zero", False), ("one", True)]
     else:
         pairs = _int_edges(dt)
-        skip = EXCLUDED_EDGES.get((info.name, k), ()) if info is not None else ()
         pairs = [p for p in pairs if p[0] not in skip]
         if info is not None:
             pairs += [("special", int(v)) for v in special_points(info, k)
@@ -506,6 +508,14 @@ CALLS = {
 }
 
 
+# more forms of element-wise binary ops, swept like the op itself
+VARIANTS = {
+    "div": [("div_trunc", lambda M, a, b: M.div(a, b, rounding_mode="trunc"), 2),
+            ("div_floor", lambda M, a, b: M.div(a, b, rounding_mode="floor"), 2)],
+    "add": [("add_alpha", lambda M, a, b: M.add(a, b, alpha=2), 2)],
+}
+
+
 def generated_calls(info):
     """(label, call, n_inputs) rows for ``info``: its CALLS rows, else by rule."""
     if info.name in CALLS:
@@ -514,7 +524,7 @@ def generated_calls(info):
     if info.family in ("elementwise", "inplace") and info.arity == 1:
         return [(info.name, f, 1)]
     if info.family == "elementwise" and info.arity == 2:
-        return [(info.name, f, 2)]
+        return [(info.name, f, 2)] + VARIANTS.get(info.name, [])
     if info.family == "reduction" and info.arity == 1:
         return [(info.name, f, 1),
                 (info.name + "_dim", lambda M, x: f(M, x, 1), 1),
@@ -546,6 +556,10 @@ EXCLUDED_EDGES = {
     # PyTorch's backward of pow computes exponent - 1 in the exponent's integer dtype: at the
     # smallest int32/int64 it wraps around to the largest (a gradient of -0. for 0 ** -2**31)
     ("pow", 1): ("minint",),
+    # PyTorch's integer div(rounding_mode="trunc") of the smallest int32/int64 by -1 kills
+    # the process with SIGFPE (its vectorised loop divides in C); this project returns the
+    # wrapped value, as its floor mode does
+    ("div_trunc", 0): ("minint",),
 }
 
 # Python numbers where PyTorch's signature wants a Tensor (maximum(x, 2), atan2(x, 1.),
@@ -597,16 +611,22 @@ def sweep_elementwise_binary(info, call, label):
     probs, seen = [], set()
     rng = np.random.default_rng(1)
     for da in DTYPES:
-        ca, va = edge_vector(da, info, 0)
+        ca, va = edge_vector(da, info, 0, label)
         seen.update((c, da) for c in ca)
         for db in DTYPES:
-            cb, vb = edge_vector(db, info, 1)
+            cb, vb = edge_vector(db, info, 1, label)
             # every pair of values, element by element (gradients compared per element)
             ga, gb = np.meshgrid(va, vb, indexing="ij")
             # (gradients of mixed floating dtypes: see MIXED_GRADS below)
             probs += check_case(call, [ga.ravel(), gb.ravel()], da,
                                 label=f"{label}[{da},{db},pairs]",
                                 grad=da == db)
+            # the in-place form: PyTorch's result, or its refusal to cast the result back
+            if info.inplace and label == info.name:
+                probs += check_case(
+                    lambda M, x, y: getattr(x.clone(), info.name + "_")(y),
+                    [ga.ravel(), gb.ravel()], da, label=f"{label}_[{da},{db},inplace]",
+                    grad=False)
             # the same pairs as a broadcasting pair (n, 1) x (1, m)
             probs += check_case(call, [va[:, None], vb[None, :]], da,
                                 label=f"{label}[{da},{db},bcast]", grad=False)
@@ -617,7 +637,7 @@ def sweep_elementwise_binary(info, call, label):
             probs += check_case(call, [va, np.array(sb)], da, label=f"{label}[{da},{db},0d-b]",
                                 grad=False)
         # Python scalars on either side
-        _, vb = edge_vector(da, info, 1)
+        _, vb = edge_vector(da, info, 1, label)
         for s in (True, 0, 2, -3, 0.0, -0.0, 2.5, math.inf, math.nan):
             probs += check_case(lambda M, x, s=s: call(M, x, s), [va], da,
                                 label=f"{label}[{da},scalar {s!r}]", grad=False)
@@ -697,6 +717,9 @@ KNOWN_CASES: dict = {
     ("mul", "float16", ",int32,0d-b]"): "OPEN: float16 arithmetic with an integer operand "
     "beyond float16's range: PyTorch converts it to float32 (its compute type), this project "
     "to float16 (inf) first",
+    ("add", None, ("add_alpha[", "values differ")): "OPEN: PyTorch computes a + alpha * b "
+    "with one rounding (a fused multiply-add; float16 in float32): near the largest finite "
+    "values alpha * b overflows here first (inf - inf is nan where PyTorch gives inf)",
     ("cumprod", None, "grad[0]"): "OPEN: cumprod's gradient divides by x before the first "
     "zero of a slice: inexact for subnormal x, where PyTorch's is exact",
     ("prod", None, ("prod[", "grad[0]")): "PyTorch's gradient of prod over all elements is "

@@ -127,6 +127,31 @@ class Div(BinaryOp):
         return ga, gb
 
 
+class DivTrunc(BinaryOp):
+    """``trunc(a / b)`` for floats; its gradient is zero everywhere (PyTorch's rule for a
+    rounding division), also where b is 0."""
+
+    _float_result = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _xp(a, b).trunc(a / b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        z = gy * 0.0 if isinstance(gy, Tensor) else _xp(gy).zeros_like(gy)
+        return z, z
+
+
+class DivFloor(DivTrunc):
+    """``floor(a / b)`` (Python's ``//``) for floats, with a zero gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _xp(a, b).floor_divide(a, b)
+
+
 class Pow(BinaryOp):
 
     @staticmethod
@@ -818,11 +843,27 @@ class Atan2(BinaryOp):
 _EW = "elementwise"
 
 
+def _scaled(op, a, b, alpha):
+    """``alpha * b`` in the result dtype of ``a`` and ``b`` (PyTorch scales after promotion:
+    an int32 ``b`` with a float ``a`` is not multiplied in int32 first)."""
+    dt = result_type(a, b)
+    if dt.kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
+                           f"floating point number (got {alpha})")
+    if hasattr(b, "dtype") and b.dtype != dt:
+        b = cast(b, dt)
+    if dt.kind == "b":
+        alpha = bool(alpha)  # bool tensors: alpha is a bool too
+        if not hasattr(b, "dtype"):
+            return bool(b) and alpha
+    return mul(b, alpha)
+
+
 @register(family=_EW, op=Add, arity=2, inplace=True, numpy="add")
 def add(a, b, alpha=1):
     """``a + alpha * b`` with broadcasting."""
     if alpha != 1:
-        b = mul(b, alpha)
+        b = _scaled("add", a, b, alpha)
     return Add.apply(a, b)
 
 
@@ -830,7 +871,7 @@ def add(a, b, alpha=1):
 def sub(a, b, alpha=1):
     """``a - alpha * b`` with broadcasting."""
     if alpha != 1:
-        b = mul(b, alpha)
+        b = _scaled("sub", a, b, alpha)
     return Sub.apply(a, b)
 
 
@@ -853,6 +894,8 @@ def div(a, b, rounding_mode=None):
     if rounding_mode is None:
         return Div.apply(a, b)
     if rounding_mode == "floor":
+        if result_type(a, b).kind == "f" and (isinstance(a, Tensor) or isinstance(b, Tensor)):
+            return DivFloor.apply(a, b)  # differentiable, with a zero gradient (PyTorch's)
         return floor_divide(a, b)
     if rounding_mode == "trunc":
         return _int_div(a, b, "trunc")
@@ -899,6 +942,11 @@ def _promoted(op, a, b):
         raise TypeError(f"{op}: expected at least one Tensor argument, got "
                         f"{type(a).__name__} and {type(b).__name__}")
     dt = result_type(ad, bd)
+    with np.errstate(over="ignore", invalid="ignore"):  # int -> float16 may give inf
+        return _promote_to(ad, bd, dt)
+
+
+def _promote_to(ad, bd, dt):
     if hasattr(ad, "dtype") and not isinstance(ad, np.generic):
         ad = ad if ad.dtype == dt else ad.astype(dt)
     else:
@@ -925,6 +973,11 @@ def _int_div(a, b, mode):
     """``div(a, b, rounding_mode=mode)`` in the promoted dtype (integers stay integers);
     no gradient for integers, and floor division has none (as in PyTorch)."""
     ad, bd, dt = _promoted(f"div(rounding_mode={mode!r})", a, b)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/nan as PyTorch
+        return _int_div_raw(a, b, ad, bd, dt, mode)
+
+
+def _int_div_raw(a, b, ad, bd, dt, mode):
     xp = _xp(ad, bd)
     if dt.kind in "biu":
         if dt.kind == "b":
@@ -935,9 +988,9 @@ def _int_div(a, b, mode):
         q = xp.floor_divide(ad, bd)
         if mode == "trunc":  # floor rounds negative quotients down: step back up
             r = ad - q * bd
-            q = q + ((r != 0) & ((r < 0) != (bd < 0))).astype(q.dtype)
+            q = q + ((r != 0) & ((ad < 0) != (bd < 0))).astype(q.dtype)
     elif mode == "trunc":
-        return trunc(Div.apply(a, b))
+        return DivTrunc.apply(a, b)
     else:
         _check_broadcast("floor_divide", ad, bd)
         q = xp.floor_divide(ad, bd)

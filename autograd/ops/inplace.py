@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module, lock, unlock
+from ..dtypes import can_cast
 from ..function import Op
 from ..grad_mode import no_grad, state
 from ..registry import register
@@ -56,10 +57,11 @@ def _check_result(t: Tensor, out: Tensor, name: str) -> None:
             f"{name}: output with shape {list(t.shape)} doesn't match the broadcast shape "
             f"{list(out.shape)}"
         )
-    if out.dtype != t.dtype and out.dtype.kind in "fc" and t.dtype.kind in "biu":
+    if out.dtype != t.dtype and not can_cast(out.dtype, t.dtype):
         raise RuntimeError(
             f"{name}: result type {out.dtype} can't be cast to the desired output type "
-            f"{t.dtype}"
+            f"{t.dtype} (PyTorch's rule: never to a lower category, float -> int -> bool); "
+            "use the out-of-place op, or convert first"
         )
 
 

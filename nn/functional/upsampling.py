@@ -9,7 +9,6 @@ import math
 import numpy as np
 
 from autograd.backend import get_array_module
-from autograd.ops import elementwise as E
 from autograd.ops import shape as S
 from autograd.ops.indexing import index_select
 from autograd.tensor import _make
