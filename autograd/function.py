@@ -36,6 +36,7 @@ recorded op through ``on_forward(node, outputs)``; the nodes carry no drawing fi
 from __future__ import annotations
 
 import functools
+import numbers
 import weakref
 
 import numpy as np
@@ -480,6 +481,21 @@ def _device_error(cls, a, b):
     )
 
 
+_NUMBERS = {int, float, bool}
+
+
+def _type_error(node, a, b):
+    for v in (a, b):
+        if not hasattr(v, "dtype") and (isinstance(v, numbers.Number) and not
+                                        isinstance(v, complex)):
+            continue
+        if hasattr(v, "dtype"):
+            continue
+        raise TypeError(
+            f"{type(node).__name__}: expected Tensors or Python numbers, got "
+            f"{type(a).__name__} and {type(b).__name__}; convert with autograd.tensor(...)")
+
+
 def _prepare_binary(node, data) -> None:
     """PyTorch type promotion and broadcasting bookkeeping for element-wise binary ops."""
     a, b = data
@@ -492,6 +508,8 @@ def _prepare_binary(node, data) -> None:
                 node._post = ((a.shape, da), (b.shape, db))
             return
     ha, hb = hasattr(a, "dtype"), hasattr(b, "dtype")
+    if not ha and a.__class__ not in _NUMBERS or not hb and b.__class__ not in _NUMBERS:
+        _type_error(node, a, b)
     if node._bool_error is not None and (
             (a.dtype.kind == "b" if ha else a.__class__ is bool)
             or (b.dtype.kind == "b" if hb else b.__class__ is bool)):

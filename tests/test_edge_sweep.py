@@ -593,17 +593,16 @@ def _arrays_for(info, dt, n, rng):
 
 def sweep_elementwise_unary(info, call, label):
     probs, seen = [], set()
-    rng = np.random.default_rng(0)
     for dt in DTYPES:
         classes, v = edge_vector(dt, info, 0)
         seen.update((c, dt) for c in classes)
         for layout in ("contiguous", "transposed", "sliced", "expanded"):
             a = v if layout == "contiguous" else np.stack([v, v[::-1]])
             probs += check_case(call, [a], dt, layout, label=f"{label}[{dt},{layout}]")
-        # 0-d: one sampled value per dtype (every value meets 0-d in the 1-d rows above)
-        s = v[rng.integers(len(v))]
-        probs += check_case(call, [np.array(s)], dt, label=f"{label}[{dt},0d={s}]")
+        for s in v:  # every value as a 0-d tensor too
+            probs += check_case(call, [np.array(s)], dt, label=f"{label}[{dt},0d={s}]")
         probs += check_case(call, [np.zeros((2, 0), dtype=dt)], dt, label=f"{label}[{dt},empty]")
+    probs += check_case(lambda M: call(M, "x"), [], "float32", label=f"{label}[str]")
     return probs, seen
 
 
@@ -647,6 +646,8 @@ def sweep_elementwise_binary(info, call, label):
                             label=f"{label}[{da},empty]")
         probs += check_case(call, [np.zeros((2, 3), da), np.zeros((2,), da)], da,
                             label=f"{label}[{da},bad-shapes]", grad=False)
+    probs += check_case(lambda M, x: call(M, x, "x"), [va], "float32", label=f"{label}[str]",
+                        grad=False)
     # gradients through broadcasting (summed back to each input's shape), finite values
     a, b = np.array([[1.5], [-2.0], [0.75]]), np.array([0.5, 2.0, -1.25, 3.0])
     for dt in GRAD_DTYPES:

@@ -1009,6 +1009,8 @@ def floor_divide(a, b):
 
 @register(family=_EW, op=Neg, aliases="negative", inplace=True, numpy="negative")
 def neg(x):
+    if not hasattr(x, "dtype"):
+        raise TypeError(f"neg(): expected a Tensor, got {type(x).__name__}")
     return Neg.apply(x)
 
 
@@ -1016,9 +1018,14 @@ negative = neg
 
 
 def _unary(op, fast):
+    name = op.__name__.lower()
+
     def fn(x):
         if x.__class__ is np.ndarray and fast is not None:
             return fast(x)
+        if not hasattr(x, "dtype"):
+            raise TypeError(f"{name}(): expected a Tensor, got {type(x).__name__}; convert "
+                            "with autograd.tensor(...)")
         return op.apply(x)
 
     return fn
@@ -1197,6 +1204,8 @@ def logical_not(x):
 
 @register(family=_EW, numpy="invert", differentiable=False)
 def bitwise_not(x):
+    if not hasattr(x, "dtype"):
+        raise TypeError(f"bitwise_not(): expected a Tensor, got {type(x).__name__}")
     d = x._data if isinstance(x, Tensor) else x
     if d.dtype.kind in "fc":
         raise NotImplementedError(
