@@ -212,3 +212,17 @@ def test_bilinear_interpolate_uint8_matches_pytorch(kw):
     b = torch.nn.functional.interpolate(torch.tensor(img), mode="bilinear", **kw)
     assert a.dtype == ag.uint8
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_setitem_with_int_and_advanced_index_uses_pytorch_dim_order():
+    x = ag.zeros(2, 3, 16, 5, 4)
+    v = ag.tensor(np.arange(3 * 4 * 2 * 2, dtype=np.float32).reshape(3, 4, 2, 2))
+    x[1, :, 3:11:2, ag.tensor([0, 2]), 0:2] = v
+    np.testing.assert_array_equal(x[1, :, 3:11:2, ag.tensor([0, 2]), 0:2].numpy(), v.numpy())
+    # recorded: the value's gradient comes back in the same layout
+    b = f64(np.zeros((2, 3, 16, 5, 4)))
+    c = b * 1
+    w = f64(np.ones((3, 4, 2, 2)))
+    c[1, :, 3:11:2, ag.tensor([0, 2]), 0:2] = w * 3
+    (c * c).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((3, 4, 2, 2), 18.0))

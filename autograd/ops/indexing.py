@@ -55,12 +55,36 @@ def _convert_index(index):
     return tuple(out), basic
 
 
+class TwoStep:
+    """An index applied in two steps, ``a[first][second]`` (``first`` basic, so the second
+    step reads and writes through a view): PyTorch's integers-before-tensors rule."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def __repr__(self) -> str:
+        return f"[{self.first!r}][{self.second!r}]"
+
+
+def _get(a, index):
+    return a[index.first][index.second] if index.__class__ is TwoStep else a[index]
+
+
+def _set(a, index, v) -> None:
+    if index.__class__ is TwoStep:
+        a[index.first][index.second] = v
+    else:
+        a[index] = v
+
+
 class GetItem(Op):
     @staticmethod
     def forward(ctx, x, index, basic):
         ctx.in_shape, ctx.dtype, ctx.index, ctx.basic = x.shape, x.dtype, index, basic
         try:
-            return x[index]
+            return _get(x, index)
         except IndexError as e:
             raise IndexError(f"index {index!r} is invalid for a tensor of shape "
                              f"{list(x.shape)}: {e}") from None
@@ -81,6 +105,8 @@ class IndexGrad(Op):
         gx = xp.zeros(shape, dtype=gy.dtype)
         if basic:
             gx[index] = gy
+        elif index.__class__ is TwoStep:
+            add_at(xp, gx[index.first], index.second, gy)
         else:
             add_at(xp, gx, index, gy)
         return gx
@@ -96,7 +122,7 @@ def _index_grad(gy, shape, index, basic):
 
 def getitem_raw(x, index, basic):
     if not isinstance(x, Tensor):
-        return x[index]
+        return _get(x, index)
     return GetItem.apply(x, index=index, basic=basic)
 
 
@@ -159,7 +185,7 @@ class SetItem(Op):
         ctx.v_shape = getattr(v, "shape", ())
         ctx.v_dtype = getattr(v, "dtype", None)
         y = x.copy()
-        y[index] = v
+        _set(y, index, v)
         return y
 
     @staticmethod
@@ -179,7 +205,7 @@ def _mask_out(g, index):
     d = g._data if isinstance(g, Tensor) else g
     xp = get_array_module(d)
     m = xp.ones(d.shape, dtype=d.dtype)
-    m[index] = 0
+    _set(m, index, 0)
     return m
 
 

@@ -17,7 +17,7 @@ from ..function import Op
 from ..grad_mode import no_grad, state
 from ..registry import register
 from ..tensor import Tensor
-from .indexing import SetItem, _convert_index
+from .indexing import SetItem, TwoStep, _convert_index, _set, _split_ints
 from .shape import broadcast_to, reshape, sum_to
 
 _IP = "inplace"
@@ -44,7 +44,7 @@ def _write(t: Tensor, index, src) -> None:
         if index is None:
             arr[...] = src
         else:
-            arr[index] = src
+            _set(arr, index, src)
     finally:
         if relock:
             lock(arr)
@@ -122,7 +122,10 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``; recorded for autograd like PyTorch's index_put_."""
     idx, basic = _convert_index(index)
-    if len(idx) == 1 and not isinstance(index, tuple) and not basic:
+    parts = None if basic else _split_ints(idx)
+    if parts is not None:  # PyTorch: integers select first, then the tensors index
+        idx = TwoStep(*parts)
+    elif len(idx) == 1 and not isinstance(index, tuple) and not basic:
         idx = idx[0]
     if isinstance(value, Tensor) and value.device != x.device:
         raise RuntimeError(
