@@ -208,8 +208,9 @@ def _node_arrays(node) -> list:
     return out
 
 
-def _walk(roots) -> list:
-    """Every node reachable from ``roots`` (AccumulateGrad nodes excluded), iteratively."""
+def _walk(roots, leaves=None) -> list:
+    """Every node reachable from ``roots`` (AccumulateGrad nodes excluded), iteratively;
+    the leaves' arrays go into ``leaves`` (id -> array)."""
     seen = set()
     order = []
     stack = [r for r in roots if r is not None]
@@ -220,6 +221,8 @@ def _walk(roots) -> list:
         seen.add(n)
         if n.__class__ is not AccumulateGrad:
             order.append(n)
+        elif leaves is not None:
+            leaves[id(n.variable._data)] = n.variable._data
         for e in n.next_edges:
             if e is not None and e[0] not in seen:
                 stack.append(e[0])
@@ -270,10 +273,12 @@ class MemoryReport:
         total: bytes of all arrays the nodes hold (each array counted once).
         by_op: ``{op name: bytes}``; by_module: ``{module name: bytes}`` (``"-"`` for ops
             outside any module call); nodes: how many nodes the graph has;
-            by_device: ``{device: bytes}``.
+            by_device: ``{device: bytes}``; leaf_bytes: bytes of the leaves the graph uses
+            (parameters), which nodes may also hold but which are not counted above.
     """
 
-    def __init__(self, total, by_op, by_module, nodes, by_device):
+    def __init__(self, total, by_op, by_module, nodes, by_device, leaf_bytes=0):
+        self.leaf_bytes = leaf_bytes
         self.total = total
         self.by_op = by_op
         self.by_module = by_module
@@ -282,10 +287,12 @@ class MemoryReport:
 
     def as_dict(self) -> dict:
         return {"total_bytes": self.total, "nodes": self.nodes, "by_op": dict(self.by_op),
-                "by_module": dict(self.by_module), "by_device": dict(self.by_device)}
+                "by_module": dict(self.by_module), "by_device": dict(self.by_device),
+                "leaf_bytes": self.leaf_bytes}
 
     def __str__(self) -> str:
-        lines = [f"saved for backward: {_fmt(self.total)} in {self.nodes} nodes"]
+        lines = [f"saved for backward: {_fmt(self.total)} in {self.nodes} nodes "
+                 f"(leaves/parameters, not counted: {_fmt(self.leaf_bytes)})"]
         for title, table in (("by op", self.by_op), ("by module", self.by_module)):
             if not table:
                 continue
@@ -322,12 +329,14 @@ def memory_report(tensors, model=None) -> MemoryReport:
     if isinstance(tensors, (Tensor, Node)):
         tensors = [tensors]
     roots = [t if isinstance(t, Node) else t.grad_fn for t in tensors]
-    nodes = _walk(roots)
+    leaves = {}
+    nodes = _walk(roots, leaves)
     names = {}
     if model is not None:
         names = {id(m): (n or type(m).__name__) for n, m in model.named_modules()}
     owner = _module_of(nodes, names)
-    seen = set()
+    seen = set(leaves)  # parameters are not what the graph adds: counted apart
+    params = sum(int(a.nbytes) for a in leaves.values())
     total = 0
     by_op, by_module, by_device = {}, {}, {}
     for n in reversed(nodes):  # roughly forward order: an array counts for its first saver
@@ -345,4 +354,4 @@ def memory_report(tensors, model=None) -> MemoryReport:
         by_op[op] = by_op.get(op, 0) + size
         mod = owner.get(n, "-")
         by_module[mod] = by_module.get(mod, 0) + size
-    return MemoryReport(total, by_op, by_module, len(nodes), by_device)
+    return MemoryReport(total, by_op, by_module, len(nodes), by_device, params)
