@@ -78,6 +78,7 @@ class Node:
     _custom = False  # a user Function: backward gets and returns Tensors
     _oshape = None  # shape of output 0 (its tensor may be gone; drawings show it)
     _unpack = None  # unpack hook of autograd.graph.saved_tensors_hooks when saved was packed
+    _fw_saved = None  # forward AD: (level, {saved index: tangent}) for create_graph re-wraps
     _non_diff = ()  # Function: ids of outputs marked non-differentiable
     materialize_grads = True
 
@@ -101,7 +102,14 @@ class Node:
                     self._check_versions()
         if not state.create_graph:
             return saved
-        return tuple(self._wrap_saved(j, a) for j, a in enumerate(saved))
+        out = tuple(self._wrap_saved(j, a) for j, a in enumerate(saved))
+        if self._fw_saved is not None:  # forward-over-reverse: re-wrapped inputs keep tangents
+            level, tans = self._fw_saved
+            for j, tan in tans.items():
+                w = out[j]
+                if isinstance(w, Tensor) and w.__dict__.get("_fw") is None:
+                    w._fw = (level, tan)
+        return out
 
     @property
     def needs_input_grad(self) -> tuple:
