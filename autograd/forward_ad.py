@@ -194,7 +194,7 @@ class _ForwardAD:
 
 
 def _function_jvp(cls, args, kwargs, tans, level):
-    if cls.jvp is Function.jvp:
+    if getattr(cls, "jvp", None) is None:
         raise NotImplementedError(
             f"forward AD: the custom Function {cls.__name__} has no jvp(ctx, *tangents) "
             "static method; define one to use it under forward mode (autograd.forward_ad, "
@@ -325,7 +325,7 @@ def _attach(out, t, level) -> None:
     if y.dtype.kind not in "fc":
         return
     xp = get_array_module(y)
-    if not hasattr(t, "shape"):
+    if not hasattr(t, "shape") or isinstance(t, np.generic):
         t = xp.asarray(t)
     if t.dtype != y.dtype:
         t = t.astype(y.dtype)
