@@ -57,7 +57,10 @@ class CheckpointBackward(Node):
         inputs = []
         for i, a in enumerate(ctx.args):
             if isinstance(a, Tensor):
-                t = _make(a._data, None, ctx.next_edges[i] is not None)
+                # create_graph: recompute from the original inputs, so that the gradient
+                # stays connected to them (double backward through a checkpoint)
+                t = (targets[i] if create_graph and ctx.next_edges[i] is not None else
+                     _make(a._data, None, ctx.next_edges[i] is not None))
                 inputs.append(t)
             else:
                 inputs.append(a)
