@@ -203,10 +203,10 @@ def _vmapped_grad(func, vm, args, kwargs, nums, argnums, has_aux):
 
 
 def _expand(a: Tensor, size: int) -> Tensor:
-    """A new array holding ``size`` copies of ``a`` along a new dim 0."""
+    """``a`` repeated ``size`` times along a new dim 0 (a read-only broadcast view)."""
     d = a._data
     xp = get_array_module(d)
-    return _make(xp.ascontiguousarray(xp.broadcast_to(d, (size,) + tuple(d.shape))))
+    return _make(xp.broadcast_to(d, (size,) + tuple(d.shape)))  # a view: no copy
 
 
 def vjp(func, *primals, has_aux: bool = False):
