@@ -10,20 +10,6 @@ with PyTorch's tensor API.
 
 from __future__ import annotations
 
-import gc as _gc
-import os as _os
-
-# Graphs are acyclic by construction (a node never references its outputs), so reference
-# counting frees them the moment the loss is dropped; Python's cyclic collector finds nothing
-# in them, yet with its default first threshold (700 allocations) it re-scans every live node
-# over and over while a long graph is being built: a quarter of the time of a 100,000-op
-# chain. So the first threshold is raised once, here. Set AUTOGRAD_KEEP_GC=1 to keep
-# Python's default.
-if not _os.environ.get("AUTOGRAD_KEEP_GC"):
-    _t0, _t1, _t2 = _gc.get_threshold()
-    if 0 < _t0 < 100_000:
-        _gc.set_threshold(100_000, _t1, _t2)
-
 from . import cuda  # noqa: F401
 from . import viz  # noqa: F401
 from . import functional  # noqa: F401
@@ -51,6 +37,7 @@ from .engine import backward as _backward_fn  # noqa: F401
 from .engine import grad
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from ._tensor_str import get_printoptions, set_printoptions
 from .engine import gc_relaxed
 from .grad_mode import (
     detect_anomaly,
@@ -63,151 +50,8 @@ from .grad_mode import (
     set_detect_anomaly,
     set_grad_enabled,
 )
-from .ops import methods as _methods  # noqa: F401  (binds operators to Tensor)
-from .ops.elementwise import (  # noqa: F401
-    abs,
-    absolute,
-    add,
-    allclose,
-    bitwise_not,
-    cast,
-    ceil,
-    clamp,
-    clip,
-    clone,
-    cos,
-    div,
-    divide,
-    eq,
-    equal,
-    erf,
-    exp,
-    expm1,
-    floor,
-    floor_divide,
-    fmod,
-    ge,
-    greater,
-    greater_equal,
-    gt,
-    isclose,
-    isfinite,
-    isinf,
-    isnan,
-    le,
-    less,
-    less_equal,
-    log,
-    log1p,
-    log2,
-    log10,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    lt,
-    maximum,
-    minimum,
-    mul,
-    multiply,
-    ne,
-    neg,
-    negative,
-    not_equal,
-    pow,
-    reciprocal,
-    relu,
-    remainder,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    square,
-    sub,
-    subtract,
-    tan,
-    tanh,
-    true_divide,
-    trunc,
-    where,
-)
-from .ops.indexing import (  # noqa: F401
-    argsort,
-    argwhere,
-    gather,
-    index_select,
-    masked_fill,
-    nonzero,
-    scatter,
-    scatter_add,
-    sort,
-    take_along_dim,
-    topk,
-    tril,
-    triu,
-)
-from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer  # noqa: F401
-from .ops.reduction import (  # noqa: F401
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    cumprod,
-    cumsum,
-    kthvalue,
-    logsumexp,
-    max,
-    mean,
-    median,
-    min,
-    norm,
-    prod,
-    std,
-    std_mean,
-    sum,
-    var,
-    var_mean,
-)
-from .ops.shape import (  # noqa: F401
-    broadcast_shapes,
-    broadcast_tensors,
-    broadcast_to,
-    cat,
-    chunk,
-    concat,
-    concatenate,
-    expand,
-    flatten,
-    flip,
-    fliplr,
-    flipud,
-    hstack,
-    movedim,
-    moveaxis,
-    pad,
-    permute,
-    repeat,
-    reshape,
-    roll,
-    split,
-    squeeze,
-    stack,
-    sum_to,
-    swapaxes,
-    swapdims,
-    t,
-    tile,
-    transpose,
-    unbind,
-    unflatten,
-    unsqueeze,
-    view,
-    vstack,
-)
+from . import registry as _registry
+from .ops import methods as _methods  # noqa: F401  (binds the ops to Tensor)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (  # noqa: F401
     Parameter,
@@ -238,10 +82,43 @@ from .tensor import (  # noqa: F401
     zeros_like,
 )
 
-from .serialization import load, save, load_safetensors, save_safetensors  # noqa: F401
+from .serialization import CheckpointError, load, load_safetensors, save, save_safetensors  # noqa: F401,E501
 
 bool = bool_  # noqa: A001  (ag.bool, like torch.bool)
 
 __version__ = "0.1.0"
+_AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI package HIPS autograd
+
+# PyTorch's namespaces, for programs written as `import autograd as torch`
+from . import accelerator, autograd, backends, utils  # noqa: E402,F401
+
+dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
+
+
+class Size(tuple):
+    """A shape, as PyTorch's ``torch.Size``: a tuple of ints with ``numel()``."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"autograd.Size({list(self)})"
+
+
+def __getattr__(name):
+    """``autograd.nn`` and ``autograd.optim`` are the top-level ``nn`` and ``optim`` packages
+    (the same module objects). They sit above this package, so they are imported on first
+    use rather than here (PEP 562), which keeps ``import autograd`` free of them."""
+    if name in ("nn", "optim"):
+        import importlib
+
+        return importlib.import_module(name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 
 _ = (Device, device)
+
+# the op namespace (ag.exp, ag.arcsin, ag.cat...): every op registered in autograd.registry
+globals().update(_registry.namespace())

@@ -48,3 +48,47 @@ def empty_cache() -> None:
 def manual_seed(seed: int) -> None:
     """Seed the generators (one generator serves every device here)."""
     _random.manual_seed(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed the generators of all devices (one generator serves every device here)."""
+    _random.manual_seed(seed)
+
+
+def seed() -> None:
+    _random.seed()
+
+
+def seed_all() -> None:
+    _random.seed()
+
+
+def set_device(device) -> None:
+    """Make ``device`` (an index, ``'cuda:N'`` or a ``Device``) CuPy's current device."""
+    if is_available():
+        idx = device if isinstance(device, int) else (backend.parse_device(device).index or 0)
+        backend.require_cupy().cuda.Device(idx).use()
+
+
+def get_device_name(device=None) -> str:
+    if not is_available():
+        raise RuntimeError("cuda.get_device_name: no CUDA GPU is available (CuPy sees none)")
+    cp = backend.require_cupy()
+    idx = 0 if device is None else (device if isinstance(device, int)
+                                     else backend.parse_device(device).index or 0)
+    return cp.cuda.runtime.getDeviceProperties(idx)["name"].decode()
+
+
+def max_memory_allocated() -> int:
+    """Bytes CuPy's pool holds for arrays now (CuPy keeps no peak; this is the current
+    figure)."""
+    return memory_allocated()
+
+
+def reset_peak_memory_stats() -> None:
+    """Accepted for PyTorch programs; CuPy's pool keeps no peak statistics."""
+
+
+def is_bf16_supported() -> bool:
+    """bfloat16 arrays work through ml_dtypes wherever the device works."""
+    return is_available()

@@ -14,9 +14,12 @@ hooks whenever a Tensor takes part (NEP 13 and NEP 18). Calls are routed as foll
   Tensor does require grad, a ``TypeError`` is raised rather than silently returning a
   result cut off from the graph; call ``t.detach().numpy()`` to opt out explicitly.
 
-Reductions and other functions are looked up on the ``autograd`` package (then on
-``Tensor``) at call time, so ops added later (``ag.prod``, ``ag.var``, ``ag.amax``...) are
-picked up automatically; a few have composite fallbacks built from existing ops.
+Which op serves which NumPy name comes from the op registry (``autograd/registry.py``: the
+``numpy=`` of each registration). A ufunc is served by the op itself (``np.arcsin(t)`` is
+``ag.asin(t)``); a NumPy function whose signature differs from the op's (``axis`` for ``dim``,
+``keepdims``, ``out=``...) goes through one of the argument translators below. A few NumPy
+functions are queries, not ops (``np.shape``, ``np.ndim``, ``np.size``, ``np.array_equal``);
+they are listed here.
 """
 
 from __future__ import annotations
@@ -25,8 +28,14 @@ import numbers
 
 import numpy as np
 
+from . import registry
+from .dtypes import promote
 from .grad_mode import state
-from .tensor import Tensor, _make
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import reduction as R
+from .ops import shape as S
+from .tensor import Tensor, _make, as_tensor
 
 _NV = np._NoValue
 
@@ -36,23 +45,6 @@ class _Unsupported(Exception):
 
 
 # ---- helpers --------------------------------------------------------------------------------
-
-def _ag():
-    import autograd
-
-    return autograd
-
-
-def _lookup(name: str):
-    """A function of the autograd package, or the Tensor method, or None."""
-    fn = getattr(_ag(), name, None)
-    if callable(fn) and not isinstance(fn, type):
-        return fn
-    meth = getattr(Tensor, name, None)
-    if callable(meth):
-        return meth
-    return None
-
 
 def _needs_grad(obj) -> bool:
     """True when some Tensor in ``obj`` (searched through lists, tuples and dicts) requires
@@ -95,9 +87,7 @@ def _T(a) -> Tensor:
     if isinstance(a, Tensor):
         return a
     if isinstance(a, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(a)):
-        return _ag().stack([_T(x) for x in a])
-    from .tensor import as_tensor
-
+        return S.stack([_T(x) for x in a])
     return as_tensor(np.asarray(a))
 
 
@@ -120,15 +110,12 @@ def _not_differentiable(what: str, why: str = "") -> TypeError:
 
 def _promote_pair(a, b):
     """Cast two array operands (Tensor or ndarray) to their common dtype (PyTorch rules)."""
-    from .dtypes import promote
-    from .ops.elementwise import cast
-
     da = a._data if isinstance(a, Tensor) else a
     db = b._data if isinstance(b, Tensor) else b
     if not hasattr(da, "dtype") or not hasattr(db, "dtype") or da.dtype == db.dtype:
         return a, b
     dt = promote(da, db)
-    return cast(a, dt), cast(b, dt)
+    return E.cast(a, dt), E.cast(b, dt)
 
 
 def _known_type(x) -> bool:
@@ -138,70 +125,13 @@ def _known_type(x) -> bool:
 
 # ---- ufuncs ----------------------------------------------------------------------------------
 
-def _ufunc_table():
-    from .ops import elementwise as E
-    from .ops import linalg as L
-
-    def positive(x):
-        return x * 1 if isinstance(x, Tensor) and x.dtype.kind != "b" else x
-
-    def matmul(a, b):
-        a, b = _promote_pair(a, b)
-        return L.matmul(a, b)
-
-    def invert(x):
-        return E.bitwise_not(x)
-
-    return {
-        np.add: E.add,
-        np.subtract: E.sub,
-        np.multiply: E.mul,
-        np.true_divide: E.div,
-        np.power: E.pow,
-        np.negative: E.neg,
-        np.positive: positive,
-        np.exp: E.exp,
-        np.expm1: E.expm1,
-        np.log: E.log,
-        np.log2: E.log2,
-        np.log10: E.log10,
-        np.log1p: E.log1p,
-        np.sqrt: E.sqrt,
-        np.sin: E.sin,
-        np.cos: E.cos,
-        np.tan: E.tan,
-        np.tanh: E.tanh,
-        np.absolute: E.abs,
-        np.square: E.square,
-        np.reciprocal: E.reciprocal,
-        np.maximum: E.maximum,
-        np.minimum: E.minimum,
-        np.matmul: matmul,
-        np.floor: E.floor,
-        np.ceil: E.ceil,
-        np.trunc: E.trunc,
-        np.rint: E.round,
-        np.sign: E.sign,
-        np.remainder: E.remainder,
-        np.floor_divide: E.floor_divide,
-        np.equal: E.eq,
-        np.not_equal: E.ne,
-        np.less: E.lt,
-        np.less_equal: E.le,
-        np.greater: E.gt,
-        np.greater_equal: E.ge,
-        np.logical_and: E.logical_and,
-        np.logical_or: E.logical_or,
-        np.logical_xor: E.logical_xor,
-        np.logical_not: E.logical_not,
-        np.invert: invert,
-        np.isnan: E.isnan,
-        np.isinf: E.isinf,
-        np.isfinite: E.isfinite,
-    }
+def _positive(x):
+    return x * 1 if isinstance(x, Tensor) and x.dtype.kind != "b" else x
 
 
-_UFUNCS = None
+def _u_matmul(a, b):
+    a, b = _promote_pair(a, b)
+    return L.matmul(a, b)
 
 
 def array_ufunc(ufunc, method, inputs, kwargs):
@@ -221,15 +151,12 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         TypeError: the ufunc, method or keyword cannot be differentiated and a Tensor
             argument requires grad.
     """
-    global _UFUNCS
     out = kwargs.get("out")
     outs = out if isinstance(out, tuple) else ((out,) if out is not None else ())
     for x in tuple(inputs) + outs:
         if not _known_type(x):
             return NotImplemented
     if method == "__call__" and not kwargs:
-        if _UFUNCS is None:
-            _UFUNCS = _ufunc_table()
         fn = _UFUNCS.get(ufunc)
         if fn is not None:
             # lists/tuples are array-likes to NumPy: make them arrays (dtype and gradients
@@ -290,7 +217,7 @@ def _keepdims(k):
 
 def _f_sum(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
     _no(("out", out, None), ("initial", initial, _NV), ("where", where, _NV))
-    return _ag().sum(_T(a), dim=_dim(axis), keepdim=_keepdims(keepdims), dtype=dtype)
+    return R.sum(_T(a), dim=_dim(axis), keepdim=_keepdims(keepdims), dtype=dtype)
 
 
 def _f_mean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
@@ -300,14 +227,12 @@ def _f_mean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
         x = x.to(dtype)
     elif x.dtype.kind not in "fc":
         x = x.to(np.float64)  # NumPy's mean of integers is float64
-    return _ag().mean(x, dim=_dim(axis), keepdim=_keepdims(keepdims))
+    return R.mean(x, dim=_dim(axis), keepdim=_keepdims(keepdims))
 
 
 def _f_prod(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
     _no(("out", out, None), ("initial", initial, _NV), ("where", where, _NV))
-    fn = _lookup("prod")
-    if fn is None:
-        raise _Unsupported("autograd has no prod yet")
+    fn = R.prod
     x = _T(a)
     if dtype is not None:
         x = x.to(dtype)
@@ -332,27 +257,8 @@ def _var_impl(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction
         x = x.to(np.float64)
     keep = _keepdims(keepdims)
     axis = _dim(axis)
-    fn = _lookup(name)
-    if fn is not None:
-        import inspect
-
-        try:
-            params = inspect.signature(fn).parameters
-        except (TypeError, ValueError):
-            params = {}
-        if "correction" in params:
-            return fn(x, dim=axis, correction=ddof, keepdim=keep)
-        if "unbiased" in params and ddof in (0, 1):
-            return fn(x, dim=axis, unbiased=bool(ddof), keepdim=keep)
-    # composite: sum((x - mean)^2) / (n - ddof)
-    ag = _ag()
-    m = ag.mean(x, dim=axis, keepdim=True)
-    d = x - m
-    s = ag.sum(d * d, dim=axis, keepdim=keep)
-    n = x.numel() if axis is None else int(np.prod(
-        [x.shape[i] for i in ((axis,) if isinstance(axis, numbers.Integral) else axis)]))
-    v = s / max(n - ddof, 0)
-    return ag.sqrt(v) if name == "std" else v
+    fn = R.std if name == "std" else R.var
+    return fn(x, dim=axis, correction=ddof, keepdim=keep)
 
 
 def _f_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NV, *, where=_NV,
@@ -373,27 +279,11 @@ def _extreme(kind):
         x = _T(a)
         keep = _keepdims(keepdims)
         axis = _dim(axis)
-        amax = _lookup("a" + kind)
-        if amax is not None:
-            if axis is None:
-                r = amax(x)
-                return r.reshape((1,) * x.ndim) if keep else r
-            return amax(x, dim=axis, keepdim=keep)
-        mx = _lookup(kind)
-        if mx is None:
-            raise _Unsupported(f"autograd has no {kind} yet")
-
-        def one(t, d, k):
-            r = mx(t, d, keepdim=k)
-            return r[0] if isinstance(r, tuple) else r
-
+        amax = R.amax if kind == "max" else R.amin
         if axis is None:
-            r = mx(x)
+            r = amax(x)
             return r.reshape((1,) * x.ndim) if keep else r
-        if isinstance(axis, tuple):
-            return _reduce_seq(one, x, axis, keep)
-        return one(x, axis, keep)
-
+        return amax(x, dim=axis, keepdim=keep)
     return fn
 
 
@@ -401,14 +291,8 @@ def _arg(kind):
     def fn(a, axis=None, out=None, *, keepdims=_NV):
         _no(("out", out, None))
         x = _T(a)
-        keep = _keepdims(keepdims)
-        f = _lookup(kind)
-        if f is not None:
-            return f(x, dim=axis, keepdim=keep)
-        from .backend import get_array_module
-
-        xp = get_array_module(x._data)
-        return _make(xp.asarray(getattr(xp, kind)(x._data, axis=axis, keepdims=keep)))
+        f = R.argmax if kind == "argmax" else R.argmin
+        return f(x, dim=axis, keepdim=_keepdims(keepdims))
 
     return fn
 
@@ -420,29 +304,29 @@ def _f_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         shape = newshape
     if isinstance(shape, numbers.Integral):
         shape = (int(shape),)
-    r = _ag().reshape(_T(a), tuple(shape))
+    r = S.reshape(_T(a), tuple(shape))
     return r.clone() if copy else r
 
 
 def _f_ravel(a, order="C"):
     if order not in ("C", "A", "K"):
         raise _Unsupported(f"order={order!r}")
-    return _ag().reshape(_T(a), (-1,))
+    return S.reshape(_T(a), (-1,))
 
 
 def _f_transpose(a, axes=None):
     x = _T(a)
     if axes is None:
         axes = tuple(range(x.ndim - 1, -1, -1))
-    return _ag().permute(x, *tuple(axes))
+    return S.permute(x, *tuple(axes))
 
 
 def _f_swapaxes(a, axis1, axis2):
-    return _ag().transpose(_T(a), axis1, axis2)
+    return S.transpose(_T(a), axis1, axis2)
 
 
 def _f_moveaxis(a, source, destination):
-    return _ag().movedim(_T(a), source, destination)
+    return S.movedim(_T(a), source, destination)
 
 
 def _f_squeeze(a, axis=None):
@@ -453,7 +337,7 @@ def _f_squeeze(a, axis=None):
             if x.shape[d] != 1:
                 raise ValueError("cannot select an axis to squeeze out which has size not "
                                  "equal to one")
-    return _ag().squeeze(x, _dim(axis))
+    return S.squeeze(x, _dim(axis))
 
 
 def _f_expand_dims(a, axis):
@@ -464,14 +348,14 @@ def _f_expand_dims(a, axis):
     if len(set(norm)) != len(norm):
         raise ValueError("repeated axis")
     for d in norm:
-        x = _ag().unsqueeze(x, d)
+        x = S.unsqueeze(x, d)
     return x
 
 
 def _f_broadcast_to(array, shape, subok=False):
     if isinstance(shape, numbers.Integral):
         shape = (int(shape),)
-    return _ag().broadcast_to(_T(array), tuple(shape))
+    return S.broadcast_to(_T(array), tuple(shape))
 
 
 def _f_concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
@@ -482,7 +366,7 @@ def _f_concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind")
     if axis is None:
         ts = [t.reshape((-1,)) for t in ts]
         axis = 0
-    return _ag().cat(ts, axis)
+    return S.cat(ts, axis)
 
 
 def _f_stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
@@ -494,21 +378,20 @@ def _f_stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     if len(dts) > 1:
         dt = np.result_type(*dts)
         ts = [t.to(dt) for t in ts]
-    return _ag().stack(ts, axis)
+    return S.stack(ts, axis)
 
 
 def _f_where(condition, x=None, y=None):
-    ag = _ag()
     c = _T(condition)
     if c.dtype != np.bool_:
-        c = ag.ne(c, 0)
+        c = E.ne(c, 0)
     if x is None and y is None:
-        return ag.where(c)
+        return E.where(c)
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
     x = x if isinstance(x, (Tensor, numbers.Number)) else _T(x)
     y = y if isinstance(y, (Tensor, numbers.Number)) else _T(y)
-    return ag.where(c, x, y)
+    return E.where(c, x, y)
 
 
 def _f_clip(a, a_min=_NV, a_max=_NV, out=None, *, min=_NV, max=_NV, **kwargs):  # noqa: A002
@@ -522,25 +405,24 @@ def _f_clip(a, a_min=_NV, a_max=_NV, out=None, *, min=_NV, max=_NV, **kwargs):  
     hi = hi if hi is None or isinstance(hi, (Tensor, numbers.Number)) else _T(hi)
     if lo is None and hi is None:
         raise ValueError("One of max or min must be given")
-    return _ag().clamp(x, lo, hi)
+    return E.clamp(x, lo, hi)
 
 
 def _f_dot(a, b, out=None):
     _no(("out", out, None))
-    ag = _ag()
     x, y = _T(a), _T(b)
     if x.ndim == 0 or y.ndim == 0:
-        return ag.mul(x, y)
+        return E.mul(x, y)
     x, y = _promote_pair(x, y)
     if x.ndim == 1 and y.ndim == 1:
-        return ag.dot(x, y)
+        return L.dot(x, y)
     if y.ndim <= 2:
-        return ag.matmul(x, y)
+        return L.matmul(x, y)
     # N-D . M-D: sum over the last axis of x and the second-to-last of y
     letters = "abcdefghijklmnopqrstuvwxyz"
     xs = letters[:x.ndim - 1] + "z"
     ys = letters[x.ndim - 1:x.ndim - 1 + y.ndim - 2] + "z" + "y"
-    return ag.einsum(f"{xs},{ys}->{xs[:-1]}{ys[:-2]}{ys[-1]}", x, y)
+    return L.einsum(f"{xs},{ys}->{xs[:-1]}{ys[:-2]}{ys[-1]}", x, y)
 
 
 def _f_matmul(a, b, /, out=None, **kwargs):
@@ -548,7 +430,7 @@ def _f_matmul(a, b, /, out=None, **kwargs):
     if kwargs:
         raise _Unsupported("keyword arguments " + ", ".join(sorted(kwargs)))
     x, y = _promote_pair(_T(a), _T(b))
-    return _ag().matmul(x, y)
+    return L.matmul(x, y)
 
 
 def _f_einsum(*operands, out=None, optimize=False, **kwargs):
@@ -562,7 +444,7 @@ def _f_einsum(*operands, out=None, optimize=False, **kwargs):
     if len(dts) > 1:
         dt = np.result_type(*dts)
         ts = [t.to(dt) for t in ts]
-    return _ag().einsum(operands[0], *ts)
+    return L.einsum(operands[0], *ts)
 
 
 def _f_tile(A, reps):
@@ -570,18 +452,18 @@ def _f_tile(A, reps):
     reps = (int(reps),) if isinstance(reps, numbers.Integral) else tuple(reps)
     if len(reps) > x.ndim:
         x = x.reshape((1,) * (len(reps) - x.ndim) + tuple(x.shape))
-    return _ag().tile(x, reps)
+    return S.tile(x, reps)
 
 
 def _f_flip(m, axis=None):
     x = _T(m)
     if axis is None:
         axis = tuple(range(x.ndim))
-    return _ag().flip(x, _dim(axis))
+    return S.flip(x, _dim(axis))
 
 
 def _f_roll(a, shift, axis=None):
-    return _ag().roll(_T(a), shift, _dim(axis))
+    return S.roll(_T(a), shift, _dim(axis))
 
 
 def _f_cumsum(a, axis=None, dtype=None, out=None):
@@ -592,26 +474,15 @@ def _f_cumsum(a, axis=None, dtype=None, out=None):
     if axis is None:
         x = x.reshape((-1,))
         axis = 0
-    fn = _lookup("cumsum")
-    if fn is not None:
-        return fn(x, axis)
-    # composite fallback: a matmul with an upper-triangular matrix of ones
-    ag = _ag()
-    if x.dtype.kind in "biu":
-        x = x.to(np.int64)
-    n = x.shape[axis]
-    tri = _make(np.triu(np.ones((n, n), dtype=x.dtype)))
-    moved = ag.movedim(x, axis, -1)
-    return ag.movedim(ag.matmul(moved, tri), -1, axis)
+    return R.cumsum(x, axis)
 
 
 def _f_round(a, decimals=0, out=None):
     _no(("out", out, None))
-    return _ag().round(_T(a), decimals=decimals) if decimals else _ag().round(_T(a))
+    return E.round(_T(a), decimals=decimals) if decimals else E.round(_T(a))
 
 
 def _f_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
-    ag = _ag()
     t = _T(x)
     if t.dtype.kind not in "fc":
         t = t.to(np.float64)
@@ -621,22 +492,19 @@ def _f_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     if ord is None or ord == "fro" or (vector and ord == 2):
         if ord == "fro" and not (isinstance(axis, tuple) or (axis is None and t.ndim == 2)):
             raise ValueError("Invalid norm order 'fro' for vectors")
-        r = ag.sqrt(ag.sum(t * t, dim=axis, keepdim=bool(keepdims)))
+        r = E.sqrt(R.sum(t * t, dim=axis, keepdim=bool(keepdims)))
         if keepdims and axis is None:
             r = r.reshape((1,) * t.ndim)
         return r
     if vector and isinstance(ord, numbers.Number):
-        a = ag.abs(t)
+        a = E.abs(t)
         if ord == 1:
-            return ag.sum(a, dim=axis, keepdim=bool(keepdims))
+            return R.sum(a, dim=axis, keepdim=bool(keepdims))
         if ord in (np.inf, -np.inf):
             fn = _extreme("max" if ord > 0 else "min")
             return fn(a, axis=axis, keepdims=bool(keepdims))
         if ord != 0:
-            return ag.sum(a ** ord, dim=axis, keepdim=bool(keepdims)) ** (1.0 / ord)
-    native = getattr(getattr(ag, "linalg", None), "norm", None)
-    if native is not None:
-        return native(t, ord, dim=axis, keepdim=bool(keepdims))
+            return R.sum(a ** ord, dim=axis, keepdim=bool(keepdims)) ** (1.0 / ord)
     raise _Unsupported(f"ord={ord!r}")
 
 
@@ -668,51 +536,82 @@ def _f_array_equal(a1, a2, equal_nan=False):
     return bool(np.array_equal(_to_arrays(a1), _to_arrays(a2), equal_nan=equal_nan))
 
 
-def _function_table():
-    return {
-        np.sum: _f_sum,
-        np.mean: _f_mean,
-        np.prod: _f_prod,
-        np.var: _f_var,
-        np.std: _f_std,
-        np.max: _extreme("max"),
-        np.amax: _extreme("max"),
-        np.min: _extreme("min"),
-        np.amin: _extreme("min"),
-        np.argmax: _arg("argmax"),
-        np.argmin: _arg("argmin"),
-        np.reshape: _f_reshape,
-        np.ravel: _f_ravel,
-        np.transpose: _f_transpose,
-        np.swapaxes: _f_swapaxes,
-        np.moveaxis: _f_moveaxis,
-        np.squeeze: _f_squeeze,
-        np.expand_dims: _f_expand_dims,
-        np.broadcast_to: _f_broadcast_to,
-        np.concatenate: _f_concatenate,
-        np.stack: _f_stack,
-        np.where: _f_where,
-        np.clip: _f_clip,
-        np.dot: _f_dot,
-        np.matmul: _f_matmul,
-        np.einsum: _f_einsum,
-        np.tile: _f_tile,
-        np.flip: _f_flip,
-        np.roll: _f_roll,
-        np.cumsum: _f_cumsum,
-        np.round: _f_round,
-        np.around: _f_round,
-        np.linalg.norm: _f_norm,
-        np.shape: _f_shape,
-        np.ndim: _f_ndim,
-        np.size: _f_size,
-        np.allclose: _f_allclose,
-        np.isclose: _f_isclose,
-        np.array_equal: _f_array_equal,
-    }
+# ---- the tables, from the registry ----------------------------------------------------------
+
+# NumPy name -> argument translator, for NumPy names whose signature differs from the op's
+_TRANSLATORS = {
+    "matmul": _u_matmul,  # a ufunc: promotes the two dtypes first, as NumPy does
+    "sum": _f_sum,
+    "mean": _f_mean,
+    "prod": _f_prod,
+    "var": _f_var,
+    "std": _f_std,
+    "max": _extreme("max"),
+    "amax": _extreme("max"),
+    "min": _extreme("min"),
+    "amin": _extreme("min"),
+    "argmax": _arg("argmax"),
+    "argmin": _arg("argmin"),
+    "reshape": _f_reshape,
+    "ravel": _f_ravel,
+    "transpose": _f_transpose,
+    "swapaxes": _f_swapaxes,
+    "moveaxis": _f_moveaxis,
+    "squeeze": _f_squeeze,
+    "expand_dims": _f_expand_dims,
+    "broadcast_to": _f_broadcast_to,
+    "concatenate": _f_concatenate,
+    "stack": _f_stack,
+    "where": _f_where,
+    "clip": _f_clip,
+    "dot": _f_dot,
+    "einsum": _f_einsum,
+    "tile": _f_tile,
+    "flip": _f_flip,
+    "roll": _f_roll,
+    "cumsum": _f_cumsum,
+    "round": _f_round,
+    "around": _f_round,
+    "linalg.norm": _f_norm,
+    "allclose": _f_allclose,
+    "isclose": _f_isclose,
+}
+
+# NumPy functions that are queries or identities, not ops
+_NOT_OPS = {
+    "positive": _positive,
+    "shape": _f_shape,
+    "ndim": _f_ndim,
+    "size": _f_size,
+    "array_equal": _f_array_equal,
+}
 
 
-_FUNCTIONS = None
+def _numpy_attr(name: str):
+    obj = np
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _tables():
+    """``({ufunc: handler}, {function: handler})`` for every NumPy name in the registry."""
+    ufuncs, functions = {}, {}
+    pairs = [(n, fn) for n, fn in _NOT_OPS.items()]
+    for info in registry.ops():
+        for n in info.numpy:
+            pairs.append((n, _TRANSLATORS.get(n, info.fn)))
+    for n, handler in pairs:
+        obj = _numpy_attr(n)
+        if obj is None:  # not in this NumPy version
+            continue
+        (ufuncs if isinstance(obj, np.ufunc) else functions)[obj] = handler
+    return ufuncs, functions
+
+
+_UFUNCS, _FUNCTIONS = _tables()
 
 
 def array_function(func, types, args, kwargs):
@@ -733,12 +632,9 @@ def array_function(func, types, args, kwargs):
         TypeError: the function (or an argument of it) cannot be differentiated and a Tensor
             argument requires grad.
     """
-    global _FUNCTIONS
     for t in types:
         if not (issubclass(t, Tensor) or issubclass(t, np.ndarray)):
             return NotImplemented
-    if _FUNCTIONS is None:
-        _FUNCTIONS = _function_table()
     handler = _FUNCTIONS.get(func)
     why = ""
     if handler is not None:

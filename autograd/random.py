@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from . import backend
@@ -48,7 +50,12 @@ def manual_seed(seed: int) -> Generator:
     return default_generator
 
 
-seed = manual_seed
+def seed() -> int:
+    """Seed the generators from a non-deterministic source; return that seed (PyTorch's
+    ``torch.seed()``)."""
+    s = int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1)
+    manual_seed(s)
+    return s
 
 
 def initial_seed() -> int | None:

@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-from . import backend
+from . import _tensor_str, backend
 from . import dtypes as _dt
 from . import hooks as _hooks
 from .backend import CPU, Device, device_of, get_array_module, lock, parse_device, unlock
@@ -242,18 +242,28 @@ class Tensor:
                 node._lock.add(self._data)
 
     def __repr__(self) -> str:
+        """PyTorch's layout: ``tensor([1.5000, 2.0000], grad_fn=<MulBackward0>)``."""
         arr = backend.to_numpy(self._data)
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
-        extra = []
+        prefix = "tensor("
+        body = _tensor_str.array_str(arr, len(prefix))
+        suffixes = []
         if self.device.type != "cpu":
-            extra.append(f"device='{self.device}'")
-        if arr.dtype not in (np.float32, np.int64, np.bool_) or arr.size == 0:
-            extra.append(f"dtype={arr.dtype}")
+            suffixes.append(f"device='{self.device}'")
+        if arr.size == 0 and arr.ndim != 1:
+            suffixes.append(f"size={tuple(arr.shape)}")
+        if arr.dtype not in (_dt.get_default_dtype(), np.int64, np.bool_):
+            suffixes.append(f"dtype=autograd.{arr.dtype.name}")
         if self.grad_fn is not None:
-            extra.append(f"grad_fn=<{self.grad_fn.name()}Backward>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}Backward0>")
         elif self._rg:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+            suffixes.append("requires_grad=True")
+        return _tensor_str.add_suffixes(prefix + body, suffixes, len(prefix))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats the value of a one-element 0-d tensor, as in PyTorch."""
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -369,90 +379,6 @@ class Tensor:
         self._post_acc_hooks.append(hook)
         return _HookHandle(self._post_acc_hooks, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Compute the gradient of this tensor with respect to the graph leaves.
-
-        Args:
-            gradient: the gradient of some scalar with respect to this tensor; may be omitted
-                for a one-element tensor.
-            retain_graph: keep the saved arrays so backward can run again (default:
-                ``create_graph``).
-            create_graph: record the backward pass so it can be differentiated again.
-            inputs: accumulate only into these tensors' ``.grad``.
-        """
-        from .engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
-    # ---- conversion ----------------------------------------------------------------------
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        copy = kwargs.pop("copy", False)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, Device)) and not _looks_like_dtype(a):
-                device = a
-            elif a is not None:
-                dtype = a
-        out = self
-        if dtype is not None:
-            dt = _dt.to_dtype(dtype)
-            if dt != self.dtype:
-                out = out._cast(dt)
-        if device is not None:
-            dev = parse_device(device)
-            if dev != out.device:
-                from .function import _ToDevice  # TEMP: the registry branch moves to()
-
-                out = _ToDevice.apply(out, device=dev)
-        if copy and out is self:
-            out = self.clone()
-        return out
-
-    def _cast(self, dtype) -> Tensor:
-        from .ops.elementwise import cast
-
-        return cast(self, dtype)
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self, device=None) -> Tensor:
-        return self.to("cuda" if device is None else parse_device(device) if not isinstance(
-            device, int) else f"cuda:{device}")
-
-    def float(self) -> Tensor:
-        return self.to(_dt.float32)
-
-    def double(self) -> Tensor:
-        return self.to(_dt.float64)
-
-    def half(self) -> Tensor:
-        return self.to(_dt.float16)
-
-    def long(self) -> Tensor:
-        return self.to(_dt.int64)
-
-    def int(self) -> Tensor:
-        return self.to(_dt.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(_dt.bool_)
-
-    def type(self, dtype=None):
-        if dtype is None:
-            return str(self.dtype)
-        return self.to(dtype)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
-
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
@@ -470,34 +396,12 @@ class Tensor:
             return a.copy()
         return a
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .numpy_compat import array_ufunc
-
-        return array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        from .numpy_compat import array_function
-
-        return array_function(func, types, args, kwargs)
-
     def __dlpack__(self, *args, **kwargs):
         self._expose()
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
-
-    # ---- in-place ops --------------------------------------------------------------------
-    def _inplace(self, fn, *args, **kwargs) -> Tensor:
-        """Run out-of-place ``fn(self, *args)`` then write the result into our memory."""
-        from .ops.inplace import apply_inplace
-
-        return apply_inplace(self, fn, args, kwargs)
-
-    def __setitem__(self, index, value) -> None:
-        from .ops.indexing import setitem
-
-        setitem(self, index, value)
 
 
 class _HookHandle:

@@ -67,7 +67,7 @@ class TrainingDiverged(RuntimeError):
         self.history = [] if history is None else history
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(ag.CheckpointError):
     """A checkpoint cannot be used: missing, unreadable, not a checkpoint, or written for a
     different model or optimizer.
 

@@ -13,6 +13,8 @@ import numbers
 
 import numpy as np
 
+from autograd import backend
+from autograd.grad_mode import enable_grad
 from autograd.tensor import Tensor
 
 
@@ -21,9 +23,7 @@ def _writable(p):
     bumped by the caller keeps that graph honest)."""
     a = p._data
     if hasattr(a, "flags") and not a.flags.writeable:
-        from autograd.backend import unlock
-
-        unlock(a)
+        backend.unlock(a)
     return a
 
 
@@ -110,8 +110,6 @@ class Optimizer:
         """Re-evaluate the model with gradients enabled (``step(closure)``), or None."""
         if closure is None:
             return None
-        from autograd.grad_mode import enable_grad
-
         with enable_grad():
             return closure()
 
@@ -142,8 +140,6 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        from autograd import backend
-
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError("an optimizer state dict has the keys 'state' and 'param_groups'")
         groups = state_dict["param_groups"]

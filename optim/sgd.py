@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograd.grad_mode import no_grad
+from autograd.grad_mode import enable_grad, no_grad
 
 from .optimizer import Optimizer, _writable
 
@@ -61,8 +61,6 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = None
         if closure is not None:
-            from autograd.grad_mode import enable_grad
-
             with enable_grad():
                 loss = closure()
         for g in self.param_groups:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import json
 import os
+import pathlib
+import select
+import socket
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -15,11 +22,14 @@ import autograd as ag
 from autograd.data import DataLoader, Dataset, TensorDataset, default_collate, random_split
 from autograd.data.datasets import (
     MNIST,
+    DownloadError,
     FashionMNIST,
     IDXError,
     download_url,
     read_idx,
 )
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # ---- DataLoader ------------------------------------------------------------------------
 
@@ -161,26 +171,37 @@ def test_bundled_sample():
 class _Handler(http.server.BaseHTTPRequestHandler):
     files: dict = {}
     drop_once: set = set()
+    ranges: list = []  # the Range header of each request (None without)
+    requests: list = []
+    bad_range = False  # answer 206 from byte 0 whatever was asked
+    slow = False  # send in small chunks with pauses
+    no_length = False  # no Content-Length header (the body ends when the connection does)
 
     def log_message(self, *a):
         pass
 
     def do_GET(self):
         name = self.path.lstrip("/")
+        rng = self.headers.get("Range")
+        type(self).ranges.append(rng)
+        type(self).requests.append((name, rng))
         if name not in self.files:
             self.send_error(404)
             return
         data = self.files[name]
         start = 0
-        rng = self.headers.get("Range")
         if rng:
-            start = int(rng.split("=")[1].split("-")[0])
+            start = 0 if self.bad_range else int(rng.split("=")[1].split("-")[0])
+            if start >= len(data):
+                self.send_error(416)
+                return
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         else:
             self.send_response(200)
         body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
+        if not self.no_length:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if name in self.drop_once:  # send half, then drop the connection
             self.drop_once.discard(name)
@@ -188,7 +209,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(2)
             return
-        self.wfile.write(body)
+        step = 8192 if self.slow else len(body) or 1
+        for i in range(0, len(body), step):
+            self.wfile.write(body[i:i + step])
+            if self.slow:
+                self.wfile.flush()
+                time.sleep(0.005)
 
 
 @pytest.fixture
@@ -198,6 +224,11 @@ def server():
     th.start()
     _Handler.files = {}
     _Handler.drop_once = set()
+    _Handler.ranges = []
+    _Handler.requests = []
+    _Handler.bad_range = False
+    _Handler.slow = False
+    _Handler.no_length = False
     yield f"http://127.0.0.1:{srv.server_address[1]}/"
     srv.shutdown()
     srv.server_close()
@@ -250,7 +281,170 @@ def test_dropped_connection_resumes(tmp_path, server):
 
 def test_download_gives_up_cleanly(tmp_path, server):
     _Handler.files = {}
-    with pytest.raises(RuntimeError, match="failed after 2 tries"):
+    with pytest.raises(DownloadError, match="HTTP error 404") as info:
         download_url(server + "missing.bin", str(tmp_path / "m.bin"), retries=2,
                      progress=False)
-    assert not (tmp_path / "m.bin").exists()
+    assert ".part" not in str(info.value)  # no partial file exists to speak of
+    assert os.listdir(tmp_path) == []
+    port = server.rsplit(":", 1)[1].rstrip("/")
+    _Handler.files = {"x.bin": b"abc"}
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/x.bin"
+    assert dead != server + "x.bin" and port
+    with pytest.raises(DownloadError, match="failed after 2 tries") as info:
+        download_url(dead, str(tmp_path / "x.bin"), retries=2, timeout=5, progress=False)
+    assert ".part" not in str(info.value)
+
+
+def test_stale_part_is_resumed_or_restarted_never_called_corrupt(tmp_path, server):
+    data = os.urandom(100_000)
+    _Handler.files = {"blob.bin": data}
+    checks = {"md5": hashlib.md5(data).hexdigest()}
+    dest = tmp_path / "blob.bin"
+    (tmp_path / "blob.bin.part").write_bytes(data[:30_000])  # a killed earlier download
+    download_url(server + "blob.bin", str(dest), checks, timeout=10, progress=False)
+    assert dest.read_bytes() == data and _Handler.ranges == ["bytes=30000-"]
+    dest.unlink()
+    _Handler.ranges = []
+    (tmp_path / "blob.bin.part").write_bytes(os.urandom(5_000))  # another version's bytes
+    download_url(server + "blob.bin", str(dest), checks, timeout=10, progress=False)
+    assert dest.read_bytes() == data and _Handler.ranges == ["bytes=5000-", None]
+    dest.unlink()
+    (tmp_path / "blob.bin.part").write_bytes(os.urandom(200_000))  # longer than the file
+    download_url(server + "blob.bin", str(dest), checks, timeout=10, progress=False)
+    assert dest.read_bytes() == data and os.listdir(tmp_path) == ["blob.bin"]
+
+
+def test_endless_download_is_cut(tmp_path, server):
+    _Handler.files = {"big.bin": b"x" * 300_000}
+    with pytest.raises(DownloadError, match="more than max_bytes"):
+        download_url(server + "big.bin", str(tmp_path / "big.bin"), max_bytes=100_000,
+                     progress=False)
+    _Handler.no_length = True  # no Content-Length: cut while streaming
+    with pytest.raises(DownloadError, match="more than max_bytes"):
+        download_url(server + "big.bin", str(tmp_path / "big.bin"), max_bytes=100_000,
+                     progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_wrong_range_reply_starts_over(tmp_path, server):
+    data = os.urandom(50_000)
+    _Handler.files = {"blob.bin": data}
+    _Handler.bad_range = True  # answers 206 from byte 0 whatever was asked
+    (tmp_path / "blob.bin.part").write_bytes(data[:1000])
+    out = download_url(server + "blob.bin", str(tmp_path / "blob.bin"),
+                       {"md5": hashlib.md5(data).hexdigest()}, timeout=10, progress=False)
+    assert open(out, "rb").read() == data
+
+
+def test_download_settings_from_arguments_and_environment(tmp_path, server, monkeypatch):
+    files, checks, imgs = _serve_split(tmp_path)
+    _Handler.files = files
+    monkeypatch.setattr(FashionMNIST, "resources", checks)
+    monkeypatch.setenv("AUTOGRAD_DATA_MIRROR", server.rstrip("/"))  # no trailing slash
+    monkeypatch.setenv("AUTOGRAD_DATA_TIMEOUT", "7.5")
+    monkeypatch.setenv("AUTOGRAD_DATA_RETRIES", "2")
+    ds = FashionMNIST(root=str(tmp_path / "env"), download=True)
+    np.testing.assert_array_equal(ds.data.numpy(), imgs)
+    assert ds._mirrors == [server] and ds._timeout == 7.5 and ds._retries == 2
+    ds = FashionMNIST(root=str(tmp_path / "arg"), download=True, timeout=3, retries=1,
+                      mirror=["http://127.0.0.1:1/nothing", server])  # the first one fails
+    np.testing.assert_array_equal(ds.data.numpy(), imgs)
+    assert ds._timeout == 3.0 and ds._retries == 1
+    monkeypatch.setenv("AUTOGRAD_DATA_RETRIES", "many")
+    assert len(FashionMNIST(root=str(tmp_path / "arg"))) == 5  # not downloading: not read
+    with pytest.raises(ValueError, match="AUTOGRAD_DATA_RETRIES"):
+        FashionMNIST(root=str(tmp_path / "arg"), download=True)
+    monkeypatch.delenv("AUTOGRAD_DATA_RETRIES")
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        FashionMNIST(root=str(tmp_path / "arg"), download=True, timeout=0)
+    _Handler.files = {}
+    with pytest.raises(DownloadError, match=r"(?s)HTTP error 404.*AUTOGRAD_DATA_MIRROR"):
+        FashionMNIST(root=str(tmp_path / "none"), download=True)
+    assert not [f for f in os.listdir(tmp_path / "none" / "fashion-mnist")
+                if f.endswith(".part")]
+
+
+# ---- concurrent downloads: 4 processes x 3 rounds ------------------------------------------
+
+WORKER = """
+import hashlib, json, sys
+from autograd.data.datasets import FashionMNIST
+
+class Tiny(FashionMNIST):
+    resources = json.loads(sys.argv[1])
+
+for root in sys.stdin:
+    try:
+        ds = Tiny(root=root.strip(), download=True)
+        h = hashlib.sha256(ds.data.numpy().tobytes() + ds.targets.numpy().tobytes())
+        print(json.dumps({"ok": True, "sha": h.hexdigest()}), flush=True)
+    except Exception as e:
+        print(json.dumps({"ok": False, "error": f"{type(e).__name__}: {e}"}), flush=True)
+"""
+
+
+def _read_lines(procs, deadline):
+    out = {}
+    while len(out) < len(procs):
+        ready, _, _ = select.select([p.stdout for p in procs if p.pid not in out], [], [],
+                                    max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"workers did not answer in time: {len(out)} answered")
+        for p in procs:
+            if p.stdout in ready:
+                out[p.pid] = json.loads(p.stdout.readline() or '{"ok": false}')
+    return [out[p.pid] for p in procs]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX flock and select")
+def test_concurrent_downloads_into_one_root(tmp_path, server):
+    src = tmp_path / "src"
+    make_split(str(src), n=64, seed=3)
+    files = {f: (src / f).read_bytes() for f in os.listdir(src)}
+    checks = {f: {"md5": hashlib.md5(d).hexdigest()} for f, d in files.items()}
+    want = FashionMNIST(root=str(src))
+    sha = hashlib.sha256(want.data.numpy().tobytes() + want.targets.numpy().tobytes())
+    _Handler.files = files
+    _Handler.slow = True  # small chunks with pauses, so the processes overlap
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update(PYTHONPATH=str(ROOT), AUTOGRAD_DATA_MIRROR=server, AUTOGRAD_DATA_TIMEOUT="20",
+               AUTOGRAD_DATA_RETRIES="3", NO_PROXY="127.0.0.1", OPENBLAS_NUM_THREADS="1")
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(checks)], env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) for _ in range(4)]
+    loaded, total, gets = 0, 0, []
+    try:
+        for rnd in range(3):
+            root = tmp_path / f"round{rnd}"
+            folder = root / "fashion-mnist"
+            if rnd == 1:  # a stale, corrupt .part from a killed run
+                folder.mkdir(parents=True)
+                (folder / "train-images-idx3-ubyte.gz.part").write_bytes(os.urandom(3000))
+            if rnd == 2:  # the connection drops once mid-file
+                _Handler.drop_once = {"train-images-idx3-ubyte.gz"}
+            _Handler.requests = []
+            for p in procs:
+                p.stdin.write(f"{root}\n")
+                p.stdin.flush()
+            results = _read_lines(procs, time.monotonic() + 120)
+            total += len(results)
+            loaded += sum(r["ok"] and r["sha"] == sha.hexdigest() for r in results)
+            assert all(r["ok"] for r in results), results
+            assert all(r["sha"] == sha.hexdigest() for r in results)
+            gets.append(len(_Handler.requests))
+            # one process downloaded each file; the others waited for it (a restart or a
+            # resume adds a request)
+            assert len(_Handler.requests) <= 2 + (rnd > 0), _Handler.requests
+            assert sorted(os.listdir(folder)) == [".lock"] + sorted(files)
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait(timeout=30)
+            p.stdout.close()
+    if os.environ.get("AUTOGRAD_DOWNLOAD_REPORT"):
+        pathlib.Path(os.environ["AUTOGRAD_DOWNLOAD_REPORT"]).write_text(json.dumps(
+            {"processes": 4, "rounds": 3, "loaded": loaded, "total": total,
+             "requests_per_round": gets}))
+    assert loaded == total == 12

@@ -1,6 +1,14 @@
 """Element-wise ops (autograd/ops/elementwise.py) and the Python operators bound to them:
 forward against NumPy, float64 gradcheck/gradgradcheck on hypothesis-drawn (broadcast)
-shapes, type promotion against PyTorch, subgradients, in-place forms, memory ownership."""
+shapes, type promotion against PyTorch, subgradients, in-place forms, memory ownership.
+
+The op table (``UNARY``, ``BINARY``) has one row per op. A row names the op; the rest comes
+from its registration (autograd/registry.py): the NumPy reference (its ``numpy=`` name), the
+sampled domain, its method, aliases, in-place variant and NumPy protocol mapping. Every row
+is run through: forward against NumPy and PyTorch, float64 gradcheck (broadcast shapes for
+binary ops) and gradgradcheck, gradients against PyTorch, values and gradients at the edges
+of the domain against PyTorch, integer inputs, the Tensor bindings and ``np.<name>(t)``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
+from autograd import registry
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
@@ -88,46 +97,81 @@ def np_sigmoid(x):
 
 np_erf = np.vectorize(math.erf, otypes=[np.float64])
 
-# (name, autograd fn, NumPy reference, domain, smooth enough for gradgradcheck)
+
+def d_registered(lo, hi):
+    """Values inside the registered domain (lo, hi), clipped to [-2, 2] and kept a tenth of
+    its width away from its ends (where derivatives blow up)."""
+    lo, hi = max(lo, -2.0), min(hi, 2.0)
+    m = 0.1 * (hi - lo)
+
+    def d(rng, shape):
+        return rng.uniform(lo + m, hi - m, shape)
+
+    return d
+
+
+def U(name, dom=None, ref=None, smooth=True):
+    """A unary row: (name, autograd fn, NumPy reference, domain, smooth enough for
+    gradgradcheck); the reference and domain default to the op's registration."""
+    info = registry.get(name)
+    ref = ref if ref is not None else getattr(np, info.numpy[0])
+    return (name, getattr(ag, name), ref, dom or d_registered(*info.domain[0]), smooth)
+
+
+def B(name, da=None, db=None, ref=None, smooth=True):
+    """A binary row: (name, fn, NumPy reference, domain of a, domain of b, smooth)."""
+    info = registry.get(name)
+    ref = ref if ref is not None else getattr(np, info.numpy[0])
+    return (name, getattr(ag, name), ref, da or d_registered(*info.domain[0]),
+            db or d_registered(*info.domain[1]), smooth)
+
+
 UNARY = [
-    ("neg", ag.neg, np.negative, d_real, True),
-    ("exp", ag.exp, np.exp, d_real, True),
-    ("expm1", ag.expm1, np.expm1, d_real, True),
-    ("log", ag.log, np.log, d_pos, True),
-    ("log2", ag.log2, np.log2, d_pos, True),
-    ("log10", ag.log10, np.log10, d_pos, True),
-    ("log1p", ag.log1p, np.log1p, d_gt_m1, True),
-    ("sqrt", ag.sqrt, np.sqrt, d_pos, True),
-    ("rsqrt", ag.rsqrt, lambda x: 1.0 / np.sqrt(x), d_pos, True),
-    ("sin", ag.sin, np.sin, d_real, True),
-    ("cos", ag.cos, np.cos, d_real, True),
-    ("tan", ag.tan, np.tan, d_unit, True),
-    ("tanh", ag.tanh, np.tanh, d_real, True),
-    ("sigmoid", ag.sigmoid, np_sigmoid, d_real, True),
-    ("relu", ag.relu, lambda x: np.maximum(x, 0.0), d_nonzero, True),
-    ("abs", ag.abs, np.abs, d_nonzero, True),
-    ("square", ag.square, np.square, d_real, True),
-    ("reciprocal", ag.reciprocal, np.reciprocal, d_nonzero, True),
-    ("erf", ag.erf, np_erf, d_real, True),
-    ("floor", ag.floor, np.floor, d_frac, True),
-    ("ceil", ag.ceil, np.ceil, d_frac, True),
-    ("round", ag.round, np.round, d_frac, True),
-    ("trunc", ag.trunc, np.trunc, d_frac, True),
-    ("sign", ag.sign, np.sign, d_frac, True),
-    ("clone", ag.clone, lambda x: x.copy(), d_real, True),
+    U("neg"),
+    U("exp"),
+    U("expm1"),
+    U("log", d_pos),
+    U("log2", d_pos),
+    U("log10", d_pos),
+    U("log1p", d_gt_m1),
+    U("sqrt", d_pos),
+    U("rsqrt", d_pos, lambda x: 1.0 / np.sqrt(x)),
+    U("sin"),
+    U("cos"),
+    U("tan", d_unit),
+    U("tanh"),
+    U("sigmoid", ref=np_sigmoid),
+    U("relu", d_nonzero, lambda x: np.maximum(x, 0.0)),
+    U("abs", d_nonzero),
+    U("square"),
+    U("reciprocal", d_nonzero),
+    U("erf", ref=np_erf),
+    U("floor", d_frac),
+    U("ceil", d_frac),
+    U("round", d_frac),
+    U("trunc", d_frac),
+    U("sign", d_frac),
+    U("clone", ref=lambda x: x.copy()),
+    U("asin"),
+    U("acos"),
+    U("atan"),
+    U("asinh"),
+    U("acosh"),
+    U("atanh"),
 ]
 UNARY_IDS = [u[0] for u in UNARY]
 
-# (name, autograd fn, NumPy reference, domain of a, domain of b, smooth)
+# named ops (rows made by B), then the Python operators bound to them
 BINARY = [
-    ("add", ag.add, np.add, d_real, d_real, True),
-    ("sub", ag.sub, np.subtract, d_real, d_real, True),
-    ("mul", ag.mul, np.multiply, d_real, d_real, True),
-    ("div", ag.div, np.true_divide, d_real, d_nonzero, True),
-    ("pow", ag.pow, np.power, d_pos, d_real, True),
-    ("remainder", ag.remainder, np.remainder, d_rem_a, d_rem_b, True),
-    ("maximum", ag.maximum, np.maximum, d_odd, d_even, True),
-    ("minimum", ag.minimum, np.minimum, d_odd, d_even, True),
+    B("add"),
+    B("sub"),
+    B("mul"),
+    B("div", d_real, d_nonzero),
+    B("pow", d_pos, d_real),
+    B("remainder", d_rem_a, d_rem_b),
+    B("maximum", d_odd, d_even),
+    B("minimum", d_odd, d_even),
+    B("atan2"),
     ("op_add", operator.add, np.add, d_real, d_real, True),
     ("op_sub", operator.sub, np.subtract, d_real, d_real, True),
     ("op_mul", operator.mul, np.multiply, d_real, d_real, True),
@@ -932,3 +976,125 @@ def test_zero_dim_gradients_are_arrays(name, fn, ref, dom, smooth):
     (gx,) = ag.grad(fn(x), x, create_graph=True)
     assert isinstance(gx.detach().numpy(), np.ndarray)
     assert seen == [np.ndarray] * 3
+
+
+# ---- every row against PyTorch and its registration -------------------------------------------
+
+NAMED_BINARY = [b for b in BINARY if not b[0].startswith("op_")]
+NAMED_BINARY_IDS = [b[0] for b in NAMED_BINARY]
+EDGES = np.array([-np.inf, -2.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.0, np.inf, np.nan])
+# at nan, these follow NumPy's nan propagation where PyTorch returns a number: relu's and
+# abs's gradients, sign's value (PyTorch: sign(nan) = 0)
+EDGE_NAN_DIFFERS = {"relu", "abs", "sign"}
+
+
+def _torch_fn(torch, name):
+    return getattr(torch, name)
+
+
+@pytest.mark.parametrize("name,fn,ref,dom,smooth", UNARY, ids=UNARY_IDS)
+def test_unary_matches_torch_values_and_gradients(name, fn, ref, dom, smooth):
+    torch = pytest.importorskip("torch")
+    tfn = _torch_fn(torch, name)
+    rng = np.random.default_rng(20)
+    x = dom(rng, (3, 4))
+    for dtype, tol in ((np.float32, 1e-6), (np.float64, 1e-12)):
+        y = fn(ag.tensor(x.astype(dtype)))
+        ty = tfn(torch.tensor(x.astype(dtype)))
+        assert str(y.dtype) == str(ty.dtype).replace("torch.", "")
+        np.testing.assert_allclose(arr(y), ty.numpy(), rtol=tol, atol=tol)
+    g = rng.standard_normal((3, 4))
+    xa, xt = t64(x), torch.tensor(x, requires_grad=True)
+    fn(xa).backward(ag.tensor(g))
+    tfn(xt).backward(torch.tensor(g))
+    np.testing.assert_allclose(arr(xa.grad), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,fn,ref,dom,smooth", UNARY, ids=UNARY_IDS)
+def test_unary_edges_match_torch(name, fn, ref, dom, smooth):
+    """Values (and gradients) at 0, +-1, +-2, +-inf and nan, in and out of the domain."""
+    torch = pytest.importorskip("torch")
+    tfn = _torch_fn(torch, name)
+    x, xt = t64(EDGES), torch.tensor(EDGES, requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = fn(x)
+        y.backward(ag.ones_like(y))
+    ty = tfn(xt)
+    ty.backward(torch.ones_like(ty))
+    keep = ~np.isnan(EDGES) if name in EDGE_NAN_DIFFERS else slice(None)
+    np.testing.assert_allclose(arr(y)[keep], ty.detach().numpy()[keep], rtol=1e-12,
+                               equal_nan=True)
+    np.testing.assert_allclose(arr(x.grad)[keep], xt.grad.numpy()[keep], rtol=1e-12,
+                               equal_nan=True)
+
+
+@pytest.mark.parametrize("name,fn,ref,da,db,smooth", BINARY, ids=BINARY_IDS)
+@pytest.mark.parametrize("sa,sb", [((3, 1), (1, 4)), ((2, 3, 4), (4,))])
+def test_binary_matches_torch_values_and_gradients(name, fn, ref, da, db, smooth, sa, sb):
+    torch = pytest.importorskip("torch")
+    tfn = fn if name.startswith("op_") else _torch_fn(torch, name)
+    rng = np.random.default_rng(21)
+    a, b = da(rng, sa), db(rng, sb)
+    ta, tb = t64(a), t64(b)
+    qa, qb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    y, ty = fn(ta, tb), tfn(qa, qb)
+    np.testing.assert_allclose(arr(y), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(ag.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(arr(ta.grad), qa.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(arr(tb.grad), qb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _row_inputs(row, shape=(2, 3), requires_grad=False):
+    rng = np.random.default_rng(22)
+    doms = row[3:-1]
+    return [t64(d(rng, shape), requires_grad) for d in doms]
+
+
+@pytest.mark.parametrize("row", UNARY + NAMED_BINARY, ids=UNARY_IDS + NAMED_BINARY_IDS)
+def test_registered_bindings(row):
+    """The registration's promises: Tensor method, aliases (namespace and method), the
+    in-place variant of each name, ``np.<name>(t)`` on the graph, int inputs."""
+    name, fn = row[0], row[1]
+    info = registry.get(name)
+    assert info.fn is fn and info.family == "elementwise"
+    xs = _row_inputs(row)
+    want = arr(fn(*xs))
+    assert getattr(ag.Tensor, name) is fn
+    np.testing.assert_array_equal(arr(getattr(xs[0], name)(*xs[1:])), want)
+    for alias in info.aliases:
+        assert getattr(ag, alias) is fn
+        assert getattr(ag.Tensor, alias) is fn
+    for n in info.names:
+        if not info.inplace:
+            assert not hasattr(ag.Tensor, n + "_"), n
+            continue
+        t = xs[0].clone()
+        v = t._version
+        assert getattr(t, n + "_")(*xs[1:]) is t
+        assert t._version == v + 1
+        np.testing.assert_array_equal(arr(t), want)
+    for n in info.numpy:
+        np_fn = getattr(np, n)
+        if not isinstance(np_fn, np.ufunc):
+            continue
+        gs = _row_inputs(row, requires_grad=True)
+        y = np_fn(*gs)
+        assert isinstance(y, ag.Tensor) and y.grad_fn is not None
+        np.testing.assert_array_equal(arr(y), want)
+    if info.int_to_float:
+        ints = [ag.tensor([[1, 2], [0, 1]]) for _ in xs]
+        with np.errstate(all="ignore"):
+            assert fn(*ints).dtype == ag.get_default_dtype()
+
+
+@pytest.mark.parametrize("row", UNARY + NAMED_BINARY, ids=UNARY_IDS + NAMED_BINARY_IDS)
+def test_registered_inplace_matches_torch(row):
+    """An in-place variant is registered exactly where PyTorch has one."""
+    torch = pytest.importorskip("torch")
+    info = registry.get(row[0])
+    for n in info.names:
+        if n == "clone":  # clone_ is this engine's own (kept for compatibility)
+            continue
+        assert hasattr(torch.Tensor, n + "_") == info.inplace, n

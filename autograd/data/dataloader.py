@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import parse_device
+from ..random import _gen_for
 from ..tensor import Tensor, _make
 
 
@@ -99,8 +100,6 @@ class DataLoader:
         if self.sampler is not None:
             return list(self.sampler)
         if self.shuffle:
-            from ..random import _gen_for
-
             return _gen_for(np, self.generator).permutation(n)
         return np.arange(n)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..random import _gen_for
 from ..tensor import Tensor
 
 
@@ -97,8 +98,6 @@ class ConcatDataset(Dataset):
 
 def random_split(dataset: Dataset, lengths, generator=None):
     """Split into non-overlapping subsets of the given lengths (or fractions)."""
-    from ..random import _gen_for
-
     n = len(dataset)
     lengths = list(lengths)
     if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:

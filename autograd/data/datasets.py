@@ -2,10 +2,18 @@
 
 Where the files are looked up, in order: ``root`` (if given), ``$AUTOGRAD_DATA/<name>/``,
 ``~/.cache/autograd/<name>/``, and Debian's ``/usr/share/datasets/<name>/`` (the
-``dataset-fashion-mnist`` package). ``download=True`` fetches the official files into the
-first writable of ``root`` or the cache, with a progress bar, resuming a partial download
-(HTTP Range), verifying checksums, and renaming into place only when complete, so a failed
-or interrupted download never leaves a half-written file under the final name.
+``dataset-fashion-mnist`` package). ``download=True`` fetches the official files into
+``root/<name>`` or the cache, with a progress bar, resuming a partial download (HTTP Range),
+verifying checksums, and renaming into place only when complete, so a failed or interrupted
+download never leaves a half-written file under the final name. Processes that download into
+the same folder at once take turns on an ``flock`` of ``<folder>/.lock``: one downloads, the
+others wait and then load what it fetched.
+
+Download settings, each a constructor argument or else an environment variable:
+``mirror=`` / ``$AUTOGRAD_DATA_MIRROR`` (base URLs, comma- or space-separated, tried in order;
+default: the class's ``mirrors``), ``timeout=`` / ``$AUTOGRAD_DATA_TIMEOUT`` (seconds per
+request, default 60), ``retries=`` / ``$AUTOGRAD_DATA_RETRIES`` (tries per file and mirror,
+default 3).
 
 Checksums: SHA-256 of the decompressed IDX content (so re-compressed mirrors, such as
 Debian's, verify too) and/or the MD5 of the official ``.gz`` files.
@@ -13,16 +21,27 @@ Debian's, verify too) and/or the MD5 of the official ``.gz`` files.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import http.client
 import os
+import re
+import sys
+import time
 import urllib.error
 import urllib.request
 
 import numpy as np
+from tqdm import tqdm
 
-from ..tensor import Tensor, _make
+from ..tensor import _make
 from .dataset import Dataset
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: downloads are not locked against other processes
+    fcntl = None
 
 DEBIAN_DIR = "/usr/share/datasets"
 
@@ -95,31 +114,57 @@ def verify(path: str, checks: dict) -> bool:
     return False
 
 
+class DownloadError(RuntimeError):
+    """A download failed: HTTP error, network failure after the retries, or checksum mismatch
+    of a complete, fresh download."""
+
+
+def _content_range_start(value) -> int | None:
+    """The first byte of a ``Content-Range: bytes START-END/TOTAL`` reply, or None."""
+    m = re.fullmatch(r"\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*", value or "")
+    return int(m.group(1)) if m else None
+
+
 def download_url(url: str, dest: str, checks: dict | None = None, timeout: float = 60.0,
-                 retries: int = 3, progress: bool = True) -> str:
+                 retries: int = 3, progress: bool = True, max_bytes: int = 1 << 30) -> str:
     """Download ``url`` to ``dest`` atomically and resumably, verifying ``checks``.
 
     Bytes go to ``dest + '.part'``; an interrupted transfer is resumed with an HTTP Range
-    request (on the next try or the next call); only a complete, verified file is renamed
-    to ``dest``. A checksum mismatch deletes the partial file and raises.
-    """
-    from tqdm import tqdm
+    request (on the next try or the next call); only a complete, verified file is renamed to
+    ``dest``. A resumed file that fails its checksum (a stale ``.part`` of another version, or
+    a server that answered the Range wrongly) is downloaded once more from the start; only a
+    fresh download that fails it is reported as a mismatch. HTTP errors other than timeouts,
+    429 and 5xx are not retried. A file longer than ``max_bytes`` is refused (a mirror that
+    never stops sending would fill the disk). Callers that may run concurrently hold a lock (see
+    ``MNIST``): the ``.part`` file belongs to one writer.
 
+    Raises:
+        DownloadError: (a RuntimeError) the download failed; the message says why.
+    """
     part = dest + ".part"
     os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
-    last_err = None
-    for _ in range(max(retries, 1)):
+    last_err, tries, restarted = None, 0, False
+    while tries < max(retries, 1):
+        tries += 1
         have = os.path.getsize(part) if os.path.exists(part) else 0
         req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 status = getattr(resp, "status", 200)
-                if have and status != 206:  # the server ignored Range: start again
+                got = _content_range_start(resp.headers.get("Content-Range"))
+                if have and status == 206 and got != have:  # a reply for other bytes
+                    os.remove(part)
+                    last_err = ConnectionError(f"asked for bytes {have}- but the server sent "
+                                               f"{resp.headers.get('Content-Range')!r}")
+                    continue
+                if have and status != 206:  # Range ignored: the whole file follows
                     have = 0
                 total = resp.headers.get("Content-Length")
-                total = int(total) + have if total is not None else None
-                mode = "ab" if have else "wb"
-                with open(part, mode) as f, tqdm(
+                total = int(total) + have if total is not None and total.isdigit() else None
+                if total is not None and total > max_bytes:
+                    raise DownloadError(f"download of {url}: the server announces {total} "
+                                        f"bytes, more than max_bytes={max_bytes}")
+                with open(part, "ab" if have else "wb") as f, tqdm(
                     total=total, initial=have, unit="B", unit_scale=True,
                     desc=os.path.basename(dest), disable=not progress, leave=False,
                 ) as bar:
@@ -129,28 +174,75 @@ def download_url(url: str, dest: str, checks: dict | None = None, timeout: float
                             break
                         f.write(chunk)
                         bar.update(len(chunk))
+                        if f.tell() > max_bytes:
+                            f.close()
+                            os.remove(part)
+                            raise DownloadError(f"download of {url}: more than "
+                                                f"max_bytes={max_bytes} bytes, stopped")
                     f.flush()
                     os.fsync(f.fileno())
                 if total is not None and os.path.getsize(part) < total:
                     raise ConnectionError(
                         f"connection dropped after {os.path.getsize(part)} of {total} bytes"
                     )
-        except (urllib.error.URLError, ConnectionError, OSError, TimeoutError) as e:
-            if isinstance(e, urllib.error.HTTPError) and e.code == 416:  # already complete
+        except urllib.error.HTTPError as e:
+            if e.code == 416 and have:  # nothing past what we have: maybe complete already
                 pass
-            else:
+            elif e.code in (408, 429) or e.code >= 500:
                 last_err = e
+                time.sleep(min(0.2 * tries, 2.0))
                 continue
-        if not verify(part, checks or {}):
-            os.remove(part)
-            raise RuntimeError(
-                f"download of {url}: checksum mismatch (expected {checks}); the file was "
-                "deleted. The mirror may be corrupt: try again or another mirror."
-            )
-        os.replace(part, dest)
-        return dest
-    raise RuntimeError(f"download of {url} failed after {retries} tries: {last_err} "
-                       f"(partial data kept in {part}; calling again resumes)")
+            else:
+                raise DownloadError(f"download of {url}: HTTP error {e.code} ({e.reason})"
+                                    ) from None
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, OSError,
+                TimeoutError) as e:
+            last_err = e
+            continue
+        if verify(part, checks or {}):
+            os.replace(part, dest)
+            return dest
+        os.remove(part)
+        if have and not restarted:  # resumed onto a stale prefix: once more, from zero
+            restarted = True
+            tries -= 1
+            continue
+        raise DownloadError(
+            f"download of {url}: checksum mismatch (expected {checks}); the file was "
+            "deleted. The mirror may be corrupt: try again or another mirror."
+        )
+    kept = (f" (partial data kept in {part}; calling again resumes)"
+            if os.path.exists(part) else "")
+    raise DownloadError(f"download of {url} failed after {tries} tries: {last_err}{kept}")
+
+
+def _env(name: str, parse, what: str):
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        raise ValueError(f"${name}={value!r} is not {what}") from None
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: str, who: str):
+    """Hold an exclusive flock on ``folder/.lock``: one process downloads, the others wait."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(os.path.join(folder, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{who}: waiting for another process downloading into {folder}",
+                  file=sys.stderr)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class MNIST(Dataset):
@@ -163,6 +255,14 @@ class MNIST(Dataset):
         download: fetch the files if they are not found.
         transform: applied to each image (a float32 Tensor (1, 28, 28) in [0, 1]).
         target_transform: applied to each label (an int).
+        mirror: base URL or list of base URLs to download from (default:
+            ``$AUTOGRAD_DATA_MIRROR``, else ``mirrors``).
+        timeout: seconds per request (default: ``$AUTOGRAD_DATA_TIMEOUT``, else 60).
+        retries: tries per file and mirror (default: ``$AUTOGRAD_DATA_RETRIES``, else 3).
+
+    Raises:
+        RuntimeError: the files are missing and ``download`` is False; ``DownloadError`` (a
+            RuntimeError) when a download fails.
 
     Attributes:
         data: uint8 Tensor (N, 28, 28); targets: int64 Tensor (N,); classes: names.
@@ -181,8 +281,15 @@ class MNIST(Dataset):
                "6 - six", "7 - seven", "8 - eight", "9 - nine"]
 
     def __init__(self, root: str | None = None, train: bool = True, download: bool = False,
-                 transform=None, target_transform=None):
+                 transform=None, target_transform=None, *, mirror=None,
+                 timeout: float | None = None, retries: int | None = None):
         self.train = train
+        if download:  # (the settings, and their environment variables, matter only then)
+            self._mirrors = self._pick_mirrors(mirror)
+            self._timeout = self._pick(timeout, "AUTOGRAD_DATA_TIMEOUT", float, 60.0,
+                                       "a number of seconds")
+            self._retries = self._pick(retries, "AUTOGRAD_DATA_RETRIES", int, 3,
+                                       "an integer")
         self.transform = transform
         self.target_transform = target_transform
         prefix = "train" if train else "t10k"
@@ -223,23 +330,51 @@ class MNIST(Dataset):
                 return d
         return None
 
+    def _pick_mirrors(self, mirror) -> list:
+        if mirror is None:
+            mirror = _env("AUTOGRAD_DATA_MIRROR", lambda v: v.replace(",", " ").split(),
+                          "a list of URLs")
+        if mirror is None:
+            mirror = self.mirrors
+        if isinstance(mirror, str):
+            mirror = mirror.replace(",", " ").split()
+        out = [m if m.endswith("/") else m + "/" for m in mirror]
+        if not out:
+            raise ValueError(f"{type(self).__name__}: no mirror given")
+        return out
+
+    @staticmethod
+    def _pick(value, env: str, parse, default, what: str):
+        if value is None:
+            value = _env(env, parse, what)
+        value = default if value is None else parse(value)
+        if value <= 0 if parse is float else value < 1:
+            raise ValueError(f"{env.split('_')[-1].lower()} must be positive, got {value}")
+        return value
+
     def _download(self, root):
         dest = os.path.join(root, self.name) if root is not None else os.path.join(
             os.path.expanduser("~"), ".cache", "autograd", self.name)
-        for fname in self._files:
-            target = os.path.join(dest, fname)
-            if os.path.exists(target) and verify(target, self.resources.get(fname, {})):
-                continue
-            errors = []
-            for base in self.mirrors:
-                try:
-                    download_url(base + fname, target, self.resources.get(fname))
-                    break
-                except RuntimeError as e:
-                    errors.append(str(e))
-            else:
-                raise RuntimeError(f"{type(self).__name__}: could not download {fname}:\n  "
-                                   + "\n  ".join(errors))
+        os.makedirs(dest, exist_ok=True)
+        with _folder_lock(dest, type(self).__name__):  # the others wait, then find the files
+            for fname in self._files:
+                target = os.path.join(dest, fname)
+                if os.path.exists(target) and verify(target, self.resources.get(fname, {})):
+                    continue
+                errors = []
+                for base in self._mirrors:
+                    try:
+                        download_url(base + fname, target, self.resources.get(fname),
+                                     timeout=self._timeout, retries=self._retries)
+                        break
+                    except DownloadError as e:
+                        errors.append(str(e))
+                else:
+                    raise DownloadError(
+                        f"{type(self).__name__}: could not download {fname} into {dest}:\n  "
+                        + "\n  ".join(errors)
+                        + "\n(mirrors: the mirror= argument or $AUTOGRAD_DATA_MIRROR; "
+                        "timeout=/retries= or $AUTOGRAD_DATA_TIMEOUT/$AUTOGRAD_DATA_RETRIES)")
         return dest
 
     # ---- access ----
@@ -296,15 +431,15 @@ class FashionMNIST(MNIST):
                "Sneaker", "Bag", "Ankle boot"]
 
     def __init__(self, root: str | None = None, train: bool = True, download: bool = False,
-                 transform=None, target_transform=None):
+                 transform=None, target_transform=None, *, mirror=None,
+                 timeout: float | None = None, retries: int | None = None):
         if root == "sample":
             root = sample_dir()
-        super().__init__(root, train, download, transform, target_transform)
+        super().__init__(root, train, download, transform, target_transform, mirror=mirror,
+                         timeout=timeout, retries=retries)
 
 
 def sample_dir() -> str:
     """The folder of the Fashion-MNIST sample shipped inside the package."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample")
 
-
-_ = Tensor

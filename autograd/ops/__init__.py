@@ -1,1 +1,8 @@
-"""The op families. ``autograd.ops.methods`` attaches them to ``Tensor``."""
+"""The op families, each registering its ops in ``autograd.registry`` when imported.
+
+They import each other in one fixed order, without cycles: elementwise, shape (uses
+elementwise), indexing and reduction (use both), linalg (uses shape), inplace (uses
+indexing), conversion (uses elementwise). ``autograd.ops.methods`` binds them to ``Tensor``.
+"""
+
+from . import conversion, elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401

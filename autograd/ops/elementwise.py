@@ -12,9 +12,14 @@ import math
 import numpy as np
 
 from ..backend import get_array_module
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, promote, scalar_result
 from ..function import BinaryOp, Op
+from ..registry import REAL, register
+from ..registry import add as _reg
 from ..tensor import Tensor, _make
+
+_INF = math.inf
+_POS = ((0.0, _INF),)
 
 
 def _xp(*xs):
@@ -186,12 +191,10 @@ class Where(Op):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        from ..dtypes import promote, scalar_result
-
         xp = _xp(cond, a, b)
-        # the inputs' own shapes and dtypes: each gradient is reduced back to them
-        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
-        ctx.dtypes = (getattr(a, "dtype", None), getattr(b, "dtype", None))
+        # the engine reduces each gradient back to its input's own shape and dtype
+        pa = (a.shape, a.dtype) if hasattr(a, "shape") else None
+        pb = (b.shape, b.dtype) if hasattr(b, "shape") else None
         ha = hasattr(a, "dtype") and not isinstance(a, np.generic)
         hb = hasattr(b, "dtype") and not isinstance(b, np.generic)
         if ha and hb:
@@ -211,24 +214,18 @@ class Where(Op):
             b = b.astype(dt, copy=False) if hb else xp.asarray(b, dtype=dt)
         y = xp.where(cond, a, b)
         ctx.save_for_backward(cond)
+        post = (None, pa if pa is not None and pa != (y.shape, y.dtype) else None,
+                pb if pb is not None and pb != (y.shape, y.dtype) else None)
+        if post[1] is not None or post[2] is not None:
+            ctx._post = post
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        from .shape import sum_to
-
         (cond,) = ctx.saved_tensors
-        out = [None]
-        for i, keep in ((1, True), (2, False)):
-            if not _need(ctx, i):
-                out.append(None)
-                continue
-            g = where(cond, gy, 0.0) if keep else where(cond, 0.0, gy)
-            g = sum_to(g, ctx.shapes[i - 1])
-            if ctx.dtypes[i - 1] is not None and g.dtype != ctx.dtypes[i - 1]:
-                g = cast(g, ctx.dtypes[i - 1])
-            out.append(g)
-        return tuple(out)
+        ga = where(cond, gy, 0.0) if _need(ctx, 1) else None
+        gb = where(cond, 0.0, gy) if _need(ctx, 2) else None
+        return None, ga, gb
 
 
 # ---- unary ----------------------------------------------------------------------------
@@ -514,8 +511,6 @@ def _erf(x):
 class Clamp(Op):
     @staticmethod
     def forward(ctx, x, min=None, max=None):
-        from ..dtypes import scalar_result
-
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = min, max
         xp = _xp(x)
@@ -604,9 +599,113 @@ class Sign(_Rounding):
     fn = "sign"
 
 
-# ---- wrappers ---------------------------------------------------------------------------
-# Each accepts Tensors or raw arrays; raw in, raw out (used by backward formulas).
+# ---- inverse trigonometric and hyperbolic ---------------------------------------------------
+# Each saves its input; the derivatives are infinite at the ends of the domain (asin at +-1,
+# acosh at 1, atanh at +-1), as in PyTorch; outside it the values are nan.
 
+class Asin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arcsin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / sqrt(1 - x * x)
+
+
+class Acos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arccos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return -gy / sqrt(1 - x * x)
+
+
+class Atan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arctan(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * x + 1)
+
+
+class Asinh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / sqrt(x * x + 1)
+
+
+class Acosh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arccosh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / sqrt(x * x - 1)
+
+
+class Atanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        x = _int_to_float(x)
+        ctx.save_for_backward(x)
+        return _xp(x).arctanh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (1 - x * x)
+
+
+class Atan2(BinaryOp):
+    """``atan2(a, b)``: the angle of the point (b, a); integers give the default float."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _int_to_float(a), _int_to_float(b)
+        if ctx.next_edges:
+            ctx.save_for_backward(a, b)
+        return _xp(a, b).arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        g = gy / (a * a + b * b)
+        return (g * b if _need(ctx, 0) else None), (-g * a if _need(ctx, 1) else None)
+
+
+# ---- wrappers ---------------------------------------------------------------------------
+# Each accepts Tensors or raw arrays; raw in, raw out (used by backward formulas). Each is
+# registered once (autograd/registry.py): namespace, Tensor method, in-place form, NumPy.
+
+_EW = "elementwise"
+
+
+@register(family=_EW, op=Add, arity=2, inplace=True, numpy="add")
 def add(a, b, alpha=1):
     """``a + alpha * b`` with broadcasting."""
     if alpha != 1:
@@ -614,6 +713,7 @@ def add(a, b, alpha=1):
     return Add.apply(a, b)
 
 
+@register(family=_EW, op=Sub, arity=2, aliases="subtract", inplace=True, numpy="subtract")
 def sub(a, b, alpha=1):
     """``a - alpha * b`` with broadcasting."""
     if alpha != 1:
@@ -624,6 +724,7 @@ def sub(a, b, alpha=1):
 subtract = sub
 
 
+@register(family=_EW, op=Mul, arity=2, aliases="multiply", inplace=True, numpy="multiply")
 def mul(a, b):
     """Element-wise product with broadcasting."""
     return Mul.apply(a, b)
@@ -632,6 +733,8 @@ def mul(a, b):
 multiply = mul
 
 
+@register(family=_EW, op=Div, arity=2, aliases=("divide", "true_divide"), inplace=True,
+          numpy="true_divide", int_to_float=True)
 def div(a, b, rounding_mode=None):
     """True division (integers give floats); ``rounding_mode='floor'|'trunc'``."""
     if rounding_mode is None:
@@ -646,6 +749,8 @@ def div(a, b, rounding_mode=None):
 divide = true_divide = div
 
 
+@register(family=_EW, op=Pow, arity=2, inplace=True, numpy="power",
+          domain=((0.0, _INF), REAL))
 def pow(a, b):  # noqa: A001 - PyTorch's name
     """``a ** b``."""
     if b.__class__ is int and b == 2 and isinstance(a, Tensor):
@@ -653,16 +758,19 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
     return Pow.apply(a, b)
 
 
+@register(family=_EW, op=Remainder, arity=2, inplace=True, numpy="remainder")
 def remainder(a, b):
     """Python-style remainder (the sign of the divisor)."""
     return Remainder.apply(a, b)
 
 
+@register(family=_EW, op=Fmod, arity=2, inplace=True)
 def fmod(a, b):
     """C-style remainder (the sign of the dividend), like ``torch.fmod``."""
     return Fmod.apply(a, b)
 
 
+@register(family=_EW, arity=2, inplace=True, numpy="floor_divide", differentiable=False)
 def floor_divide(a, b):
     """``floor(a / b)``; not differentiable (like PyTorch)."""
     ad = a._data if isinstance(a, Tensor) else a
@@ -674,6 +782,7 @@ def floor_divide(a, b):
     return _make(xp.asarray(r))
 
 
+@register(family=_EW, op=Neg, aliases="negative", inplace=True, numpy="negative")
 def neg(x):
     return Neg.apply(x)
 
@@ -690,38 +799,63 @@ def _unary(op, fast):
     return fn
 
 
-exp = _unary(Exp, np.exp)
+def _u(op, name, fast=None, numpy=(), domain=None, inplace=True, **kw):
+    """Register the unary wrapper of ``op`` (fast path: ``fast`` on raw NumPy arrays)."""
+    return _reg(_unary(op, fast), name, family=_EW, op=op, inplace=inplace, numpy=numpy,
+                domain=domain, **kw)
+
+
+exp = _u(Exp, "exp", np.exp, "exp", int_to_float=True)
 exp.__doc__ = "Element-wise exponential."
-expm1 = _unary(Expm1, None)
-log = _unary(Log, np.log)
+expm1 = _u(Expm1, "expm1", numpy="expm1", int_to_float=True)
+log = _u(Log, "log", np.log, "log", _POS, int_to_float=True)
 log.__doc__ = "Element-wise natural logarithm."
-log2 = _unary(Log2, None)
-log10 = _unary(Log10, None)
-log1p = _unary(Log1p, None)
-sqrt = _unary(Sqrt, np.sqrt)
-rsqrt = _unary(Rsqrt, None)
-sin = _unary(Sin, np.sin)
-cos = _unary(Cos, np.cos)
-tan = _unary(Tan, None)
-tanh = _unary(Tanh, np.tanh)
-sigmoid = _unary(Sigmoid, None)
-relu = _unary(Relu, None)
-abs = _unary(Abs, np.abs)  # noqa: A001
+log2 = _u(Log2, "log2", numpy="log2", domain=_POS, int_to_float=True)
+log10 = _u(Log10, "log10", numpy="log10", domain=_POS, int_to_float=True)
+log1p = _u(Log1p, "log1p", numpy="log1p", domain=((-1.0, _INF),), int_to_float=True)
+sqrt = _u(Sqrt, "sqrt", np.sqrt, "sqrt", _POS, int_to_float=True)
+rsqrt = _u(Rsqrt, "rsqrt", domain=_POS, int_to_float=True)
+sin = _u(Sin, "sin", np.sin, "sin", int_to_float=True)
+cos = _u(Cos, "cos", np.cos, "cos", int_to_float=True)
+tan = _u(Tan, "tan", numpy="tan", domain=((-math.pi / 2, math.pi / 2),), int_to_float=True)
+tanh = _u(Tanh, "tanh", np.tanh, "tanh", int_to_float=True)
+sigmoid = _u(Sigmoid, "sigmoid", int_to_float=True)
+relu = _u(Relu, "relu")
+abs = _u(Abs, "abs", np.abs, "absolute", aliases="absolute")  # noqa: A001
 absolute = abs
-square = _unary(Square, np.square)
-reciprocal = _unary(Reciprocal, None)
-erf = _unary(Erf, None)
-floor = _unary(Floor, np.floor)
-ceil = _unary(Ceil, np.ceil)
-trunc = _unary(Trunc, np.trunc)
-sign = _unary(Sign, np.sign)
-clone = _unary(Clone, None)
+square = _u(Square, "square", np.square, "square")
+reciprocal = _u(Reciprocal, "reciprocal", numpy="reciprocal", int_to_float=True)
+erf = _u(Erf, "erf", int_to_float=True)
+floor = _u(Floor, "floor", np.floor, "floor")
+ceil = _u(Ceil, "ceil", np.ceil, "ceil")
+trunc = _u(Trunc, "trunc", np.trunc, "trunc")
+sign = _u(Sign, "sign", np.sign, "sign")
+clone = _u(Clone, "clone")
+
+_UNIT = ((-1.0, 1.0),)
+asin = _u(Asin, "asin", aliases="arcsin", numpy="arcsin", domain=_UNIT, int_to_float=True)
+acos = _u(Acos, "acos", aliases="arccos", numpy="arccos", domain=_UNIT, int_to_float=True)
+atan = _u(Atan, "atan", aliases="arctan", numpy="arctan", int_to_float=True)
+asinh = _u(Asinh, "asinh", aliases="arcsinh", numpy="arcsinh", int_to_float=True)
+acosh = _u(Acosh, "acosh", aliases="arccosh", numpy="arccosh", domain=((1.0, _INF),),
+           int_to_float=True)
+atanh = _u(Atanh, "atanh", aliases="arctanh", numpy="arctanh", domain=_UNIT,
+           int_to_float=True)
 
 
+@register(family=_EW, op=Atan2, arity=2, aliases="arctan2", inplace=True, numpy="arctan2",
+          int_to_float=True)
+def atan2(a, b):
+    """The angle of the point (b, a), in [-pi, pi], with broadcasting."""
+    return Atan2.apply(a, b)
+
+
+@register(family=_EW, op=Round, inplace=True, numpy=("rint", "round", "around"))
 def round(x, decimals: int = 0):  # noqa: A001
     return Round.apply(x, decimals=decimals) if decimals else Round.apply(x)
 
 
+@register(family=_EW, op=Clamp, aliases="clip", inplace=True, numpy="clip")
 def clamp(x, min=None, max=None):  # noqa: A002
     """Clip values into [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
@@ -739,23 +873,32 @@ def clamp(x, min=None, max=None):  # noqa: A002
 clip = clamp
 
 
+@register(family=_EW, op=Maximum, arity=2, numpy="maximum")
 def maximum(a, b):
     """Element-wise maximum; ties split the gradient evenly."""
     return Maximum.apply(a, b)
 
 
+@register(family=_EW, op=Minimum, arity=2, numpy="minimum")
 def minimum(a, b):
     """Element-wise minimum; ties split the gradient evenly."""
     return Minimum.apply(a, b)
 
 
-def where(condition, a=None, b=None):
-    """``a`` where ``condition`` else ``b``; ``where(cond)`` alone returns nonzero indices."""
-    if a is None and b is None:
-        from .indexing import nonzero
+def _where_method(self, condition, other):
+    """``Tensor.where(condition, other)``: ``self`` where ``condition`` else ``other``."""
+    return where(condition, self, other)
 
-        return nonzero(condition, as_tuple=True)
+
+@register(family=_EW, op=Where, arity=3, method=_where_method, numpy="where")
+def where(condition, a=None, b=None):
+    """``a`` where ``condition`` else ``b``; ``where(cond)`` alone returns the indices of the
+    nonzero elements, one int64 tensor per dim (``nonzero(cond, as_tuple=True)``)."""
     c = condition._data if isinstance(condition, Tensor) else condition
+    if a is None and b is None:
+        xp = _xp(c)
+        parts = tuple(p.astype(np.int64) for p in xp.nonzero(xp.atleast_1d(c)))
+        return tuple(_make(p) for p in parts) if isinstance(condition, Tensor) else parts
     if c.__class__ is np.ndarray and not isinstance(a, Tensor) and not isinstance(b, Tensor):
         return np.where(c, a, b)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -763,6 +906,7 @@ def where(condition, a=None, b=None):
     return Where.apply(condition if isinstance(condition, Tensor) else c, a, b)
 
 
+@register(family="conversion", op=Cast, method=False)
 def cast(x, dtype):
     """Convert to ``dtype`` (differentiable for floating dtypes)."""
     if not isinstance(x, Tensor):
@@ -784,33 +928,39 @@ def _compare(name):
             return r
         return _make(_xp(r).asarray(r))
 
-    fn.__name__ = name
     fn.__doc__ = f"Element-wise ``{name}``; returns a bool tensor (no gradient)."
     return fn
 
 
-eq = _compare("equal")
-ne = _compare("not_equal")
-lt = _compare("less")
-le = _compare("less_equal")
-gt = _compare("greater")
-ge = _compare("greater_equal")
-logical_and = _compare("logical_and")
-logical_or = _compare("logical_or")
-logical_xor = _compare("logical_xor")
-bitwise_and = _compare("bitwise_and")
-bitwise_or = _compare("bitwise_or")
-bitwise_xor = _compare("bitwise_xor")
-greater, greater_equal, less, less_equal, equal_ = gt, ge, lt, le, eq
+def _c(name, npname, aliases=(), numpy=True):
+    return _reg(_compare(npname), name, family=_EW, arity=2, aliases=aliases,
+                numpy=npname if numpy else (), differentiable=False)
+
+
+eq = _c("eq", "equal")
+ne = _c("ne", "not_equal", "not_equal")
+lt = _c("lt", "less", "less")
+le = _c("le", "less_equal", "less_equal")
+gt = _c("gt", "greater", "greater")
+ge = _c("ge", "greater_equal", "greater_equal")
+logical_and = _c("logical_and", "logical_and")
+logical_or = _c("logical_or", "logical_or")
+logical_xor = _c("logical_xor", "logical_xor")
+bitwise_and = _c("bitwise_and", "bitwise_and", numpy=False)
+bitwise_or = _c("bitwise_or", "bitwise_or", numpy=False)
+bitwise_xor = _c("bitwise_xor", "bitwise_xor", numpy=False)
+greater, greater_equal, less, less_equal = gt, ge, lt, le
 not_equal = ne
 
 
+@register(family=_EW, numpy="logical_not", differentiable=False)
 def logical_not(x):
     d = x._data if isinstance(x, Tensor) else x
     r = _xp(d).logical_not(d)
     return _make(r) if isinstance(x, Tensor) else r
 
 
+@register(family=_EW, numpy="invert", differentiable=False)
 def bitwise_not(x):
     d = x._data if isinstance(x, Tensor) else x
     r = _xp(d).invert(d)
@@ -823,8 +973,7 @@ def _test(name):
         r = getattr(_xp(d), name)(d)
         return _make(_xp(r).asarray(r)) if isinstance(x, Tensor) else r
 
-    fn.__name__ = name
-    return fn
+    return _reg(fn, name, family=_EW, numpy=name, differentiable=False)
 
 
 isnan = _test("isnan")
@@ -832,17 +981,20 @@ isinf = _test("isinf")
 isfinite = _test("isfinite")
 
 
+@register(family=_EW, arity=2, differentiable=False)
 def equal(a, b) -> bool:
     """True when both tensors have the same shape and values."""
     return tuple(a.shape) == tuple(b.shape) and bool((a._data == b._data).all())
 
 
+@register(family=_EW, arity=2, numpy="allclose", differentiable=False)
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
     ad = a._data if isinstance(a, Tensor) else a
     bd = b._data if isinstance(b, Tensor) else b
     return bool(_xp(ad, bd).allclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@register(family=_EW, arity=2, numpy="isclose", differentiable=False)
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     ad = a._data if isinstance(a, Tensor) else a
     bd = b._data if isinstance(b, Tensor) else b

@@ -18,8 +18,12 @@ import numpy as np
 
 from ..backend import add_at, get_array_module
 from ..function import Op
-from ..grad_mode import state
+from ..registry import register
 from ..tensor import Tensor, _make
+from .elementwise import cast, where
+from .shape import _norm_dim, broadcast_to, reshape, sum_to
+
+_IX = "indexing"
 
 
 def _convert_index(index):
@@ -128,9 +132,6 @@ class SetItem(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from .elementwise import cast
-        from .shape import sum_to
-
         gx = gv = None
         if ctx.next_edges[0] is not None:
             gx = gy * _mask_out(gy, ctx.index)
@@ -148,31 +149,6 @@ def _mask_out(g, index):
     m = xp.ones(d.shape, dtype=d.dtype)
     m[index] = 0
     return m
-
-
-def setitem(x: Tensor, index, value) -> None:
-    """``x[index] = value``; recorded for autograd like PyTorch's index_put_."""
-    from .inplace import apply_inplace
-
-    idx, basic = _convert_index(index)
-    if len(idx) == 1 and not isinstance(index, tuple) and not basic:
-        idx = idx[0]
-    if isinstance(value, Tensor) and value.device != x.device:
-        raise RuntimeError(
-            f"index assignment: the value is on {value.device} but the tensor is on {x.device}"
-        )
-
-    def _set(t, v):
-        return SetItem.apply(t, v, index=idx, basic=basic)
-
-    recording = state.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
-    if not recording:
-        vd = value._data if isinstance(value, Tensor) else value
-        from .inplace import _write
-
-        _write(x, idx, vd)
-        return
-    apply_inplace(x, _set, (value,), {})
 
 
 # ---- gather / scatter family ---------------------------------------------------------------
@@ -221,8 +197,6 @@ def _dim_index(index, dim: int) -> tuple:
 
 
 def _norm(dim: int, ndim: int, op: str) -> int:
-    from .shape import _norm_dim
-
     return _norm_dim(dim, ndim, op)
 
 
@@ -235,6 +209,7 @@ class IndexSelect(GetItem):
     pass
 
 
+@register(family=_IX, op=Gather)
 def gather(x, dim: int, index, *, sparse_grad: bool = False):
     """``out[i][j][k] = x[index[i][j][k]][j][k]`` (for ``dim=0``); ``index`` has x's ndim
     and is no larger than x outside ``dim``. Gradients of repeated indices accumulate."""
@@ -242,8 +217,6 @@ def gather(x, dim: int, index, *, sparse_grad: bool = False):
     xp = get_array_module(xd)
     idx = _as_index("gather", index, xp)
     if xd.ndim == 0 and idx.ndim <= 1:
-        from .shape import reshape
-
         return reshape(gather(reshape(x, (1,)), 0, idx.reshape(-1)), idx.shape)
     d = _norm(dim, xd.ndim, "gather")
     if idx.ndim != xd.ndim:
@@ -346,6 +319,7 @@ class ScatterReduce(Op):
         )
 
 
+@register(family=_IX, op=Scatter, inplace=True)
 def scatter(x, dim: int, index, src=None, value=None, *, reduce=None):
     """Out-of-place ``scatter``: a copy of x with ``out[index[i][j]][j] = src[i][j]`` (for
     ``dim=0``); pass a Tensor ``src`` or a number ``value``. ``reduce`` is 'add' or
@@ -366,6 +340,7 @@ def scatter(x, dim: int, index, src=None, value=None, *, reduce=None):
     return Scatter.apply(x, v, index=full, basic=False)
 
 
+@register(family=_IX, op=ScatterAdd, inplace=True)
 def scatter_add(x, dim: int, index, src):
     """Out-of-place ``scatter_add``: a copy of x with ``out[index[i][j]][j] += src[i][j]``
     (for ``dim=0``); repeated indices accumulate. src's gradient is a gather."""
@@ -375,6 +350,7 @@ def scatter_add(x, dim: int, index, src):
     return ScatterAdd.apply(x, _slice_to(src, ishape), index=full)
 
 
+@register(family=_IX, op=IndexSelect)
 def index_select(x, dim: int, index):
     """The entries of x at positions ``index`` (a 1-D integer tensor) along ``dim``."""
     xd = _arr(x)
@@ -388,8 +364,6 @@ def index_select(x, dim: int, index):
     idx = idx.reshape(-1)
     if xd.ndim == 0:
         _check_range("index_select", idx, 1, 0, exc=IndexError)
-        from .shape import reshape
-
         return reshape(index_select(reshape(x, (1,)), 0, idx), ()) if idx.size == 1 else \
             index_select(reshape(x, (1,)), 0, idx)
     d = _norm(dim, xd.ndim, "index_select")
@@ -397,12 +371,11 @@ def index_select(x, dim: int, index):
     return IndexSelect.apply(x, index=(slice(None),) * d + (idx,), basic=False)
 
 
+@register(family=_IX, op=Gather)
 def take_along_dim(x, indices, dim=None):
     """Pick values along ``dim`` at ``indices`` (broadcast with x outside ``dim``; negative
     indices count from the end), like ``numpy.take_along_axis``. With ``dim=None`` both are
     flattened first."""
-    from .shape import broadcast_to, reshape
-
     xd = _arr(x)
     xp = get_array_module(xd)
     idx = _as_index("take_along_dim", indices, xp)
@@ -459,9 +432,6 @@ class MaskedFill(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from .elementwise import where
-        from .shape import sum_to
-
         (mask,) = ctx.saved_tensors
         gv = gx = None
         if ctx.next_edges[1] is not None:
@@ -471,6 +441,7 @@ class MaskedFill(Op):
         return None, gv, gx
 
 
+@register(family=_IX, op=MaskedFill, inplace=True)
 def masked_fill(x, mask, value):
     """A copy of x with ``value`` (a number or a 0-d tensor) where the bool ``mask`` is
     True; ``mask`` broadcasts with x."""
@@ -498,8 +469,6 @@ def masked_fill(x, mask, value):
         if not isinstance(value, Tensor):
             value = value.item()
         elif value.dtype != xd.dtype:
-            from .elementwise import cast
-
             value = cast(value, xd.dtype)
     elif not isinstance(value, numbers.Number):
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
@@ -540,11 +509,13 @@ def _tri(x, diagonal, op):
     return op.apply(x, diagonal=int(diagonal))
 
 
+@register(family=_IX, op=Tril, inplace=True)
 def tril(x, diagonal: int = 0):
     """The lower triangle of the last two dims (elements with ``col - row <= diagonal``)."""
     return _tri(x, diagonal, Tril)
 
 
+@register(family=_IX, op=Triu, inplace=True)
 def triu(x, diagonal: int = 0):
     """The upper triangle of the last two dims (elements with ``col - row >= diagonal``)."""
     return _tri(x, diagonal, Triu)
@@ -581,8 +552,6 @@ def _wrap_index(x, idx):
 
 def _on_1d(op: str, fn, x, dim):
     """Run a sorting op ``fn(x1d)`` on a 0-d tensor as on a 1-element 1-D one."""
-    from .shape import reshape
-
     _norm(dim, 0, op)
     out = fn(reshape(x, (1,)))
     if out[1].shape[0] != 1:
@@ -590,6 +559,7 @@ def _on_1d(op: str, fn, x, dim):
     return type(out)(*(reshape(o, ()) for o in out))
 
 
+@register(family=_IX, op=Gather)
 def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
     """Sort along ``dim``; returns ``(values, indices)`` (``.values``, ``.indices``). The
     sort is always stable; values are differentiable (a gather)."""
@@ -600,6 +570,7 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
                       _wrap_index(x, idx))
 
 
+@register(family=_IX, differentiable=False)
 def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
     """The indices that sort x along ``dim`` (an int64 tensor; no gradient)."""
     if x.ndim == 0:
@@ -608,6 +579,7 @@ def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
     return _wrap_index(x, idx)
 
 
+@register(family=_IX, op=Gather)
 def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The ``k`` largest (or smallest) entries along ``dim``; returns ``(values, indices)``,
     always sorted. Values are differentiable (a gather)."""
@@ -627,6 +599,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
                       _wrap_index(x, idx))
 
 
+@register(family=_IX, differentiable=False)
 def nonzero(x, as_tuple: bool = False):
     """Indices of the non-zero entries: an ``(n, ndim)`` int64 tensor, or with
     ``as_tuple=True`` one 1-D tensor per dim (a 0-d input counts as 1-D)."""
@@ -639,6 +612,7 @@ def nonzero(x, as_tuple: bool = False):
     return _make(r) if isinstance(x, Tensor) else r
 
 
+@register(family=_IX, differentiable=False)
 def argwhere(x):
     return nonzero(x)
 

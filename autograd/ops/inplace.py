@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import get_array_module, lock, unlock
+from ..backend import lock, unlock
 from ..grad_mode import no_grad, state
+from ..registry import register
 from ..tensor import Tensor
+from .indexing import SetItem, _convert_index
+from .shape import broadcast_to
+
+_IP = "inplace"
 
 
 def _write(t: Tensor, index, src) -> None:
@@ -85,8 +90,6 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
         out = fn(t, *args, **kwargs)
         _check_result(t, out, name)
         # write through the base so that its graph records the change (CopySlices)
-        from .indexing import setitem
-
         setitem(base, t._view_index, out)
         t.grad_fn, t._rg, t._nr = out.grad_fn, True, out._nr
         return t
@@ -113,4 +116,61 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
     return t
 
 
-_ = get_array_module
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value``; recorded for autograd like PyTorch's index_put_."""
+    idx, basic = _convert_index(index)
+    if len(idx) == 1 and not isinstance(index, tuple) and not basic:
+        idx = idx[0]
+    if isinstance(value, Tensor) and value.device != x.device:
+        raise RuntimeError(
+            f"index assignment: the value is on {value.device} but the tensor is on {x.device}"
+        )
+
+    def _set(t, v):
+        return SetItem.apply(t, v, index=idx, basic=basic)
+
+    recording = state.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
+    if not recording:
+        vd = value._data if isinstance(value, Tensor) else value
+        _write(x, idx, vd)
+        return
+    apply_inplace(x, _set, (value,), {})
+
+
+def inplace(self: Tensor, fn, *args, **kwargs) -> Tensor:
+    """``Tensor._inplace``: run out-of-place ``fn(self, *args)``, then write the result into
+    ``self``'s memory (see the module docstring)."""
+    return apply_inplace(self, fn, args, kwargs)
+
+
+# ---- Tensor-only in-place methods ---------------------------------------------------------
+
+@register(family=_IP, function=False, differentiable=False)
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros, in place."""
+    _write(self, None, 0)
+    return self
+
+
+@register(family=_IP, function=False, differentiable=False)
+def fill_(self: Tensor, value) -> Tensor:
+    """Fill with ``value`` (a number or a one-element tensor), in place."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    _write(self, None, value)
+    return self
+
+
+def _copy(t, s):
+    src = s.to(t.device).to(t.dtype) if isinstance(s, Tensor) else Tensor(s, dtype=t.dtype)
+    return broadcast_to(src, tuple(t.shape)) * 1
+
+
+_copy.__name__ = "copy_"
+
+
+@register(family=_IP, function=False, arity=2)
+def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
+    """Copy ``src`` (broadcast, converted to our dtype and device) into this tensor; the
+    copy is differentiable with respect to ``src``."""
+    return apply_inplace(self, _copy, (src,), {})

@@ -8,12 +8,14 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..function import Op
+from ..registry import register
 from ..tensor import Tensor
+from .shape import broadcast_to, reshape, sum_to, transpose
+
+_LA = "linalg"
 
 
 def _mT(x):
-    from .shape import transpose
-
     return transpose(x, -1, -2)
 
 
@@ -54,8 +56,6 @@ class MatMul(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from .shape import reshape, sum_to
-
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
         na, nb = len(sa), len(sb)
@@ -86,6 +86,7 @@ class MatMul(Op):
         return ga, gb
 
 
+@register(family=_LA, op=MatMul, arity=2, numpy="matmul")
 def matmul(a, b):
     """Matrix product with NumPy/PyTorch semantics (batched, broadcasting, 1-D cases)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -93,6 +94,7 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
+@register(family=_LA, op=MatMul, arity=2)
 def mm(a, b):
     """2-D matrix product."""
     if a.ndim != 2 or b.ndim != 2:
@@ -102,6 +104,7 @@ def mm(a, b):
     return matmul(a, b)
 
 
+@register(family=_LA, op=MatMul, arity=2)
 def bmm(a, b):
     """Batched matrix product of two 3-D tensors with equal batch size."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
@@ -112,6 +115,7 @@ def bmm(a, b):
     return matmul(a, b)
 
 
+@register(family=_LA, op=MatMul, arity=2)
 def mv(a, v):
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {list(a.shape)} "
@@ -119,6 +123,7 @@ def mv(a, v):
     return matmul(a, v)
 
 
+@register(family=_LA, op=MatMul, arity=2, aliases="inner", numpy="dot")
 def dot(a, b):
     """Inner product of two 1-D tensors."""
     if a.ndim != 1 or b.ndim != 1:
@@ -136,10 +141,9 @@ def dot(a, b):
 inner = dot
 
 
+@register(family=_LA, op=MatMul, arity=2, aliases="ger")
 def outer(a, b):
     """Outer product of two 1-D tensors."""
-    from .shape import reshape
-
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"outer: 1D tensors expected, got shapes {list(a.shape)} and "
                            f"{list(b.shape)}")
@@ -201,8 +205,6 @@ class Einsum(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        from .shape import broadcast_to, reshape, sum_to
-
         ops = ctx.saved_tensors
         grads = []
         for i, s in enumerate(ctx.ins):
@@ -232,6 +234,7 @@ class Einsum(Op):
         return tuple(grads)
 
 
+@register(family=_LA, method=False, numpy="einsum", arity=None)
 def einsum(equation: str, *operands):
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; differentiable."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

@@ -1,236 +1,132 @@
-"""Tensor operators and methods, bound to the op wrappers."""
+"""The Tensor method binding layer: Python operators, every registered op's method and
+in-place variant, and the methods whose implementation lives above ``tensor.py`` (backward,
+conversions, the NumPy protocols, index assignment).
+
+Ops are bound as the very functions registered (``Tensor.exp is autograd.exp``): no wrapper
+per call. Only the in-place variants are closures (they run the op, then write the result
+back; see ``ops/inplace.py``).
+"""
 
 from __future__ import annotations
 
+from .. import engine, numpy_compat, registry
 from ..tensor import Tensor
 from . import elementwise as E
 from . import indexing as I  # noqa: E741
 from . import linalg as L
-from . import reduction as R
-from . import shape as S
+from .inplace import apply_inplace, inplace, setitem
 
 
 def _r(fn):
     def rfn(self, other):
         return fn(other, self)
 
+    rfn.__name__ = f"r{fn.__name__}"
     return rfn
 
 
-def _inplace(fn):
+def _inplace_method(fn, name):
     def method(self, *args, **kwargs):
-        return self._inplace(fn, *args, **kwargs)
+        return apply_inplace(self, fn, args, kwargs)
 
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place ``{fn.__name__}``: the result is written into this tensor."
     return method
 
 
-def _size_or_tuple(fn):
-    def method(self, *shape):
-        return fn(self, *shape)
+_add, _sub, _mul, _div = E.Add.apply, E.Sub.apply, E.Mul.apply, E.Div.apply
 
-    return method
-
-
-T = Tensor
-# ---- operators ----
-T.__add__ = lambda a, b: E.Add.apply(a, b)
-T.__radd__ = lambda a, b: E.Add.apply(b, a)
-T.__sub__ = lambda a, b: E.Sub.apply(a, b)
-T.__rsub__ = lambda a, b: E.Sub.apply(b, a)
-T.__mul__ = lambda a, b: E.Mul.apply(a, b)
-T.__rmul__ = lambda a, b: E.Mul.apply(b, a)
-T.__truediv__ = lambda a, b: E.Div.apply(a, b)
-T.__rtruediv__ = lambda a, b: E.Div.apply(b, a)
-T.__floordiv__ = E.floor_divide
-T.__rfloordiv__ = _r(E.floor_divide)
-T.__mod__ = E.remainder
-T.__rmod__ = _r(E.remainder)
-T.__pow__ = E.pow
-T.__rpow__ = _r(E.pow)
-T.__matmul__ = L.matmul
-T.__rmatmul__ = _r(L.matmul)
-T.__neg__ = E.neg
-T.__pos__ = lambda a: a
-T.__abs__ = E.abs
-T.__eq__ = E.eq
-T.__ne__ = E.ne
-T.__lt__ = E.lt
-T.__le__ = E.le
-T.__gt__ = E.gt
-T.__ge__ = E.ge
-T.__and__ = E.bitwise_and
-T.__or__ = E.bitwise_or
-T.__xor__ = E.bitwise_xor
-T.__invert__ = E.bitwise_not
-T.__getitem__ = I.getitem
-T.__iadd__ = _inplace(E.add)
-T.__isub__ = _inplace(E.sub)
-T.__imul__ = _inplace(E.mul)
-T.__itruediv__ = _inplace(E.div)
-
-# ---- element-wise methods ----
-for _name in ("exp expm1 log log2 log10 log1p sqrt rsqrt sin cos tan tanh sigmoid relu abs "
-              "square reciprocal erf floor ceil trunc sign neg clone").split():
-    setattr(T, _name, getattr(E, _name))
-    setattr(T, _name + "_", _inplace(getattr(E, _name)))
-T.negative = E.neg
-T.absolute = E.abs
-T.round = E.round
-T.round_ = _inplace(E.round)
-T.add = E.add
-T.sub = E.sub
-T.subtract = E.sub
-T.mul = E.mul
-T.multiply = E.mul
-T.div = E.div
-T.divide = E.div
-T.true_divide = E.div
-T.pow = E.pow
-T.remainder = E.remainder
-T.fmod = E.fmod
-T.floor_divide = E.floor_divide
-T.clamp = E.clamp
-T.clip = E.clamp
-T.maximum = E.maximum
-T.minimum = E.minimum
-T.eq = E.eq
-T.ne = E.ne
-T.lt = E.lt
-T.le = E.le
-T.gt = E.gt
-T.ge = E.ge
-T.isnan = E.isnan
-T.isinf = E.isinf
-T.isfinite = E.isfinite
-T.logical_not = E.logical_not
-T.logical_and = E.logical_and
-T.logical_or = E.logical_or
-T.equal = E.equal
-T.allclose = E.allclose
-T.isclose = E.isclose
-T.add_ = _inplace(E.add)
-T.sub_ = _inplace(E.sub)
-T.mul_ = _inplace(E.mul)
-T.div_ = _inplace(E.div)
-T.pow_ = _inplace(E.pow)
-T.clamp_ = _inplace(E.clamp)
-T.clip_ = _inplace(E.clamp)
+# ---- operators (the hottest path: one call to the op's apply) ----
+_OPERATORS = {
+    "__add__": lambda a, b: _add(a, b),
+    "__radd__": lambda a, b: _add(b, a),
+    "__sub__": lambda a, b: _sub(a, b),
+    "__rsub__": lambda a, b: _sub(b, a),
+    "__mul__": lambda a, b: _mul(a, b),
+    "__rmul__": lambda a, b: _mul(b, a),
+    "__truediv__": lambda a, b: _div(a, b),
+    "__rtruediv__": lambda a, b: _div(b, a),
+    "__floordiv__": E.floor_divide,
+    "__rfloordiv__": _r(E.floor_divide),
+    "__mod__": E.remainder,
+    "__rmod__": _r(E.remainder),
+    "__pow__": E.pow,
+    "__rpow__": _r(E.pow),
+    "__matmul__": L.matmul,
+    "__rmatmul__": _r(L.matmul),
+    "__neg__": E.neg,
+    "__pos__": lambda a: a,
+    "__abs__": E.abs,
+    "__eq__": E.eq,
+    "__ne__": E.ne,
+    "__lt__": E.lt,
+    "__le__": E.le,
+    "__gt__": E.gt,
+    "__ge__": E.ge,
+    "__and__": E.bitwise_and,
+    "__or__": E.bitwise_or,
+    "__xor__": E.bitwise_xor,
+    "__invert__": E.bitwise_not,
+    "__getitem__": I.getitem,
+    "__iadd__": _inplace_method(E.add, "__iadd__"),
+    "__isub__": _inplace_method(E.sub, "__isub__"),
+    "__imul__": _inplace_method(E.mul, "__imul__"),
+    "__itruediv__": _inplace_method(E.div, "__itruediv__"),
+}
 
 
-def _where(self, condition, other):
-    return E.where(condition, self, other)
+def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Compute the gradient of this tensor with respect to the graph leaves.
+
+    Args:
+        gradient: the gradient of some scalar with respect to this tensor; may be omitted
+            for a one-element tensor.
+        retain_graph: keep the saved arrays so backward can run again (default:
+            ``create_graph``).
+        create_graph: record the backward pass so it can be differentiated again.
+        inputs: accumulate only into these tensors' ``.grad``.
+    """
+    engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
-T.where = _where
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    return numpy_compat.array_ufunc(ufunc, method, inputs, kwargs)
 
 
-def _zero_(self):
-    from .inplace import _write
-
-    _write(self, None, 0)
-    return self
+def _array_function(self, func, types, args, kwargs):
+    return numpy_compat.array_function(func, types, args, kwargs)
 
 
-def _fill_(self, value):
-    from .inplace import _write
-
-    if isinstance(value, Tensor):
-        value = value.item()
-    _write(self, None, value)
-    return self
-
-
-def _copy_(self, src, non_blocking=False):
-    def _copy(t, s):
-        return S.broadcast_to(s.to(t.device).to(t.dtype) if isinstance(s, Tensor) else
-                              Tensor(s, dtype=t.dtype), tuple(t.shape)) * 1
-    _copy.__name__ = "copy_"
-    return self._inplace(_copy, src)
+# ---- methods implemented above tensor.py, and the protocols ----
+_OTHERS = {
+    "backward": _backward,
+    "__array_ufunc__": _array_ufunc,
+    "__array_function__": _array_function,
+    "__setitem__": setitem,
+    "_inplace": inplace,
+    "_cast": E.cast,
+}
 
 
-T.zero_ = _zero_
-T.fill_ = _fill_
-T.copy_ = _copy_
-
-# ---- reductions ----
-T.sum = R.sum
-T.mean = R.mean
-for _name in ("prod var std max min amax amin argmax argmin logsumexp norm median kthvalue "
-              "cumsum cumprod all any").split():
-    setattr(T, _name, getattr(R, _name))
-
-# ---- shape ----
-T.reshape = _size_or_tuple(S.reshape)
-T.view = _size_or_tuple(S.reshape)
-T.permute = _size_or_tuple(S.permute)
-T.transpose = S.transpose
-T.swapaxes = S.transpose
-T.swapdims = S.transpose
-T.t = S.t
-T.expand = _size_or_tuple(S.expand)
-T.expand_as = S.expand_as
-T.broadcast_to = _size_or_tuple(S.broadcast_to)
-T.sum_to = _size_or_tuple(S.sum_to)
-T.squeeze = S.squeeze
-T.unsqueeze = S.unsqueeze
-T.flatten = S.flatten
-T.unflatten = S.unflatten
-T.repeat = _size_or_tuple(S.repeat)
-T.tile = S.tile
-T.flip = S.flip
-T.fliplr = S.fliplr
-T.flipud = S.flipud
-T.roll = S.roll
-T.split = S.split
-T.chunk = S.chunk
-T.unbind = S.unbind
-T.movedim = S.movedim
-T.moveaxis = S.movedim
+def _install() -> None:
+    """Bind the operators, then every registered op (method, aliases, in-place variants),
+    then the rest. A name the Tensor class body defines itself is left alone."""
+    own = set(vars(Tensor))
+    bound = {}
+    for name, fn in _OPERATORS.items():
+        bound[name] = fn
+    for info in registry.ops():
+        meth = info.method_fn
+        if meth is None:
+            continue
+        for name in info.names:
+            bound[name] = meth
+            if info.inplace:
+                bound[name + "_"] = _inplace_method(info.fn, name + "_")
+    bound.update(_OTHERS)
+    for name, fn in bound.items():
+        if name not in own:
+            setattr(Tensor, name, fn)
 
 
-def _contiguous(self, memory_format=None):
-    return S.contiguous(self)
-
-
-def _view_as(self, other):
-    return S.reshape(self, tuple(other.shape))
-
-
-def _reshape_as(self, other):
-    return S.reshape(self, tuple(other.shape))
-
-
-T.contiguous = _contiguous
-T.view_as = _view_as
-T.reshape_as = _reshape_as
-T.is_contiguous = lambda self, memory_format=None: bool(
-    getattr(self._data.flags, "c_contiguous", True))
-
-# ---- linear algebra ----
-T.matmul = L.matmul
-T.mm = L.mm
-T.bmm = L.bmm
-T.mv = L.mv
-T.dot = L.dot
-T.inner = L.dot
-T.outer = L.outer
-
-# ---- indexing ----
-T.gather = I.gather
-T.scatter = I.scatter
-T.scatter_ = _inplace(I.scatter)
-T.scatter_add = I.scatter_add
-T.scatter_add_ = _inplace(I.scatter_add)
-T.index_select = I.index_select
-T.masked_fill = I.masked_fill
-T.masked_fill_ = _inplace(I.masked_fill)
-T.take_along_dim = I.take_along_dim
-T.tril = I.tril
-T.tril_ = _inplace(I.tril)
-T.triu = I.triu
-T.triu_ = _inplace(I.triu)
-T.topk = I.topk
-T.sort = I.sort
-T.argsort = I.argsort
-T.nonzero = I.nonzero
-T.argwhere = I.argwhere
+_install()

@@ -21,9 +21,13 @@ import numpy as np
 from ..backend import add_at, get_array_module
 from ..dtypes import get_default_dtype
 from ..function import Op
+from ..registry import register
 from ..tensor import Tensor, _make
 from .elementwise import abs as _abs
-from .elementwise import cast, exp, sign, where
+from .elementwise import cast, exp, maximum, minimum, sign, where
+from .shape import broadcast_to, flip, reshape
+
+_RD = "reduction"
 
 _bmax, _bmin = builtins.max, builtins.min
 
@@ -215,6 +219,7 @@ class Prod(Op):
         return _cast_back(g, ctx.in_dtype)
 
 
+@register(family=_RD, op=Sum, numpy="sum")
 def sum(x, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001
     """Sum over ``dim`` (all dims when None); integers and bools sum to int64."""
     axes = _dims(dim, x.ndim, "sum")
@@ -223,6 +228,7 @@ def sum(x, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001
     return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=dtype)
 
 
+@register(family=_RD, op=Mean, numpy="mean")
 def mean(x, dim=None, keepdim: bool = False, dtype=None):
     """Arithmetic mean over ``dim``; floating dtypes only (like PyTorch)."""
     if dtype is not None:
@@ -236,6 +242,7 @@ def mean(x, dim=None, keepdim: bool = False, dtype=None):
     return Mean.apply(x, axes=axes, keepdim=keepdim)
 
 
+@register(family=_RD, op=Prod, numpy="prod")
 def prod(x, dim=None, keepdim: bool = False, dtype=None):
     """Product over ``dim`` (all when None); integers and bools give int64.
 
@@ -301,6 +308,7 @@ def _var_args(op, x, dim, unbiased, keepdim, correction):
     return _dims(dim, x.ndim, op), correction
 
 
+@register(family=_RD, op=Var, numpy="var")
 def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False``
     means 0). Also callable as ``var(x, unbiased)`` and ``var(x, dim, unbiased, keepdim)``."""
@@ -308,12 +316,14 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim, sqrt=False)
 
 
+@register(family=_RD, op=Var, numpy="std")
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Standard deviation over ``dim`` (see ``var``); its gradient is 0 where std is 0."""
     axes, correction = _var_args("std", x, dim, unbiased, keepdim, correction)
     return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim, sqrt=True)
 
 
+@register(family=_RD, op=Var, method=False)
 def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(var(x, ...), mean(x, ...))``."""
     axes, correction = _var_args("var_mean", x, dim, unbiased, keepdim, correction)
@@ -321,6 +331,7 @@ def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=No
             Mean.apply(x, axes=axes, keepdim=keepdim))
 
 
+@register(family=_RD, op=Var, method=False)
 def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(std(x, ...), mean(x, ...))``."""
     axes, correction = _var_args("std_mean", x, dim, unbiased, keepdim, correction)
@@ -431,12 +442,14 @@ def _amax(x, dim, keepdim, fn, op):
     return Amax.apply(x, axes=axes, keepdim=keepdim, fn=fn)
 
 
+@register(family=_RD, op=Amax, numpy=("amax", "max"))
 def amax(x, dim=(), keepdim: bool = False):
     """Maximum over ``dim`` (an int or tuple; all dims when empty/None). The gradient is
     split evenly among tied maxima."""
     return _amax(x, dim, keepdim, "max", "amax")
 
 
+@register(family=_RD, op=Amax, numpy=("amin", "min"))
 def amin(x, dim=(), keepdim: bool = False):
     """Minimum over ``dim`` (an int or tuple; all dims when empty/None). The gradient is
     split evenly among tied minima."""
@@ -458,20 +471,18 @@ def _max_min(x, dim, keepdim, other, op, fn, binary, rt):
     return _dim_reduce(x, dim, keepdim, op, _arg_keep("arg" + fn), rt)
 
 
+@register(family=_RD, op=Amax)
 def max(x, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
     """``max(x)``: the largest element (0-d; the gradient is split evenly among ties).
     ``max(x, dim, keepdim=False)``: ``(values, indices)`` along ``dim``; the gradient goes
     to the returned index only (the first maximum). ``max(x, other)``: ``maximum``."""
-    from .elementwise import maximum
-
     return _max_min(x, dim, keepdim, other, "max", "max", maximum, _max_rt)
 
 
+@register(family=_RD, op=Amax)
 def min(x, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
     """``min(x)``, ``min(x, dim, keepdim=False)`` -> ``(values, indices)``, or
     ``min(x, other)`` (= ``minimum``); see ``max``."""
-    from .elementwise import minimum
-
     return _max_min(x, dim, keepdim, other, "min", "min", minimum, _min_rt)
 
 
@@ -500,12 +511,14 @@ def _arg(x, dim, keepdim, op, fn):
     return _wrap(x, r)
 
 
+@register(family=_RD, numpy="argmax", differentiable=False)
 def argmax(x, dim=None, keepdim: bool = False):
     """Index (int64, no gradient) of the first maximum along ``dim``; of the flattened
     tensor when ``dim`` is None."""
     return _arg(x, dim, keepdim, "argmax", "argmax")
 
 
+@register(family=_RD, numpy="argmin", differentiable=False)
 def argmin(x, dim=None, keepdim: bool = False):
     """Index (int64, no gradient) of the first minimum along ``dim``; of the flattened
     tensor when ``dim`` is None."""
@@ -534,6 +547,7 @@ def _median_index(a, d):
     return idx
 
 
+@register(family=_RD, op=TakeAlongDim)
 def median(x, dim=None, keepdim: bool = False):
     """``median(x)``: the lower median of all elements (0-d; NaN if any is NaN).
     ``median(x, dim, keepdim=False)``: ``(values, indices)``. The gradient goes to the
@@ -548,6 +562,7 @@ def median(x, dim=None, keepdim: bool = False):
     return _dim_reduce(x, dim, keepdim, "median", _median_index, _median_rt)
 
 
+@register(family=_RD, op=TakeAlongDim)
 def kthvalue(x, k: int, dim: int = -1, keepdim: bool = False):
     """``(values, indices)`` of the ``k``-th smallest element (1-based) along ``dim``."""
     d = _dim1(dim, x.ndim, "kthvalue")
@@ -588,6 +603,7 @@ class LogSumExp(Op):
         return _expand_grad(gy, shape, axes, keepdim) * exp(x - _keep(y, shape, axes, keepdim))
 
 
+@register(family=_RD, op=LogSumExp, int_to_float=True)
 def logsumexp(x, dim=None, keepdim: bool = False):
     """``log(sum(exp(x), dim))``, numerically stable; integers are promoted to the default
     float dtype. ``dim`` None or () reduces all dims."""
@@ -645,6 +661,7 @@ class Norm(Op):
         return broadcast_to(c, shape) * sign(x) * _abs(x) ** (p - 1)
 
 
+@register(family=_RD, op=Norm, numpy="linalg.norm")
 def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     """Vector norm of all elements (``dim`` None) or over ``dim`` (int or tuple), like
     ``torch.norm``: ``p`` is 'fro' (= 2), a number, ``inf`` or ``-inf``. The p = 2
@@ -738,11 +755,13 @@ def _cum(op_cls, name, x, dim, dtype):
     return op_cls.apply(x, axis=d, dtype=dt)
 
 
+@register(family=_RD, op=Cumsum, numpy="cumsum")
 def cumsum(x, dim: int, *, dtype=None):
     """Cumulative sum along ``dim``; integers and bools give int64."""
     return _cum(Cumsum, "cumsum", x, dim, dtype)
 
 
+@register(family=_RD, op=Cumprod)
 def cumprod(x, dim: int, *, dtype=None):
     """Cumulative product along ``dim``; integers and bools give int64. The gradient is
     exact also when the input contains zeros."""
@@ -762,15 +781,14 @@ def _logical(x, dim, keepdim, op):
     return _wrap(x, r)
 
 
+@register(family=_RD, differentiable=False)
 def all(x, dim=None, keepdim: bool = False):  # noqa: A001
     """True where every element along ``dim`` (all when None) is nonzero; bool, no grad."""
     return _logical(x, dim, keepdim, "all")
 
 
+@register(family=_RD, differentiable=False)
 def any(x, dim=None, keepdim: bool = False):  # noqa: A001
     """True where some element along ``dim`` (all when None) is nonzero; bool, no grad."""
     return _logical(x, dim, keepdim, "any")
 
-
-# imported last: shape.py imports ``sum`` from this module at its end
-from .shape import broadcast_to, flip, reshape  # noqa: E402

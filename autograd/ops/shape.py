@@ -8,8 +8,13 @@ import numbers
 import numpy as np
 
 from ..backend import get_array_module
+from ..dtypes import promote
 from ..function import Op
+from ..registry import register
 from ..tensor import Tensor
+from .elementwise import cast
+
+_SH = "shape"
 
 
 def _norm_dim(dim: int, ndim: int, op: str = "op") -> int:
@@ -118,11 +123,12 @@ class Repeat(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        inter = []
+        # view the output as (r0, s0, r1, s1, ...) and sum the repeats (the r dims) away
+        inter, kept = [], []
         for r, s in zip(ctx.reps, ctx.xs):
             inter += [r, s]
-        g = reshape(gy, tuple(inter))
-        g = sum(g, dim=tuple(range(0, 2 * len(ctx.reps), 2)))
+            kept += [1, s]
+        g = sum_to(reshape(gy, tuple(inter)), tuple(kept))
         return reshape(g, ctx.in_shape)
 
 
@@ -175,8 +181,6 @@ class Cat(Op):
             else:
                 g = gy[pre + (slice(start, start + n),)]
                 if g.dtype != ctx.dtypes[i]:
-                    from .elementwise import cast
-
                     g = cast(g, ctx.dtypes[i])
                 out.append(g)
             start += n
@@ -247,6 +251,7 @@ class PadConstant(Op):
 
 # ---- wrappers ---------------------------------------------------------------------------
 
+@register(family=_SH, op=Reshape, aliases="view", numpy=("reshape", "ravel"))
 def reshape(x, *shape):
     """Return a tensor with the same data and the given shape (one dim may be -1)."""
     shape = _shape_arg(shape)
@@ -258,6 +263,7 @@ def reshape(x, *shape):
 view = reshape
 
 
+@register(family=_SH, op=Permute, numpy="transpose")
 def permute(x, *dims):
     """Reorder the dimensions."""
     dims = _shape_arg(dims)
@@ -272,6 +278,7 @@ def permute(x, *dims):
     return Permute.apply(x, axes=tuple(d % n for d in dims))
 
 
+@register(family=_SH, op=Permute, aliases=("swapaxes", "swapdims"), numpy="swapaxes")
 def transpose(x, dim0: int, dim1: int):
     """Swap two dimensions."""
     n = x.ndim
@@ -286,6 +293,7 @@ def transpose(x, dim0: int, dim1: int):
 swapaxes = swapdims = transpose
 
 
+@register(family=_SH, op=Permute)
 def t(x):
     """Transpose a tensor of at most 2 dims."""
     if x.ndim > 2:
@@ -293,6 +301,7 @@ def t(x):
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
+@register(family=_SH, op=BroadcastTo, numpy="broadcast_to")
 def broadcast_to(x, *shape):
     """Broadcast to ``shape`` (a read-only view); its backward is ``sum_to``."""
     shape = _shape_arg(shape)
@@ -303,6 +312,7 @@ def broadcast_to(x, *shape):
     return BroadcastTo.apply(x, shape=shape)
 
 
+@register(family=_SH, op=BroadcastTo)
 def expand(x, *sizes):
     """Broadcast singleton dims to ``sizes`` (-1 keeps a dim)."""
     sizes = _shape_arg(sizes)
@@ -316,10 +326,12 @@ def expand(x, *sizes):
     return broadcast_to(x, shape)
 
 
+@register(family=_SH, op=BroadcastTo, function=False, arity=2)
 def expand_as(x, other):
     return broadcast_to(x, tuple(other.shape))
 
 
+@register(family=_SH, op=SumTo)
 def sum_to(x, *shape):
     """Sum a broadcast tensor down to ``shape``; its backward is ``broadcast_to``."""
     shape = _shape_arg(shape)
@@ -330,15 +342,18 @@ def sum_to(x, *shape):
     return SumTo.apply(x, shape=shape)
 
 
+@register(family=_SH, op=BroadcastTo, method=False, arity=None)
 def broadcast_tensors(*tensors):
     shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
+@register(family=_SH, method=False, arity=0, differentiable=False)
 def broadcast_shapes(*shapes):
     return tuple(np.broadcast_shapes(*shapes))
 
 
+@register(family=_SH, op=Reshape, numpy="squeeze")
 def squeeze(x, dim=None):
     """Remove size-1 dims (all, or the given one/ones)."""
     shape = x.shape
@@ -351,6 +366,7 @@ def squeeze(x, dim=None):
     return reshape(x, new)
 
 
+@register(family=_SH, op=Reshape, numpy="expand_dims")
 def unsqueeze(x, dim: int):
     """Insert a size-1 dim at ``dim``."""
     n = x.ndim + 1
@@ -360,6 +376,7 @@ def unsqueeze(x, dim: int):
     return reshape(x, tuple(shape))
 
 
+@register(family=_SH, op=Reshape)
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
     """Merge dims ``start_dim..end_dim`` into one."""
     n = x.ndim
@@ -373,6 +390,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return reshape(x, shape[:s] + (mid,) + shape[e + 1:])
 
 
+@register(family=_SH, op=Reshape)
 def unflatten(x, dim: int, sizes):
     d = _norm_dim(dim, x.ndim, "unflatten")
     sizes = tuple(sizes)
@@ -387,11 +405,13 @@ def unflatten(x, dim: int, sizes):
     return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 
+@register(family=_SH, op=Repeat)
 def repeat(x, *sizes):
     """Repeat along each dim (like ``numpy.tile``; PyTorch's ``Tensor.repeat``)."""
     return Repeat.apply(x, reps=_shape_arg(sizes))
 
 
+@register(family=_SH, op=Repeat, numpy="tile")
 def tile(x, dims):
     dims = tuple(dims)
     if len(dims) < x.ndim:
@@ -399,6 +419,7 @@ def tile(x, dims):
     return repeat(x, dims)
 
 
+@register(family=_SH, op=Flip, numpy="flip")
 def flip(x, dims):
     """Reverse the order along ``dims``."""
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
@@ -407,14 +428,17 @@ def flip(x, dims):
     return Flip.apply(x, dims=tuple(_norm_dim(d, x.ndim, "flip") for d in dims))
 
 
+@register(family=_SH, op=Flip)
 def fliplr(x):
     return flip(x, (1,))
 
 
+@register(family=_SH, op=Flip)
 def flipud(x):
     return flip(x, (0,))
 
 
+@register(family=_SH, op=Roll, numpy="roll")
 def roll(x, shifts, dims=None):
     """Roll elements along ``dims`` (flattened when None)."""
     if isinstance(shifts, (list, tuple)):
@@ -432,6 +456,8 @@ def _same_device(tensors, op):
         raise RuntimeError(f"{op}: expected all tensors to be on the same device, got {devs}")
 
 
+@register(family=_SH, op=Cat, aliases=("concat", "concatenate"), method=False,
+          numpy="concatenate", arity=None)
 def cat(tensors, dim: int = 0):
     """Concatenate along an existing dim."""
     tensors = list(tensors)
@@ -447,9 +473,6 @@ def cat(tensors, dim: int = 0):
     _same_device(tensors, "cat")
     dts = {t.dtype for t in tensors}
     if len(dts) > 1:
-        from ..dtypes import promote
-        from .elementwise import cast
-
         dt = tensors[0]._data if isinstance(tensors[0], Tensor) else tensors[0]
         for t in tensors[1:]:
             other = t._data if isinstance(t, Tensor) else t
@@ -461,6 +484,7 @@ def cat(tensors, dim: int = 0):
 concat = concatenate = cat
 
 
+@register(family=_SH, op=Stack, method=False, numpy="stack", arity=None)
 def stack(tensors, dim: int = 0):
     """Stack along a new dim."""
     tensors = list(tensors)
@@ -471,15 +495,18 @@ def stack(tensors, dim: int = 0):
     return Stack.apply(*tensors, dim=d)
 
 
+@register(family=_SH, op=Cat, method=False, arity=None)
 def hstack(tensors):
     tensors = list(tensors)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+@register(family=_SH, op=Cat, method=False, arity=None)
 def vstack(tensors):
     return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in tensors], 0)
 
 
+@register(family=_SH, op=Split)
 def split(x, split_size_or_sections, dim: int = 0):
     """Split into chunks of ``split_size`` (the last may be smaller) or of given sizes."""
     d = _norm_dim(dim, x.ndim, "split")
@@ -499,6 +526,7 @@ def split(x, split_size_or_sections, dim: int = 0):
     return Split.apply(x, sections=tuple(sections), dim=d)
 
 
+@register(family=_SH, op=Split)
 def chunk(x, chunks: int, dim: int = 0):
     """Split into ``chunks`` nearly equal pieces."""
     d = _norm_dim(dim, x.ndim, "chunk")
@@ -507,6 +535,7 @@ def chunk(x, chunks: int, dim: int = 0):
     return split(x, max(size, 1), d)
 
 
+@register(family=_SH, op=Unbind)
 def unbind(x, dim: int = 0):
     """Remove a dim, returning the slices along it."""
     d = _norm_dim(dim, x.ndim, "unbind")
@@ -523,6 +552,11 @@ class Contiguous(Op):
         return gy
 
 
+def _contiguous_method(self, memory_format=None):
+    return contiguous(self)
+
+
+@register(family=_SH, op=Contiguous, function=False, method=_contiguous_method)
 def contiguous(x):
     """The tensor itself when C-contiguous, else a C-ordered copy (like PyTorch)."""
     d = x._data if isinstance(x, Tensor) else x
@@ -533,6 +567,7 @@ def contiguous(x):
     return Contiguous.apply(x)
 
 
+@register(family=_SH, op=Permute, aliases="moveaxis", numpy="moveaxis")
 def movedim(x, source, destination):
     src = [source] if isinstance(source, numbers.Integral) else list(source)
     dst = [destination] if isinstance(destination, numbers.Integral) else list(destination)
@@ -548,6 +583,7 @@ def movedim(x, source, destination):
 moveaxis = movedim
 
 
+@register(family=_SH, op=PadConstant, method=False)
 def pad(x, pad, mode: str = "constant", value: float = 0.0):
     """Pad like ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs starting
     from the last dim. Modes: constant, reflect, replicate, circular."""
@@ -572,8 +608,6 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
-    from .indexing import index_select
-
     out = x
     xp = get_array_module(x)
     for d, (lo, hi) in enumerate(widths):
@@ -593,8 +627,24 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
         else:
             idx = np.pad(np.arange(n), (max(lo, 0), max(hi, 0)), mode=np_mode)
             idx = idx[clo:idx.size - chi]
-        out = index_select(out, d, xp.asarray(idx))
+        out = out[(slice(None),) * d + (xp.asarray(idx),)]  # a gather along dim d
     return out
 
 
-from .reduction import sum  # noqa: E402  (used by Repeat.backward)
+@register(family=_SH, op=Reshape, function=False, arity=2)
+def view_as(x, other):
+    """``x.reshape(other.shape)``."""
+    return reshape(x, tuple(other.shape))
+
+
+@register(family=_SH, op=Reshape, function=False, arity=2)
+def reshape_as(x, other):
+    """``x.reshape(other.shape)``."""
+    return reshape(x, tuple(other.shape))
+
+
+@register(family=_SH, function=False, differentiable=False)
+def is_contiguous(x, memory_format=None) -> bool:
+    """True when the tensor's memory is C-contiguous."""
+    d = x._data if isinstance(x, Tensor) else x
+    return bool(getattr(d.flags, "c_contiguous", True))

@@ -1,1 +1,5 @@
-"""Utilities on top of the engine (PyTorch's ``torch.utils``): ``autograd.utils.checkpoint``."""
+"""``autograd.utils``: PyTorch's ``torch.utils`` names. ``autograd.utils.data`` is the data
+package (``autograd.data``) under the name PyTorch programs import it by;
+``autograd.utils.checkpoint`` is activation checkpointing."""
+
+from . import data  # noqa: F401

@@ -1,0 +1,175 @@
+"""The op registry: every public op is registered once, next to its wrapper.
+
+A registration records what the layers above need to know about an op, so that adding an
+op is its ``Op`` class (or a composite of other ops), one ``@register(...)`` and one test-table
+row (PyTorch's ``native_functions.yaml``/``derivatives.yaml``; tinygrad's rule table):
+
+* ``autograd/__init__.py`` takes its op namespace (``ag.exp``, ``ag.arcsin``...) from here;
+* ``autograd/ops/methods.py`` binds ``Tensor.exp`` and the in-place ``Tensor.exp_``;
+* ``autograd/numpy_compat.py`` maps ``np.exp(t)`` (ufuncs) and ``np.sum(t)`` (functions);
+* tools iterate it: table-driven tests, edge sweeps, API coverage, forward mode later.
+
+Registering returns the function itself, unchanged: the namespace and the Tensor methods
+hold the very function object, so a registered op costs nothing per call.
+
+Example (the house style, in ``autograd/ops/<family>.py``)::
+
+    @register(op=Asin, family="elementwise", aliases=("arcsin",), inplace=True,
+              numpy=("arcsin",), domain=((-1.0, 1.0),))
+    def asin(x):
+        return Asin.apply(x)
+"""
+
+from __future__ import annotations
+
+import math
+
+_INF = math.inf
+REAL = (-_INF, _INF)
+
+
+class OpInfo:
+    """What the registry knows about one op.
+
+    Attributes:
+        name: the public name (``ag.<name>``, ``Tensor.<name>``).
+        fn: the function (``fn(x, ...)``); the object bound in the namespace and, unless
+            ``method`` is a callable, as the Tensor method.
+        op: the ``Op`` subclass computing it, or None for a composite of other ops (or an op
+            without a graph, such as a comparison).
+        family: ``elementwise``, ``shape``, ``reduction``, ``indexing``, ``linalg``,
+            ``conversion``...
+        aliases: other public names for the same op (``arcsin`` for ``asin``); they get the
+            same namespace entry, method and in-place variant.
+        function: True when the op is in the ``autograd`` namespace (False for Tensor-only
+            methods such as ``to``, ``zero_``).
+        method: the Tensor method: True binds ``fn``; a callable binds that callable (when the
+            method's signature differs, e.g. ``Tensor.where(condition, other)``); False
+            binds none.
+        inplace: True when ``Tensor.<name>_`` (and ``<alias>_``) exist, as in PyTorch.
+        numpy: NumPy names (``"arcsin"``, ``"linalg.norm"``) this op serves through
+            ``__array_ufunc__``/``__array_function__``.
+        arity: the number of tensor inputs (None: variable, e.g. ``cat``).
+        domain: per input, the open interval ``(lo, hi)`` where the op is defined and
+            differentiable (``(-1, 1)`` for ``asin``); for tests and sweeps.
+        differentiable: False for ops whose results carry no gradient (comparisons,
+            ``argmax``...).
+        int_to_float: True when integer/bool inputs give the default float dtype (``exp``,
+            ``asin``, ``atan2``), as in PyTorch.
+    """
+
+    __slots__ = ("name", "fn", "op", "family", "aliases", "function", "method", "inplace",
+                 "numpy", "arity", "domain", "differentiable", "int_to_float")
+
+    def __init__(self, name, fn, op, family, aliases, function, method, inplace, numpy,
+                 arity, domain, differentiable, int_to_float):
+        self.name = name
+        self.fn = fn
+        self.op = op
+        self.family = family
+        self.aliases = aliases
+        self.function = function
+        self.method = method
+        self.inplace = inplace
+        self.numpy = numpy
+        self.arity = arity
+        self.domain = domain
+        self.differentiable = differentiable
+        self.int_to_float = int_to_float
+
+    @property
+    def names(self) -> tuple:
+        """The name followed by the aliases."""
+        return (self.name,) + self.aliases
+
+    @property
+    def method_fn(self):
+        """The callable bound as the Tensor method (None when there is none)."""
+        if self.method is True:
+            return self.fn
+        return self.method or None
+
+    def __repr__(self) -> str:
+        op = self.op.__name__ if self.op is not None else "composite"
+        return f"OpInfo({self.name!r}, family={self.family!r}, op={op})"
+
+
+_OPS: dict[str, OpInfo] = {}  # every public name (names and aliases) -> its entry
+_ENTRIES: list[OpInfo] = []  # in registration order
+
+
+def _tuple(v) -> tuple:
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        return (v,)
+    return tuple(v)
+
+
+def register(name: str | None = None, *, family: str, op=None, aliases=(), function=True,
+             method=True, inplace=False, numpy=(), arity=1, domain=None,
+             differentiable=True, int_to_float=False):
+    """Decorator registering the op wrapper below it; returns the function unchanged.
+
+    Args:
+        name: the public name (default: the function's ``__name__``).
+        family, op, aliases, function, method, inplace, numpy, arity, domain,
+        differentiable, int_to_float: see ``OpInfo``. ``domain`` defaults to the whole
+            real line for every input.
+
+    Raises:
+        ValueError: the name or an alias is already registered.
+    """
+
+    def deco(fn):
+        n = name or fn.__name__
+        al = _tuple(aliases)
+        for k in (n,) + al:
+            if k in _OPS:
+                raise ValueError(f"op name {k!r} is already registered ({_OPS[k]!r})")
+        if getattr(fn, "__name__", n) != n and hasattr(fn, "__code__"):
+            fn.__name__ = fn.__qualname__ = n  # wrappers made by a factory: name them
+        dom = domain
+        if dom is None and arity:
+            dom = (REAL,) * arity
+        info = OpInfo(n, fn, op, family, al, function, method, inplace, _tuple(numpy),
+                      arity, dom, differentiable, int_to_float)
+        for k in (n,) + al:
+            _OPS[k] = info
+        _ENTRIES.append(info)
+        return fn
+
+    return deco
+
+
+def add(fn, name: str, **kwargs):
+    """``register(name, **kwargs)(fn)``: the form for wrappers made by a factory
+    (``exp = add(_unary(Exp, np.exp), "exp", ...)``)."""
+    return register(name, **kwargs)(fn)
+
+
+def get(name: str) -> OpInfo:
+    """The entry of an op by its name or one of its aliases.
+
+    Raises:
+        KeyError: no op of that name is registered.
+    """
+    return _OPS[name]
+
+
+def ops(family: str | None = None) -> list[OpInfo]:
+    """Every registered op (of one family when given), in registration order."""
+    if family is None:
+        return list(_ENTRIES)
+    return [e for e in _ENTRIES if e.family == family]
+
+
+def namespace() -> dict:
+    """``{public name: function}`` for every op in the ``autograd`` namespace, aliases
+    included."""
+    out = {}
+    for e in _ENTRIES:
+        if e.function:
+            for k in e.names:
+                out[k] = e.fn
+    return out

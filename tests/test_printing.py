@@ -1,0 +1,73 @@
+"""Tensors print as PyTorch's do (values, widths, notation, summaries, suffixes), and
+f-strings format one-element 0-d tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd import _tensor_str
+
+torch = pytest.importorskip("torch")
+
+CASES = {
+    "floats": lambda T: T.tensor([1.5, 2.0]),
+    "ints": lambda T: T.tensor([1, 2]),
+    "small": lambda T: T.tensor([[1e-5, 1.0]]),
+    "scalar": lambda T: T.tensor(1.5),
+    "bools": lambda T: T.tensor([True, False]),
+    "empty": lambda T: T.zeros(0, 3),
+    "wide": lambda T: T.tensor([1e10, 1.0]),
+    "nonfinite": lambda T: T.tensor([float("nan"), float("inf"), 1.5]),
+    "integer floats": lambda T: T.tensor([-1.0, 2.0]),
+    "summarised 1-d": lambda T: T.arange(2000.0),
+    "summarised 2-d": lambda T: T.arange(3000).reshape(30, 100),
+    "3-d": lambda T: T.tensor(np.linspace(-3, 3, 40).reshape(2, 4, 5).astype(np.float32)),
+    "requires grad": lambda T: T.tensor([[1.0, -2.5], [3.25, 4.0]], requires_grad=True),
+    "grad_fn": lambda T: T.tensor([1.0, 2.0], requires_grad=True) * 2,
+    "zeros": lambda T: T.zeros(3),
+    "signed zero": lambda T: T.tensor([0.0, -0.0]),
+    "int scalar": lambda T: T.tensor(7),
+    "big ints as floats": lambda T: T.tensor([123456789.0, 1.0]),
+    "int32": lambda T: T.tensor([1, 2], dtype=T.int32),
+    "float64 matrix": lambda T: T.tensor(np.arange(1200, dtype=np.float64).reshape(40, 30) / 7),
+    "float16": lambda T: T.tensor([1.0, 2.5], dtype=T.float16),
+}
+
+
+def _same(s: str) -> str:
+    return s.replace("torch.", "").replace("autograd.", "")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_repr_matches_pytorch(name):
+    make = CASES[name]
+    assert _same(repr(make(ag))) == _same(repr(make(torch)))
+    assert str(make(ag)) == repr(make(ag))
+
+
+def test_format_of_zero_dim_tensors():
+    assert f"{ag.tensor(3.14159):.2f}" == "3.14"
+    assert f"{ag.tensor(12):5d}" == "   12"
+    assert f"{ag.tensor([1.0, 2.0])}" == str(ag.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError):
+        f"{ag.tensor([1.0, 2.0]):.2f}"
+
+
+def test_set_printoptions_like_pytorch():
+    x = np.linspace(0, 1, 7).astype(np.float32)
+    try:
+        for kw in (dict(precision=2), dict(profile="short"), dict(sci_mode=True),
+                   dict(threshold=5, edgeitems=1), dict(linewidth=20)):
+            ag.set_printoptions(**kw)
+            torch.set_printoptions(**kw)
+            assert _same(repr(ag.tensor(x))) == _same(repr(torch.tensor(x))), kw
+            ag.set_printoptions(profile="default")
+            torch.set_printoptions(profile="default")
+    finally:
+        ag.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+    assert _tensor_str.get_printoptions()["precision"] == 4
+    with pytest.raises(ValueError, match="profile"):
+        ag.set_printoptions(profile="nope")
