@@ -416,8 +416,8 @@ def _only_first(cls, tans):
 
 @jvp_rule("Neg", "Exp", "Expm1", "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Sin",
           "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Abs", "Square", "Reciprocal", "Erf",
-          "Clamp", "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh",
-          needs_ctx=True)
+          "Clamp", "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh", "Asin", "Acos",
+          "Atan", "Asinh", "Acosh", "Atanh", needs_ctx=True)
 def _unary(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     g = cls.backward(ctx, tans[0])
@@ -431,7 +431,8 @@ def _zero(cls, ctx, prims, tans, ys, kwargs):
 
 # -- element-wise of several inputs: sum_i backward_i(ones) * t_i ------------------------
 
-@jvp_rule("Maximum", "Minimum", "Remainder", "Fmod", "BinaryCrossEntropy", needs_ctx=True)
+@jvp_rule("Maximum", "Minimum", "Remainder", "Fmod", "Atan2", "BinaryCrossEntropy",
+          needs_ctx=True)
 def _elementwise(cls, ctx, prims, tans, ys, kwargs):
     xp = get_array_module(ys)
     gs = cls.backward(ctx, xp.ones(ys.shape, dtype=ys.dtype))
@@ -491,7 +492,7 @@ def _pow(cls, ctx, prims, tans, ys, kwargs):
           "Unbind", "GetItem", "Gather", "IndexSelect", "IndexGrad", "Sum", "Mean", "Cumsum",
           "TakeAlongDim", "ScatterAlongDim", "Tril", "Triu", "Embedding", "UnfoldOp",
           "FoldOp", "AvgPool2dOp", "AvgSpreadOp", "MaxPoolScatterOp", "MaxPoolGatherOp",
-          "Cast", "_ToDevice", "Contiguous", "Clone")
+          "Cast", "_ToDevice", "ToDevice", "Contiguous", "Clone")
 def _linear_first(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     return cls.forward(_fresh(cls), tans[0], *prims[1:], **kwargs)

@@ -304,7 +304,8 @@ def _set(phys, kwargs, i, name, value):
                "Sqrt", "Rsqrt", "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Abs", "Square",
                "Reciprocal", "Erf", "Clamp", "Cast", "Clone", "Contiguous", "_Rounding",
                "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh",
-               "BinaryCrossEntropy", "BCEWithLogits", "_ToDevice")
+               "BinaryCrossEntropy", "BCEWithLogits", "_ToDevice", "ToDevice", "Asin", "Acos",
+               "Atan", "Asinh", "Acosh", "Atanh", "Atan2")
 def _elementwise(cls, phys, batched, kwargs, size):
     rank = max(_lndim(p, b) for p, b in zip(phys, batched) if hasattr(p, "shape"))
     args = [_pad_to(p, rank) if b else p for p, b in zip(phys, batched)]

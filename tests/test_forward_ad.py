@@ -57,6 +57,10 @@ CASES = [
     ("abs", ag.abs, torch.abs if torch else None, [(3, 4)]),
     ("square", ag.square, torch.square if torch else None, [(3, 4)]),
     ("reciprocal", ag.reciprocal, torch.reciprocal if torch else None, [("pos", (3, 4))]),
+    ("asin", ag.asin, torch.asin if torch else None, [("pos01", (3, 4))]),
+    ("acosh", ag.acosh, torch.acosh if torch else None, [("pos", (3, 4))]),
+    ("atan", ag.atan, torch.atan if torch else None, [(3, 4)]),
+    ("atan2", ag.atan2, torch.atan2 if torch else None, [(3, 4), (3, 4)]),
     ("erf", ag.erf, torch.erf if torch else None, [(3, 4)]),
     ("clamp", lambda a: ag.clamp(a, -0.5, 0.5), lambda a: torch.clamp(a, -0.5, 0.5), [(3, 4)]),
     ("floor", ag.floor, torch.floor if torch else None, [(3, 4)]),
@@ -137,7 +141,7 @@ def _inputs(spec):
     for s in spec:
         if isinstance(s[0], str):
             kind, shape = s
-            a = _pos(shape) if kind == "pos" else RNG.uniform(0.1, 0.9, shape)
+            a = RNG.uniform(1.1, 2.0, shape) if kind == "pos" else RNG.uniform(0.1, 0.9, shape)
         else:
             a = _any(s)
         out.append(a)
