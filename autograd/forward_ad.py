@@ -39,6 +39,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import registry
 from .backend import get_array_module
 from .function import Function, Op, _prepare_binary
 from .grad_mode import state
@@ -46,7 +47,8 @@ from .ops.shape import Reshape
 from .tensor import Tensor, _make
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
-           "UnpackedDualTensor", "jvp_rule", "has_jvp_rule", "ops_without_jvp_rule"]
+           "UnpackedDualTensor", "jvp_rule", "has_jvp_rule", "ops_without_jvp_rule",
+           "registry_ops_without_jvp_rule"]
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
@@ -349,19 +351,36 @@ def jvp_rule(*names, needs_ctx: bool = False):
     def deco(fn):
         for n in names:
             _RULES[n] = (fn, needs_ctx)
+        _BY_CLASS.clear()
         return fn
 
     return deco
 
 
+_BY_CLASS = {}  # op class -> rule (or None), filled on first use
+
+
 def _find_rule(cls):
+    try:
+        return _BY_CLASS[cls]
+    except KeyError:
+        pass
+    rule = None
     for c in cls.__mro__:
         if c is Op or c is object:
-            return None
-        r = _RULES.get(c.__name__)
-        if r is not None:
-            return r
-    return None
+            break
+        rule = _RULES.get(c.__name__)
+        if rule is not None:
+            break
+    _BY_CLASS[cls] = rule
+    return rule
+
+
+def registry_ops_without_jvp_rule() -> list:
+    """Names of the differentiable ops of the op registry whose Op class has no JVP rule
+    (composites need none: they are made of ops)."""
+    return sorted(e.name for e in registry.ops()
+                  if e.differentiable and e.op is not None and _find_rule(e.op) is None)
 
 
 def has_jvp_rule(cls) -> bool:

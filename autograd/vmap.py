@@ -24,7 +24,7 @@ import itertools
 import numbers
 import warnings
 
-from . import backend
+from . import backend, registry
 from .function import Op
 from .grad_mode import state
 from .ops import elementwise as E
@@ -33,7 +33,8 @@ from .ops import reduction as R
 from .ops import shape as S
 from .tensor import Tensor, _make
 
-__all__ = ["vmap", "BatchedTensor", "batching_rule", "has_batching_rule"]
+__all__ = ["vmap", "BatchedTensor", "batching_rule", "has_batching_rule",
+           "registry_ops_without_batching_rule"]
 
 _level_ids = itertools.count(1)
 
@@ -246,19 +247,36 @@ def batching_rule(*names):
     def deco(fn):
         for n in names:
             _RULES[n] = fn
+        _BY_CLASS.clear()
         return fn
 
     return deco
 
 
+_BY_CLASS = {}  # op class -> rule (or None), filled on first use
+
+
 def _find_rule(cls):
+    try:
+        return _BY_CLASS[cls]
+    except KeyError:
+        pass
+    rule = None
     for c in cls.__mro__:
         if c is Op or c is object:
-            return None
-        r = _RULES.get(c.__name__)
-        if r is not None:
-            return r
-    return None
+            break
+        rule = _RULES.get(c.__name__)
+        if rule is not None:
+            break
+    _BY_CLASS[cls] = rule
+    return rule
+
+
+def registry_ops_without_batching_rule() -> list:
+    """Names of the differentiable ops of the op registry whose Op class has no batching
+    rule (they run as a loop under vmap)."""
+    return sorted(e.name for e in registry.ops()
+                  if e.differentiable and e.op is not None and _find_rule(e.op) is None)
 
 
 def has_batching_rule(cls) -> bool:

@@ -259,3 +259,68 @@ def test_custom_function_jvp():
 def test_rule_coverage():
     missing = set(fwAD.ops_without_jvp_rule())
     assert missing <= {"LSTMLayer", "GRULayer", "RNNLayer", "ScatterReduce"}, missing
+
+
+# ---- every op of the registry: JVP vs finite differences (and torch.func.jvp) ---------------
+
+def _registry_cases():
+    from autograd import registry
+
+    out = []
+    for e in registry.ops():
+        if not e.differentiable or e.op is None or e.family in ("conversion", "inplace"):
+            continue
+        if e.arity not in (1, 2) or not e.function:
+            continue
+        out.append(e)
+    return out
+
+
+def _domain_values(rng, dom, shape):
+    lo, hi = max(dom[0], -2.0), min(dom[1], 2.0)
+    m = 0.1 * (hi - lo)
+    return rng.uniform(lo + m, hi - m, shape)
+
+
+@pytest.mark.parametrize("info", _registry_cases(), ids=lambda e: e.name)
+def test_every_registry_op_jvp_vs_finite_differences(info):
+    rng = np.random.default_rng(1)
+    if info.arity == 2 and info.family != "elementwise":
+        shapes = [(3, 4), (4, 3)] if info.family == "linalg" else [(3, 4), (3, 4)]
+        if info.name in ("mv", "dot", "outer"):
+            shapes = {"mv": [(3, 4), (4,)], "dot": [(4,), (4,)], "outer": [(3,), (4,)]}[
+                info.name]
+        if info.name == "bmm":
+            shapes = [(2, 3, 4), (2, 4, 3)]
+    else:
+        shapes = [(3, 4)] * info.arity
+    arrs = [_domain_values(rng, d, s) for d, s in zip(info.domain or [(-2, 2)] * 2, shapes)]
+    if info.name in ("remainder", "fmod", "floor_divide"):
+        arrs[1] = np.abs(arrs[1]) + 0.5
+    fn = None
+    for args in [(), (1,), (1, 1), ((1, 0),), ([0, 1],)]:  # the first call pattern that works
+        try:
+            info.fn(*[ag.tensor(a) for a in arrs], *args)
+        except Exception:  # noqa: BLE001 - try the next pattern
+            continue
+        fn = (lambda *xs, _a=args: _first(info.fn(*xs, *_a)))
+        break
+    if fn is None:
+        pytest.skip(f"{info.name}: no simple call pattern")
+    if info.name in ("index_select", "gather", "take_along_dim", "scatter", "scatter_add",
+                     "masked_fill"):
+        pytest.skip(f"{info.name}: covered with explicit indices in CASES")
+    out = fn(*[ag.tensor(a) for a in arrs])
+    if out.dtype.kind != "f":
+        pytest.skip(f"{info.name}: integer output")
+    tans = [rng.standard_normal(a.shape) for a in arrs]
+    _, t = jvp(fn, [ag.tensor(a) for a in arrs], [ag.tensor(v) for v in tans])
+    np.testing.assert_allclose(t.numpy(), _fd(fn, arrs, tans), rtol=1e-5, atol=1e-6)
+
+
+def _first(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+def test_registry_jvp_coverage():
+    assert fwAD.registry_ops_without_jvp_rule() == []
