@@ -290,6 +290,8 @@ class MemoryReport:
                 "by_module": dict(self.by_module), "by_device": dict(self.by_device),
                 "leaf_bytes": self.leaf_bytes}
 
+    max_rows = 12  # rows per table in str(); the rest is summed into one line
+
     def __str__(self) -> str:
         lines = [f"saved for backward: {_fmt(self.total)} in {self.nodes} nodes "
                  f"(leaves/parameters, not counted: {_fmt(self.leaf_bytes)})"]
@@ -297,10 +299,16 @@ class MemoryReport:
             if not table:
                 continue
             lines.append(f"  {title}:")
-            width = max(len(k) for k in table)
-            for k, v in sorted(table.items(), key=lambda kv: -kv[1]):
+            items = sorted(table.items(), key=lambda kv: -kv[1])
+            shown, rest = items[:self.max_rows], items[self.max_rows:]
+            width = max([len(k) for k, _ in shown] + [len(f"({len(rest)} more)")] * bool(rest))
+            for k, v in shown:
                 pct = 100.0 * v / self.total if self.total else 0.0
                 lines.append(f"    {k:<{width}}  {_fmt(v):>10}  {pct:5.1f}%")
+            if rest:
+                v = sum(b for _, b in rest)
+                pct = 100.0 * v / self.total if self.total else 0.0
+                lines.append(f"    {f'({len(rest)} more)':<{width}}  {_fmt(v):>10}  {pct:5.1f}%")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -314,13 +322,15 @@ def _fmt(n: int) -> str:
     return str(n)  # pragma: no cover
 
 
-def memory_report(tensors, model=None) -> MemoryReport:
+def memory_report(tensors, model=None, depth=None) -> MemoryReport:
     """Report the bytes held by the saved arrays of the graph behind ``tensors``.
 
     Args:
         tensors: a tensor (e.g. the loss) or a list of tensors.
         model: optional ``nn.Module`` whose ``named_modules()`` names the modules (otherwise
             modules are named by class, ``Linear#3``).
+        depth: with ``model``, group modules by the first ``depth`` parts of their dotted
+            names (``depth=1``: ``"3.1"`` counts for ``"3"``).
 
     Returns:
         A ``MemoryReport``: ``total``, ``by_op``, ``by_module``, ``by_device``; ``str()`` of it
@@ -353,5 +363,7 @@ def memory_report(tensors, model=None) -> MemoryReport:
         op = n.name()
         by_op[op] = by_op.get(op, 0) + size
         mod = owner.get(n, "-")
+        if depth is not None and mod != "-":
+            mod = ".".join(mod.split(".")[:depth])
         by_module[mod] = by_module.get(mod, 0) + size
     return MemoryReport(total, by_op, by_module, len(nodes), by_device, params)

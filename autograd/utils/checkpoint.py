@@ -16,6 +16,7 @@ their gradient directly into ``.grad`` (PyTorch's reentrant behaviour).
 
 from __future__ import annotations
 
+from .. import hooks as _hooks
 from ..engine import grad as _grad
 from ..function import AccumulateGrad, Node, _leaf_edge
 from ..grad_mode import enable_grad, no_grad, state
@@ -190,7 +191,13 @@ def checkpoint(function, *args, use_reentrant: bool = False, preserve_rng_state:
             new.append(_make(o._data, node, True, k))
         else:
             new.append(o)
-    return new[0] if single else tuple(new)
+    res = new[0] if single else tuple(new)
+    if hasattr(function, "named_modules") and _hooks.module_forward_hooks:
+        # the module ran without a graph: tell the global module hooks (drawings, the
+        # memory report) that this node is its call
+        for hook in list(_hooks.module_forward_hooks.values()):
+            hook(function, args, res)
+    return res
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool = False,
