@@ -9,8 +9,17 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
-from autograd.func import (functional_call, grad, grad_and_value, hessian, jacfwd, jacrev,
-                           jvp, vjp, vmap)
+from autograd.func import (
+    functional_call,
+    grad,
+    grad_and_value,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    vjp,
+    vmap,
+)
 
 
 def t64(*shape, seed=0):

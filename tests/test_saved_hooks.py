@@ -8,8 +8,12 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.graph import (disable_saved_tensors_hooks, memory_report, save_on_cpu,
-                            saved_tensors_hooks)
+from autograd.graph import (
+    disable_saved_tensors_hooks,
+    memory_report,
+    save_on_cpu,
+    saved_tensors_hooks,
+)
 
 try:
     import torch
