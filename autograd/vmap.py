@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import itertools
 import numbers
+import operator
+import sys
 import warnings
 
 from . import backend, registry
@@ -38,6 +40,7 @@ __all__ = ["vmap", "BatchedTensor", "batching_rule", "has_batching_rule",
            "registry_ops_without_batching_rule"]
 
 _level_ids = itertools.count(1)
+_PEEKS = {"where"}  # readers that only look at the dtype / array class
 
 
 class BatchedTensor(Tensor):
@@ -46,7 +49,6 @@ class BatchedTensor(Tensor):
     def __init__(self, phys, level: int):
         self._phys = phys
         self._level = level
-        self._data = phys._data
         self.grad_fn = None
         self._rg = phys._rg
         self._vc = phys._vc
@@ -89,6 +91,88 @@ class BatchedTensor(Tensor):
     def __repr__(self) -> str:
         return f"BatchedTensor(level={self._level}, shape={self.shape}, phys={self._phys!r})"
 
+    @property
+    def _data(self):
+        # The physical array (wrappers peek at it for its dtype or array module). Code that
+        # computes a result from it bypasses the batching rules: note the reader, so that a
+        # result escaping vmap unbatched is reported instead of silently wrong.
+        f = sys._getframe(1)
+        caller = f.f_code.co_name
+        if caller in ("_data", "_arr") and f.f_back is not None:  # a helper: name its user
+            caller = f.f_back.f_code.co_name
+        if caller not in _PEEKS:
+            for tr in state.transforms:
+                if isinstance(tr, _Vmap) and tr.level == self._level:
+                    tr.raw_reads.append(caller)
+        return self._phys._data
+
+    @property
+    def dtype(self):
+        return self._phys.dtype
+
+    @property
+    def device(self):
+        return self._phys.device
+
+    @property
+    def itemsize(self) -> int:
+        return self._phys.itemsize
+
+    def element_size(self) -> int:
+        return self._phys.element_size()
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel() * self._phys.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._phys.is_floating_point()
+
+    __hash__ = Tensor.__hash__
+
+    def _cmp(self, other, op):
+        if isinstance(other, BatchedTensor) and other._level > self._level:
+            return NotImplemented  # the inner level handles it
+        if isinstance(other, BatchedTensor) and other._level == self._level:
+            rank = max(self.ndim, other.ndim)
+            a, b = _pad_to(self._phys, rank), _pad_to(other._phys, rank)
+        else:
+            rank = len(getattr(other, "shape", ()))
+            a, b = _pad_to(self._phys, max(self.ndim, rank)), other
+        return BatchedTensor(op(a, b), self._level)
+
+    def __eq__(self, other):
+        return self._cmp(other, operator.eq)
+
+    def __ne__(self, other):
+        return self._cmp(other, operator.ne)
+
+    def __lt__(self, other):
+        return self._cmp(other, operator.lt)
+
+    def __le__(self, other):
+        return self._cmp(other, operator.le)
+
+    def __gt__(self, other):
+        return self._cmp(other, operator.gt)
+
+    def __ge__(self, other):
+        return self._cmp(other, operator.ge)
+
+    def __and__(self, other):
+        return self._cmp(other, operator.and_)
+
+    def __or__(self, other):
+        return self._cmp(other, operator.or_)
+
+    def __xor__(self, other):
+        return self._cmp(other, operator.xor)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        return BatchedTensor(~self._phys, self._level)
+
     def __bool__(self):
         raise RuntimeError("vmap: data-dependent control flow (bool() of a tensor) is not "
                            "supported inside vmap")
@@ -111,6 +195,7 @@ class _Vmap:
     def __init__(self, level: int, size: int):
         self.level = level
         self.size = size
+        self.raw_reads = []  # functions that read a batched tensor's physical array
 
     def process(self, cls, args, kwargs):
         lv = self.level
@@ -206,6 +291,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         finally:
             st = state.transforms
             state.transforms = tuple(t for t in st if t is not interp)
+        _check_escaped(out, interp)
         if isinstance(out, dict):
             keys = list(out)
             res = _unwrap_outs([out[k] for k in keys], out_dims, interp, size)
@@ -216,6 +302,23 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         return res[0] if single else type(out)(res) if isinstance(out, tuple) else res
 
     return wrapper
+
+
+def _check_escaped(out, interp) -> None:
+    """An output that is not batched although some function computed on the batch's raw
+    arrays: it was computed outside the batching rules, and is wrong per sample."""
+    if not interp.raw_reads:
+        return
+    vals = out.values() if isinstance(out, dict) else (
+        out if isinstance(out, (tuple, list)) else (out,))
+    if any(isinstance(o, Tensor) and not (isinstance(o, BatchedTensor) and
+                                          o._level == interp.level) for o in vals):
+        names = ", ".join(sorted(set(interp.raw_reads)))
+        raise RuntimeError(
+            f"vmap: an output is not batched, but {names} computed on the raw arrays of "
+            "batched tensors (bypassing the batching rules), so it would hold the whole "
+            "batch's result as one sample's; these functions are not supported under vmap"
+        )
 
 
 def _unwrap_outs(outs, out_dims, interp, size):
