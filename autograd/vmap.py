@@ -26,6 +26,8 @@ import operator
 import sys
 import warnings
 
+import numpy as np
+
 from . import backend, registry
 from .forward_ad import _multilinear, jvp_rule
 from .function import Op
@@ -41,6 +43,7 @@ __all__ = ["vmap", "BatchedTensor", "batching_rule", "has_batching_rule",
 
 _level_ids = itertools.count(1)
 _PEEKS = {"where"}  # readers that only look at the dtype / array class
+_WRITERS = {"_write"}  # in-place writers (ops/inplace.py): an index of one sample is wrong
 
 
 class BatchedTensor(Tensor):
@@ -49,8 +52,6 @@ class BatchedTensor(Tensor):
     def __init__(self, phys, level: int):
         self._phys = phys
         self._level = level
-        self.grad_fn = None
-        self._rg = phys._rg
         self._vc = phys._vc
         self._saved_by = None
 
@@ -100,11 +101,41 @@ class BatchedTensor(Tensor):
         caller = f.f_code.co_name
         if caller in ("_data", "_arr") and f.f_back is not None:  # a helper: name its user
             caller = f.f_back.f_code.co_name
+        if caller in _WRITERS and f.f_locals.get("index") is not None:
+            raise RuntimeError(
+                "vmap: in-place writes into a batched tensor (x[i] = v, x.add_(...)) are not "
+                "supported; use out-of-place ops (x = x.clone(); ... or torch.where)"
+            )
         if caller not in _PEEKS:
             for tr in state.transforms:
                 if isinstance(tr, _Vmap) and tr.level == self._level:
                     tr.raw_reads.append(caller)
         return self._phys._data
+
+    # the graph fields are the physical tensor's (in-place ops rewire them through here)
+    @property
+    def grad_fn(self):
+        return self._phys.grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, value):
+        self._phys.grad_fn = value
+
+    @property
+    def _rg(self):
+        return self._phys._rg
+
+    @_rg.setter
+    def _rg(self, value):
+        self._phys._rg = value
+
+    @property
+    def _nr(self):
+        return self._phys._nr
+
+    @_nr.setter
+    def _nr(self, value):
+        self._phys._nr = value
 
     @property
     def dtype(self):
@@ -572,6 +603,36 @@ def _getitem(cls, phys, batched, kwargs, size):
     if isinstance(index, tuple) and any(i is Ellipsis for i in index) and not kwargs["basic"]:
         return None
     return cls.apply(phys[0], **dict(kwargs, index=_prefix_index(index)))
+
+
+def _selected_shape(shape, index):
+    """The shape of ``x[index]`` for an x of ``shape`` (on a zero-stride view: no copy)."""
+    return np.broadcast_to(np.zeros((), np.int8), shape)[index].shape
+
+
+@batching_rule("SetItem", "Scatter", "ScatterAdd")
+def _setitem(cls, phys, batched, kwargs, size):
+    x, v = phys[0], phys[1]
+    bx, bv = batched[0], batched[1]
+    if len(phys) > 2 or any(batched[2:]):
+        return None
+    index = kwargs["index"]
+    if not bx:
+        x = _bexpand(x, size)
+    if bv:
+        sel = _selected_shape(tuple(x.shape[1:]), index)
+        v = _pad_to(v, len(sel))
+    return cls.apply(x, v, **dict(kwargs, index=_prefix_index(index)))
+
+
+@batching_rule("SumTo")
+def _sum_to(cls, phys, batched, kwargs, size):
+    x = phys[0]
+    shape = tuple(_arg(phys, kwargs, 1, "shape"))
+    nd = len(x.shape) - 1
+    padded = (1,) * (nd - len(shape)) + shape
+    y = cls.apply(x, shape=(size,) + padded)
+    return S.reshape(y, (size,) + shape)
 
 
 @batching_rule("TakeAlongDim")

@@ -244,3 +244,34 @@ def test_vmap_functions_computing_on_raw_arrays_fail_loudly(fn):
     x = ag.tensor(np.random.default_rng(0).integers(0, 5, (4, 3, 5)).astype(np.float64))
     with pytest.raises((RuntimeError, ValueError)):
         vmap(fn)(x)
+
+
+def test_vmap_sum_to_setitem_and_inplace_error():
+    x = t64(4, 3, 5)
+    v = t64(4, 2, seed=1)
+
+    def h(a):
+        return ag.sum_to(a, (5,)) + ag.sum_to(a, (3, 1)).sum()
+
+    np.testing.assert_allclose(vmap(h)(x).numpy(), ag.stack([h(x[i]) for i in range(4)]).numpy())
+
+    def s(a, b):  # recorded (a requires grad): SetItem's batching rule
+        a = a * 1.0
+        a[1:, 2] = b
+        return a
+
+    xr = x.detach().requires_grad_()
+    got = vmap(s)(xr, v)
+    ref = ag.stack([s(xr[i], v[i]) for i in range(4)])
+    np.testing.assert_allclose(got.detach().numpy(), ref.detach().numpy())
+    with pytest.raises(RuntimeError, match="in-place"):
+        vmap(s)(x, v)  # not recorded: a raw in-place write at one sample's index
+
+    def t(a):  # whole-tensor in-place ops are fine
+        a = a * 1.0
+        a.mul_(2).add_(1)
+        return a
+
+    np.testing.assert_allclose(vmap(t)(x).numpy(), (x * 2 + 1).numpy())
+    gx = vmap(grad(lambda a: t(a).sum()))(x)
+    np.testing.assert_allclose(gx.numpy(), np.full((4, 3, 5), 2.0))
