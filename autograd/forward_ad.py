@@ -33,6 +33,7 @@ Only one dual level at a time (as in PyTorch); tangents carry no graph themselve
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from collections import namedtuple
@@ -52,7 +53,7 @@ __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "un
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
-_levels = [0]  # a counter: every dual level gets a new number, so stale tangents are ignored
+_levels = itertools.count(1)  # every dual level gets a new number: stale tangents are ignored
 
 
 # ---------------------------------------------------------------------------------------
@@ -77,8 +78,7 @@ def enter_dual_level() -> int:
         if isinstance(tr, _ForwardAD):
             raise RuntimeError("Nested forward mode AD is not supported at the moment "
                                "(one dual_level at a time, as in PyTorch)")
-    _levels[0] += 1
-    tr = _ForwardAD(_levels[0])
+    tr = _ForwardAD(next(_levels))
     state.transforms = state.transforms + (tr,)
     return tr.level
 

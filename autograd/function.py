@@ -124,6 +124,14 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's notes on this node (PyTorch's ``Node.metadata``)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self._metadata = {}
+        return d
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
@@ -413,6 +421,11 @@ class AccumulateGrad(Node):
         out in this backward pass (root gradients, other leaves' grads): an array is copied
         before it becomes a ``.grad`` if it is one of them, a view, or read-only."""
         leaf = self.variable
+        if self._node_prehooks:  # PyTorch: hook(grad_outputs) before the accumulation
+            for h in list(self._node_prehooks):
+                r = h((g if isinstance(g, Tensor) else _make(g),))
+                if r is not None:
+                    g = r[0] if create_graph else getattr(r[0], "_data", r[0])
         if create_graph:
             gt = g if isinstance(g, Tensor) else _make(g)
             leaf.grad = gt if leaf.grad is None else leaf.grad + gt
@@ -431,6 +444,10 @@ class AccumulateGrad(Node):
         if leaf._post_acc_hooks:
             for h in list(leaf._post_acc_hooks):
                 h(leaf)
+        if self._post_hooks:  # PyTorch: hook((), grad_outputs) after the accumulation
+            gt = g if isinstance(g, Tensor) else _make(g)
+            for h in list(self._post_hooks):
+                h((), (gt,))
 
 
 def _owned(a, given: set):

@@ -328,3 +328,26 @@ def _first(out):
 
 def test_registry_jvp_coverage():
     assert fwAD.registry_ops_without_jvp_rule() == []
+
+
+def test_dual_levels_are_per_thread():
+    import threading
+
+    errors = []
+
+    def work(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            a, v = rng.standard_normal(5), rng.standard_normal(5)
+            for _ in range(20):
+                _, t = jvp(lambda x: (x * x).sin(), [ag.tensor(a)], [ag.tensor(v)])
+                np.testing.assert_allclose(t.numpy(), np.cos(a * a) * 2 * a * v, rtol=1e-12)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors

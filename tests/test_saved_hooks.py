@@ -149,3 +149,17 @@ def test_memory_report_per_op_and_module():
     assert d["leaf_bytes"] == sum(p.nbytes for p in model.parameters())
     s = str(rep)
     assert "Linear" in s and "Tanh" in s and "by module" in s
+
+
+def test_accumulate_grad_node_hooks_and_metadata():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * 2).sum()
+    acc = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert acc.name() == "AccumulateGrad" and acc.next_functions == ()
+    seen = []
+    acc.register_prehook(lambda go: seen.append(("pre", go[0].numpy().tolist(), x.grad)))
+    acc.register_hook(lambda gi, go: seen.append(("post", gi, x.grad.numpy().tolist())))
+    acc.metadata["tag"] = 1
+    y.backward()
+    assert seen == [("pre", [2.0, 2.0, 2.0], None), ("post", (), [2.0, 2.0, 2.0])]
+    assert acc.metadata == {"tag": 1} and y.grad_fn.metadata == {}
