@@ -92,6 +92,18 @@ CASES = [
      lambda a: torch.gather(a, 1, torch.tensor([[0, 1], [3, 3], [2, 0]])), [(3, 4)]),
     ("index_select", lambda a: ag.index_select(a, 1, ag.tensor([3, 0])),
      lambda a: torch.index_select(a, 1, torch.tensor([3, 0])), [(3, 4)]),
+    ("scatter", lambda a, b: ag.scatter(a, 1, ag.tensor([[0, 2], [3, 1], [1, 1]]), b),
+     None, [(3, 4), (3, 2)]),  # duplicate indices: PyTorch's choice of winner differs
+    ("scatter_add", lambda a, b: ag.scatter_add(a, 1, ag.tensor([[0, 2], [3, 1], [1, 1]]), b),
+     lambda a, b: torch.scatter_add(a, 1, torch.tensor([[0, 2], [3, 1], [1, 1]]), b),
+     [(3, 4), (3, 2)]),
+    ("take_along_dim", lambda a: ag.take_along_dim(a, ag.tensor([[0], [3], [2]]), 1),
+     lambda a: torch.take_along_dim(a, torch.tensor([[0], [3], [2]]), 1), [(3, 4)]),
+    ("sort_topk", lambda a: ag.sort(a, 1)[0] + ag.topk(a, 4, 1)[0],
+     lambda a: torch.sort(a, 1)[0] + torch.topk(a, 4, 1)[0], [(3, 4)]),
+    ("median", lambda a: ag.median(a, 1)[0], lambda a: torch.median(a, 1)[0], [(3, 5)]),
+    ("setitem", lambda a, b: _setitem(a, b), None, [(3, 4), (2,)]),
+    ("inplace", lambda a, b: _inplace(a, b), lambda a, b: _inplace(a, b), [(3, 4), (4,)]),
     ("masked_fill", lambda a: ag.masked_fill(a, a > 0, 2.0),
      lambda a: a.masked_fill(a > 0, 2.0), [(3, 4)]),
     ("tril", ag.tril, torch.tril if torch else None, [(4, 4)]),
@@ -134,6 +146,18 @@ CASES = [
     ("embedding", lambda w: F.embedding(ag.tensor([[0, 2], [1, 1]]), w),
      lambda w: TF.embedding(torch.tensor([[0, 2], [1, 1]]), w), [(3, 4)]),
 ]
+
+
+def _setitem(a, b):
+    c = a * 1.0
+    c[1, 1:3] = b
+    return c
+
+
+def _inplace(a, b):
+    c = a * 1.0
+    c.mul_(b).exp_()
+    return c
 
 
 def _inputs(spec):
