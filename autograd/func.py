@@ -313,36 +313,27 @@ def jacfwd(func, argnums=0, *, has_aux: bool = False):
         aux = None
         for i in nums:
             x = args[i]
-            n = x.numel()
+
+            def f_i(xi, _i=i):
+                return func(*args[:_i], xi, *args[_i + 1:])
+
             cols = []
             out_shape = None
-            for k in range(n):
+            for k in range(x.numel()):
                 e = zeros_like(x).detach()
-                e._data.reshape(-1)[k] = 1
-                tangents = [zeros_like(a).detach() if isinstance(a, Tensor) and
-                            a.dtype.kind in "fc" else None for a in args]
-                tangents[i] = e
-
-                def f_i(*duals):
-                    full = list(args)
-                    for j, d in zip(dual_idx, duals):
-                        full[j] = d
-                    return func(*full)
-
-                dual_idx = [j for j, t in enumerate(tangents) if t is not None and j == i]
-                res = jvp(f_i, [args[j] for j in dual_idx], [tangents[j] for j in dual_idx],
-                          has_aux=has_aux)
-                out, t = res[0], res[1]
+                e._data.reshape(-1)[k] = 1  # the k-th basis vector (a fresh array)
+                res = jvp(f_i, (x,), (e,), has_aux=has_aux)
                 if has_aux:
                     aux = res[2]
-                out_shape = tuple(out.shape)
-                cols.append(reshape(t, (-1,)))
+                out_shape = tuple(res[0].shape)
+                cols.append(reshape(res[1], (-1,)))
             if cols:
-                J = stack(cols, 1)
-                J = reshape(J, out_shape + tuple(x.shape))
-            else:
-                J = zeros_like(x)
-            jacs.append(J)
+                jac = reshape(stack(cols, 1), out_shape + tuple(x.shape))
+            else:  # an empty input: an empty Jacobian
+                out = func(*args)
+                out = out[0] if has_aux else out
+                jac = reshape(zeros_like(out), tuple(out.shape) + tuple(x.shape))
+            jacs.append(jac)
         res = jacs[0] if isinstance(argnums, int) else tuple(jacs)
         return (res, aux) if has_aux else res
 

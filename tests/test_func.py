@@ -275,3 +275,22 @@ def test_vmap_sum_to_setitem_and_inplace_error():
     np.testing.assert_allclose(vmap(t)(x).numpy(), (x * 2 + 1).numpy())
     gx = vmap(grad(lambda a: t(a).sum()))(x)
     np.testing.assert_allclose(gx.numpy(), np.full((4, 3, 5), 2.0))
+
+
+def test_jacobians_argnums_and_aux():
+    def f(a, b):
+        return (a[:, None] * b).sin().sum(0), a.sum()
+
+    a, b = t64(3, seed=40), t64(3, 4, seed=41)
+    jf = jacfwd(f, argnums=(0, 1), has_aux=True)(a, b)
+    jr = jacrev(f, argnums=(0, 1), has_aux=True)(a, b)
+    for x, y in zip(jf[0], jr[0]):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12, atol=1e-14)
+    assert jf[0][0].shape == (4, 3) and jf[0][1].shape == (4, 3, 4)
+    np.testing.assert_allclose(jf[1].numpy(), a.numpy().sum())
+    # hessian of a function of a matrix: shape arg.shape * 2, symmetric
+    H = hessian(lambda m: (m @ m).trace() if hasattr(m, "trace") else (m * m.T).sum())(
+        t64(2, 2, seed=42))
+    assert H.shape == (2, 2, 2, 2)
+    Hm = H.numpy().reshape(4, 4)
+    np.testing.assert_allclose(Hm, Hm.T, atol=1e-12)
