@@ -109,6 +109,11 @@ def make_dual(tensor, tangent, *, level=None) -> Tensor:
                            "`with autograd.forward_ad.dual_level():`")
     if not isinstance(tensor, Tensor):
         raise TypeError(f"make_dual: expected a Tensor primal, got {type(tensor).__name__}")
+    if type(tensor).__name__ == "BatchedTensor":
+        raise NotImplementedError(
+            "forward AD of a tensor batched by vmap (jvp/jacfwd/hessian inside vmap) is not "
+            "supported; use jacrev inside vmap, or vmap inside the forward-mode transform"
+        )
     td = tangent._data if isinstance(tangent, Tensor) else tangent
     if tuple(getattr(td, "shape", ())) != tuple(tensor.shape):
         raise RuntimeError(

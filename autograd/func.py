@@ -271,6 +271,10 @@ def jacrev(func, argnums=0, *, has_aux: bool = False):
 
     def wrapper(*args):
         nums = _tuple_argnums(argnums, len(args))
+        vm = _current_vmap()
+        if vm is not None and any(isinstance(args[i], BatchedTensor) and
+                                  args[i]._level == vm.level for i in range(len(args))):
+            return _vmapped_jacrev(func, vm, args, nums, argnums, has_aux)
         args = list(args)
         outer = _nested([args[i] for i in nums])
         ins = []
@@ -301,6 +305,43 @@ def jacrev(func, argnums=0, *, has_aux: bool = False):
         return (res, aux) if has_aux else res
 
     return wrapper
+
+
+def _vmapped_jacrev(func, vm, args, nums, argnums, has_aux):
+    """``jacrev`` directly inside ``vmap``: row k of every sample's Jacobian is the gradient
+    of the sum over the batch of output element k (samples are independent), so each row
+    costs one backward pass for the whole batch."""
+    args = list(args)
+    leaves = []
+    for i in nums:
+        a = args[i]
+        phys = a._phys if isinstance(a, BatchedTensor) and a._level == vm.level else \
+            _expand(a, vm.size)
+        leaf = _make(phys._data, None, True)
+        leaves.append(leaf)
+        args[i] = BatchedTensor(leaf, vm.level)
+    with _grad_on():
+        out = func(*args)
+    aux = None
+    if has_aux:
+        out, aux = out
+    if not isinstance(out, BatchedTensor) or out._level != vm.level:
+        raise RuntimeError("jacrev inside vmap: the function's output does not depend on the "
+                           "batched inputs")
+    po = out._phys  # (B, *out_shape)
+    flat = reshape(po, (vm.size, -1))
+    rows = [[] for _ in leaves]
+    for k in range(flat.shape[1]):
+        gs = _ag_grad(flat[:, k].sum(), leaves, retain_graph=True, allow_unused=True) \
+            if flat._rg else (None,) * len(leaves)
+        for j, (g, lf) in enumerate(zip(gs, leaves)):
+            rows[j].append(zeros_like(lf) if g is None else g)
+    out_shape = tuple(po.shape[1:])
+    jacs = tuple(BatchedTensor(reshape(stack(r, 1), (vm.size,) + out_shape +
+                                       tuple(lf.shape[1:])), vm.level)
+                 for r, lf in zip(rows, leaves))
+    res = jacs[0] if isinstance(argnums, int) else jacs
+    return (res, aux) if has_aux else res
 
 
 def jacfwd(func, argnums=0, *, has_aux: bool = False):

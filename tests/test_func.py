@@ -294,3 +294,18 @@ def test_jacobians_argnums_and_aux():
     assert H.shape == (2, 2, 2, 2)
     Hm = H.numpy().reshape(4, 4)
     np.testing.assert_allclose(Hm, Hm.T, atol=1e-12)
+
+
+def test_vmap_of_jacrev_and_forward_mode_inside_vmap_error():
+    A = t64(3, 4, seed=50)
+
+    def f(x):
+        return (A @ x).tanh()
+
+    xs = t64(5, 4, seed=51)
+    got = vmap(jacrev(f))(xs)
+    ref = ag.stack([jacrev(f)(xs[i]) for i in range(5)])
+    assert got.shape == (5, 3, 4)
+    np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="vmap"):
+        vmap(jacfwd(f))(xs)
