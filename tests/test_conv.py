@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
@@ -21,6 +21,16 @@ import nn.functional as F
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
 # ---- helpers ------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["chwn", "nchw"])
+def layout(request, monkeypatch):
+    """Run a test with the conv ops forced to work batch-innermost or in C order inside (the
+    choice is by image width otherwise: the small test images would only see one)."""
+    from nn.functional import conv
+
+    monkeypatch.setattr(conv, "_layout", lambda n, wo: request.param == "chwn")
+    return request.param
 
 
 def rnd(*shape, seed=0, requires_grad=True):
@@ -64,20 +74,21 @@ CONV2D = [  # (x shape, weight shape, kwargs)
     ((2, 3, 5, 5), (2, 3, 4, 2), dict(padding="same")),  # even kernels: extra pad at the end
     ((2, 3, 5, 6), (2, 3, 3, 3), dict(padding="valid", stride=(1, 2))),
     ((2, 4, 5, 5), (6, 2, 1, 1), dict(groups=2)),  # 1x1
+    ((2, 3, 4, 5), (4, 3, 1, 1), dict(padding=(1, 2))),  # 1x1 padded: col2im crops
     ((2, 2, 4, 4), (3, 2, 4, 4), dict()),  # kernel = input
 ]
 
 
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("xs, ws, kw", CONV2D)
-def test_conv2d_gradcheck(xs, ws, kw, bias):
+def test_conv2d_gradcheck(xs, ws, kw, bias, layout):
     x, w = rnd(*xs), rnd(*ws, seed=1)
     args = (x, w, rnd(ws[0], seed=2)) if bias else (x, w)
     assert ag.gradcheck(lambda *a: F.conv2d(*a, **kw), args)
 
 
 @pytest.mark.parametrize("xs, ws, kw", CONV2D)
-def test_conv2d_torch(xs, ws, kw):
+def test_conv2d_torch(xs, ws, kw, layout):
     torch = pytest.importorskip("torch")
     x, w, b = arrays(xs, ws, (ws[0],))
     torch_check(lambda x, w, b: F.conv2d(x, w, b, **kw),
@@ -96,7 +107,7 @@ def test_conv2d_unbatched():
     dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
     dict(padding="same", groups=2),
 ])
-def test_conv2d_gradgradcheck(kw):
+def test_conv2d_gradgradcheck(kw, layout):
     x, w, b = rnd(2, 4, 5, 6), rnd(6, 2, 3, 2, seed=1), rnd(6, seed=2)
     assert ag.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
 
@@ -131,7 +142,7 @@ CONV1D = [
 
 
 @pytest.mark.parametrize("xs, ws, kw", CONV1D)
-def test_conv1d(xs, ws, kw):
+def test_conv1d(xs, ws, kw, layout):
     torch = pytest.importorskip("torch")
     x, w, b = arrays(xs, ws, (ws[0],))
     torch_check(lambda x, w, b: F.conv1d(x, w, b, **kw),
@@ -160,7 +171,7 @@ CONVT2D = [  # weight (C_in, C_out / groups, kh, kw)
 
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("xs, ws, kw", CONVT2D)
-def test_conv_transpose2d_gradcheck(xs, ws, kw, bias):
+def test_conv_transpose2d_gradcheck(xs, ws, kw, bias, layout):
     x, w = rnd(*xs), rnd(*ws, seed=1)
     c_out = ws[1] * kw.get("groups", 1)
     args = (x, w, rnd(c_out, seed=2)) if bias else (x, w)
@@ -168,7 +179,7 @@ def test_conv_transpose2d_gradcheck(xs, ws, kw, bias):
 
 
 @pytest.mark.parametrize("xs, ws, kw", CONVT2D)
-def test_conv_transpose2d_torch(xs, ws, kw):
+def test_conv_transpose2d_torch(xs, ws, kw, layout):
     torch = pytest.importorskip("torch")
     x, w, b = arrays(xs, ws, (ws[1] * kw.get("groups", 1),))
     torch_check(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw),
@@ -187,7 +198,7 @@ def test_conv_transpose2d_is_conv2d_adjoint():
     np.testing.assert_allclose(float((y * g).sum().item()), float((x * xt).sum().item()))
 
 
-def test_conv_transpose_gradgrad_and_unbatched():
+def test_conv_transpose_gradgrad_and_unbatched(layout):
     x, w = rnd(2, 4, 3, 3), rnd(4, 3, 2, 3, seed=1)
     assert ag.gradgradcheck(
         lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=(1, 0), output_padding=1),
@@ -208,8 +219,9 @@ def test_conv_transpose1d_torch():
 # ---- hypothesis: random conv configurations against PyTorch -------------------------------
 
 
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # fixed per run
 @given(data=st.data())
-def test_conv2d_random_configs_torch(data):
+def test_conv2d_random_configs_torch(data, layout):
     torch = pytest.importorskip("torch")
     d = data.draw
     groups = d(st.sampled_from([1, 2, 3]))
@@ -612,28 +624,28 @@ def test_saved_columns_survive_reuse_of_scratch_buffers():
     np.testing.assert_allclose(npy(w.grad), g1, rtol=1e-6)
 
 
-def test_scratch_cache_never_hands_out_a_buffer_in_use(monkeypatch):
-    from nn import _conv
-
-    monkeypatch.setattr(_conv, "_SCRATCH", [])
-    monkeypatch.setattr(_conv, "_SCRATCH_CAP", 4 << 20)
-    a = _conv._scratch(np, (1 << 18,), np.float32)  # 1 MiB
-    b = _conv._scratch(np, (1 << 18,), np.float32)
-    assert a is not b and len(_conv._SCRATCH) == 2
-    view = b[10:]
-    del b
-    c = _conv._scratch(np, (1 << 18,), np.float32)  # b lives on through its view
-    assert c is not a and c.base is None and not np.shares_memory(c, view)
-    del a
-    assert _conv._scratch(np, (1 << 18,), np.float32) is _conv._SCRATCH[0]
-    big = _conv._scratch(np, (1 << 19,), np.float32)  # 2 MiB: evicts the free buffer a
-    assert sum(x.nbytes for x in _conv._SCRATCH) <= 4 << 20
-    assert any(x is big for x in _conv._SCRATCH) and any(x is c for x in _conv._SCRATCH)
-    assert _conv._scratch(np, (100,), np.float32) is not _conv._scratch(np, (100,), np.float32)
+@pytest.mark.parametrize("shape", [(2, 3, 5, 5), (3, 3, 20, 18), (1, 3, 5, 5)])
+def test_conv_tensors_are_c_contiguous_like_torch(shape):
+    """What users see is what it looks like (PyTorch): conv outputs and gradients report
+    is_contiguous() and .numpy() is in C order, whatever layout the op used inside."""
+    x, w = rnd(*shape), rnd(4, 3, 3, 3, seed=1)
+    b = rnd(4, seed=2)
+    y = F.conv2d(x, w, b, padding=1)
+    yt = F.conv_transpose2d(y, rnd(4, 2, 3, 3, seed=3), stride=2)
+    u = F.unfold(x, 3, padding=1)
+    f = F.fold(u, shape[2:], 3, padding=1)
+    p = F.max_pool2d(F.relu(y), 2)
+    for t in (y, yt, u, f, p, F.conv1d(x[:, :, 0], w[:, :, 0], padding=1)):
+        assert t.is_contiguous() and t.detach().numpy().flags.c_contiguous
+        assert t.contiguous() is t
+    (y.sum() + yt.sum() + f.sum() + p.sum()).backward()
+    for t in (x, w, b):
+        assert t.grad.is_contiguous() and t.grad.numpy().flags.c_contiguous
 
 
 def test_conv_outputs_feed_ordinary_ops():
-    """Conv outputs are laid out batch-innermost; every other op must see plain values."""
+    """Conv outputs (C order outside, whatever the layout inside): every other op must see
+    plain values."""
     x, w = rnd(2, 3, 5, 5), rnd(4, 3, 3, 3, seed=1)
     y = F.conv2d(x, w, padding=1)
     ref = npy(y).copy()

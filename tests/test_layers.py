@@ -757,3 +757,54 @@ def test_bilinear_default_init_bounds_and_errors():
         m(ag.randn(2, 3), ag.randn(2, 4))
     with pytest.raises(RuntimeError, match="same leading dims"):
         F.bilinear(ag.randn(2, 16), ag.randn(3, 4), m.weight)
+
+
+# ---- the nn.functional package: one file per family, every name re-exported ----------------
+
+_F_NAMES = [
+    "CrossEntropy", "Linear", "LogSoftmax", "Softmax", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+    "conv_transpose1d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu",
+    "embedding", "fold", "gelu", "group_norm", "hardtanh", "huber_loss", "interpolate", "kl_div",
+    "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d",
+    "max_pool2d", "mse_loss", "multi_head_attention_forward", "nll_loss", "normalize", "one_hot",
+    "relu", "relu6", "relu_", "scaled_dot_product_attention", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold",
+]
+
+
+def test_functional_reexports_every_name():
+    """Every name ``nn.functional`` had as one module is still there, a function (or Op), not
+    a same-named family file (``linear``, ``dropout``)."""
+    import importlib
+    import inspect
+
+    for name in _F_NAMES:
+        obj = getattr(F, name)
+        assert callable(obj) and not inspect.ismodule(obj), name
+        exec(f"from nn.functional import {name}", {})
+    for fam in ("activation", "attention", "conv", "dropout", "linear", "loss",
+                "normalization", "padding", "pooling", "rnn", "sparse", "upsampling"):
+        mod = importlib.import_module(f"nn.functional.{fam}")
+        assert inspect.ismodule(mod)
+    assert inspect.isfunction(F.linear) and inspect.isfunction(F.dropout)
+    assert F.linear is importlib.import_module("nn.functional.linear").linear
+
+
+@pytest.mark.parametrize("pads,mode,value", [
+    ((1, 2), "constant", None), ((1, 1, 2, 0), "constant", 3.5), ((2, 1, 1, 1), "reflect", None),
+    ((1, 2, 1, 1), "replicate", None), ((1, 2, 0, 1), "circular", None)])
+def test_pad_like_torch(pads, mode, value):
+    torch = _torch()
+    a = rnd(2, 3, 4, 5)
+    x = f64(a)
+    y = F.pad(x, pads, mode=mode, value=value)
+    kw = {} if value is None else {"value": value}
+    tx = torch.tensor(a, requires_grad=True)
+    ty = torch.nn.functional.pad(tx, pads, mode=mode, **kw)
+    close(arr(y), ty.detach().numpy())
+    g = rnd(*ty.shape, seed=1)
+    y.backward(ag.tensor(g))
+    ty.backward(torch.tensor(g))
+    close(x.grad.numpy(), tx.grad.numpy())

@@ -262,6 +262,90 @@ def test_forward_hooks():
         close(arr(m(x)), np.broadcast_to(arr(m.bias), (4, 2)))
 
 
+
+def _hook_trace(M, mm):
+    """The order in which global and per-module hooks see a two-layer model's calls (M =
+    nn or torch.nn, mm its modules.module)."""
+    model = M.Sequential(M.Linear(3, 2), M.ReLU())
+    names = {id(m): type(m).__name__ for m in model.modules()}
+    log = []
+    hs = [
+        mm.register_module_forward_pre_hook(lambda m, a: log.append(("gpre", names[id(m)]))),
+        mm.register_module_forward_hook(lambda m, a, o: log.append(("gpost", names[id(m)]))),
+        model[0].register_forward_pre_hook(lambda m, a: log.append(("pre", "Linear"))),
+        model[0].register_forward_hook(lambda m, a, o: log.append(("post", "Linear"))),
+    ]
+    return model, log, hs
+
+
+def test_global_module_hooks_run_like_torch():
+    """register_module_forward_pre_hook / register_module_forward_hook: every module call,
+    global hooks before the module's own, in PyTorch's order; removable."""
+    torch = _torch()
+    import torch.nn.modules.module as tmm
+
+    import nn.modules.module as mm
+
+    logs = []
+    for M, lib, x in ((nn, mm, ag.randn(4, 3)), (torch.nn, tmm, torch.randn(4, 3))):
+        model, log, hs = _hook_trace(M, lib)
+        try:
+            model(x)
+        finally:
+            for h in hs:
+                h.remove()
+        model(x)  # removed: nothing more is logged
+        logs.append(log)
+    assert logs[0] == logs[1]
+    assert logs[0][:3] == [("gpre", "Sequential"), ("gpre", "Linear"), ("pre", "Linear")]
+
+
+def test_global_module_hooks_modify_and_flags():
+    import nn.modules.module as mm
+    from autograd import hooks
+
+    before = (dict(hooks.module_forward_hooks), dict(hooks.module_forward_pre_hooks))
+    m = nn.Linear(3, 2)
+    x = ag.randn(4, 3)
+    with mm.register_module_forward_pre_hook(lambda mod, a: a[0] * 0):  # not a tuple: wrapped
+        close(arr(m(x)), np.broadcast_to(arr(m.bias), (4, 2)))
+    with mm.register_module_forward_hook(lambda mod, a, o: o * 0):
+        with m.register_forward_hook(lambda mod, a, o: o + 1):  # the module's own runs last
+            assert (arr(m(x)) == 1).all()
+    seen = []
+    with mm.register_module_forward_hook(lambda mod, a, kw, o: seen.append(kw),
+                                         with_kwargs=True):
+        nn.Softmax()(x)
+        nn.Sequential(nn.Identity())(x)
+    assert seen and all(kw == {} for kw in seen)
+
+    class Boom(nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    got = []
+    with mm.register_module_forward_hook(lambda mod, a, o: got.append(o), always_call=True), \
+            mm.register_module_forward_hook(lambda mod, a, o: got.append("never")):
+        with pytest.raises(ValueError, match="boom"):
+            Boom()(x)
+    assert got == [None]
+    # every hook registered here is gone (autograd.viz keeps its own, registered at import)
+    assert (dict(hooks.module_forward_hooks), dict(hooks.module_forward_pre_hooks)) == before
+
+
+def test_module_call_leaves_graph_nodes_alone():
+    """Module.__call__ writes nothing into the graph (drawing tools use the global hooks)."""
+    m = nn.Sequential(nn.Linear(3, 2), nn.Tanh())
+    y = m(ag.randn(4, 3, requires_grad=True))
+    todo, seen = [y.grad_fn], set()
+    while todo:
+        node = todo.pop()
+        if node is None or not hasattr(node, "next_edges") or id(node) in seen:
+            continue
+        seen.add(id(node))
+        assert "_module_call" not in vars(node)
+        todo.extend(node.next_edges)
+
 def test_repr_matches_torch():
     torch = _torch()
     for M in (nn, torch.nn):

@@ -25,6 +25,47 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """A dataset that is a stream: ``iter(ds)`` yields samples (PyTorch's). With
+    ``DataLoader(num_workers=n)`` each worker iterates its own copy; use ``get_worker_info()``
+    in ``__iter__`` to give each worker its share.
+
+    Example:
+        >>> class Squares(IterableDataset):
+        ...     def __iter__(self):
+        ...         info = get_worker_info()
+        ...         start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        ...         return iter(range(start, 100, step))
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate it, do not "
+                        "index it")
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} (an IterableDataset) has no length")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """The samples of several iterable datasets, one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
 class TensorDataset(Dataset):
     """Samples are slices of the given tensors along their first dim.
 

@@ -24,8 +24,8 @@ from .pooling import (  # noqa: E402
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
-    Upsample,
 )
+from .upsampling import Upsample  # noqa: E402
 
 __all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d",
             "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "MaxPool1d", "MaxPool2d",
@@ -58,3 +58,7 @@ from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBas
 
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "RNNBase",
             "RNNCell", "RNNCellBase"]
+# distributed (sync_batchnorm.py):
+from .sync_batchnorm import SyncBatchNorm  # noqa: E402
+
+__all__ += ["SyncBatchNorm"]

@@ -6,7 +6,8 @@ from autograd import dtypes as _dt
 from autograd.ops import shape as S
 from autograd.tensor import Parameter, Tensor, empty
 
-from .. import _rnn, init
+from .. import init
+from ..functional.attention import multi_head_attention_forward
 from .linear import Linear
 from .module import Module
 
@@ -155,7 +156,7 @@ class MultiheadAttention(Module):
             query = S.transpose(query, 0, 1)
             key = query if same_qk else S.transpose(key, 0, 1)
             value = key if same_kv else S.transpose(value, 0, 1)
-        out, w = _rnn.multi_head_attention_forward(
+        out, w = multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
             self.out_proj.weight, self.out_proj.bias, training=self.training,

@@ -10,7 +10,9 @@ from autograd import dtypes as _dt
 from autograd.ops import shape as S
 from autograd.tensor import Parameter, empty
 
-from .. import _conv, init
+from .. import init
+from ..functional import conv as C
+from ..functional._utils import _ntuple, _positive, _shape_str
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -40,24 +42,24 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got "
                              f"{padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _conv._ntuple(kernel_size, nd, "kernel_size", name)
-        self.stride = _conv._ntuple(stride, nd, "stride", name)
-        self.dilation = _conv._ntuple(dilation, nd, "dilation", name)
-        self.output_padding = _conv._ntuple(output_padding, nd, "output_padding", name)
-        _conv._positive(self.kernel_size, "kernel_size", name)
+        self.kernel_size = _ntuple(kernel_size, nd, "kernel_size", name)
+        self.stride = _ntuple(stride, nd, "stride", name)
+        self.dilation = _ntuple(dilation, nd, "dilation", name)
+        self.output_padding = _ntuple(output_padding, nd, "output_padding", name)
+        _positive(self.kernel_size, "kernel_size", name)
         if isinstance(padding, str):
             if self.transposed:
                 raise ValueError(f"{name}: padding must be an int or a tuple of ints")
             # validates the string and 'same' with strides
-            _conv._conv_pads(padding, self.kernel_size, self.stride, self.dilation, name)
+            C._conv_pads(padding, self.kernel_size, self.stride, self.dilation, name)
             self.padding = padding
         else:
-            self.padding = _conv._ntuple(padding, nd, "padding", name)
+            self.padding = _ntuple(padding, nd, "padding", name)
         if padding_mode != "zeros" and self.transposed:
             raise ValueError(f'{name}: only "zeros" padding_mode is supported')
         self.padding_mode = padding_mode
         # F.pad's argument for non-zero padding modes: (left, right) pairs, last dim first
-        pads = _conv._conv_pads(self.padding, self.kernel_size, self.stride, self.dilation,
+        pads = C._conv_pads(self.padding, self.kernel_size, self.stride, self.dilation,
                                 name) if not self.transposed else ()
         self._reversed_padding_repeated_twice = tuple(
             p for i in reversed(range(nd)) for p in pads[2 * i:2 * i + 2])
@@ -96,7 +98,7 @@ class _ConvNd(Module):
         if not ok:
             raise RuntimeError(
                 f"{self._short()}: expected input of shape (N, {c}, {', '.join(sp)}) or "
-                f"({c}, {', '.join(sp)}), got {_conv._shape_str(x.shape)}"
+                f"({c}, {', '.join(sp)}), got {_shape_str(x.shape)}"
             )
 
     def extra_repr(self) -> str:
@@ -156,7 +158,7 @@ class Conv1d(_Conv):
     """
 
     nd = 1
-    _fn = staticmethod(_conv.conv1d)
+    _fn = staticmethod(C.conv1d)
 
 
 class Conv2d(_Conv):
@@ -180,7 +182,7 @@ class Conv2d(_Conv):
     """
 
     nd = 2
-    _fn = staticmethod(_conv.conv2d)
+    _fn = staticmethod(C.conv2d)
 
 
 class _ConvTranspose(_ConvNd):
@@ -212,7 +214,7 @@ class _ConvTranspose(_ConvNd):
                 raise ValueError(
                     f"{type(self).__name__}: requested an output size of {output_size}, but "
                     f"valid sizes range from {lo} to {hi} in dim {d} (for an input of shape "
-                    f"{_conv._shape_str(input.shape)})"
+                    f"{_shape_str(input.shape)})"
                 )
             out += (output_size[d] - lo,)
         return out
@@ -234,7 +236,7 @@ class ConvTranspose1d(_ConvTranspose):
     """
 
     nd = 1
-    _fn = staticmethod(_conv.conv_transpose1d)
+    _fn = staticmethod(C.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTranspose):
@@ -256,7 +258,7 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     nd = 2
-    _fn = staticmethod(_conv.conv_transpose2d)
+    _fn = staticmethod(C.conv_transpose2d)
 
 
 class Unfold(Module):
@@ -273,7 +275,7 @@ class Unfold(Module):
         self.padding, self.stride = padding, stride
 
     def forward(self, input):
-        return _conv.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+        return C.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
@@ -294,7 +296,7 @@ class Fold(Module):
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
     def forward(self, input):
-        return _conv.fold(input, self.output_size, self.kernel_size, self.dilation,
+        return C.fold(input, self.output_size, self.kernel_size, self.dilation,
                           self.padding, self.stride)
 
     def extra_repr(self) -> str:

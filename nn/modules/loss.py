@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from .. import functional as F
+from ..functional.loss import _legacy_reduction
 from .module import Module
 
 
@@ -12,8 +13,6 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            from .._layers import _legacy_reduction
-
             reduction = _legacy_reduction(size_average, reduce, reduction)
         self.reduction = reduction
 

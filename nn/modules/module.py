@@ -1,12 +1,66 @@
-"""``nn.Module``: parameters and submodules registered by attribute assignment."""
+"""``nn.Module``: parameters and submodules registered by attribute assignment; the global
+module hooks (``register_module_forward_pre_hook``, ``register_module_forward_hook``)."""
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
+from autograd import backend
 from autograd import hooks as _hooks
+from autograd.grad_mode import no_grad
+from autograd.hooks import RemovableHandle
 from autograd.tensor import Parameter, Tensor
+
+# ids of global forward hooks registered with_kwargs / always_call (PyTorch's flags); an id is
+# never reused, so an entry left after its hook is removed is inert
+_global_forward_hooks_with_kwargs: dict = {}
+_global_forward_hooks_always_called: dict = {}
+_NO_HOOKS: dict = {}  # stands in for the hook dicts of a module whose __init__ did not run
+
+
+def register_module_forward_pre_hook(hook) -> RemovableHandle:
+    """Register a forward pre-hook common to all modules (PyTorch's; meant for debugging,
+    profiling and drawing tools).
+
+    ``hook(module, args) -> None or modified args`` runs before every ``Module.forward``,
+    before the module's own pre-hooks; a returned value that is not a tuple is wrapped in
+    one. Keyword arguments go to ``forward`` only.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook (also a context manager).
+
+    Example:
+        >>> seen = []
+        >>> with register_module_forward_pre_hook(lambda m, a: seen.append(m)):
+        ...     nn.Linear(2, 2)(ag.randn(1, 2))
+    """
+    return _hooks.add(_hooks.module_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """Register a forward hook common to all modules (PyTorch's).
+
+    ``hook(module, args, output) -> None or modified output`` runs after every
+    ``Module.forward``, before the module's own forward hooks.
+
+    Args:
+        hook: the callable; with ``with_kwargs`` it is called as
+            ``hook(module, args, kwargs, output)``.
+        always_call: also call it (with ``output=None``) when ``forward`` raises; the
+            exception is then re-raised.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook (also a context manager).
+    """
+    h = _hooks.add(_hooks.module_forward_hooks, hook)
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[h.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[h.id] = True
+    return h
 
 
 class Module:
@@ -36,17 +90,35 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
-            r = hook(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
-        out = self.forward(*args, **kwargs)
-        if _hooks.module_forward_hooks:  # TEMP (lead): nnlayout implements global hooks fully
-            for hook in list(_hooks.module_forward_hooks.values()):
-                r = hook(self, args, out)
+        # hooks, global ones first (PyTorch's order); two dict checks when there are none
+        d = self.__dict__
+        pre = d.get("_forward_pre_hooks", _NO_HOOKS)
+        if pre or _hooks.module_forward_pre_hooks:
+            for hook in (*_hooks.module_forward_pre_hooks.values(), *pre.values()):
+                r = hook(self, args)
                 if r is not None:
-                    out = r
-        for hook in list(self._forward_hooks.values()):
+                    args = r if isinstance(r, tuple) else (r,)
+        post = d.get("_forward_hooks", _NO_HOOKS)
+        if not (post or _hooks.module_forward_hooks):
+            return self.forward(*args, **kwargs)
+        glob = list(_hooks.module_forward_hooks.items())
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            for hid, hook in glob:
+                if hid in _global_forward_hooks_always_called:
+                    try:
+                        _call_forward_hook(hook, hid, self, args, kwargs, None)
+                    except Exception as e:  # the forward's exception is the one to raise
+                        warnings.warn(f"global module forward hook with always_call=True "
+                                      f"raised an exception that was ignored: {e!r}",
+                                      stacklevel=2)
+            raise
+        for hid, hook in glob:
+            r = _call_forward_hook(hook, hid, self, args, kwargs, out)
+            if r is not None:
+                out = r
+        for hook in list(post.values()):
             r = hook(self, args, out)
             if r is not None:
                 out = r
@@ -126,12 +198,12 @@ class Module:
     def register_forward_hook(self, hook):
         """Call ``hook(module, args, output)`` after every forward; a non-None return value
         replaces the output. Returns a handle with ``remove()``."""
-        return _Handle(self._forward_hooks, hook)
+        return _hooks.add(self._forward_hooks, hook)
 
     def register_forward_pre_hook(self, hook):
         """Call ``hook(module, args)`` before every forward; a non-None return value
         replaces the positional arguments. Returns a handle with ``remove()``."""
-        return _Handle(self._forward_pre_hooks, hook)
+        return _hooks.add(self._forward_pre_hooks, hook)
 
     def get_submodule(self, target: str) -> Module:
         """The submodule at the dotted path ``target`` ('' is the module itself)."""
@@ -305,8 +377,6 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
-        from autograd.grad_mode import no_grad
-
         with no_grad():
             for k, t in own.items():
                 if k in state_dict:
@@ -333,9 +403,10 @@ class Module:
         return main + body + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _boundary(t):
-    """What a module input looks like from inside the graph: its producer, or itself."""
-    return t.grad_fn if t.grad_fn is not None else t
+def _call_forward_hook(hook, hid, module, args, kwargs, out):
+    if hid in _global_forward_hooks_with_kwargs:
+        return hook(module, args, kwargs, out)
+    return hook(module, args, out)
 
 
 def _is_dtype(a) -> bool:
@@ -344,8 +415,6 @@ def _is_dtype(a) -> bool:
 
 
 def _copy_like(arr, t):
-    from autograd import backend
-
     out = backend.to_device(backend.to_numpy(arr) if t.device.type == "cpu" else arr, t.device)
     return out.astype(t.dtype, copy=True)
 
@@ -359,27 +428,6 @@ def _check_name(module, name, kind: str, own: dict) -> None:
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if name not in own and name in module.__dict__:
         raise KeyError(f"attribute '{name}' already exists")
-
-
-class _Handle:
-    """Returned by ``register_*_hook``: ``remove()`` it, or use it as a context manager."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict, hook) -> None:
-        _Handle._next_id += 1
-        self.id = _Handle._next_id
-        self._hooks = hooks
-        hooks[self.id] = hook
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> _Handle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):

@@ -1,9 +1,9 @@
-"""Pooling layers (max, average, adaptive average; 1-D and 2-D) and ``Upsample``, with
-PyTorch's arguments and defaults."""
+"""Pooling layers (max, average, adaptive average; 1-D and 2-D), with PyTorch's arguments
+and defaults."""
 
 from __future__ import annotations
 
-from .. import _conv
+from ..functional import pooling as P
 from .module import Module
 
 
@@ -36,7 +36,7 @@ class MaxPool1d(_MaxPoolNd):
         (20, 16, 24)
     """
 
-    _fn = staticmethod(_conv.max_pool1d)
+    _fn = staticmethod(P.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -55,7 +55,7 @@ class MaxPool2d(_MaxPoolNd):
         (64, 6, 14, 14)
     """
 
-    _fn = staticmethod(_conv.max_pool2d)
+    _fn = staticmethod(P.max_pool2d)
 
 
 class AvgPool1d(Module):
@@ -75,7 +75,7 @@ class AvgPool1d(Module):
         self.count_include_pad = count_include_pad
 
     def forward(self, input):
-        return _conv.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+        return P.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
                                 self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
@@ -107,7 +107,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        return _conv.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
+        return P.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
                                 self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -127,7 +127,7 @@ class AdaptiveAvgPool1d(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        return _conv.adaptive_avg_pool1d(input, self.output_size)
+        return P.adaptive_avg_pool1d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -147,33 +147,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        return _conv.adaptive_avg_pool2d(input, self.output_size)
+        return P.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
-
-
-class Upsample(Module):
-    """Resize (N, C, L) or (N, C, H, W) inputs by ``size`` or ``scale_factor``; see
-    ``F.interpolate`` for the modes.
-
-    Example:
-        >>> nn.Upsample(scale_factor=2, mode="nearest")(ag.randn(1, 1, 2, 2)).shape
-        (1, 1, 4, 4)
-    """
-
-    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
-                 align_corners=None, recompute_scale_factor=None):
-        super().__init__()
-        self.size, self.scale_factor, self.mode = size, scale_factor, mode
-        self.align_corners = align_corners
-        self.recompute_scale_factor = recompute_scale_factor
-
-    def forward(self, input):
-        return _conv.interpolate(input, self.size, self.scale_factor, self.mode,
-                                 self.align_corners, self.recompute_scale_factor)
-
-    def extra_repr(self) -> str:
-        if self.scale_factor is not None:
-            return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
-        return f"size={self.size!r}, mode={self.mode!r}"

@@ -3,7 +3,7 @@
 Parameter names, shapes, gate order ([i, f, g, o] for LSTM, [r, z, n] for GRU),
 initialisation and return types are PyTorch's, so ``load_state_dict`` of a PyTorch model's
 weights gives the same outputs. Each layer and direction runs as one fused op over the whole
-sequence (see ``nn/_rnn.py``): the input projection of all time steps is one GEMM.
+sequence (see ``nn/functional/rnn.py``): the input projection of all time steps is one GEMM.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from autograd.backend import get_array_module
 from autograd.ops import shape as S
 from autograd.tensor import Parameter, Tensor, empty
 
-from .. import _rnn, init
+from .. import init
+from ..functional import rnn as _rnn
+from ..functional.dropout import _dropout
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -235,7 +237,7 @@ class RNNBase(Module):
                 hn.append(h)
             layer_in = outs[0] if D == 1 else S.cat(outs, -1)
             if drop and layer < L - 1:
-                layer_in = _rnn._dropout(layer_in, drop)
+                layer_in = _dropout(layer_in, drop)
         output = layer_in
         h_n = S.stack(hn, 0)
         c_n = S.stack(cn, 0) if lstm else None

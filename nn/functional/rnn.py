@@ -1,4 +1,4 @@
-"""Functional pieces of the recurrent layers and of attention.
+"""The recurrent layers' fused ops (``nn.LSTM``, ``nn.GRU``, ``nn.RNN`` and their cells).
 
 Recurrent layers: one fused op per layer and direction runs the whole sequence
 ------------------------------------------------------------------------------
@@ -16,104 +16,24 @@ Under ``create_graph=True`` the backward first recomputes the forward from its
 (graph-connected) inputs on Tensors, then runs the very same formulas on them, so
 higher-order gradients are exact; in the usual case everything runs as plain NumPy/CuPy on
 the intermediates saved by forward.
-
-Attention: ``scaled_dot_product_attention`` (PyTorch's; boolean masks True = take part) and
-``multi_head_attention_forward`` (PyTorch's; boolean masks True = masked out), composed of
-differentiable ops.
 """
 
 from __future__ import annotations
 
-import math
-import sys
-import threading
-from collections import OrderedDict
-
 import numpy as np
 
-from autograd.backend import get_array_module
+from autograd.backend import get_array_module, scratch_empty
 from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.linalg import matmul
-from autograd.random import _gen_for
 from autograd.tensor import Tensor
 
-from . import functional as F
+from .linear import linear
 
 # ---- shared helpers ----------------------------------------------------------------------
 # Inside the ops every sequence is time-major (T, N, ...): a step is a contiguous block.
-
-
-class _Workspace(threading.local):
-    """Recycled NumPy arrays for the large per-sequence buffers of the recurrent ops.
-
-    Why: one LSTM training step allocates ~10 MB of such buffers and frees them again; the C
-    allocator tends to hand that memory back to the OS between steps, and touching it again
-    costs a page fault per 4 KB (measured: 2,000+ faults, ~4 ms, on a 12 ms step). An array
-    is handed out again only once nothing but this pool refers to it (its reference count),
-    so buffers that a graph, a view or the user still holds are never reused. The pool keeps
-    at most ``per_key`` arrays per (shape, dtype) and ``max_bytes`` in all (least recently
-    used shapes are dropped first). CuPy has its own memory pool and bypasses this one.
-    """
-
-    per_key = 8
-    max_bytes = 256 << 20
-
-    def __init__(self):
-        self.arrays = OrderedDict()  # (shape, dtype) -> [array, ...]
-        self.nbytes = 0
-
-    def empty(self, shape: tuple, dtype):
-        key = (shape, np.dtype(dtype).str)
-        lst = self.arrays.get(key)
-        if lst is not None:
-            self.arrays.move_to_end(key)
-            a = _free_in(lst, _FREE_REFS)
-            if a is not None:
-                return a
-        a = np.empty(shape, dtype=dtype)
-        if lst is None:
-            lst = self.arrays[key] = []
-        if len(lst) < self.per_key:
-            lst.append(a)
-            self.nbytes += a.nbytes
-            while self.nbytes > self.max_bytes and len(self.arrays) > 1:
-                _, old = self.arrays.popitem(last=False)
-                self.nbytes -= sum(b.nbytes for b in old)
-        return a
-
-
-def _free_in(lst, free_refs: int):
-    """An array of ``lst`` that nothing else refers to, or None."""
-    for a in lst:
-        if sys.getrefcount(a) == free_refs:
-            return a
-    return None
-
-
-def _calibrate() -> int:
-    """The reference count ``_free_in`` sees for an array only its list holds (3 on CPython
-    3.11: the list, the loop variable, getrefcount's argument), measured rather than
-    assumed; -1 (pool disabled) if an extra reference cannot be told apart."""
-    probe = [np.empty(1)]
-    for r in range(1, 8):
-        if _free_in(probe, r) is not None:
-            held = probe[0]  # noqa: F841 - an extra reference must make it look busy
-            return r if _free_in(probe, r) is None else -1
-    return -1
-
-
-_FREE_REFS = _calibrate()
-_workspace = _Workspace()
-
-
-def _empty(xp, shape: tuple, dtype):
-    """``xp.empty``, recycled through ``_Workspace`` for NumPy."""
-    if xp is np:
-        return _workspace.empty(tuple(shape), dtype)
-    return xp.empty(shape, dtype=dtype)
 
 
 def _steps(T: int, reverse: bool) -> list:
@@ -148,7 +68,7 @@ def _project(xt, w, b, scale=None):
         b = None if b is None else b * scale
     T, N, _ = xt.shape
     xp = get_array_module(xt)
-    y = _empty(xp, (T, N, w.shape[0]), xt.dtype)
+    y = scratch_empty(xp, (T, N, w.shape[0]), xt.dtype)
     xp.matmul(xt.reshape(T * N, -1), w.T, out=y.reshape(T * N, -1))
     if b is not None:
         y += b
@@ -299,10 +219,10 @@ class LSTMLayer(Op):
         k = _lstm_const(xp, N, H, x.dtype)
         xg = _project(xt, w_ih, _bias(b_ih, b_hh), k.scale)  # all steps, scaled gates
         wt = (w_hh * k.scale[:, None]).T
-        out = _empty(xp, (T, N, H), x.dtype)
-        A = _empty(xp, (T, N, 4 * H), x.dtype)  # per processed step: gates, c, tanh(c)
-        C = _empty(xp, (T, N, H), x.dtype)
-        TC = _empty(xp, (T, N, H), x.dtype)
+        out = scratch_empty(xp, (T, N, H), x.dtype)
+        A = scratch_empty(xp, (T, N, 4 * H), x.dtype)  # per processed step: gates, c, tanh(c)
+        C = scratch_empty(xp, (T, N, H), x.dtype)
+        TC = scratch_empty(xp, (T, N, H), x.dtype)
         h, c = h0, c0
         h0_zero = not h0.any()  # the default initial state: skip its GEMM
         for j, t in enumerate(_steps(T, reverse)):
@@ -329,7 +249,7 @@ class LSTMLayer(Op):
         steps = _steps(T, reverse)
         cg = isinstance(gout, Tensor)
         if cg:  # create_graph: rebuild every intermediate on Tensors, connected to the graph
-            xg = F.linear(_tm(x, bf), w_ih, _bias(b_ih, b_hh))
+            xg = linear(_tm(x, bf), w_ih, _bias(b_ih, b_hh))
             A, C, TC, hs = [], [], [], []
             h, c = h0, c0
             for t in steps:
@@ -338,7 +258,7 @@ class LSTMLayer(Op):
             out = _time_order(hs, steps)
             dgs = [None] * T
         else:
-            dG = _empty(xp, A.shape, x.dtype)
+            dG = scratch_empty(xp, A.shape, x.dtype)
         dh, dc = ghn, gcn
         for j in range(T - 1, -1, -1):
             t = steps[j]
@@ -407,10 +327,10 @@ class GRULayer(Op):
         xg = _project(xt, w_ih, b_ih, sc)
         wt = (w_hh * sc[:, None]).T
         bh = None if b_hh is None else b_hh * sc
-        out = _empty(xp, (T, N, H), x.dtype)
-        RZ = _empty(xp, (T, N, 2 * H), x.dtype)  # per processed step: r and z, n, W_hn h
-        NN = _empty(xp, (T, N, H), x.dtype)
-        HN = _empty(xp, (T, N, H), x.dtype)
+        out = scratch_empty(xp, (T, N, H), x.dtype)
+        RZ = scratch_empty(xp, (T, N, 2 * H), x.dtype)  # per processed step: r and z, n, W_hn h
+        NN = scratch_empty(xp, (T, N, H), x.dtype)
+        HN = scratch_empty(xp, (T, N, H), x.dtype)
         h = h0
         for j, t in enumerate(_steps(T, reverse)):
             hh = h @ wt
@@ -434,17 +354,17 @@ class GRULayer(Op):
         steps = _steps(T, reverse)
         cg = isinstance(gout, Tensor)
         if cg:
-            xg = F.linear(_tm(x, bf), w_ih, b_ih) * sc
+            xg = linear(_tm(x, bf), w_ih, b_ih) * sc
             RZ, NN, HN, hs = [], [], [], []
             h = h0
             for t in steps:
-                rz, n, hn, h = _gru_cell(xg[t], F.linear(h, w_hh, b_hh) * sc, h)
+                rz, n, hn, h = _gru_cell(xg[t], linear(h, w_hh, b_hh) * sc, h)
                 RZ.append(rz), NN.append(n), HN.append(hn), hs.append(h)
             out = _time_order(hs, steps)
             dxs, dhs = [None] * T, [None] * T
         else:
-            dX = _empty(xp, (T,) + out.shape[1:-1] + (w_ih.shape[0],), x.dtype)
-            dHH = _empty(xp, dX.shape, x.dtype)
+            dX = scratch_empty(xp, (T,) + out.shape[1:-1] + (w_ih.shape[0],), x.dtype)
+            dHH = scratch_empty(xp, dX.shape, x.dtype)
         dh = ghn
         for j in range(T - 1, -1, -1):
             t = steps[j]
@@ -493,7 +413,7 @@ class RNNLayer(Op):
         xt = _tm(x, batch_first)
         T, N = xt.shape[:2]
         xg = _project(xt, w_ih, _bias(b_ih, b_hh))
-        out = _empty(xp, (T, N, h0.shape[1]), x.dtype)
+        out = scratch_empty(xp, (T, N, h0.shape[1]), x.dtype)
         wt = w_hh.T
         h = h0
         for t in _steps(T, reverse):
@@ -517,7 +437,7 @@ class RNNLayer(Op):
         steps = _steps(T, reverse)
         cg = isinstance(gout, Tensor)
         if cg:
-            xg = F.linear(_tm(x, bf), w_ih, _bias(b_ih, b_hh))
+            xg = linear(_tm(x, bf), w_ih, _bias(b_ih, b_hh))
             hs = []
             h = h0
             for t in steps:
@@ -526,7 +446,7 @@ class RNNLayer(Op):
             out = _time_order(hs, steps)
             dgs = [None] * T
         else:
-            dG = _empty(xp, out.shape, x.dtype)
+            dG = scratch_empty(xp, out.shape, x.dtype)
         dh = ghn
         for j in range(T - 1, -1, -1):
             t = steps[j]
@@ -544,245 +464,3 @@ class RNNLayer(Op):
                                    e[3] is not None or e[4] is not None)
         dwh = _hh_weight_grad(dG, out, h0, reverse) if e[2] is not None else None
         return dx, dwi, dwh, db, db, dh
-
-
-# ---- dropout (package RNG) ---------------------------------------------------------------
-
-
-def _dropout(x, p: float):
-    """Inverted dropout with the package generator (zero with probability p, scale 1/(1-p))."""
-    if p <= 0:
-        return x
-    xp = get_array_module(x)
-    gen = _gen_for(xp)
-    shape = tuple(x.shape)
-    if xp is np:
-        keep = gen.random(shape, dtype=np.float64) >= p
-    else:
-        keep = gen.random_sample(shape) >= p
-    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
-    return x * (keep.astype(x.dtype) * x.dtype.type(scale))
-
-
-# ---- attention ---------------------------------------------------------------------------
-
-
-def _data(x):
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _float_mask(mask, dtype, xp, name: str):
-    """PyTorch's canonical mask: a boolean mask (True = masked out) becomes 0 / -inf of the
-    query dtype; a float mask is kept (it is added to the attention scores)."""
-    if mask is None:
-        return None
-    m = _data(mask)
-    if not hasattr(m, "dtype"):
-        m = xp.asarray(m)
-    if m.dtype.kind == "b":
-        return xp.where(m, xp.asarray(-np.inf, dtype=dtype), xp.asarray(0, dtype=dtype))
-    if m.dtype.kind != "f":
-        raise RuntimeError(f"only bool and floating types of {name} are supported, got "
-                           f"{m.dtype}")
-    if m.dtype != dtype:
-        raise RuntimeError(f"{name} of dtype {m.dtype} does not match the query dtype {dtype}; "
-                           "convert it with .to(query.dtype)")
-    return mask
-
-
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale=None, enable_gqa: bool = False):
-    """softmax(Q K^T * scale + mask) V (PyTorch's ``F.scaled_dot_product_attention``).
-
-    Args:
-        query: (..., L, E); key: (..., S, E); value: (..., S, Ev).
-        attn_mask: broadcastable to (..., L, S): boolean (True = the position takes part
-            in attention) or float (added to the scores).
-        dropout_p: dropout probability on the attention weights (applied whenever > 0).
-        is_causal: mask out the upper triangle (query i attends to keys j <= i).
-        scale: defaults to 1 / sqrt(E).
-        enable_gqa: let key/value have fewer heads (dim -3) than the query, repeated.
-
-    Returns:
-        (..., L, Ev).
-    """
-    for name, t in (("query", query), ("key", key), ("value", value)):
-        if t.ndim < 2:
-            raise RuntimeError(f"scaled_dot_product_attention: {name} must have at least 2 "
-                               f"dims (..., L, E), got shape {tuple(t.shape)}")
-    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise RuntimeError(
-            f"scaled_dot_product_attention: expected query (..., L, E), key (..., S, E) and "
-            f"value (..., S, Ev); got shapes {tuple(query.shape)}, {tuple(key.shape)} and "
-            f"{tuple(value.shape)}"
-        )
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or "
-                           "is_causal=True, not both")
-    xp = get_array_module(query)
-    dt = query.dtype
-    L, Sk = query.shape[-2], key.shape[-2]
-    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
-        from autograd.ops.indexing import index_select
-
-        rep = query.shape[-3] // key.shape[-3]
-        idx = xp.repeat(xp.arange(key.shape[-3]), rep)
-        key = index_select(key, key.ndim - 3, idx)
-        value = index_select(value, value.ndim - 3, idx)
-    sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = matmul(query * sc, S.transpose(key, -2, -1))
-    if is_causal:
-        attn_mask = xp.tril(xp.ones((L, Sk), dtype=bool))
-    if attn_mask is not None:
-        m = _data(attn_mask)
-        if hasattr(m, "dtype") and m.dtype.kind == "b":
-            attn_mask = xp.where(m, xp.asarray(0, dtype=dt), xp.asarray(-np.inf, dtype=dt))
-        scores = scores + attn_mask
-    w = F.softmax(scores, dim=-1)
-    if dropout_p > 0:
-        w = _dropout(w, dropout_p)
-    return matmul(w, value)
-
-
-def _check_mask_shape(mask, shapes, name):
-    if mask is not None and tuple(mask.shape) not in shapes:
-        raise RuntimeError(
-            f"multi_head_attention_forward: expected {name} of shape "
-            f"{' or '.join(str(s) for s in shapes)}, got {tuple(mask.shape)}"
-        )
-
-
-def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num_heads: int,
-                                 in_proj_weight, in_proj_bias, bias_k, bias_v,
-                                 add_zero_attn: bool, dropout_p: float, out_proj_weight,
-                                 out_proj_bias, training: bool = True, key_padding_mask=None,
-                                 need_weights: bool = True, attn_mask=None,
-                                 use_separate_proj_weight: bool = False, q_proj_weight=None,
-                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
-                                 static_v=None, average_attn_weights: bool = True,
-                                 is_causal: bool = False):
-    """PyTorch's ``F.multi_head_attention_forward`` on sequence-first inputs.
-
-    Args:
-        query: (L, N, E) or unbatched (L, E); key, value: (S, N, kdim/vdim) or (S, kdim).
-        key_padding_mask: (N, S) (or (S,) unbatched); boolean (True = ignore that key) or
-            float (added to the scores).
-        attn_mask: (L, S) or (N * num_heads, L, S); boolean (True = not allowed) or float.
-        need_weights: also return the attention weights, averaged over the heads when
-            ``average_attn_weights`` (N, L, S), else per head (N, num_heads, L, S).
-
-    Returns:
-        (attn_output (L, N, E), attn_weights or None).
-    """
-    batched = query.ndim == 3
-    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-        raise RuntimeError(
-            f"multi_head_attention_forward: expected query, key and value of 3 dims (L, N, E) "
-            f"or 2 dims (L, E) unbatched, got shapes {tuple(query.shape)}, {tuple(key.shape)} "
-            f"and {tuple(value.shape)}"
-        )
-    if not batched:
-        query, key, value = S.unsqueeze(query, 1), S.unsqueeze(key, 1), S.unsqueeze(value, 1)
-        if key_padding_mask is not None:
-            key_padding_mask = S.unsqueeze(key_padding_mask, 0)
-    tgt_len, bsz, embed_dim = query.shape
-    src_len = key.shape[0]
-    if embed_dim != embed_dim_to_check:
-        raise RuntimeError(f"multi_head_attention_forward: expected query of embedding dim "
-                           f"{embed_dim_to_check}, got shape {tuple(query.shape)}")
-    if key.shape[:2] != value.shape[:2] or key.shape[1] != bsz:
-        raise RuntimeError(
-            f"multi_head_attention_forward: key and value must have the same sequence length "
-            f"and the batch size of the query; got query {tuple(query.shape)}, key "
-            f"{tuple(key.shape)}, value {tuple(value.shape)}"
-        )
-    head_dim = embed_dim // num_heads
-    if head_dim * num_heads != embed_dim:
-        raise ValueError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
-    if is_causal and attn_mask is None:
-        raise RuntimeError("multi_head_attention_forward: is_causal needs attn_mask (the "
-                           "causal mask itself); is_causal is only a hint")
-    xp = get_array_module(query)
-    dt = query.dtype
-    key_padding_mask = _float_mask(key_padding_mask, dt, xp, "key_padding_mask")
-    attn_mask = _float_mask(attn_mask, dt, xp, "attn_mask")
-    _check_mask_shape(key_padding_mask, [(bsz, src_len)], "key_padding_mask")
-    _check_mask_shape(attn_mask, [(tgt_len, src_len), (bsz * num_heads, tgt_len, src_len)],
-                      "attn_mask")
-    if attn_mask is not None and attn_mask.ndim == 2:
-        attn_mask = S.unsqueeze(attn_mask, 0)
-
-    # input projections
-    if not use_separate_proj_weight:
-        if in_proj_weight is None:
-            raise RuntimeError("use_separate_proj_weight is False but in_proj_weight is None")
-        if query is key and key is value:
-            q, k, v = S.chunk(F.linear(query, in_proj_weight, in_proj_bias), 3, -1)
-        else:
-            wq, wk, wv = S.chunk(in_proj_weight, 3, 0)
-            bq = bk = bv = None
-            if in_proj_bias is not None:
-                bq, bk, bv = S.chunk(in_proj_bias, 3, 0)
-            q, k, v = F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
-    else:
-        bq = bk = bv = None
-        if in_proj_bias is not None:
-            bq, bk, bv = S.chunk(in_proj_bias, 3, 0)
-        q = F.linear(query, q_proj_weight, bq)
-        k = F.linear(key, k_proj_weight, bk)
-        v = F.linear(value, v_proj_weight, bv)
-
-    if bias_k is not None and bias_v is not None:
-        k = S.cat([k, S.expand(bias_k, 1, bsz, embed_dim)], 0)
-        v = S.cat([v, S.expand(bias_v, 1, bsz, embed_dim)], 0)
-        if attn_mask is not None:
-            attn_mask = S.pad(attn_mask, (0, 1))
-        if key_padding_mask is not None:
-            key_padding_mask = S.pad(key_padding_mask, (0, 1))
-
-    # split heads: (L, N, E) -> (N * heads, L, head_dim)
-    q = S.transpose(S.reshape(q, (tgt_len, bsz * num_heads, head_dim)), 0, 1)
-    if static_k is None:
-        k = S.transpose(S.reshape(k, (k.shape[0], bsz * num_heads, head_dim)), 0, 1)
-    else:
-        k = static_k
-    if static_v is None:
-        v = S.transpose(S.reshape(v, (v.shape[0], bsz * num_heads, head_dim)), 0, 1)
-    else:
-        v = static_v
-    if add_zero_attn:
-        z = xp.zeros((bsz * num_heads, 1, head_dim), dtype=dt)
-        k, v = S.cat([k, z], 1), S.cat([v, z], 1)
-        if attn_mask is not None:
-            attn_mask = S.pad(attn_mask, (0, 1))
-        if key_padding_mask is not None:
-            key_padding_mask = S.pad(key_padding_mask, (0, 1))
-    src_len = k.shape[1]
-
-    if key_padding_mask is not None:
-        kpm = S.reshape(key_padding_mask, (bsz, 1, 1, src_len))
-        kpm = S.reshape(S.expand(kpm, bsz, num_heads, 1, src_len),
-                        (bsz * num_heads, 1, src_len))
-        attn_mask = kpm if attn_mask is None else attn_mask + kpm
-    if not training:
-        dropout_p = 0.0
-
-    scores = matmul(q * (1.0 / math.sqrt(head_dim)), S.transpose(k, 1, 2))
-    if attn_mask is not None:
-        scores = scores + attn_mask
-    w = F.softmax(scores, dim=-1)
-    if dropout_p > 0:
-        w = _dropout(w, dropout_p)
-    out = matmul(w, v)  # (N * heads, L, head_dim)
-    out = S.reshape(S.transpose(out, 0, 1), (tgt_len * bsz, embed_dim))
-    out = S.reshape(F.linear(out, out_proj_weight, out_proj_bias), (tgt_len, bsz, embed_dim))
-    if not batched:
-        out = S.squeeze(out, 1)
-    if not need_weights:
-        return out, None
-    w = S.reshape(w, (bsz, num_heads, tgt_len, src_len))
-    if average_attn_weights:
-        w = R.mean(w, dim=1)
-    if not batched:
-        w = S.squeeze(w, 0)
-    return out, w

@@ -1,0 +1,69 @@
+"""Stateless neural-network functions (``nn.functional``, imported as ``F``).
+
+One file per family, mirroring ``nn/modules/<family>.py`` (PyTorch's ``functional.py`` vs
+``modules/<family>.py``; Chainer's ``functions/`` vs ``links/``): the Module in
+``nn/modules/conv.py`` calls the function in ``nn/functional/conv.py``, and so on. The
+families import ``autograd`` and each other downward (``_utils`` < ``activation`` <
+``loss``; ``linear``, ``dropout`` < ``rnn``, ``attention``; ``pooling`` < ``upsampling``),
+never ``nn.modules``. This package only re-exports them.
+"""
+
+from .activation import (
+    LogSoftmax,
+    Softmax,
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    relu,
+    relu6,
+    relu_,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
+from .dropout import dropout, dropout2d
+from .linear import Linear, bilinear, linear
+from .loss import (
+    CrossEntropy,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from .normalization import batch_norm, group_norm, layer_norm, normalize
+from .padding import pad
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from .sparse import embedding, one_hot
+from .upsampling import interpolate
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
+    "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+    "conv_transpose1d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu",
+    "embedding", "fold", "gelu", "group_norm", "hardtanh", "huber_loss", "interpolate",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+    "max_pool1d", "max_pool2d", "mse_loss", "multi_head_attention_forward", "nll_loss",
+    "normalize", "one_hot", "pad", "relu", "relu6", "relu_", "scaled_dot_product_attention",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold",
+]
+# the fused Op classes stay reachable as before (F.Linear, F.CrossEntropy, ...), outside __all__
+_ops = (CrossEntropy, Linear, LogSoftmax, Softmax)

@@ -1,0 +1,635 @@
+"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``, and
+im2col / col2im as ops: ``unfold`` and ``fold``.
+
+Memory layout (why the code transposes so much)
+-----------------------------------------------
+What these ops return is what it looks like: a C-contiguous (N, C, H, W) array, as in
+PyTorch (``is_contiguous()`` is True, ``.numpy()`` is in C order, ``contiguous()`` is free).
+Inside an op the work may run batch-innermost instead, on (C, H, W, N) arrays (``_layout``
+decides per call): NumPy copies and adds through strided views run near memcpy speed only
+when the innermost contiguous run is long; with N innermost every im2col copy and every
+col2im add moves runs of ``Wo * N`` elements instead of ``Wo``, 3 to 6 times faster on narrow
+images (LeNet's 10x10). The price is a transposing copy of the input on the way in and of the
+output on the way out (and of the gradients in backward), which costs more than it saves on
+wider images: from a width of 16 the ops work in C order.
+
+Convolution = im2col + GEMM
+---------------------------
+Forward: the zero-padded input is viewed with ``as_strided`` as (C, kh, kw, Ho, Wo, N)
+(batch-innermost) or (C, kh, kw, N, Ho, Wo) (C order) windows, copied once into columns
+(C*kh*kw, Ho*Wo*N) or (C*kh*kw, N*Ho*Wo) and multiplied by the weight (O, C*kh*kw):
+batch-innermost in one GEMM (batched over groups) followed by the transposing copy to
+(N, O, Ho, Wo), fused with the bias add; in C order by one GEMM per sample, each writing its
+(O, Ho*Wo) block of the output directly. Backward-weight is one GEMM of the output gradient
+with the columns saved by forward; backward-input is a GEMM back to columns (per sample in C
+order, reading gy in place) followed by col2im: kh*kw strided adds of whole tensors (no
+``np.add.at``). Large temporaries come from ``autograd.backend.scratch_pool``.
+
+Three ops close under differentiation, as in PyTorch, so convolution is differentiable any
+number of times (each backward is written with the other two):
+
+* ``Conv2dOp(x, w)``: the convolution.
+* ``ConvTranspose2dOp(g, w)``: its adjoint in x (the input gradient; ``conv_transpose2d``).
+* ``ConvWeightOp(x, g)``: its adjoint in w (the weight gradient).
+
+1-D versions reshape to 2-D with a height of 1.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from autograd.backend import get_array_module, scratch_empty, scratch_pool
+from autograd.function import Op
+from autograd.ops import reduction as R
+from autograd.ops import shape as S
+from autograd.tensor import Tensor
+
+from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str
+
+
+def _layout(n: int, wo: int) -> bool:
+    """Whether an op works batch-innermost ((C, H, W, N), True) or in C order ((N, C, H, W),
+    False) for n samples and output rows of wo: batch-innermost pays two transposing copies
+    to make im2col/col2im move runs of ``wo * n`` instead of ``wo``; it wins for narrow
+    images (LeNet's 10x10), C order for wider ones (measured: 16 and up)."""
+    return wo < 16 and n > 1
+
+
+def _padded(xp, x, pads, chwn: bool):
+    """x (N, C, H, W) zero-padded, as a C-contiguous (C, Hp, Wp, N) array when ``chwn``,
+    else (N, C, Hp, Wp); a recycled buffer with only the borders zeroed (x itself when no
+    copy is needed)."""
+    pt, pb, pl, pr = pads
+    src = x.transpose(1, 2, 3, 0) if chwn else x
+    if not (pt or pb or pl or pr) and src.flags.c_contiguous:
+        return src
+    lead = src.shape[:-3] if chwn else src.shape[:2]
+    h, w = (src.shape[1], src.shape[2]) if chwn else (src.shape[2], src.shape[3])
+    if chwn:
+        buf = scratch_empty(xp, (src.shape[0], h + pt + pb, w + pl + pr, src.shape[3]),
+                            x.dtype)
+        hw = buf  # (C, Hp, Wp, N): rows and columns are dims 1 and 2
+    else:
+        buf = scratch_empty(xp, tuple(lead) + (h + pt + pb, w + pl + pr), x.dtype)
+        hw = buf.transpose(1, 2, 3, 0)  # the same dims 1 and 2 as above
+    if pt or pb or pl or pr:
+        hw[:, :pt] = 0
+        hw[:, pt + h:] = 0
+        hw[:, pt:pt + h, :pl] = 0
+        hw[:, pt:pt + h, pl + w:] = 0
+    xp.copyto(hw[:, pt:pt + h, pl:pl + w], x.transpose(1, 2, 3, 0))
+    return buf
+
+
+def _nchw(xp, a, b=None):
+    """A C-contiguous copy of the (N, C, H, W) array ``a`` (any layout), plus the
+    per-channel bias ``b``, in a recycled buffer (a fresh multi-megabyte array page-faults in,
+    as slow as the copy). Copy, then add in place: faster than one broadcasting add."""
+    out = scratch_empty(xp, a.shape, a.dtype)
+    xp.copyto(out, a)
+    if b is not None:
+        out += b.reshape(-1, 1, 1)
+    return out
+
+
+def _grad2(xp, gy, chwn: bool):
+    """An output gradient (N, O, Ho, Wo) as the (O, Ho*Wo*N) (``chwn``) or (O, N*Ho*Wo)
+    matrix the GEMMs take (free when ``_grad_in`` prepared it)."""
+    t = gy.transpose(1, 2, 3, 0) if chwn else gy.transpose(1, 0, 2, 3)
+    if not t.flags.c_contiguous:
+        buf = scratch_empty(xp, t.shape, gy.dtype)
+        xp.copyto(buf, t)
+        t = buf
+    return t.reshape(gy.shape[1], -1)
+
+
+def _grad_in(xp, gy, chwn: bool):
+    """gy (N, O, Ho, Wo) as a view of memory laid out the way ``_grad2`` wants it: copied
+    once in a backward that runs both GEMMs."""
+    g2 = _grad2(xp, gy, chwn)
+    o = gy.shape[1]
+    if chwn:
+        return g2.reshape(o, gy.shape[2], gy.shape[3], gy.shape[0]).transpose(3, 0, 1, 2)
+    return g2.reshape(o, gy.shape[0], gy.shape[2], gy.shape[3]).transpose(1, 0, 2, 3)
+
+
+class ConvGeom(NamedTuple):
+    """Geometry of a 2-D convolution: kernel, stride, dilation, padding (top, bottom, left,
+    right) and groups."""
+
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    pt: int
+    pb: int
+    pl: int
+    pr: int
+    groups: int
+
+    @property
+    def pads(self):
+        return (self.pt, self.pb, self.pl, self.pr)
+
+    def out_hw(self, h: int, w: int) -> tuple:
+        ho = (h + self.pt + self.pb - self.dh * (self.kh - 1) - 1) // self.sh + 1
+        wo = (w + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
+        return ho, wo
+
+
+def _im2col(x, g: ConvGeom, out_hw, chwn: bool):
+    """Columns of x (N, C, H, W): (C*kh*kw, Ho*Wo*N) ordered (ho, wo, n) when ``chwn``, else
+    (C*kh*kw, N*Ho*Wo) ordered (n, ho, wo); rows ordered (c, i, j) like the weight's
+    flattened (C, kh, kw). ``out_hw`` may ask for fewer output rows/columns than fit (the
+    adjoint of a transposed convolution whose output_padding >= stride)."""
+    xp = get_array_module(x)
+    buf = _padded(xp, x, g.pads, chwn)
+    n, c = x.shape[:2]
+    ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
+    if chwn:
+        s0, s1, s2, s3 = buf.strides  # c, h, w, n
+        shape = (c, g.kh, g.kw, ho, wo, n)
+        strides = (s0, s1 * g.dh, s2 * g.dw, s1 * g.sh, s2 * g.sw, s3)
+    else:
+        sn, s0, s1, s2 = buf.strides  # n, c, h, w
+        shape = (c, g.kh, g.kw, n, ho, wo)
+        strides = (s0, s1 * g.dh, s2 * g.dw, sn, s1 * g.sh, s2 * g.sw)
+    v = _as_strided(xp, buf, shape, strides)
+    if v.flags.c_contiguous:  # e.g. a 1x1 kernel with stride 1: the input itself
+        cols = v
+    else:
+        cols = scratch_empty(xp, shape, buf.dtype)
+        xp.copyto(cols, v)
+    return cols.reshape(c * g.kh * g.kw, -1)
+
+
+def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool):
+    """The adjoint of ``_im2col``: sum the columns back into a C-contiguous (N, C, H, W)
+    array, with one strided add of the whole tensor per kernel offset (into a
+    (C, H, W, N)-laid-out buffer and one transposing copy at the end when ``chwn``)."""
+    xp = get_array_module(cols)
+    n, c, h, w = x_shape
+    hp, wp = h + g.pt + g.pb, w + g.pl + g.pr
+    he, we = g.sh * (ho - 1) + 1, g.sw * (wo - 1) + 1
+    if chwn:
+        c6 = cols.reshape(c, g.kh, g.kw, ho, wo, n)
+        shape, to_nchw = (c, hp, wp, n), (3, 0, 1, 2)
+    else:
+        c6 = cols.reshape(c, g.kh, g.kw, n, ho, wo).transpose(0, 1, 2, 4, 5, 3)
+        shape, to_nchw = (n, c, hp, wp), (0, 1, 2, 3)
+    if g.kh == g.kw == 1 and g.sh == g.sw == 1 and (hp, wp) == (ho, wo):
+        crop = c6[:, 0, 0, g.pt:g.pt + h, g.pl:g.pl + w]  # (C, H, W, N): no sums to do
+        return _nchw(xp, crop.transpose(3, 0, 1, 2))
+    buf = scratch_empty(xp, shape, cols.dtype)
+    buf.fill(0)
+    chwn_view = buf if chwn else buf.transpose(1, 2, 3, 0)  # (C, Hp, Wp, N) either way
+    for i in range(g.kh):
+        for j in range(g.kw):
+            chwn_view[:, i * g.dh:i * g.dh + he:g.sh, j * g.dw:j * g.dw + we:g.sw] += c6[:, i, j]
+    out = buf.transpose(to_nchw)[:, :, g.pt:g.pt + h, g.pl:g.pl + w]
+    if not chwn and out.flags.c_contiguous:
+        return out  # the buffer itself (no padding): free for reuse once unreferenced
+    return _nchw(xp, out)
+
+
+def _conv_raw(x, w, b, g: ConvGeom, out_hw=None):
+    """(C-contiguous output, the columns, the layout they are in)."""
+    xp = get_array_module(x)
+    n, o = x.shape[0], w.shape[0]
+    ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
+    chwn = _layout(n, wo)
+    cols = _im2col(x, g, out_hw, chwn)
+    gr = g.groups
+    w3 = w.reshape(gr, o // gr, -1)
+    if not chwn:  # one GEMM per sample, each writing its (O, Ho*Wo) block of the output
+        out = scratch_empty(xp, (n, o, ho, wo), np.result_type(w, cols))
+        c4 = cols.reshape(gr, -1, n, ho * wo).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+        xp.matmul(w3, c4, out=out.reshape(n, gr, o // gr, ho * wo))
+        if b is not None:
+            out += b.reshape(-1, 1, 1)
+        return out, cols, chwn
+    with scratch_pool.borrow(xp, (o, cols.shape[1]), np.result_type(w, cols)) as y:
+        xp.matmul(w3, cols.reshape(gr, -1, cols.shape[1]), out=y.reshape(gr, o // gr, -1))
+        out = _nchw(xp, y.reshape(o, ho, wo, n).transpose(3, 0, 1, 2), b)
+    return out, cols, chwn
+
+
+def _weight_grad_raw(cols, gy, w_shape, g: ConvGeom, chwn: bool):
+    g2 = _grad2(get_array_module(gy), gy, chwn)
+    if g.groups == 1:
+        gw = g2 @ cols.T
+    else:
+        gr = g.groups
+        c3 = cols.reshape(gr, -1, cols.shape[1])
+        gw = g2.reshape(gr, -1, g2.shape[1]) @ c3.transpose(0, 2, 1)
+    return gw.reshape(w_shape)
+
+
+def _input_grad_raw(gy, w, x_shape, g: ConvGeom):
+    xp = get_array_module(gy)
+    n, o, ho, wo = gy.shape
+    chwn = _layout(n, wo)
+    gr = g.groups
+    w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)  # (gr, Kg, O / gr)
+    k = w3.shape[1] * gr
+    with scratch_pool.borrow(xp, (k, n * ho * wo), np.result_type(w, gy)) as cols:
+        if chwn:
+            g2 = _grad2(xp, gy, chwn)
+            xp.matmul(w3, g2.reshape(gr, o // gr, -1), out=cols.reshape(gr, w3.shape[1], -1))
+        else:  # one GEMM per sample, reading its (O, Ho*Wo) block of gy: no transpose
+            out = cols.reshape(gr, -1, n, ho * wo).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+            xp.matmul(w3, gy.reshape(n, gr, o // gr, ho * wo), out=out)
+        return _col2im(cols, x_shape, g, ho, wo, chwn)
+
+
+def _check_dtypes(op: str, *arrays) -> None:
+    dts = {a.dtype for a in arrays if a is not None}
+    if len(dts) > 1:
+        raise RuntimeError(
+            f"{op}: input, weight and bias must have the same dtype, got "
+            f"{', '.join(str(a.dtype) for a in arrays if a is not None)}; convert the input "
+            "(x.float()) or the module (.double())"
+        )
+
+
+class Conv2dOp(Op):
+    """y = conv2d(x, w) + b; saves the im2col columns for the weight gradient. ``out_hw``:
+    see ``_im2col``."""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, *, geom, out_hw=None):
+        _check_dtypes("conv2d", x, w, b)
+        y, cols, chwn = _conv_raw(x, w, b, geom, out_hw)
+        e = ctx.next_edges
+        if e:
+            ctx.geom, ctx.x_shape, ctx.w_shape, ctx.chwn = geom, x.shape, w.shape, chwn
+            need_w = e[1] is not None
+            ctx.save_for_backward(x if need_w else None, w if e[0] is not None else None,
+                                  cols if need_w else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w, cols = ctx.saved_tensors
+        e = ctx.next_edges
+        g = ctx.geom
+        gx = gw = gb = None
+        if not isinstance(gy, Tensor) and ctx.chwn and e[0] is not None and e[1] is not None:
+            gy = _grad_in(get_array_module(gy), gy, ctx.chwn)  # one copy for both GEMMs
+        if e[0] is not None:
+            gx = ConvTranspose2dOp.apply(gy, w, geom=g, x_hw=ctx.x_shape[2:])
+        if e[1] is not None:
+            if isinstance(gy, Tensor):
+                gw = ConvWeightOp.apply(x, gy, geom=g, w_shape=ctx.w_shape)
+            else:
+                gw = _weight_grad_raw(cols, gy, ctx.w_shape, g, ctx.chwn)
+        if len(e) > 2 and e[2] is not None:
+            gb = R.sum(gy, dim=(0, 2, 3))
+        return gx, gw, gb
+
+
+class ConvTranspose2dOp(Op):
+    """The adjoint of ``Conv2dOp`` in its input: y = conv_transpose2d(g, w) + b, of spatial
+    size ``x_hw``. ``w`` has the convolution's layout (C_g_in, C_out / groups, kh, kw)."""
+
+    @staticmethod
+    def forward(ctx, g, w, b=None, *, geom, x_hw):
+        _check_dtypes("conv_transpose2d", g, w, b)
+        x_shape = (g.shape[0], w.shape[1] * geom.groups) + tuple(x_hw)
+        y = _input_grad_raw(g, w, x_shape, geom)
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        e = ctx.next_edges
+        if e:
+            ctx.geom, ctx.w_shape, ctx.g_hw = geom, w.shape, g.shape[2:]
+            ctx.save_for_backward(g if e[1] is not None else None,
+                                  w if e[0] is not None else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        g, w = ctx.saved_tensors
+        e = ctx.next_edges
+        gg = gw = gb = None
+        if e[0] is not None:
+            gg = Conv2dOp.apply(gy, w, geom=ctx.geom, out_hw=ctx.g_hw)
+        if e[1] is not None:
+            gw = ConvWeightOp.apply(gy, g, geom=ctx.geom, w_shape=ctx.w_shape)
+        if len(e) > 2 and e[2] is not None:
+            gb = R.sum(gy, dim=(0, 2, 3))
+        return gg, gw, gb
+
+
+class ConvWeightOp(Op):
+    """The adjoint of ``Conv2dOp`` in its weight: gw = d<conv2d(x, w), g>/dw."""
+
+    @staticmethod
+    def forward(ctx, x, g, *, geom, w_shape):
+        _check_dtypes("conv2d weight gradient", x, g)
+        chwn = _layout(g.shape[0], g.shape[3])
+        gw = _weight_grad_raw(_im2col(x, geom, g.shape[2:], chwn), g, w_shape, geom, chwn)
+        e = ctx.next_edges
+        if e:
+            ctx.geom, ctx.x_hw, ctx.g_hw = geom, x.shape[2:], g.shape[2:]
+            ctx.save_for_backward(x if e[1] is not None else None,
+                                  g if e[0] is not None else None)
+        return gw
+
+    @staticmethod
+    def backward(ctx, ggw):
+        x, g = ctx.saved_tensors
+        e = ctx.next_edges
+        gx = gg = None
+        if e[0] is not None:
+            gx = ConvTranspose2dOp.apply(g, ggw, geom=ctx.geom, x_hw=ctx.x_hw)
+        if e[1] is not None:
+            gg = Conv2dOp.apply(x, ggw, geom=ctx.geom, out_hw=ctx.g_hw)
+        return gx, gg
+
+
+
+def _same_pads(k: int, d: int) -> tuple:
+    total = d * (k - 1)
+    return total // 2, total - total // 2
+
+
+def _conv_pads(padding, ks, stride, dilation, op: str) -> tuple:
+    """(top, bottom, left, right) pads from an int, a tuple, 'same' or 'valid'."""
+    nd = len(ks)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                                 f"convolutions (stride={stride})")
+            out = ()
+            for k, d in zip(ks, dilation):
+                out += _same_pads(k, d)
+            return out
+        raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
+                         "{'valid', 'same'}")
+    p = _ntuple(padding, nd, "padding", op)
+    if any(a < 0 for a in p):
+        raise ValueError(f"{op}: negative padding is not supported, got {p}")
+    out = ()
+    for a in p:
+        out += (a, a)
+    return out
+
+
+def _check_conv(op, x, w, b, groups, transposed=False):
+    if w.ndim != 4:
+        raise RuntimeError(f"{op}: expected a 4-D weight, got shape {_shape_str(w.shape)}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
+    c = x.shape[1]
+    if transposed:
+        if c != w.shape[0]:
+            raise RuntimeError(
+                f"{op}: expected input with {w.shape[0]} channels (weight shape "
+                f"{_shape_str(w.shape)}), got input of shape {_shape_str(x.shape)}"
+            )
+        if w.shape[0] % groups:
+            raise RuntimeError(f"{op}: weight.shape[0] = {w.shape[0]} is not divisible by "
+                               f"groups = {groups}")
+        out_c = w.shape[1] * groups
+    else:
+        if c != w.shape[1] * groups:
+            raise RuntimeError(
+                f"{op}: expected input with {w.shape[1] * groups} channels (weight shape "
+                f"{_shape_str(w.shape)}, groups={groups}), got input of shape "
+                f"{_shape_str(x.shape)}"
+            )
+        if w.shape[0] % groups:
+            raise RuntimeError(f"{op}: out_channels = {w.shape[0]} is not divisible by "
+                               f"groups = {groups}")
+        out_c = w.shape[0]
+    if b is not None and tuple(b.shape) != (out_c,):
+        raise RuntimeError(f"{op}: expected bias of shape ({out_c},), got "
+                           f"{_shape_str(b.shape)}")
+
+
+def _conv2d(x, weight, bias, stride, padding, dilation, groups, op="conv2d"):
+    ks = tuple(weight.shape[2:])
+    stride = _ntuple(stride, 2, "stride", op)
+    dilation = _ntuple(dilation, 2, "dilation", op)
+    _positive(stride, "stride", op)
+    _positive(dilation, "dilation", op)
+    pads = _conv_pads(padding, ks, stride, dilation, op)
+    g = ConvGeom(ks[0], ks[1], stride[0], stride[1], dilation[0], dilation[1], *pads,
+                 groups=int(groups))
+    _check_conv(op, x, weight, bias, g.groups)
+    h, w = x.shape[2], x.shape[3]
+    ho, wo = g.out_hw(h, w)
+    if ho < 1 or wo < 1:
+        raise RuntimeError(
+            f"{op}: calculated padded input size per channel: ({h + g.pt + g.pb} x "
+            f"{w + g.pl + g.pr}); effective kernel size: ({g.dh * (g.kh - 1) + 1} x "
+            f"{g.dw * (g.kw - 1) + 1}). The kernel can't be greater than the padded input "
+            f"(input shape {_shape_str(x.shape)})"
+        )
+    if bias is None:
+        return Conv2dOp.apply(x, weight, geom=g)
+    return Conv2dOp.apply(x, weight, bias, geom=g)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, like PyTorch) over (N, C, H, W) or (C, H, W).
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: (C_out, C_in / groups, kH, kW).
+        bias: optional (C_out,).
+        stride, dilation: int or (sH, sW).
+        padding: int, (pH, pW), 'valid' (no padding) or 'same' (output size = input size;
+            stride 1 only; an odd total padding puts the extra row/column at the end).
+        groups: split the input channels into this many groups, each convolved with its
+            own C_out / groups filters (groups = C_in: depthwise).
+
+    Returns:
+        (N, C_out, H_out, W_out), with H_out = (H + 2 pH - dH (kH - 1) - 1) // sH + 1.
+    """
+    x, unbatched = _batch("conv2d", input, 2)
+    y = _conv2d(x, weight, bias, stride, padding, dilation, groups)
+    return S.squeeze(y, 0) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C_in, L) or (C_in, L) with a (C_out, C_in / groups, k)
+    weight; the same options as ``conv2d`` (computed as a 2-D convolution of height 1)."""
+    x, unbatched = _batch("conv1d", input, 1)
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv1d: expected a 3-D weight, got shape "
+                           f"{_shape_str(weight.shape)}")
+    (s,) = _ntuple(stride, 1, "stride", "conv1d")
+    (d,) = _ntuple(dilation, 1, "dilation", "conv1d")
+    if isinstance(padding, str):
+        _conv_pads(padding, weight.shape[2:], (s,), (d,), "conv1d")  # validate
+        pad2 = padding
+    else:
+        pad2 = (0, _ntuple(padding, 1, "padding", "conv1d")[0])
+    x4 = S.unsqueeze(x, 2)
+    w4 = S.unsqueeze(weight, 2)
+    y = _conv2d(x4, w4, bias, (1, s), pad2, (1, d), groups, op="conv1d")
+    y = S.squeeze(y, 2)
+    return S.squeeze(y, 0) if unbatched else y
+
+
+def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation,
+                      op="conv_transpose2d"):
+    ks = tuple(weight.shape[2:])
+    stride = _ntuple(stride, 2, "stride", op)
+    dilation = _ntuple(dilation, 2, "dilation", op)
+    padding = _ntuple(padding, 2, "padding", op)
+    output_padding = _ntuple(output_padding, 2, "output_padding", op)
+    _positive(stride, "stride", op)
+    _positive(dilation, "dilation", op)
+    if any(p < 0 for p in padding + output_padding):
+        raise ValueError(f"{op}: negative padding is not supported, got padding={padding}, "
+                         f"output_padding={output_padding}")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output padding must be smaller than either stride or dilation, got "
+                f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+            )
+    groups = int(groups)
+    _check_conv(op, x, weight, bias, groups, transposed=True)
+    g = ConvGeom(ks[0], ks[1], stride[0], stride[1], dilation[0], dilation[1], padding[0],
+                 padding[0], padding[1], padding[1], groups)
+    hw = tuple((i - 1) * s - 2 * p + d * (k - 1) + o + 1 for i, s, p, d, k, o in
+               zip(x.shape[2:], stride, padding, dilation, ks, output_padding))
+    if min(hw) < 1:
+        raise RuntimeError(f"{op}: the output size {hw} for input of shape "
+                           f"{_shape_str(x.shape)} is too small (check padding)")
+    if bias is None:
+        return ConvTranspose2dOp.apply(x, weight, geom=g, x_hw=hw)
+    return ConvTranspose2dOp.apply(x, weight, bias, geom=g, x_hw=hw)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """2-D transposed convolution (the gradient of ``conv2d`` with respect to its input).
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: (C_in, C_out / groups, kH, kW).
+        bias: optional (C_out,).
+        stride, padding, dilation, groups: those of the convolution being transposed.
+        output_padding: extra rows/columns added at the end of the output (< stride or
+            < dilation), to pick one of the input sizes a strided convolution maps to the
+            same output size.
+
+    Returns:
+        (N, C_out, H_out, W_out), H_out = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1.
+    """
+    x, unbatched = _batch("conv_transpose2d", input, 2)
+    y = _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation)
+    return S.squeeze(y, 0) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """1-D transposed convolution over (N, C_in, L) or (C_in, L) with a
+    (C_in, C_out / groups, k) weight."""
+    x, unbatched = _batch("conv_transpose1d", input, 1)
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv_transpose1d: expected a 3-D weight, got shape "
+                           f"{_shape_str(weight.shape)}")
+
+    def two(v, name):
+        return (0 if name != "stride" and name != "dilation" else 1,
+                _ntuple(v, 1, name, "conv_transpose1d")[0])
+
+    y = _conv_transpose2d(S.unsqueeze(x, 2), S.unsqueeze(weight, 2), bias,
+                          two(stride, "stride"), two(padding, "padding"),
+                          two(output_padding, "output_padding"), groups,
+                          two(dilation, "dilation"), op="conv_transpose1d")
+    y = S.squeeze(y, 2)
+    return S.squeeze(y, 0) if unbatched else y
+
+
+# ---- unfold / fold (im2col / col2im as ops) -------------------------------------------------
+
+
+class UnfoldOp(Op):
+    """(N, C, H, W) -> (N, C*kh*kw, L) sliding blocks; backward is ``FoldOp``."""
+
+    @staticmethod
+    def forward(ctx, x, *, geom):
+        ho, wo = geom.out_hw(x.shape[2], x.shape[3])
+        ctx.geom, ctx.x_shape = geom, x.shape
+        cols = _im2col(x, geom, None, False)  # (K, N * L): a copy of contiguous L-runs to C order
+        return get_array_module(x).ascontiguousarray(
+            cols.reshape(cols.shape[0], x.shape[0], ho * wo).transpose(1, 0, 2))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return FoldOp.apply(gy, geom=ctx.geom, x_shape=ctx.x_shape)
+
+
+class FoldOp(Op):
+    """(N, C*kh*kw, L) blocks summed back into (N, C, H, W); backward is ``UnfoldOp``."""
+
+    @staticmethod
+    def forward(ctx, cols, *, geom, x_shape):
+        ctx.geom = geom
+        ho, wo = geom.out_hw(x_shape[2], x_shape[3])
+        c2 = cols.transpose(1, 0, 2).reshape(cols.shape[1], -1)  # (K, N * L)
+        return _col2im(c2, x_shape, geom, ho, wo, False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return UnfoldOp.apply(gy, geom=ctx.geom)
+
+
+def _fold_geom(kernel_size, dilation, padding, stride, op):
+    k = _ntuple(kernel_size, 2, "kernel_size", op)
+    d = _ntuple(dilation, 2, "dilation", op)
+    p = _ntuple(padding, 2, "padding", op)
+    s = _ntuple(stride, 2, "stride", op)
+    for name, t in (("kernel_size", k), ("dilation", d), ("stride", s)):
+        _positive(t, name, op)
+    if any(a < 0 for a in p):
+        raise ValueError(f"{op}: padding must be non-negative, got {p}")
+    return ConvGeom(k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[0], p[1], p[1], 1)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C*kH*kW, L), L the number of
+    blocks; unbatched (C, H, W) -> (C*kH*kW, L)."""
+    x, unbatched = _batch("unfold", input, 2)
+    g = _fold_geom(kernel_size, dilation, padding, stride, "unfold")
+    ho, wo = g.out_hw(x.shape[2], x.shape[3])
+    if ho < 1 or wo < 1:
+        raise RuntimeError(f"unfold: no sliding block fits in the padded input of shape "
+                           f"{_shape_str(x.shape)} with {g}")
+    y = UnfoldOp.apply(x, geom=g)
+    return S.squeeze(y, 0) if unbatched else y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding blocks back into an image (col2im), the adjoint of ``unfold``:
+    (N, C*kH*kW, L) -> (N, C, H, W) with (H, W) = ``output_size``."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: expected input of shape (N, C*kH*kW, L) or (C*kH*kW, L), "
+                           f"got {_shape_str(input.shape)}")
+    unbatched = input.ndim == 2
+    x = S.unsqueeze(input, 0) if unbatched else input
+    g = _fold_geom(kernel_size, dilation, padding, stride, "fold")
+    hw = _ntuple(output_size, 2, "output_size", "fold")
+    kk = g.kh * g.kw
+    ho, wo = g.out_hw(*hw)
+    if x.shape[1] % kk or x.shape[2] != ho * wo:
+        raise RuntimeError(
+            f"fold: expected input of shape (N, C*{kk}, {ho * wo}) for output_size={hw} and "
+            f"kernel_size={(g.kh, g.kw)}, got {_shape_str(x.shape)}"
+        )
+    y = FoldOp.apply(x, geom=g, x_shape=(x.shape[0], x.shape[1] // kk) + hw)
+    return S.squeeze(y, 0) if unbatched else y

@@ -1,0 +1,181 @@
+"""Normalisations: ``layer_norm``, ``batch_norm``, ``group_norm`` (mean/variance/affine in one
+fused ``Op`` with the classic three-term backward) and ``normalize`` (Lp-normalise a dim)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.backend import get_array_module
+from autograd.function import Op
+from autograd.grad_mode import no_grad
+from autograd.ops import elementwise as E
+from autograd.ops import reduction as R
+from autograd.ops import shape as S
+from autograd.ops.inplace import _write
+from autograd.tensor import Tensor
+
+from ._utils import _data, _shape
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported")
+    denom = E.clamp(R.norm(input, p, dim, keepdim=True), min=eps)
+    return input / denom
+
+
+
+class Normalize(Op):
+    """``(x - mean) / sqrt(var + eps) * weight + bias`` with the (biased) statistics over
+    ``axes``; weight and bias are pre-shaped to broadcast against x (or None). ``stats``
+    may pass precomputed (mean, var) arrays (batch norm computes them anyway).
+
+    Backward is the classic g - mean(g) - xhat * mean(g * xhat), scaled by rstd, where
+    ``g = gy * weight``. On arrays it reuses the mean/rstd of forward; under
+    ``create_graph`` it recomputes them from x with ops so that it is differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps, stats=None):
+        xp = get_array_module(x)
+        for name, p in (("weight", weight), ("bias", bias)):
+            if p is not None and p.dtype != x.dtype:
+                raise RuntimeError(f"normalization: {name} dtype {p.dtype} does not match "
+                                   f"input dtype {x.dtype}")
+        if stats is None:
+            mean = x.mean(axis=axes, keepdims=True)
+            y = x - mean
+            var = (y * y).mean(axis=axes, keepdims=True)
+        else:
+            mean, var = stats
+            y = x - mean
+        rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        y *= rstd
+        if weight is not None:
+            y = y * weight
+        if bias is not None:
+            y = y + bias
+        ctx.axes, ctx.eps, ctx.mean, ctx.rstd = axes, eps, mean, rstd
+        ctx.bshape = None if bias is None else bias.shape
+        ctx.save_for_backward(x, weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        axes, e = ctx.axes, ctx.next_edges
+        if isinstance(x, Tensor):  # create_graph: statistics as a differentiable graph
+            xc = x - R.mean(x, dim=axes, keepdim=True)
+            rstd = E.rsqrt(R.mean(xc * xc, dim=axes, keepdim=True) + ctx.eps)
+        else:
+            xc, rstd = x - ctx.mean, ctx.rstd
+        xhat = xc * rstd
+        gx = gw = gb = None
+        if e[0] is not None:
+            g = gy * w if w is not None else gy
+            gx = (g - R.mean(g, dim=axes, keepdim=True)
+                  - xhat * R.mean(g * xhat, dim=axes, keepdim=True)) * rstd
+        if e[1] is not None:
+            gw = S.sum_to(gy * xhat, tuple(w.shape))
+        if e[2] is not None:
+            gb = S.sum_to(gy, tuple(ctx.bshape))
+        return gx, gw, gb
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise over the trailing ``normalized_shape`` dims, then ``* weight + bias``."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(ns)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != ns or input.ndim < k:
+        raise RuntimeError(
+            f"layer_norm: given normalized_shape={list(ns)}, expected input with shape "
+            f"[*, {', '.join(map(str, ns))}], but got input of size {_shape(input)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != ns:
+            raise RuntimeError(f"layer_norm: expected {name} of shape {list(ns)}, got "
+                               f"{_shape(p)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return Normalize.apply(input, weight, bias, axes=axes, eps=eps)
+
+
+def _channel_param(p, c: int, ndim: int, fn: str, name: str):
+    if p is None:
+        return None
+    if tuple(p.shape) != (c,):
+        raise RuntimeError(f"{fn}: expected {name} of shape [{c}] (one per channel of the "
+                           f"input's dim 1), got {_shape(p)}")
+    return p if ndim <= 2 else S.reshape(p, (c,) + (1,) * (ndim - 2))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
+    """Batch normalisation over all dims but the channel dim 1.
+
+    Training uses the batch statistics (biased variance) and, when given, updates the
+    running statistics in place: ``r = (1 - momentum) * r + momentum * batch_stat`` with the
+    unbiased batch variance. Evaluation uses the running statistics."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), "
+                         f"got shape {_shape(input)}")
+    c = input.shape[1]
+    nd = input.ndim
+    for name, p in (("running_mean", running_mean), ("running_var", running_var)):
+        if p is not None and tuple(p.shape) != (c,):
+            raise RuntimeError(f"batch_norm: {name} should contain {c} elements (one per "
+                               f"channel of input {_shape(input)}), not {int(np.prod(p.shape))}")
+    w = _channel_param(weight, c, nd, "batch_norm", "weight")
+    b = _channel_param(bias, c, nd, "batch_norm", "bias")
+    axes = (0,) + tuple(range(2, nd))
+    if training:
+        count = int(np.prod([input.shape[a] for a in axes]))
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {_shape(input)}")
+        xd = _data(input)
+        mean = xd.mean(axis=axes, keepdims=True)
+        d = xd - mean
+        var = (d * d).mean(axis=axes, keepdims=True)
+        if running_mean is not None:
+            _running_update(running_mean, mean.reshape(c), momentum)
+        if running_var is not None:
+            _running_update(running_var, var.reshape(c) * (count / (count - 1)), momentum)
+        return Normalize.apply(input, w, b, axes=axes, eps=eps, stats=(mean, var))
+    if running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
+                           "evaluation mode (training=False)")
+    shape = (c,) + (1,) * (nd - 2)
+    scale = E.rsqrt(running_var + eps)
+    if weight is not None:
+        scale = weight * scale
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * S.reshape(scale, shape) + S.reshape(shift, shape)
+
+
+def _running_update(buf, stat, momentum: float) -> None:
+    with no_grad():
+        d = buf._data
+        _write(buf, None, (d * (1.0 - momentum) + stat * momentum).astype(d.dtype, copy=False))
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise each group of ``C / num_groups`` channels (with all spatial positions) of
+    each sample, then apply a per-channel ``weight`` and ``bias``."""
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected an input with at least 2 dims (N, C, ...), "
+                           f"got shape {_shape(input)}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(
+            f"group_norm: expected number of channels in input to be divisible by num_groups, "
+            f"but got input of shape {_shape(input)} and num_groups={num_groups}")
+    w = _channel_param(weight, c, input.ndim, "group_norm", "weight")
+    b = _channel_param(bias, c, input.ndim, "group_norm", "bias")
+    xg = S.reshape(input, (n, num_groups, -1))
+    y = S.reshape(Normalize.apply(xg, None, None, axes=(2,), eps=eps), tuple(input.shape))
+    if w is not None:
+        y = y * w
+    if b is not None:
+        y = y + b
+    return y

@@ -1,0 +1,5 @@
+"""Data-parallel training over processes (``torch.nn.parallel``)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
