@@ -2,27 +2,35 @@
 step time of a checkpointed 20-layer MLP vs the plain one (with the saved-memory ratio).
 
     PYTHONPATH=. python scripts/bench_func.py
+
+Times are CPU times (``time.process_time``) with one BLAS thread, best of several runs.
 """
 
 from __future__ import annotations
 
-import time
+import os
 
-import autograd as ag
-import nn
-import nn.functional as F
-from autograd.func import functional_call, grad, vmap
-from autograd.graph import memory_report
-from autograd.utils.checkpoint import checkpoint
+# one BLAS thread, and CPU time rather than wall time: the figures then hold on a busy machine
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import time  # noqa: E402
+
+import autograd as ag  # noqa: E402
+import nn  # noqa: E402
+import nn.functional as F  # noqa: E402
+from autograd.func import functional_call, grad, vmap  # noqa: E402
+from autograd.graph import memory_report  # noqa: E402
+from autograd.utils.checkpoint import checkpoint  # noqa: E402
 
 
 def _best(fn, reps=5):
     fn()
     best = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
@@ -85,9 +93,9 @@ def _bench_checkpoint(act, width=256, depth=20, batch=128):
     best = {False: float("inf"), True: float("inf")}
     for _ in range(7):
         for ck in (False, True):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             step(ck)
-            best[ck] = min(best[ck], time.perf_counter() - t0)
+            best[ck] = min(best[ck], time.process_time() - t0)
     m_plain, m_ck = memory_report(loss_of(False)).total, memory_report(loss_of(True)).total
     print(f"{depth} blocks Linear-{act.__name__}-Linear (width {width}, batch {batch}): step "
           f"{best[False] * 1e3:.1f} ms plain, {best[True] * 1e3:.1f} ms checkpointed (ratio "
