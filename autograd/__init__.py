@@ -39,6 +39,12 @@ from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions
 from .engine import gc_relaxed
+from .parallel import (  # noqa: F401
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from .grad_mode import (
     detect_anomaly,
     is_inference_mode_enabled,
