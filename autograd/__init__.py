@@ -42,6 +42,12 @@ from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions
 from .engine import gc_relaxed
+from .parallel import (  # noqa: F401
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from .grad_mode import (
     detect_anomaly,
     is_inference_mode_enabled,
@@ -94,6 +100,8 @@ _AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI pack
 
 # PyTorch's namespaces, for programs written as `import autograd as torch`
 from . import accelerator, autograd, backends, utils  # noqa: E402,F401
+# issue 15: forward-mode AD, function transforms (torch.func), the graph API (torch.autograd.graph)
+from . import forward_ad, func, graph  # noqa: E402,F401
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
 
