@@ -785,11 +785,11 @@ if __name__ == "__main__":  # the figures: ops x edge classes swept, disagreemen
             print(f"== {n}: {len(p)}")
     issue = {"negsubnormal": "subnormal", "negmaxfinite": "maxfinite", "minint": "negative"}
     per_op = {}
-    for op, cls, dt in cells:
+    for op, cls, _dt in cells:
         c = issue.get(cls, cls)
         if c in EDGE_CLASSES:
             per_op.setdefault(op, set()).add(c)
-    full = sum(1 for v in per_op.values() if EDGE_CLASSES[:-1] and set(EDGE_CLASSES[:-1]) <= v)
+    full = sum(1 for v in per_op.values() if set(EDGE_CLASSES[:-1]) <= v)
     print(f"{len(names)} ops; {sum(len(v) for v in per_op.values())} op x edge-class cells of "
           f"the issue's {len(EDGE_CLASSES)} classes ({full} ops meet all {len(EDGE_CLASSES) - 1} "
           f"generic classes, {sum('special' in v for v in per_op.values())} their own special "
