@@ -448,7 +448,7 @@ def _unary(cls, ctx, prims, tans, ys, kwargs):
     return g[0] if g.__class__ is tuple else g
 
 
-@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign")
+@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign", "DivTrunc", "DivFloor")
 def _zero(cls, ctx, prims, tans, ys, kwargs):
     return _zeros_like(ys)
 
@@ -502,11 +502,16 @@ def _pow(cls, ctx, prims, tans, ys, kwargs):
     ta, tb = tans
     xp = get_array_module(ys)
     out = None
-    if ta is not None:
-        out = ta * b * a ** (b - 1) if not (np.ndim(b) == 0 and b == 0) else ta * 0
-    if tb is not None:
-        la = xp.where(a == 0, 0.0, xp.log(xp.where(a == 0, 1.0, a)))
-        out = _add(out, tb * ys * la)
+    # the rules of Pow.backward (PyTorch's): 0 where the exponent is 0; a**b * log(a)
+    # taken as 0 where a == 0 and b >= 0 (-inf where a == 0 and b < 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ta is not None:
+            if hasattr(b, "dtype"):
+                out = ta * xp.where(b == 0, 0.0, b * a ** (b - 1))
+            else:
+                out = ta * 0 if b == 0 else ta * b * a ** (b - 1)
+        if tb is not None:
+            out = _add(out, tb * xp.where((a == 0) & (b >= 0), 0.0, ys * xp.log(a)))
     return out
 
 
@@ -553,7 +558,7 @@ def _linear_all(fixed=()):
 
 jvp_rule("Add", "Sub", "Cat", "Stack")(_linear_all())
 jvp_rule("Where", "MaskedFill")(_linear_all(fixed=(0,)))
-jvp_rule("SetItem", "Scatter")(_linear_all())
+jvp_rule("SetItem", "Scatter", "Overwrite")(_linear_all())
 
 
 @jvp_rule("ScatterAdd")
