@@ -152,6 +152,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = (None,) * nd
     if any(o < 1 for o in out):
         raise ValueError(f"interpolate: output size {out} must be positive")
+    if input.dtype.kind in "biu" and (mode == "area" or mode == "linear"):
+        raise NotImplementedError(  # as PyTorch: only nearest and bilinear take uint8 images
+            f"interpolate: mode {mode!r} is not implemented for {input.dtype} tensors; "
+            "convert with .float() first")
     if mode == "area":
         return _adaptive_avg("interpolate", input, out if nd == 2 else out[0], nd)
     if mode in ("nearest", "nearest-exact"):
