@@ -211,6 +211,8 @@ class Op(Node):
     _broadcast = False  # element-wise binary op: promote dtypes, broadcast, reduce grads
     _float_result = False  # binary op whose integer operands become the default float
     _bool_error = None  # the message when the op refuses bool operands (sub)
+    _out_dtype = None  # set by _prepare_binary: the result dtype when computed in another
+    _opmath = 0  # float16 with a Python number in float32: 1 second operand, 2 either side
     _view = False  # the output shares memory with the first input
 
     @staticmethod
@@ -258,7 +260,8 @@ class Op(Node):
             if cls._broadcast:
                 data = list(args)
                 _prepare_binary(node, data)
-                return cls.forward(node, *data, **kwargs)
+                y = cls.forward(node, *data, **kwargs)
+                return y if node._out_dtype is None else _cast_out(node, y)
             return cls.forward(node, *args, **kwargs)
         if cls._broadcast:
             a, b = data
@@ -274,6 +277,8 @@ class Op(Node):
             if cls._broadcast:
                 _broadcast_error(cls, data, e)
             raise
+        if node._out_dtype is not None:
+            y = _cast_out(node, y)
         obs = state.observers
         if obs:
             for o in obs:
@@ -357,6 +362,8 @@ class BinaryOp(Op):
             y = cls.forward(node, da, db)
         except ValueError as e:
             _broadcast_error(cls, (da, db), e)
+        if node._out_dtype is not None:
+            y = _cast_out(node, y)
         obs = state.observers
         if obs:
             for o in obs:
@@ -515,6 +522,28 @@ def _device_error(cls, a, b):
 
 
 _NUMBERS = {int, float, bool}
+_F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
+
+
+def _cast_out(node, y):
+    """Round a result computed in float32 to its float16 dtype (keeping a saved output
+    recognisable as the output)."""
+    with np.errstate(over="ignore"):  # rounding to float16 may overflow to inf, as PyTorch
+        yc = y.astype(node._out_dtype)
+    if node.saved:
+        node.saved = tuple(yc if s is y else s for s in node.saved)
+    return yc
+
+
+def _half(node, data, a, b, ha, hb) -> None:
+    """PyTorch's CPU arithmetic (add, sub, mul, div) of a float16 tensor and a Python number
+    as the second operand computes in float32 from the number itself, rounding once:
+    ``x_half / 1e5`` is not ``x_half / inf``."""
+    if ha:
+        data[0] = a.astype(_F32)
+    if hb:
+        data[1] = b.astype(_F32)
+    node._out_dtype = _F16
 
 
 def _type_error(node, a, b):
@@ -569,6 +598,9 @@ def _prepare_binary(node, data) -> None:
         dt = scalar_result(a.dtype, b)
         if fr and dt.kind != "f":
             dt = get_default_dtype()
+        if node._opmath and dt == _F16 and b.__class__ is not bool:
+            node._post = ((a.shape, a.dtype), None)
+            return _half(node, data, a, b, True, False)
         if dt != a.dtype:
             data[0] = a.astype(dt)
             node._post = ((a.shape, a.dtype), None)
@@ -580,6 +612,9 @@ def _prepare_binary(node, data) -> None:
         dt = scalar_result(b.dtype, a)
         if fr and dt.kind != "f":
             dt = get_default_dtype()
+        if node._opmath == 2 and dt == _F16 and a.__class__ is not bool:  # 2. * x_half
+            node._post = (None, (b.shape, b.dtype))
+            return _half(node, data, a, b, False, True)
         if dt != b.dtype:
             data[1] = b.astype(dt)
             node._post = (None, (b.shape, b.dtype))

@@ -226,3 +226,12 @@ def test_setitem_with_int_and_advanced_index_uses_pytorch_dim_order():
     c[1, :, 3:11:2, ag.tensor([0, 2]), 0:2] = w * 3
     (c * c).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), np.full((3, 4, 2, 2), 18.0))
+
+
+def test_float16_with_python_numbers_computes_in_float32():
+    x = ag.tensor([1.0, 2.0], dtype=ag.float16, requires_grad=True)
+    y = x / 1e5  # 1e5 is beyond float16's range: not x / inf
+    assert y.dtype == ag.float16 and float(y[0]) > 0
+    assert (2.0 * x).dtype == ag.float16 and (x + 1.5).dtype == ag.float16
+    y.sum().backward()
+    assert x.grad.dtype == ag.float16

@@ -716,9 +716,9 @@ KNOWN_CASES: dict = {
     "PyTorch's Welford update: nan for two infinities, where torch.mean gives inf; this "
     "project returns mean()'s result",
     ("std_mean", None, "out[1]: values differ"): "as var_mean",
-    ("mul", "float16", ",int32,0d-b]"): "OPEN: float16 arithmetic with an integer operand "
-    "beyond float16's range: PyTorch converts it to float32 (its compute type), this project "
-    "to float16 (inf) first",
+    ("mul", "float16", ",int32,0d-b]"): "a 0-d integer tensor as the second operand of a "
+    "float16 op: PyTorch's mul takes it in float32 (0 * -2**31 is -0.), its add and sub "
+    "convert it to float16 first (inf); this project converts it to float16 (as add)",
     ("add", None, ("add_alpha[", "values differ")): "OPEN: PyTorch computes a + alpha * b "
     "with one rounding (a fused multiply-add; float16 in float32): near the largest finite "
     "values alpha * b overflows here first (inf - inf is nan where PyTorch gives inf)",

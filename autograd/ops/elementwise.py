@@ -64,6 +64,7 @@ def _no_bool(op: str, x, what="Boolean inputs not supported", cls=RuntimeError) 
 # ---- arithmetic ---------------------------------------------------------------------------
 
 class Add(BinaryOp):
+    _opmath = 2
 
     @staticmethod
     def forward(ctx, a, b):
@@ -75,6 +76,7 @@ class Add(BinaryOp):
 
 
 class Sub(BinaryOp):
+    _opmath = 1
     _bool_error = ("sub: subtraction, the `-` operator, with a bool tensor is not supported. "
                    "To invert a mask use `~` or logical_not(); to subtract, convert it first "
                    "(x.int() - y)")
@@ -91,6 +93,7 @@ class Sub(BinaryOp):
 
 
 class Mul(BinaryOp):
+    _opmath = 2
 
     @staticmethod
     def forward(ctx, a, b):
@@ -107,6 +110,7 @@ class Mul(BinaryOp):
 
 
 class Div(BinaryOp):
+    _opmath = 1
     _float_result = True
 
     @staticmethod
