@@ -560,7 +560,8 @@ def _train(args, ranks: _Ranks, tmp: Path) -> dict:
         net = nn.parallel.DistributedDataParallel(model)
     batch = f"batch {args.batch_size}"
     if ranks.on:
-        batch = (f"batch {args.batch_size} per rank x {ranks.world} ranks = "
+        batch = (f"batch {args.batch_size} per rank x {ranks.world} "
+                 f"rank{'s' if ranks.world > 1 else ''} = "
                  f"{args.batch_size * ranks.world}")
     print(f"{args.model}: {n_params:,} parameters, {len(train_set):,} training and "
           f"{len(test_set):,} test images ({args.dataset}), {args.optimizer} lr={args.lr}, "
