@@ -85,6 +85,7 @@ import json  # noqa: E402
 import math  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
@@ -720,10 +721,13 @@ def main(argv=None) -> int:
         print(f"train.py: error: --distributed: {e}", file=sys.stderr, flush=True)
         return 2
     lead = dist.get_rank() == 0
-    # the other ranks print nothing (stderr stays open for their tracebacks); an uncaught
-    # exception ends the whole job (autograd.distributed's excepthook), so no `finally` here
+    # the other ranks print nothing and repeat no warning (stderr stays open for their
+    # tracebacks); an uncaught exception ends the whole job (autograd.distributed's
+    # excepthook), so no `finally` here
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(
-            sys.stdout if lead else devnull):
+            sys.stdout if lead else devnull), warnings.catch_warnings():
+        if not lead:
+            warnings.simplefilter("ignore")
         code = _main(args, lead)
     dist.destroy_process_group()
     return code

@@ -181,6 +181,27 @@ def test_resume_two_rank_checkpoint_on_one_rank(runs):
     assert abs(m["final_test_loss"] - m2["final_test_loss"]) < 1e-4
 
 
+@needs_mpi
+def test_divergence_and_bad_resume_end_every_rank(tmp_path):
+    """A NaN loss stops every rank at the same batch (the loss is averaged over the ranks
+    before the test), exit code 1, the message printed once; a checkpoint that cannot be
+    resumed from ends every rank with exit code 2 and one error line."""
+    p, by_rank = _launch(tmp_path / "div", 2, [*QUICK, "--model", "mlp", "--optimizer", "sgd",
+                                               "--lr", "1e5", "--no-progress", "--out", "out"],
+                         timeout=120)
+    assert p.returncode == 1, p.stdout[-2000:] + p.stderr[-2000:]
+    assert 1 not in by_rank, by_rank.get(1, "")[:500]
+    assert by_rank[0].count("training stopped: the loss (mean over the 2 ranks) became") == 1
+    m = json.loads((tmp_path / "div" / "r0" / "out" / "metrics.json").read_text())
+    assert m["stopped"].startswith("training stopped")
+    p, by_rank = _launch(tmp_path / "bad", 2, [*QUICK, "--model", "mlp", "--out", "out",
+                                               "--checkpoint", "missing.ag", "--resume"],
+                         timeout=120)
+    assert p.returncode == 2, p.stdout[-2000:] + p.stderr[-2000:]
+    assert 1 not in by_rank
+    assert by_rank[0].count("train.py: error: cannot resume from missing.ag: no such file") == 1
+
+
 def _script(name: str):
     spec = importlib.util.spec_from_file_location(f"_{name}_script", ROOT / "scripts" /
                                                   f"{name}.py")
