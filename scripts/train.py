@@ -492,11 +492,14 @@ def train(args) -> dict:
         UsageError: the ``--resume`` checkpoint cannot be used, or the checkpoint cannot
             be written.
     """
-    with tempfile.TemporaryDirectory(prefix="train-ckpt-") as tmp:
-        return _train(args, _Ranks(args.distributed), Path(tmp))
+    ranks = _Ranks(args.distributed)
+    if not ranks.on:
+        return _train(args, ranks, None)
+    with tempfile.TemporaryDirectory(prefix="train-ckpt-") as tmp:  # a received checkpoint
+        return _train(args, ranks, Path(tmp))
 
 
-def _train(args, ranks: _Ranks, tmp: Path) -> dict:
+def _train(args, ranks: _Ranks, tmp: Path | None) -> dict:
     device = args.device
     out_dir = Path(args.out)
     if ranks.lead:
@@ -550,6 +553,8 @@ def _train(args, ranks: _Ranks, tmp: Path) -> dict:
             if ranks.on and not ranks.lead:  # name the user's file, not the received copy
                 e = CheckpointError(args.checkpoint, e.reason)
             error = f"cannot resume from {e}"
+        if ranks.on and not ranks.lead:
+            Path(ck_path).unlink(missing_ok=True)
         ranks.agree(error)
         print(f"resumed from {args.checkpoint} after epoch {start}")
     error = None
