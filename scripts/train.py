@@ -74,11 +74,6 @@ for _p in (str(ROOT), str(HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-if "numpy" not in sys.modules:  # before NumPy: OpenBLAS's AVX-512 kernels where it misses them
-    import _cpu
-
-    _cpu.tune_openblas()
-
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
