@@ -18,6 +18,27 @@ import numpy as np
 
 _cupy = None  # the cupy module once imported; False when the import failed
 _cupy_error: str | None = None
+_cupyx = None  # its cupyx (imported with it, or given with it by use_cupy_module)
+
+
+def use_cupy_module(cupy_module, cupyx_module=None) -> None:
+    """Serve ``device="cuda"`` with ``cupy_module`` (and ``cupyx_module``) instead of the
+    installed CuPy: the tests' injection point for their CuPy stand-in (``pytest
+    --cuda-sim``). ``None`` forgets it (the next use imports the real CuPy again)."""
+    global _cupy, _cupy_error, _cupyx
+    _cupy, _cupyx, _cupy_error = cupy_module, cupyx_module, None
+
+
+def cupyx():
+    """CuPy's companion package ``cupyx`` (scatter_add, pinned memory, scipy.special)."""
+    global _cupyx
+    if _cupyx is None:
+        require_cupy()
+        import cupyx as mod  # noqa: PLC0415  (optional, present with CuPy)
+        import cupyx.scipy.special  # noqa: PLC0415, F401
+
+        _cupyx = mod
+    return _cupyx
 
 
 def _import_cupy():
@@ -158,9 +179,7 @@ def add_at(xp, target, index, values) -> None:
     if xp is np:
         np.add.at(target, index, values)
     else:
-        import cupyx  # noqa: PLC0415  (only reached with CuPy arrays)
-
-        cupyx.scatter_add(target, index, values)
+        cupyx().scatter_add(target, index, values)
 
 
 def lock(a) -> bool:

@@ -83,9 +83,7 @@ def _pin(obj):
     if not backend.cupy_available():
         return obj
     if isinstance(obj, Tensor) and obj._data.__class__ is np.ndarray:
-        import cupyx  # noqa: PLC0415 - optional, present when CuPy is
-
-        buf = cupyx.empty_pinned(obj._data.shape, obj._data.dtype)
+        buf = backend.cupyx().empty_pinned(obj._data.shape, obj._data.dtype)
         buf[...] = obj._data
         return _make(buf)
     if isinstance(obj, Mapping):
