@@ -38,6 +38,8 @@ def main() -> int:
         "random": _public(cupy.random),
         "random_RandomState": _public(cupy.random.RandomState),
         "fft": _public(cupy.fft),
+        "lib": _public(cupy.lib),
+        "lib_stride_tricks": _public(cupy.lib.stride_tricks),
         "cuda": _public(cupy.cuda),
         "cuda_runtime": _public(cupy.cuda.runtime),
         "cuda_Device": _public(cupy.cuda.Device),

@@ -82,3 +82,186 @@ def test_mixing_devices_raises():
     b = ag.ones(3, device="cuda")
     with pytest.raises(RuntimeError, match="same device"):
         a + b
+
+
+# ---- layers, losses, training, data, files, drawings on each device --------------------------
+
+import nn  # noqa: E402
+import nn.functional as F  # noqa: E402
+
+
+def _module_run(make, x_np, device, extra=None):
+    ag.manual_seed(0)
+    m = make()
+    m.to(device)
+    x = ag.tensor(x_np, device=device, requires_grad=x_np.dtype.kind == "f")
+    out = m(x) if extra is None else m(x, *extra(device))
+    if isinstance(out, tuple):
+        out = out[0]
+    (out * out).sum().backward()
+    grads = {n: p.grad.cpu().numpy() for n, p in m.named_parameters() if p.grad is not None}
+    gx = None if x.grad is None else x.grad.cpu().numpy()
+    return out.detach().cpu().numpy(), gx, grads
+
+
+LAYERS = {
+    "linear": (lambda: nn.Linear(5, 3), (4, 5)),
+    "conv2d": (lambda: nn.Conv2d(2, 3, 3, padding=1, stride=2), (2, 2, 7, 7)),
+    "conv1d": (lambda: nn.Conv1d(2, 3, 3), (2, 2, 9)),
+    "conv_transpose2d": (lambda: nn.ConvTranspose2d(2, 3, 3, stride=2), (2, 2, 4, 4)),
+    "maxpool2d": (lambda: nn.MaxPool2d(2), (2, 3, 6, 6)),
+    "avgpool2d": (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 3, 6, 6)),
+    "adaptive_avgpool2d": (lambda: nn.AdaptiveAvgPool2d((2, 3)), (2, 3, 7, 6)),
+    "batchnorm1d": (lambda: nn.BatchNorm1d(4), (6, 4)),
+    "batchnorm2d": (lambda: nn.BatchNorm2d(3), (4, 3, 5, 5)),
+    "layernorm": (lambda: nn.LayerNorm(6), (3, 6)),
+    "groupnorm": (lambda: nn.GroupNorm(2, 4), (3, 4, 5)),
+    "gelu": (lambda: nn.GELU(), (3, 7)),
+    "gelu_tanh": (lambda: nn.GELU(approximate="tanh"), (3, 7)),
+    "silu_softplus_elu": (lambda: nn.Sequential(nn.SiLU(), nn.Softplus(), nn.ELU()), (3, 7)),
+    "leaky_hardtanh_relu6": (lambda: nn.Sequential(nn.LeakyReLU(0.1), nn.Hardtanh(), nn.ReLU6()),
+                             (3, 7)),
+    "log_softmax": (lambda: nn.LogSoftmax(dim=1), (3, 7)),
+    "rnn": (lambda: nn.RNN(4, 5, batch_first=True), (2, 3, 4)),
+    "lstm": (lambda: nn.LSTM(4, 5, num_layers=2, batch_first=True), (2, 3, 4)),
+    "gru": (lambda: nn.GRU(4, 5, bidirectional=True), (3, 2, 4)),
+    "lstm_cell": (lambda: nn.LSTMCell(4, 5), (2, 4)),
+    "mha": (lambda: nn.MultiheadAttention(8, 2, batch_first=True), (2, 3, 8)),
+    "upsample": (lambda: nn.Upsample(scale_factor=2), (1, 2, 3, 3)),
+    "fold_unfold": (lambda: nn.Unfold(2), (1, 2, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_layer_on_device_matches_cpu(layer, device):
+    make, shape = LAYERS[layer]
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    extra = None
+    if layer == "mha":
+        def extra(dev):
+            y = ag.tensor(x, device=dev)
+            return y, y
+    want = _module_run(make, x, "cpu", extra)
+    got = _module_run(make, x, device, extra)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)
+    assert got[2].keys() == want[2].keys()
+    for k in want[2]:
+        np.testing.assert_allclose(got[2][k], want[2][k], rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+def test_embedding_on_device_matches_cpu_all():
+    for device in [d if isinstance(d, str) else d.values[0] for d in DEVICES]:
+        if device == "cuda" and not HAS_GPU:
+            continue
+        ag.manual_seed(0)
+        e = nn.Embedding(6, 3, padding_idx=0).to(device)
+        out = e(ag.tensor([[1, 0, 5, 5]], device=device))
+        out.sum().backward()
+        g = e.weight.grad.cpu().numpy()
+        assert g[5].tolist() == [2.0, 2.0, 2.0] and g[0].tolist() == [0.0, 0.0, 0.0]
+
+
+LOSSES = {
+    "cross_entropy": lambda x, t: F.cross_entropy(x, t),
+    "cross_entropy_smooth_weight": lambda x, t: F.cross_entropy(
+        x, t, weight=ag.ones(5, device=x.device) * 0.5, label_smoothing=0.1, ignore_index=2),
+    "nll": lambda x, t: F.nll_loss(F.log_softmax(x, 1), t),
+    "mse": lambda x, t: F.mse_loss(x, x.detach() * 0.5 + 1),
+    "l1_smooth_huber": lambda x, t: (F.l1_loss(x, x.detach() * 0.3) + F.smooth_l1_loss(x, x * 0)
+                                     + F.huber_loss(x, x.detach() + 2)),
+    "bce": lambda x, t: F.binary_cross_entropy(ag.sigmoid(x), (x.detach() > 0).float()),
+    "bce_logits": lambda x, t: F.binary_cross_entropy_with_logits(x, (x.detach() > 0).float()),
+    "kl_div": lambda x, t: F.kl_div(F.log_softmax(x, 1), F.softmax(x.detach() * 2, 1),
+                                    reduction="batchmean"),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_loss_on_device_matches_cpu(loss, device):
+    rng = np.random.default_rng(2)
+    xs = rng.standard_normal((6, 5)).astype(np.float32)
+    ts = rng.integers(0, 5, 6)
+    res = []
+    for dev in ("cpu", device):
+        x = ag.tensor(xs, device=dev, requires_grad=True)
+        out = LOSSES[loss](x, ag.tensor(ts, device=dev))
+        out.backward()
+        assert out.device == dev
+        res.append((out.item(), x.grad.cpu().numpy()))
+    assert res[1][0] == pytest.approx(res[0][0], rel=1e-5, abs=1e-6)
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_dataloader_moves_batches_to_device(device):
+    from autograd.utils.data import DataLoader, TensorDataset
+
+    ds = TensorDataset(ag.arange(12.0).reshape(6, 2), ag.arange(6))
+    for pin in (False, True):
+        batches = list(DataLoader(ds, batch_size=4, device=device, pin_memory=pin))
+        assert [len(b[0]) for b in batches] == [4, 2]
+        assert all(b[0].device == device and b[1].device == device for b in batches)
+        np.testing.assert_array_equal(batches[1][0].cpu().numpy(), [[8.0, 9.0], [10.0, 11.0]])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_save_load_map_location(device, tmp_path):
+    ag.manual_seed(0)
+    m = nn.Linear(3, 2).to(device)
+    path = str(tmp_path / "m.ag")
+    ag.save({"sd": m.state_dict(), "t": ag.ones(2, device=device)}, path)
+    same = ag.load(path)
+    assert same["t"].device == device and same["sd"]["weight"].device == device
+    cpu = ag.load(path, map_location="cpu")
+    assert cpu["sd"]["weight"].device == "cpu"
+    np.testing.assert_array_equal(cpu["sd"]["weight"].numpy(), m.weight.detach().cpu().numpy())
+    back = ag.load(path, map_location=device)
+    assert back["sd"]["bias"].device == device
+    m2 = nn.Linear(3, 2).to(device)
+    m2.load_state_dict(cpu["sd"])  # a CPU state dict into a device model: copied over
+    assert m2.weight.device == device
+    np.testing.assert_array_equal(m2.weight.detach().cpu().numpy(), cpu["sd"]["weight"].numpy())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_viz_of_device_tensors(device):
+    from autograd import viz
+
+    x = ag.randn(3, 4, device=device, requires_grad=True)
+    with viz.record():
+        y = (x.tanh() * 2).sum()
+    y.backward()
+    dot = str(getattr(viz.to_dot(y, show_values=True), "source", None)
+              or viz.to_dot(y, show_values=True))
+    assert "Tanh" in dot and "digraph" in dot
+    steps = viz.backward_steps((x * x).sum())
+    assert len(steps) >= 1
+
+
+@pytest.mark.filterwarnings("ignore:invalid value")
+@pytest.mark.parametrize("device", DEVICES)
+def test_forward_nan_detection(device):
+    x = ag.tensor([1.0, -1.0, 4.0], device=device, requires_grad=True)
+    with pytest.raises(FloatingPointError, match="forward.*[Ll]og.*nan"):
+        with ag.autograd.detect_anomaly():
+            x.log()
+    with ag.autograd.detect_anomaly():
+        y = (x * x).sqrt().sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0, -1.0, 1.0])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_random_and_creation_on_device(device):
+    ag.manual_seed(3)
+    for t in (ag.randn(2, 3, device=device), ag.rand(4, device=device),
+              ag.randint(0, 5, (3,), device=device), ag.full((2,), 7.0, device=device),
+              ag.arange(5, device=device), ag.eye(3, device=device),
+              ag.zeros_like(ag.ones(2, device=device))):
+        assert t.device == device
+    d = nn.Dropout(0.5).to(device)
+    out = d(ag.ones(1000, device=device))
+    assert 300 < int((out == 0).sum().item()) < 700

@@ -299,8 +299,13 @@ class CrossEntropy(Op):
         else:
             x2 = x
         t = target.reshape(-1)
-        in_range = not t.size or (int(t.max()) < c and int(t.min()) >= 0)
-        if in_range and not 0 <= ignore_index < c:
+        oob = None
+        if xp is not np:  # no host sync on the GPU: an out-of-range target gives NaN
+            valid = t != ignore_index
+            oob = valid & ((t < 0) | (t >= c))
+            tt = xp.where(valid & ~oob, t, 0)
+        elif ((not t.size or (int(t.max()) < c and int(t.min()) >= 0))
+              and not 0 <= ignore_index < c):
             valid = None  # every target is a class: no masking needed (the common case)
             tt = t
         else:
@@ -328,12 +333,14 @@ class CrossEntropy(Op):
             loss = nll
         if valid is not None:
             loss = loss * valid
+        if oob is not None:
+            loss = xp.where(oob, xp.nan, loss)
         if reduction == "mean":
             if valid is None:
                 denom = w_t.sum() if w_t is not None else t.shape[0]
             else:
                 denom = (w_t * valid).sum() if w_t is not None else valid.sum()
-            ctx.denom = float(denom)
+            ctx.denom = float(denom) if xp is np else denom
             out = loss.sum() / denom
         elif reduction == "sum":
             out = loss.sum()

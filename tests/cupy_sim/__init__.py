@@ -619,7 +619,8 @@ def _func(name, npf, host_ok=False, fusable=False):
 
 _HOST_OK = {"asarray", "array", "asanyarray", "copyto"}
 _FUSABLE = {"sum", "prod", "amax", "amin", "max", "min", "where", "clip"}
-_SKIP = {"ndarray", "ufunc", "asnumpy", "fuse", "get_array_module", "random", "linalg", "fft",
+_SKIP = {"lib", "ndarray", "ufunc", "asnumpy", "fuse", "get_array_module", "random", "linalg",
+         "fft",
          "cuda", "from_dlpack", "fromDlpack", "get_default_memory_pool",
          "get_default_pinned_memory_pool", "is_available", "ElementwiseKernel",
          "ReductionKernel", "RawKernel", "RawModule", "testing", "show_config", "cutensor"}
@@ -995,6 +996,8 @@ _defs.update({
     "RawKernel": RawKernel, "random": _random_ns(),
     "linalg": _sub_ns("linalg", np.linalg, NAMES["linalg"]),
     "fft": _sub_ns("fft", np.fft, NAMES["fft"]),
+    "lib": StrictNamespace("cupy.lib", NAMES["lib"], {"stride_tricks": _sub_ns(
+        "lib.stride_tricks", np.lib.stride_tricks, NAMES["lib_stride_tricks"])}),
     "__version__": VERSION,
     # private helpers for the tests
     "_transfers": _transfers, "_is_pinned": _is_pinned, "_memory_pool": _memory_pool,
