@@ -9,6 +9,7 @@ does not). Run with a CuPy installed (``pip install cupy-cuda12x``):
 
 from __future__ import annotations
 
+import inspect
 import json
 import pathlib
 import sys
@@ -49,6 +50,22 @@ def main() -> int:
         "cupyx": _public(cupyx),
         "cupyx_scipy_special": _public(cupyx.scipy.special),
     }
+    # keyword names of the functions whose signature Python can read (the Cython ufuncs and
+    # ndarray methods have none): the stand-in refuses a keyword CuPy's function lacks
+    sigs = {}
+    for qual, mod in (("", cupy), ("linalg.", cupy.linalg)):
+        for n in _public(mod):
+            f = getattr(mod, n)
+            if not callable(f) or isinstance(f, type):
+                continue
+            try:
+                ps = inspect.signature(f).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            if any(p.kind is p.VAR_KEYWORD for p in ps):
+                continue
+            sigs[qual + n] = [p.name for p in ps if p.kind is not p.VAR_POSITIONAL]
+    names["signatures"] = sigs
     OUT.write_text(json.dumps(names, indent=0, sort_keys=True) + "\n")
     print(f"wrote {OUT} (CuPy {cupy.__version__}: {len(names['cupy'])} names)")
     return 0

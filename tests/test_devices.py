@@ -265,3 +265,81 @@ def test_random_and_creation_on_device(device):
     d = nn.Dropout(0.5).to(device)
     out = d(ag.ones(1000, device=device))
     assert 300 < int((out == 0).sum().item()) < 700
+
+
+# ---- every op family on the device: forward and gradient as on the CPU -----------------------
+
+_POS = lambda a: a.abs() + 0.5  # noqa: E731  (a positive input)
+SWEEP = {
+    **{u: (lambda u: lambda a: getattr(ag, u)(a))(u) for u in (
+        "neg", "exp", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "square",
+        "erf", "floor", "ceil", "trunc", "sign", "clone", "atan", "asinh", "round")},
+    **{u: (lambda u: lambda a: getattr(ag, u)(_POS(a)))(u) for u in (
+        "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal")},
+    "asin_acos_atanh": lambda a: ag.asin(a.tanh() * 0.9) + ag.acos(a.tanh() * 0.9)
+    + ag.atanh(a.tanh() * 0.9),
+    "acosh": lambda a: ag.acosh(_POS(a) + 1),
+    "binary": lambda a: ag.atan2(a, a + 1) + ag.maximum(a, a * 0.5) + ag.minimum(a, 1 - a)
+    + (a ** 2) % 1.5 + ag.fmod(a, 0.7) + ag.floor_divide(a, 0.3) + a.pow(3),
+    "clamp_where": lambda a: a.clamp(-0.5, 0.5) + ag.where(a > 0, a, a * 0.1),
+    "compare_logic": lambda a: a * ((a > 0) & (a < 1) | (a == 0) ^ (a != a)).float()
+    + ag.logical_not(a > 0).float() + ag.isfinite(a).float() + ag.isnan(a).float(),
+    "cast": lambda a: a.double().float().half().float() + a.long().float(),
+    "shape": lambda a: a.permute(1, 0).reshape(-1).unsqueeze(0).expand(2, -1).flatten()
+    .unflatten(0, (2, -1)).squeeze().repeat(1, 2).tile((2, 1)).roll(1, 0).fliplr().flipud()
+    .contiguous().movedim(0, 1),
+    "split_chunk_unbind": lambda a: ag.cat(list(a.split(2, 1)), 0).sum() + ag.cat(a.chunk(2, 0)).sum()
+    + ag.stack(a.unbind(0)).sum() + ag.hstack([a, a]).sum() + ag.vstack([a, a]).sum(),
+    "broadcast": lambda a: sum(ag.broadcast_tensors(a, a[:1])),
+    "gather_scatter": lambda a: a.gather(1, ag.tensor([[0, 1], [1, 0], [2, 2]], device=a.device))
+    .sum() + ag.zeros(3, 4, device=a.device).scatter_add(
+        1, ag.tensor([[0, 0], [1, 3], [2, 2]], device=a.device), a[:, :2]).sum()
+    + ag.zeros(3, 4, device=a.device).scatter(
+        1, ag.tensor([[0, 1], [1, 3], [2, 0]], device=a.device), a[:, :2]).sum(),
+    "index_select_take": lambda a: a.index_select(0, ag.tensor([2, 0, 2], device=a.device))
+    + ag.take_along_dim(a, ag.tensor([[0, 1, 0, 1]] * 3, device=a.device)[:, :4], 1)[:1],
+    "masked_tril_triu": lambda a: a.masked_fill(a > 0.5, 0.0) + a.tril() * 2 + a.triu(1),
+    "sort_topk": lambda a: a.sort(1)[0] + a.sort(1, descending=True)[0]
+    + a.topk(4, 1)[0] + a.argsort(1).float(),
+    "nonzero": lambda a: a.reshape(-1)[ag.nonzero(a.reshape(-1) > 0).reshape(-1)].sum()
+    + ag.argwhere(a > 0).float().sum(),
+    "setitem_index": lambda a: a[ag.tensor([True, False, True], device=a.device)][:, 1:3] * 3
+    + a[[0, 2], [1, 2]].sum(),
+    "linalg": lambda a: (a @ a.T).sum() + ag.mm(a, a.T).sum() + ag.mv(a, a[0]).sum()
+    + ag.dot(a[0], a[1]) + ag.outer(a[0], a[1]).sum() + ag.bmm(a[None], a.T[None]).sum(),
+    "reductions": lambda a: a.sum() + a.mean(0).sum() + a.prod(1).sum() + a.var(1).sum()
+    + a.std(0).sum() + a.amax(1).sum() + a.amin(0).sum() + a.max() + a.min(1)[0].sum()
+    + a.logsumexp(1).sum() + a.norm() + a.norm(p=1, dim=1).sum() + a.median()
+    + a.kthvalue(2, 1)[0].sum() + ag.var_mean(a, 1)[0].sum() + ag.std_mean(a)[1],
+    "arg_reductions": lambda a: a * (a.argmax(1).float().sum() + a.argmin().float()
+                                     + a.all().float() + (a > 0).any(1).float().sum()),
+    "cumulative": lambda a: a.cumsum(1) + (a * 0.5 + 1).cumprod(0),
+    "inplace": lambda a: a.clone().mul_(2).add_(1).clamp_(max=2.0).exp_(),
+    "softmax_family": lambda a: F.softmax(a, 1) + F.log_softmax(a, 0) + F.gelu(a)
+    + F.silu(a) + F.softplus(a) + F.elu(a) + F.leaky_relu(a) + F.hardtanh(a),
+    "normalize_dropout_eval": lambda a: F.normalize(a, dim=1) + F.dropout(a, 0.3, training=False)
+    + F.layer_norm(a, (4,)) + F.pad(a, (1, 1))[:, 1:-1],
+    "conv_pool_functional": lambda a: F.max_pool1d(a[None], 2).sum() + F.avg_pool1d(a[None], 2)
+    .sum() + F.conv1d(a[None], a[:2, None, :2].expand(2, 3, 2)).sum() + F.interpolate(a[None], scale_factor=2)
+    .sum(),
+    "embedding_onehot": lambda a: F.embedding(ag.tensor([0, 2, 1], device=a.device), a).sum()
+    + F.one_hot(ag.tensor([0, 3], device=a.device), 4).float().sum() * a.sum(),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", sorted(SWEEP))
+def test_op_sweep_on_device_matches_cpu(case, device):
+    fn = SWEEP[case]
+    a = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
+    res = []
+    for dev in ("cpu", device):
+        x = ag.tensor(a, device=dev, requires_grad=True)
+        out = fn(x)
+        assert out.device == dev
+        out.sum().backward()
+        res.append((out.detach().cpu().numpy(),
+                    None if x.grad is None else x.grad.cpu().numpy()))
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=2e-5, atol=1e-5)
+    if res[0][1] is not None:
+        np.testing.assert_allclose(res[1][1], res[0][1], rtol=2e-5, atol=1e-5)

@@ -602,12 +602,19 @@ class StrictNamespace(types.ModuleType):
 
 
 def _func(name, npf, host_ok=False, fusable=False):
-    """A CuPy function computed by NumPy's ``npf``."""
+    """A CuPy function computed by NumPy's ``npf`` (with CuPy's keyword names)."""
+    sig = NAMES["signatures"].get(name)
+    sig = None if sig is None else frozenset(sig)
 
     @functools.wraps(npf)
     def f(*args, **kwargs):
         if _fusing() and not fusable:
             raise TypeError(f"cupy.fuse: cupy.{name} is not supported in a fused kernel")
+        if sig is not None:
+            unknown = set(kwargs) - sig
+            if unknown:
+                raise TypeError(f"cupy.{name}() got an unexpected keyword argument "
+                                f"{sorted(unknown)[0]!r} (CuPy {VERSION}'s signature)")
         keep = {}
         a = _unwrap(args, name, host_ok, keep)
         k = _unwrap(kwargs, name, host_ok, keep)
