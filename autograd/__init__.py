@@ -91,6 +91,8 @@ _AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI pack
 
 # PyTorch's namespaces, for programs written as `import autograd as torch`
 from . import accelerator, autograd, backends, utils  # noqa: E402,F401
+from . import amp  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
 

@@ -203,6 +203,8 @@ class Op(Node):
         """Run the op. With Tensor inputs, returns Tensor(s) and records the graph when a
         gradient is needed; with only raw arrays, returns raw arrays (no graph at all),
         which is what lets backward formulas run on arrays."""
+        if state.autocast is not None:  # autograd.amp.autocast: its per-op dtype policy
+            args = state.autocast(cls, args)
         node = _new(cls)
         data = None
         record = False

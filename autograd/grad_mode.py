@@ -29,6 +29,7 @@ class _State(threading.local):
     observers = ()  # a tuple (replaced, never mutated) of the observers of this thread
     anomaly = False
     anomaly_check_nan = True
+    autocast = None  # autograd.amp's per-op cast hook while an autocast region is active
 
 
 state = _State()

@@ -288,7 +288,8 @@ SWEEP = {
     "shape": lambda a: a.permute(1, 0).reshape(-1).unsqueeze(0).expand(2, -1).flatten()
     .unflatten(0, (2, -1)).squeeze().repeat(1, 2).tile((2, 1)).roll(1, 0).fliplr().flipud()
     .contiguous().movedim(0, 1),
-    "split_chunk_unbind": lambda a: ag.cat(list(a.split(2, 1)), 0).sum() + ag.cat(a.chunk(2, 0)).sum()
+    "split_chunk_unbind": lambda a: ag.cat(list(a.split(2, 1)), 0).sum()
+    + ag.cat(a.chunk(2, 0)).sum()
     + ag.stack(a.unbind(0)).sum() + ag.hstack([a, a]).sum() + ag.vstack([a, a]).sum(),
     "broadcast": lambda a: sum(ag.broadcast_tensors(a, a[:1])),
     "gather_scatter": lambda a: a.gather(1, ag.tensor([[0, 1], [1, 0], [2, 2]], device=a.device))
@@ -320,7 +321,8 @@ SWEEP = {
     "normalize_dropout_eval": lambda a: F.normalize(a, dim=1) + F.dropout(a, 0.3, training=False)
     + F.layer_norm(a, (4,)) + F.pad(a, (1, 1))[:, 1:-1],
     "conv_pool_functional": lambda a: F.max_pool1d(a[None], 2).sum() + F.avg_pool1d(a[None], 2)
-    .sum() + F.conv1d(a[None], a[:2, None, :2].expand(2, 3, 2)).sum() + F.interpolate(a[None], scale_factor=2)
+    .sum() + F.conv1d(a[None], a[:2, None, :2].expand(2, 3, 2)).sum()
+    + F.interpolate(a[None], scale_factor=2)
     .sum(),
     "embedding_onehot": lambda a: F.embedding(ag.tensor([0, 2, 1], device=a.device), a).sum()
     + F.one_hot(ag.tensor([0, 3], device=a.device), 4).float().sum() * a.sum(),
