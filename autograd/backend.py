@@ -148,8 +148,11 @@ def device_of(a) -> Device:
     return Device("cuda", a.device.id)
 
 
-def to_device(a, device: Device):
-    """Move an array to ``device`` (copies only when it has to)."""
+def to_device(a, device: Device, non_blocking: bool = False):
+    """Move an array to ``device`` (copies only when it has to). ``non_blocking``: a host
+    array is copied asynchronously on the current stream (truly asynchronous from pinned
+    memory, e.g. ``DataLoader(pin_memory=True)``'s; CuPy's pinned pool keeps the host buffer
+    until the copy is done), ordered before the kernels queued after it."""
     if device.type == "cpu":
         return to_numpy(a)
     cp = require_cupy()
@@ -157,6 +160,10 @@ def to_device(a, device: Device):
     if device.index is not None and device.index >= ndev:
         raise RuntimeError(f"device {device} requested, but only {ndev} CUDA device(s) exist")
     with cp.cuda.Device(device.index or 0):
+        if non_blocking and isinstance(a, np.ndarray):
+            out = cp.empty(a.shape, dtype=a.dtype)
+            out.set(np.ascontiguousarray(a), stream=cp.cuda.get_current_stream())
+            return out
         return cp.asarray(a)
 
 

@@ -21,3 +21,6 @@ fi
 rm -rf "$wheels"
 "$PY" -m ruff check autograd nn optim tests scripts
 "$PY" -m pytest -q -p no:cacheprovider "$@"
+# The GPU code paths without a GPU: every device-parametrised "cuda" case (the gpu mark) again,
+# on the strict CuPy stand-in of tests/cupy_sim (about 10 s).
+"$PY" -m pytest -q -p no:cacheprovider --cuda-sim -m gpu tests

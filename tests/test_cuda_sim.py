@@ -136,6 +136,10 @@ def test_memory_pool_and_pinned_memory(sim):
     moved = batch[0].to("cuda", non_blocking=True)
     assert moved.device == "cuda"
     np.testing.assert_array_equal(moved.cpu().numpy(), [[0.0, 1.0], [2.0, 3.0]])
+    cupy_sim._h2d_async.clear()
+    gpu = list(DataLoader(ds, batch_size=2, pin_memory=True, device="cuda"))
+    assert cupy_sim._h2d_async == [True] * 4  # 2 batches x (x, y): async, from pinned memory
+    assert all(t.device == "cuda" for b in gpu for t in b)
 
 
 # ---- training steps do no host transfers -----------------------------------------------------

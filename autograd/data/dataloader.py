@@ -66,8 +66,8 @@ def default_collate(batch):
 
 
 def _to_device(obj, device):
-    if isinstance(obj, Tensor):
-        return obj.to(device)
+    if isinstance(obj, Tensor):  # asynchronous from pinned memory (pin_memory=True)
+        return obj.to(device, non_blocking=True)
     if isinstance(obj, Mapping):
         return {k: _to_device(v, device) for k, v in obj.items()}
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):

@@ -90,6 +90,7 @@ class TransferCounter:
 
 
 _transfers = TransferCounter()
+_h2d_async: list = []  # one entry per asynchronous host->device copy: from pinned memory?
 
 
 # ---- the memory pool -----------------------------------------------------------------------
@@ -244,6 +245,8 @@ class ndarray:
         if arr.shape != self.shape:
             raise ValueError(f"Shape mismatch. Old shape: {self.shape}, new shape: {arr.shape}")
         self._a[...] = arr
+        if stream is not None:
+            _h2d_async.append(_is_pinned(arr))
 
     def item(self):
         _transfers.hit("ndarray.item()")
@@ -1007,7 +1010,8 @@ _defs.update({
         "lib.stride_tricks", np.lib.stride_tricks, NAMES["lib_stride_tricks"])}),
     "__version__": VERSION,
     # private helpers for the tests
-    "_transfers": _transfers, "_is_pinned": _is_pinned, "_memory_pool": _memory_pool,
+    "_transfers": _transfers, "_is_pinned": _is_pinned, "_h2d_async": _h2d_async,
+    "_memory_pool": _memory_pool,
 })
 _NS = StrictNamespace("cupy", NAMES["cupy"], _defs)
 _NS._cupyx = cupyx
