@@ -36,13 +36,22 @@ from ..grad_mode import state
 from ..ops.elementwise import cast
 from ..tensor import Tensor
 
-try:  # optional: the bf16 extra
-    import ml_dtypes as _ml_dtypes
 
-    bfloat16 = np.dtype(_ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover - without ml_dtypes bfloat16 is still emulated
-    _ml_dtypes = None
-    bfloat16 = "bfloat16"
+def _bfloat16():
+    """ml_dtypes' bfloat16 dtype (the bf16 extra; imported on first use: it is slow to
+    import), or the name "bfloat16" without it (the emulation needs no ml_dtypes)."""
+    try:
+        import ml_dtypes  # noqa: PLC0415 - optional, and only when bfloat16 is asked for
+
+        return np.dtype(ml_dtypes.bfloat16)
+    except ImportError:  # pragma: no cover
+        return "bfloat16"
+
+
+def __getattr__(name):  # ``bfloat16``, resolved lazily (PEP 562)
+    if name == "bfloat16":
+        return _bfloat16()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 float16 = np.dtype("float16")
 float32 = np.dtype("float32")
@@ -57,7 +66,7 @@ FP32_OPS = frozenset({
     "Exp", "Expm1", "Log", "Log2", "Log10", "Log1p", "Reciprocal", "Rsqrt", "Tan", "Asin",
     "Acos", "Softplus",
 })
-_DEFAULT = {"cuda": float16, "cpu": bfloat16}
+_DEFAULT = {"cuda": float16, "cpu": "bfloat16"}
 # the CPU lists are shorter (PyTorch's CPU autocast keeps softmax, sums, exp... in the lower
 # precision; only these losses and prod run in float32)
 CPU_LOWER_PRECISION_OPS = frozenset({"MatMul", "Linear", "Conv2dOp", "ConvTranspose2dOp"})
@@ -68,8 +77,7 @@ _LISTS = {"cuda": (LOWER_PRECISION_OPS, FP32_OPS), "cpu": (CPU_LOWER_PRECISION_O
 def _is_bf16(dtype) -> bool:
     if isinstance(dtype, str):
         return dtype == "bfloat16"
-    return (_ml_dtypes is not None and dtype == bfloat16) or (
-        getattr(dtype, "__name__", "") == "bfloat16")
+    return "bfloat16" in (getattr(dtype, "name", None), getattr(dtype, "__name__", None))
 
 
 def round_to_bfloat16(x):
@@ -159,8 +167,8 @@ class autocast:
         self.device = device_type
         if dtype is None:
             dtype = _DEFAULT[device_type]
-        elif _is_bf16(dtype):
-            dtype = bfloat16
+        if _is_bf16(dtype):
+            dtype = _bfloat16()
         else:
             dtype = np.dtype(dtype)
             if dtype != float16:
@@ -205,4 +213,5 @@ def get_autocast_dtype(device_type: str = "cuda"):
     p = state.autocast
     if p is not None and device_type in p.dtypes:
         return p.dtypes[device_type]
-    return _DEFAULT[device_type]
+    d = _DEFAULT[device_type]
+    return _bfloat16() if _is_bf16(d) else d
