@@ -266,3 +266,14 @@ def test_float16_training_follows_float32_trajectory(device):
     mixed = _train(device, amp=True)
     assert ref[-1] < ref[0] - 0.2  # it learns
     np.testing.assert_allclose(mixed, ref, rtol=0.03, atol=0.02)
+
+
+def test_torch_cuda_amp_spellings(device):
+    with ag.cuda.amp.autocast():
+        assert ag.amp.is_autocast_enabled("cuda")
+    if device == "cuda":
+        scaler = ag.cuda.amp.GradScaler(init_scale=4.0)
+    else:
+        with pytest.warns(UserWarning, match="CUDA is not available"):
+            scaler = ag.cuda.amp.GradScaler(init_scale=4.0)
+    assert scaler.get_scale() == (4.0 if device == "cuda" else 1.0)  # disabled without CUDA
