@@ -39,6 +39,12 @@ from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions
 from .engine import gc_relaxed
+from .parallel import (  # noqa: F401
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from .grad_mode import (
     detect_anomaly,
     is_inference_mode_enabled,
@@ -91,6 +97,8 @@ _AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI pack
 
 # PyTorch's namespaces, for programs written as `import autograd as torch`
 from . import accelerator, autograd, backends, utils  # noqa: E402,F401
+# issue 15: forward-mode AD, function transforms (torch.func), the graph API (torch.autograd.graph)
+from . import forward_ad, func, graph  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
 

@@ -2,7 +2,7 @@
 ``torch.autograd.grad``, ``torch.autograd.Function`` and friends work with
 ``import autograd as torch``."""
 
-from . import functional  # noqa: F401
+from . import forward_ad, functional, graph  # noqa: F401
 from .engine import backward, grad  # noqa: F401
 from .function import Function, once_differentiable  # noqa: F401
 from .grad_mode import (  # noqa: F401

@@ -77,6 +77,8 @@ class Node:
     _plain = False  # the engine may call backward(ctx, g) directly (built-in ops)
     _custom = False  # a user Function: backward gets and returns Tensors
     _oshape = None  # shape of output 0 (its tensor may be gone; drawings show it)
+    _unpack = None  # unpack hook of autograd.graph.saved_tensors_hooks when saved was packed
+    _fw_saved = None  # forward AD: (level, {saved index: tangent}) for create_graph re-wraps
     _non_diff = ()  # Function: ids of outputs marked non-differentiable
     materialize_grads = True
 
@@ -91,6 +93,8 @@ class Node:
         if self._released:
             raise RuntimeError(FREED_MSG)
         saved = self.saved
+        if self._unpack is not None:  # packed by saved_tensors_hooks: unpack on access
+            saved = _unpack_all(self._unpack, saved)
         versions = self._versions
         if versions is not None:
             for vc, v in versions:
@@ -98,7 +102,14 @@ class Node:
                     self._check_versions()
         if not state.create_graph:
             return saved
-        return tuple(self._wrap_saved(j, a) for j, a in enumerate(saved))
+        out = tuple(self._wrap_saved(j, a) for j, a in enumerate(saved))
+        if self._fw_saved is not None:  # forward-over-reverse: re-wrapped inputs keep tangents
+            level, tans = self._fw_saved
+            for j, tan in tans.items():
+                w = out[j]
+                if isinstance(w, Tensor) and w.__dict__.get("_fw") is None:
+                    w._fw = (level, tan)
+        return out
 
     @property
     def needs_input_grad(self) -> tuple:
@@ -112,6 +123,14 @@ class Node:
 
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's notes on this node (PyTorch's ``Node.metadata``)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self._metadata = {}
+        return d
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -149,8 +168,9 @@ class Node:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: the tensor saved by {self.name()} (saved "
-                    f"tensor #{j}, shape {tuple(self.saved[j].shape)}, dtype "
-                    f"{self.saved[j].dtype}) is at version {vc[0]}; expected version {v} "
+                    f"tensor #{j}, shape {tuple(getattr(self.saved[j], 'shape', ()))}, dtype "
+                    f"{getattr(self.saved[j], 'dtype', '?')}) is at version {vc[0]}; expected "
+                    f"version {v} "
                     "instead. Fix: use an out-of-place op (x = x + y instead of x += y), or "
                     "clone() the tensor before modifying it."
                 )
@@ -205,6 +225,8 @@ class Op(Node):
         which is what lets backward formulas run on arrays."""
         if state.autocast is not None:  # autograd.amp.autocast: its per-op dtype policy
             args = state.autocast(cls, args)
+        if state.transforms:  # forward AD / vmap in this thread: they run the op
+            return state.transforms[-1].process(cls, args, kwargs)
         node = _new(cls)
         data = None
         record = False
@@ -296,6 +318,8 @@ class BinaryOp(Op):
 
     @classmethod
     def apply(cls, a, b):
+        if state.transforms:  # forward AD / vmap in this thread: they run the op
+            return state.transforms[-1].process(cls, (a, b), {})
         ta = isinstance(a, Tensor)
         tb = isinstance(b, Tensor)
         if not (ta or tb):
@@ -399,6 +423,11 @@ class AccumulateGrad(Node):
         out in this backward pass (root gradients, other leaves' grads): an array is copied
         before it becomes a ``.grad`` if it is one of them, a view, or read-only."""
         leaf = self.variable
+        if self._node_prehooks:  # PyTorch: hook(grad_outputs) before the accumulation
+            for h in list(self._node_prehooks):
+                r = h((g if isinstance(g, Tensor) else _make(g),))
+                if r is not None:
+                    g = r[0] if create_graph else getattr(r[0], "_data", r[0])
         if create_graph:
             gt = g if isinstance(g, Tensor) else _make(g)
             leaf.grad = gt if leaf.grad is None else leaf.grad + gt
@@ -417,6 +446,10 @@ class AccumulateGrad(Node):
         if leaf._post_acc_hooks:
             for h in list(leaf._post_acc_hooks):
                 h(leaf)
+        if self._post_hooks:  # PyTorch: hook((), grad_outputs) after the accumulation
+            gt = g if isinstance(g, Tensor) else _make(g)
+            for h in list(self._post_hooks):
+                h((), (gt,))
 
 
 def _owned(a, given: set):
@@ -569,6 +602,43 @@ def _register_saved(node, args, data, outs) -> None:
             versions.append(_NO_VERSION)
     node._saved_idx = idx
     node._versions = versions
+    if state.saved_hooks:
+        _pack_saved(node)
+
+
+def _is_array(a) -> bool:
+    return a.__class__ is _ndarray or (hasattr(a, "__cuda_array_interface__")
+                                       and hasattr(a, "dtype"))
+
+
+def _pack_saved(node) -> None:
+    """Apply the innermost ``saved_tensors_hooks`` pack hook to every saved array (as a
+    Tensor, PyTorch's contract); ``saved_tensors`` unpacks on access."""
+    pack, unpack = state.saved_hooks[-1]
+    node.saved = tuple(pack(_make(a)) if _is_array(a) else
+                       pack(a) if isinstance(a, Tensor) else _NotPacked(a)
+                       for a in node.saved)
+    node._unpack = unpack
+
+
+class _NotPacked:
+    """A saved value that is not an array (None, a Python scalar): kept as it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _unpack_all(unpack, saved) -> tuple:
+    out = []
+    for p in saved:
+        if p.__class__ is _NotPacked:
+            out.append(p.value)
+            continue
+        t = unpack(p)
+        out.append(t._data if isinstance(t, Tensor) else t)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -609,6 +679,8 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if state.transforms:  # forward AD / vmap in this thread: they run the function
+            return state.transforms[-1].process(cls, args, kwargs)
         node = cls.__new__(cls)
         tensors = [a for a in args if isinstance(a, Tensor)]
         record = state.enabled and any(t._rg for t in tensors)
@@ -662,6 +734,11 @@ class Function(Node):
             node._versions = [
                 (s._vc, s._vc[0]) if isinstance(s, Tensor) else (None, 0) for s in remap
             ]
+            if state.saved_hooks:
+                pack, unpack = state.saved_hooks[-1]
+                node.saved = tuple(pack(s) if isinstance(s, Tensor) else _NotPacked(s)
+                                   for s in remap)
+                node._unpack = unpack
         new = []
         for k, o in enumerate(outs):
             if o.dtype.kind in "fc" and id(o) not in node._non_diff:
@@ -676,9 +753,13 @@ class Function(Node):
             raise RuntimeError(FREED_MSG)
         if self._versions is not None:
             self._check_versions()
+        saved = self.saved
+        if self._unpack is not None:  # packed by saved_tensors_hooks: unpack on access
+            saved = tuple(p.value if p.__class__ is _NotPacked else self._unpack(p)
+                          for p in saved)
         if state.create_graph:
-            return self.saved
-        return tuple(s.detach() if isinstance(s, Tensor) else s for s in self.saved)
+            return saved
+        return tuple(s.detach() if isinstance(s, Tensor) else s for s in saved)
 
 
 ONCE_MSG = ("trying to differentiate twice a function that was marked with "

@@ -29,6 +29,8 @@ class _State(threading.local):
     observers = ()  # a tuple (replaced, never mutated) of the observers of this thread
     anomaly = False
     anomaly_check_nan = True
+    saved_hooks = ()  # stack of (pack, unpack) from autograd.graph.saved_tensors_hooks
+    transforms = ()  # stack of interpreters (forward AD, vmap) that Op.apply hands ops to
     autocast = None  # autograd.amp's per-op cast hook while an autocast region is active
 
 

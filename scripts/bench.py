@@ -28,9 +28,11 @@ untimed step (its data back into the CPU caches, as in a training loop where ste
 each other) and then 5 timed steps; the chains are timed as single runs. The median (and
 min) of the timed steps is reported.
 
-NumPy's OpenBLAS picks its kernels by CPU model; ``scripts/_cpu.py`` selects the AVX-512
-ones on CPUs it does not recognise, unless ``OPENBLAS_CORETYPE`` is already set (then that
-setting is kept and reported).
+NumPy's OpenBLAS picks its kernels by CPU model. Some machines pin ``OPENBLAS_CORETYPE`` (and
+``OPENBLAS_L2_SIZE``) to an old kernel for the safety of old OpenBLAS builds: run benchmarks
+with both unset in that command only, ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python
+scripts/bench.py``; the kernel OpenBLAS then chose is printed (threadpoolctl), with any
+setting that was left in place.
 
 Usage::
 
@@ -52,10 +54,6 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-
-import _cpu  # noqa: E402  (before NumPy: OpenBLAS's AVX-512 kernels where it misses them)
-
-_BLAS_TUNE = _cpu.tune_openblas()
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
@@ -721,6 +719,15 @@ def machine_info(env: Env) -> dict:
     return info
 
 
+def _blas_kernel() -> str:
+    """The kernel family (threadpoolctl's "architecture") of NumPy's BLAS, and its threads."""
+    info = [i for i in ag.parallel.blas_info() if i.get("user_api") == "blas"]
+    if not info:
+        return "unknown (pip install threadpoolctl to see it)"
+    return ", ".join(f"{i.get('architecture') or '?'} ({i.get('internal_api')}, "
+                     f"{i.get('num_threads')} threads)" for i in info)
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -897,9 +904,9 @@ def main(argv=None) -> int:
           f"{info['thread_env']['OPENBLAS_NUM_THREADS']}/{info['thread_env']['MKL_NUM_THREADS']}"
           f", torch {info['torch_threads'] if info['torch_threads'] is not None else 'n/a'}; "
           f"device {env.device}; load average {info['loadavg']}"
-          + (f"; OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}"
-             + (" (set by scripts/_cpu.py)" if _BLAS_TUNE else "")
-             if os.environ.get("OPENBLAS_CORETYPE") else "")
+          + f"; OpenBLAS kernel {_blas_kernel()}"
+          + "".join(f"; {v}={os.environ[v]} (pinned)" for v in
+                    ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if os.environ.get(v))
           + ("; cyclic GC off in timed runs" if GC_OFF else ""))
     for note in env.notes:
         print(f"note: {note}")

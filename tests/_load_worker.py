@@ -69,6 +69,9 @@ def main() -> None:
     with open(manifest_path) as f:
         manifest = json.load(f)
     originals = {k: _load(kind, p) for k, (kind, p) in manifest["originals"].items()}
+    # Importing CuPy (where it is installed) is a one-time cost of the first file that names
+    # a GPU device, not memory the loader holds for that file: pay it before measuring.
+    ag.cuda.is_available()
     limit = _vm_size() + HEADROOM
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.signal(signal.SIGALRM, _timeout)

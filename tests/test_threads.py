@@ -188,3 +188,22 @@ def test_anomaly_mode_is_per_thread():
 
     _run(watched, unwatched)
     assert seen == {"raised": True, "nan": True}
+
+
+def test_set_num_threads_sizes_the_blas_pool():
+    pytest = __import__("pytest")
+    pytest.importorskip("threadpoolctl")
+    before = ag.get_num_threads()
+    try:
+        ag.set_num_threads(1)
+        assert ag.get_num_threads() == 1
+        info = [i for i in ag.parallel.blas_info() if i["user_api"] == "blas"]
+        assert info and all(i["num_threads"] == 1 for i in info)
+        a = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
+        np.testing.assert_allclose((ag.tensor(a) @ ag.tensor(a)).numpy(), a @ a, rtol=1e-5)
+    finally:
+        ag.set_num_threads(before)
+    assert ag.get_num_threads() == before
+    with pytest.raises(ValueError, match="positive"):
+        ag.set_num_threads(0)
+    assert ag.get_num_interop_threads() == 1

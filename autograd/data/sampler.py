@@ -19,6 +19,18 @@ def _rng(generator):
     return _gen_for(np, generator)
 
 
+def _check(owner: str, name: str, value, kind: str, exc=ValueError) -> None:
+    """PyTorch's argument checks: ``kind`` "positive" (a positive int) or "bool"."""
+    if kind == "bool":
+        ok = isinstance(value, bool)
+    else:
+        ok = (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+              and value > 0)
+    if not ok:
+        what = "a boolean value" if kind == "bool" else "a positive integer value"
+        raise exc(f"{owner}: {name} should be {what}, but got {name}={value!r}")
+
+
 class Sampler:
     """Base class: an iterable of dataset indices, usually with ``__len__``."""
 
@@ -55,13 +67,9 @@ class RandomSampler(Sampler):
 
     def __init__(self, data_source, replacement: bool = False, num_samples=None,
                  generator=None):
-        if not isinstance(replacement, bool):
-            raise TypeError(f"RandomSampler: replacement should be a boolean value, got "
-                            f"replacement={replacement!r}")
-        if num_samples is not None and (not isinstance(num_samples, numbers.Integral)
-                                        or isinstance(num_samples, bool) or num_samples <= 0):
-            raise ValueError(f"RandomSampler: num_samples should be a positive integer value, "
-                             f"but got num_samples={num_samples!r}")
+        _check("RandomSampler", "replacement", replacement, "bool", TypeError)
+        if num_samples is not None:
+            _check("RandomSampler", "num_samples", num_samples, "positive")
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -115,13 +123,8 @@ class WeightedRandomSampler(Sampler):
     """
 
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
-        if (not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool)
-                or num_samples <= 0):
-            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer "
-                             f"value, but got num_samples={num_samples!r}")
-        if not isinstance(replacement, bool):
-            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, "
-                             f"but got replacement={replacement!r}")
+        _check("WeightedRandomSampler", "num_samples", num_samples, "positive")
+        _check("WeightedRandomSampler", "replacement", replacement, "bool")
         w = np.asarray(weights._data if isinstance(weights, Tensor) else weights,
                        dtype=np.float64)
         if w.ndim != 1:
@@ -165,13 +168,8 @@ class BatchSampler(Sampler):
     """
 
     def __init__(self, sampler, batch_size: int, drop_last: bool):
-        if (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
-                or batch_size <= 0):
-            raise ValueError(f"BatchSampler: batch_size should be a positive integer value, "
-                             f"but got batch_size={batch_size!r}")
-        if not isinstance(drop_last, bool):
-            raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got "
-                             f"drop_last={drop_last!r}")
+        _check("BatchSampler", "batch_size", batch_size, "positive")
+        _check("BatchSampler", "drop_last", drop_last, "bool")
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.drop_last = drop_last

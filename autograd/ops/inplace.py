@@ -72,6 +72,7 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
             out = fn(t, *args, **kwargs)
         _check_result(t, out, name)
         _write(t, None, out._data)
+        _take_tangent(t, out)
         return t
     if t._rg and t.grad_fn is None:
         raise RuntimeError(
@@ -92,6 +93,7 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
         # write through the base so that its graph records the change (CopySlices)
         setitem(base, t._view_index, out)
         t.grad_fn, t._rg, t._nr = out.grad_fn, True, out._nr
+        _take_tangent(t, out)
         return t
     arr = t._data
     out = fn(t, *args, **kwargs)
@@ -113,7 +115,16 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
         src = src.astype(arr.dtype)
     _write(t, None, src)
     t.grad_fn, t._rg, t._nr = node, out._rg, out._nr
+    _take_tangent(t, out)
     return t
+
+
+def _take_tangent(t: Tensor, out: Tensor) -> None:
+    """Forward AD (autograd.forward_ad): the tensor updated in place takes the tangent the
+    op computed for its result."""
+    fw = out.__dict__.get("_fw")
+    if fw is not None or "_fw" in t.__dict__:
+        t._fw = fw
 
 
 def setitem(x: Tensor, index, value) -> None:
@@ -130,7 +141,8 @@ def setitem(x: Tensor, index, value) -> None:
         return SetItem.apply(t, v, index=idx, basic=basic)
 
     recording = state.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
-    if not recording:
+    dual = "_fw" in x.__dict__ or (isinstance(value, Tensor) and "_fw" in value.__dict__)
+    if not recording and not dual:
         vd = value._data if isinstance(value, Tensor) else value
         _write(x, idx, vd)
         return

@@ -1,4 +1,5 @@
 """``autograd.utils``: PyTorch's ``torch.utils`` names. ``autograd.utils.data`` is the data
-package (``autograd.data``) under the name PyTorch programs import it by."""
+package (``autograd.data``) under the name PyTorch programs import it by;
+``autograd.utils.checkpoint`` is activation checkpointing."""
 
 from . import data  # noqa: F401
