@@ -277,3 +277,15 @@ def test_torch_cuda_amp_spellings(device):
         with pytest.warns(UserWarning, match="CUDA is not available"):
             scaler = ag.cuda.amp.GradScaler(init_scale=4.0)
     assert scaler.get_scale() == (4.0 if device == "cuda" else 1.0)  # disabled without CUDA
+
+
+def test_bfloat16_autocast_under_forward_ad():
+    import autograd.forward_ad as fwAD
+
+    a = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+    t = ag.tensor([[1.001, 0.0], [0.0, 1.0]])
+    with fwAD.dual_level(), autocast("cpu", dtype="bfloat16"):
+        out = fwAD.make_dual(a, t) @ a
+        tangent = fwAD.unpack_dual(out).tangent
+    want = round_to_bfloat16(t.numpy()) @ a.numpy()  # the tangent rounded like the input
+    np.testing.assert_allclose(tangent.numpy(), want, rtol=1e-6)

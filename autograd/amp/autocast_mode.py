@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 
 from ..backend import get_array_module
+from ..forward_ad import jvp_rule
 from ..function import Op
 from ..grad_mode import state
 from ..ops.elementwise import cast
@@ -101,6 +102,12 @@ class RoundBFloat16(Op):
     @staticmethod
     def backward(ctx, gy):
         return gy if isinstance(gy, Tensor) else round_to_bfloat16(gy)
+
+
+@jvp_rule("RoundBFloat16")
+def _round_bfloat16_jvp(cls, ctx, primals, tangents, outputs, kwargs):
+    """Forward mode, as backward: the tangent rounded to bfloat16 (straight through)."""
+    return round_to_bfloat16(tangents[0])
 
 
 _ANY = LOWER_PRECISION_OPS | FP32_OPS | CPU_LOWER_PRECISION_OPS | CPU_FP32_OPS
