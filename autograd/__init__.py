@@ -102,6 +102,8 @@ _AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI pack
 from . import accelerator, autograd, backends, utils  # noqa: E402,F401
 # issue 15: forward-mode AD, function transforms (torch.func), the graph API (torch.autograd.graph)
 from . import forward_ad, func, graph  # noqa: E402,F401
+from . import amp  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
 

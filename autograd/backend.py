@@ -18,6 +18,27 @@ import numpy as np
 
 _cupy = None  # the cupy module once imported; False when the import failed
 _cupy_error: str | None = None
+_cupyx = None  # its cupyx (imported with it, or given with it by use_cupy_module)
+
+
+def use_cupy_module(cupy_module, cupyx_module=None) -> None:
+    """Serve ``device="cuda"`` with ``cupy_module`` (and ``cupyx_module``) instead of the
+    installed CuPy: the tests' injection point for their CuPy stand-in (``pytest
+    --cuda-sim``). ``None`` forgets it (the next use imports the real CuPy again)."""
+    global _cupy, _cupy_error, _cupyx
+    _cupy, _cupyx, _cupy_error = cupy_module, cupyx_module, None
+
+
+def cupyx():
+    """CuPy's companion package ``cupyx`` (scatter_add, pinned memory, scipy.special)."""
+    global _cupyx
+    if _cupyx is None:
+        require_cupy()
+        import cupyx as mod  # noqa: PLC0415  (optional, present with CuPy)
+        import cupyx.scipy.special  # noqa: PLC0415, F401
+
+        _cupyx = mod
+    return _cupyx
 
 
 def _import_cupy():
@@ -127,8 +148,11 @@ def device_of(a) -> Device:
     return Device("cuda", a.device.id)
 
 
-def to_device(a, device: Device):
-    """Move an array to ``device`` (copies only when it has to)."""
+def to_device(a, device: Device, non_blocking: bool = False):
+    """Move an array to ``device`` (copies only when it has to). ``non_blocking``: a host
+    array is copied asynchronously on the current stream (truly asynchronous from pinned
+    memory, e.g. ``DataLoader(pin_memory=True)``'s; CuPy's pinned pool keeps the host buffer
+    until the copy is done), ordered before the kernels queued after it."""
     if device.type == "cpu":
         return to_numpy(a)
     cp = require_cupy()
@@ -136,6 +160,10 @@ def to_device(a, device: Device):
     if device.index is not None and device.index >= ndev:
         raise RuntimeError(f"device {device} requested, but only {ndev} CUDA device(s) exist")
     with cp.cuda.Device(device.index or 0):
+        if non_blocking and isinstance(a, np.ndarray):
+            out = cp.empty(a.shape, dtype=a.dtype)
+            out.set(np.ascontiguousarray(a), stream=cp.cuda.get_current_stream())
+            return out
         return cp.asarray(a)
 
 
@@ -158,9 +186,7 @@ def add_at(xp, target, index, values) -> None:
     if xp is np:
         np.add.at(target, index, values)
     else:
-        import cupyx  # noqa: PLC0415  (only reached with CuPy arrays)
-
-        cupyx.scatter_add(target, index, values)
+        cupyx().scatter_add(target, index, values)
 
 
 def lock(a) -> bool:

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import types
+
+from . import amp as _amp
 from . import backend
 from . import random as _random
+
+
+def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled=None):
+    """``torch.cuda.amp.autocast``: ``autograd.amp.autocast("cuda", ...)``."""
+    return _amp.autocast("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+
+def _cuda_grad_scaler(init_scale: float = 2.0**16, growth_factor: float = 2.0,
+                      backoff_factor: float = 0.5, growth_interval: int = 2000,
+                      enabled: bool = True):
+    """``torch.cuda.amp.GradScaler``: ``autograd.amp.GradScaler("cuda", ...)``."""
+    return _amp.GradScaler("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
+                           enabled)
+
+
+# PyTorch's older spelling, ``torch.cuda.amp.autocast()`` / ``torch.cuda.amp.GradScaler()``
+amp = types.SimpleNamespace(autocast=_cuda_autocast, GradScaler=_cuda_grad_scaler)
 
 
 def is_available() -> bool:

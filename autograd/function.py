@@ -228,6 +228,8 @@ class Op(Node):
         """Run the op. With Tensor inputs, returns Tensor(s) and records the graph when a
         gradient is needed; with only raw arrays, returns raw arrays (no graph at all),
         which is what lets backward formulas run on arrays."""
+        if state.autocast is not None:  # autograd.amp.autocast: its per-op dtype policy
+            args = state.autocast(cls, args)
         if state.transforms:  # forward AD / vmap in this thread: they run the op
             return state.transforms[-1].process(cls, args, kwargs)
         node = _new(cls)

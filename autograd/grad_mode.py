@@ -31,6 +31,7 @@ class _State(threading.local):
     anomaly_check_nan = True
     saved_hooks = ()  # stack of (pack, unpack) from autograd.graph.saved_tensors_hooks
     transforms = ()  # stack of interpreters (forward AD, vmap) that Op.apply hands ops to
+    autocast = None  # autograd.amp's per-op cast hook while an autocast region is active
 
 
 state = _State()

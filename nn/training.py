@@ -158,7 +158,8 @@ def diagnose_divergence(model, loss_fn, x, y, value: float, epoch: int, batch: i
 def train_epoch(model, batches, loss_fn, optimizer, scheduler=None, *, epoch: int = 1,
                 classify: bool = True, clip_grad: float | None = None, augment=None,
                 detect_anomaly: bool = False, on_batch=None,
-                live_hint: str = "train under ag.detect_anomaly()") -> dict:
+                live_hint: str = "train under ag.detect_anomaly()", reduce_loss=None,
+                diagnose=None) -> dict:
     """One training pass over ``batches``, stopping when the loss becomes NaN or inf.
 
     Per batch: ``augment(x)`` if given, forward, ``loss_fn``, ``optimizer.zero_grad()``,
@@ -181,6 +182,12 @@ def train_epoch(model, batches, loss_fn, optimizer, scheduler=None, *, epoch: in
         on_batch: called after every step as ``on_batch(stats)`` with the running
             ``{"loss", "acc", "samples"}`` (e.g. to update a progress bar).
         live_hint: passed to ``diagnose_divergence``.
+        reduce_loss: for data-parallel training, a function mapping this process's loss
+            value to the one every process agrees on (e.g. the mean over the ranks, by an
+            all-reduce); the divergence test and the running loss use it, so that every
+            rank stops at the same batch. None: the local value.
+        diagnose: replaces ``diagnose_divergence`` (same arguments), e.g. where re-running
+            a batch alone would need the other ranks.
 
     Returns:
         ``{"loss": mean training loss, "acc": accuracy or None, "samples": count}``.
@@ -198,8 +205,10 @@ def train_epoch(model, batches, loss_fn, optimizer, scheduler=None, *, epoch: in
             out = model(x)
             loss = loss_fn(model, out, x, y)
             value = loss.item()
+            if reduce_loss is not None:
+                value = reduce_loss(value)
             if not math.isfinite(value):
-                raise TrainingDiverged(diagnose_divergence(
+                raise TrainingDiverged((diagnose or diagnose_divergence)(
                     model, loss_fn, x, y, value, epoch, b, live_hint=live_hint))
             optimizer.zero_grad()
             loss.backward()

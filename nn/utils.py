@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from autograd.backend import get_array_module
 from autograd.grad_mode import no_grad
 from autograd.ops import reduction as R
@@ -57,10 +59,13 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
         return total
-    coef = min(float(max_norm) / (float(total.item()) + 1e-6), 1.0)
+    if isinstance(total._data, np.ndarray):
+        coef = min(float(max_norm) / (float(total.item()) + 1e-6), 1.0)
+    else:  # on the GPU the coefficient stays on the device (no host sync)
+        coef = get_array_module(total._data).minimum(float(max_norm) / (total._data + 1e-6), 1.0)
     with no_grad():
         for g in grads:
-            _write(g, None, g._data * g.dtype.type(coef))
+            _write(g, None, (g._data * coef).astype(g.dtype, copy=False))
     return total
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from autograd import fused
 from autograd.backend import get_array_module
 from autograd.grad_mode import no_grad
 
@@ -38,6 +41,12 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
     for i, p in enumerate(params):
         xp = get_array_module(p)
         g = -grads[i] if maximize else grads[i]
+        if xp is not np and not amsgrad:  # the GPU: one fused kernel for the whole update
+            dec = decoupled_weight_decay and weight_decay != 0
+            fused.adam_update(p, g, exp_avgs[i], exp_avg_sqs[i], beta1, beta2,
+                              lr / (1 - beta1 ** steps[i]), (1 - beta2 ** steps[i]) ** 0.5, eps,
+                              1 - lr * weight_decay if dec else 1.0, 0.0 if dec else weight_decay)
+            continue
         if weight_decay != 0:
             if decoupled_weight_decay:
                 p *= 1 - lr * weight_decay

@@ -22,7 +22,7 @@ def _writable(p):
     """The parameter's array, made writeable if a graph had locked it (the version counter
     bumped by the caller keeps that graph honest)."""
     a = p._data
-    if hasattr(a, "flags") and not a.flags.writeable:
+    if type(a) is np.ndarray and not a.flags.writeable:  # CuPy arrays have no such flag
         backend.unlock(a)
     return a
 

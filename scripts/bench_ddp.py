@@ -28,10 +28,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import _cpu  # noqa: E402
-
-_cpu.tune_openblas()
-
 import numpy as np  # noqa: E402
 
 import autograd as ag  # noqa: E402

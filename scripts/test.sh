@@ -22,3 +22,6 @@ rm -rf "$wheels"
 "$PY" -m ruff check autograd nn optim tests scripts
 "$PY" scripts/api_coverage.py || true  # PyTorch's API present here, per area (information)
 "$PY" -m pytest -q -p no:cacheprovider "$@"
+# The GPU code paths without a GPU: every device-parametrised "cuda" case (the gpu mark) again,
+# on the strict CuPy stand-in of tests/cupy_sim (about 10 s).
+"$PY" -m pytest -q -p no:cacheprovider --cuda-sim -m gpu tests

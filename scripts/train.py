@@ -29,6 +29,23 @@ one ``train.py: error: ...`` line and exit code 2. When the loss becomes NaN or 
 stops (exit code 1) with a message naming the first op that produced it: the batch is re-run
 under ``ag.detect_anomaly()``.
 
+``--distributed`` trains data-parallel over the processes started by an MPI launcher
+(``mpirun -n 4 python scripts/train.py --model cnn-bn --distributed``): every rank holds the
+model wrapped in ``nn.parallel.DistributedDataParallel`` (gradients averaged over the ranks),
+reads its shard of the training data through a ``DistributedSampler`` (reshuffled every epoch
+with ``set_epoch``), and ``--batch-size`` is per rank, as in PyTorch: the global batch is
+``--batch-size`` x the number of ranks (the learning rate is not rescaled). The BatchNorm
+layers become ``nn.SyncBatchNorm`` (statistics over the global batch; ``--no-sync-bn`` keeps
+per-rank statistics). Evaluation is split over the ranks and summed, so every rank gets the
+same figures. Only rank 0 prints, draws progress bars and writes ``--out`` and the checkpoint;
+the checkpoint holds the unwrapped model (``ddp.module``), so it resumes with any number of
+ranks or without ``--distributed``, and rank 0 sends it to the others (it needs to exist only
+where rank 0 runs). On the same number of ranks a resumed run ends with exactly the weights of
+an uninterrupted one; on another number it is the same computation up to rounding, except
+for dropout masks (drawn per rank). A ``--distributed`` resume keeps the checkpoint's global
+batch unless ``--batch-size`` is given. The backend is MPI (mpi4py) for ``--device cpu`` and
+NCCL (CuPy) for ``--device cuda``.
+
 The library parts live in the package: the models in ``nn.zoo`` (``build_model``), the epoch
 loop with its divergence stop, ``evaluate`` and the checkpoints in ``nn.training``; this
 script adds the command line, the data, losses, optimizers, schedules and the outputs.
@@ -38,6 +55,7 @@ Examples:
     python scripts/train.py --model nielsen --cost cross-entropy --l2 5.0 --lr 0.5
     python scripts/train.py --model mlp --quick                  # a smoke run on the sample
     python scripts/train.py --model cnn-bn --checkpoint /tmp/cnn.ag --resume
+    mpirun -n 4 python scripts/train.py --model cnn-bn --distributed   # 4 processes
 
 The full data is looked up in ``--data-dir``, then ``$AUTOGRAD_DATA/fashion-mnist`` (e.g.
 ``AUTOGRAD_DATA=/work/shared/data``) and the other places ``FashionMNIST`` searches;
@@ -56,31 +74,34 @@ for _p in (str(ROOT), str(HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-if "numpy" not in sys.modules:  # before NumPy: OpenBLAS's AVX-512 kernels where it misses them
-    import _cpu
-
-    _cpu.tune_openblas()
-
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
+import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import autograd as ag  # noqa: E402
+import autograd.distributed as dist  # noqa: E402
+import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
 import optim  # noqa: E402
 from autograd.data import DataLoader  # noqa: E402
 from autograd.data.dataset import Subset  # noqa: E402
 from autograd.data.datasets import FashionMNIST  # noqa: E402
+from autograd.data.distributed import DistributedSampler  # noqa: E402
+from autograd.distributed import DistributedError  # noqa: E402
 from nn.training import (  # noqa: E402
     CheckpointError,
     TrainingDiverged,
     evaluate,
     load_checkpoint,
     random_hflip,
+    read_checkpoint,
     save_checkpoint,
     train_epoch,
 )
@@ -292,7 +313,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="default: sample with --quick, else fashion-mnist")
     ap.add_argument("--data-dir", default=None, help="folder holding the IDX .gz files")
     ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help="per process: with --distributed the global batch is this times "
+                         "the number of ranks (PyTorch's convention)")
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--optimizer", choices=OPTIMIZERS, default=None)
     ap.add_argument("--momentum", type=float, default=0.9, help="for momentum and nesterov")
@@ -322,6 +345,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="train under ag.detect_anomaly() (slow)")
     ap.add_argument("--out", default=None, help="output folder (default results/<model>)")
     ap.add_argument("--no-progress", action="store_true", help="no tqdm bars")
+    ap.add_argument("--distributed", action="store_true",
+                    help="data-parallel over the ranks of an MPI launch (mpirun -n N ...): "
+                         "DistributedDataParallel, a DistributedSampler, global batch = "
+                         "--batch-size x ranks; only rank 0 prints and writes files")
+    ap.add_argument("--sync-bn", action=argparse.BooleanOptionalAction, default=True,
+                    help="with --distributed: turn BatchNorm into SyncBatchNorm (batch "
+                         "statistics over all ranks; default); --no-sync-bn keeps per-rank "
+                         "statistics")
     args = ap.parse_args(argv)
     d = DEFAULTS[args.model]
     if args.model == "nielsen" and args.cost == "cross-entropy":
@@ -346,10 +377,107 @@ def argv_lacks(argv, flag: str) -> bool:
     return not any(a == flag or a.startswith(flag + "=") for a in argv)
 
 
+# ---- distributed ----------------------------------------------------------------------------
+
+class _Ranks:
+    """Where this process stands in a ``--distributed`` run (rank 0 of 1 otherwise)."""
+
+    def __init__(self, distributed: bool):
+        self.on = distributed
+        self.rank = dist.get_rank() if distributed else 0
+        self.world = dist.get_world_size() if distributed else 1
+        self.lead = self.rank == 0
+
+    def agree(self, error: str | None) -> None:
+        """Raise ``UsageError`` on every rank when any rank has an ``error`` (so that no rank
+        goes on to wait for the others in a collective)."""
+        if not self.on:
+            if error:
+                raise UsageError(error)
+            return
+        errors = [None] * self.world
+        dist.all_gather_object(errors, error)
+        for r, e in enumerate(errors):
+            if e:
+                raise UsageError(e if r == 0 else f"(rank {r}) {e}")
+
+    def sum(self, values, device) -> list:
+        """The element-wise sum of ``values`` (floats) over the ranks, in float64."""
+        if not self.on or self.world == 1:
+            return [float(v) for v in values]
+        t = ag.tensor(np.asarray(values, dtype=np.float64), device=device)
+        dist.all_reduce(t)
+        return [float(v) for v in t.cpu().numpy()]
+
+
+def init_distributed(args) -> None:
+    """``init_process_group`` for ``--distributed``: NCCL for CUDA devices, else MPI."""
+    backend = "nccl" if str(args.device).startswith("cuda") else "mpi"
+    dist.init_process_group(backend)
+
+
+def rank_seed(seed: int, epoch: int, rank: int) -> int:
+    """The package RNG's seed for ``rank`` in ``epoch`` of a ``--distributed`` run (dropout
+    and augmentation draw from it): distinct per rank, and a function of the epoch alone, so
+    that a resumed run draws what the uninterrupted one drew."""
+    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1, np.uint64)[0])
+
+
+def fetch_checkpoint(args, ranks: _Ranks, tmp: Path) -> tuple[Path, int | None]:
+    """``--resume`` with ``--distributed``: rank 0 checks and reads the checkpoint and sends
+    its bytes to the other ranks, which keep them in ``tmp`` (the file need only exist where
+    rank 0 runs).
+
+    Returns:
+        (this rank's path to the checkpoint, the global batch of the run that wrote it, or
+        None when unknown).
+    """
+    box = [None, None, None]  # error, global batch, bytes
+    if ranks.lead:
+        try:
+            ck = read_checkpoint(args.checkpoint)
+            saved = ck.get("args") if isinstance(ck.get("args"), dict) else {}
+            try:
+                box[1] = int(ck.get("global_batch") or saved["batch_size"])
+            except (KeyError, TypeError, ValueError):
+                pass
+            if ranks.world > 1:
+                box[2] = Path(args.checkpoint).read_bytes()
+        except CheckpointError as e:
+            box[0] = f"cannot resume from {e}"
+        except OSError as e:
+            box[0] = f"cannot resume from {args.checkpoint}: {e}"
+    if ranks.world > 1:
+        dist.broadcast_object_list(box, src=0)
+    if box[0]:
+        raise UsageError(box[0])
+    if ranks.lead:
+        return Path(args.checkpoint), box[1]
+    path = tmp / Path(args.checkpoint).name
+    path.write_bytes(box[2])
+    return path, box[1]
+
+
+def distributed_divergence(ranks: _Ranks):
+    """The divergence message of a ``--distributed`` run (``train_epoch``'s ``diagnose``):
+    re-running a batch under ``ag.detect_anomaly()`` would need every rank, so it says how
+    to find the op instead."""
+    def diagnose(model, loss_fn, x, y, value, epoch, batch, live_hint=""):
+        return (f"training stopped: the loss (mean over the {ranks.world} ranks) became "
+                f"{value} at epoch {epoch}, batch {batch}.\nIn a --distributed run the batch "
+                "is not re-run under ag.detect_anomaly(); resume from the last checkpoint "
+                "in one process (without --distributed) with --detect-anomaly to name the op "
+                "that produced it.")
+    return diagnose
+
+
 # ---- training -------------------------------------------------------------------------------
 
 def train(args) -> dict:
     """Run the training described by ``args`` (see ``parse_args``).
+
+    With ``args.distributed`` the default process group must be initialised (``main`` does
+    it: ``init_distributed``).
 
     Returns:
         The metrics written to ``metrics.json``.
@@ -359,17 +487,47 @@ def train(args) -> dict:
         UsageError: the ``--resume`` checkpoint cannot be used, or the checkpoint cannot
             be written.
     """
+    ranks = _Ranks(args.distributed)
+    if not ranks.on:
+        return _train(args, ranks, None)
+    with tempfile.TemporaryDirectory(prefix="train-ckpt-") as tmp:  # a received checkpoint
+        return _train(args, ranks, Path(tmp))
+
+
+def _train(args, ranks: _Ranks, tmp: Path | None) -> dict:
     device = args.device
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if ranks.lead:
+        out_dir.mkdir(parents=True, exist_ok=True)
     ag.manual_seed(args.seed)
     train_set, test_set = load_data(args)
-    model = build_model(args.model, args.cost).to(device)
+    ck_path = args.checkpoint
+    if ranks.on and args.resume:
+        ck_path, saved_batch = fetch_checkpoint(args, ranks, tmp)
+        if saved_batch and argv_lacks(getattr(args, "_argv", None), "--batch-size"):
+            if saved_batch % ranks.world == 0:  # keep the checkpoint's global batch
+                args.batch_size = saved_batch // ranks.world
+            else:
+                print(f"note: the checkpoint's global batch {saved_batch} is not a multiple "
+                      f"of {ranks.world} ranks; using --batch-size {args.batch_size}")
+    model = build_model(args.model, args.cost)
+    if ranks.on and args.sync_bn:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model = model.to(device)
     classify = args.model != "autoencoder"
     loss_fn, data_loss = make_loss(args, len(train_set))
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
-                              device=device)
-    test_loader = DataLoader(test_set, batch_size=1000, device=device)
+    sampler = None
+    if ranks.on:
+        sampler = DistributedSampler(train_set, seed=args.seed)
+        train_loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler,
+                                  device=device)
+        lo, hi = (len(test_set) * r // ranks.world for r in (ranks.rank, ranks.rank + 1))
+        test_part = Subset(test_set, range(lo, hi))  # evaluation is split over the ranks
+    else:
+        train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
+                                  device=device)
+        test_part = test_set
+    test_loader = DataLoader(test_part, batch_size=1000, device=device)
     opt = make_optimizer(args, model.parameters())
     sched = make_scheduler(args, opt, len(train_loader))
     n_params = sum(p.numel() for p in model.parameters())
@@ -377,8 +535,9 @@ def train(args) -> dict:
     history: list[dict] = []
     start = 0
     if args.resume:
+        error = None
         try:
-            ck = load_checkpoint(args.checkpoint, model, opt, sched, map_location=device,
+            ck = load_checkpoint(ck_path, model, opt, sched, map_location=device,
                                  model_name=args.model)
             try:
                 start, history = int(ck["epoch"]), list(ck["history"])
@@ -386,26 +545,49 @@ def train(args) -> dict:
                 raise CheckpointError(args.checkpoint,
                                       f"has no valid epoch and history ({e!r})") from e
         except CheckpointError as e:
-            raise UsageError(f"cannot resume from {e}") from e
+            if ranks.on and not ranks.lead:  # name the user's file, not the received copy
+                e = CheckpointError(args.checkpoint, e.reason)
+            error = f"cannot resume from {e}"
+        if ranks.on and not ranks.lead:
+            Path(ck_path).unlink(missing_ok=True)
+        ranks.agree(error)
         print(f"resumed from {args.checkpoint} after epoch {start}")
-    if args.checkpoint and not Path(args.checkpoint).resolve().parent.is_dir():
-        raise UsageError(f"cannot write checkpoint {args.checkpoint}: its folder does not "
-                         "exist")
+    error = None
+    if ranks.lead and args.checkpoint and not Path(args.checkpoint).resolve().parent.is_dir():
+        error = f"cannot write checkpoint {args.checkpoint}: its folder does not exist"
+    ranks.agree(error)
+    net = model
+    if ranks.on:  # rank 0's parameters and buffers are copied to the others here
+        net = nn.parallel.DistributedDataParallel(model)
+    batch = f"batch {args.batch_size}"
+    if ranks.on:
+        batch = (f"batch {args.batch_size} per rank x {ranks.world} "
+                 f"rank{'s' if ranks.world > 1 else ''} = "
+                 f"{args.batch_size * ranks.world}")
     print(f"{args.model}: {n_params:,} parameters, {len(train_set):,} training and "
           f"{len(test_set):,} test images ({args.dataset}), {args.optimizer} lr={args.lr}, "
-          f"batch {args.batch_size}, {args.epochs} epochs, device {device}")
-    print(model)
+          f"{batch}, {args.epochs} epochs, device {device}")
+    print(net)
     metrics = {"model": args.model, "command": command_line(args),
                "args": {k: v for k, v in vars(args).items() if not k.startswith("_")},
                "parameters": n_params, "train_size": len(train_set),
                "test_size": len(test_set), "epochs": history}
+    if ranks.on:
+        metrics.update(world_size=ranks.world, global_batch=args.batch_size * ranks.world)
+    dist_kw = {}
+    if ranks.on:
+        dist_kw = dict(reduce_loss=lambda v: ranks.sum([v], device)[0] / ranks.world,
+                       diagnose=distributed_divergence(ranks))
     tty = sys.stderr.isatty()
     stop = args.epochs if args.stop_after is None else min(args.epochs, start + args.stop_after)
     for epoch in range(start + 1, stop + 1):
+        if ranks.on:
+            sampler.set_epoch(epoch)
+            ag.manual_seed(rank_seed(args.seed, epoch, ranks.rank))
         t0, c0 = time.perf_counter(), time.process_time()
         bar = tqdm(train_loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
-                   leave=False, disable=args.no_progress, mininterval=0.2 if tty else 30.0,
-                   dynamic_ncols=True)
+                   leave=False, disable=args.no_progress or not ranks.lead,
+                   mininterval=0.2 if tty else 30.0, dynamic_ncols=True)
 
         def show(stats, bar=bar):
             post = f"loss={stats['loss']:.4f}"
@@ -414,21 +596,27 @@ def train(args) -> dict:
             bar.set_postfix_str(post, refresh=False)
 
         try:
-            tr = train_epoch(model, bar, loss_fn, opt, sched, epoch=epoch, classify=classify,
+            tr = train_epoch(net, bar, loss_fn, opt, sched, epoch=epoch, classify=classify,
                              clip_grad=args.clip_grad,
                              augment=random_hflip if args.augment else None,
                              detect_anomaly=args.detect_anomaly, on_batch=show,
-                             live_hint="run with --detect-anomaly")
+                             live_hint="run with --detect-anomaly", **dist_kw)
         except TrainingDiverged as e:
             e.history = history
             raise
         finally:
             bar.close()
-        if not tty and not args.no_progress:  # a log file: start the epoch line on a new line
+        if ranks.on:  # the epoch's figures over the whole training set
+            n = tr["samples"]
+            loss_sum, acc_sum, n = ranks.sum([tr["loss"] * n, (tr["acc"] or 0.0) * n, n],
+                                             device)
+            tr = {"loss": loss_sum / n, "acc": acc_sum / n if classify else None,
+                  "samples": int(n)}
+        if not tty and not args.no_progress and ranks.lead:  # a log file: a new line
             print(file=sys.stderr, flush=True)
         train_s = time.perf_counter() - t0
-        ev = evaluate(model, test_loader, data_loss, classify,
-                      extra_mse=args.model == "autoencoder")
+        ev = evaluate_split(model, test_loader, data_loss, classify,
+                            args.model == "autoencoder", ranks, device)
         rec = {"epoch": epoch, "train_loss": tr["loss"], "train_acc": tr["acc"],
                "test_loss": ev["loss"], "test_acc": ev.get("acc"),
                "lr": opt.param_groups[0]["lr"], "train_seconds": train_s,
@@ -444,19 +632,45 @@ def train(args) -> dict:
         line += f"  lr {rec['lr']:.2e}  {rec['seconds']:.1f} s (cpu {rec['cpu_seconds']:.1f} s)"
         print(line, flush=True)
         if args.checkpoint:
-            try:
-                save_checkpoint(args.checkpoint, model, opt, sched, epoch=epoch,
-                                history=history, model_name=args.model,
-                                args=_clean(vars(args)))
-            except OSError as e:
-                raise UsageError(f"cannot write checkpoint {args.checkpoint}: {e}") from e
-        _finish(metrics, history, model, test_set, out_dir, args, write_pictures=False)
-    return _finish(metrics, history, model, test_set, out_dir, args, write_pictures=True)
+            error = None
+            if ranks.lead:
+                extra = {}
+                if ranks.on:
+                    extra = dict(world_size=ranks.world,
+                                 global_batch=args.batch_size * ranks.world)
+                try:
+                    save_checkpoint(args.checkpoint, model, opt, sched, epoch=epoch,
+                                    history=history, model_name=args.model,
+                                    args=_clean(vars(args)), **extra)
+                except OSError as e:
+                    error = f"cannot write checkpoint {args.checkpoint}: {e}"
+            if ranks.on:
+                ranks.agree(error)
+            elif error:
+                raise UsageError(error)
+        _finish(metrics, history, model, test_set, out_dir, args, write_pictures=False,
+                write=ranks.lead)
+    return _finish(metrics, history, model, test_set, out_dir, args, write_pictures=True,
+                   write=ranks.lead)
+
+
+def evaluate_split(model, loader, loss_fn, classify: bool, extra_mse: bool, ranks: _Ranks,
+                   device) -> dict:
+    """``evaluate`` on this rank's part of the test set, combined over the ranks (every rank
+    gets the same figures); the plain ``evaluate`` without ``--distributed``."""
+    if not ranks.on:
+        return evaluate(model, loader, loss_fn, classify, extra_mse=extra_mse)
+    n = len(loader.dataset)
+    ev = evaluate(model, loader, loss_fn, classify, extra_mse=extra_mse) if n else {}
+    keys = ["loss"] + (["acc"] if classify else []) + (["mse"] if extra_mse else [])
+    sums = ranks.sum([ev.get(k, 0.0) * n for k in keys] + [n], device)
+    return {k: v / sums[-1] for k, v in zip(keys, sums)}
 
 
 def _finish(metrics, history, model, test_set, out_dir: Path, args,
-            write_pictures: bool) -> dict:
-    """Update the summary fields and write metrics.json (and the pictures at the end)."""
+            write_pictures: bool, write: bool = True) -> dict:
+    """Update the summary fields and write metrics.json (and the pictures at the end);
+    ``write=False`` (ranks other than 0): only the summary."""
     metrics["epochs"] = history
     if history:
         last = history[-1]
@@ -472,6 +686,8 @@ def _finish(metrics, history, model, test_set, out_dir: Path, args,
         metrics["total_minutes"] = sum(secs) / 60
         cpu = [h.get("cpu_seconds", math.nan) for h in history]
         metrics["cpu_seconds_per_epoch"] = sum(cpu) / len(cpu)
+    if not write:
+        return metrics
     if write_pictures:
         notes = []
         if plot_curves(history, out_dir / "curves.png", args.model) is None and history:
@@ -490,21 +706,46 @@ def main(argv=None) -> int:
 
     Returns:
         0 on success, 1 when the training diverged (the reason is printed on stderr), 2 when
-        the ``--resume`` checkpoint cannot be used or the checkpoint cannot be written (one
-        ``train.py: error: ...`` line on stderr, like argparse's usage errors).
+        the ``--resume`` checkpoint cannot be used or the checkpoint cannot be written, or
+        ``--distributed`` cannot start (one ``train.py: error: ...`` line on stderr, like
+        argparse's usage errors). With ``--distributed`` every rank returns the same code
+        and only rank 0 prints.
     """
     args = parse_args(argv)
     args._argv = list(sys.argv[1:] if argv is None else argv)
+    if not args.distributed:
+        return _main(args, lead=True)
+    try:
+        init_distributed(args)
+    except DistributedError as e:
+        print(f"train.py: error: --distributed: {e}", file=sys.stderr, flush=True)
+        return 2
+    lead = dist.get_rank() == 0
+    # the other ranks print nothing and repeat no warning (stderr stays open for their
+    # tracebacks); an uncaught exception ends the whole job (autograd.distributed's
+    # excepthook), so no `finally` here
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(
+            sys.stdout if lead else devnull), warnings.catch_warnings():
+        if not lead:
+            warnings.simplefilter("ignore")
+        code = _main(args, lead)
+    dist.destroy_process_group()
+    return code
+
+
+def _main(args, lead: bool) -> int:
     try:
         metrics = train(args)
     except UsageError as e:
-        print(f"train.py: error: {e}", file=sys.stderr, flush=True)
+        if lead:
+            print(f"train.py: error: {e}", file=sys.stderr, flush=True)
         return 2
     except TrainingDiverged as e:
-        print(str(e), file=sys.stderr, flush=True)
-        write_json(Path(args.out) / "metrics.json", {
-            "model": args.model, "command": command_line(args), "stopped": str(e),
-            "epochs": e.history})
+        if lead:
+            print(str(e), file=sys.stderr, flush=True)
+            write_json(Path(args.out) / "metrics.json", {
+                "model": args.model, "command": command_line(args), "stopped": str(e),
+                "epochs": e.history})
         return 1
     if metrics.get("final_test_acc") is not None:
         print(f"final test accuracy {metrics['final_test_acc']:.4f} (best "

@@ -66,8 +66,8 @@ def default_collate(batch):
 
 
 def _to_device(obj, device):
-    if isinstance(obj, Tensor):
-        return obj.to(device)
+    if isinstance(obj, Tensor):  # asynchronous from pinned memory (pin_memory=True)
+        return obj.to(device, non_blocking=True)
     if isinstance(obj, Mapping):
         return {k: _to_device(v, device) for k, v in obj.items()}
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):
@@ -83,9 +83,7 @@ def _pin(obj):
     if not backend.cupy_available():
         return obj
     if isinstance(obj, Tensor) and obj._data.__class__ is np.ndarray:
-        import cupyx  # noqa: PLC0415 - optional, present when CuPy is
-
-        buf = cupyx.empty_pinned(obj._data.shape, obj._data.dtype)
+        buf = backend.cupyx().empty_pinned(obj._data.shape, obj._data.dtype)
         buf[...] = obj._data
         return _make(buf)
     if isinstance(obj, Mapping):

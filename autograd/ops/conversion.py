@@ -19,9 +19,9 @@ class ToDevice(Op):
     """Move to another device; the gradient moves back to the source device."""
 
     @staticmethod
-    def forward(ctx, x, device):
+    def forward(ctx, x, device, non_blocking=False):
         ctx.src = device_of(x)
-        return backend.to_device(x, device)
+        return backend.to_device(x, device, non_blocking)
 
     @staticmethod
     def backward(ctx, gy):
@@ -35,7 +35,7 @@ def to(self, *args, **kwargs) -> Tensor:
     """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
+    non_blocking = bool(kwargs.pop("non_blocking", False))
     copy = kwargs.pop("copy", False)
     if kwargs:
         raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
@@ -54,7 +54,7 @@ def to(self, *args, **kwargs) -> Tensor:
     if device is not None:
         dev = parse_device(device)
         if dev != out.device:
-            out = ToDevice.apply(out, device=dev)
+            out = ToDevice.apply(out, device=dev, non_blocking=non_blocking)
     if copy and out is self:
         out = self.clone()
     return out

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype, promote, result_type, scalar_as, scalar_result
 from ..function import BinaryOp, Op
@@ -609,9 +610,7 @@ _erf_f64 = np.vectorize(math.erf, otypes=[np.float64])
 def _erf(x):
     xp = _xp(x)
     if xp is not np:
-        import cupyx.scipy.special as sp  # noqa: PLC0415
-
-        return sp.erf(x)
+        return backend.cupyx().scipy.special.erf(x)
     if x.dtype == np.float64:
         # exact to double precision (the C library's erf), element by element
         return _erf_f64(x) if x.size else x.copy()

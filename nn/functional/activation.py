@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from autograd import fused
 from autograd.backend import get_array_module
 from autograd.function import Op
 from autograd.ops import elementwise as E
@@ -154,6 +157,10 @@ class Gelu(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        if not isinstance(x, Tensor) and get_array_module(x) is not np:  # GPU: fused kernel
+            if ctx.approximate == "tanh":
+                return fused.gelu_tanh_grad(gy, x)
+            return fused.gelu_grad(gy, x, ctx.cdf)
         if ctx.approximate == "tanh":
             t = E.tanh((x + x * x * x * _GELU_C) * _SQRT_2_OVER_PI)
             d = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * _SQRT_2_OVER_PI * (
@@ -185,6 +192,8 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        if not isinstance(x, Tensor) and get_array_module(x) is not np:  # GPU: fused kernel
+            return fused.silu_grad(gy, x)
         s = E.sigmoid(x)
         return gy * s * (x * (1 - s) + 1)
 

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from autograd import fused
 from autograd.backend import get_array_module
 from autograd.function import Op
 from autograd.ops import elementwise as E
@@ -307,8 +308,13 @@ class CrossEntropy(Op):
         else:
             x2 = x
         t = target.reshape(-1)
-        in_range = not t.size or (int(t.max()) < c and int(t.min()) >= 0)
-        if in_range and not 0 <= ignore_index < c:
+        oob = None
+        if xp is not np:  # no host sync on the GPU: an out-of-range target gives NaN
+            valid = t != ignore_index
+            oob = valid & ((t < 0) | (t >= c))
+            tt = xp.where(valid & ~oob, t, 0)
+        elif ((not t.size or (int(t.max()) < c and int(t.min()) >= 0))
+              and not 0 <= ignore_index < c):
             valid = None  # every target is a class: no masking needed (the common case)
             tt = t
         else:
@@ -336,12 +342,14 @@ class CrossEntropy(Op):
             loss = nll
         if valid is not None:
             loss = loss * valid
+        if oob is not None:
+            loss = xp.where(oob, xp.nan, loss)
         if reduction == "mean":
             if valid is None:
                 denom = w_t.sum() if w_t is not None else t.shape[0]
             else:
                 denom = (w_t * valid).sum() if w_t is not None else valid.sum()
-            ctx.denom = float(denom)
+            ctx.denom = float(denom) if xp is np else denom
             out = loss.sum() / denom
         elif reduction == "sum":
             out = loss.sum()
@@ -358,6 +366,12 @@ class CrossEntropy(Op):
         if isinstance(gy, Tensor):
             return _cross_entropy_grad_graph(ctx, gy, x), None, None
         xp = get_array_module(logp)
+        if xp is not np and ctx.w_t is None and not ctx.eps and len(ctx.shape) == 2:
+            s = gy / ctx.denom if ctx.reduction == "mean" else gy  # the GPU: one fused kernel
+            s = s.reshape(-1)[:, None] if ctx.reduction == "none" and s.ndim else s
+            s = s * ctx.valid[:, None] if ctx.valid is not None else s
+            g = fused.xent_grad(logp, xp.arange(ctx.c)[None, :], ctx.tt[:, None], s)
+            return g.astype(logp.dtype, copy=False), None, None
         p = xp.exp(logp)
         c, eps = ctx.c, ctx.eps
         # d loss_i / d x_i = (1-eps) w_t (p - onehot) + eps/c * (sum(w) p - w)

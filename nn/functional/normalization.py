@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import fused
 from autograd.backend import get_array_module
 from autograd.function import Op
 from autograd.grad_mode import no_grad
@@ -50,11 +51,12 @@ class Normalize(Op):
             mean, var = stats
             y = x - mean
         rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-        y *= rstd
-        if weight is not None:
-            y = y * weight
-        if bias is not None:
-            y = y + bias
+        if xp is not np and weight is not None and bias is not None:  # GPU: one fused kernel
+            y = fused.norm_affine(x, mean, rstd, weight, bias)
+        else:
+            y *= rstd
+            y = y * weight if weight is not None else y
+            y = y + bias if bias is not None else y
         ctx.axes, ctx.eps, ctx.mean, ctx.rstd = axes, eps, mean, rstd
         ctx.bshape = None if bias is None else bias.shape
         ctx.save_for_backward(x, weight)
@@ -73,8 +75,11 @@ class Normalize(Op):
         gx = gw = gb = None
         if e[0] is not None:
             g = gy * w if w is not None else gy
-            gx = (g - R.mean(g, dim=axes, keepdim=True)
-                  - xhat * R.mean(g * xhat, dim=axes, keepdim=True)) * rstd
+            mg, mgx = R.mean(g, dim=axes, keepdim=True), R.mean(g * xhat, dim=axes, keepdim=True)
+            if isinstance(g, Tensor) or get_array_module(g) is np:
+                gx = (g - mg - xhat * mgx) * rstd
+            else:  # the GPU: one fused kernel
+                gx = fused.norm_grad(g, xhat, rstd, mg, mgx)
         if e[1] is not None:
             gw = S.sum_to(gy * xhat, tuple(w.shape))
         if e[2] is not None:

@@ -89,7 +89,7 @@ def _hh_weight_grad(dG, out, h0, reverse: bool):
     dw = None
     if T > 1:
         dw = _weight_grad(dG[:-1], out[1:]) if reverse else _weight_grad(dG[1:], out[:-1])
-    if isinstance(h0, Tensor) or h0.any():
+    if isinstance(h0, Tensor) or get_array_module(h0) is not np or h0.any():  # no GPU sync
         d0 = matmul(S.transpose(dG[T - 1 if reverse else 0], 0, 1), h0)
         dw = d0 if dw is None else dw + d0
     if dw is None:
@@ -224,7 +224,7 @@ class LSTMLayer(Op):
         C = scratch_empty(xp, (T, N, H), x.dtype)
         TC = scratch_empty(xp, (T, N, H), x.dtype)
         h, c = h0, c0
-        h0_zero = not h0.any()  # the default initial state: skip its GEMM
+        h0_zero = xp is np and not h0.any()  # zero default state: skip its GEMM (CPU)
         for j, t in enumerate(_steps(T, reverse)):
             if h0_zero:
                 gs, h0_zero = xg[t], False
