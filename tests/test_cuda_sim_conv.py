@@ -23,7 +23,6 @@ from nn.functional import _conv_kernels as K
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import cupy_sim  # noqa: E402
-from cupy_sim import _ckernel  # noqa: E402
 
 cp = cupy_sim.module
 pytestmark = pytest.mark.gpu  # selected by `pytest --cuda-sim -m gpu`; needs no GPU
