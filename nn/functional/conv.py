@@ -47,6 +47,7 @@ from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.tensor import Tensor
 
+from . import _conv_kernels
 from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str, attach_grad
 
 
@@ -185,6 +186,9 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool):
     if g.kh == g.kw == 1 and g.sh == g.sw == 1 and (hp, wp) == (ho, wo):
         crop = c6[:, 0, 0, g.pt:g.pt + h, g.pl:g.pl + w]  # (C, H, W, N): no sums to do
         return _nchw(xp, crop.transpose(3, 0, 1, 2))
+    if xp is not np and _conv_kernels.usable(xp, cols.dtype):  # CuPy: one gathering kernel
+        return _conv_kernels.col2im(xp, cols, scratch_empty(xp, x_shape, cols.dtype), g,
+                                    ho, wo, chwn)
     buf = scratch_empty(xp, shape, cols.dtype)
     buf.fill(0)
     chwn_view = buf if chwn else buf.transpose(1, 2, 3, 0)  # (C, Hp, Wp, N) either way

@@ -19,6 +19,10 @@ What it guarantees, and why each matters:
 * Arithmetic is NumPy's, underneath; ``cupy.fuse`` runs the Python function itself, but only
   with what a fused kernel allows (ufuncs, operators, scalars, whole-array reductions): an
   index, a non-ufunc call or a host transfer inside it raises.
+* ``ElementwiseKernel`` runs its CUDA C when the body keeps to the small subset that
+  ``_ckernel`` interprets (with C's integer division; raw arrays bounds-checked; ``calls``
+  counts launches), one element at a time, so keep the tests' sizes small; other bodies,
+  ``ReductionKernel`` and ``RawKernel`` raise ``NotImplementedError``.
 * ``get_default_memory_pool()`` counts the bytes of live device arrays (``used_bytes``) and
   keeps freed blocks until ``free_all_blocks`` (``total_bytes``), as CuPy's pool does;
   ``cupyx.empty_pinned`` returns NumPy arrays in "page-locked" buffers (``_is_pinned``).
@@ -40,6 +44,8 @@ import traceback
 import types
 
 import numpy as np
+
+from . import _ckernel
 
 NAMES = json.loads((pathlib.Path(__file__).with_name("cupy_names.json")).read_text())
 VERSION = NAMES["cupy_version"]
@@ -702,25 +708,30 @@ def fuse(*args, **kwargs):
     return deco
 
 
-class ElementwiseKernel:
-    """CUDA C cannot run here: building one works, calling it raises (write the fast path
-    with ``cupy.fuse`` so the stand-in can run its logic)."""
+class ElementwiseKernel(_ckernel.ElementwiseKernel):
+    """Runs a body in the subset of CUDA C that ``_ckernel`` interprets, one element at a
+    time (other bodies raise ``NotImplementedError`` when built); ``calls`` counts launches.
+    Prefer ``cupy.fuse`` where it can express a fast path."""
 
-    def __init__(self, in_params, out_params, operation, name="kernel", **kwargs):
-        self.name = name
+    def _unwrap(self, a):
+        return a._a if isinstance(a, ndarray) else None
+
+
+class _CudaCKernel:
+    """CUDA C this stand-in does not interpret: building one works, calling it raises."""
 
     def __call__(self, *args, **kwargs):
-        raise NotImplementedError(f"ElementwiseKernel {self.name!r}: CUDA C does not run on "
-                                  "the stand-in")
+        raise NotImplementedError(f"{type(self).__name__} {self.name!r}: CUDA C does not run "
+                                  "on the stand-in")
 
 
-class ReductionKernel(ElementwiseKernel):
+class ReductionKernel(_CudaCKernel):
     def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr,
                  identity, name="reduce_kernel", **kwargs):
         self.name = name
 
 
-class RawKernel(ElementwiseKernel):
+class RawKernel(_CudaCKernel):
     def __init__(self, code, name, **kwargs):
         self.name = name
 
