@@ -56,6 +56,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -438,15 +439,19 @@ def bench_lstm(env: Env, repeat: int, warmup: int, batch: int = 64):
 # (c) long chains and memory per op
 # ---------------------------------------------------------------------------------------
 
-def _chain_run(x, n_ops, sync):
+def _chain_run(x, n_ops, sync, scope=contextlib.nullcontext):
     """Forward + backward of the scalar chain from the leaf ``x`` (an engine or a torch
-    tensor: same API); returns the phase times in seconds, the gradient lands in x.grad."""
+    tensor: same API); returns the phase times in seconds, the gradient lands in x.grad.
+    The engine builds its chain inside ``ag.gc_relaxed()`` (``scope``), the documented way
+    to build a very long graph (Python's collector otherwise rescans the live graph, which
+    holds nothing it could collect); PyTorch's graph is not Python objects."""
     x.grad = None
     t0 = _clock(sync)
-    y = x
-    for _ in range(n_ops // 2):
-        y = y * CHAIN_FACTOR
-        y = y + CHAIN_SHIFT
+    with scope():
+        y = x
+        for _ in range(n_ops // 2):
+            y = y * CHAIN_FACTOR
+            y = y + CHAIN_SHIFT
     loss = y.sum()
     t1 = _clock(sync)
     loss.backward()
@@ -459,7 +464,7 @@ def _chain_run(x, n_ops, sync):
 def bench_chain(env: Env, n_ops: int, repeat: int, warmup: int, with_numpy: bool):
     xn = np.ones(1, dtype=np.float32)
     x = env.eng_tensor(xn, True)
-    cases = {ENGINE: lambda: _chain_run(x, n_ops, env.eng_sync)}
+    cases = {ENGINE: lambda: _chain_run(x, n_ops, env.eng_sync, ag.gc_relaxed)}
     grads = {}
     if with_numpy and NUMPY in env.impls:
         def numpy_ref():

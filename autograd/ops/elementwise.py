@@ -23,6 +23,16 @@ _INF = math.inf
 _POS = ((0.0, _INF),)
 
 
+def _keep(g, mask):
+    """``where(mask, g, 0)`` on raw arrays, branch-free (a multiply: masks from real data
+    make where() mispredict every other element); where() only when g holds inf or nan,
+    whose product with 0 would be nan."""
+    out = g * mask
+    if g.dtype.kind == "f" and not bool(_xp(g).isfinite(g).all()):
+        out = _xp(g).where(mask, g, g.dtype.type(0))
+    return out
+
+
 def _xp(*xs):
     return get_array_module(*xs)
 
@@ -521,10 +531,12 @@ class Sigmoid(Op):
         x = _int_to_float(x)
         # 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) below: never overflows,
         # and 1 - y keeps its relative accuracy for large x (the gradient y * (1 - y))
+        # 1 / (1 + exp(-x)), PyTorch's formula: exp(-x) overflows to inf for very negative
+        # x, which gives the correct 0. Branch-free (a where() on signs costs 10x more).
         xp = _xp(x)
-        e = xp.exp(-xp.abs(x))
-        r = 1 / (1 + e)
-        y = xp.where(x >= 0, r, e * r).astype(x.dtype, copy=False)
+        with np.errstate(over="ignore"):
+            y = 1 / (1 + xp.exp(-x))
+        y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -538,15 +550,21 @@ class Relu(Op):
     @staticmethod
     def forward(ctx, x):
         _no_bool("relu", x)
-        y = _xp(x).where(x < 0, x.dtype.type(0), x)  # relu(-0.) is -0., relu(nan) nan
+        xp = _xp(x)
+        y = xp.asarray(xp.maximum(x, x.dtype.type(0)))  # nan stays nan
+        if x.dtype.kind == "f" and bool((x == 0).any()):
+            y = xp.where(x == 0, x, y)  # relu(-0.) is -0. (PyTorch keeps x there); rare
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        # Non-differentiable at 0: the subgradient 0 is used there (as PyTorch does).
+        # Non-differentiable at 0: the subgradient 0 is used there (as PyTorch does); a nan
+        # output passes the gradient, as PyTorch's threshold_backward (y <= 0 is False).
         (y,) = ctx.saved_tensors
-        return where(y <= 0, 0.0, gy)  # nan passes the gradient, as PyTorch's threshold
+        if isinstance(gy, Tensor) or isinstance(y, Tensor):
+            return where(y <= 0, 0.0, gy)
+        return _keep(gy, ~(y <= 0))
 
 
 class Abs(Op):
