@@ -339,14 +339,24 @@ class BinaryOp(Op):
             da = a._data
             if enabled and a._rg:
                 fn = a.grad_fn
-                ea = (fn, a._nr) if fn is not None else _leaf_edge(a)
+                if fn is not None:
+                    ea = (fn, a._nr)
+                else:  # a leaf: its live AccumulateGrad node (inlined _leaf_edge)
+                    n = a._acc
+                    n = n() if n is not None else None
+                    ea = (n, 0) if n is not None else _leaf_edge(a)
         else:
             da = a
         if tb:
             db = b._data
             if enabled and b._rg:
                 fn = b.grad_fn
-                eb = (fn, b._nr) if fn is not None else _leaf_edge(b)
+                if fn is not None:
+                    eb = (fn, b._nr)
+                else:  # a leaf: its live AccumulateGrad node (inlined _leaf_edge)
+                    n = b._acc
+                    n = n() if n is not None else None
+                    eb = (n, 0) if n is not None else _leaf_edge(b)
             if ta and da.__class__ is not db.__class__ or (
                     ta and da.__class__ is not _ndarray and a.device != b.device):
                 _device_error(cls, a, b)
@@ -571,6 +581,12 @@ def _prepare_binary(node, data) -> None:
             if a.shape != b.shape:
                 node._post = ((a.shape, da), (b.shape, db))
             return
+    # the common scalar case, kept short: a float tensor (not float16, whose arithmetic
+    # PyTorch does in float32) with a Python int or float keeps its dtype and shape
+    if (ca is _ndarray and (cb is float or cb is int) and a.dtype.kind == "f"
+            and a.dtype.itemsize != 2) or (cb is _ndarray and (ca is float or ca is int)
+                                           and b.dtype.kind == "f" and b.dtype.itemsize != 2):
+        return
     ha, hb = hasattr(a, "dtype"), hasattr(b, "dtype")
     if not ha and a.__class__ not in _NUMBERS or not hb and b.__class__ not in _NUMBERS:
         _type_error(node, a, b)
