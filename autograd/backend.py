@@ -344,3 +344,44 @@ def scratch_empty(xp, shape, dtype):
     """``xp.empty(shape, dtype)`` recycled through ``scratch_pool`` (NumPy; see
     ``ScratchPool`` for when a buffer is reused)."""
     return scratch_pool.empty(xp, shape, dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# the host allocator (opt-in)
+# ---------------------------------------------------------------------------------------
+
+_malloc_tuned = False
+
+
+def keep_freed_memory(trim_threshold: int = 512 << 20, mmap_threshold: int = 64 << 20) -> bool:
+    """Ask glibc to keep freed host memory for reuse instead of handing every large block
+    back to the operating system.
+
+    By default glibc ``munmap``s or trims blocks of a few hundred kilobytes as soon as they
+    are freed, so a training loop (which frees and reallocates the same activation and
+    gradient arrays every step) pays system calls and page faults to get them back: measured
+    here, a LeNet-5 step at batch 64 takes 7.3 ms by default and 5.5 ms with this. PyTorch
+    avoids the same cost with its own caching allocator. Process-wide and not undone, so it
+    is opt-in: ``scripts/train.py`` and ``scripts/bench.py`` call it; call it once at the
+    start of your program, or export ``MALLOC_TRIM_THRESHOLD_=536870912`` and
+    ``MALLOC_MMAP_THRESHOLD_=67108864`` before starting Python. Returns False where glibc's
+    ``mallopt`` is not available (other C libraries, macOS, Windows): nothing changes.
+
+    Args:
+        trim_threshold: free memory at the top of the heap kept before trimming (bytes).
+        mmap_threshold: blocks at least this large are mapped (and unmapped) on their own.
+    """
+    global _malloc_tuned
+    if _malloc_tuned:
+        return True
+    try:
+        import ctypes  # noqa: PLC0415 - only for this opt-in call
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>
+        ok = libc.mallopt(m_trim_threshold, int(trim_threshold)) == 1
+        ok = libc.mallopt(m_mmap_threshold, int(mmap_threshold)) == 1 and ok
+    except (OSError, AttributeError):
+        return False
+    _malloc_tuned = ok
+    return ok

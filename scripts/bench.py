@@ -75,6 +75,8 @@ sys.path.insert(0, str(HERE))  # _numpy_ref
 import _numpy_ref as ref  # noqa: E402
 
 import autograd as ag  # noqa: E402
+
+ag.backend.keep_freed_memory()  # glibc keeps freed blocks (see its docstring); both columns
 import nn  # noqa: E402
 import optim  # noqa: E402
 from autograd.function import Node  # noqa: E402

@@ -87,6 +87,8 @@ from tqdm import tqdm  # noqa: E402
 
 import autograd as ag  # noqa: E402
 import autograd.distributed as dist  # noqa: E402
+
+ag.backend.keep_freed_memory()  # a training loop reuses its freed arrays (see the docstring)
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
 import optim  # noqa: E402

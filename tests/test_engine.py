@@ -708,3 +708,16 @@ def test_inference_mode_flag_and_gc_relaxed_restores():
             assert gc.get_threshold()[0] >= 100_000 or os.environ.get("AUTOGRAD_KEEP_GC")
         assert gc.get_threshold()[0] >= 100_000 or os.environ.get("AUTOGRAD_KEEP_GC")
     assert gc.get_threshold() == before
+
+
+def test_keep_freed_memory_is_opt_in_and_idempotent():
+    import subprocess
+    import sys
+
+    code = ("import autograd as ag; from autograd import backend; "
+            "assert not backend._malloc_tuned; r = backend.keep_freed_memory(); "
+            "assert backend.keep_freed_memory() == r; print(r)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() in ("True", "False")
