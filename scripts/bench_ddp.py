@@ -32,6 +32,8 @@ import numpy as np  # noqa: E402
 
 import autograd as ag  # noqa: E402
 import autograd.distributed as dist  # noqa: E402  (does not import mpi4py)
+
+ag.backend.keep_freed_memory()  # as bench.py and train.py: freed arrays are reused
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
 import optim  # noqa: E402
