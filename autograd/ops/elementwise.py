@@ -551,9 +551,12 @@ class Relu(Op):
     def forward(ctx, x):
         _no_bool("relu", x)
         xp = _xp(x)
-        y = xp.asarray(xp.maximum(x, x.dtype.type(0)))  # nan stays nan
-        if x.dtype.kind == "f" and bool((x == 0).any()):
-            y = xp.where(x == 0, x, y)  # relu(-0.) is -0. (PyTorch keeps x there); rare
+        if xp is not np:  # on a GPU where() is as fast as arithmetic, and asks the host nothing
+            y = xp.where(x < 0, x.dtype.type(0), x)  # relu(-0.) is -0., relu(nan) nan
+        else:
+            y = np.asarray(np.maximum(x, x.dtype.type(0)))  # nan stays nan
+            if x.dtype.kind == "f" and bool((x == 0).any()):
+                y = np.where(x == 0, x, y)  # relu(-0.) is -0. (PyTorch keeps x there); rare
         ctx.save_for_backward(y)
         return y
 
@@ -562,7 +565,7 @@ class Relu(Op):
         # Non-differentiable at 0: the subgradient 0 is used there (as PyTorch does); a nan
         # output passes the gradient, as PyTorch's threshold_backward (y <= 0 is False).
         (y,) = ctx.saved_tensors
-        if isinstance(gy, Tensor) or isinstance(y, Tensor):
+        if isinstance(gy, Tensor) or isinstance(y, Tensor) or _xp(gy) is not np:
             return where(y <= 0, 0.0, gy)
         return _keep(gy, ~(y <= 0))
 
