@@ -345,7 +345,8 @@ def _attach(out, t, level) -> None:
 # rules
 # ---------------------------------------------------------------------------------------
 
-_RULES = {}  # op class name -> (fn(cls, ctx, primals, tangents, outputs, kwargs), needs_ctx)
+# op class name -> (fn(cls, ctx, primals, tangents, outputs, kwargs), needs_ctx)
+_RULES = registry.RuleTable(stop=(Op,))
 
 
 def jvp_rule(*names, needs_ctx: bool = False):
@@ -354,38 +355,20 @@ def jvp_rule(*names, needs_ctx: bool = False):
     ``tangents[i]`` is None where input i carries none."""
 
     def deco(fn):
-        for n in names:
-            _RULES[n] = (fn, needs_ctx)
-        _BY_CLASS.clear()
+        _RULES.add(names, (fn, needs_ctx))
         return fn
 
     return deco
 
 
-_BY_CLASS = {}  # op class -> rule (or None), filled on first use
-
-
 def _find_rule(cls):
-    try:
-        return _BY_CLASS[cls]
-    except KeyError:
-        pass
-    rule = None
-    for c in cls.__mro__:
-        if c is Op or c is object:
-            break
-        rule = _RULES.get(c.__name__)
-        if rule is not None:
-            break
-    _BY_CLASS[cls] = rule
-    return rule
+    return _RULES.find(cls)
 
 
 def registry_ops_without_jvp_rule() -> list:
     """Names of the differentiable ops of the op registry whose Op class has no JVP rule
     (composites need none: they are made of ops)."""
-    return sorted(e.name for e in registry.ops()
-                  if e.differentiable and e.op is not None and _find_rule(e.op) is None)
+    return _RULES.missing()
 
 
 def has_jvp_rule(cls) -> bool:

@@ -173,3 +173,39 @@ def namespace() -> dict:
             for k in e.names:
                 out[k] = e.fn
     return out
+
+
+class RuleTable:
+    """Per-op rules that tools attach to Op classes by class name (forward-mode JVP rules,
+    vmap batching rules), looked up along the class's MRO and cached per class."""
+
+    def __init__(self, stop=(object,)):
+        self._rules = {}
+        self._by_class = {}
+        self._stop = stop  # base classes where the MRO walk ends (Op: its rule is no rule)
+
+    def add(self, names, rule) -> None:
+        for n in names:
+            self._rules[n] = rule
+        self._by_class.clear()
+
+    def find(self, cls):
+        """The rule of ``cls`` (or of its nearest registered base class), or None."""
+        try:
+            return self._by_class[cls]
+        except KeyError:
+            pass
+        rule = None
+        for c in cls.__mro__:
+            if c in self._stop or c is object:
+                break
+            rule = self._rules.get(c.__name__)
+            if rule is not None:
+                break
+        self._by_class[cls] = rule
+        return rule
+
+    def missing(self) -> list:
+        """Names of the differentiable registered ops whose Op class has no rule here."""
+        return sorted(e.name for e in _ENTRIES
+                      if e.differentiable and e.op is not None and self.find(e.op) is None)

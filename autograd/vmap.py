@@ -373,45 +373,27 @@ def _unwrap_outs(outs, out_dims, interp, size):
 # batching rules: rule(cls, phys, batched, kwargs, size) -> physical output (batch in dim 0)
 # ---------------------------------------------------------------------------------------
 
-_RULES = {}
+_RULES = registry.RuleTable(stop=(Op,))  # op class name -> batching rule
 
 
 def batching_rule(*names):
     """Register a batching rule for the ops whose class is named ``names``."""
 
     def deco(fn):
-        for n in names:
-            _RULES[n] = fn
-        _BY_CLASS.clear()
+        _RULES.add(names, fn)
         return fn
 
     return deco
 
 
-_BY_CLASS = {}  # op class -> rule (or None), filled on first use
-
-
 def _find_rule(cls):
-    try:
-        return _BY_CLASS[cls]
-    except KeyError:
-        pass
-    rule = None
-    for c in cls.__mro__:
-        if c is Op or c is object:
-            break
-        rule = _RULES.get(c.__name__)
-        if rule is not None:
-            break
-    _BY_CLASS[cls] = rule
-    return rule
+    return _RULES.find(cls)
 
 
 def registry_ops_without_batching_rule() -> list:
     """Names of the differentiable ops of the op registry whose Op class has no batching
     rule (they run as a loop under vmap)."""
-    return sorted(e.name for e in registry.ops()
-                  if e.differentiable and e.op is not None and _find_rule(e.op) is None)
+    return _RULES.missing()
 
 
 def has_batching_rule(cls) -> bool:
