@@ -10,6 +10,7 @@
 import pathlib
 import sys
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", max_examples=25, deadline=None)
@@ -39,3 +40,22 @@ def pytest_report_header(config):
     if sim is not None:
         return f"cuda: CuPy stand-in (namespace of CuPy {sim.VERSION}), not a GPU"
     return None
+
+
+@pytest.fixture
+def sim():
+    """``device="cuda"`` served by the strict CuPy stand-in for one test (any run); yields
+    the stand-in's ``cupy`` module and restores what the backend had afterwards."""
+    here = str(pathlib.Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import cupy_sim  # noqa: PLC0415 - the stand-in, only for the tests that ask for it
+
+    from autograd import backend  # noqa: PLC0415 - keep conftest free of package imports
+
+    prev = (backend._cupy, backend._cupyx)
+    backend.use_cupy_module(cupy_sim.module, cupy_sim.cupyx)
+    try:
+        yield cupy_sim.module
+    finally:
+        backend.use_cupy_module(*prev)

@@ -18,7 +18,6 @@ import autograd as ag
 import nn
 import nn.functional as F
 import optim
-from autograd import backend
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import cupy_sim  # noqa: E402
@@ -26,15 +25,6 @@ import cupy_sim  # noqa: E402
 cp = cupy_sim.module
 
 
-@pytest.fixture
-def sim():
-    """``device="cuda"`` served by the stand-in for one test."""
-    prev = (backend._cupy, backend._cupyx)
-    backend.use_cupy_module(cp, cupy_sim.cupyx)
-    try:
-        yield cp
-    finally:
-        backend.use_cupy_module(*prev)
 
 
 # ---- the stand-in is CuPy's shape ---------------------------------------------------------

@@ -18,7 +18,6 @@ import pytest
 
 import autograd as ag
 import nn.functional as F
-from autograd import backend
 from nn.functional import _conv_kernels as K
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -28,14 +27,6 @@ cp = cupy_sim.module
 pytestmark = pytest.mark.gpu  # selected by `pytest --cuda-sim -m gpu`; needs no GPU
 
 
-@pytest.fixture
-def sim():
-    prev = (backend._cupy, backend._cupyx)
-    backend.use_cupy_module(cp, cupy_sim.cupyx)
-    try:
-        yield cp
-    finally:
-        backend.use_cupy_module(*prev)
 
 
 def _launches():

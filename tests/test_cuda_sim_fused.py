@@ -13,7 +13,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 import optim
-from autograd import backend, fused
+from autograd import fused
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import cupy_sim  # noqa: E402
@@ -21,14 +21,6 @@ import cupy_sim  # noqa: E402
 cp = cupy_sim.module
 
 
-@pytest.fixture
-def sim():
-    prev = (backend._cupy, backend._cupyx)
-    backend.use_cupy_module(cp, cupy_sim.cupyx)
-    try:
-        yield cp
-    finally:
-        backend.use_cupy_module(*prev)
 
 
 def _used(name):
