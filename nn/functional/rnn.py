@@ -102,6 +102,16 @@ def _sum_rows(dg):
     return R.sum(dg, dim=tuple(range(dg.ndim - 1)))
 
 
+def _weight_grads(dG, x, w_ih, bf, out, h0, reverse, e):
+    """After backpropagation through time: the gradients of the input, W_ih, W_hh and the
+    biases from the gates' gradients of all steps (each one large GEMM), as the edges
+    ``e`` (x, w_ih, w_hh, b_ih, b_hh, ...) ask for them."""
+    dx, dwi, db = _input_grads(dG, x, w_ih, bf, e[0] is not None, e[1] is not None,
+                               e[3] is not None or e[4] is not None)
+    dwh = _hh_weight_grad(dG, out, h0, reverse) if e[2] is not None else None
+    return dx, dwi, dwh, db
+
+
 def _input_grads(dxg, x, w_ih, bf: bool, need_x: bool, need_w: bool, need_b: bool):
     """Gradients of the input projection xg = x @ W_ih^T + b from the (time-major) gradient
     of xg."""
@@ -272,9 +282,7 @@ class LSTMLayer(Op):
                 dh = matmul(dg, w_hh)
         if cg:
             dG = _time_order(dgs, steps)
-        dx, dwi, db = _input_grads(dG, x, w_ih, bf, e[0] is not None, e[1] is not None,
-                                   e[3] is not None or e[4] is not None)
-        dwh = _hh_weight_grad(dG, out, h0, reverse) if e[2] is not None else None
+        dx, dwi, dwh, db = _weight_grads(dG, x, w_ih, bf, out, h0, reverse, e)
         return dx, dwi, dwh, db, db, dh, dc
 
 
@@ -460,7 +468,5 @@ class RNNLayer(Op):
                 dh = matmul(dg, w_hh)
         if cg:
             dG = _time_order(dgs, steps)
-        dx, dwi, db = _input_grads(dG, x, w_ih, bf, e[0] is not None, e[1] is not None,
-                                   e[3] is not None or e[4] is not None)
-        dwh = _hh_weight_grad(dG, out, h0, reverse) if e[2] is not None else None
+        dx, dwi, dwh, db = _weight_grads(dG, x, w_ih, bf, out, h0, reverse, e)
         return dx, dwi, dwh, db, db, dh
