@@ -104,6 +104,8 @@ from . import accelerator, autograd, backends, utils  # noqa: E402,F401
 from . import forward_ad, func, graph  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
+# torch.linalg and torch.special
+from . import linalg, special  # noqa: E402,F401
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
 

@@ -505,6 +505,34 @@ CALLS = {
     "isclose": [("isclose", lambda M, x, y: M.isclose(x, y), 2)],
     "round": [("round", lambda M, x: M.round(x), 1),
               ("round_dec", lambda M, x: M.round(x, decimals=1), 1)],
+
+    # ---- rows added by helper 'elem' (keep inside this block) ----
+    # ---- end 'elem' ----
+
+    # ---- rows added by helper 'reduce' (keep inside this block) ----
+    # ---- end 'reduce' ----
+
+    # ---- rows added by helper 'shape' (keep inside this block) ----
+    # ---- end 'shape' ----
+
+    # ---- rows added by helper 'linalg' (keep inside this block) ----
+    # ---- end 'linalg' ----
+
+    # ---- rows added by helper 'nnact' (keep inside this block) ----
+    # ---- end 'nnact' ----
+
+    # ---- rows added by helper 'nnloss' (keep inside this block) ----
+    # ---- end 'nnloss' ----
+
+    # ---- rows added by helper 'vision' (keep inside this block) ----
+    # ---- end 'vision' ----
+
+    # ---- rows added by helper 'optim' (keep inside this block) ----
+    # ---- end 'optim' ----
+
+    # ---- rows added by helper 'lead' (keep inside this block) ----
+    # ---- end 'lead' ----
+
 }
 
 
@@ -736,6 +764,34 @@ KNOWN_CASES: dict = {
     ("median", None, ("median_dim[", ",expanded]")): "PyTorch's median(dim) of an expanded "
     "(stride-0) tensor returns values that are not in the tensor (torch.tensor([[inf]])"
     ".expand(1, 4).median(1) gives 0.); the contiguous copy gives the right answer, ours",
+
+    # ---- rows added by helper 'elem' (keep inside this block) ----
+    # ---- end 'elem' ----
+
+    # ---- rows added by helper 'reduce' (keep inside this block) ----
+    # ---- end 'reduce' ----
+
+    # ---- rows added by helper 'shape' (keep inside this block) ----
+    # ---- end 'shape' ----
+
+    # ---- rows added by helper 'linalg' (keep inside this block) ----
+    # ---- end 'linalg' ----
+
+    # ---- rows added by helper 'nnact' (keep inside this block) ----
+    # ---- end 'nnact' ----
+
+    # ---- rows added by helper 'nnloss' (keep inside this block) ----
+    # ---- end 'nnloss' ----
+
+    # ---- rows added by helper 'vision' (keep inside this block) ----
+    # ---- end 'vision' ----
+
+    # ---- rows added by helper 'optim' (keep inside this block) ----
+    # ---- end 'optim' ----
+
+    # ---- rows added by helper 'lead' (keep inside this block) ----
+    # ---- end 'lead' ----
+
 }
 
 OPS = [e for e in registry.ops()]

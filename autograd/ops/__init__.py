@@ -5,4 +5,16 @@ elementwise), indexing and reduction (use both), linalg (uses shape), inplace (u
 indexing), conversion (uses elementwise). ``autograd.ops.methods`` binds them to ``Tensor``.
 """
 
-from . import conversion, elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401
+from . import (  # noqa: F401
+    conversion,
+    elementwise,
+    indexing,
+    inplace,
+    linalg,
+    products,  # addmm, kron, tensordot... (helper 'linalg')
+    reduction,
+    sampling,  # random sampling ops (helper 'reduce')
+    scan,  # scans, sorting, statistics (helper 'reduce')
+    shape,
+    special,  # element-wise special functions (helper 'elem')
+)

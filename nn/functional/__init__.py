@@ -67,3 +67,12 @@ __all__ = [
 ]
 # the fused Op classes stay reachable as before (F.Linear, F.CrossEntropy, ...), outside __all__
 _ops = (CrossEntropy, Linear, LogSoftmax, Softmax)
+
+# ---- helper 'nnact' adds its imports and __all__ entries here ----
+# ---- end 'nnact' ----
+
+# ---- helper 'nnloss' adds its imports and __all__ entries here ----
+# ---- end 'nnloss' ----
+
+# ---- helper 'vision' adds its imports and __all__ entries here ----
+# ---- end 'vision' ----

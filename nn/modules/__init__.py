@@ -62,3 +62,12 @@ __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "
 from .sync_batchnorm import SyncBatchNorm  # noqa: E402
 
 __all__ += ["SyncBatchNorm"]
+
+# ---- helper 'nnact' adds its imports and __all__ entries here ----
+# ---- end 'nnact' ----
+
+# ---- helper 'nnloss' adds its imports and __all__ entries here ----
+# ---- end 'nnloss' ----
+
+# ---- helper 'vision' adds its imports and __all__ entries here ----
+# ---- end 'vision' ----

@@ -1,0 +1,3 @@
+"""Random sampling ops (bernoulli, multinomial, normal...) and in-place fills."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Element-wise special functions (lgamma, digamma, erfinv, xlogy, logaddexp...)."""
+
+from __future__ import annotations

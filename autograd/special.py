@@ -1,0 +1,3 @@
+"""``torch.special``: special functions (helper 'elem')."""
+
+from __future__ import annotations
