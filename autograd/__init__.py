@@ -10,6 +10,9 @@ with PyTorch's tensor API.
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 from . import cuda  # noqa: F401
 from . import viz  # noqa: F401
 from . import functional  # noqa: F401
@@ -124,16 +127,44 @@ class Size(tuple):
 
 
 def __getattr__(name):
-    """``autograd.nn`` and ``autograd.optim`` are the top-level ``nn`` and ``optim`` packages
-    (the same module objects). They sit above this package, so they are imported on first
-    use rather than here (PEP 562), which keeps ``import autograd`` free of them."""
-    if name in ("nn", "optim"):
-        import importlib
+    """Names that live above this package, looked up on first use (PEP 562), which keeps
+    ``import autograd`` free of ``nn``:
 
+    * ``autograd.nn`` and ``autograd.optim`` are the top-level ``nn`` and ``optim`` packages
+      (the same module objects);
+    * PyTorch's top-level forms of neural-network functions (``torch.conv2d``,
+      ``torch.dropout(input, p, train)``, ``torch.lstm_cell``...) come from
+      ``nn/functional/_torch_names.py``, with PyTorch's signatures of the ``torch.`` forms.
+    """
+    if name in ("nn", "optim"):
         return importlib.import_module(name)
+    if not name.startswith("_"):
+        fn = _torch_names().get(name)
+        if fn is not None:
+            return fn
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+def _torch_names() -> dict:
+    """``nn.functional._torch_names.TORCH_FUNCTIONS``, or {} while ``nn`` is being imported
+    (a lookup then must not import it a second time) or when it is not importable."""
+    mod = sys.modules.get("nn.functional")
+    if mod is not None and getattr(getattr(mod, "__spec__", None), "_initializing", False):
+        return {}
+    try:
+        return importlib.import_module("nn.functional._torch_names").TORCH_FUNCTIONS
+    except ModuleNotFoundError:  # pragma: no cover - autograd installed without nn
+        return {}
+
+
+def __dir__():
+    return sorted(set(globals()) | {"nn", "optim"} | set(_torch_names()))
+
 
 _ = (Device, device)
 
 # the op namespace (ag.exp, ag.arcsin, ag.cat...): every op registered in autograd.registry
 globals().update(_registry.namespace())
+# PyTorch's in-place function forms of the ops that have one (torch.abs_(t), torch.exp_(t))
+globals().update({k + "_": getattr(Tensor, k + "_") for e in _registry.ops()
+                  if e.inplace and e.function for k in e.names})
