@@ -107,6 +107,40 @@ from . import accelerator, autograd, backends, utils  # noqa: E402,F401
 from . import forward_ad, func, graph  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
+# global switches and queries (torch.use_deterministic_algorithms, torch.set_default_device...)
+from .settings import (  # noqa: E402,F401
+    are_deterministic_algorithms_enabled,
+    clear_autocast_cache,
+    cond,
+    get_autocast_cpu_dtype,
+    get_autocast_gpu_dtype,
+    get_default_device,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    is_anomaly_check_nan_enabled,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
+    set_anomaly_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+    set_default_device,
+    set_default_tensor_type,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_flush_denormal,
+    set_warn_always,
+    typename,
+    use_deterministic_algorithms,
+    while_loop,
+)
+from .amp import get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .func import vmap  # noqa: E402,F401
 # torch.linalg and torch.special
 from . import linalg, special  # noqa: E402,F401
 
