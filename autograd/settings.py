@@ -135,20 +135,12 @@ def set_default_tensor_type(t) -> None:
         set_default_device("cuda")
 
 
-_TYPENAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-              "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-              "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-              "bool": "BoolTensor"}
-
-
 def typename(obj) -> str:
     """PyTorch's type name: "torch.FloatTensor" for a float32 CPU tensor, "torch.cuda.
     LongTensor" for an int64 CUDA tensor, else the object's qualified class name."""
     data = getattr(obj, "_data", None)
     if data is not None and hasattr(obj, "requires_grad"):
-        base = _TYPENAMES.get(np.dtype(data.dtype).name, "Tensor")
-        cuda = backend.device_of(data).type == "cuda"
-        return ("torch.cuda." if cuda else "torch.") + base
+        return dtypes.tensor_type_name(data.dtype, backend.device_of(data).type == "cuda")
     if isinstance(obj, np.ndarray):
         return "numpy.ndarray"
     t = type(obj)

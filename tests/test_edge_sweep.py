@@ -531,6 +531,9 @@ CALLS = {
     # ---- end 'optim' ----
 
     # ---- rows added by helper 'lead' (keep inside this block) ----
+    "byte": [("byte", lambda M, x: x.byte(), 1)],
+    "char": [("char", lambda M, x: x.char(), 1)],
+    "short": [("short", lambda M, x: x.short(), 1)],
     # ---- end 'lead' ----
 
 }

@@ -41,31 +41,37 @@ PROGRAMS = sorted(p.stem for p in (Path(__file__).parent / "programs").glob("*.p
 STEPS = 20
 TOL = {"float64": 1e-10, "float32": 1e-5}
 
-# the import lines of a PyTorch program and their form here
-IMPORTS = [
-    (r"^import torch$", "import autograd as torch"),
-    (r"^import torch\.nn as nn$", "import nn"),
-    (r"^import torch\.nn\.functional as F$", "import nn.functional as F"),
-    (r"^import torch\.optim as optim$", "import optim"),
-    (r"^from torch import nn$", "import nn"),
-    (r"^from torch import optim$", "import optim"),
-    (r"^from torch\.nn import functional as F$", "import nn.functional as F"),
-    (r"^from torch\.utils\.data import (.*)$", r"from autograd.utils.data import \1"),
-]
+# where PyTorch's modules are here: the longest matching prefix wins
+MODULES = [("torch.nn", "nn"), ("torch.optim", "optim"), ("torch", "autograd")]
+
+
+def _module(path: str) -> str:
+    for theirs, ours in MODULES:
+        if path == theirs or path.startswith(theirs + "."):
+            return ours + path[len(theirs):]
+    return path
+
+
+def port_line(line: str) -> str:
+    """One line with its PyTorch import swapped for this project's (other lines unchanged):
+    ``import torch`` -> ``import autograd as torch``, ``import torch.nn as nn`` -> ``import
+    nn as nn``, ``from torch.utils.data import X`` -> ``from autograd.utils.data import X``,
+    ``from torch import nn, optim`` -> ``from autograd import nn, optim``."""
+    m = re.match(r"^from (torch[\w.]*) import (.*)$", line)
+    if m:
+        return f"from {_module(m.group(1))} import {m.group(2)}"
+    m = re.match(r"^import (torch[\w.]*)( as \w+)?$", line)
+    if m:
+        alias = m.group(2) or (" as torch" if m.group(1) == "torch" else "")
+        if not alias:
+            raise AssertionError(f"use `import {m.group(1)} as <name>` in a port: {line!r}")
+        return f"import {_module(m.group(1))}{alias}"
+    return line
 
 
 def port_source(src: str) -> str:
     """``src`` with its PyTorch imports swapped for this project's (nothing else)."""
-    out = []
-    for line in src.splitlines():
-        new = line
-        for pat, rep in IMPORTS:
-            if re.match(pat, line):
-                new = re.sub(pat, rep, line)
-                break
-        assert new == line or line.startswith(("import ", "from ")), line
-        out.append(new)
-    return "\n".join(out) + "\n"
+    return "\n".join(port_line(line) for line in src.splitlines()) + "\n"
 
 
 def load(name: str, ours: bool):
@@ -73,7 +79,7 @@ def load(name: str, ours: bool):
     src = path.read_text()
     if ours:
         src = port_source(src)
-        assert "torch." not in "".join(l for l in src.splitlines() if l.startswith("import"))
+        assert not any(re.match(r"^(from|import) torch", line) for line in src.splitlines())
     mod = types.ModuleType(f"port_{name}_{'ours' if ours else 'torch'}")
     mod.__file__ = str(path)
     sys.modules[mod.__name__] = mod  # worker processes and pickling find the classes

@@ -92,7 +92,7 @@ def train(models, dtype, steps):
     text = rng.integers(0, VOCAB, 400)
     optimizer = model.configure_optimizers(0.1, 3e-3, (0.9, 0.95))
     losses = []
-    for i in range(steps):
+    for _ in range(steps):
         ix = rng.integers(0, len(text) - BLOCK - 1, 4)
         x = torch.from_numpy(np.stack([text[j:j + BLOCK] for j in ix]))
         y = torch.from_numpy(np.stack([text[j + 1:j + 1 + BLOCK] for j in ix]))

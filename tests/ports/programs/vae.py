@@ -2,9 +2,8 @@
 sampling with noise supplied per step, BCE reconstruction + KL divergence, Adam."""
 import numpy as np
 import torch
-from torch import nn
+from torch import nn, optim
 from torch.nn import functional as F
-from torch import optim
 
 P_DROP = 0.0
 
