@@ -20,8 +20,10 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 import optim
 from optim import lr_scheduler as sched
+from optim import swa_utils
 from optim.muon import _bf16, zeropower_via_newtonschulz
 
 torch = pytest.importorskip("torch")
@@ -628,3 +630,81 @@ def test_cyclic_lr_custom_scale_fn_object_state_is_saved():
                         scale_fn=fn2)
     s2.load_state_dict(sd)
     assert fn2.k == 5.0 and math.isclose(s2.scale_fn(1), 0.2)
+
+
+# ---- swa_utils -------------------------------------------------------------------------------
+
+def _bn_models():
+    """The same small BatchNorm network in both libraries (weights copied from ours)."""
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2))
+    ours.double()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                                 torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    with torch.no_grad():
+        for p, tp in zip(ours.parameters(), theirs.parameters()):
+            tp.copy_(torch.tensor(p.detach().numpy()))
+    return ours, theirs
+
+
+SWA_FNS = [
+    ("swa", lambda su: {}),
+    ("ema_avg_fn", lambda su: dict(avg_fn=su.get_ema_avg_fn(0.9))),
+    ("ema_multi", lambda su: dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.8))),
+    ("swa_multi", lambda su: dict(multi_avg_fn=su.get_swa_multi_avg_fn())),
+    ("swa_avg_fn_buffers", lambda su: dict(avg_fn=su.get_swa_avg_fn(), use_buffers=True)),
+]
+
+
+@pytest.mark.parametrize("label,fn_kwargs", SWA_FNS, ids=[s[0] for s in SWA_FNS])
+def test_averaged_model_and_swalr_match_torch(label, fn_kwargs):
+    ours, theirs = _bn_models()
+    runs = []
+    xs = np.random.default_rng(5).standard_normal((6, 8, 3))
+    for mod, lib, su, model in ((ag, optim, swa_utils, ours),
+                                (torch, torch.optim, torch.optim.swa_utils, theirs)):
+        avg = su.AveragedModel(model, **fn_kwargs(su))
+        opt = lib.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        swa_sched = su.SWALR(opt, swa_lr=0.02, anneal_epochs=3, anneal_strategy="linear")
+        lrs = []
+        for x in xs:
+            opt.zero_grad()
+            (model(mod.tensor(x)) ** 2).mean().backward()
+            opt.step()
+            avg.update_parameters(model)
+            swa_sched.step()
+            lrs.append(swa_sched.get_last_lr())
+        su.update_bn([(mod.tensor(x),) for x in xs], avg)
+        out = avg(mod.tensor(xs[0])).detach().numpy()
+        state = {k: v.detach().numpy().copy() for k, v in avg.state_dict().items()}
+        runs.append((lrs, out, state, int(avg.n_averaged)))
+    (lo, oo, so, no), (lt, ot, st, nt) = runs
+    assert lo == lt and no == nt == len(xs)
+    np.testing.assert_allclose(oo, ot, rtol=1e-10, atol=1e-12)
+    assert sorted(so) == sorted(st)
+    for k in st:
+        np.testing.assert_allclose(so[k], st[k], rtol=1e-10, atol=1e-12, err_msg=k)
+
+
+def test_swalr_cos_and_errors_match_torch():
+    seqs = []
+    for mod, lib, su in ((ag, optim, swa_utils), (torch, torch.optim, torch.optim.swa_utils)):
+        opt = _opt(mod, lib, "SGD")
+        s = su.SWALR(opt, swa_lr=[0.01, 0.2], anneal_epochs=5)
+        seq = []
+        for _ in range(12):
+            opt.step()
+            s.step()
+            seq.append(s.get_last_lr())
+        seqs.append(seq)
+        s0 = su.SWALR(_opt(mod, lib, "SGD"), swa_lr=0.3, anneal_epochs=0)
+        seqs.append([s0.get_last_lr()])
+    assert seqs[0] == seqs[2] and seqs[1] == seqs[3]
+    for kwargs in (dict(swa_lr=0.1, anneal_strategy="exp"), dict(swa_lr=0.1, anneal_epochs=-1),
+                   dict(swa_lr=[0.1])):
+        want = _error(lambda: torch.optim.swa_utils.SWALR(_opt(torch, torch.optim, "SGD"),
+                                                           **kwargs))
+        got = _error(lambda: swa_utils.SWALR(_opt(ag, optim, "SGD"), **kwargs))
+        assert got == want and want is not None
+    for fn in ("get_ema_avg_fn", "get_ema_multi_avg_fn"):
+        assert _error(lambda: getattr(swa_utils, fn)(1.5)) == \
+            _error(lambda: getattr(torch.optim.swa_utils, fn)(1.5))
