@@ -6,6 +6,8 @@ Example:
     >>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
 """
 
+import importlib as _importlib
+
 import autograd as _autograd
 
 if not getattr(_autograd, "_AUTOGRAD_NUMPY", False):  # pragma: no cover - environment check
@@ -37,4 +39,12 @@ from .sgd import SGD  # noqa: E402
 # sparse layout (dense gradients would make it plain Adam with lazily updated moments).
 __all__ = ["ASGD", "LAMB", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW",
            "Adamax", "Lamb", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
-           "lr_scheduler", "optimizer"]
+           "lr_scheduler", "optimizer", "swa_utils"]
+
+
+def __getattr__(name):
+    """``optim.swa_utils`` (as ``torch.optim.swa_utils``) is loaded on first use (PEP 562):
+    it builds on ``nn``, which ``import optim`` itself does not load."""
+    if name == "swa_utils":
+        return _importlib.import_module(f"{__name__}.swa_utils")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

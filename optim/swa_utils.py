@@ -5,8 +5,7 @@ of a model's parameters; ``SWALR`` anneals each group's learning rate to a const
 learning rate; ``update_bn`` recomputes BatchNorm statistics for the averaged weights.
 
 This module builds on ``nn`` (``AveragedModel`` is a ``Module``), so unlike the rest of
-``optim`` it is not imported by ``import optim``: write ``from optim import swa_utils`` or
-``import optim.swa_utils``.
+``optim`` it is loaded on first use of ``optim.swa_utils`` rather than by ``import optim``.
 
 Example:
     >>> from optim.swa_utils import SWALR, AveragedModel, update_bn

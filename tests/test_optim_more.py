@@ -15,6 +15,9 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -708,3 +711,12 @@ def test_swalr_cos_and_errors_match_torch():
     for fn in ("get_ema_avg_fn", "get_ema_multi_avg_fn"):
         assert _error(lambda: getattr(swa_utils, fn)(1.5)) == \
             _error(lambda: getattr(torch.optim.swa_utils, fn)(1.5))
+
+
+def test_swa_utils_is_reachable_as_an_attribute_without_loading_nn_eagerly():
+    code = ("import sys, optim; assert 'nn' not in sys.modules; "
+            "m = optim.swa_utils.AveragedModel; import autograd as torch; "
+            "assert torch.optim.swa_utils.SWALR is optim.swa_utils.SWALR; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(pathlib.Path(optim.__file__).parents[1]))
+    assert out.stdout.strip() == "ok", out.stderr
