@@ -38,7 +38,7 @@ def adafactor(params, grads, row_vars, col_vars, variances, steps, *, d: float, 
         step = steps[i]
         one_minus_beta2_t = step ** beta2_decay
         rho_t = min(lr, 1 / (step ** 0.5))
-        alpha = max(eps2, float(xp.sqrt(xp.sum(p * p))) / (p.size ** 0.5)) * rho_t
+        alpha = max(eps2, float(xp.linalg.norm(p.reshape(-1))) / (p.size ** 0.5)) * rho_t
         if weight_decay != 0:
             p *= 1 - lr * weight_decay
         if g.ndim > 1:
@@ -46,16 +46,24 @@ def adafactor(params, grads, row_vars, col_vars, variances, steps, *, d: float, 
             g2 = g * g
             row_var += one_minus_beta2_t * (xp.mean(g2, axis=-1, keepdims=True) - row_var)
             col_var += one_minus_beta2_t * (xp.mean(g2, axis=-2, keepdims=True) - col_var)
+            del g2
             var_estimate = row_var @ col_var
             var_estimate /= xp.maximum(xp.mean(row_var, axis=-2, keepdims=True), eps1)
         else:
             variance = variances[i]
-            variance += one_minus_beta2_t * (g * g - variance)
+            g2 = g * g
+            g2 -= variance
+            g2 *= one_minus_beta2_t
+            variance += g2
             var_estimate = variance.copy()
-        update = 1 / xp.sqrt(xp.maximum(var_estimate, eps1 * eps1))
+        update = xp.maximum(var_estimate, eps1 * eps1, out=var_estimate)
+        xp.sqrt(update, out=update)
+        xp.divide(1, update, out=update)  # rsqrt
         update *= g
-        denom = max(1.0, float(xp.sqrt(xp.sum(update * update))) / ((update.size ** 0.5) * d))
-        p += (-alpha / denom) * update
+        denom = max(1.0, float(xp.linalg.norm(update.reshape(-1)))
+                    / ((update.size ** 0.5) * d))
+        update *= -alpha / denom
+        p += update
 
 
 class Adafactor(Optimizer):

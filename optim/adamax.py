@@ -30,11 +30,17 @@ def adamax(params, grads, exp_avgs, exp_infs, steps, *, eps: float, beta1: float
         if weight_decay != 0:
             g = g + weight_decay * p
         m, u = exp_avgs[i], exp_infs[i]
-        m += (1 - beta1) * (g - m)
+        tmp = g - m
+        tmp *= 1 - beta1
+        m += tmp  # m.lerp_(g, 1 - beta1)
         u *= beta2
-        xp.maximum(u, xp.abs(g) + eps, out=u)
+        xp.abs(g, out=tmp)
+        tmp += eps
+        xp.maximum(u, tmp, out=u)
         clr = lr / (1 - beta1 ** steps[i])
-        p += -clr * (m / u)
+        xp.divide(m, u, out=tmp)
+        tmp *= -clr
+        p += tmp
 
 
 class Adamax(Optimizer):

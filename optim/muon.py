@@ -25,8 +25,15 @@ def _bf16(x):
     xp = get_array_module(x)
     x32 = xp.ascontiguousarray(x, dtype=np.float32)
     u = x32.view(np.uint32)
-    u = (u + (0x7FFF + ((u >> 16) & 1))) & 0xFFFF0000
-    return xp.where(xp.isnan(x32), x32, u.view(np.float32))  # a NaN must not round to inf
+    r = u >> 16
+    r &= 1
+    r += 0x7FFF
+    r += u
+    r &= 0xFFFF0000
+    out = r.view(np.float32)
+    if xp is not np or np.isnan(x32).any():  # a NaN must not round to inf
+        out = xp.where(xp.isnan(x32), x32, out)
+    return out
 
 
 def zeropower_via_newtonschulz(grad, ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C),
@@ -55,10 +62,15 @@ def zeropower_via_newtonschulz(grad, ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFA
         x = x.T
     norm = _bf16(xp.sqrt(xp.sum(x * x, dtype=np.float32)))
     x = _bf16(x / _bf16(xp.maximum(norm, np.float32(eps))))
-    for _ in range(ns_steps):
+    for _ in range(ns_steps):  # addmm(gram, gram, gram, beta=b, alpha=c); addmm(x, ., x, beta=a)
         gram = _bf16(x @ x.T)
-        gram_update = _bf16(b * gram + c * (gram @ gram))
-        x = _bf16(a * x + gram_update @ x)
+        update = gram @ gram
+        update *= c
+        update += b * gram
+        update = _bf16(update)
+        y = update @ x
+        y += a * x
+        x = _bf16(y)
     return x.T if tall else x
 
 

@@ -43,13 +43,22 @@ def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, *, beta1: fl
         mu_product = float(sdt(mu_products[i]) * sdt(mu))  # a scalar-dtype tensor in PyTorch
         out.append(mu_product)
         m, v = exp_avgs[i], exp_avg_sqs[i]
-        m += (1 - beta1) * (g - m)
+        tmp = g - m
+        tmp *= 1 - beta1
+        m += tmp  # m.lerp_(g, 1 - beta1)
+        xp.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
         v *= beta2
-        v += (1 - beta2) * (g * g)
-        denom = xp.sqrt(v / bias_correction2)
+        v += tmp
+        denom = v / bias_correction2
+        xp.sqrt(denom, out=denom)
         denom += eps
-        p += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
-        p += (-lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)
+        xp.divide(g, denom, out=tmp)
+        tmp *= -lr * (1.0 - mu) / (1.0 - mu_product)
+        p += tmp
+        xp.divide(m, denom, out=tmp)
+        tmp *= -lr * mu_next / (1.0 - mu_product * mu_next)
+        p += tmp
     return out
 
 

@@ -36,22 +36,29 @@ def radam(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1: float, beta2: f
             else:
                 g = g + weight_decay * p
         m, v = exp_avgs[i], exp_avg_sqs[i]
-        m += (1 - beta1) * (g - m)
+        tmp = g - m
+        tmp *= 1 - beta1
+        m += tmp  # m.lerp_(g, 1 - beta1)
+        xp.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
         v *= beta2
-        v += (1 - beta2) * (g * g)
+        v += tmp
         step = steps[i]
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        m_hat = m / bias_correction1
+        update = m / bias_correction1  # the bias-corrected first moment
+        update *= lr
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
         if rho_t > 5.0:
             rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-            adaptive = bias_correction2 ** 0.5 / (xp.sqrt(v) + eps)
-            p -= m_hat * lr * adaptive * rect
-        else:
-            p -= m_hat * lr
+            xp.sqrt(v, out=tmp)
+            tmp += eps
+            xp.divide(bias_correction2 ** 0.5, tmp, out=tmp)  # the adaptive learning rate
+            update *= tmp
+            update *= rect
+        p -= update
 
 
 class RAdam(Optimizer):

@@ -29,13 +29,17 @@ def rprop(params, grads, prevs, step_sizes, *, step_size_min: float, step_size_m
         xp = get_array_module(p)
         g = -grads[i] if maximize else grads[i]
         prev, size = prevs[i], step_sizes[i]
-        s = xp.sign(g * prev)
-        factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1.0)).astype(size.dtype)
+        dt = size.dtype.type
+        s = g * prev
+        neg = s < 0
+        factor = xp.where(s > 0, dt(etaplus), xp.where(neg, dt(etaminus), dt(1)))
         size *= factor
         xp.clip(size, step_size_min, step_size_max, out=size)
-        g = xp.where(s < 0, 0, g).astype(p.dtype)
-        p -= xp.sign(g) * size
-        prev[...] = g
+        xp.copyto(prev, g)
+        prev[neg] = 0  # a sign change: no move now, and no sign change seen next time
+        xp.sign(prev, out=s)
+        s *= size
+        p -= s
 
 
 class Rprop(Optimizer):
