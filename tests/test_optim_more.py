@@ -18,6 +18,7 @@ import math
 import pathlib
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -720,3 +721,17 @@ def test_swa_utils_is_reachable_as_an_attribute_without_loading_nn_eagerly():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(pathlib.Path(optim.__file__).parents[1]))
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_scheduler_step_before_optimizer_step_warns_like_torch():
+    for mod, lib in ((ag, optim), (torch, torch.optim)):
+        opt = _opt(mod, lib, "SGD")
+        s = lib.lr_scheduler.StepLR(opt, step_size=2)
+        with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`"):
+            s.step()
+        opt2 = _opt(mod, lib, "SGD")
+        s2 = lib.lr_scheduler.StepLR(opt2, step_size=2)
+        opt2.step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            s2.step()
