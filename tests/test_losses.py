@@ -427,3 +427,281 @@ def test_loss_module_weight_is_a_buffer_that_follows_to():
     assert y.dtype == ag.float64
     b = nn.BCEWithLogitsLoss(pos_weight=ag.ones(3))
     assert list(b.state_dict()) == ["pos_weight"]
+
+
+# ---- margin, embedding and likelihood losses (helper 'nnloss') -----------------------------
+
+PM = np.array([1.0, -1.0, 1.0, -1.0])  # +-1 targets for the 4 rows of X
+X3 = rnd(4, 5, seed=21)
+MLT = np.array([[3, 0, -1, 1, 2], [0, 1, 2, 3, 4], [1, -1, 2, 2, 0], [-1, 0, 0, 0, 0]])
+CLS = np.array([0, 3, 2, 4])
+POIS = np.random.default_rng(22).poisson(2.0, (4, 5)).astype(np.float64)
+
+
+def _t(M, a):
+    return (ag if M is F else _torch()).tensor(a)
+
+
+# name -> (fn(M, *arrays, reduction), arrays, which arrays require grad)
+MARGIN = {
+    "cosine_embedding": (lambda M, a, b, r: M.cosine_embedding_loss(
+        a, b, _t(M, PM), margin=0.2, reduction=r), [X, Y], None),
+    "cosine_embedding_1d": (lambda M, a, b, r: M.cosine_embedding_loss(
+        a, b, _t(M, np.array(-1.0)), margin=-0.5, reduction=r), [X[0], Y[0]], None),
+    "margin_ranking": (lambda M, a, b, r: M.margin_ranking_loss(
+        a, b, _t(M, PM), margin=0.3, reduction=r), [X[:, 0], Y[:, 0]], None),
+    "hinge_embedding": (lambda M, a, r: M.hinge_embedding_loss(
+        a, _t(M, np.stack([PM] * 5, 1)), margin=0.7, reduction=r), [X], None),
+    "soft_margin": (lambda M, a, r: M.soft_margin_loss(
+        a, _t(M, np.stack([PM] * 5, 1)), reduction=r), [X], None),
+    "multilabel_soft_margin": (lambda M, a, t, w, r: M.multilabel_soft_margin_loss(
+        a, t, w, reduction=r), [X, (Y > 0) * 1.0, unif(5, seed=23)], None),
+    "multi_margin_p1": (lambda M, a, r: M.multi_margin_loss(
+        a, _t(M, CLS), margin=0.8, reduction=r), [X], None),
+    "multi_margin_p2_weight": (lambda M, a, r: M.multi_margin_loss(
+        a, _t(M, CLS), p=2, weight=_t(M, unif(5, seed=24)), reduction=r), [X], None),
+    "multi_margin_1d": (lambda M, a, r: M.multi_margin_loss(
+        a, _t(M, np.array(2)), reduction=r), [X[0]], None),
+    "multilabel_margin": (lambda M, a, r: M.multilabel_margin_loss(
+        a, _t(M, MLT), reduction=r), [X], None),
+    "multilabel_margin_1d": (lambda M, a, r: M.multilabel_margin_loss(
+        a, _t(M, MLT[0]), reduction=r), [X[0]], None),
+    "triplet": (lambda M, a, p, n, r: M.triplet_margin_loss(a, p, n, reduction=r),
+                [X, Y, X3], None),
+    "triplet_p1_swap": (lambda M, a, p, n, r: M.triplet_margin_loss(
+        a, p, n, margin=0.5, p=1, swap=True, reduction=r), [X, Y, X3], None),
+    "triplet_p3_swap": (lambda M, a, p, n, r: M.triplet_margin_loss(
+        a, p, n, margin=2.0, p=3, eps=1e-3, swap=True, reduction=r), [X, Y, X3], None),
+    "triplet_distance_cos": (lambda M, a, p, n, r: M.triplet_margin_with_distance_loss(
+        a, p, n, distance_function=lambda u, v: 1 - M.cosine_similarity(u, v), swap=True,
+        reduction=r), [X, Y, X3], None),
+    "triplet_distance_default": (lambda M, a, p, n, r: M.triplet_margin_with_distance_loss(
+        a, p, n, margin=3.0, reduction=r), [X, Y, X3], None),
+    "poisson_log": (lambda M, a, t, r: M.poisson_nll_loss(a, t, reduction=r), [X, POIS], None),
+    "poisson_full": (lambda M, a, t, r: M.poisson_nll_loss(a, t, full=True, reduction=r),
+                     [X, POIS + 0.5], None),
+    "poisson_rate": (lambda M, a, t, r: M.poisson_nll_loss(
+        a, t, log_input=False, full=True, eps=1e-3, reduction=r), [P, POIS + 0.25], None),
+    "gaussian_hetero": (lambda M, a, t, v, r: M.gaussian_nll_loss(a, t, v, reduction=r),
+                        [X, Y, unif(4, 5, seed=25)], None),
+    "gaussian_short": (lambda M, a, t, v, r: M.gaussian_nll_loss(
+        a, t, v, full=True, reduction=r), [X, Y, unif(4, seed=26)], None),
+    "gaussian_one_dim": (lambda M, a, t, v, r: M.gaussian_nll_loss(
+        a, t, v, eps=0.1, reduction=r), [X, Y, unif(1, 5, seed=27, lo=0.0)], None),
+    "gaussian_float": (lambda M, a, t, r: M.gaussian_nll_loss(a, t, 0.3, full=True,
+                                                               reduction=r), [X, Y], None),
+}
+# PyTorch does not differentiate these with respect to their targets
+NO_TARGET_GRAD = {"soft_margin", "multilabel_soft_margin"}
+
+
+@pytest.mark.parametrize("red", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(MARGIN))
+def test_margin_and_likelihood_losses_match_torch(name, red):
+    fn, arrays, _ = MARGIN[name]
+    rg = [True] * len(arrays)
+    if name in NO_TARGET_GRAD:
+        rg[1:] = [False] * (len(arrays) - 1)
+    against_torch(lambda M, *xs: fn(M, *xs, red), arrays, rg=rg)
+
+
+@pytest.mark.parametrize("name", sorted(MARGIN))
+def test_margin_and_likelihood_losses_gradcheck(name):
+    fn, arrays, _ = MARGIN[name]
+    for red in ("none", "mean"):
+        assert ag.gradcheck(lambda *xs: fn(F, *xs, red), tuple(f64(a) for a in arrays))
+
+
+@pytest.mark.parametrize("name", ["cosine_embedding", "soft_margin", "poisson_full",
+                                  "gaussian_short", "triplet", "multilabel_soft_margin"])
+def test_smooth_new_losses_gradgradcheck(name):
+    fn, arrays, _ = MARGIN[name]
+    assert ag.gradgradcheck(lambda *xs: fn(F, *xs, "sum"), tuple(f64(a) for a in arrays))
+
+
+def test_poisson_nll_full_at_zero_targets_like_torch():
+    # the Stirling term is masked at target <= 1; PyTorch's target gradient is NaN at 0
+    against_torch(lambda M, a, t: M.poisson_nll_loss(a, t, full=True, reduction="sum"),
+                  [X, POIS])
+    x = f64(X)
+    F.poisson_nll_loss(x, ag.tensor(POIS), full=True).backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_new_losses_legacy_reduction_arguments():
+    x, y = ag.tensor(X), ag.tensor(Y)
+    t = ag.tensor(PM)
+    close(arr(F.cosine_embedding_loss(x, y, t, size_average=False)),
+          arr(F.cosine_embedding_loss(x, y, t, reduction="sum")))
+    close(arr(F.multi_margin_loss(x, ag.tensor(CLS), reduce=False)),
+          arr(F.multi_margin_loss(x, ag.tensor(CLS), reduction="none")))
+    close(arr(F.poisson_nll_loss(x, ag.tensor(POIS), size_average=False)),
+          arr(F.poisson_nll_loss(x, ag.tensor(POIS), reduction="sum")))
+    assert nn.SoftMarginLoss(reduce=False).reduction == "none"
+
+
+def test_new_losses_errors_match_torch():
+    torch = _torch()
+    TF = torch.nn.functional
+    x, y = ag.tensor(X), ag.tensor(Y)
+    tx, ty = torch.tensor(X), torch.tensor(Y)
+    cases = [
+        (lambda M, a, b, T: M.cosine_embedding_loss(a, b, T(np.ones((4, 1)))), RuntimeError),
+        (lambda M, a, b, T: M.cosine_embedding_loss(a[0], b[0], T(PM)), RuntimeError),
+        (lambda M, a, b, T: M.margin_ranking_loss(a, b[0], T(PM)), RuntimeError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(CLS), p=3), ValueError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(np.array([0, 5, 1, 1]))), RuntimeError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(CLS[:3])), RuntimeError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(CLS), weight=T(np.ones((5, 1)))),
+         ValueError),
+        (lambda M, a, b, T: M.multilabel_margin_loss(a, T(MLT[:, :4])), RuntimeError),
+        (lambda M, a, b, T: M.triplet_margin_loss(a, b, a, margin=0.0), ValueError),
+        (lambda M, a, b, T: M.triplet_margin_loss(a, b, a[0]), RuntimeError),
+        (lambda M, a, b, T: M.triplet_margin_with_distance_loss(a, b, a, margin=-1.0),
+         ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, T(np.ones((4, 2)))), ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, -1.0), ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, T(-np.ones((4, 5)))), ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, 1.0, reduction="x"), ValueError),
+        (lambda M, a, b, T: M.poisson_nll_loss(a, b, reduction="x"), ValueError),
+        (lambda M, a, b, T: M.soft_margin_loss(a, b, reduction="x"), ValueError),
+    ]
+    for fn, exc in cases:
+        with pytest.raises(exc):
+            fn(torch.nn.functional, tx, ty, torch.tensor)
+        with pytest.raises(exc):
+            fn(F, x, y, ag.tensor)
+    _ = TF
+
+
+# ---- CTC ----------------------------------------------------------------------------------
+
+CT, CN, CC = 12, 4, 5
+CX = rnd(CT, CN, CC, seed=30)
+CIL = np.array([12, 10, 7, 12])
+CTL = np.array([3, 0, 4, 5])
+CTG = np.random.default_rng(31).integers(1, CC, (CN, 6))
+CTG[3, :5] = [1, 1, 2, 2, 2]  # repeated labels need a blank between them
+CONCAT = np.concatenate([CTG[i, :CTL[i]] for i in range(CN)])
+
+
+@pytest.mark.parametrize("red", REDUCTIONS)
+@pytest.mark.parametrize("concat", [False, True])
+@pytest.mark.parametrize("zero_inf", [False, True])
+def test_ctc_loss_matches_torch(red, concat, zero_inf):
+    tg = CONCAT if concat else CTG
+
+    def fn(M, x):
+        return M.ctc_loss(M.log_softmax(x, 2), _t(M, tg), _t(M, CIL), _t(M, CTL),
+                          reduction=red, zero_infinity=zero_inf)
+
+    against_torch(fn, [CX], atol=1e-9)
+
+
+def test_ctc_loss_gradient_wrt_log_probs_blank_and_lists_match_torch():
+    # PyTorch's gradient with respect to log_probs is the one through their log_softmax
+    lp = np.log(np.random.default_rng(32).dirichlet(np.ones(CC), (CT, CN)))
+    tg = np.where(CTG == 2, 0, CTG)  # labels use class 0; class 2 is the blank
+    against_torch(lambda M, a: M.ctc_loss(a, _t(M, tg), tuple(CIL), list(CTL), blank=2,
+                                          reduction="sum"), [lp], atol=1e-9)
+    # unbatched: (T, C) log_probs and (S,) targets
+    against_torch(lambda M, a: M.ctc_loss(M.log_softmax(a, 1), _t(M, CTG[0, :3]),
+                                          _t(M, np.array(11)), _t(M, np.array(3)),
+                                          reduction="none"), [CX[:, 0]], atol=1e-9)
+
+
+def test_ctc_loss_gradcheck_through_log_softmax():
+    for red in REDUCTIONS:
+        assert ag.gradcheck(lambda a: F.ctc_loss(F.log_softmax(a, 2), ag.tensor(CTG),
+                                                 ag.tensor(CIL), ag.tensor(CTL),
+                                                 reduction=red), (f64(CX),))
+
+
+def test_ctc_loss_impossible_alignment_like_torch():
+    torch = _torch()
+    il, tl = np.array([2, 12, 12, 12]), np.array([5, 1, 1, 1])
+    for zi in (False, True):
+        x, t = f64(CX), torch.tensor(CX, requires_grad=True)
+        y = F.ctc_loss(F.log_softmax(x, 2), ag.tensor(CTG), il, tl, reduction="none",
+                       zero_infinity=zi)
+        ty = torch.nn.functional.ctc_loss(torch.log_softmax(t, 2), torch.tensor(CTG),
+                                          torch.tensor(il), torch.tensor(tl),
+                                          reduction="none", zero_infinity=zi)
+        close(arr(y), ty.detach().numpy())
+        y.sum().backward()
+        ty.sum().backward()
+        assert (np.isnan(x.grad.numpy()) == np.isnan(t.grad.numpy())).all()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-10)
+
+
+def test_ctc_loss_errors_and_module():
+    torch = _torch()
+    lp = F.log_softmax(ag.tensor(CX), 2)
+    with pytest.raises(RuntimeError, match="blank must be in label range"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL, CTL, blank=CC)
+    with pytest.raises(RuntimeError, match="input_lengths must be of size batch_size"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL[:3], CTL)
+    with pytest.raises(RuntimeError, match="at most 12"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL + 1, CTL)
+    with pytest.raises(RuntimeError, match="size at least 7"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL, CTL + np.array([0, 0, 0, 2]))
+    with pytest.raises(RuntimeError, match="integral"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL * 1.0, CTL)
+    m, tm = nn.CTCLoss(blank=0, zero_infinity=True), torch.nn.CTCLoss(zero_infinity=True)
+    assert repr(m) == repr(tm)
+    close(arr(m(lp, ag.tensor(CTG), ag.tensor(CIL), ag.tensor(CTL))),
+          tm(torch.log_softmax(torch.tensor(CX), 2), torch.tensor(CTG), torch.tensor(CIL),
+             torch.tensor(CTL)).numpy())
+
+
+# ---- the new loss modules -----------------------------------------------------------------
+
+NEW_MODULES = [
+    ("CosineEmbeddingLoss", {"margin": 0.1}, lambda M: [X, Y, PM]),
+    ("MarginRankingLoss", {"margin": 0.2, "reduction": "sum"}, lambda M: [X[:, 0], Y[:, 0], PM]),
+    ("HingeEmbeddingLoss", {"margin": 2.0}, lambda M: [X[:, 0], PM]),
+    ("SoftMarginLoss", {"reduction": "none"}, lambda M: [X[:, 0], PM]),
+    ("MultiLabelSoftMarginLoss", {"weight": unif(5, seed=3)}, lambda M: [X, (Y > 0) * 1.0]),
+    ("MultiLabelMarginLoss", {}, lambda M: [X, MLT]),
+    ("MultiMarginLoss", {"p": 2, "margin": 0.5, "weight": unif(5, seed=4)},
+     lambda M: [X, CLS]),
+    ("TripletMarginLoss", {"margin": 0.5, "p": 1.0, "swap": True}, lambda M: [X, Y, X3]),
+    ("TripletMarginWithDistanceLoss", {"margin": 2.0}, lambda M: [X, Y, X3]),
+    ("PoissonNLLLoss", {"full": True}, lambda M: [X, POIS]),
+    ("GaussianNLLLoss", {"full": True, "eps": 1e-3}, lambda M: [X, Y, unif(4, 1, seed=5)]),
+    ("CosineSimilarity", {"dim": 0}, lambda M: [X, Y]),
+    ("PairwiseDistance", {"p": 3.0, "keepdim": True}, lambda M: [X, Y]),
+]
+
+
+@pytest.mark.parametrize("cls,kw,data", NEW_MODULES, ids=[m[0] for m in NEW_MODULES])
+def test_new_loss_and_distance_modules_match_torch(cls, kw, data):
+    torch = _torch()
+    okw = {k: ag.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    ours, theirs = getattr(nn, cls)(**okw), getattr(torch.nn, cls)(**tkw)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    arrays = data(F)
+    rg = [np.asarray(a).dtype.kind == "f" and i < 2 for i, a in enumerate(arrays)]
+    if cls in ("SoftMarginLoss", "MultiLabelSoftMarginLoss", "HingeEmbeddingLoss"):
+        rg[1:] = [False] * (len(arrays) - 1)
+    against_torch(lambda M, *xs: (ours if M is F else theirs)(*xs), arrays, rg=rg)
+
+
+def test_nll_loss2d_is_a_deprecated_nll_loss():
+    with pytest.warns(FutureWarning, match="NLLLoss2d"):
+        m = nn.NLLLoss2d(ignore_index=1)
+    assert isinstance(m, nn.NLLLoss) and m.ignore_index == 1
+    x = ag.tensor(np.log(unif(2, 3, 4, 4, seed=6)))
+    t = ag.tensor(np.random.default_rng(7).integers(0, 3, (2, 4, 4)))
+    close(arr(m(x, t)), arr(F.nll_loss(x, t, ignore_index=1)))
+
+
+def test_loss_module_constructor_errors():
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        nn.MultiMarginLoss(p=3)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+        nn.TripletMarginLoss(margin=0)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+        nn.TripletMarginWithDistanceLoss(margin=-1.0)

@@ -67,6 +67,28 @@ __all__ += ["SyncBatchNorm"]
 # ---- end 'nnact' ----
 
 # ---- helper 'nnloss' adds its imports and __all__ entries here ----
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+from .loss import (  # noqa: E402
+    CosineEmbeddingLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    NLLLoss2d,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+
+__all__ += ["CTCLoss", "CosineEmbeddingLoss", "CosineSimilarity", "GaussianNLLLoss",
+            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss2d", "PairwiseDistance",
+            "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
+            "TripletMarginWithDistanceLoss"]
 # ---- end 'nnloss' ----
 
 # ---- helper 'vision' adds its imports and __all__ entries here ----
