@@ -89,6 +89,16 @@ __all__ += ["CTCLoss", "CosineEmbeddingLoss", "CosineSimilarity", "GaussianNLLLo
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss2d", "PairwiseDistance",
             "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
             "TripletMarginWithDistanceLoss"]
+from .transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+            "TransformerEncoder", "TransformerEncoderLayer"]
 # ---- end 'nnloss' ----
 
 # ---- helper 'vision' adds its imports and __all__ entries here ----
