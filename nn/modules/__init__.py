@@ -89,6 +89,7 @@ __all__ += ["CTCLoss", "CosineEmbeddingLoss", "CosineSimilarity", "GaussianNLLLo
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss2d", "PairwiseDistance",
             "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
             "TripletMarginWithDistanceLoss"]
+from .sparse import EmbeddingBag  # noqa: E402
 from .transformer import (  # noqa: E402
     Transformer,
     TransformerDecoder,
@@ -97,7 +98,7 @@ from .transformer import (  # noqa: E402
     TransformerEncoderLayer,
 )
 
-__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+__all__ += ["EmbeddingBag", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
             "TransformerEncoder", "TransformerEncoderLayer"]
 # ---- end 'nnloss' ----
 
