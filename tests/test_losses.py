@@ -705,3 +705,67 @@ def test_loss_module_constructor_errors():
         nn.TripletMarginLoss(margin=0)
     with pytest.raises(ValueError, match="expected margin to be greater than 0"):
         nn.TripletMarginWithDistanceLoss(margin=-1.0)
+
+
+# ---- adaptive softmax ---------------------------------------------------------------------
+
+def _asm_pair(torch, **kw):
+    torch.manual_seed(0)
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(16, 30, [5, 12, 20], **kw).double()
+    ours = nn.AdaptiveLogSoftmaxWithLoss(16, 30, [5, 12, 20], **kw).double()
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: ag.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("kw", [{}, {"div_value": 2.0, "head_bias": True}])
+def test_adaptive_log_softmax_matches_torch(kw):
+    torch = _torch()
+    ours, theirs = _asm_pair(torch, **kw)
+    x = rnd(6, 16, seed=40)
+    tg = np.array([0, 13, 29, 4, 7, 21])
+    a, b = f64(x), torch.tensor(x, requires_grad=True)
+    r, s = ours(a, ag.tensor(tg)), theirs(b, torch.tensor(tg))
+    assert r._fields == ("output", "loss")
+    close(arr(r.output), s.output.detach().numpy())
+    close(arr(r.loss), s.loss.detach().numpy())
+    (r.loss + (r.output * ag.tensor(rnd(6, seed=41))).sum()).backward()
+    (s.loss + (s.output * torch.tensor(rnd(6, seed=41))).sum()).backward()
+    close(a.grad.numpy(), b.grad.numpy())
+    params = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        close(params[name].grad.numpy(), p.grad.numpy())
+    close(arr(ours.log_prob(ag.tensor(x))), theirs.log_prob(torch.tensor(x)).detach().numpy())
+    for scale in (1.0, 5.0):
+        np.testing.assert_array_equal(ours.predict(ag.tensor(x * scale)).numpy(),
+                                      theirs.predict(torch.tensor(x * scale)).numpy())
+    # unbatched, and a batch with only shortlist targets
+    r, s = ours(ag.tensor(x[0]), ag.tensor(np.array(13))), theirs(torch.tensor(x[0]),
+                                                                  torch.tensor(13))
+    assert r.output.shape == () and s.output.shape == ()
+    close(arr(r.loss), s.loss.detach().numpy())
+    r, s = ours(ag.tensor(x[:2]), ag.tensor([1, 2])), theirs(torch.tensor(x[:2]),
+                                                             torch.tensor([1, 2]))
+    close(arr(r.output), s.output.detach().numpy())
+
+
+def test_adaptive_log_softmax_gradcheck_and_errors():
+    torch = _torch()
+    ours, theirs = _asm_pair(torch)
+    tg = ag.tensor([0, 13, 29, 4])
+    assert ag.gradcheck(lambda a: ours(a, tg).loss, (f64(rnd(4, 16, seed=42)),))
+    for bad in ([10, 5], [0, 5], [5, 30], [5, 5, 10], []):
+        with pytest.raises(ValueError):
+            nn.AdaptiveLogSoftmaxWithLoss(16, 30, bad)
+        with pytest.raises(ValueError):
+            torch.nn.AdaptiveLogSoftmaxWithLoss(16, 30, bad)
+    x = rnd(4, 16)
+    for fn in (lambda M, T: M(T(x), T(np.array([0, 30, 1, 1]))),
+               lambda M, T: M(T(x), T(np.array([0, 1, 1]))),
+               lambda M, T: M(T(x), T(np.zeros((4, 1), dtype=np.int64))),
+               lambda M, T: M(T(x[0]), T(np.array([1])))):
+        with pytest.raises(RuntimeError):
+            fn(ours, ag.tensor)
+        with pytest.raises(RuntimeError):
+            fn(theirs, torch.tensor)

@@ -67,6 +67,7 @@ __all__ += ["SyncBatchNorm"]
 # ---- end 'nnact' ----
 
 # ---- helper 'nnloss' adds its imports and __all__ entries here ----
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
 from .loss import (  # noqa: E402
     CosineEmbeddingLoss,
@@ -84,8 +85,8 @@ from .loss import (  # noqa: E402
     TripletMarginWithDistanceLoss,
 )
 
-__all__ += ["CTCLoss", "CosineEmbeddingLoss", "CosineSimilarity", "GaussianNLLLoss",
-            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "CTCLoss", "CosineEmbeddingLoss", "CosineSimilarity",
+            "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss2d", "PairwiseDistance",
             "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
             "TripletMarginWithDistanceLoss"]
