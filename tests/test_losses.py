@@ -769,3 +769,95 @@ def test_adaptive_log_softmax_gradcheck_and_errors():
             fn(ours, ag.tensor)
         with pytest.raises(RuntimeError):
             fn(theirs, torch.tensor)
+
+
+# ---- PyTorch-matching fixes of the existing losses ------------------------------------------
+
+def test_cross_entropy_unbatched_none_is_0d_and_probability_variants_match_torch():
+    p4 = np.random.default_rng(43).dirichlet(np.ones(4), (2, 3, 3)).transpose(0, 3, 1, 2)
+    x4 = rnd(2, 4, 3, 3, seed=44)
+    for red in REDUCTIONS:
+        against_torch(lambda M, x, w: M.cross_entropy(x, _t(M, np.array(2)), weight=w,
+                                                      reduction=red, label_smoothing=0.2),
+                      [LOGITS[0], CW], rg=[True, False])
+        against_torch(lambda M, x, p, w: M.cross_entropy(x, p, weight=w, reduction=red,
+                                                         label_smoothing=0.2),
+                      [x4, np.ascontiguousarray(p4), CW], rg=[True, True, False])
+
+
+def test_all_ignored_targets_give_nan_loss_and_zero_gradients_like_torch():
+    for ls in (0.0, 0.1):
+        against_torch(lambda M, x: M.cross_entropy(x, _t(M, np.array([-100, -100])),
+                                                   label_smoothing=ls), [LOGITS[:2]])
+    against_torch(lambda M, x: M.nll_loss(x, _t(M, np.array([-100, -100]))), [LOGITS[:2]])
+    against_torch(lambda M, x: M.nll_loss(x, _t(M, np.array([-100, -100])),
+                                          weight=_t(M, CW)), [LOGITS[:2]])
+
+
+def test_cross_entropy_argument_errors_like_torch():
+    torch = _torch()
+    p = unif(5, 4, seed=45)
+    for M, T in ((F, ag.tensor), (torch.nn.functional, torch.tensor)):
+        with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+            M.cross_entropy(T(LOGITS), T(np.array([0, 1, 2, 3, 0])), label_smoothing=1.5)
+        with pytest.raises(RuntimeError, match="ignore_index is not supported for floating"):
+            M.cross_entropy(T(LOGITS), T(p), ignore_index=1)
+
+
+# ---- linear_cross_entropy -----------------------------------------------------------------
+
+LX, LW, LB = rnd(5, 6, seed=46), rnd(4, 6, seed=47), rnd(4, seed=48)
+
+
+@pytest.mark.parametrize("red", REDUCTIONS)
+def test_linear_cross_entropy_matches_torch(red):
+    t = np.array([0, 3, -100, 1, 2])
+    against_torch(lambda M, x, w, b: M.linear_cross_entropy(
+        x, w, _t(M, t), linear_bias=b, reduction=red, label_smoothing=0.1,
+        weight=_t(M, CW)), [LX, LW, LB])
+    against_torch(lambda M, x, w: M.linear_cross_entropy(
+        x, w, _t(M, np.array([0, 2, 2, 1, 3])), reduction=red, ignore_index=2), [LX, LW])
+    # K-dimensional: linear_weight (C, d1, in) gives logits (N, C, d1)
+    w3, t3 = rnd(4, 3, 6, seed=49), np.random.default_rng(50).integers(0, 4, (5, 3))
+    against_torch(lambda M, x, w, b: M.linear_cross_entropy(x, w, _t(M, t3), linear_bias=b,
+                                                            reduction=red),
+                  [LX, w3, rnd(4, 3, seed=51)])
+    # probabilities and unbatched
+    p = unif(5, 4, seed=52)
+    against_torch(lambda M, x, w, pp: M.linear_cross_entropy(x, w, pp, reduction=red),
+                  [LX, LW, p / p.sum(1, keepdims=True)])
+    against_torch(lambda M, x, w: M.linear_cross_entropy(x, w, _t(M, np.array(1)),
+                                                         reduction=red), [LX[0], LW])
+
+
+def test_linear_cross_entropy_gradcheck_errors_and_module():
+    torch = _torch()
+    t = ag.tensor([0, 3, 1, 1, 2])
+    assert ag.gradcheck(lambda x, w, b: F.linear_cross_entropy(x, w, t, linear_bias=b),
+                        (f64(LX), f64(LW), f64(LB)))
+    TF = torch.nn.functional
+    for M, T in ((F, ag.tensor), (TF, torch.tensor)):
+        for fn in (lambda: M.linear_cross_entropy(T(rnd(2, 2, 6)), T(LW), T(np.zeros(2, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW[0]), T(np.zeros(5, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW[:, :5]), T(np.zeros(5, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW), T(np.zeros(5, int)),
+                                                  linear_bias=T(LB[:3])),
+                   lambda: M.linear_cross_entropy(T(LX[0]), T(rnd(4, 3, 6)), T(np.zeros(3, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW), T(unif(5, 4)), ignore_index=0)):
+            with pytest.raises(RuntimeError):
+                fn()
+    torch.manual_seed(0)
+    theirs = torch.nn.LinearCrossEntropyLoss(6, 4, out_features=(3,), bias=True,
+                                             label_smoothing=0.1).double()
+    ours = nn.LinearCrossEntropyLoss(6, 4, out_features=(3,), bias=True,
+                                     label_smoothing=0.1).double()
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: ag.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    t3 = np.random.default_rng(53).integers(0, 4, (5, 3))
+    close(arr(ours(ag.tensor(LX), ag.tensor(t3))),
+          theirs(torch.tensor(LX), torch.tensor(t3)).detach().numpy())
+    with pytest.raises(RuntimeError, match="expected weight shape"):
+        nn.LinearCrossEntropyLoss(6, 4, weight=ag.ones(3))
+    with pytest.raises(RuntimeError, match="label_smoothing to be in range"):
+        nn.LinearCrossEntropyLoss(6, 4, label_smoothing=2.0)

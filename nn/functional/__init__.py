@@ -78,6 +78,7 @@ from .loss import (  # noqa: E402
     ctc_loss,
     gaussian_nll_loss,
     hinge_embedding_loss,
+    linear_cross_entropy,
     margin_ranking_loss,
     multi_margin_loss,
     multilabel_margin_loss,
@@ -90,8 +91,8 @@ from .loss import (  # noqa: E402
 from .sparse import embedding_bag  # noqa: E402
 
 __all__ += ["cosine_embedding_loss", "cosine_similarity", "ctc_loss", "embedding_bag",
-            "gaussian_nll_loss",
-            "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
+            "gaussian_nll_loss", "hinge_embedding_loss", "linear_cross_entropy",
+            "margin_ranking_loss", "multi_margin_loss",
             "multilabel_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance",
             "pdist", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
             "triplet_margin_with_distance_loss"]

@@ -22,6 +22,7 @@ from autograd.tensor import Tensor, _make
 from ._utils import _data, _shape
 from .activation import Softplus, log_softmax, logsigmoid
 from .distance import pairwise_distance
+from .linear import linear
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -164,8 +165,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     w = mask if weight is None else weight[safe] * mask
     loss = -picked * w
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: NaN, like PyTorch
-            return R.sum(loss) / R.sum(w)
+        total = R.sum(w)
+        td = _data(total)
+        if not bool(td == 0):
+            return R.sum(loss) / total
+        # every target ignored (or zero weight): NaN, with zero gradients, like PyTorch
+        return R.sum(loss) / E.where(td == 0, 1.0, total) + float("nan")
     return _reduce(loss, reduction, "nll_loss")
 
 
@@ -351,7 +356,11 @@ class CrossEntropy(Op):
             else:
                 denom = (w_t * valid).sum() if w_t is not None else valid.sum()
             ctx.denom = float(denom) if xp is np else denom
-            out = loss.sum() / denom
+            with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: NaN
+                out = loss.sum() / denom
+            # ... but zero gradients (every row is masked), as PyTorch
+            ctx.denom = xp.where(ctx.denom == 0, 1.0, ctx.denom) if xp is not np \
+                else (ctx.denom or 1.0)
         elif reduction == "sum":
             out = loss.sum()
         else:
@@ -447,10 +456,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     ``target`` (N, ...) or class probabilities (same shape as input)."""
     if input.ndim < 1:
         raise RuntimeError("cross_entropy: input must have at least 1 dimension (N, C)")
-    if input.ndim == 1:
-        return cross_entropy(S.unsqueeze(input, 0), S.unsqueeze(target, 0), weight,
-                             ignore_index=ignore_index, reduction=reduction,
-                             label_smoothing=label_smoothing)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    if input.ndim == 1:  # unbatched (C,): a () loss with reduction 'none', as PyTorch
+        out = cross_entropy(S.unsqueeze(input, 0), S.unsqueeze(target, 0), weight,
+                            ignore_index=ignore_index, reduction=reduction,
+                            label_smoothing=label_smoothing)
+        return S.squeeze(out, 0) if reduction == "none" else out
     if isinstance(target, Tensor) and target.dtype.kind == "f":
         # class probabilities: the target has the input's shape (else it would be indices)
         if tuple(target.shape) != tuple(input.shape):
@@ -459,6 +472,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
                 f"the input's shape {list(input.shape)}, got {list(target.shape)}; for class "
                 f"indices pass an integer (long) tensor of shape "
                 f"{[input.shape[0]] + list(input.shape[2:])}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         logp = log_softmax(input, dim=1)
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / input.shape[1]
@@ -978,3 +993,58 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
     if reduction == "sum":
         return R.sum(nll)
     return nll if batched else S.squeeze(nll, 0)
+
+
+# ---- linear + cross entropy -----------------------------------------------------------------
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction: str = "mean", ignore_index=None,
+                         label_smoothing: float = 0.0, options=None):
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)`` (PyTorch's
+    reference path; ``options``, PyTorch's chunking of the batch to save memory, is accepted
+    and the result is the same).
+
+    Args:
+        input: (N, in_features) or (in_features,).
+        linear_weight: (C, in_features), or (C, d1, ..., in_features) for a K-dimensional
+            loss (the logits are then (N, C, d1, ...)).
+        target: class indices, or class probabilities of the logits' shape.
+        linear_bias: (C,) or (C, d1, ...).
+        weight, reduction, label_smoothing: as ``cross_entropy``.
+        ignore_index: as ``cross_entropy`` (default -100); not allowed with probabilities.
+    """
+    if input.ndim < 1 or input.ndim > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
+    if linear_weight.ndim < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got "
+                           f"{linear_weight.ndim}")
+    num_batches = tuple(input.shape[:-1])
+    in_features = input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(f"expected equal input and linear_weight last dimensions "
+                           f"(in_features), got {input.shape[-1]} and "
+                           f"{linear_weight.shape[-1]}, respectively")
+    num_classes = linear_weight.shape[0]
+    out_features = tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not num_batches:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape "
+                           f"{tuple(linear_weight.shape)} requires batched input, (N, "
+                           f"{in_features}), got unbatched input with shape "
+                           f"{tuple(input.shape)}")
+    logits_shape = (*num_batches, num_classes, *out_features)
+    if tuple(getattr(target, "shape", ())) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains "
+                           "probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if out_features:
+        rows = math.prod(out_features) * num_classes
+        linear_weight = S.reshape(linear_weight, (rows, in_features))
+        if linear_bias is not None:
+            linear_bias = S.reshape(linear_bias, (rows,))
+    logits = S.reshape(linear(input, linear_weight, linear_bias), logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=ignore_index, label_smoothing=label_smoothing)

@@ -74,6 +74,7 @@ from .loss import (  # noqa: E402
     CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
+    LinearCrossEntropyLoss,
     MarginRankingLoss,
     MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
@@ -86,7 +87,8 @@ from .loss import (  # noqa: E402
 )
 
 __all__ += ["AdaptiveLogSoftmaxWithLoss", "CTCLoss", "CosineEmbeddingLoss", "CosineSimilarity",
-            "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+            "GaussianNLLLoss", "HingeEmbeddingLoss", "LinearCrossEntropyLoss",
+            "MarginRankingLoss", "MultiLabelMarginLoss",
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss2d", "PairwiseDistance",
             "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
             "TripletMarginWithDistanceLoss"]

@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
+import math
 import warnings
+
+from autograd.ops import shape as S
 
 from .. import functional as F
 from ..functional.loss import _legacy_reduction
 from .distance import PairwiseDistance
+from .linear import Linear
 from .module import Module
 
 
@@ -391,3 +395,49 @@ class CTCLoss(_Loss):
     def forward(self, log_probs, targets, input_lengths, target_lengths):
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
                           self.reduction, self.zero_infinity)
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """A Linear layer to class logits followed by the cross entropy (PyTorch's
+    ``nn.LinearCrossEntropyLoss``); the linear weight is stored 2-D, as
+    ``linear.weight`` of shape (num_classes * prod(out_features), in_features).
+
+    Example:
+        >>> loss_fn = nn.LinearCrossEntropyLoss(16, 10)
+        >>> loss = loss_fn(ag.randn(4, 16), ag.tensor([1, 0, 9, 3]))
+    """
+
+    def __init__(self, in_features: int, num_classes: int, *, out_features=(),
+                 bias: bool = False, device=None, dtype=None, reduction: str = "mean",
+                 weight=None, ignore_index=None, label_smoothing: float = 0.0, options=None):
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(f"expected weight shape to be {(num_classes,)}, got "
+                               f"{tuple(weight.shape)}")
+        if label_smoothing < 0 or label_smoothing > 1.0:
+            raise RuntimeError(f"expected label_smoothing to be in range [0, 1], got "
+                               f"{label_smoothing}")
+        super().__init__(weight=weight, size_average=None, reduce=None, reduction=reduction)
+        self.num_classes = num_classes
+        self.out_features = tuple(out_features)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.linear = Linear(in_features, math.prod(self.out_features) * num_classes,
+                             bias=bias, device=device, dtype=dtype)
+        self.options = options
+
+    def forward(self, input, target):
+        w = S.reshape(self.linear.weight,
+                      (self.num_classes, *self.out_features, self.linear.in_features))
+        b = None
+        if self.linear.bias is not None:
+            b = S.reshape(self.linear.bias, (self.num_classes, *self.out_features))
+        return F.linear_cross_entropy(input, w, target, linear_bias=b, weight=self.weight,
+                                      reduction=self.reduction, ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing,
+                                      options=self.options)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
