@@ -861,3 +861,55 @@ def test_linear_cross_entropy_gradcheck_errors_and_module():
         nn.LinearCrossEntropyLoss(6, 4, weight=ag.ones(3))
     with pytest.raises(RuntimeError, match="label_smoothing to be in range"):
         nn.LinearCrossEntropyLoss(6, 4, label_smoothing=2.0)
+
+
+# ---- the same code on the CuPy stand-in -----------------------------------------------------
+
+def _cpu_vs_cuda(fn, arrays, rg):
+    outs = []
+    for dev in ("cpu", "cuda"):
+        xs = [ag.tensor(a, requires_grad=r, device=dev) for a, r in zip(arrays, rg)]
+        y = fn(*xs)
+        y.sum().backward()
+        outs.append((y.detach().cpu().numpy(),
+                     [x.grad.cpu().numpy() for x, r in zip(xs, rg) if r]))
+    close(outs[0][0], outs[1][0])
+    for a, b in zip(outs[0][1], outs[1][1]):
+        close(a, b)
+
+
+def test_new_losses_distances_and_bags_run_on_cupy(sim):
+    rng = np.random.default_rng(60)
+    z = rng.standard_normal((4, 5))
+    tt, ff = [True, True], [True, False]
+    cases = [
+        (lambda a, b, t: F.cosine_embedding_loss(a, b, t), [X, Y, PM], [True, True, False]),
+        (lambda a, b: F.cosine_similarity(a, b), [X, Y], tt),
+        (lambda a, b: F.pairwise_distance(a, b, p=3), [X, Y], tt),
+        (lambda a: F.pdist(a), [X], [True]),
+        (lambda a, b, c: F.triplet_margin_loss(a, b, c, swap=True), [X, Y, z], [True] * 3),
+        (lambda a, t: F.multi_margin_loss(a, t, p=2), [X, CLS], ff),
+        (lambda a, t: F.multilabel_margin_loss(a, t), [X, MLT], ff),
+        (lambda a, t: F.multilabel_soft_margin_loss(a, t), [X, (Y > 0) * 1.0], ff),
+        (lambda a, t: F.poisson_nll_loss(a, t, full=True), [X, POIS + 0.5], tt),
+        (lambda a, t, v: F.gaussian_nll_loss(a, t, v), [X, Y, unif(4, 1)], [True] * 3),
+        (lambda a, t: F.hinge_embedding_loss(a, t), [X[:, 0], PM], ff),
+        (lambda a, t: F.soft_margin_loss(a, t), [X[:, 0], PM], ff),
+        (lambda a, b, t: F.margin_ranking_loss(a, b, t), [X[:, 0], Y[:, 0], PM],
+         [True, True, False]),
+        (lambda a, il, tl, t: F.ctc_loss(F.log_softmax(a, 2), t, il, tl),
+         [CX, CIL, CTL, CTG], [True, False, False, False]),
+        (lambda x, w, t: F.linear_cross_entropy(x, w, t), [LX, LW, np.array([0, 1, 2, 1, 3])],
+         [True, True, False]),
+    ]
+    w = rnd(7, 3, seed=61)
+    idx, offs = np.array([1, 2, 4, 5, 4, 3, 2, 0, 6, 6]), np.array([0, 2, 2, 5])
+    for mode in ("sum", "mean", "max"):
+        cases.append((lambda ww, ii, oo, m=mode: F.embedding_bag(ii, ww, oo, mode=m,
+                                                                  padding_idx=4),
+                      [w, idx, offs], [True, False, False]))
+    cases.append((lambda ww, ii, oo, p: F.embedding_bag(ii, ww, oo, mode="sum",
+                                                        per_sample_weights=p),
+                  [w, idx, offs, rnd(10, seed=62)], [True, False, False, True]))
+    for fn, arrays, rg in cases:
+        _cpu_vs_cuda(fn, arrays, rg)

@@ -276,3 +276,21 @@ def test_transformer_errors_like_torch():
     layer = nn.TransformerEncoderLayer(D, H, FF)
     with pytest.raises(AssertionError, match="only bool and floating types"):
         layer(ag.randn(5, 2, D), src_key_padding_mask=ag.zeros(2, 5, dtype=ag.int64))
+
+
+def test_transformer_runs_on_cupy(sim):
+    ag.manual_seed(0)
+    model = nn.Transformer(D, H, 1, 1, FF, dropout=0.0).double()
+    src, tgt = rnd(5, 2, D, seed=11), rnd(4, 2, D, seed=12)
+    outs = []
+    for dev in ("cpu", "cuda"):
+        model.to(dev)
+        model.zero_grad()
+        mask = nn.Transformer.generate_square_subsequent_mask(4, device=dev, dtype=ag.float64)
+        y = model(ag.tensor(src, device=dev), ag.tensor(tgt, device=dev), tgt_mask=mask,
+                  src_key_padding_mask=ag.tensor(KPM, device=dev))
+        y.sum().backward()
+        outs.append((y.detach().cpu().numpy(),
+                     model.encoder.layers[0].self_attn.in_proj_weight.grad.cpu().numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, atol=1e-10)

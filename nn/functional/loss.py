@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from autograd import fused
-from autograd.backend import get_array_module
+from autograd.backend import add_at, get_array_module
 from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
@@ -884,8 +884,8 @@ class CTCLoss(Op):
         occ = xp.where(xp.isnan(occ), 0.0, occ)  # -inf - (-inf) outside the lattice
         g = xp.zeros((T, N, C), dtype=lp.dtype)
         tt = xp.arange(T)[:, None, None]
-        _add_at(xp, g, (xp.broadcast_to(tt, occ.shape), xp.broadcast_to(nb[None], occ.shape),
-                        xp.broadcast_to(lab[None], occ.shape)), occ)
+        add_at(xp, g, (xp.broadcast_to(tt, occ.shape), xp.broadcast_to(nb[None], occ.shape),
+                       xp.broadcast_to(lab[None], occ.shape)), occ)
         with np.errstate(invalid="ignore"):
             g = xp.exp(lp) - g
         # an impossible alignment (infinite loss): NaN gradients, or zeros with zero_infinity
@@ -894,13 +894,6 @@ class CTCLoss(Op):
         g = g.astype(lp.dtype, copy=False)
         return S.reshape(gy, (1, N, 1)) * g if isinstance(gy, Tensor) \
             else gy.reshape(1, N, 1) * g
-
-
-def _add_at(xp, a, idx, v) -> None:
-    if xp is np:
-        np.add.at(a, idx, v)
-    else:  # CuPy
-        xp.add.at(a, idx, v)
 
 
 def _lengths(x, name: str, n: int):
