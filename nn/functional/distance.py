@@ -8,6 +8,7 @@ import numpy as np
 
 from autograd import dtypes as _dt
 from autograd.backend import get_array_module
+from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -76,6 +77,64 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     return R.norm(d, p, dim=nd - 1, keepdim=keepdim)
 
 
+class _PairDiff(Op):
+    """``x[i] - x[j]`` for the pairs i < j of the rows of an (N, M) array (row-major, as
+    ``triu_indices(N, 1)``). Linear; its backward is ``_PairDiffT`` (segment sums, no
+    scatter-add), whose backward is this op again, so gradients of any order are cheap."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.n = x.shape[0]
+        i, j, _, _ = _pairs(get_array_module(x), ctx.n)
+        return x[i] - x[j]
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _PairDiffT.apply(gy, n=ctx.n)
+
+
+class _PairDiffT(Op):
+    """The adjoint of ``_PairDiff``: row r gets the sum of the pair rows where r is i minus
+    the sum of those where r is j."""
+
+    @staticmethod
+    def forward(ctx, g, n):
+        ctx.n = n
+        xp = get_array_module(g)
+        i, j, si, (order_j, sj) = _pairs(xp, n)
+        out = xp.zeros((n,) + g.shape[1:], dtype=g.dtype)
+        if g.shape[0]:
+            out[i[si]] += xp.add.reduceat(g, si, axis=0)
+            gj = g[order_j]
+            out[j[order_j][sj]] -= xp.add.reduceat(gj, sj, axis=0)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _PairDiff.apply(gy), None
+
+
+_PAIRS: dict = {}
+
+
+def _pairs(xp, n: int):
+    """(i, j, the starts of the i runs, (the order sorting j, the starts of its runs)) for
+    the row pairs i < j of n rows, cached per (n, array module)."""
+    key = (n, xp.__name__)
+    got = _PAIRS.get(key)
+    if got is None:
+        i, j = np.triu_indices(n, 1)
+        si = np.flatnonzero(np.r_[True, i[1:] != i[:-1]]) if i.size else np.zeros(0, int)
+        order = np.argsort(j, kind="stable")
+        js = j[order]
+        sj = np.flatnonzero(np.r_[True, js[1:] != js[:-1]]) if j.size else np.zeros(0, int)
+        got = tuple(xp.asarray(a) for a in (i, j, si)) + ((xp.asarray(order), xp.asarray(sj)),)
+        if len(_PAIRS) > 16:
+            _PAIRS.clear()
+        _PAIRS[key] = got
+    return got
+
+
 def pdist(input, p: float = 2):
     """p-norm distances between the rows of an (N, M) input: the upper triangle (i < j, row
     major) of ``norm(input[:, None] - input, dim=2, p=p)``, a vector of N (N - 1) / 2.
@@ -90,9 +149,4 @@ def pdist(input, p: float = 2):
         raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
-    n = input.shape[0]
-    xp = get_array_module(_data(input))
-    i, j = xp.triu_indices(n, 1)
-    if i.size == 0:
-        return R.sum(input[i] * 0, dim=1)  # an empty (0,) result attached to the graph
-    return R.norm(input[i] - input[j], p, dim=1)
+    return R.norm(_PairDiff.apply(input), p, dim=1)

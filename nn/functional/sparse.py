@@ -167,13 +167,27 @@ class EmbeddingBag(Op):
             if ctx.freq:
                 counts = xp.bincount(idx_k, minlength=ctx.shape[0])[idx_k]
                 gw_rows = gw_rows * (1.0 / counts)[:, None].astype(_dtype(gy))
-            gw = _index_grad(gw_rows, ctx.shape, idx_k, False)
+            gw = _index_grad(gw_rows, ctx.shape, idx_k, False) if isinstance(gw_rows, Tensor) \
+                else _rows_add(gw_rows, idx_k, ctx.shape)
         if psw is not None and len(e) > 1 and e[1] is not None:
             dots = R.sum(g * weight[idx_k], dim=1) if isinstance(g, Tensor) \
                 else (g * weight[idx_k]).sum(axis=1)
             zero = xp.zeros(ctx.n, dtype=_dtype(gy))
             gp = _scatter_rows(dots, ctx.keep, zero)
         return gw, gp
+
+
+def _rows_add(g, idx, shape):
+    """zeros(shape) with the rows of ``g`` added at the rows ``idx`` (repeats accumulate):
+    one sort and one ``reduceat`` instead of an unbuffered ``add.at``."""
+    xp = get_array_module(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if idx.size:
+        order = xp.argsort(idx, kind="stable")
+        si = idx[order]
+        starts = xp.flatnonzero(xp.concatenate([xp.ones(1, dtype=bool), si[1:] != si[:-1]]))
+        out[si[starts]] = xp.add.reduceat(g[order], starts, axis=0)
+    return out
 
 
 def _dtype(a):
