@@ -72,6 +72,30 @@ _ops = (CrossEntropy, Linear, LogSoftmax, Softmax)
 # ---- end 'nnact' ----
 
 # ---- helper 'nnloss' adds its imports and __all__ entries here ----
+from .distance import cosine_similarity, pairwise_distance, pdist  # noqa: E402
+from .loss import (  # noqa: E402
+    cosine_embedding_loss,
+    ctc_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    linear_cross_entropy,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from .sparse import embedding_bag  # noqa: E402
+
+__all__ += ["cosine_embedding_loss", "cosine_similarity", "ctc_loss", "embedding_bag",
+            "gaussian_nll_loss", "hinge_embedding_loss", "linear_cross_entropy",
+            "margin_ranking_loss", "multi_margin_loss",
+            "multilabel_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance",
+            "pdist", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+            "triplet_margin_with_distance_loss"]
 # ---- end 'nnloss' ----
 
 # ---- helper 'vision' adds its imports and __all__ entries here ----
