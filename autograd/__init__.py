@@ -11,6 +11,7 @@ with PyTorch's tensor API.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 from . import cuda  # noqa: F401
@@ -172,7 +173,8 @@ def __getattr__(name):
     """
     if name in ("nn", "optim"):
         return importlib.import_module(name)
-    if not name.startswith("_"):
+    # (a submodule not imported yet, `from autograd import fused`, is not looked up there)
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is None:
         fn = _torch_names().get(name)
         if fn is not None:
             return fn
