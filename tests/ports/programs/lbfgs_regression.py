@@ -18,7 +18,7 @@ def train(models, dtype, steps):
     x = torch.tensor(rng.uniform(-1, 1, (64, 2)), dtype=dtype)
     y = torch.sin(3 * x[:, :1]) * x[:, 1:] + 0.5 * x[:, :1] ** 2
     losses = []
-    opt = torch.optim.LBFGS(model.parameters(), lr=1, max_iter=5, history_size=7,
+    opt = torch.optim.LBFGS(model.parameters(), lr=1, max_iter=2, history_size=5,
                             line_search_fn="strong_wolfe")
 
     def closure():
