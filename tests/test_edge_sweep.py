@@ -516,6 +516,39 @@ CALLS = {
     # ---- end 'shape' ----
 
     # ---- rows added by helper 'linalg' (keep inside this block) ----
+    "addmm": [("addmm", lambda M, x, y: M.addmm(x, x, y), 2),
+              ("addmm_ab", lambda M, x, y: M.addmm(x[0], x, y, beta=2, alpha=-1), 2),
+              ("addmm_beta0", lambda M, x, y: M.addmm(x, y, y, beta=0), 2),
+              ("addmm_bad", lambda M, x, y: M.addmm(x, x, y[:3]), 2)],
+    "addmv": [("addmv", lambda M, x, y: M.addmv(x[0], x, y[1]), 2),
+              ("addmv_beta0", lambda M, x, y: M.addmv(x[0], y, y[1], beta=0, alpha=2), 2)],
+    "addr": [("addr", lambda M, x, y: M.addr(x, x[0], y[1]), 2),
+             ("addr_bcast", lambda M, x, y: M.addr(x[:1], x[1], y[1], alpha=2), 2)],
+    "baddbmm": [("baddbmm", lambda M, x, y: M.baddbmm(x[None], x[None], y[None]), 2),
+                ("baddbmm_beta0", lambda M, x, y: M.baddbmm(x, y[None], x[None], beta=0), 2)],
+    "addbmm": [("addbmm", lambda M, x, y: M.addbmm(x, M.stack([x, y]), M.stack([y, x])), 2)],
+    "addcmul": [("addcmul", lambda M, x, y: M.addcmul(x, x, y), 2),
+                ("addcmul_v", lambda M, x, y: M.addcmul(x, y[0], y, value=2), 2)],
+    "addcdiv": [("addcdiv", lambda M, x, y: M.addcdiv(x, x, y), 2),
+                ("addcdiv_v", lambda M, x, y: M.addcdiv(x[0], y, x, value=-0.5), 2)],
+    "kron": [("kron", lambda M, x, y: M.kron(x, y[:2, :1]), 2),
+             ("kron_1d", lambda M, x, y: M.kron(x[0], y), 2)],
+    "tensordot": [("tensordot", lambda M, x, y: M.tensordot(x, y, 1), 2),
+                  ("tensordot_l", lambda M, x, y: M.tensordot(x, y, ([0], [1])), 2),
+                  ("tensordot_bad", lambda M, x, y: M.tensordot(x, y[:3], 1), 2)],
+    "cross": [("cross", lambda M, x, y: M.cross(x[:3], y[1:], dim=0), 2),
+              ("cross_bad", lambda M, x, y: M.cross(x, y, dim=1), 2)],
+    "vdot": [("vdot", lambda M, x, y: M.vdot(x[0], y[1]), 2)],
+    "chain_matmul": [("chain_matmul", lambda M, x, y: M.chain_matmul(x, y, x), 2)],
+    "cdist": [("cdist", lambda M, x, y: M.cdist(x, y), 2),
+              ("cdist_nomm", lambda M, x, y: M.cdist(
+                  x, y, compute_mode="donot_use_mm_for_euclid_dist"), 2),
+              ("cdist_p1", lambda M, x, y: M.cdist(x, y, p=1), 2)],
+    "dist": [("dist", lambda M, x, y: M.dist(x, y), 2),
+             ("dist_inf", lambda M, x, y: M.dist(x, y, math.inf), 2)],
+    "mH": [("mH", lambda M, x: x.mH, 1)],
+    "H": [("H", lambda M, x: x.H, 1)],
+    "adjoint": [("adjoint", lambda M, x: M.adjoint(x), 1)],
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
@@ -775,6 +808,18 @@ KNOWN_CASES: dict = {
     # ---- end 'shape' ----
 
     # ---- rows added by helper 'linalg' (keep inside this block) ----
+    ("addmm", None, "values differ"): "sums of products that overflow: inf or nan depends on "
+    "the order in which the BLAS kernel accumulates (PyTorch's addmm/addmv/baddbmm kernels "
+    "and its mm/bmm differ among themselves: (3e38 + 3e38 - 3e38 + 1) is inf in torch.addmv "
+    "and 3e38 in torch.dot)",
+    ("addmv", None, "values differ"): "as addmm",
+    ("addbmm", None, "values differ"): "as addmm",
+    ("baddbmm", None, "values differ"): "as addmm",
+    ("tensordot", None, "values differ"): "as addmm",
+    ("chain_matmul", None, "values differ"): "as addmm",
+    ("kron", None, ("kron_1d[", ",transposed]")): "PyTorch's kron of a 1-D slice of a "
+    "transposed tensor raises 'view size is not compatible' (a view where it needs a copy); "
+    "this project returns the product",
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
