@@ -25,7 +25,7 @@ from .grad_mode import enable_grad
 from .ops import linalg as _L
 from .ops import products as _P
 from .ops.elementwise import abs as _abs
-from .ops.elementwise import cast, where
+from .ops.elementwise import cast
 from .ops.elementwise import sqrt as _sqrt
 from .ops.indexing import tril, triu
 from .ops.linalg import LinAlgError, matmul
@@ -85,7 +85,7 @@ def _jvp_by_vjp(cls, ctx, prims, tans, ys, kwargs):
 
 
 _fwad.jvp_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", "QR", "Eigh",
-               "SVD", "MatrixExp", "LUFactor", "Cdist2")(_jvp_by_vjp)
+               "SVD", "MatrixExp", "LUFactor", "Cdist2", "CholeskySolve")(_jvp_by_vjp)
 
 
 # ---- results ------------------------------------------------------------------------------
@@ -301,8 +301,7 @@ def svd(A, full_matrices=True, *, driver=None):
 
 def svdvals(A, *, driver=None):
     """The singular values, descending."""
-    _L._check_matrix("linalg.svdvals", A)
-    return _L.SVD.apply(A, full_matrices=False, compute_uv=False, op="linalg.svdvals")
+    return _L.svdvals_impl("linalg.svdvals", A)
 
 
 def lu_factor(A, *, pivot=True):
@@ -468,51 +467,16 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     xp = get_array_module(sd)
     m, n = A.shape[-2:]
     smax = sd.max(-1) if sd.shape[-1] else xp.zeros(sd.shape[:-1], sd.dtype)
-    tol_v = _tolerance(xp, A, smax, atol, rtol, m, n)
+    tol_v = _L.tolerance(xp, A.dtype, smax, atol, rtol, m, n)
     return _make((sd > tol_v[..., None]).sum(-1).astype(np.int64))
 
 
-def _tol_value(v, xp, dtype):
-    if isinstance(v, Tensor):
-        return v._data.astype(dtype)
-    return xp.asarray(v if v is not None else 0.0, dtype=dtype)
-
-
-def _tolerance(xp, A, smax, atol, rtol, m, n):
-    eps = np.finfo(A.dtype).eps
-    if rtol is None:
-        rtol_v = xp.asarray(eps * max(m, n) if atol is None or (
-            not isinstance(atol, Tensor) and atol <= 0) else 0.0, dtype=A.dtype)
-    else:
-        rtol_v = _tol_value(rtol, xp, A.dtype)
-    atol_v = _tol_value(atol, xp, A.dtype)
-    return xp.maximum(atol_v, rtol_v * smax)
-
-
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
-    """The Moore-Penrose pseudo-inverse from the SVD (the eigendecomposition with
-    ``hermitian``), singular values at or below ``max(atol, rtol * s_max)`` dropped."""
-    _L._check_matrix("linalg.pinv", A)
+    """The Moore-Penrose pseudo-inverse from the SVD, singular values at or below
+    ``max(atol, rtol * s_max)`` dropped (``rcond``: the old name of rtol)."""
     if rcond is not None:
         rtol = rcond
-    xp = get_array_module(A._data)
-    m, n = A.shape[-2:]
-    if A.numel() == 0:
-        return _make(xp.zeros(A.shape[:-2] + (n, m), A.dtype), None, False) + 0 * _mT(A)
-    if hermitian:
-        w, v = eigh(A)
-        sabs = _abs(w)
-        smax = sabs._data.max(-1)
-        tol_v = _tolerance(xp, A, smax, atol, rtol, m, n)
-        keep = sabs._data > tol_v[..., None]
-        winv = where(keep, 1.0 / where(keep, w, 1.0), 0.0)
-        return matmul(v * reshape(winv, tuple(winv.shape[:-1]) + (1, -1)), _mT(v))
-    u, s, vh = svd(A, full_matrices=False)
-    smax = s._data[..., 0]
-    tol_v = _tolerance(xp, A, smax, atol, rtol, m, n)
-    keep = s._data > tol_v[..., None]
-    sinv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
-    return matmul(_mT(vh) * reshape(sinv, tuple(sinv.shape[:-1]) + (1, -1)), _mT(u))
+    return _L.pinv_impl("linalg.pinv", A, atol, rtol, hermitian)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):

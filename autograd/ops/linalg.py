@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import string
 from collections import namedtuple
 
@@ -11,8 +12,11 @@ from ..backend import get_array_module
 from ..function import Op
 from ..registry import register
 from ..tensor import Tensor, _make
+from .elementwise import where
 from .indexing import tril, triu
-from .shape import broadcast_to, cat, reshape, sum_to, transpose
+from .reduction import norm as _rnorm
+from .reduction import sum as _rsum
+from .shape import broadcast_to, cat, movedim, reshape, sum_to, transpose
 
 _LA = "linalg"
 
@@ -590,13 +594,50 @@ class Cholesky(Op):
     @staticmethod
     def backward(ctx, gl):
         (ell,) = ctx.saved_tensors
-        phi = tril(matmul(_mT(ell), tril(gl)))
-        phi = phi - 0.5 * _diag_embed(_diag(phi))
-        s = _solve_tri(_mT(ell), _solve_tri(_mT(ell), phi, upper=True, left=False),
-                       upper=True)
-        s = _solve_tri(_mT(ell), _mT(s), upper=True)  # L^-T (...)^T, then symmetrise
-        ga = _mT(s)
-        return 0.5 * (ga + _mT(ga))
+        # PyTorch's cholesky_backward (Murray 2016): L^-T (Phi + tril(Phi, -1)^T) / 2 L^-1
+        # with Phi = tril(L^T gL)
+        phi = tril(matmul(_mT(ell), gl))
+        ga = 0.5 * (phi + _mT(tril(phi, -1)))
+        ga = _solve_tri(_mT(ell), ga, upper=True)
+        return _solve_tri(ell, ga, upper=False, left=False)
+
+
+class CholeskySolve(Op):
+    """``X`` with ``L L^T X = B`` (L lower; the wrapper transposes an upper factor).
+    Gradients (PyTorch's): ``gB = cholesky_solve(g, L)``, ``gL = -(gB X^T + X gB^T) L``."""
+
+    @staticmethod
+    def forward(ctx, b, ell):
+        xp = get_array_module(b, ell)
+        t = xp.tril(ell)
+        y = SolveTriangular.forward(_Scratch(), t, b, upper=False, unitriangular=False)
+        x = SolveTriangular.forward(_Scratch(), xp.swapaxes(t, -1, -2), y, upper=True,
+                                    unitriangular=False)
+        ctx.save_for_backward(ell, x)
+        ctx.shapes = (b.shape, ell.shape)
+        return x
+
+    @staticmethod
+    def backward(ctx, gx):
+        ell, x = ctx.saved_tensors
+        sb, sl = ctx.shapes
+        gb = CholeskySolve.apply(gx, ell)
+        gl = None
+        if ctx.needs_input_grad[1]:
+            common = matmul(gb, _mT(x))
+            gl = -matmul(common + _mT(common), ell)
+            if tuple(gl.shape) != sl:
+                gl = sum_to(gl, sl)
+        if tuple(gb.shape) != sb:
+            gb = sum_to(gb, sb)
+        return gb, gl
+
+
+class _Scratch:
+    """A throw-away ctx for calling another op's forward on arrays."""
+
+    def save_for_backward(self, *xs):
+        pass
 
 
 def _first_bad_minor(xp, a):
@@ -659,7 +700,7 @@ class QR(Op):
         if m >= n:
             return _qr_back_tall(q, r, gq, gr)
         # wide: A = Q [R1 R2], X = A[:, :m] square, Y = A[:, m:]
-        r1, r2 = r[..., :, :m], r[..., :, m:]
+        r1 = r[..., :, :m]
         gr1, gr2 = gr[..., :, :m], gr[..., :, m:]
         y = a[..., :, m:]
         gy_ = matmul(q, gr2)
@@ -933,17 +974,28 @@ class LUFactor(Op):
         lu, piv = ctx.saved_tensors
         p, ell, u = _unpack(_data(lu), _data(piv))
         m, n = lu.shape[-2:]
-        if m != n:
-            raise RuntimeError("lu_factor: the derivative is implemented for square matrices "
-                               "only (as in PyTorch's lu_factor_ex_backward)")
+        k = min(m, n)
+        xp = get_array_module(p)
         if isinstance(lu, Tensor):  # L and U as differentiable functions of the packed LU
-            ell = tril(lu, -1) + get_array_module(p).eye(m, dtype=p.dtype)
-            u = triu(lu)
-        gl = tril(glu, -1)
-        gu = triu(glu)
-        phi = tril(matmul(_mT(ell), gl), -1) + triu(matmul(gu, _mT(u)))
-        x = _solve_tri(_mT(ell), phi, upper=True, unitriangular=True)  # L^-T phi
-        x = _solve_tri(_mT(u), x, upper=False, left=False)  # ... U^-T
+            ell = tril(lu[..., :, :k], -1) + xp.eye(m, k, dtype=p.dtype)
+            u = triu(lu[..., :k, :])
+        gl = tril(glu[..., :, :k], -1)
+        gu = triu(glu[..., :k, :])
+        # PyTorch's linalg_lu_backward, for square, wide and tall A
+        if m == n:
+            phi = tril(matmul(_mT(ell), gl), -1) + triu(matmul(gu, _mT(u)))
+            x = _solve_tri(_mT(u), phi, upper=False, left=False)
+            x = _solve_tri(_mT(ell), x, upper=True, unitriangular=True)
+        elif m < n:
+            x = matmul(_mT(ell), gl) - matmul(gu, _mT(u))
+            x = _solve_tri(_mT(u[..., :, :k]), tril(x, -1), upper=False, left=False)
+            x = _cat_last(x + gu[..., :, :k], gu[..., :, k:])
+            x = _solve_tri(_mT(ell), x, upper=True, unitriangular=True)
+        else:
+            x = matmul(gu, _mT(u)) - matmul(_mT(ell), gl)
+            x = _solve_tri(_mT(ell[..., :k, :]), triu(x), upper=True, unitriangular=True)
+            x = _cat_rows(x + gl[..., :k, :], gl[..., k:, :])
+            x = _solve_tri(_mT(u), x, upper=False, left=False)
         return matmul(p, x)
 
 
@@ -1021,7 +1073,7 @@ def cholesky_inverse(L, upper=False):
     return Inv.apply(a, op="cholesky_inverse")
 
 
-@register(family=_LA, op=SolveTriangular, arity=2)
+@register(family=_LA, op=CholeskySolve, arity=2)
 def cholesky_solve(B, L, upper=False):
     """``X`` with ``L L^T X = B`` (``U^T U X = B`` with ``upper``)."""
     _check_matrix("cholesky_solve", B, "B")
@@ -1030,10 +1082,8 @@ def cholesky_solve(B, L, upper=False):
         raise RuntimeError(f"cholesky_solve: Expected b and A to have the same dtype, but "
                            f"found b of type {B.dtype} and A of type {L.dtype} instead.")
     if upper:
-        y = _solve_tri(_mT(L), B, upper=False)
-        return _solve_tri(L, y, upper=True)
-    y = _solve_tri(L, B, upper=False)
-    return _solve_tri(_mT(L), y, upper=True)
+        return CholeskySolve.apply(B, _mT(L))
+    return CholeskySolve.apply(B, L)
 
 
 def qr_impl(op, a, mode="reduced"):
@@ -1194,3 +1244,85 @@ def lu_solve(b, LU_data, LU_pivots):
         raise RuntimeError("lu_solve: Expected LU and B to have the same dtype, but found LU "
                            f"of type {LU_data.dtype} and B of type {b.dtype} instead")
     return lu_solve_impl(LU_data, LU_pivots, b)
+
+
+def _tol_value(v, xp, dtype):
+    if isinstance(v, Tensor):
+        return v._data.astype(dtype)
+    return xp.asarray(v if v is not None else 0.0, dtype=dtype)
+
+
+def tolerance(xp, dtype, smax, atol, rtol, m, n):
+    """``max(atol, rtol * smax)`` with PyTorch's defaults: rtol ``eps * max(m, n)`` when
+    neither is given, 0 when only atol is (> 0)."""
+    eps = np.finfo(dtype).eps
+    if rtol is None:
+        zero = atol is not None and (isinstance(atol, Tensor) or atol > 0)
+        rtol_v = xp.asarray(0.0 if zero else eps * max(m, n), dtype=dtype)
+    else:
+        rtol_v = _tol_value(rtol, xp, dtype)
+    return xp.maximum(_tol_value(atol, xp, dtype), rtol_v * smax)
+
+
+def pinv_impl(op, a, atol=None, rtol=None, hermitian=False):
+    """The pseudo-inverse ``V diag(1/s) U^T`` over the singular values above the tolerance
+    (from the SVD also for ``hermitian``: its |eigenvalues| are the singular values, and the
+    SVD's gradient is PyTorch's general one)."""
+    _check_matrix(op, a)
+    xp = get_array_module(a._data)
+    m, n = a.shape[-2:]
+    if a.numel() == 0:
+        return matmul(_mT(a), _make(xp.zeros(a.shape[:-2] + (m, m), a.dtype)))
+    u, s, vh = SVD.apply(a, full_matrices=False, op=op)
+    smax = s._data[..., 0]
+    tol_v = tolerance(xp, a.dtype, smax, atol, rtol, m, n)
+    keep = s._data > tol_v[..., None]
+    sinv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
+    return matmul(_mT(vh) * reshape(sinv, tuple(sinv.shape[:-1]) + (1, -1)), _mT(u))
+
+
+@register(family=_LA, op=SVD)
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse, singular values below ``rcond * s_max`` dropped."""
+    return pinv_impl("pinverse", input, rtol=rcond)
+
+
+def svdvals_impl(op, a):
+    _check_matrix(op, a)
+    return SVD.apply(a, full_matrices=False, compute_uv=False, op=op)
+
+
+def _norm_dims(x, dim, op):
+    nd = x.ndim
+    d = tuple(int(v) % nd for v in dim) if nd else ()
+    if len(d) != 2 or d[0] == d[1]:
+        raise RuntimeError(f"{op}: expected 2 different dims, got {dim}")
+    return d
+
+
+@register(family=_LA, op=SVD)
+def nuclear_norm(input, dim=None, keepdim=False):
+    """The sum of the singular values of the matrices in ``dim`` (the last two)."""
+    if input.ndim < 2 and dim is None:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    d0, d1 = _norm_dims(input, (-2, -1) if dim is None else dim, "nuclear_norm")
+    x = movedim(input, (d0, d1), (-2, -1))
+    r = _rsum(svdvals_impl("linalg.matrix_norm", x), -1)
+    if keepdim:
+        r = movedim(reshape(r, tuple(r.shape) + (1, 1)), (-2, -1), (d0, d1))
+    return r
+
+
+@register(family=_LA, op=None)
+def frobenius_norm(input, dim=(-2, -1), keepdim=False):
+    """``sqrt(sum x^2)`` over the two dims ``dim``."""
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
+                           f"as input. Got {_DTNAMES.get(str(input.dtype), str(input.dtype))}")
+    if isinstance(dim, numbers.Integral):
+        dim = (dim,)
+    if len(dim) == 1:
+        return _rnorm(input, 2.0, tuple(dim), keepdim)
+    d = _norm_dims(input, dim, "frobenius_norm")
+    return _rnorm(input, 2.0, d, keepdim)
