@@ -85,7 +85,8 @@ def _jvp_by_vjp(cls, ctx, prims, tans, ys, kwargs):
 
 
 _fwad.jvp_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", "QR", "Eigh",
-               "SVD", "MatrixExp", "LUFactor", "Cdist2", "CholeskySolve")(_jvp_by_vjp)
+               "SVD", "MatrixExp", "LUFactor", "Cdist2", "CholeskySolve",
+               "CholeskyInverse")(_jvp_by_vjp)
 
 
 # ---- results ------------------------------------------------------------------------------
@@ -150,8 +151,8 @@ def slogdet(A):
 
 
 def _solve_args(op, A, B, left):
-    _L._check_square(op, A)
-    _L._check_float(op, B)
+    _L._check_square(op, A, kind="RN", kernel="lu_cpu")
+    _L._check_float(op, B, kind="RN", kernel="lu_cpu")
     if A.dtype != B.dtype:
         raise RuntimeError(f"{op}: Expected A and B to have the same dtype, but found A of "
                            f"type {A.dtype} and B of type {B.dtype} instead")
@@ -192,7 +193,7 @@ def solve(A, B, *, left=True):
 def solve_ex(A, B, *, left=True, check_errors=False):
     """``(result, info)`` of ``solve``; info is the index of a zero pivot (then the result
     is nan), raising only with ``check_errors``."""
-    _L._check_square("linalg.solve_ex", A)
+    _L._check_square("linalg.solve_ex", A, kind="RN", kernel="lu_cpu")
     info = _pivot_info(_L._lu_raw(A._data)[0])
     if check_errors or not bool((info != 0).any()):
         return SolveExResult(solve(A, B, left=left), _int_info(A._data, info))
@@ -216,8 +217,8 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """``X`` with ``A X = B`` (``X A = B`` when not ``left``) for triangular A: only its
     ``upper`` (or lower) triangle is read; no error for a singular A (inf/nan, as LAPACK)."""
-    _L._check_square("linalg.solve_triangular", A)
-    _L._check_matrix("linalg.solve_triangular", B, "B")
+    _L._check_square("linalg.solve_triangular", A, "A", "NN", "triangular_solve_cpu")
+    _L._check_matrix("linalg.solve_triangular", B, "B", "NN", "triangular_solve_cpu")
     if A.dtype != B.dtype:
         raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype,"
                            f" but found A of type {A.dtype} and B of type {B.dtype} instead")
@@ -281,7 +282,7 @@ def eigh(A, UPLO="L"):
     """``(eigenvalues, eigenvectors)`` of a symmetric matrix (ascending eigenvalues), from its
     lower (``UPLO='L'``) or upper triangle. The gradient is unbounded at repeated
     eigenvalues, and defined only for losses invariant to the eigenvectors' signs."""
-    _L._check_square("linalg.eigh", A)
+    _L._check_square("linalg.eigh", A, kind="NN", kernel="linalg_eigh_cpu")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return EighResult(*_L.Eigh.apply(A, uplo=UPLO))
@@ -295,7 +296,7 @@ def eigvalsh(A, UPLO="L"):
 def svd(A, full_matrices=True, *, driver=None):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh`` (S descending). Gradients through U and Vh
     need ``full_matrices=False`` and distinct singular values."""
-    _L._check_matrix("linalg.svd", A)
+    _L._check_matrix("linalg.svd", A, kind="RN", kernel="linalg_svd_cpu")
     return SVDResult(*_L.SVD.apply(A, full_matrices=full_matrices))
 
 
@@ -333,7 +334,8 @@ def lu(A, *, pivot=True):
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     """``X`` with ``A X = B`` from ``lu_factor(A)`` (``X A = B`` when not ``left``,
     ``A^T`` with ``adjoint``)."""
-    _L._check_matrix("linalg.lu_solve", B, "B")
+    _L._check_matrix("linalg.lu_solve", B, "B", "NN", "lu_cpu")
+    _L._check_square("torch.linalg.lu_solve", LU, "A", "NN", "lu_cpu")
     return _L.lu_solve_impl(LU, pivots, B, left=left, adjoint=adjoint)
 
 
@@ -447,7 +449,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 def cond(A, p=None):
     """The condition number ``norm(A, p) * norm(A^-1, p)`` (p None or 2: the ratio of the
     extreme singular values)."""
-    _L._check_matrix("linalg.cond", A)
+    _L._check_matrix("linalg.svd", A, kind="RN", kernel="linalg_svd_cpu")
     if p is None or p in (2, -2):
         s = svdvals(A)
         smax, smin = s[..., 0], s[..., -1]
@@ -577,7 +579,7 @@ def vander(x, *, N=None):
 def householder_product(A, tau):
     """``Q = H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^T``, ``v_i`` the i-th column of A
     below its diagonal with a unit diagonal (LAPACK orgqr); differentiable in A and tau."""
-    _L._check_matrix("linalg.householder_product", A)
+    _L._check_matrix("linalg.householder_product", A, "A", "NN", "orgqr_cpu")
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     if n > m:

@@ -549,6 +549,32 @@ CALLS = {
     "mH": [("mH", lambda M, x: x.mH, 1)],
     "H": [("H", lambda M, x: x.H, 1)],
     "adjoint": [("adjoint", lambda M, x: M.adjoint(x), 1)],
+    "det": [("det", lambda M, x: M.det(x), 1), ("det_batch", lambda M, x: M.det(x[None]), 1)],
+    "slogdet": [("slogdet", lambda M, x: M.slogdet(x), 1)],
+    "logdet": [("logdet", lambda M, x: M.logdet(x), 1)],
+    "inverse": [("inverse", lambda M, x: M.inverse(x), 1),
+                ("inverse_rect", lambda M, x: M.inverse(x[:3]), 1)],
+    "cholesky": [("cholesky", lambda M, x: M.cholesky(x), 1),
+                 ("cholesky_spd", lambda M, x: M.cholesky(x @ x.T + 4 * M.eye(4, dtype=x.dtype)),
+                  1)],
+    "cholesky_inverse": [("cholesky_inverse", lambda M, x: M.cholesky_inverse(x), 1)],
+    "cholesky_solve": [("cholesky_solve", lambda M, x, y: M.cholesky_solve(y, x), 2)],
+    "qr": [("qr", lambda M, x: M.qr(x), 1), ("qr_wide", lambda M, x: M.qr(x[:3]), 1)],
+    "svd": [("svd_vals", lambda M, x: M.svd(x)[1], 1)],
+    "triangular_solve": [("triangular_solve", lambda M, x, y: M.triangular_solve(y, x), 2),
+                         ("triangular_solve_t", lambda M, x, y: M.triangular_solve(
+                             y, x, upper=False, transpose=True, unitriangular=True), 2)],
+    "matrix_exp": [("matrix_exp", lambda M, x: M.matrix_exp(x), 1)],
+    "matrix_power": [("matrix_power", lambda M, x: M.matrix_power(x, 3), 1),
+                     ("matrix_power_0", lambda M, x: M.matrix_power(x, 0), 1),
+                     ("matrix_power_neg", lambda M, x: M.matrix_power(x, -1), 1)],
+    "lu": [("lu", lambda M, x: M.lu(x), 1)],
+    "lu_unpack": [("lu_unpack", lambda M, x: M.lu_unpack(*M.linalg.lu_factor(x)), 1)],
+    "lu_solve": [("lu_solve", lambda M, x, y: M.lu_solve(y, *M.linalg.lu_factor(x)), 2)],
+    "pinverse": [("pinverse", lambda M, x: M.pinverse(x), 1)],
+    "nuclear_norm": [("nuclear_norm", lambda M, x: M.nuclear_norm(x), 1)],
+    "frobenius_norm": [("frobenius_norm", lambda M, x: M.frobenius_norm(x), 1),
+                       ("frobenius_norm_d", lambda M, x: M.frobenius_norm(x, (0, 1), True), 1)],
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
@@ -817,6 +843,15 @@ KNOWN_CASES: dict = {
     ("baddbmm", None, "values differ"): "as addmm",
     ("tensordot", None, "values differ"): "as addmm",
     ("chain_matmul", None, "values differ"): "as addmm",
+    ("cholesky", None, "torch _LinAlgError"): "PyTorch raises its own class "
+    "torch._C._LinAlgError (a RuntimeError); this project raises autograd.linalg.LinAlgError "
+    "(a RuntimeError) for the same inputs",
+    ("cholesky_inverse", None, "torch _LinAlgError"): "as cholesky",
+    ("svd", None, "torch _LinAlgError"): "as cholesky",
+    ("pinverse", None, "torch _LinAlgError"): "as cholesky",
+    ("nuclear_norm", None, "torch _LinAlgError"): "as cholesky",
+    ("inverse", None, "torch _LinAlgError"): "as cholesky",
+    ("matrix_power", None, "torch _LinAlgError"): "as cholesky",
     ("kron", None, ("kron_1d[", ",transposed]")): "PyTorch's kron of a 1-D slice of a "
     "transposed tensor raises 'view size is not compatible' (a view where it needs a copy); "
     "this project returns the product",

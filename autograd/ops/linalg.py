@@ -331,18 +331,31 @@ _DTNAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
             "uint8": "Byte", "bool": "Bool", "float16": "Half", "bfloat16": "BFloat16"}
 
 
-def _check_float(op, x):
+def _check_float(op, x, kind="RR", kernel=None):
+    """PyTorch's dtype checks of a linear-algebra input: ``kind[0]`` for integer/bool and
+    ``kind[1]`` for float16 inputs: 'R' a RuntimeError (PyTorch's front-end check), 'N' a
+    NotImplementedError (its kernel ``kernel`` has no such dtype), 'O' accepted."""
     k = x.dtype.kind
+    name = _DTNAMES.get(str(x.dtype), str(x.dtype))
+    if k not in "fc":
+        c = kind[0]
+    elif x.dtype.itemsize < 4:
+        c = kind[1]
+    else:
+        return
+    if c == "O":
+        return
+    if c == "N":
+        raise NotImplementedError(f'"{kernel or op}" not implemented for \'{name}\' (as in '
+                                  "PyTorch)")
     if k not in "fc":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{_DTNAMES.get(str(x.dtype), str(x.dtype))}")
-    if x.dtype.itemsize < 4:
-        raise RuntimeError(f"{op}: Low precision dtypes not supported. Got "
-                           f"{_DTNAMES.get(str(x.dtype), str(x.dtype))}")
+                           f"{name}")
+    raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {name}")
 
 
-def _check_square(op, x, name="A"):
-    _check_float(op, x)
+def _check_square(op, x, name="A", kind="RR", kernel=None):
+    _check_float(op, x, kind, kernel)
     if x.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
     if x.shape[-1] != x.shape[-2]:
@@ -350,8 +363,8 @@ def _check_square(op, x, name="A"):
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
 
 
-def _check_matrix(op, x, name="A"):
-    _check_float(op, x)
+def _check_matrix(op, x, name="A", kind="RR", kernel=None):
+    _check_float(op, x, kind, kernel)
     if x.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
 
@@ -457,6 +470,7 @@ class Slogdet(Op):
             s = xp.ones(a.shape[:-2], dtype=a.dtype)
             ld = xp.zeros(a.shape[:-2], dtype=a.dtype)
         s, ld = xp.asarray(s, dtype=a.dtype), xp.asarray(ld, dtype=a.dtype)
+        s = xp.where(ld != ld, s * 0, s)  # nan entries: sign 0 (signed as PyTorch's)
         ctx.save_for_backward(a)
         return s, ld
 
@@ -878,6 +892,8 @@ class MatrixExp(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if a.dtype == np.float16:  # PyTorch computes it (in float32 here, rounded once)
+            return _expm(a.astype(np.float32)).astype(np.float16)
         return _expm(a)
 
     @staticmethod
@@ -911,8 +927,9 @@ def _lu_raw(a):
     lu = xp.array(a, copy=True)
     bshape = a.shape[:-2]
     piv = xp.zeros(bshape + (k,), dtype=np.int32)
-    flat = lu.reshape((-1, m, n))
-    pv = piv.reshape((-1, k))
+    nb = int(np.prod(bshape)) if bshape else 1
+    flat = lu.reshape((nb, m, n))
+    pv = piv.reshape((nb, k))
     rows = xp.arange(flat.shape[0])
     with np.errstate(all="ignore"):
         for j in range(k):
@@ -935,8 +952,9 @@ def _lu_raw(a):
 def _perm_from_pivots(xp, piv, m):
     """The permutation (row order) of getrf's pivots: ``P^T A = L U``."""
     bshape = piv.shape[:-1]
-    perm = xp.broadcast_to(xp.arange(m), bshape + (m,)).copy().reshape((-1, m))
-    pv = piv.reshape((-1, piv.shape[-1])).astype(np.int64) - 1
+    nb = int(np.prod(bshape)) if bshape else 1
+    perm = xp.broadcast_to(xp.arange(m), bshape + (m,)).copy().reshape((nb, m))
+    pv = piv.reshape((nb, piv.shape[-1])).astype(np.int64) - 1
     rows = xp.arange(perm.shape[0])
     for j in range(pv.shape[1]):
         p = pv[:, j]
@@ -951,7 +969,8 @@ def _unpack(lu, piv):
     xp = get_array_module(lu)
     m, n = lu.shape[-2:]
     k = min(m, n)
-    ell = xp.tril(lu[..., :, :k], -1) + xp.eye(m, k, dtype=lu.dtype)
+    low = xp.tri(m, k, -1, dtype=bool)
+    ell = xp.where(low, lu[..., :, :k], xp.eye(m, k, dtype=lu.dtype))
     u = xp.triu(lu[..., :k, :])
     perm = _perm_from_pivots(xp, piv, m)
     p = xp.zeros(perm.shape + (m,), dtype=lu.dtype)
@@ -1009,7 +1028,7 @@ LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
 
 
 def det_impl(op, a):
-    _check_square(op, a)
+    _check_square(op, a, kind="RN", kernel="lu_cpu")
     return Det.apply(a)
 
 
@@ -1052,8 +1071,8 @@ def inverse(A):
     return inv_impl("linalg.inv", A)
 
 
-def cholesky_impl(op, a, upper=False):
-    _check_square(op, a)
+def cholesky_impl(op, a, upper=False, kind="RN"):
+    _check_square(op, a, kind=kind, kernel="cholesky_cpu")
     ell = Cholesky.apply(a, op=op)
     return _mT(ell) if upper else ell
 
@@ -1062,22 +1081,52 @@ def cholesky_impl(op, a, upper=False):
 def cholesky(A, upper=False):
     """The Cholesky factor of a symmetric positive-definite matrix (lower, or ``upper``);
     only the lower triangle of A is read; ``LinAlgError`` when A is not positive-definite."""
-    return cholesky_impl("linalg.cholesky", A, upper)
+    if A.ndim >= 2 and A.numel() == 0 and A.dtype.kind == "f":
+        return A * 1  # (PyTorch's torch.cholesky returns an empty input as it is)
+    return cholesky_impl("cholesky", A, upper, kind="NN")
 
 
-@register(family=_LA, op=Inv)
+class CholeskyInverse(Op):
+    """``(L L^T)^-1`` from the lower triangle of L (LAPACK potri: ``L^-T L^-1``, an error for
+    a zero diagonal element). Gradient (PyTorch's): ``-(R (g + g^T) R) L``."""
+
+    @staticmethod
+    def forward(ctx, ell, upper):
+        xp = get_array_module(ell)
+        n = ell.shape[-1]
+        t = xp.tril(ell)
+        d = t[..., xp.arange(n), xp.arange(n)] == 0
+        if n and bool(d.any()):
+            i = int(xp.argmax(d.reshape(-1, n).any(0) if d.ndim > 1 else d)) + 1
+            raise LinAlgError(f"cholesky_inverse: The diagonal element {i} is zero, the "
+                              "inversion could not be completed because the input matrix is "
+                              "singular.")
+        li = SolveTriangular.forward(_Scratch(), t, _eye_like(t), upper=False,
+                                     unitriangular=False)
+        r = xp.swapaxes(li, -1, -2) @ li
+        ctx.upper = upper
+        ctx.save_for_backward(ell, r)
+        return r
+
+    @staticmethod
+    def backward(ctx, g):
+        ell, r = ctx.saved_tensors
+        common = matmul(r, matmul(g + _mT(g), r))
+        return -matmul(common, ell)
+
+
+@register(family=_LA, op=CholeskyInverse)
 def cholesky_inverse(L, upper=False):
     """``(L L^T)^-1`` (``(U^T U)^-1`` with ``upper``) from a Cholesky factor."""
-    _check_square("cholesky_inverse", L, "input")
-    a = matmul(_mT(L), L) if upper else matmul(L, _mT(L))
-    return Inv.apply(a, op="cholesky_inverse")
+    _check_square("cholesky_inverse", L, "input", "NN", "cholesky_inverse_out_cpu")
+    return CholeskyInverse.apply(_mT(L) if upper else L, upper=upper)
 
 
 @register(family=_LA, op=CholeskySolve, arity=2)
 def cholesky_solve(B, L, upper=False):
     """``X`` with ``L L^T X = B`` (``U^T U X = B`` with ``upper``)."""
-    _check_matrix("cholesky_solve", B, "B")
-    _check_square("cholesky_solve", L, "A")
+    _check_matrix("cholesky_solve", B, "B", "NN", "cholesky_solve_cpu")
+    _check_square("cholesky_solve", L, "A", "NN", "cholesky_solve_cpu")
     if B.dtype != L.dtype:
         raise RuntimeError(f"cholesky_solve: Expected b and A to have the same dtype, but "
                            f"found b of type {B.dtype} and A of type {L.dtype} instead.")
@@ -1087,7 +1136,7 @@ def cholesky_solve(B, L, upper=False):
 
 
 def qr_impl(op, a, mode="reduced"):
-    _check_matrix(op, a)
+    _check_matrix(op, a, kind="RN", kernel="geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
@@ -1104,7 +1153,7 @@ def qr(A, some=True):
 def svd(A, some=True, compute_uv=True):
     """``(U, S, V)`` with ``A = U diag(S) V^T`` (V, not Vh: the old ``torch.svd``); reduced
     with ``some``; with ``compute_uv=False`` U and V are zero-filled (m, m) and (n, n)."""
-    _check_matrix("svd", A)
+    _check_matrix("linalg.svd", A, kind="RN", kernel="linalg_svd_cpu")
     if not compute_uv:
         xp = get_array_module(A._data)
         m, n = A.shape[-2:]
@@ -1117,8 +1166,8 @@ def svd(A, some=True, compute_uv=True):
 
 
 def triangular_solve_impl(b, a, upper=True, transpose_=False, unitriangular=False):
-    _check_matrix("triangular_solve", b, "B")
-    _check_square("triangular_solve", a, "A")
+    _check_matrix("triangular_solve", b, "B", "NN", "triangular_solve_cpu")
+    _check_square("triangular_solve", a, "A", "NN", "triangular_solve_cpu")
     if b.dtype != a.dtype:
         raise RuntimeError(f"triangular_solve: Expected b and A to have the same dtype, but "
                            f"found b of type {b.dtype} and A of type {a.dtype} instead.")
@@ -1139,7 +1188,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
 
 
 def matrix_exp_impl(op, a):
-    _check_square(op, a)
+    _check_square(op, a, kind="RO")
     return MatrixExp.apply(a)
 
 
@@ -1155,9 +1204,12 @@ def matrix_power_impl(op, a, n):
                            f"{a.shape[-2] if a.ndim > 1 else '?'} by "
                            f"{a.shape[-1] if a.ndim else '?'} matrices")
     n = int(n)
-    if n == 0:
+    if n == 0:  # the identity (a zero gradient for A, as PyTorch's)
         xp = get_array_module(a._data)
-        return _make(xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+        eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        if a.requires_grad:
+            return where(xp.ones((1,) * a.ndim, dtype=bool), eye, a)
+        return _make(eye.copy())
     if n < 0:
         a = inv_impl(op, a)
         n = -n
@@ -1180,7 +1232,7 @@ def matrix_power(A, n):
 
 
 def lu_factor_impl(op, a):
-    _check_matrix(op, a)
+    _check_matrix(op, a, kind="NN", kernel="lu_cpu")
     return LUFactor.apply(a)
 
 
@@ -1205,7 +1257,8 @@ def lu_unpack_impl(lu_data, lu_pivots, unpack_data=True, unpack_pivots=True):
     m, n = lu_data.shape[-2:]
     k = min(m, n)
     xp = get_array_module(lu_data._data)
-    ell = tril(lu_data[..., :, :k], -1) + xp.eye(m, k, dtype=lu_data.dtype)
+    ell = where(xp.tri(m, k, -1, dtype=bool), lu_data[..., :, :k],
+                xp.eye(m, k, dtype=lu_data.dtype))
     u = triu(lu_data[..., :k, :])
     p, _, _ = _unpack(lu_data._data, lu_pivots._data)
     return LUUnpackResult(_make(p), ell, u)
@@ -1239,7 +1292,8 @@ def lu_solve_impl(lu_data, piv, b, left=True, adjoint=False):
 @register(family=_LA, op=SolveTriangular, arity=3)
 def lu_solve(b, LU_data, LU_pivots):
     """``X`` with ``A X = b`` from the LU factorization of A (``torch.lu_solve``)."""
-    _check_matrix("lu_solve", b, "B")
+    _check_matrix("lu_solve", b, "B", "NN", "lu_cpu")
+    _check_square("torch.linalg.lu_solve", LU_data, "A", "NN", "lu_cpu")
     if b.dtype != LU_data.dtype:
         raise RuntimeError("lu_solve: Expected LU and B to have the same dtype, but found LU "
                            f"of type {LU_data.dtype} and B of type {b.dtype} instead")
@@ -1268,7 +1322,10 @@ def pinv_impl(op, a, atol=None, rtol=None, hermitian=False):
     """The pseudo-inverse ``V diag(1/s) U^T`` over the singular values above the tolerance
     (from the SVD also for ``hermitian``: its |eigenvalues| are the singular values, and the
     SVD's gradient is PyTorch's general one)."""
-    _check_matrix(op, a)
+    if a.dtype.kind not in "fc" or a.dtype.itemsize < 4 or a.ndim < 2:
+        raise RuntimeError(f"linalg.pinv({_DTNAMES.get(str(a.dtype), str(a.dtype))}"
+                           f"{{{list(a.shape)}}}): expected a tensor with 2 or more dimensions "
+                           "of float, double, cfloat or cdouble types")
     xp = get_array_module(a._data)
     m, n = a.shape[-2:]
     if a.numel() == 0:
@@ -1287,13 +1344,17 @@ def pinverse(input, rcond=1e-15):
     return pinv_impl("pinverse", input, rtol=rcond)
 
 
-def svdvals_impl(op, a):
-    _check_matrix(op, a)
+def svdvals_impl(op, a, kind="RN"):
+    _check_matrix(op, a, kind=kind, kernel="linalg_svd_cpu")
     return SVD.apply(a, full_matrices=False, compute_uv=False, op=op)
 
 
 def _norm_dims(x, dim, op):
     nd = x.ndim
+    for v in dim:
+        if not -max(nd, 1) <= int(v) < max(nd, 1):
+            raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                             f"[{-max(nd, 1)}, {max(nd, 1) - 1}], but got {v})")
     d = tuple(int(v) % nd for v in dim) if nd else ()
     if len(d) != 2 or d[0] == d[1]:
         raise RuntimeError(f"{op}: expected 2 different dims, got {dim}")
@@ -1308,14 +1369,14 @@ def nuclear_norm(input, dim=None, keepdim=False):
                            "dimensions.")
     d0, d1 = _norm_dims(input, (-2, -1) if dim is None else dim, "nuclear_norm")
     x = movedim(input, (d0, d1), (-2, -1))
-    r = _rsum(svdvals_impl("linalg.matrix_norm", x), -1)
+    r = _rsum(svdvals_impl("linalg.matrix_norm", x, kind="RR"), -1)
     if keepdim:
         r = movedim(reshape(r, tuple(r.shape) + (1, 1)), (-2, -1), (d0, d1))
     return r
 
 
 @register(family=_LA, op=None)
-def frobenius_norm(input, dim=(-2, -1), keepdim=False):
+def frobenius_norm(input, dim, keepdim=False):
     """``sqrt(sum x^2)`` over the two dims ``dim``."""
     if input.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
