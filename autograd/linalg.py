@@ -470,7 +470,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     m, n = A.shape[-2:]
     smax = sd.max(-1) if sd.shape[-1] else xp.zeros(sd.shape[:-1], sd.dtype)
     tol_v = _L.tolerance(xp, A.dtype, smax, atol, rtol, m, n)
-    return _make((sd > tol_v[..., None]).sum(-1).astype(np.int64))
+    return _make(xp.asarray((sd > tol_v[..., None]).sum(-1), dtype=np.int64))
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
@@ -508,9 +508,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     s = svdvals(A) if A.numel() else _make(xp.zeros(A.shape[:-2] + (min(m, n),), A.dtype))
     sd = s._data
     smax = sd[..., :1] if sd.shape[-1] else sd
-    rank = (sd > rt * smax).sum(-1).astype(np.int64)
+    rank = xp.asarray((sd > rt * smax).sum(-1), dtype=np.int64)
     full = bool((rank == min(m, n)).all()) if rank.size else True
-    if m > n and full and drv != "gelsy" or m > n and full:
+    if m > n and full and drv != "gelsy":  # (gelsy returns no residuals)
         r = matmul(A, x) - b
         res = _sum(r * r, -2)
     else:

@@ -552,14 +552,18 @@ class SolveTriangular(Op):
             d = xp.abs(t[..., xp.arange(n), xp.arange(n)])
             ok = bool(xp.isfinite(t).all() and xp.isfinite(b).all() and (d > 0).all())
             x = xp.linalg.solve(t, b) if ok else _substitute(t, b, upper, unitriangular)
-        ctx.save_for_backward(t, x)
+        ctx.save_for_backward(a, x)  # (the input: a graph of higher derivatives reaches it)
         ctx.upper, ctx.unit, ctx.shapes = upper, unitriangular, (a.shape, b.shape)
         return x
 
     @staticmethod
     def backward(ctx, gy):
-        t, x = ctx.saved_tensors
+        a, x = ctx.saved_tensors
         sa, sb = ctx.shapes
+        k = 1 if ctx.unit else 0
+        t = triu(a, k) if ctx.upper else tril(a, -k)
+        if ctx.unit:
+            t = t + _eye_like(_data(a))
         gb = SolveTriangular.apply(_mT(t), gy, upper=not ctx.upper,
                                    unitriangular=ctx.unit)
         ga = None
