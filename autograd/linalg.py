@@ -119,10 +119,12 @@ def inv_ex(A, *, check_errors=False):
     """``(inverse, info)``: info 0, or the (1-based) index of a zero pivot, per matrix;
     raises only with ``check_errors``."""
     _L._check_square("linalg.inv_ex", A)
-    lu_, _piv = _L._lu_raw(A._data)
-    info = _pivot_info(lu_)
-    if check_errors or not bool((info != 0).any()):
-        return InvExResult(inv(A), _int_info(A._data, info))
+    try:  # LAPACK first; the pivots are searched (our LU) only when it finds a zero one
+        return InvExResult(inv(A), _zero_info(A))
+    except LinAlgError:
+        if check_errors:
+            raise
+    info = _pivot_info(_L._lu_raw(A._data)[0])
     xp = get_array_module(A._data)
     with np.errstate(all="ignore"):
         y = xp.full(A.shape, xp.nan, A.dtype)
@@ -130,6 +132,11 @@ def inv_ex(A, *, check_errors=False):
         if bool(ok.any()):
             y[ok] = xp.linalg.inv(A._data[ok])
     return InvExResult(_make(y), _int_info(A._data, info))
+
+
+def _zero_info(A):
+    xp = get_array_module(A._data)
+    return _make(xp.zeros(A.shape[:-2], np.int32))
 
 
 def _pivot_info(lu_):
@@ -194,9 +201,12 @@ def solve_ex(A, B, *, left=True, check_errors=False):
     """``(result, info)`` of ``solve``; info is the index of a zero pivot (then the result
     is nan), raising only with ``check_errors``."""
     _L._check_square("linalg.solve_ex", A, kind="RN", kernel="lu_cpu")
+    try:
+        return SolveExResult(solve(A, B, left=left), _zero_info(A))
+    except LinAlgError:
+        if check_errors:
+            raise
     info = _pivot_info(_L._lu_raw(A._data)[0])
-    if check_errors or not bool((info != 0).any()):
-        return SolveExResult(solve(A, B, left=left), _int_info(A._data, info))
     a, b, vector = _solve_args("linalg.solve_ex", A, B, left)
     xp = get_array_module(A._data)
     shp = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + tuple(b.shape[-2:])
@@ -579,23 +589,7 @@ def vander(x, *, N=None):
 def householder_product(A, tau):
     """``Q = H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^T``, ``v_i`` the i-th column of A
     below its diagonal with a unit diagonal (LAPACK orgqr); differentiable in A and tau."""
-    _L._check_matrix("linalg.householder_product", A, "A", "NN", "orgqr_cpu")
-    m, n = A.shape[-2:]
-    k = tau.shape[-1]
-    if n > m:
-        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater "
-                           "than or equal to input.shape[-1]")
-    if k > n:
-        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater "
-                           "than or equal to tau.shape[-1]")
-    xp = get_array_module(A._data)
-    low = tril(A, -1) + _make(xp.eye(m, n, dtype=A.dtype))
-    q = _make(xp.broadcast_to(xp.eye(m, n, dtype=A.dtype), A.shape[:-2] + (m, n)).copy())
-    for i in range(k - 1, -1, -1):  # Q = H_1 (H_2 (... H_k I)), one reflector at a time
-        v = low[..., :, i:i + 1]
-        t = reshape(tau[..., i], tuple(tau.shape[:-1]) + (1, 1))
-        q = q - matmul(v * t, matmul(_mT(v), q))
-    return q
+    return _L.householder_impl("torch.linalg.householder_product", A, tau)
 
 
 def tensorinv(A, ind=2):

@@ -573,6 +573,11 @@ CALLS = {
     "lu_solve": [("lu_solve", lambda M, x, y: M.lu_solve(y, *M.linalg.lu_factor(x)), 2)],
     "pinverse": [("pinverse", lambda M, x: M.pinverse(x), 1)],
     "nuclear_norm": [("nuclear_norm", lambda M, x: M.nuclear_norm(x), 1)],
+    "geqrf": [("geqrf", lambda M, x: M.geqrf(x), 1), ("geqrf_wide", lambda M, x: M.geqrf(x[:2]),
+                                                        1)],
+    "orgqr": [("orgqr", lambda M, x, y: M.orgqr(x, y[0, :3]), 2)],
+    "ormqr": [("ormqr", lambda M, x, y: M.ormqr(x, y[0, :3], y), 2),
+              ("ormqr_t", lambda M, x, y: M.ormqr(x, y[0], y[:2], left=False, transpose=True), 2)],
     "frobenius_norm": [("frobenius_norm", lambda M, x: M.frobenius_norm(x), 1),
                        ("frobenius_norm_d", lambda M, x: M.frobenius_norm(x, (0, 1), True), 1)],
     # ---- end 'linalg' ----
@@ -852,6 +857,9 @@ KNOWN_CASES: dict = {
     ("nuclear_norm", None, "torch _LinAlgError"): "as cholesky",
     ("inverse", None, "torch _LinAlgError"): "as cholesky",
     ("matrix_power", None, "torch _LinAlgError"): "as cholesky",
+    ("ormqr", None, ("ormqr_t[", "grad[1]: values differ")): "the gradient for tau at "
+    "infinite entries: PyTorch's ormqr backward and the reflector-by-reflector chain rule "
+    "here sum overflowing products in different orders (nan here where PyTorch gives inf)",
     ("kron", None, ("kron_1d[", ",transposed]")): "PyTorch's kron of a 1-D slice of a "
     "transposed tensor raises 'view size is not compatible' (a view where it needs a copy); "
     "this project returns the product",

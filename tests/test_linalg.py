@@ -416,6 +416,15 @@ LA_CASES = [
     ("cond", lambda M, a: M.linalg.cond(a), [("wc", (2, 3, 3))], False),
     ("householder_product", lambda M, a, t: M.linalg.householder_product(a, t),
      [("any", (2, 4, 3)), ("any", (2, 2))], True),
+    ("orgqr", lambda M, a, t: M.orgqr(a, t), [("any", (4, 3)), ("any", (2,))], False),
+    ("ormqr", lambda M, a, t, c: M.ormqr(a, t, c, transpose=True),
+     [("any", (2, 4, 3)), ("any", (2, 3)), ("any", (2, 4, 2))], True),
+    ("ormqr_right", lambda M, a, t, c: M.ormqr(a, t, c, left=False),
+     [("any", (3, 4)), ("any", (3,)), ("any", (2, 3))], False),
+    ("ormqr_right_t", lambda M, a, t, c: M.ormqr(a, t, c, left=False, transpose=True),
+     [("any", (5, 3)), ("any", (3,)), ("any", (2, 5))], False),
+    ("ormqr_left", lambda M, a, t, c: M.ormqr(a, t, c),
+     [("any", (5, 3)), ("any", (3,)), ("any", (5, 2))], False),
     ("tensorinv", lambda M, a: M.linalg.tensorinv(a, 1), [("any", (4, 2, 2))], False),
     ("tensorsolve", lambda M, a, b: M.linalg.tensorsolve(a, b), [("any", (2, 3, 6)),
                                                                  ("any", (2, 3))], False),
@@ -612,6 +621,24 @@ def test_torch_level_svd_qr_lu_forms():
         np.testing.assert_allclose(npy(x), y.numpy(), rtol=1e-12, atol=1e-12)
     for x, y in zip(ag.linalg.lu(ag.tensor(a)), torch.linalg.lu(torch.tensor(a))):
         np.testing.assert_allclose(npy(x), y.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_geqrf_orgqr_ormqr_round_trip():
+    rng = np.random.default_rng(9)
+    for shp in ((2, 5, 3), (3, 3), (3, 5)):
+        a = rng.standard_normal(shp)
+        ga, gt = ag.geqrf(ag.tensor(a)), torch.geqrf(torch.tensor(a))
+        for x, y in zip(ga, gt):
+            np.testing.assert_allclose(npy(x), y.numpy(), rtol=1e-12, atol=1e-12)
+        if shp[-2] >= shp[-1]:
+            np.testing.assert_allclose(npy(ag.orgqr(*ga)), torch.orgqr(*gt).numpy(),
+                                       rtol=1e-12, atol=1e-12)
+        eye_a = ag.tensor(np.broadcast_to(np.eye(shp[-2]), shp[:-2] + (shp[-2],) * 2).copy())
+        eye_t = torch.tensor(npy(eye_a))
+        for tr in (False, True):  # the full m x m Q (and its transpose)
+            np.testing.assert_allclose(npy(ag.ormqr(*ga, eye_a, transpose=tr)),
+                                       torch.ormqr(*gt, eye_t, transpose=tr).numpy(),
+                                       rtol=1e-12, atol=1e-12)
 
 
 def test_det_gradient_at_singular_matrices():

@@ -1391,3 +1391,108 @@ def frobenius_norm(input, dim, keepdim=False):
         return _rnorm(input, 2.0, tuple(dim), keepdim)
     d = _norm_dims(input, dim, "frobenius_norm")
     return _rnorm(input, 2.0, d, keepdim)
+
+
+# ---- Householder reflectors: geqrf, orgqr, ormqr --------------------------------------------
+
+GeqrfResult = namedtuple("geqrf", ["a", "tau"])
+
+
+def householder_impl(op, a, tau):
+    """``Q = H_1 ... H_k`` (m x n) from the reflectors below the diagonal of A and ``tau``
+    (LAPACK orgqr), built one reflector at a time from the last (differentiable)."""
+    _check_matrix(op, a, "input", "NN", "orgqr_cpu")
+    m, n = a.shape[-2:]
+    k = tau.shape[-1]
+    if n > m:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    if k > n:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    if tau.ndim != a.ndim - 1 or tuple(tau.shape[:-1]) != tuple(a.shape[:-2]):
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], got {list(tau.shape[:-1])}")
+    if tau.dtype != a.dtype:
+        raise RuntimeError(f"{op}: tau dtype {tau.dtype} does not match input dtype {a.dtype}")
+    xp = get_array_module(a._data)
+    bs = tuple(a.shape[:-2])
+    # LAPACK's org2r: H_i acts on the trailing block only (rows and columns i:), so entries
+    # outside it never meet the reflector's values (the same result at inf/nan)
+    q = _make(xp.broadcast_to(xp.eye(m - k, n - k, dtype=a.dtype), bs + (m - k, n - k)))
+    for i in range(k - 1, -1, -1):
+        v = _reflector(xp, a, i)  # (..., m - i, 1), v[0] = 1
+        t = reshape(tau[..., i], bs + (1, 1))
+        zero_row = _make(xp.zeros(bs + (1, n - i - 1), a.dtype))
+        r = cat([zero_row, q], -2)
+        r = r - matmul(t * v, matmul(_mT(v), r))
+        col = cat([1 - t, -t * v[..., 1:, :]], -2)
+        q = cat([col, r], -1)
+    return q
+
+
+def _reflector(xp, a, i):
+    """The i-th Householder vector of geqrf's packed A, from row i on (a unit first
+    element)."""
+    bs = tuple(a.shape[:-2])
+    one = _make(xp.ones(bs + (1, 1), a.dtype))
+    return cat([one, a[..., i + 1:, i:i + 1]], -2)
+
+
+@register(family=_LA, op=None, arity=1)
+def geqrf(input):
+    """``(a, tau)``: LAPACK geqrf's QR, R on and above the diagonal of ``a``, the Householder
+    vectors below it (no gradient, as in PyTorch)."""
+    _check_matrix("geqrf", input, "input", "NN", "geqrf_cpu")
+    xp = get_array_module(input._data)
+    m, n = input.shape[-2:]
+    if input.numel() == 0:
+        return GeqrfResult(_make(input._data.copy()),
+                           _make(xp.zeros(input.shape[:-2] + (min(m, n),), input.dtype)))
+    h, tau = xp.linalg.qr(input._data, mode="raw")
+    return GeqrfResult(_make(xp.ascontiguousarray(xp.swapaxes(h, -1, -2)).astype(input.dtype)),
+                       _make(tau.astype(input.dtype)))
+
+
+@register(family=_LA, op=None, arity=2)
+def orgqr(input, tau):
+    """The m x n matrix Q of ``geqrf``'s reflectors (``linalg.householder_product``)."""
+    return householder_impl("orgqr", input, tau)
+
+
+@register(family=_LA, op=None, arity=3)
+def ormqr(input, tau, other, left=True, transpose=False):
+    """``Q @ other`` (``Q^T`` with ``transpose``; ``other @ Q`` when not ``left``) with the
+    full m x m Q of ``geqrf``'s reflectors."""
+    _check_matrix("ormqr", input, "input", "NN", "ormqr_cpu")
+    _check_matrix("ormqr", other, "other", "NN", "ormqr_cpu")
+    m, n = input.shape[-2:]
+    mo = other.shape[-2] if left else other.shape[-1]
+    if mo != m:
+        raise RuntimeError(f"torch.ormqr: other.shape[{-2 if left else -1}] must be equal to "
+                           f"input.shape[-2], got {mo} and {m}")
+    if other.dtype != input.dtype:
+        raise RuntimeError(f"torch.ormqr: Expected input and other to have the same dtype, "
+                           f"but got {input.dtype} and {other.dtype}")
+    k = tau.shape[-1]
+    need = min(other.shape[-2] if left else other.shape[-1], n)
+    if k != need:
+        raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be equal to "
+                           f"min(other.shape[{-2 if left else -1}], input.shape[-1])")
+    xp = get_array_module(input._data)
+    # LAPACK's orm2r: the reflectors applied one at a time to the rows (left) or columns
+    # (right) i: of other; Q = H_1 ... H_k
+    order = range(k) if left == transpose else range(k - 1, -1, -1)
+    c = other
+    for i in order:
+        v = _reflector(xp, input, i)
+        t = reshape(tau[..., i], tuple(tau.shape[:-1]) + (1, 1))
+        if left:
+            top, rest = c[..., :i, :], c[..., i:, :]
+            rest = rest - matmul(t * v, matmul(_mT(v), rest))
+            c = cat([top, rest], -2)
+        else:
+            top, rest = c[..., :, :i], c[..., :, i:]
+            rest = rest - matmul(matmul(rest, v), _mT(v) * t)
+            c = cat([top, rest], -1)
+    return c
