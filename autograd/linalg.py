@@ -26,8 +26,6 @@ from .ops import linalg as _L
 from .ops import products as _P
 from .ops.elementwise import abs as _abs
 from .ops.elementwise import cast
-from .ops.elementwise import sqrt as _sqrt
-from .ops.indexing import tril, triu
 from .ops.linalg import LinAlgError, matmul
 from .ops.reduction import amax, amin, cumprod
 from .ops.reduction import norm as _norm
@@ -629,4 +627,3 @@ def tensorsolve(A, B, dims=None):
     return reshape(x, out_shape)
 
 
-_ = (triu, _sqrt)
