@@ -683,3 +683,16 @@ def test_empty_and_batched_shapes():
             oa, ot = fn(ag, ag.tensor(x)), fn(torch, torch.tensor(x))
             assert tuple(oa.shape) == tuple(ot.shape)
             np.testing.assert_allclose(npy(oa), ot.numpy())
+
+
+def test_numpy_linalg_functions_on_tensors():
+    rng = np.random.default_rng(10)
+    a = _spd(rng, 3, 3)
+    t = leaf(a)
+    for fn in (np.linalg.det, np.linalg.inv, np.linalg.cholesky,
+               lambda x: np.linalg.matrix_power(x, 3), lambda x: np.linalg.slogdet(x)[1],
+               lambda x: np.kron(x, x)):
+        y = fn(t)
+        assert isinstance(y, ag.Tensor) and y.grad_fn is not None
+        np.testing.assert_allclose(npy(y), fn(a), rtol=1e-10)
+        assert ag.gradcheck(lambda x: fn(_sym(x)), (t,))  # (cholesky reads one triangle)

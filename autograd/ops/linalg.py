@@ -1036,7 +1036,7 @@ def det_impl(op, a):
     return Det.apply(a)
 
 
-@register(family=_LA, op=Det)
+@register(family=_LA, op=Det, numpy="linalg.det")
 def det(A):
     """Determinant of a (batch of) square matrices; its gradient ``g det(A) A^-T`` (the
     adjugate at singular matrices)."""
@@ -1048,7 +1048,7 @@ def slogdet_impl(op, a):
     return SlogdetResult(*Slogdet.apply(a))
 
 
-@register(family=_LA, op=Slogdet)
+@register(family=_LA, op=Slogdet, numpy="linalg.slogdet")
 def slogdet(A):
     """``(sign, log|det A|)``, the log differentiable."""
     return slogdet_impl("linalg.slogdet", A)
@@ -1069,7 +1069,7 @@ def inv_impl(op, a):
     return Inv.apply(a, op=op)
 
 
-@register(family=_LA, op=Inv)
+@register(family=_LA, op=Inv, numpy="linalg.inv")
 def inverse(A):
     """The inverse of a (batch of) square matrices; ``LinAlgError`` when singular."""
     return inv_impl("linalg.inv", A)
@@ -1081,7 +1081,7 @@ def cholesky_impl(op, a, upper=False, kind="RN"):
     return _mT(ell) if upper else ell
 
 
-@register(family=_LA, op=Cholesky)
+@register(family=_LA, op=Cholesky, numpy="linalg.cholesky")
 def cholesky(A, upper=False):
     """The Cholesky factor of a symmetric positive-definite matrix (lower, or ``upper``);
     only the lower triangle of A is read; ``LinAlgError`` when A is not positive-definite."""
@@ -1228,7 +1228,7 @@ def matrix_power_impl(op, a, n):
     return result if result is not a else a * 1
 
 
-@register(family=_LA, op=MatMul)
+@register(family=_LA, op=MatMul, numpy="linalg.matrix_power")
 def matrix_power(A, n):
     """``A^n`` for an integer n (``A^-1`` to the power ``-n`` for negative n; the identity
     for 0)."""

@@ -18,7 +18,6 @@ from ..dtypes import result_type
 from ..function import Op
 from ..registry import register
 from ..tensor import Tensor
-from .elementwise import abs as _abs
 from .elementwise import cast, where
 from .linalg import dot, matmul
 from .reduction import norm
@@ -36,10 +35,6 @@ from .shape import (
 )
 
 _P = "linalg"
-
-
-def _dt(x):
-    return x.dtype
 
 
 def _same_dtype(op, *xs):
@@ -220,7 +215,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 # ---- kron, tensordot, cross, vdot, chain_matmul --------------------------------------------
 
-@register(family=_P, op=None, arity=2)
+@register(family=_P, op=None, arity=2, numpy="kron")
 def kron(input, other):
     """Kronecker product: ``out[i * m + j] = input[i] * other[j]`` per dim (the shorter
     shape padded with leading 1s)."""
@@ -585,4 +580,3 @@ def adjoint(x):
     return transpose(x, -2, -1)
 
 
-_ = (_abs, _dt)
