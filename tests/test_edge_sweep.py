@@ -578,6 +578,8 @@ CALLS = {
     "orgqr": [("orgqr", lambda M, x, y: M.orgqr(x, y[0, :3]), 2)],
     "ormqr": [("ormqr", lambda M, x, y: M.ormqr(x, y[0, :3], y), 2),
               ("ormqr_t", lambda M, x, y: M.ormqr(x, y[0], y[:2], left=False, transpose=True), 2)],
+    "svd_lowrank": [("svd_lowrank", lambda M, x: M.svd_lowrank(x, q=4)[1], 1)],
+    "pca_lowrank": [("pca_lowrank", lambda M, x: M.pca_lowrank(x, q=3, center=False)[1], 1)],
     "frobenius_norm": [("frobenius_norm", lambda M, x: M.frobenius_norm(x), 1),
                        ("frobenius_norm_d", lambda M, x: M.frobenius_norm(x, (0, 1), True), 1)],
     # ---- end 'linalg' ----
@@ -860,6 +862,8 @@ KNOWN_CASES: dict = {
     ("ormqr", None, ("ormqr_t[", "grad[1]: values differ")): "the gradient for tau at "
     "infinite entries: PyTorch's ormqr backward and the reflector-by-reflector chain rule "
     "here sum overflowing products in different orders (nan here where PyTorch gives inf)",
+    ("svd_lowrank", None, "torch _LinAlgError"): "as cholesky",
+    ("pca_lowrank", None, "torch _LinAlgError"): "as cholesky",
     ("kron", None, ("kron_1d[", ",transposed]")): "PyTorch's kron of a 1-D slice of a "
     "transposed tensor raises 'view size is not compatible' (a view where it needs a copy); "
     "this project returns the product",

@@ -696,3 +696,29 @@ def test_numpy_linalg_functions_on_tensors():
         assert isinstance(y, ag.Tensor) and y.grad_fn is not None
         np.testing.assert_allclose(npy(y), fn(a), rtol=1e-10)
         assert ag.gradcheck(lambda x: fn(_sym(x)), (t,))  # (cholesky reads one triangle)
+
+
+@pytest.mark.parametrize("shape,q", [((8, 5), 3), ((2, 4, 9), 3), ((6, 6), 6)])
+def test_svd_lowrank_and_pca_lowrank(shape, q):
+    rng = np.random.default_rng(11)
+    r = min(q, 2)
+    a = rng.standard_normal(shape[:-1] + (r,)) @ rng.standard_normal(shape[:-2] + (r, shape[-1]))
+    ua, sa, va = ag.svd_lowrank(ag.tensor(a), q=q)
+    ut, st, vt = torch.svd_lowrank(torch.tensor(a), q=q)
+    assert ua.shape == tuple(ut.shape) and va.shape == tuple(vt.shape)
+    np.testing.assert_allclose(npy(sa), st.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(npy(ua * sa[..., None, :] @ va.mT), a, atol=1e-10)
+    if len(shape) == 2:
+        pa = ag.pca_lowrank(ag.tensor(a), q=min(q, *shape))
+        pt = torch.pca_lowrank(torch.tensor(a), q=min(q, *shape))
+        np.testing.assert_allclose(npy(pa[1]), pt[1].numpy(), rtol=1e-10, atol=1e-10)
+    x = leaf(rng.standard_normal(shape))  # full rank, q = min(m, n): the exact SVD
+
+    def recon(y):
+        ag.manual_seed(0)  # the same sketch at every evaluation
+        u, s, v = ag.svd_lowrank(y, q=min(shape[-2:]))
+        return (u * s[..., None, :]) @ v.mT
+
+    assert ag.gradcheck(recon, (x,))
+    with pytest.raises(ValueError):
+        ag.pca_lowrank(ag.tensor(a), q=99)

@@ -11,7 +11,9 @@ import numpy as np
 from ..backend import get_array_module
 from ..function import Op
 from ..registry import register
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor, _make
+from ..tensor import randn as _randn
 from .elementwise import where
 from .indexing import tril, triu
 from .reduction import norm as _rnorm
@@ -1496,3 +1498,82 @@ def ormqr(input, tau, other, left=True, transpose=False):
             rest = rest - matmul(matmul(rest, v), _mT(v) * t)
             c = cat([top, rest], -1)
     return c
+
+
+# ---- randomized low-rank SVD and PCA (Halko, Martinsson, Tropp 2009) -----------------------
+
+def _approximate_basis(a, q, niter, m_=None):
+    """An orthonormal basis Q (n x q columns) of the range of A: a Gaussian sketch, then
+    ``niter`` power iterations, each followed by a QR (PyTorch's get_approximate_basis)."""
+    dt = a.dtype if a.dtype.kind == "f" else get_default_dtype()
+    r = _randn(a.shape[-1], q, dtype=dt)
+    x = matmul(a, r)
+    if m_ is not None:
+        x = x - matmul(m_, r)
+    qm = QR.apply(x, mode="reduced")[0]
+    for _ in range(niter):
+        x = matmul(_mT(a), qm)
+        if m_ is not None:
+            x = x - matmul(_mT(m_), qm)
+        qm = QR.apply(x, mode="reduced")[0]
+        x = matmul(a, qm)
+        if m_ is not None:
+            x = x - matmul(m_, qm)
+        qm = QR.apply(x, mode="reduced")[0]
+    return qm
+
+
+def _svd_lowrank(a, q, niter, m_=None):
+    q = 6 if q is None else q
+    m, n = a.shape[-2:]
+    if m_ is not None:
+        m_ = broadcast_to(m_, tuple(a.shape))
+    if m < n:  # work on the tall one
+        a = _mT(a)
+        if m_ is not None:
+            m_ = _mT(m_)
+    qm = _approximate_basis(a, q, 2 if niter is None else niter, m_)
+    b = matmul(_mT(qm), a)
+    if m_ is not None:
+        b = b - matmul(_mT(qm), m_)
+    u, s, vh = SVD.apply(b, full_matrices=False)
+    v = _mT(vh)
+    u = matmul(qm, u)
+    if m < n:
+        u, v = v, u
+    return u, s, v
+
+
+def _lowrank_checks(op, a):
+    if a.ndim < 2:  # (PyTorch unpacks the last two dims first)
+        raise ValueError(f"{op}: not enough values to unpack (expected 2, got {a.ndim})")
+    _check_float(op, a, "RN", "geqrf_cpu")
+
+
+@register(family=_LA, op=SVD, method=False)
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """``(U, S, V)`` of a rank-``q`` approximation of ``A - M`` by a randomized range finder
+    (``niter`` subspace iterations); exact for matrices of rank at most q, up to the signs
+    of the singular vectors. Differentiable."""
+    _lowrank_checks("svd_lowrank", A)
+    return _svd_lowrank(A, q, niter, M)
+
+
+@register(family=_LA, op=SVD, method=False)
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """``(U, S, V)`` of the principal components of ``A`` (its rows the samples; centred on
+    the column means with ``center``): a randomized low-rank SVD of rank ``q`` (default
+    ``min(6, m, n)``)."""
+    _lowrank_checks("pca_lowrank", A)
+    m, n = A.shape[-2:]
+    if q is None:
+        q = min(6, m, n)
+    elif not 0 <= q <= min(m, n):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than "
+                         f"min(m, n)={min(m, n)}")
+    if not niter >= 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if not center:
+        return _svd_lowrank(A, q, niter)
+    c = _rsum(A, -2, keepdim=True) / m
+    return _svd_lowrank(A - c, q, niter)
