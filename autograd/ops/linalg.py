@@ -9,9 +9,9 @@ from collections import namedtuple
 import numpy as np
 
 from ..backend import get_array_module
+from ..dtypes import get_default_dtype
 from ..function import Op
 from ..registry import register
-from ..dtypes import get_default_dtype
 from ..tensor import Tensor, _make
 from ..tensor import randn as _randn
 from .elementwise import where
