@@ -19,6 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import forward_ad as _fwad
+from . import vmap as _vmap
 from .backend import get_array_module
 from .engine import grad as _grad
 from .grad_mode import enable_grad
@@ -85,6 +86,21 @@ def _jvp_by_vjp(cls, ctx, prims, tans, ys, kwargs):
 _fwad.jvp_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", "QR", "Eigh",
                "SVD", "MatrixExp", "LUFactor", "Cdist2", "CholeskySolve",
                "CholeskyInverse")(_jvp_by_vjp)
+
+
+# ---- vmap: the ops take leading batch dims already ------------------------------------------
+
+def _batch_leading(cls, phys, batched, kwargs, size):
+    """Batching rule of ops computed per matrix over leading batch dims (broadcast between
+    operands): the vmapped dim is one more leading dim, the operands' ranks aligned."""
+    rank = max(_vmap._lndim(p, b) for p, b in zip(phys, batched) if hasattr(p, "shape"))
+    args = [_vmap._pad_to(p, rank) if b else p for p, b in zip(phys, batched)]
+    return cls.apply(*args, **kwargs)
+
+
+_vmap.batching_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", "QR",
+                    "Eigh", "SVD", "MatrixExp", "LUFactor", "CholeskySolve",
+                    "CholeskyInverse")(_batch_leading)
 
 
 # ---- results ------------------------------------------------------------------------------

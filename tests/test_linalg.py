@@ -722,3 +722,25 @@ def test_svd_lowrank_and_pca_lowrank(shape, q):
     assert ag.gradcheck(recon, (x,))
     with pytest.raises(ValueError):
         ag.pca_lowrank(ag.tensor(a), q=99)
+
+
+def test_vmap_and_function_transforms():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 4, 4)) + 3 * np.eye(4)
+    b = rng.standard_normal((4, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a batching rule, not the loop fallback
+        for f in (lambda M, a: M.linalg.inv(a), lambda M, a: M.linalg.slogdet(a)[1],
+                  lambda M, a: M.linalg.solve(a, M.tensor(b)),
+                  lambda M, a: M.linalg.eigvalsh(a + a.mT), lambda M, a: M.linalg.svdvals(a),
+                  lambda M, a: M.linalg.cholesky(a @ a.mT),
+                  lambda M, a: M.linalg.solve_triangular(a, M.tensor(b), upper=False)):
+            y = ag.func.vmap(lambda a: f(ag, a))(ag.tensor(x))
+            ref = torch.func.vmap(lambda a: f(torch, a))(torch.tensor(x))
+            np.testing.assert_allclose(npy(y), ref.numpy(), rtol=1e-10, atol=1e-12)
+    g = ag.func.vmap(ag.func.grad(ag.linalg.det))(ag.tensor(x))
+    gt = torch.func.vmap(torch.func.grad(torch.linalg.det))(torch.tensor(x))
+    np.testing.assert_allclose(npy(g), gt.numpy(), rtol=1e-10)
+    h = ag.func.hessian(lambda a: ag.linalg.slogdet(a)[1])(ag.tensor(x[0]))
+    ht = torch.func.hessian(lambda a: torch.linalg.slogdet(a)[1])(torch.tensor(x[0]))
+    np.testing.assert_allclose(npy(h), ht.numpy(), rtol=1e-9, atol=1e-12)
