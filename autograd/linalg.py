@@ -26,7 +26,7 @@ from .grad_mode import enable_grad
 from .ops import linalg as _L
 from .ops import products as _P
 from .ops.elementwise import abs as _abs
-from .ops.elementwise import cast
+from .ops.elementwise import cast, where
 from .ops.linalg import LinAlgError, matmul
 from .ops.reduction import amax, amin, cumprod
 from .ops.reduction import norm as _norm
@@ -472,14 +472,21 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def cond(A, p=None):
     """The condition number ``norm(A, p) * norm(A^-1, p)`` (p None or 2: the ratio of the
-    extreme singular values)."""
-    _L._check_matrix("linalg.svd", A, kind="RN", kernel="linalg_svd_cpu")
+    extreme singular values); inf for a singular matrix."""
     if p is None or p in (2, -2):
+        _L._check_matrix("linalg.svd", A, kind="RN", kernel="linalg_svd_cpu")
         s = svdvals(A)
-        smax, smin = s[..., 0], s[..., -1]
-        return smax / smin if p != -2 else smin / smax
-    _L._check_square("linalg.cond", A)
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+        big, small = (s[..., 0], s[..., -1]) if p != -2 else (s[..., -1], s[..., 0])
+        zero = small._data == 0
+        return where(zero, _INF, big / where(zero, 1.0, small))
+    if A.ndim >= 2 and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    ai, info = inv_ex(A)
+    bad = info._data != 0
+    ai = where(bad[..., None, None], 0.0, ai)  # (a singular matrix: inf below)
+    r = matrix_norm(A, p) * matrix_norm(ai, p)
+    return where(bad, _INF, r)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):

@@ -744,3 +744,13 @@ def test_vmap_and_function_transforms():
     h = ag.func.hessian(lambda a: ag.linalg.slogdet(a)[1])(ag.tensor(x[0]))
     ht = torch.func.hessian(lambda a: torch.linalg.slogdet(a)[1])(torch.tensor(x[0]))
     np.testing.assert_allclose(npy(h), ht.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, float("inf")])
+def test_cond_of_singular_and_regular_matrices(p):
+    a = np.ones((2, 3, 3))
+    a[0] = np.diag([1.0, 2.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ag.linalg.cond(ag.tensor(a), p)
+    np.testing.assert_allclose(npy(out), torch.linalg.cond(torch.tensor(a), p).numpy())
