@@ -516,6 +516,72 @@ CALLS = {
     # ---- end 'shape' ----
 
     # ---- rows added by helper 'linalg' (keep inside this block) ----
+    "addmm": [("addmm", lambda M, x, y: M.addmm(x, x, y), 2),
+              ("addmm_ab", lambda M, x, y: M.addmm(x[0], x, y, beta=2, alpha=-1), 2),
+              ("addmm_beta0", lambda M, x, y: M.addmm(x, y, y, beta=0), 2),
+              ("addmm_bad", lambda M, x, y: M.addmm(x, x, y[:3]), 2)],
+    "addmv": [("addmv", lambda M, x, y: M.addmv(x[0], x, y[1]), 2),
+              ("addmv_beta0", lambda M, x, y: M.addmv(x[0], y, y[1], beta=0, alpha=2), 2)],
+    "addr": [("addr", lambda M, x, y: M.addr(x, x[0], y[1]), 2),
+             ("addr_bcast", lambda M, x, y: M.addr(x[:1], x[1], y[1], alpha=2), 2)],
+    "baddbmm": [("baddbmm", lambda M, x, y: M.baddbmm(x[None], x[None], y[None]), 2),
+                ("baddbmm_beta0", lambda M, x, y: M.baddbmm(x, y[None], x[None], beta=0), 2)],
+    "addbmm": [("addbmm", lambda M, x, y: M.addbmm(x, M.stack([x, y]), M.stack([y, x])), 2)],
+    "addcmul": [("addcmul", lambda M, x, y: M.addcmul(x, x, y), 2),
+                ("addcmul_v", lambda M, x, y: M.addcmul(x, y[0], y, value=2), 2)],
+    "addcdiv": [("addcdiv", lambda M, x, y: M.addcdiv(x, x, y), 2),
+                ("addcdiv_v", lambda M, x, y: M.addcdiv(x[0], y, x, value=-0.5), 2)],
+    "kron": [("kron", lambda M, x, y: M.kron(x, y[:2, :1]), 2),
+             ("kron_1d", lambda M, x, y: M.kron(x[0], y), 2)],
+    "tensordot": [("tensordot", lambda M, x, y: M.tensordot(x, y, 1), 2),
+                  ("tensordot_l", lambda M, x, y: M.tensordot(x, y, ([0], [1])), 2),
+                  ("tensordot_bad", lambda M, x, y: M.tensordot(x, y[:3], 1), 2)],
+    "cross": [("cross", lambda M, x, y: M.cross(x[:3], y[1:], dim=0), 2),
+              ("cross_bad", lambda M, x, y: M.cross(x, y, dim=1), 2)],
+    "vdot": [("vdot", lambda M, x, y: M.vdot(x[0], y[1]), 2)],
+    "chain_matmul": [("chain_matmul", lambda M, x, y: M.chain_matmul(x, y, x), 2)],
+    "cdist": [("cdist", lambda M, x, y: M.cdist(x, y), 2),
+              ("cdist_nomm", lambda M, x, y: M.cdist(
+                  x, y, compute_mode="donot_use_mm_for_euclid_dist"), 2),
+              ("cdist_p1", lambda M, x, y: M.cdist(x, y, p=1), 2)],
+    "dist": [("dist", lambda M, x, y: M.dist(x, y), 2),
+             ("dist_inf", lambda M, x, y: M.dist(x, y, math.inf), 2)],
+    "mH": [("mH", lambda M, x: x.mH, 1)],
+    "H": [("H", lambda M, x: x.H, 1)],
+    "adjoint": [("adjoint", lambda M, x: M.adjoint(x), 1)],
+    "det": [("det", lambda M, x: M.det(x), 1), ("det_batch", lambda M, x: M.det(x[None]), 1)],
+    "slogdet": [("slogdet", lambda M, x: M.slogdet(x), 1)],
+    "logdet": [("logdet", lambda M, x: M.logdet(x), 1)],
+    "inverse": [("inverse", lambda M, x: M.inverse(x), 1),
+                ("inverse_rect", lambda M, x: M.inverse(x[:3]), 1)],
+    "cholesky": [("cholesky", lambda M, x: M.cholesky(x), 1),
+                 ("cholesky_spd", lambda M, x: M.cholesky(x @ x.T + 4 * M.eye(4, dtype=x.dtype)),
+                  1)],
+    "cholesky_inverse": [("cholesky_inverse", lambda M, x: M.cholesky_inverse(x), 1)],
+    "cholesky_solve": [("cholesky_solve", lambda M, x, y: M.cholesky_solve(y, x), 2)],
+    "qr": [("qr", lambda M, x: M.qr(x), 1), ("qr_wide", lambda M, x: M.qr(x[:3]), 1)],
+    "svd": [("svd_vals", lambda M, x: M.svd(x)[1], 1)],
+    "triangular_solve": [("triangular_solve", lambda M, x, y: M.triangular_solve(y, x), 2),
+                         ("triangular_solve_t", lambda M, x, y: M.triangular_solve(
+                             y, x, upper=False, transpose=True, unitriangular=True), 2)],
+    "matrix_exp": [("matrix_exp", lambda M, x: M.matrix_exp(x), 1)],
+    "matrix_power": [("matrix_power", lambda M, x: M.matrix_power(x, 3), 1),
+                     ("matrix_power_0", lambda M, x: M.matrix_power(x, 0), 1),
+                     ("matrix_power_neg", lambda M, x: M.matrix_power(x, -1), 1)],
+    "lu": [("lu", lambda M, x: M.lu(x), 1)],
+    "lu_unpack": [("lu_unpack", lambda M, x: M.lu_unpack(*M.linalg.lu_factor(x)), 1)],
+    "lu_solve": [("lu_solve", lambda M, x, y: M.lu_solve(y, *M.linalg.lu_factor(x)), 2)],
+    "pinverse": [("pinverse", lambda M, x: M.pinverse(x), 1)],
+    "nuclear_norm": [("nuclear_norm", lambda M, x: M.nuclear_norm(x), 1)],
+    "geqrf": [("geqrf", lambda M, x: M.geqrf(x), 1), ("geqrf_wide", lambda M, x: M.geqrf(x[:2]),
+                                                        1)],
+    "orgqr": [("orgqr", lambda M, x, y: M.orgqr(x, y[0, :3]), 2)],
+    "ormqr": [("ormqr", lambda M, x, y: M.ormqr(x, y[0, :3], y), 2),
+              ("ormqr_t", lambda M, x, y: M.ormqr(x, y[0], y[:2], left=False, transpose=True), 2)],
+    "svd_lowrank": [("svd_lowrank", lambda M, x: M.svd_lowrank(x, q=4)[1], 1)],
+    "pca_lowrank": [("pca_lowrank", lambda M, x: M.pca_lowrank(x, q=3, center=False)[1], 1)],
+    "frobenius_norm": [("frobenius_norm", lambda M, x: M.frobenius_norm(x), 1),
+                       ("frobenius_norm_d", lambda M, x: M.frobenius_norm(x, (0, 1), True), 1)],
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
@@ -778,6 +844,32 @@ KNOWN_CASES: dict = {
     # ---- end 'shape' ----
 
     # ---- rows added by helper 'linalg' (keep inside this block) ----
+    ("addmm", None, "values differ"): "sums of products that overflow: inf or nan depends on "
+    "the order in which the BLAS kernel accumulates (PyTorch's addmm/addmv/baddbmm kernels "
+    "and its mm/bmm differ among themselves: (3e38 + 3e38 - 3e38 + 1) is inf in torch.addmv "
+    "and 3e38 in torch.dot)",
+    ("addmv", None, "values differ"): "as addmm",
+    ("addbmm", None, "values differ"): "as addmm",
+    ("baddbmm", None, "values differ"): "as addmm",
+    ("tensordot", None, "values differ"): "as addmm",
+    ("chain_matmul", None, "values differ"): "as addmm",
+    ("cholesky", None, "torch _LinAlgError"): "PyTorch raises its own class "
+    "torch._C._LinAlgError (a RuntimeError); this project raises autograd.linalg.LinAlgError "
+    "(a RuntimeError) for the same inputs",
+    ("cholesky_inverse", None, "torch _LinAlgError"): "as cholesky",
+    ("svd", None, "torch _LinAlgError"): "as cholesky",
+    ("pinverse", None, "torch _LinAlgError"): "as cholesky",
+    ("nuclear_norm", None, "torch _LinAlgError"): "as cholesky",
+    ("inverse", None, "torch _LinAlgError"): "as cholesky",
+    ("matrix_power", None, "torch _LinAlgError"): "as cholesky",
+    ("ormqr", None, ("ormqr_t[", "grad[1]: values differ")): "the gradient for tau at "
+    "infinite entries: PyTorch's ormqr backward and the reflector-by-reflector chain rule "
+    "here sum overflowing products in different orders (nan here where PyTorch gives inf)",
+    ("svd_lowrank", None, "torch _LinAlgError"): "as cholesky",
+    ("pca_lowrank", None, "torch _LinAlgError"): "as cholesky",
+    ("kron", None, ("kron_1d[", ",transposed]")): "PyTorch's kron of a 1-D slice of a "
+    "transposed tensor raises 'view size is not compatible' (a view where it needs a copy); "
+    "this project returns the product",
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----

@@ -21,6 +21,7 @@ import numpy as np
 from ..backend import add_at, get_array_module
 from ..dtypes import get_default_dtype
 from ..function import Op
+from ..registry import get as _registry_get
 from ..registry import register
 from ..tensor import Tensor, _make
 from .elementwise import abs as _abs
@@ -717,9 +718,11 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if dtype is not None:
         x = cast(x, dtype)
     if isinstance(p, str):
-        if p == "nuc":
-            raise NotImplementedError("norm(): p='nuc' (the nuclear norm) needs an SVD, which "
-                                      "is not implemented")
+        if p == "nuc":  # the sum of singular values: the SVD op of ops/linalg.py (above)
+            if dim is None and x.ndim != 2:
+                raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                                   + " ".join(str(d) for d in range(x.ndim)))
+            return _registry_get("nuclear_norm").fn(x, dim, keepdim)
         if p != "fro":
             raise ValueError(f"norm(): p must be 'fro', 'nuc' or a number, got {p!r}")
         if dim is not None and not isinstance(dim, numbers.Integral) and len(dim) > 2:
