@@ -519,6 +519,17 @@ CALLS = {
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
+    "softmax": [("softmax_dim", lambda M, x: M.softmax(x, 1), 1),
+                ("softmax_dim0", lambda M, x: M.softmax(x, 0), 1),
+                ("softmax_method", lambda M, x: x.softmax(-1), 1),
+                ("softmax_dtype", lambda M, x: M.softmax(x, 1, dtype=M.float64), 1),
+                ("softmax_range", lambda M, x: M.softmax(x, 2), 1)],
+    "log_softmax": [("log_softmax_dim", lambda M, x: M.log_softmax(x, 1), 1),
+                    ("log_softmax_dim0", lambda M, x: M.log_softmax(x, 0), 1),
+                    ("log_softmax_method", lambda M, x: x.log_softmax(-1), 1),
+                    ("log_softmax_dtype", lambda M, x: M.log_softmax(x, 0, dtype=M.float64),
+                     1),
+                    ("log_softmax_range", lambda M, x: M.log_softmax(x, -3), 1)],
     # ---- end 'nnact' ----
 
     # ---- rows added by helper 'nnloss' (keep inside this block) ----
