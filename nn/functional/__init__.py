@@ -98,6 +98,9 @@ __all__ += ["celu", "celu_", "elu_", "glu", "gumbel_softmax", "hardshrink", "har
             "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "rrelu", "rrelu_", "selu",
             "selu_", "softmin", "softshrink", "softsign", "tanhshrink", "threshold",
             "threshold_"]
+from .dropout import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: E402
+
+__all__ += ["alpha_dropout", "dropout1d", "dropout3d", "feature_alpha_dropout"]
 # ---- end 'nnact' ----
 
 # ---- helper 'nnloss' adds its imports and __all__ entries here ----

@@ -86,6 +86,9 @@ from .activation import (  # noqa: E402
 __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
             "PReLU", "RReLU", "SELU", "Softmax2d", "Softmin", "Softshrink", "Softsign",
             "Tanhshrink", "Threshold"]
+from .dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # noqa: E402
+
+__all__ += ["AlphaDropout", "Dropout1d", "Dropout3d", "FeatureAlphaDropout"]
 # ---- end 'nnact' ----
 
 # ---- helper 'nnloss' adds its imports and __all__ entries here ----
