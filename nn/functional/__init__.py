@@ -101,6 +101,9 @@ __all__ += ["celu", "celu_", "elu_", "glu", "gumbel_softmax", "hardshrink", "har
 from .dropout import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: E402
 
 __all__ += ["alpha_dropout", "dropout1d", "dropout3d", "feature_alpha_dropout"]
+from .normalization import instance_norm, local_response_norm, rms_norm  # noqa: E402
+
+__all__ += ["instance_norm", "local_response_norm", "rms_norm"]
 # ---- end 'nnact' ----
 
 # ---- helper 'nnloss' adds its imports and __all__ entries here ----
