@@ -742,6 +742,13 @@ def _cross_entropy(cls, ctx, prims, tans, ys, kwargs):
     return prod.sum(axis=1)
 
 
+@jvp_rule("RMSNormOp", "CrossMapLRN2d", needs_ctx=True)
+def _own_jvp(cls, ctx, prims, tans, ys, kwargs):
+    """Ops (of nn) that carry their JVP as a static method ``jvp(ctx, primals, tangents,
+    outputs)`` next to their forward and backward."""
+    return cls.jvp(ctx, prims, tans, ys)
+
+
 @jvp_rule("Normalize", needs_ctx=True)
 def _normalize(cls, ctx, prims, tans, ys, kwargs):
     x, w = prims[0], _p(prims, kwargs, 1, "weight")

@@ -293,3 +293,23 @@ def test_functional_exports():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nn.InstanceNorm2d(3)(ag.randn(2, 3, 4, 4))
+
+
+def test_forward_mode_jvp_matches_finite_differences():
+    import autograd.forward_ad as fwAD
+    from nn.functional.normalization import cross_map_lrn2d
+
+    x, t = ag.tensor(_rand(2, 6, 3, 2)), ag.tensor(_rand(2, 6, 3, 2, seed=1))
+    w, tw = ag.tensor(_rand(3, 2, seed=2)), ag.tensor(_rand(3, 2, seed=3))
+    cases = [(lambda a: cross_map_lrn2d(a, 3, 0.5, 0.75, 1.0), (x,), (t,)),
+             (lambda a, b: F.rms_norm(a, (3, 2), b, 1e-3), (x, w), (t, tw)),
+             (lambda a: F.instance_norm(a), (x,), (t,)),
+             (lambda a: F.local_response_norm(a, 3, 0.5), (x,), (t,))]
+    for f, args, tans in cases:
+        with fwAD.dual_level():
+            y = f(*[fwAD.make_dual(a, b) for a, b in zip(args, tans)])
+            jv = fwAD.unpack_dual(y).tangent.numpy()
+        e = 1e-6
+        fd = (f(*[a + b * e for a, b in zip(args, tans)]).numpy()
+              - f(*[a - b * e for a, b in zip(args, tans)]).numpy()) / (2 * e)
+        np.testing.assert_allclose(jv, fd, rtol=1e-5, atol=1e-7)

@@ -851,6 +851,33 @@ def _acc(x):
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
+# NumPy reduces a short innermost axis one row at a time (slow for (N, 10) logits): along
+# the last dim, the max is taken over a transposed copy and the sum with einsum
+_SHORT = 128
+
+
+def _max_keep(xp, a, dim):
+    if dim is not None and dim == a.ndim - 1 and a.ndim > 1 and a.shape[-1] <= _SHORT:
+        return xp.ascontiguousarray(xp.moveaxis(a, -1, 0)).max(axis=0)[..., None]
+    return a.max(axis=dim, keepdims=True)
+
+
+def _sum_keep(xp, a, dim):
+    if dim is not None and dim == a.ndim - 1 and a.ndim > 1 and a.dtype.kind == "f":
+        # accumulated in float64 (einsum adds in order; NumPy's and PyTorch's sums are
+        # pairwise/vectorised): the rounded result agrees with theirs
+        acc = xp.float64 if a.dtype != xp.float64 else None
+        return xp.einsum("...i->...", a, dtype=acc).astype(a.dtype, copy=False)[..., None]
+    return a.sum(axis=dim, keepdims=True)
+
+
+def _sum_dim(g, dim):
+    """``sum(g, dim, keepdim=True)``: ops on Tensors (create_graph), fast path on arrays."""
+    if isinstance(g, Tensor):
+        return sum(g, dim=dim, keepdim=True)
+    return _sum_keep(get_array_module(g), g, dim if g.ndim else None)
+
+
 class LogSoftmax(Op):
     """``x - max - log(sum(exp(x - max)))`` along ``dim``; the gradient is
     ``gy - exp(y) * sum(gy)``."""
@@ -864,11 +891,12 @@ class LogSoftmax(Op):
         if a.size == 0:
             y = a.copy()
         else:
-            z = a - a.max(axis=dim, keepdims=True)
-            se = xp.exp(z).sum(axis=dim, keepdims=True)
+            z = a - _max_keep(xp, a, dim)
+            se = _sum_keep(xp, xp.exp(z), dim)
             if x.dtype == np.float16 and dim == x.ndim - 1:
                 se = se.astype(np.float16).astype(np.float32)  # PyTorch's last-dim kernel
-            y = z - xp.log(se)
+            z -= xp.log(se)
+            y = z
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
@@ -876,7 +904,7 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy - exp(y) * sum(gy, dim=ctx.dim, keepdim=True)
+        return gy - exp(y) * _sum_dim(gy, ctx.dim)
 
 
 class Softmax(Op):
@@ -892,8 +920,9 @@ class Softmax(Op):
         if a.size == 0:
             y = a.copy()
         else:
-            z = xp.exp(a - a.max(axis=dim, keepdims=True))
-            y = z / z.sum(axis=dim, keepdims=True)
+            z = xp.exp(a - _max_keep(xp, a, dim))
+            z /= _sum_keep(xp, z, dim)
+            y = z
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
@@ -902,7 +931,7 @@ class Softmax(Op):
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
         gyy = gy * y
-        return gyy - y * sum(gyy, dim=ctx.dim, keepdim=True)
+        return gyy - y * _sum_dim(gyy, ctx.dim)
 
 
 def _softmax_args(op: str, x, dim, dtype):

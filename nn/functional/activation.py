@@ -439,9 +439,8 @@ class Softshrink(Op):
     def forward(ctx, x, lambd):
         ctx.lambd = lambd
         ctx.save_for_backward(x)
-        xp = get_array_module(x)
-        y = xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0))
-        return xp.where(x != x, x, y).astype(x.dtype, copy=False)
+        # x - clip(x): x -+ lambd outside, 0 inside, nan for nan (one pass)
+        return (x - get_array_module(x).clip(x, -lambd, lambd)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):

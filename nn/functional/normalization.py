@@ -316,6 +316,21 @@ class CrossMapLRN2d(Op):
         acc = _channel_window_sum(ratio, size, inv)  # ratios of [c - inv, c + size - 1 - inv]
         return scale ** -ctx.beta * gy - x * acc * (2 * ctx.alpha * ctx.beta / size)
 
+    @staticmethod
+    def jvp(ctx, prims, tans, ys):
+        """Forward mode: the exact derivative of the forward (its window, quirk included):
+        ``tx * s^-beta - beta * x * s^(-beta-1) * alpha / size * window(2 x tx)``."""
+        x, tx = prims[0], tans[0]
+        xp = get_array_module(x)
+        size, scale = ctx.size, ctx.scale
+        c = x.shape[1]
+        pre = int((size - 1) / 2 + 1)
+        d = 2 * x * tx
+        win = _channel_window_sum(d, 2 * pre - 1, pre - 1)
+        keep0 = (xp.arange(c) >= pre).reshape((1, c) + (1,) * (x.ndim - 2))
+        dscale = (win + xp.where(keep0, d[:, :1], 0)) * (ctx.alpha / size)
+        return tx * scale ** -ctx.beta - ctx.beta * x * scale ** (-ctx.beta - 1) * dscale
+
 
 def cross_map_lrn2d(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
     """PyTorch's legacy cross-channel LRN of a 4-D input (``nn.CrossMapLRN2d``)."""
@@ -324,9 +339,66 @@ def cross_map_lrn2d(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k
     return CrossMapLRN2d.apply(input, size=size, alpha=alpha, beta=beta, k=k)
 
 
+class RMSNormOp(Op):
+    """``x * rsqrt(mean(x^2 over the last k dims) + eps) [* weight]`` in one pass; the
+    backward is ``rstd * (g - xhat * mean(g * xhat))`` with ``g = gy * weight``. On arrays it
+    reuses the forward's rstd; under ``create_graph`` it recomputes it with ops."""
+
+    @staticmethod
+    def forward(ctx, x, weight, k, eps):
+        xp = get_array_module(x)
+        lead = x.shape[:x.ndim - k]
+        x2 = x.reshape(lead + (-1,))
+        n = x2.shape[-1]
+        ms = xp.einsum("...i,...i->...", x2, x2, dtype=xp.float64 if x.dtype != xp.float64
+                       else None) / max(n, 1)
+        rstd = (1.0 / xp.sqrt(ms + eps)).astype(x.dtype, copy=False)
+        rstd = rstd.reshape(lead + (1,) * k)
+        y = x * rstd
+        if weight is not None:
+            y = y * weight
+        ctx.k, ctx.eps, ctx.rstd = k, eps, rstd
+        ctx.save_for_backward(x, weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        k, e = ctx.k, ctx.next_edges
+        axes = tuple(range(x.ndim - k, x.ndim))
+        if isinstance(x, Tensor):  # create_graph: rstd as a differentiable graph
+            rstd = E.rsqrt(R.mean(x * x, dim=axes, keepdim=True) + ctx.eps)
+        else:
+            rstd = ctx.rstd
+        xhat = x * rstd
+        gx = gw = None
+        if e[0] is not None:
+            g = gy * w if w is not None else gy
+            gx = (g - xhat * R.mean(g * xhat, dim=axes, keepdim=True)) * rstd
+        if w is not None and e[1] is not None:
+            gw = S.sum_to(gy * xhat, tuple(w.shape))
+        return gx, gw
+
+    @staticmethod
+    def jvp(ctx, prims, tans, ys):
+        """Forward mode: ``rstd * (tx - xhat * mean(tx * xhat)) * w + xhat * tw``."""
+        x, w = prims[0], prims[1] if len(prims) > 1 else None
+        tx, tw = tans[0], tans[1] if len(tans) > 1 else None
+        axes = tuple(range(x.ndim - ctx.k, x.ndim))
+        xhat = x * ctx.rstd
+        out = None
+        if tx is not None:
+            d = (tx - xhat * (tx * xhat).mean(axis=axes, keepdims=True)) * ctx.rstd
+            out = d * w if w is not None else d
+        if tw is not None:
+            out = xhat * tw if out is None else out + xhat * tw
+        return out
+
+
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Root-mean-square normalisation over the trailing ``normalized_shape`` dims:
-    ``x / sqrt(mean(x^2) + eps) * weight``; ``eps`` None is the dtype's machine epsilon."""
+    ``x / sqrt(mean(x^2) + eps) * weight``; ``eps`` None is the machine epsilon of the
+    dtype computed in (float32 for float16 input, as PyTorch)."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(ns)
     if input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
@@ -342,8 +414,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         x = input.to("float32")  # PyTorch computes half in float (eps included)
     if eps is None:
         eps = float(np.finfo(x.dtype).eps)
-    axes = tuple(range(input.ndim - k, input.ndim))
-    y = x * E.rsqrt(R.mean(x * x, dim=axes, keepdim=True) + eps)
     if low:
-        y = y.to(input.dtype)
-    return y * weight if weight is not None else y
+        y = RMSNormOp.apply(x, None, k=k, eps=eps).to(input.dtype)
+        return y * weight if weight is not None else y
+    return RMSNormOp.apply(x, weight, k=k, eps=eps)
