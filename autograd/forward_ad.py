@@ -742,6 +742,18 @@ def _cross_entropy(cls, ctx, prims, tans, ys, kwargs):
     return prod.sum(axis=1)
 
 
+@jvp_rule("Prelu")
+def _prelu(cls, ctx, prims, tans, ys, kwargs):
+    x, w = prims[0], prims[1]
+    xp = get_array_module(x)
+    out = None
+    if tans[0] is not None:
+        out = xp.where(x > 0, tans[0], w * tans[0])
+    if len(tans) > 1 and tans[1] is not None:
+        out = _add(out, xp.where(x > 0, 0, x * tans[1]))
+    return out
+
+
 @jvp_rule("RMSNormOp", "CrossMapLRN2d", needs_ctx=True)
 def _own_jvp(cls, ctx, prims, tans, ys, kwargs):
     """Ops (of nn) that carry their JVP as a static method ``jvp(ctx, primals, tangents,

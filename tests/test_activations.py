@@ -121,7 +121,10 @@ def test_kinks_and_specials_vs_torch(name, dtype):
     _close(yo, yt, rtol=tol, atol=tol)
     yo.sum().backward()
     yt.sum().backward()
-    _close(xo.grad, xt.grad, rtol=tol, atol=tol)
+    go, gt = xo.grad.numpy(), xt.grad.numpy()
+    if name.startswith("hardshrink"):  # PyTorch's gradient at nan depends on its loop
+        go, gt = go[~np.isnan(a)], gt[~np.isnan(a)]  # (docs/TORCH_DIFFERENCES.md)
+    np.testing.assert_allclose(go, gt, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("name", sorted(INPLACE))
@@ -326,3 +329,56 @@ def test_modules_vs_torch(i):
     inplace = getattr(mt, "inplace", False)
     assert (yo is xo) == (yt is xt) == bool(inplace)
     assert list(mo.state_dict()) == list(mt.state_dict())
+
+
+# ---- the torch-namespace forms (ag.celu, Tensor.hardshrink...) --------------------------------
+
+NAMESPACE = [
+    lambda M, x: M.celu(x, 0.7),
+    lambda M, x: M.selu(x),
+    lambda M, x: M.threshold(x, 0.3, -1.5),
+    lambda M, x: M.hardshrink(x, 0.8),
+    lambda M, x: x.hardshrink(),
+    lambda M, x: M.rrelu(x, 0.1, 0.3),
+    lambda M, x: M.rrelu(x, 0.2, 0.2, True),  # training, a fixed slope
+    lambda M, x: M.prelu(x, M.tensor([0.1, -0.2, 0.3, 0.4], dtype=M.float64)),
+    lambda M, x: x.prelu(M.tensor([0.25], dtype=M.float64)),
+    lambda M, x: M.celu_(x * 1.0, 2.0),
+    lambda M, x: M.selu_(x * 1.0),
+    lambda M, x: M.threshold_(x * 1.0, 0.1, 9.0),
+    lambda M, x: M.rrelu_(x * 1.0, 0.3, 0.3, True),
+]
+
+
+@pytest.mark.parametrize("i", range(len(NAMESPACE)))
+def test_namespace_forms_vs_torch(i):
+    call = NAMESPACE[i]
+    a = SMOOTH[:, :, :4].reshape(3, 4, 4)
+    xo, xt = _both(a, requires_grad=True)
+    yo, yt = call(ag, xo), call(torch, xt)
+    _close(yo, yt)
+    g = np.random.default_rng(7).standard_normal(a.shape)
+    yo.backward(ag.tensor(g))
+    yt.backward(torch.tensor(g))
+    _close(xo.grad, xt.grad)
+
+
+def test_namespace_forms_dtypes_and_errors():
+    xi = ag.tensor([1, 0, 3])
+    assert ag.threshold(xi, 1, 7).tolist() == torch.threshold(torch.tensor([1, 0, 3]), 1,
+                                                              7).tolist()
+    for f in (ag.celu, ag.selu, ag.hardshrink, ag.rrelu):
+        with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+            f(xi)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ag.threshold(ag.tensor([1], dtype=ag.uint8), 0.5, -2.0)
+    with pytest.raises(RuntimeError, match="Type promoting not supported"):
+        ag.prelu(ag.ones(3, dtype=ag.float64), ag.ones(1))
+    with pytest.raises(NotImplementedError, match="Half"):
+        ag.rrelu(ag.ones(3, dtype=ag.float16), training=True)
+    x = ag.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError):  # in place on a leaf that requires grad
+        ag.celu_(x)
+    assert ag.gradcheck(lambda t, w: ag.prelu(t, w),
+                        (ag.tensor(SMOOTH[0, :3, :2], requires_grad=True),
+                         ag.tensor([0.1, 0.2], dtype=ag.float64, requires_grad=True)))

@@ -13,6 +13,7 @@ import numpy as np
 from autograd import fused
 from autograd.backend import get_array_module
 from autograd.function import Op
+from autograd.ops import activation as A
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -41,6 +42,9 @@ def relu_(input):
     """In-place ``relu``."""
     return input.relu_()
 
+
+# Op classes that live below nn (in autograd.ops), reachable here as before
+LeakyRelu, Elu, Threshold, Hardshrink = A.LeakyRelu, A.Elu, A.Threshold, A.Hardshrink
 
 # softmax/log_softmax live below nn (ag.softmax, Tensor.softmax); the Op classes stay
 # reachable here (F.Softmax, F.LogSoftmax)
@@ -75,22 +79,6 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     return R.softmax(-input, d)
 
 
-class LeakyRelu(Op):
-    """max(x, 0) + slope * min(x, 0); the gradient is 1 or slope."""
-
-    @staticmethod
-    def forward(ctx, x, slope):
-        ctx.slope = slope
-        ctx.save_for_backward(x)
-        xp = get_array_module(x)
-        return xp.maximum(x, 0) + xp.minimum(x, 0) * slope  # exact, and faster than where
-
-    @staticmethod
-    def backward(ctx, gy):
-        (x,) = ctx.saved_tensors
-        return E.where(x > 0, gy, gy * ctx.slope)
-
-
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where ``x > 0`` else ``negative_slope * x``."""
 
@@ -103,29 +91,6 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 def leaky_relu_(input, negative_slope: float = 0.01):
     """In-place ``leaky_relu``."""
     return leaky_relu(input, negative_slope, inplace=True)
-
-
-class Elu(Op):
-    """``scale * (x if x > 0 else alpha * expm1(x * input_scale))``: ELU (scale =
-    input_scale = 1), CELU (input_scale = 1 / alpha) and SELU (fixed alpha and scale), one
-    kernel as in PyTorch."""
-
-    @staticmethod
-    def forward(ctx, x, alpha, scale=1.0, input_scale=1.0):
-        xp = get_array_module(x)
-        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
-        ctx.save_for_backward(x)
-        y = xp.maximum(x, 0) + xp.expm1(xp.minimum(x, 0) * input_scale) * alpha
-        return y if scale == 1.0 else y * scale
-
-    @staticmethod
-    def backward(ctx, gy):
-        # alpha * input_scale * exp(x * input_scale) on the negative side; clamped so that
-        # the unused branch stays finite
-        (x,) = ctx.saved_tensors
-        a, s, i = ctx.alpha, ctx.scale, ctx.input_scale
-        neg = E.exp(E.clamp(x, max=0.0) * i) * (a * i * s)
-        return E.where(x <= 0, gy * neg, gy * s if s != 1.0 else gy)  # nan: gy, as PyTorch
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
@@ -144,13 +109,7 @@ def elu_(input, alpha: float = 1.0):
 
 def celu(input, alpha: float = 1.0, inplace: bool = False):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-
-    def celu_(x):
-        return Elu.apply(x, alpha=alpha, input_scale=1.0 / alpha)
-
-    return _inplace_or(input, celu_, inplace)
+    return A.celu_(input, alpha) if inplace else A.celu(input, alpha)
 
 
 def celu_(input, alpha: float = 1.0):
@@ -158,18 +117,10 @@ def celu_(input, alpha: float = 1.0):
     return celu(input, alpha, inplace=True)
 
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
 def selu(input, inplace: bool = False):
     """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with alpha ~ 1.6733 and
     scale ~ 1.0507 (self-normalising)."""
-
-    def selu_(x):
-        return Elu.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
-
-    return _inplace_or(input, selu_, inplace)
+    return A.selu_(input) if inplace else A.selu(input)
 
 
 def selu_(input):
@@ -369,35 +320,14 @@ def hardswish(input, inplace: bool = False):
     return _inplace_or(input, Hardswish.apply, inplace)
 
 
-class Threshold(Op):
-    """``x`` where ``x > threshold`` else ``value``; the gradient is 0 where replaced."""
-
-    @staticmethod
-    def forward(ctx, x, threshold, value):
-        ctx.threshold = threshold
-        ctx.save_for_backward(x)
-        xp = get_array_module(x)
-        return xp.where(x <= threshold, xp.asarray(value, dtype=x.dtype), x)
-
-    @staticmethod
-    def backward(ctx, gy):
-        (x,) = ctx.saved_tensors
-        return E.where(x <= ctx.threshold, 0.0, gy)
-
-
 def threshold(input, threshold: float, value: float, inplace: bool = False):
     """``x`` where ``x > threshold`` else ``value`` (NaN passes through)."""
-
-    def threshold_(x):
-        return Threshold.apply(x, threshold=threshold, value=value)
-
-    return _inplace_or(input, threshold_, inplace)
+    if inplace:
+        return A.threshold_(input, threshold, value)
+    return A.threshold(input, threshold, value)
 
 
-def threshold_(input, threshold: float, value: float):
-    """In-place ``threshold``."""
-    return _inplace_or(input, lambda x: Threshold.apply(x, threshold=threshold, value=value),
-                       True)
+threshold_ = A.threshold_
 
 
 def _check_lambd(op: str, x, lambd) -> None:
@@ -408,27 +338,6 @@ def _check_lambd(op: str, x, lambd) -> None:
             else "65504"
         raise RuntimeError(f"lambda must be in range [0, {hi}] for input dtype {name}, but "
                            f"found {lambd}")
-
-
-class Hardshrink(Op):
-    """``x`` where ``|x| > lambd`` else 0; the gradient is 0 on ``[-lambd, lambd]``."""
-
-    @staticmethod
-    def forward(ctx, x, lambd):
-        ctx.lambd = lambd
-        ctx.save_for_backward(x)
-        xp = get_array_module(x)
-        return xp.where((x >= -lambd) & (x <= lambd), xp.zeros((), x.dtype), x)
-
-    @staticmethod
-    def backward(ctx, gy):
-        (x,) = ctx.saved_tensors
-        return E.where((x >= -ctx.lambd) & (x <= ctx.lambd), 0.0, gy)
-
-
-def hardshrink(input, lambd: float = 0.5):
-    """``x`` where ``|x| > lambd``, else 0."""
-    return Hardshrink.apply(input, lambd=lambd)
 
 
 class Softshrink(Op):
@@ -446,6 +355,11 @@ class Softshrink(Op):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         return E.where((x >= -ctx.lambd) & (x <= ctx.lambd), 0.0, gy)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    return A.hardshrink(input, lambd)
 
 
 def softshrink(input, lambd: float = 0.5):
@@ -507,66 +421,20 @@ def glu(input, dim: int = -1):
 
 # ---- randomised and parametric -------------------------------------------------------------
 
-class _Scale(Op):
-    """``x * s`` for a constant array ``s`` of x's shape (RReLU's slopes)."""
-
-    @staticmethod
-    def forward(ctx, x, s):
-        ctx.s = s
-        return x * s
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy * ctx.s
-
-
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False):
     """Randomised leaky ReLU: in training each negative element gets a slope drawn
     uniformly from ``[lower, upper]`` (package RNG); in eval the slope is
     ``(lower + upper) / 2``."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
-    xd = _data(input)
-    xp = get_array_module(xd)
-    g = _gen_for(xp)
-    u = g.random(xd.shape) if xp is np else g.random_sample(xd.shape)
-    noise = (u * (upper - lower) + lower).astype(xd.dtype, copy=False)
-    noise = xp.where(xd >= 0, xp.ones((), xd.dtype), noise)
-
-    def rrelu_(x):
-        return _Scale.apply(x, s=noise)
-
-    return _inplace_or(input, rrelu_, inplace)
+    if inplace:
+        return A.rrelu_(input, lower, upper, training)
+    return A.rrelu(input, lower, upper, training)
 
 
-def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):
-    """In-place ``rrelu``."""
-    return rrelu(input, lower, upper, training, inplace=True)
+rrelu_ = A.rrelu_
 
 
-def prelu(input, weight):
-    """``x`` where ``x > 0`` else ``weight * x``, with one learnable slope or one per
-    channel (dim 1; inputs of fewer than 2 dims have one channel)."""
-    c = 1 if input.ndim < 2 else input.shape[1]
-    if weight.dtype != input.dtype:
-        names = {"float64": "Double", "float32": "Float", "float16": "Half"}
-        raise RuntimeError(f"prelu: Type promoting not supported. Got "
-                           f"{names.get(str(input.dtype), input.dtype)} and "
-                           f"{names.get(str(weight.dtype), weight.dtype)}")
-    nw = int(np.prod(weight.shape))
-    if nw != 1 and nw != c:
-        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
-                           f"parameter numbers = {nw} and channel size = {c}.")
-    if weight.ndim > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
-                           f"ndim = {weight.ndim}")
-    w = weight
-    if nw != 1 and input.ndim >= 2:
-        w = S.reshape(weight, (c,) + (1,) * (input.ndim - 2))
-    elif input.ndim <= 1:
-        w = S.reshape(weight, ())
-    return E.where(input > 0, input, w * input)
+prelu = A.prelu
 
 
 def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
