@@ -424,7 +424,9 @@ def _only_first(cls, tans):
 @jvp_rule("Neg", "Exp", "Expm1", "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Sin",
           "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Abs", "Square", "Reciprocal", "Erf",
           "Clamp", "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh", "Asin", "Acos",
-          "Atan", "Asinh", "Acosh", "Atanh", needs_ctx=True)
+          "Atan", "Asinh", "Acosh", "Atanh",
+          "Threshold", "Hardshrink", "Softshrink", "Hardsigmoid", "Hardswish", "Mish",  # nn
+          needs_ctx=True)
 def _unary(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     g = cls.backward(ctx, tans[0])
@@ -738,6 +740,25 @@ def _cross_entropy(cls, ctx, prims, tans, ys, kwargs):
     if ys.ndim == 0:
         return prod.sum()
     return prod.sum(axis=1)
+
+
+@jvp_rule("Prelu")
+def _prelu(cls, ctx, prims, tans, ys, kwargs):
+    x, w = prims[0], prims[1]
+    xp = get_array_module(x)
+    out = None
+    if tans[0] is not None:
+        out = xp.where(x > 0, tans[0], w * tans[0])
+    if len(tans) > 1 and tans[1] is not None:
+        out = _add(out, xp.where(x > 0, 0, x * tans[1]))
+    return out
+
+
+@jvp_rule("RMSNormOp", "CrossMapLRN2d", needs_ctx=True)
+def _own_jvp(cls, ctx, prims, tans, ys, kwargs):
+    """Ops (of nn) that carry their JVP as a static method ``jvp(ctx, primals, tangents,
+    outputs)`` next to their forward and backward."""
+    return cls.jvp(ctx, prims, tans, ys)
 
 
 @jvp_rule("Normalize", needs_ctx=True)

@@ -585,6 +585,32 @@ CALLS = {
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
+    "softmax": [("softmax_dim", lambda M, x: M.softmax(x, 1), 1),
+                ("softmax_dim0", lambda M, x: M.softmax(x, 0), 1),
+                ("softmax_method", lambda M, x: x.softmax(-1), 1),
+                ("softmax_dtype", lambda M, x: M.softmax(x, 1, dtype=M.float64), 1),
+                ("softmax_range", lambda M, x: M.softmax(x, 2), 1)],
+    "log_softmax": [("log_softmax_dim", lambda M, x: M.log_softmax(x, 1), 1),
+                    ("log_softmax_dim0", lambda M, x: M.log_softmax(x, 0), 1),
+                    ("log_softmax_method", lambda M, x: x.log_softmax(-1), 1),
+                    ("log_softmax_dtype", lambda M, x: M.log_softmax(x, 0, dtype=M.float64),
+                     1),
+                    ("log_softmax_range", lambda M, x: M.log_softmax(x, -3), 1)],
+    "celu": [("celu", lambda M, x: M.celu(x), 1),
+             ("celu_alpha", lambda M, x: M.celu(x, 0.5), 1)],
+    "celu_": [("celu_", lambda M, x: M.celu_(x.clone(), 2.0), 1)],
+    "selu": [("selu", lambda M, x: M.selu(x), 1)],
+    "selu_": [("selu_", lambda M, x: M.selu_(x.clone()), 1)],
+    "threshold": [("threshold", lambda M, x: M.threshold(x, 0.5, -2.0), 1),
+                  ("threshold_int", lambda M, x: M.threshold(x, 1, 7), 1)],
+    "threshold_": [("threshold_", lambda M, x: M.threshold_(x.clone(), 0.5, 3.0), 1)],
+    "hardshrink": [("hardshrink", lambda M, x: M.hardshrink(x), 1),
+                   ("hardshrink_method", lambda M, x: x.hardshrink(2.0), 1)],
+    "rrelu": [("rrelu_eval", lambda M, x: M.rrelu(x), 1),
+              ("rrelu_fixed", lambda M, x: M.rrelu(x, 0.25, 0.25, True), 1)],
+    "rrelu_": [("rrelu_", lambda M, x: M.rrelu_(x.clone(), 0.2, 0.4), 1)],
+    "prelu": [("prelu", lambda M, x, w: M.prelu(x, w.reshape(-1)[:1]), 2),
+              ("prelu_method", lambda M, x, w: x.prelu(w[0]), 2)],
     # ---- end 'nnact' ----
 
     # ---- rows added by helper 'nnloss' (keep inside this block) ----
@@ -873,6 +899,9 @@ KNOWN_CASES: dict = {
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
+    ("hardshrink", None, (",sliced]", "grad[0]")): "PyTorch's hardshrink gradient at nan is "
+    "0 from its vectorised loop (contiguous) and gy from its scalar loop (strided); this "
+    "project gives 0 for every layout",
     # ---- end 'nnact' ----
 
     # ---- rows added by helper 'nnloss' (keep inside this block) ----

@@ -69,6 +69,41 @@ __all__ = [
 _ops = (CrossEntropy, Linear, LogSoftmax, Softmax)
 
 # ---- helper 'nnact' adds its imports and __all__ entries here ----
+from .activation import (  # noqa: E402
+    celu,
+    celu_,
+    elu_,
+    glu,
+    gumbel_softmax,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh_,
+    leaky_relu_,
+    mish,
+    prelu,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+
+__all__ += ["celu", "celu_", "elu_", "glu", "gumbel_softmax", "hardshrink", "hardsigmoid",
+            "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "rrelu", "rrelu_", "selu",
+            "selu_", "softmin", "softshrink", "softsign", "tanhshrink", "threshold",
+            "threshold_"]
+from .dropout import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: E402
+
+__all__ += ["alpha_dropout", "dropout1d", "dropout3d", "feature_alpha_dropout"]
+from .normalization import instance_norm, local_response_norm, rms_norm  # noqa: E402
+
+__all__ += ["instance_norm", "local_response_norm", "rms_norm"]
 # ---- end 'nnact' ----
 
 # ---- helper 'nnloss' adds its imports and __all__ entries here ----
