@@ -75,4 +75,15 @@ _ops = (CrossEntropy, Linear, LogSoftmax, Softmax)
 # ---- end 'nnloss' ----
 
 # ---- helper 'vision' adds its imports and __all__ entries here ----
+from .vision import (  # noqa: E402
+    affine_grid,
+    channel_shuffle,
+    grid_sample,
+    native_channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
+
+__all__ += ["affine_grid", "channel_shuffle", "grid_sample", "native_channel_shuffle",
+            "pixel_shuffle", "pixel_unshuffle"]
 # ---- end 'vision' ----

@@ -92,4 +92,8 @@ __all__ += ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", 
             "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
             "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d",
             "ZeroPad2d", "ZeroPad3d"]
+from .channelshuffle import ChannelShuffle  # noqa: E402
+from .pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
+
+__all__ += ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle"]
 # ---- end 'vision' ----
