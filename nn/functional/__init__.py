@@ -118,4 +118,7 @@ __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool1d_w
             "fractional_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d",
             "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+from .conv import conv3d, conv_tbc, conv_transpose3d  # noqa: E402
+
+__all__ += ["conv3d", "conv_tbc", "conv_transpose3d"]
 # ---- end 'vision' ----

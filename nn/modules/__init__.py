@@ -116,4 +116,7 @@ from .pooling import (  # noqa: E402
 __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
             "AvgPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d",
             "LPPool3d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
+from .conv import Conv3d, ConvTranspose3d  # noqa: E402
+
+__all__ += ["Conv3d", "ConvTranspose3d"]
 # ---- end 'vision' ----
