@@ -121,4 +121,7 @@ __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool1d_w
 from .conv import conv3d, conv_tbc, conv_transpose3d  # noqa: E402
 
 __all__ += ["conv3d", "conv_tbc", "conv_transpose3d"]
+from .upsampling import upsample, upsample_bilinear, upsample_nearest  # noqa: E402
+
+__all__ += ["upsample", "upsample_bilinear", "upsample_nearest"]
 # ---- end 'vision' ----

@@ -119,4 +119,7 @@ __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Adap
 from .conv import Conv3d, ConvTranspose3d  # noqa: E402
 
 __all__ += ["Conv3d", "ConvTranspose3d"]
+from .upsampling import UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+
+__all__ += ["UpsamplingBilinear2d", "UpsamplingNearest2d"]
 # ---- end 'vision' ----
