@@ -29,12 +29,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from autograd.backend import get_array_module, scratch_empty
+from autograd.backend import add_at, get_array_module, scratch_empty
 from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
-from autograd.ops.indexing import gather, scatter
+from autograd.ops.indexing import scatter
 from autograd.ops.linalg import matmul
 from autograd.tensor import Tensor, rand
 
@@ -699,10 +699,57 @@ def _window_argmax(x, idxs, valids):
     return idx.reshape((n, c) + outs).astype(np.int64)
 
 
+class PlaneGatherOp(Op):
+    """y[n, c, m] = x[n, c, idx[n, c or 0, m]] for x (N, C, P); its adjoint (the backward)
+    is ``PlaneScatterAddOp``."""
+
+    @staticmethod
+    def forward(ctx, x, *, idx):
+        ctx.idx, ctx.p = idx, x.shape[2]
+        xp = get_array_module(x)
+        full = xp.broadcast_to(idx, x.shape[:2] + idx.shape[2:])
+        return xp.take_along_axis(x, full, axis=2)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return PlaneScatterAddOp.apply(gy, idx=ctx.idx, p=ctx.p)
+
+
+class PlaneScatterAddOp(Op):
+    """out[n, c, idx[n, c or 0, m]] += g[n, c, m] into zeros (N, C, p), repeated indices
+    accumulating (one ``bincount`` on NumPy, far faster than ``np.add.at``); its adjoint is
+    ``PlaneGatherOp``."""
+
+    @staticmethod
+    def forward(ctx, g, *, idx, p):
+        ctx.idx = idx
+        xp = get_array_module(g)
+        n, c, m = g.shape
+        full = xp.broadcast_to(idx, g.shape)
+        if xp is np and g.dtype.kind == "f":
+            flat = (np.arange(n * c).reshape(n, c, 1) * p + full).ravel()
+            out = np.bincount(flat, weights=g.ravel(), minlength=n * c * p)
+            return out.astype(g.dtype, copy=False).reshape(n, c, p)
+        out = xp.zeros((n, c, p), dtype=g.dtype)
+        rows = xp.arange(n).reshape(n, 1, 1)
+        chans = xp.arange(c).reshape(1, c, 1)
+        add_at(xp, out, (rows, chans, full), g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return PlaneGatherOp.apply(gg, idx=ctx.idx)
+
+
+def plane_gather(x, idx):
+    """x (N, C, P) (a Tensor or array) at the int64 indices idx (N, C or 1, M)."""
+    return PlaneGatherOp.apply(x, idx=idx)
+
+
 def _gather_flat(x, idx):
     """x (N, C, *S) at the flat per-plane indices idx (N, C, *out): differentiable in x."""
     n, c = x.shape[:2]
-    y = gather(S.reshape(x, (n, c, -1)), 2, idx.reshape(n, c, -1))
+    y = plane_gather(S.reshape(x, (n, c, -1)), idx.reshape(n, c, -1))
     return S.reshape(y, (n, c) + tuple(idx.shape[2:]))
 
 

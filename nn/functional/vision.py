@@ -20,10 +20,10 @@ import numpy as np
 
 from autograd.ops import elementwise as E
 from autograd.ops import shape as S
-from autograd.ops.indexing import gather
 from autograd.ops.linalg import matmul
 
 from ._utils import _data, _xp
+from .pooling import plane_gather
 
 # ---- pixel and channel shuffles -------------------------------------------------------------
 
@@ -250,9 +250,8 @@ def _gather_planes(xf, idx_list, valid_list, sizes):
     for i, n in zip(idx_list, sizes):
         flat = flat * n + xp.clip(i, 0, n - 1)
     valid = valid_list
-    n, c = xf.shape[:2]
-    idx = xp.broadcast_to(flat.reshape(n, 1, -1).astype(np.int64), (n, c, flat.shape[-1]))
-    v = gather(xf, 2, idx)
+    n = xf.shape[0]
+    v = plane_gather(xf, flat.reshape(n, 1, -1).astype(np.int64))
     return v, valid.reshape(n, 1, -1)
 
 

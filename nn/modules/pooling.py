@@ -70,9 +70,12 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
+        # 1-tuples, as PyTorch stores them
+        self.kernel_size = _ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = _ntuple(stride if stride is not None else kernel_size, 1, "stride",
+                              "AvgPool1d")
+        self.padding = _ntuple(padding, 1, "padding", "AvgPool1d")
+        self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
     def forward(self, input):
