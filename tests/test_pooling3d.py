@@ -272,3 +272,24 @@ def test_with_indices_1d_2d(nd):
     a = rng().standard_normal((2, 3) + (7,) * nd)
     f, tf = getattr(F, f"max_pool{nd}d_with_indices"), getattr(TF, f"max_pool{nd}d_with_indices")
     compare(lambda x: f(x, 3, 2, 1), lambda x: tf(x, 3, 2, 1), a, outputs=2)
+
+
+@pytest.mark.parametrize("fn,shapes", [
+    (lambda x: F.avg_pool3d(x, 2, 1, 1), [(1, 2, 3, 3, 3)]),
+    (lambda x: F.max_pool3d(x, 2, 1), [(1, 2, 3, 3, 3)]),
+    (lambda x: F.adaptive_max_pool2d(x, 2), [(1, 2, 5, 4)]),
+    (lambda x, w, b: F.conv3d(x, w, b, padding=1), [(1, 2, 3, 3, 3), (3, 2, 2, 2, 2), (3,)]),
+    (lambda x, w: F.conv_transpose3d(x, w, stride=2), [(1, 2, 2, 3, 2), (2, 3, 2, 2, 2)]),
+    (lambda x, g: F.grid_sample(x, g, align_corners=False), [(1, 2, 3, 4), (1, 2, 3, 2)]),
+])
+def test_forward_mode_matches_finite_differences(fn, shapes):
+    from autograd.func import jvp
+
+    r = rng(7)
+    xs = [r.standard_normal(s) for s in shapes]
+    ts = [r.standard_normal(s) for s in shapes]
+    _, tan = jvp(fn, tuple(ag.tensor(a) for a in xs), tuple(ag.tensor(t) for t in ts))
+    eps = 1e-6
+    hi = fn(*[ag.tensor(a + eps * t) for a, t in zip(xs, ts)]).numpy()
+    lo = fn(*[ag.tensor(a - eps * t) for a, t in zip(xs, ts)]).numpy()
+    np.testing.assert_allclose(tan.numpy(), (hi - lo) / (2 * eps), rtol=1e-5, atol=1e-6)

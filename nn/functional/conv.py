@@ -48,6 +48,7 @@ from typing import NamedTuple
 import numpy as np
 
 from autograd.backend import get_array_module, scratch_empty, scratch_pool
+from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -956,3 +957,37 @@ def conv_tbc(input, weight, bias, pad=0):
     w = S.permute(weight, (2, 1, 0))
     y = conv1d(x, w, bias, padding=int(pad))
     return S.contiguous(S.permute(y, (2, 0, 1)))
+
+
+# ---- forward-mode rules of the N-d ops (autograd.forward_ad) ----------------------------------
+
+
+@jvp_rule("ConvNdOp", "ConvTransposeNdOp")
+def _conv_nd_jvp(cls, ctx, prims, tans, ys, kwargs):
+    """Bilinear in (input, weight), plus the bias tangent."""
+    out = None
+    for i in (0, 1):
+        if tans[i] is None:
+            continue
+        args = list(prims[:2])
+        args[i] = tans[i]
+        t = cls.forward(object.__new__(cls), *args, None, **kwargs)
+        out = t if out is None else out + t
+    if len(tans) > 2 and tans[2] is not None:
+        tb = tans[2].reshape((1, -1) + (1,) * (ys.ndim - 2))
+        out = tb + 0 * ys if out is None else out + tb
+    return out
+
+
+@jvp_rule("ConvWeightNdOp")
+def _conv_weight_nd_jvp(cls, ctx, prims, tans, ys, kwargs):
+    """Bilinear in (input, output gradient)."""
+    out = None
+    for i, t in enumerate(tans):
+        if t is None:
+            continue
+        args = list(prims)
+        args[i] = t
+        r = cls.forward(object.__new__(cls), *args, **kwargs)
+        out = r if out is None else out + r
+    return out

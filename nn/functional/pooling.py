@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from autograd.backend import add_at, get_array_module, scratch_empty
+from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
@@ -1082,3 +1083,11 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     ``max_unpool1d``."""
     return _max_unpool("max_unpool3d", input, indices, kernel_size, stride, padding,
                        output_size, 3)
+
+
+# ---- forward-mode rules (autograd.forward_ad): these ops are linear in their input ----------
+
+
+@jvp_rule("AvgPoolNdOp", "AvgSpreadNdOp", "PlaneGatherOp", "PlaneScatterAddOp")
+def _linear_jvp(cls, ctx, prims, tans, ys, kwargs):
+    return cls.forward(object.__new__(cls), tans[0], *prims[1:], **kwargs)
