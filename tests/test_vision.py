@@ -190,3 +190,50 @@ def test_grid_sample_errors(xs, gs, kw, exc):
         TF.grid_sample(torch.zeros(xs), torch.zeros(gs), align_corners=False, **kw)
     with pytest.raises(exc):
         F.grid_sample(ag.zeros(*xs), ag.zeros(*gs), align_corners=False, **kw)
+
+
+# ---- the same code on CuPy (the strict stand-in of tests/cupy_sim) ----------------------------
+
+SIM_CASES = [
+    ("grid_sample", lambda x, g: F.grid_sample(x, g, "bilinear", "reflection", False),
+     [(1, 2, 3, 4), (1, 2, 3, 2)]),
+    ("grid_sample_bicubic", lambda x, g: F.grid_sample(x, g, "bicubic", "border", True),
+     [(1, 2, 3, 4), (1, 2, 3, 2)]),
+    ("affine_grid", lambda t: F.affine_grid(t, (1, 1, 3, 4), align_corners=False), [(1, 2, 3)]),
+    ("pixel_shuffle", lambda x: F.pixel_shuffle(x, 2), [(1, 4, 2, 3)]),
+    ("conv3d", lambda x, w: F.conv3d(x, w, padding=1, stride=(1, 2, 1)),
+     [(1, 2, 3, 4, 3), (3, 2, 2, 2, 2)]),
+    ("conv_transpose3d", lambda x, w: F.conv_transpose3d(x, w, stride=2),
+     [(1, 2, 2, 3, 2), (2, 3, 2, 2, 2)]),
+    ("max_pool3d", lambda x: F.max_pool3d(x, 2, 1, 1), [(1, 2, 3, 4, 3)]),
+    ("avg_pool3d", lambda x: F.avg_pool3d(x, 2, 1, 1, count_include_pad=False),
+     [(1, 2, 3, 4, 3)]),
+    ("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (2, 3)), [(1, 2, 5, 4)]),
+    ("adaptive_avg_pool3d", lambda x: F.adaptive_avg_pool3d(x, 2), [(1, 2, 3, 4, 3)]),
+    ("lp_pool2d", lambda x: F.lp_pool2d(x * x + 1, 2, 2), [(1, 2, 4, 4)]),
+    ("interpolate_bicubic", lambda x: F.interpolate(x, scale_factor=1.5, mode="bicubic"),
+     [(1, 2, 3, 4)]),
+    ("interpolate_trilinear", lambda x: F.interpolate(x, size=(3, 2, 5), mode="trilinear"),
+     [(1, 2, 2, 3, 4)]),
+    ("pad_reflect", lambda x: F.pad(x, (1, 2, 0, 1, 1, 1), "reflect"), [(1, 2, 3, 4, 3)]),
+    ("fractional_max_pool2d", lambda x: F.fractional_max_pool2d(
+        x, 2, output_size=3, _random_samples=ag.tensor(np.full((1, 2, 2), 0.3))), [(1, 2, 5, 6)]),
+    ("max_unpool2d", lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2),
+     [(1, 2, 4, 6)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,shapes", SIM_CASES, ids=[c[0] for c in SIM_CASES])
+def test_runs_on_cupy_stand_in(sim, name, fn, shapes):
+    arrays = [rng(i).standard_normal(s) for i, s in enumerate(shapes)]
+    cpu = [ag.tensor(a, requires_grad=True) for a in arrays]
+    gpu = [ag.tensor(a, device="cuda").requires_grad_() for a in arrays]
+    y, yg = fn(*cpu), fn(*gpu)
+    assert yg.device.type == "cuda"
+    np.testing.assert_allclose(yg.detach().cpu().numpy(), y.detach().numpy(), rtol=1e-12,
+                               atol=1e-12)
+    y.sum().backward()
+    yg.sum().backward()
+    for a, b in zip(cpu, gpu):
+        np.testing.assert_allclose(b.grad.cpu().numpy(), a.grad.numpy(), rtol=1e-12,
+                                   atol=1e-12)
