@@ -134,4 +134,53 @@ __all__ += ["cosine_embedding_loss", "cosine_similarity", "ctc_loss", "embedding
 # ---- end 'nnloss' ----
 
 # ---- helper 'vision' adds its imports and __all__ entries here ----
+from .vision import (  # noqa: E402
+    affine_grid,
+    channel_shuffle,
+    grid_sample,
+    native_channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
+
+__all__ += ["affine_grid", "channel_shuffle", "grid_sample", "native_channel_shuffle",
+            "pixel_shuffle", "pixel_unshuffle"]
+from .pooling import (  # noqa: E402
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+
+__all__ += ["adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
+            "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+            "adaptive_max_pool3d_with_indices", "avg_pool3d", "fractional_max_pool2d",
+            "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+            "fractional_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d",
+            "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+from .conv import conv3d, conv_tbc, conv_transpose3d  # noqa: E402
+
+__all__ += ["conv3d", "conv_tbc", "conv_transpose3d"]
+from .upsampling import upsample, upsample_bilinear, upsample_nearest  # noqa: E402
+
+__all__ += ["upsample", "upsample_bilinear", "upsample_nearest"]
 # ---- end 'vision' ----

@@ -170,4 +170,56 @@ __all__ += ["EmbeddingBag", "Transformer", "TransformerDecoder", "TransformerDec
 # ---- end 'nnloss' ----
 
 # ---- helper 'vision' adds its imports and __all__ entries here ----
+from .padding import (  # noqa: E402
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+
+__all__ += ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+            "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d",
+            "ZeroPad2d", "ZeroPad3d"]
+from .channelshuffle import ChannelShuffle  # noqa: E402
+from .pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
+
+__all__ += ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle"]
+from .pooling import (  # noqa: E402
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)
+
+__all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+            "AvgPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d",
+            "LPPool3d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
+from .conv import Conv3d, ConvTranspose3d  # noqa: E402
+
+__all__ += ["Conv3d", "ConvTranspose3d"]
+from .upsampling import UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+
+__all__ += ["UpsamplingBilinear2d", "UpsamplingNearest2d"]
 # ---- end 'vision' ----
