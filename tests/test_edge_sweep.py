@@ -510,6 +510,61 @@ CALLS = {
     # ---- end 'elem' ----
 
     # ---- rows added by helper 'reduce' (keep inside this block) ----
+    "cummax": [("cummax", lambda M, x: M.cummax(x, 1), 1),
+               ("cummax_0d", lambda M, x: M.cummax(x[0, 0], 0), 1)],
+    "cummin": [("cummin", lambda M, x: M.cummin(x, 0), 1)],
+    "logcumsumexp": [("logcumsumexp", lambda M, x: M.logcumsumexp(x, 1), 1)],
+    "cumsum_": [("cumsum_", lambda M, x: x.clone().cumsum_(1), 1)],
+    "cumprod_": [("cumprod_", lambda M, x: x.detach().clone().cumprod_(0), 1)],
+    "aminmax": [("aminmax", lambda M, x: M.aminmax(x), 1),
+                ("aminmax_dim", lambda M, x: M.aminmax(x, dim=1, keepdim=True), 1)],
+    "nansum": [("nansum", lambda M, x: M.nansum(x), 1),
+               ("nansum_dim", lambda M, x: M.nansum(x, 1, keepdim=True), 1)],
+    "nanmean": [("nanmean", lambda M, x: M.nanmean(x), 1),
+                ("nanmean_dim", lambda M, x: M.nanmean(x, 0), 1)],
+    "nanmedian": [("nanmedian", lambda M, x: M.nanmedian(x), 1),
+                  ("nanmedian_dim", lambda M, x: M.nanmedian(x, 1), 1)],
+    "mode": [("mode", lambda M, x: M.mode(x, 1), 1),
+             ("mode_keep", lambda M, x: M.mode(x, 0, True), 1)],
+    "msort": [("msort", lambda M, x: M.msort(x), 1)],
+    "count_nonzero": [("count_nonzero", lambda M, x: M.count_nonzero(x), 1),
+                      ("count_nonzero_dim", lambda M, x: M.count_nonzero(x, (0, 1)), 1)],
+    "bincount": [("bincount", lambda M, x: M.bincount(x.reshape(-1)), 1),
+                 ("bincount_w", lambda M, x: M.bincount(M.tensor([0, 3, 3, 1]), x[0], 6), 1)],
+    "histc": [("histc", lambda M, x: M.histc(x, bins=5, min=-3, max=3), 1),
+              ("histc_auto", lambda M, x: M.histc(x, bins=4), 1)],
+    "histogram": [("histogram", lambda M, x: M.histogram(x, 4, range=(-3.0, 3.0)), 1),
+                  ("histogram_w", lambda M, x: M.histogram(x[0].abs(), 3, range=(0.0, 4.0),
+                                                           weight=x[1], density=True), 1)],
+    "searchsorted": [("searchsorted", lambda M, x: M.searchsorted(
+        M.tensor([-3.0, 0.0, 1.0, 7.0]).to(x.dtype), x), 1),
+                     ("searchsorted_nd", lambda M, x: M.searchsorted(x, x, right=True), 1)],
+    "bucketize": [("bucketize", lambda M, x: M.bucketize(x, M.tensor([-1, 0, 2])), 1)],
+    "isin": [("isin", lambda M, x, y: M.isin(x, y[0]), 2),
+             ("isin_inv", lambda M, x: M.isin(x, 2, invert=True), 1)],
+    "unique": [("unique", lambda M, x: M.unique(x, return_inverse=True, return_counts=True), 1),
+               ("unique_dim", lambda M, x: M.unique(x, dim=1, return_counts=True), 1)],
+    "unique_consecutive": [("unique_consecutive", lambda M, x: M.unique_consecutive(
+        x, return_inverse=True, return_counts=True), 1)],
+    "diff": [("diff", lambda M, x: M.diff(x), 1),
+             ("diff_n", lambda M, x, y: M.diff(x, 2, 0, prepend=y[:1], append=y), 2)],
+    "trace": [("trace", lambda M, x: M.trace(x), 1)],
+    "cov": [("cov", lambda M, x: M.cov(x), 1),
+            ("cov_w", lambda M, x: M.cov(x, correction=0, fweights=M.tensor([1, 2, 0, 3]),
+                                         aweights=M.tensor([0.5, 1.0, 2.0, 1.0])), 1)],
+    "corrcoef": [("corrcoef", lambda M, x: M.corrcoef(x), 1)],
+    "renorm": [("renorm", lambda M, x: M.renorm(x, 2, 0, 1.5), 1),
+               ("renorm_1", lambda M, x: M.renorm(x, 1, 1, 5.0), 1)],
+    "trapezoid": [("trapezoid", lambda M, x: M.trapezoid(x), 1),
+                  ("trapezoid_x", lambda M, x, y: M.trapezoid(x, y, dim=0), 2),
+                  ("trapezoid_dx", lambda M, x: M.trapezoid(x, dx=0.5, dim=0), 1)],
+    "cumulative_trapezoid": [("cumulative_trapezoid",
+                              lambda M, x: M.cumulative_trapezoid(x), 1),
+                             ("cumulative_trapezoid_x",
+                              lambda M, x, y: M.cumulative_trapezoid(x, y[0]), 2)],
+    "gradient": [("gradient", lambda M, x: M.gradient(x), 1),
+                 ("gradient_2", lambda M, x: M.gradient(x, spacing=[2.0, 0.5], edge_order=2),
+                  1)],
     # ---- end 'reduce' ----
 
     # ---- rows added by helper 'shape' (keep inside this block) ----
@@ -769,6 +824,12 @@ KNOWN_CASES: dict = {
     # ---- end 'elem' ----
 
     # ---- rows added by helper 'reduce' (keep inside this block) ----
+    ("nanmedian", None, ("nanmedian[", "ours 0.0 torch -0.0")): "which of the tied 0. and -0. "
+    "nanmedian over all elements returns is not specified by PyTorch (an unstable "
+    "nth_element); this project takes the first in a stable order",
+    ("nanmedian", None, ("nanmedian_dim[", ",expanded]")): "as median(dim): PyTorch's "
+    "nanmedian(dim) of an expanded (stride-0) tensor returns values that are not in the "
+    "tensor; the contiguous copy gives the right answer, ours",
     # ---- end 'reduce' ----
 
     # ---- rows added by helper 'shape' (keep inside this block) ----

@@ -73,11 +73,6 @@ def _sl(ndim: int, d: int, s: slice):
     return tuple(idx)
 
 
-def _as_float(x):
-    """Integers and bools in the default float dtype (PyTorch's int-to-float ops)."""
-    return cast(x, get_default_dtype()) if x.dtype.kind in "biu" else x
-
-
 # ---- cummax / cummin ---------------------------------------------------------------------
 
 def _cum_index(a, d: int, fn: str):
@@ -175,12 +170,16 @@ def logcumsumexp(x, dim: int):
 @register("cumsum_", family=_SC, function=False)
 def cumsum_(self, dim: int, *, dtype=None):
     """In-place ``cumsum`` along ``dim`` (the result is written into this tensor)."""
+    if self.dtype.kind == "b" and dtype is None:  # int64 results cannot go back into bool
+        raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
     return apply_inplace(self, cumsum, (dim,), {"dtype": dtype})
 
 
 @register("cumprod_", family=_SC, function=False)
 def cumprod_(self, dim: int, *, dtype=None):
     """In-place ``cumprod`` along ``dim`` (the result is written into this tensor)."""
+    if self.dtype.kind == "b" and dtype is None:  # int64 results cannot go back into bool
+        raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
     return apply_inplace(self, cumprod, (dim,), {"dtype": dtype})
 
 
@@ -303,10 +302,13 @@ def msort(x):
 @register(family=_SC, differentiable=False, arity=2)
 def bincount(x, weights=None, minlength: int = 0):
     """Counts of each value of a 1-D non-negative integer tensor (int64), or the sums of
-    ``weights`` per value (float weights keep their dtype, others give float64)."""
+    ``weights`` per value (float32/float64 weights keep their dtype, others give float64)."""
     xd = _data(x)
     xp = get_array_module(xd)
-    if xd.ndim != 1 or xd.dtype.kind not in "biu":
+    if xd.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{xd.dtype}': "
+                                  "bincount takes integer tensors")
+    if xd.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
@@ -318,7 +320,7 @@ def bincount(x, weights=None, minlength: int = 0):
     wd = _data(weights)
     if wd.ndim != 1 or wd.shape[0] != xd.shape[0]:
         raise RuntimeError("weights should be 1-d and have the same length as input")
-    out_dt = wd.dtype if wd.dtype.kind == "f" else np.dtype(np.float64)
+    out_dt = wd.dtype if wd.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     r = xp.bincount(xd.astype(np.int64), weights=wd.astype(np.float64), minlength=minlength)
     return _wrap(x, r.astype(out_dt))
 
@@ -479,6 +481,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites,"
                                " got side of left while right was True")
         right = side == "right"
+    if sd.dtype.kind == "b" and vd.dtype.kind == "b":
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     if sd.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
                            "dimension, but got 0 dimension")
@@ -496,8 +500,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
             raise RuntimeError("torch.searchsorted(): sorter index out of range")
         sd = xp.take_along_axis(sd, so, axis=-1)
     if sd.dtype != vd.dtype:  # compared in the common dtype
-        from_dt = np.promote_types(sd.dtype, vd.dtype) if vd.dtype.kind != "b" else sd.dtype
-        sd, vd = sd.astype(from_dt), vd.astype(from_dt)
+        common = np.promote_types(sd.dtype, vd.dtype)
+        sd, vd = sd.astype(common), vd.astype(common)
     n = sd.shape[-1]
     if sd.ndim == 1:
         r = _binary_search(sd.reshape(1, n), vd.reshape(1, -1), right).reshape(vd.shape)
@@ -532,6 +536,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     xp = _xp_of(ref)
     ed = _data(elements) if et else xp.asarray(elements)
     td = _data(test_elements) if tt else xp.asarray(test_elements)
+    if ed.dtype.kind == "b" or td.dtype.kind == "b":
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     if ed.dtype != td.dtype:
         dt = np.promote_types(ed.dtype, td.dtype)
         ed, td = ed.astype(dt), td.astype(dt)
@@ -576,9 +582,9 @@ def _unique_impl(x, sorted_, return_inverse, return_counts, dim, op):
         d = _dim1(dim, xd.ndim, op)
         a = xd if xd.ndim else xd.reshape(1)
         ishape = (a.shape[d],)
-        if a.shape[d] == 0 and a.size == 0 and any(
-                s == 0 for i, s in enumerate(a.shape) if i != d):
-            pass
+        if any(s == 0 for i, s in enumerate(a.shape) if i != d):
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               f"{op} cannot be applied")
     n = a.shape[d]
     if sorted_:
         if a.ndim == 1:
@@ -654,6 +660,8 @@ def trace(x):
     """Sum of the main diagonal of a matrix (integers give int64); differentiable."""
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    if x.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     r, c = x.shape
     k = _bmin(r, c)
     flat = reshape(x, (-1,))
@@ -760,83 +768,96 @@ def renorm(x, p, dim: int, maxnorm):
                            "dimensions")
     d = _dim1(dim, x.ndim, "renorm")
     others = tuple(i for i in builtins.range(x.ndim) if i != d)
-    nrm = norm(x, float(p), others, keepdim=True)
-    factor = where(nrm > maxnorm, maxnorm / (nrm + 1e-7), 1.0)
-    return x * cast(factor, x.dtype) if factor.dtype != x.dtype else x * factor
+    xa = cast(x, np.float32) if x.dtype == np.float16 else x  # float16: norm in float32
+    with np.errstate(all="ignore"):
+        big = _data(norm(_data(xa), float(p), others, keepdim=True)) > maxnorm
+    # slices within maxnorm are passed through untouched (their gradient is the incoming
+    # one, as PyTorch's renorm_backward), so their norm must not enter the graph at all
+    xs = where(big, xa, 0.0)
+    nrm = norm(xs, float(p), others, keepdim=True)
+    out = where(big, xs * (maxnorm / (nrm + 1e-7)), xa)
+    return cast(out, x.dtype) if out.dtype != x.dtype else out
 
 
 # ---- trapezoid / cumulative_trapezoid / gradient -----------------------------------------
 
-def _trap_dx(y, x, dx, d, op):
-    """The spacings along dim ``d``: a number, or a tensor broadcasting against y's
-    intervals (from the sample points ``x``, 1-D or of y's shape)."""
+def _trap_args(y, x, dx, dim, op):
+    """(dim, spacing): a number, or the differences of the sample points ``x`` shaped to
+    broadcast against ``y`` (PyTorch's ``x.view`` rules)."""
     if x is not None and dx is not None:
-        raise TypeError(f"{op}(): pass either x or dx, not both")
+        raise TypeError(f"{op}() received an invalid combination of arguments: pass either x "
+                        "or dx, not both")
+    if isinstance(x, numbers.Number) and not isinstance(x, bool):
+        x, dx = None, x
+    d = _dim1(dim, y.ndim, op)
+    if y.dtype.kind == "b" or (isinstance(x, Tensor) and x.dtype.kind == "b"):
+        raise RuntimeError(f"{op}: received a bool input for `y`, but bool is not supported")
     if x is None:
-        return 1.0 if dx is None else dx
-    if not isinstance(x, Tensor):
-        return float(x)
+        if isinstance(dx, bool):
+            raise RuntimeError(f"{op}: Currently, we only support dx as a real number.")
+        return d, 1.0 if dx is None else float(dx)
     if x.ndim == 1:
         if x.shape[0] != y.shape[d]:
             raise RuntimeError(f"{op}: There must be one `x` value for each sample point")
-        xs = diff(x)
         sh = [1] * y.ndim
-        sh[d] = xs.shape[0]
-        return reshape(xs, tuple(sh))
-    return diff(x, dim=d - y.ndim)
+        sh[d] = x.shape[0]
+        xv = reshape(x, tuple(sh))
+    elif x.ndim < y.ndim:
+        xv = reshape(x, (1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    else:
+        xv = x
+    m = xv.shape[d]
+    return d, xv[_sl(xv.ndim, d, slice(1, None))] - xv[_sl(xv.ndim, d, slice(None, m - 1))]
+
+
+def _zeros_except(y, d):
+    xp = _xp_of(y)
+    sh = tuple(s for i, s in enumerate(y.shape) if i != d)
+    return _make(xp.zeros(sh, dtype=y.dtype))
 
 
 @register(family=_SC, op=None, aliases=("trapz",), arity=2)
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The trapezoidal rule along ``dim``: with sample points ``x`` (a tensor) or a
     constant spacing ``dx`` (default 1); differentiable in ``y`` and ``x``."""
-    if y.ndim == 0:
-        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but "
-                         f"got {dim})")
-    d = _dim1(dim, y.ndim, "trapezoid")
-    if isinstance(x, numbers.Number) and dx is None:
-        x, dx = None, x
+    d, step = _trap_args(y, x, dx, dim, "trapezoid")
     n = y.shape[d]
-    step = _trap_dx(y, x, dx, d, "trapezoid")
     if n == 0:
-        return _sum(y, d) * 0.0 if y.dtype.kind == "f" else _sum(_as_float(y), d)
+        return _zeros_except(y, d)
     lo, hi = y[_sl(y.ndim, d, slice(None, n - 1))], y[_sl(y.ndim, d, slice(1, None))]
     if isinstance(step, Tensor):
-        return _sum(step * (lo + hi), d) / 2.0
-    return _sum(lo + hi, d) * (step / 2.0) if y.dtype.kind == "f" else \
-        _sum(_as_float(lo + hi), d) * (step / 2.0)
+        return _sum(step * (hi + lo), d) / 2.0
+    first, last = y[_sl(y.ndim, d, 0)], y[_sl(y.ndim, d, -1)]
+    return (_sum(y, d) - (first + last) * 0.5) * step
 
 
 @register(family=_SC, op=None, arity=2)
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running trapezoidal integral along ``dim`` (one fewer element than ``y``)."""
-    d = _dim1(dim, y.ndim, "cumulative_trapezoid")
-    if isinstance(x, numbers.Number) and dx is None:
-        x, dx = None, x
+    d, step = _trap_args(y, x, dx, dim, "cumulative_trapezoid")
     n = y.shape[d]
-    step = _trap_dx(y, x, dx, d, "cumulative_trapezoid")
-    if n == 0:
-        return _as_float(y) * 1.0
-    lo, hi = y[_sl(y.ndim, d, slice(None, n - 1))], y[_sl(y.ndim, d, slice(1, None))]
-    area = (step * (lo + hi)) / 2.0 if isinstance(step, Tensor) else \
-        _as_float(lo + hi) * (step / 2.0)
-    return cumsum(area, d)
+    lo = y[_sl(y.ndim, d, slice(None, _bmax(n - 1, 0)))]
+    hi = y[_sl(y.ndim, d, slice(1, None))]
+    if isinstance(step, Tensor):  # PyTorch's order of operations (in y's dtype first)
+        return cumsum(step * (lo + hi), d) / 2.0
+    return cumsum(step / 2.0 * (lo + hi), d)
 
 
 def _grad_uniform(f, d, h, edge_order):
+    """PyTorch's formulas (in the input's dtype until the division, as PyTorch)."""
     n, nd = f.shape[d], f.ndim
 
     def s(a, b=None):
         return f[_sl(nd, d, slice(a, b))]
 
-    interior = (s(2, None) - s(None, n - 2)) / (2.0 * h)
+    center = (s(2, None) - s(None, n - 2)) / h
     if edge_order == 1:
         first = (s(1, 2) - s(0, 1)) / h
         last = (s(n - 1, n) - s(n - 2, n - 1)) / h
     else:
-        first = (s(0, 1) * -1.5 + s(1, 2) * 2.0 - s(2, 3) * 0.5) / h
-        last = (s(n - 3, n - 2) * 0.5 - s(n - 2, n - 1) * 2.0 + s(n - 1, n) * 1.5) / h
-    return cat([first, interior, last], d)
+        first = (-1.5 * s(0, 1) + 2 * s(1, 2) - 0.5 * s(2, 3)) / h
+        last = (0.5 * s(n - 3, n - 2) - 2 * s(n - 2, n - 1) + 1.5 * s(n - 1, n)) / h
+    return cat([first, center / 2, last], d)
 
 
 def _grad_coords(f, d, xc, edge_order):
@@ -852,7 +873,8 @@ def _grad_coords(f, d, xc, edge_order):
         return reshape(t, tuple(sh))
 
     dx = diff(xc)
-    dx1, dx2 = dx[:-1], dx[1:]
+    m = dx.shape[0]
+    dx1, dx2 = dx[:m - 1], dx[1:]
     a = c(-dx2 / (dx1 * (dx1 + dx2)))
     b = c((dx2 - dx1) / (dx1 * dx2))
     cc = c(dx1 / (dx2 * (dx1 + dx2)))
@@ -864,12 +886,12 @@ def _grad_coords(f, d, xc, edge_order):
         h1, h2 = dx[0:1], dx[1:2]
         a0 = -(2.0 * h1 + h2) / (h1 * (h1 + h2))
         b0 = (h1 + h2) / (h1 * h2)
-        c0 = -h1 / (h2 * (h1 + h2))
+        c0 = (-h1) / (h2 * (h1 + h2))
         first = c(a0) * s(0, 1) + c(b0) * s(1, 2) + c(c0) * s(2, 3)
         h1, h2 = dx[n - 3:n - 2], dx[n - 2:n - 1]
-        a1 = h2 / (h1 * (h1 + h2))
-        b1 = -(h2 + h1) / (h1 * h2)
-        c1 = (2.0 * h2 + h1) / (h2 * (h1 + h2))
+        a1 = h2 / (h1 * (h2 + h1))
+        b1 = -(h2 + h1) / (h2 * h1)
+        c1 = (2 * h2 + h1) / (h2 * (h2 + h1))
         last = c(a1) * s(n - 3, n - 2) + c(b1) * s(n - 2, n - 1) + c(c1) * s(n - 1, n)
     return cat([first, interior, last], d)
 
@@ -898,7 +920,12 @@ def gradient(x, *, spacing=1, dim=None, edge_order: int = 1):
                 f"length {len(sp)} and a dim argument of length {len(dims)}.")
     else:
         sp = [spacing] * len(dims)
-    xf = _as_float(x)
+    if x.dtype == np.uint8:
+        raise RuntimeError("torch.gradient does not support uint8 input.")
+    if x.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    xf = x
     out = []
     for d, h in zip(dims, sp):
         if x.shape[d] < edge_order + 1:
@@ -911,7 +938,7 @@ def gradient(x, *, spacing=1, dim=None, edge_order: int = 1):
             if h.ndim != 1 or h.shape[0] != x.shape[d]:
                 raise RuntimeError("torch.gradient expected each tensor to be on the same "
                                    "device and of one dimension matching the input's size")
-            out.append(_grad_coords(xf, d, cast(h, xf.dtype), edge_order))
+            out.append(_grad_coords(xf, d, h, edge_order))
         else:
             out.append(_grad_uniform(xf, d, float(h), edge_order))
     return tuple(out)
