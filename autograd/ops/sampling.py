@@ -226,9 +226,6 @@ def multinomial(x, num_samples: int, replacement: bool = False, *, generator=Non
     total = w.sum(axis=1, keepdims=True)
     if not bool((total > 0).all()):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and n > 1 and bool(((w > 0).sum(axis=1) < n).any()):
-        raise RuntimeError("invalid multinomial distribution (with replacement=False, not "
-                           "enough non-negative category to sample)")
     g = _gen(xp, generator)
     if replacement or n == 1:
         cdf = xp.cumsum(w / total, axis=1)
@@ -243,6 +240,8 @@ def multinomial(x, num_samples: int, replacement: bool = False, *, generator=Non
     else:
         u = _open_uniform(xp, g, (rows, k))
         with np.errstate(divide="ignore"):
+            # zero weights come last, lowest index first (as PyTorch, when a row has fewer
+            # positive weights than samples)
             keys = xp.where(w > 0, xp.log(u) / w, -xp.inf)
         idx = xp.argsort(-keys, axis=1, kind="stable")[:, :n] if xp is np else \
             xp.argsort(-keys, axis=1)[:, :n]

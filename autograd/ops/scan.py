@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -148,9 +149,10 @@ class LogCumSumExp(Op):
         def rev(t):
             return flip(LogCumSumExp.apply(flip(t, (ax,)), axis=ax), (ax,))
 
-        out_p = exp(rev(where(pos, la, lowest) - y) + x)
-        out_n = exp(rev(where(neg, la, lowest) - y) + x)
-        return out_p - out_n
+        with np.errstate(over="ignore", invalid="ignore"):  # inf gradients, as PyTorch
+            out_p = exp(rev(where(pos, la, lowest) - y) + x)
+            out_n = exp(rev(where(neg, la, lowest) - y) + x)
+            return out_p - out_n
 
 
 @register(family=_SC, op=LogCumSumExp)
@@ -167,11 +169,18 @@ def logcumsumexp(x, dim: int):
 
 # ---- in-place cumulative methods ---------------------------------------------------------
 
+def _same_dtype(op, self, dtype):
+    if dtype is not None and np.dtype(dtype) != self.dtype:
+        raise RuntimeError(f"{op}: Bad in-place call: input tensor dtype {self.dtype} and "
+                           f"output tensor dtype {np.dtype(dtype)} should match")
+
+
 @register("cumsum_", family=_SC, function=False)
 def cumsum_(self, dim: int, *, dtype=None):
     """In-place ``cumsum`` along ``dim`` (the result is written into this tensor)."""
     if self.dtype.kind == "b" and dtype is None:  # int64 results cannot go back into bool
         raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
+    _same_dtype("cumsum_", self, dtype)
     return apply_inplace(self, cumsum, (dim,), {"dtype": dtype})
 
 
@@ -180,6 +189,7 @@ def cumprod_(self, dim: int, *, dtype=None):
     """In-place ``cumprod`` along ``dim`` (the result is written into this tensor)."""
     if self.dtype.kind == "b" and dtype is None:  # int64 results cannot go back into bool
         raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
+    _same_dtype("cumprod_", self, dtype)
     return apply_inplace(self, cumprod, (dim,), {"dtype": dtype})
 
 
@@ -202,25 +212,43 @@ def aminmax(x, *, dim=None, keepdim: bool = False):
     return _aminmax_rt(amin(x, d, keepdim), amax(x, d, keepdim))
 
 
-@register(family=_SC, op=None)
+class NanToZero(Op):
+    """NaNs replaced by zeros; the gradient is ``gy * ~isnan(x)`` (PyTorch's nansum
+    backward: an infinite incoming gradient gives NaN at the NaNs, as there)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = get_array_module(x)
+        nan = xp.isnan(x)
+        ctx.keep = (~nan).astype(x.dtype)
+        return xp.where(nan, x.dtype.type(0), x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        with np.errstate(invalid="ignore"):  # an infinite gradient at a NaN: NaN
+            return gy * ctx.keep
+
+
+@register(family=_SC, op=NanToZero)
 def nansum(x, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum over ``dim`` treating NaN as zero (NaN inputs get a zero gradient)."""
     if x.dtype.kind == "f":
-        x = where(isnan(x), 0.0, x)
+        x = NanToZero.apply(x)
     return _sum(x, dim, keepdim, dtype=dtype)
 
 
 @register(family=_SC, op=None)
 def nanmean(x, dim=None, keepdim: bool = False, *, dtype=None):
     """Mean over ``dim`` of the non-NaN elements (NaN where all are NaN); floating only."""
-    if dtype is not None:
-        x = cast(x, dtype)
     if x.dtype.kind not in "fc":
         raise RuntimeError("nanmean(): expected input to have floating point or complex "
                            f"dtype but got {x.dtype}")
+    if dtype is not None:
+        x = cast(x, dtype)
     keep = ~isnan(x)
     cnt = _sum(keep, dim, keepdim)
-    return nansum(x, dim, keepdim) / cast(cnt, x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):  # all NaN: NaN, silently
+        return nansum(x, dim, keepdim) / cast(cnt, x.dtype)
 
 
 @register(family=_SC, differentiable=False)
@@ -255,9 +283,10 @@ def nanmedian(x, dim=None, keepdim: bool = False):
         raise NotImplementedError("nanmedian(): not implemented for bool tensors")
     if dim is None:
         xd = _data(x)
-        if xd.size == 0:
+        if xd.size == 0:  # NaN (an integer dtype: NaN converted, as PyTorch)
             xp = get_array_module(xd)
-            return _wrap(x, xp.asarray(xp.nan, dtype=xd.dtype))
+            with np.errstate(invalid="ignore"):
+                return _wrap(x, xp.asarray(xp.nan).astype(xd.dtype))
         return _dim_reduce(reshape(x, (-1,)), 0, False, "nanmedian", _nanmedian_index,
                            _nanmedian_rt).values
     return _dim_reduce(x, dim, keepdim, "nanmedian", _nanmedian_index, _nanmedian_rt)
@@ -412,8 +441,8 @@ def histogram(x, bins=100, *, range=None, weight=None, density: bool = False):  
             lo, hi = float(range[0]), float(range[1])
         elif xd.size:
             lo, hi = float(xd.min()), float(xd.max())
-        else:
-            lo, hi = 0.0, 0.0
+        else:  # an empty input: PyTorch's default range
+            lo, hi = 0.0, 1.0
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ValueError(f"torch.histogram(): range of [{lo}, {hi}] is not finite")
         if lo > hi:
@@ -638,6 +667,8 @@ def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = _dim1(dim, x.ndim, "diff")
+    if n == 0:  # PyTorch: the input itself, prepend/append ignored
+        return x.clone()
     parts = [p for p in (prepend, x, append) if p is not None]
     for p in parts:
         if not isinstance(p, Tensor) or p.ndim != x.ndim:
@@ -658,10 +689,10 @@ def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None):
 @register(family=_SC, op=None)
 def trace(x):
     """Sum of the main diagonal of a matrix (integers give int64); differentiable."""
-    if x.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     if x.dtype.kind == "b":
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     r, c = x.shape
     k = _bmin(r, c)
     flat = reshape(x, (-1,))
@@ -723,6 +754,8 @@ def cov(x, *, correction: int = 1, fweights=None, aweights=None):
         norm_factor = w_sum - correction
     nf = float(_data(norm_factor)) if isinstance(norm_factor, Tensor) else float(norm_factor)
     if nf <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
         norm_factor = norm_factor * 0 if isinstance(norm_factor, Tensor) else 0.0
     xc = xin - reshape(avg, (-1, 1))
     c = matmul(xc, (xc * w if w is not None else xc).mT)
@@ -787,8 +820,9 @@ def _trap_args(y, x, dx, dim, op):
     if x is not None and dx is not None:
         raise TypeError(f"{op}() received an invalid combination of arguments: pass either x "
                         "or dx, not both")
-    if isinstance(x, numbers.Number) and not isinstance(x, bool):
-        x, dx = None, x
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"{op}() received an invalid combination of arguments: x must be a "
+                        f"Tensor (a constant spacing goes in dx=), got {type(x).__name__}")
     d = _dim1(dim, y.ndim, op)
     if y.dtype.kind == "b" or (isinstance(x, Tensor) and x.dtype.kind == "b"):
         raise RuntimeError(f"{op}: received a bool input for `y`, but bool is not supported")
