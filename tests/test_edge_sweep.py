@@ -536,6 +536,8 @@ CALLS = {
     "histogram": [("histogram", lambda M, x: M.histogram(x, 4, range=(-3.0, 3.0)), 1),
                   ("histogram_w", lambda M, x: M.histogram(x[0].abs(), 3, range=(0.0, 4.0),
                                                            weight=x[1], density=True), 1)],
+    "histogramdd": [("histogramdd", lambda M, x: M.histogramdd(x, 3, range=[-3.0, 3.0] * 4), 1),
+                    ("histogramdd_auto", lambda M, x: M.histogramdd(x[:, :2], [2, 3]), 1)],
     "searchsorted": [("searchsorted", lambda M, x: M.searchsorted(
         M.tensor([-3.0, 0.0, 1.0, 7.0]).to(x.dtype), x), 1),
                      ("searchsorted_nd", lambda M, x: M.searchsorted(x, x, right=True), 1)],

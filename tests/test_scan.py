@@ -320,6 +320,23 @@ def test_histogram(dtype):
     both(lambda M, x: M.histogram(x, 3), np.array([1, 2]))  # integers: raises
 
 
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_histogramdd(dtype):
+    pts = rnd((300, 3), 60, dtype)
+    w = np.abs(rnd((300,), 61, dtype))
+    e = [np.array([-2.0, 0.0, 1.0], dtype), np.array([-1.0, 1.0], dtype),
+         np.array([-3.0, -1.0, 0.0, 0.5, 3.0], dtype)]
+    both(lambda M, x: M.histogramdd(x, 4), pts)
+    both(lambda M, x, y: M.histogramdd(x, [2, 3, 5], range=[-1.0, 1, -2, 2, 0, 1], weight=y,
+                                       density=True), pts, w, rtol=1e-5)
+    both(lambda M, x, a, b, c: M.histogramdd(x, [a, b, c]), pts, *e)
+    both(lambda M, x: M.histogramdd(x, 3), pts.reshape(10, 30, 3)[:, :, :2])
+    both(lambda M, x: M.histogramdd(x, 2), np.zeros((0, 2), dtype))
+    both(lambda M, x: M.histogramdd(x, 2), np.ones(3, dtype))  # 1-D: raises
+    both(lambda M, x: M.histogramdd(x, [2, 2]), pts)  # one bins entry per dim: raises
+    both(lambda M, x: M.histogramdd(x, 2), np.ones((3, 2), np.int64))
+
+
 # ---- searchsorted / bucketize / isin ----------------------------------------------------
 
 

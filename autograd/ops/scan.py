@@ -55,6 +55,7 @@ _aminmax_rt = namedtuple("aminmax", ["min", "max"])
 _nanmedian_rt = namedtuple("nanmedian", ["values", "indices"])
 _mode_rt = namedtuple("mode", ["values", "indices"])
 _histogram_rt = namedtuple("histogram", ["hist", "bin_edges"])
+_histogramdd_rt = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
 def _xp_of(x):
@@ -386,8 +387,8 @@ def _hist(a, edges, weights, how: str, out_dt):
     return h.astype(out_dt)
 
 
-def _float_only(op, x):
-    if x.dtype.kind != "f":
+def _float_only(op, x, half=False):
+    if x.dtype.kind != "f" or (x.dtype == np.float16 and not half):
         raise NotImplementedError(f"\"{op}\" not implemented for '{x.dtype}': {op} takes "
                                   "floating tensors; convert with .float() first")
 
@@ -398,7 +399,7 @@ def histc(x, bins: int = 100, min=0, max=0):  # noqa: A002
     are 0); elements outside are ignored; the result has the input's dtype."""
     xd = _data(x)
     xp = get_array_module(xd)
-    _float_only("histogram_cpu", xd)
+    _float_only("histogram_cpu", xd, half=True)
     if bins <= 0:
         raise RuntimeError("torch.histc(): bins must be > 0")
     lo, hi = xd.dtype.type(min), xd.dtype.type(max)
@@ -414,6 +415,39 @@ def histc(x, bins: int = 100, min=0, max=0):  # noqa: A002
     return _wrap(x, _hist(xd, edges, None, "linear", xd.dtype))
 
 
+def _edges(op, col, bins, rng, dtype):
+    """(bin edges, how to find the bins) for the values ``col``: ``bins`` a tensor of
+    edges, or a number of equal bins over ``rng`` (the data's range by default; a
+    single value v: [v - 0.5, v + 0.5]; no data: [0, 1])."""
+    xp = get_array_module(col)
+    if isinstance(bins, Tensor) or hasattr(bins, "shape"):
+        edges = _data(bins).astype(dtype)
+        if edges.ndim != 1 or edges.shape[0] < 1:
+            raise RuntimeError(f"torch.{op}(): bins tensor should have one dimension and at "
+                               "least 1 element")
+        return edges, "search"
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral):
+        raise TypeError(f"{op}(): bins must be an int or a Tensor, got {bins!r}")
+    if bins <= 0:
+        raise RuntimeError(f"torch.{op}(): bins must be > 0, but got {bins}")
+    if rng is not None:
+        lo, hi = float(rng[0]), float(rng[1])
+    elif col.size:
+        if col.dtype == np.float16:  # PyTorch's aminmax of the data has no Half kernel
+            raise NotImplementedError(f"\"{op}\" not implemented for 'Half' without a range")
+        lo, hi = float(col.min()), float(col.max())
+    else:  # an empty input: PyTorch's default range
+        lo, hi = 0.0, 1.0
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.{op}(): range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise RuntimeError(f"torch.{op}(): min should not exceed max, but got min {lo} max "
+                           f"{hi}")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return xp.linspace(lo, hi, int(bins) + 1).astype(dtype), "local"
+
+
 @register(family=_SC, differentiable=False, arity=2)
 def histogram(x, bins=100, *, range=None, weight=None, density: bool = False):  # noqa: A002
     """``(hist, bin_edges)``: ``bins`` equal bins over ``range`` (the data's range by
@@ -421,37 +455,12 @@ def histogram(x, bins=100, *, range=None, weight=None, density: bool = False):  
     ``density`` divides by the total and the bin widths."""
     xd = _data(x)
     xp = get_array_module(xd)
-    _float_only("histogram_cpu", xd)
+    _float_only("histogramdd", xd, half=True)
     wd = None if weight is None else _data(weight)
     if wd is not None and wd.shape != xd.shape:
         raise RuntimeError("torch.histogram: if weight tensor is provided, it should have "
                            "the same shape as the input tensor")
-    if isinstance(bins, (Tensor,)) or hasattr(bins, "shape"):
-        edges = _data(bins).astype(xd.dtype)
-        if edges.ndim != 1 or edges.shape[0] < 1:
-            raise RuntimeError("torch.histogram(): bins tensor should have one dimension and "
-                               "at least 1 element")
-        how = "search"
-    else:
-        if isinstance(bins, bool) or not isinstance(bins, numbers.Integral):
-            raise TypeError(f"histogram(): bins must be an int or a Tensor, got {bins!r}")
-        if bins <= 0:
-            raise RuntimeError("torch.histogram(): bins must be > 0")
-        if range is not None:
-            lo, hi = float(range[0]), float(range[1])
-        elif xd.size:
-            lo, hi = float(xd.min()), float(xd.max())
-        else:  # an empty input: PyTorch's default range
-            lo, hi = 0.0, 1.0
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"torch.histogram(): range of [{lo}, {hi}] is not finite")
-        if lo > hi:
-            raise ValueError(f"torch.histogram(): min should not exceed max, but got min "
-                             f"{lo} max {hi}")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = xp.linspace(lo, hi, int(bins) + 1).astype(xd.dtype)
-        how = "local"
+    edges, how = _edges("histogram", xd.reshape(-1), bins, range, xd.dtype)
     nb = _bmax(edges.shape[0] - 1, 0)
     if nb == 0:
         h = xp.zeros((0,), dtype=xd.dtype)
@@ -464,6 +473,72 @@ def histogram(x, bins=100, *, range=None, weight=None, density: bool = False):  
     if not isinstance(x, Tensor):
         return _histogram_rt(h, edges)
     return _histogram_rt(_make(h), _make(xp.asarray(edges)))
+
+
+@register(family=_SC, differentiable=False)
+def histogramdd(x, bins=10, *, range=None, weight=None, density: bool = False):  # noqa: A002
+    """``(hist, bin_edges)`` of the points in the rows of ``x`` (its last dim holds the D
+    coordinates): ``bins`` is an int, D ints or D tensors of edges; ``range`` is
+    ``[lo_0, hi_0, lo_1, hi_1, ...]``; ``weight`` one per point; ``density`` divides by
+    the total and the bin volumes. ``bin_edges`` is a tuple of D tensors."""
+    xd = _data(x)
+    xp = get_array_module(xd)
+    if xd.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    _float_only("histogramdd", xd, half=True)
+    if xd.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    dims = xd.shape[-1]
+    pts = xd.reshape(-1, dims)
+    if isinstance(bins, (list, tuple)):
+        if len(bins) != dims:
+            raise RuntimeError(f"torch.histogramdd: expected {dims} sequences of bin edges for "
+                               f"each of the {dims} dimensions of the input, but got "
+                               f"{len(bins)}")
+        per = list(bins)
+    else:
+        per = [bins] * dims
+    if range is not None and len(range) != 2 * dims:
+        raise RuntimeError(f"torch.histogramdd: for a {dims}-dimensional histogram, range "
+                           f"should have {2 * dims} elements, but got {len(range)}")
+    wd = None if weight is None else _data(weight).reshape(-1)
+    if wd is not None and wd.shape[0] != pts.shape[0]:
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have "
+                           "the same shape as the input tensor excluding its innermost "
+                           "dimension")
+    edges, flat = [], None
+    inside = xp.ones(pts.shape[0], dtype=bool)
+    for i in builtins.range(dims):
+        col = pts[:, i]
+        rng = None if range is None else (range[2 * i], range[2 * i + 1])
+        e, how = _edges("histogramdd", col, per[i], rng, xd.dtype)
+        edges.append(e)
+        nb = _bmax(e.shape[0] - 1, 0)
+        if nb == 0:
+            pos, ok = xp.zeros(col.shape, np.int64), xp.zeros(col.shape, bool)
+        else:
+            pos, ok = _bin_positions(col, e, how)
+        inside &= ok
+        flat = pos if flat is None else flat * nb + pos
+    shape = tuple(_bmax(e.shape[0] - 1, 0) for e in edges)
+    size = math.prod(shape)
+    if size == 0:
+        h = xp.zeros(shape, dtype=np.float64)
+    else:
+        w = None if wd is None else wd.astype(np.float64)[inside]
+        h = xp.bincount(flat[inside], weights=w, minlength=size)[:size].reshape(shape)
+        if density:
+            vol = 1.0
+            for i, e in enumerate(edges):
+                sh = [1] * dims
+                sh[i] = shape[i]
+                vol = vol * xp.diff(e.astype(np.float64)).reshape(sh)
+            with np.errstate(all="ignore"):
+                h = h / (h.sum() * vol)
+    h = h.astype(xd.dtype)
+    if not isinstance(x, Tensor):
+        return _histogramdd_rt(h, tuple(edges))
+    return _histogramdd_rt(_make(h), tuple(_make(xp.asarray(e)) for e in edges))
 
 
 # ---- searchsorted / bucketize / isin -----------------------------------------------------
