@@ -536,6 +536,14 @@ CALLS = {
     "histogram": [("histogram", lambda M, x: M.histogram(x, 4, range=(-3.0, 3.0)), 1),
                   ("histogram_w", lambda M, x: M.histogram(x[0].abs(), 3, range=(0.0, 4.0),
                                                            weight=x[1], density=True), 1)],
+    "quantile": [("quantile", lambda M, x: M.quantile(x, 0.3), 1),
+                 ("quantile_dim", lambda M, x: M.quantile(
+                     x, M.tensor([0.0, 0.5, 1.0], dtype=x.dtype), 1, True), 1),
+                 ("quantile_mid", lambda M, x: M.quantile(x, 0.5, 0, interpolation="midpoint"),
+                  1)],
+    "nanquantile": [("nanquantile", lambda M, x: M.nanquantile(x, 0.3), 1),
+                    ("nanquantile_dim", lambda M, x: M.nanquantile(x, 0.75, 1,
+                                                                   interpolation="lower"), 1)],
     "histogramdd": [("histogramdd", lambda M, x: M.histogramdd(x, 3, range=[-3.0, 3.0] * 4), 1),
                     ("histogramdd_auto", lambda M, x: M.histogramdd(x[:, :2], [2, 3]), 1)],
     "searchsorted": [("searchsorted", lambda M, x: M.searchsorted(
@@ -872,6 +880,9 @@ KNOWN_CASES: dict = {
     # ---- end 'elem' ----
 
     # ---- rows added by helper 'reduce' (keep inside this block) ----
+    ("quantile", None, ("quantile_mid[", "torch [-0.")): "OPEN: PyTorch interpolates "
+    "with a fused multiply-add (one rounding): half the smallest subnormal below 0. rounds "
+    "to -0. there, to 0. here",
     ("nanmedian", None, ("nanmedian[", "ours 0.0 torch -0.0")): "which of the tied 0. and -0. "
     "nanmedian over all elements returns is not specified by PyTorch (an unstable "
     "nth_element); this project takes the first in a stable order",

@@ -269,6 +269,41 @@ def test_count_nonzero(dim, dtype):
     both(lambda M, x: M.count_nonzero(x, dim), np.zeros((0, 4), dtype))
 
 
+QUANT = np.array([[1.0, 5.0, 2.0, 8.0, -1.0], [3.0, NAN, 1.0, 0.0, 2.5],
+                  [NAN, NAN, NAN, NAN, NAN]])
+
+
+@pytest.mark.parametrize("op", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("kw", [{}, {"dim": 1}, {"dim": 0, "keepdim": True},
+                                {"keepdim": True}, {"dim": -1, "keepdim": True}])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_quantile(op, interpolation, kw, dtype):
+    a = QUANT.astype(dtype)
+    for q in (0.5, 0.0, 1.0, 0.37, np.array([0.1, 0.5, 0.9], dtype), np.array(0.25, dtype)):
+        if isinstance(q, np.ndarray):
+            both(lambda M, x, q: getattr(M, op)(x, q, interpolation=interpolation, **kw), a, q)
+        else:
+            both(lambda M, x: getattr(M, op)(x, q, interpolation=interpolation, **kw), a)
+
+
+def test_quantile_gradients_and_errors():
+    x = rnd((3, 7), 50)
+    q = np.array([0.1, 0.5, 0.85])
+    for op in ("quantile", "nanquantile"):
+        check_grads(lambda t: getattr(ag, op)(t, ag.tensor(q), dim=1), x)
+        check_grads(lambda t: getattr(ag, op)(t, 0.3, interpolation="midpoint"), x)
+        grads_match(lambda M, t: getattr(M, op)(t, M.tensor(q), dim=0, keepdim=True), x)
+    grads_match(lambda M, t: M.nanquantile(t, 0.4, 1), QUANT[:2])
+    both(lambda M, x: M.quantile(x, 0.5), np.array([1, 2]))
+    both(lambda M, x: M.quantile(x, 1.5), x)
+    both(lambda M, x: M.quantile(x, 0.5), np.zeros(0))
+    both(lambda M, x, q: M.quantile(x, q), x, np.array([0.5], np.float32))
+    both(lambda M, x: M.quantile(x, 0.5, interpolation="foo"), x)
+    both(lambda M, x, q: M.quantile(x, q), x, np.full((2, 2), 0.5))
+    both(lambda M, x: M.quantile(x, 0.5), np.array(3.0))
+
+
 # ---- bincount / histc / histogram --------------------------------------------------------
 
 

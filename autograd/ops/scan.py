@@ -26,7 +26,7 @@ from ..registry import register
 from ..tensor import Tensor, _make
 from .elementwise import abs as _abs
 from .elementwise import cast, clamp, exp, isnan, log, ne, sqrt, where
-from .indexing import sort
+from .indexing import sort, take_along_dim
 from .inplace import apply_inplace
 from .linalg import matmul
 from .reduction import (
@@ -44,7 +44,7 @@ from .reduction import (
     norm,
 )
 from .reduction import sum as _sum
-from .shape import cat, flip, reshape
+from .shape import cat, flip, movedim, reshape
 
 _SC = "scan"
 _bmax, _bmin = builtins.max, builtins.min
@@ -325,6 +325,91 @@ def mode(x, dim: int = -1, keepdim: bool = False):
 def msort(x):
     """Sorted along the first dim (``sort(x, 0).values``); differentiable."""
     return sort(x, 0).values
+
+
+_INTERP = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
+    """PyTorch's quantile_compute: sort (NaN last), rank ``q * (n - 1)`` (n: the non-NaN
+    count with ``ignore_nan``; a slice with a NaN gives NaN otherwise), gather below and
+    above and ``lerp``. Differentiable in ``x`` (a gather of the sorted values)."""
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
+        if q.dtype != x.dtype:
+            raise RuntimeError(f"{op}() q tensor must be same dtype as the input tensor")
+        qd, q_vec = q._data.astype(np.float64), q.ndim == 1
+    else:
+        qd, q_vec = np.asarray(float(q)), False
+    if interpolation not in _INTERP:
+        raise RuntimeError(f"{op}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    if x.numel() == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if qd.size and not bool(((qd >= 0) & (qd <= 1)).all()):
+        bad = qd[~((qd >= 0) & (qd <= 1))].reshape(-1)[0]
+        raise RuntimeError(f"{op}() q must be in the range [0, 1] but got {bad:g}")
+    if dim is None:
+        src, d = reshape(x, (-1,)), None
+    else:
+        d = _dim1(dim, x.ndim, op)
+        src = x if x.ndim else reshape(x, (1,))
+        src = movedim(src, d, -1)
+    srt = sort(src, -1).values
+    sd = _data(srt)
+    xp = get_array_module(sd)
+    n = sd.shape[-1]
+    qv = xp.asarray(qd.reshape(-1))
+    nan = xp.isnan(sd)
+    if ignore_nan:
+        cnt = (~nan).sum(axis=-1, keepdims=True)
+        ranks = qv * (cnt - 1).astype(np.float64)
+        ranks = xp.where(ranks < 0, 0.0, ranks)
+    else:
+        ranks = xp.broadcast_to(qv * float(n - 1), sd.shape[:-1] + qv.shape)
+        ranks = xp.where(nan.any(axis=-1, keepdims=True), float(n - 1), ranks)
+    if interpolation == "lower":
+        ranks = xp.floor(ranks)
+    elif interpolation == "higher":
+        ranks = xp.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = xp.round(ranks)  # half to even, as PyTorch's round_
+    below = ranks.astype(np.int64)
+    out = take_along_dim(srt, _make(below), -1)
+    if interpolation in ("linear", "midpoint"):
+        above = xp.ceil(ranks).astype(np.int64)
+        hi = take_along_dim(srt, _make(above), -1)
+        w = xp.full(ranks.shape, 0.5) if interpolation == "midpoint" else ranks - below
+        w = w.astype(sd.dtype)
+        small = w < 0.5
+        # PyTorch's lerp: self + w * (end - self) below 1/2, end - (end - self) * (1 - w)
+        out = where(small, out + (hi - out) * w, hi - (hi - out) * (1 - w))
+    # (..., nq): the q dim goes first; keepdim keeps the reduced dims as size 1
+    out = movedim(out, -1, 0)
+    rest = tuple(out.shape[1:])
+    if keepdim:
+        if d is None:
+            rest = (1,) * x.ndim
+        elif x.ndim:
+            rest = tuple(rest[:d]) + (1,) + tuple(rest[d:])
+    return reshape(out, ((qv.shape[0],) if q_vec else ()) + rest)
+
+
+@register(family=_SC, op=None, arity=2)
+def quantile(x, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]; a 1-D ``q`` adds a first
+    dim) of all elements or along ``dim``; ``interpolation`` between the two nearest
+    ranks: linear, lower, higher, midpoint or nearest. NaN where a slice has a NaN."""
+    return _quantile(x, q, dim, keepdim, interpolation, False, "quantile")
+
+
+@register(family=_SC, op=None, arity=2)
+def nanquantile(x, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """``quantile`` ignoring NaNs (NaN where a slice holds only NaNs)."""
+    return _quantile(x, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
 # ---- bincount / histc / histogram --------------------------------------------------------
