@@ -46,9 +46,22 @@ def _uniform(xp, g, shape, dtype=np.float64):
 
 
 def _std_normal(xp, g, shape, dtype=np.float64):
-    if xp is np:
-        return g.standard_normal(shape, dtype=np.float64 if dtype != np.float32 else np.float32)
-    return g.standard_normal(shape).astype(dtype)
+    """Standard normal draws: float32 (and float16) by the Box-Muller transform of float32
+    uniforms (as PyTorch's CPU kernel; three times faster than NumPy's ziggurat here),
+    float64 by NumPy's generator."""
+    if xp is not np:
+        return g.standard_normal(shape).astype(dtype)
+    if np.dtype(dtype) not in (np.float32, np.float16):
+        return g.standard_normal(shape)
+    n = math.prod(shape)
+    m = (n + 1) // 2
+    u = g.random((2, m), dtype=np.float32)
+    r = np.sqrt(np.float32(-2.0) * np.log1p(-u[0]))  # 1 - u in (0, 1]: log is finite
+    th = np.float32(2.0 * math.pi) * u[1]
+    out = np.empty(2 * m, np.float32)
+    np.multiply(r, np.cos(th), out=out[:m])
+    np.multiply(r, np.sin(th), out=out[m:])
+    return out[:n].reshape(shape)
 
 
 def _open_uniform(xp, g, shape):

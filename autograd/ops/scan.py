@@ -30,6 +30,7 @@ from .indexing import sort, take_along_dim
 from .inplace import apply_inplace
 from .linalg import matmul
 from .reduction import (
+    ScatterAlongDim,
     TakeAlongDim,
     _check_nonempty,
     _data,
@@ -77,16 +78,38 @@ def _sl(ndim: int, d: int, s: slice):
 
 # ---- cummax / cummin ---------------------------------------------------------------------
 
-def _cum_index(a, d: int, fn: str):
-    """Indices of the running max/min along ``d``: the latest position holding the running
+def _cum_scan(a, d: int, fn: str):
+    """(running max/min along ``d``, its indices): the latest position holding the running
     extreme (PyTorch's ``>=`` rule); a NaN is the extreme from where it appears on."""
     xp = get_array_module(a)
     acc = getattr(xp, "maximum" if fn == "max" else "minimum").accumulate(a, axis=d)
     mask = a == acc
     if a.dtype.kind == "f":
-        mask |= xp.isnan(a) & xp.isnan(acc)
+        nan = xp.isnan(acc)
+        if bool(nan.any()):
+            mask |= xp.isnan(a) & nan
     pos = xp.where(mask, _along(xp, a.shape[d], d, a.ndim), 0)
-    return xp.maximum.accumulate(pos, axis=d)
+    idx = xp.maximum.accumulate(pos, axis=d)
+    if a.dtype.kind == "f":  # 0. and -0. tie: the value is the selected element's
+        zero = acc == 0
+        if bool(zero.any()):
+            acc = xp.where(zero, xp.take_along_axis(a, idx, axis=d), acc)
+    return acc, idx
+
+
+class CumExtreme(Op):
+    """The running max/min along ``axis`` (computed once with its indices, by
+    ``_cum_scan``); the gradient is scattered to the indices (``ScatterAlongDim``, whose
+    backward is a gather: twice differentiable)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, index, values):
+        ctx.index, ctx.axis, ctx.shape = index, axis, x.shape
+        return values
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ScatterAlongDim.apply(gy, index=ctx.index, axis=ctx.axis, shape=ctx.shape)
 
 
 def _cumext(x, dim, op, fn, rt):
@@ -98,18 +121,18 @@ def _cumext(x, dim, op, fn, rt):
     if xd.size == 0:
         xp = get_array_module(xd)
         return rt(x * 1 if xd.dtype.kind != "b" else x, _wrap(x, xp.zeros(xd.shape, np.int64)))
-    idx = _cum_index(xd, d, fn)
-    return rt(TakeAlongDim.apply(x, index=idx, axis=d), _wrap(x, idx))
+    acc, idx = _cum_scan(xd, d, fn)
+    return rt(CumExtreme.apply(x, axis=d, index=idx, values=acc), _wrap(x, idx))
 
 
-@register(family=_SC, op=TakeAlongDim)
+@register(family=_SC, op=CumExtreme)
 def cummax(x, dim: int):
     """``(values, indices)`` of the running maximum along ``dim``; the gradient goes to the
     element each running maximum was taken from."""
     return _cumext(x, dim, "cummax", "max", _cummax_rt)
 
 
-@register(family=_SC, op=TakeAlongDim)
+@register(family=_SC, op=CumExtreme)
 def cummin(x, dim: int):
     """``(values, indices)`` of the running minimum along ``dim`` (see ``cummax``)."""
     return _cumext(x, dim, "cummin", "min", _cummin_rt)
@@ -221,11 +244,16 @@ class NanToZero(Op):
     def forward(ctx, x):
         xp = get_array_module(x)
         nan = xp.isnan(x)
+        if not bool(nan.any()):  # nothing to replace: the input, gradient passed through
+            ctx.keep = None
+            return x
         ctx.keep = (~nan).astype(x.dtype)
         return xp.where(nan, x.dtype.type(0), x)
 
     @staticmethod
     def backward(ctx, gy):
+        if ctx.keep is None:
+            return gy
         with np.errstate(invalid="ignore"):  # an infinite gradient at a NaN: NaN
             return gy * ctx.keep
 
@@ -442,9 +470,10 @@ def bincount(x, weights=None, minlength: int = 0):
 
 def _bin_positions(a, edges, how: str):
     """(bin index, in-range mask) of every element of ``a`` for ``edges`` (the last bin is
-    closed), as PyTorch's histogram kernel: ``how`` is "linear" (histc: the position
-    ``(a - lo) * bins / (hi - lo)`` in the input's dtype), "local" (that position
-    corrected by the neighbouring edges) or "search" (binary search in ``edges``)."""
+    closed; elements outside the edges, NaN included, get the index ``bins``), as
+    PyTorch's histogram kernel: ``how`` is "linear" (histc: the position
+    ``(a - lo) * bins / (hi - lo)`` in the input's dtype), "local" (that position corrected
+    by the upper bound among the neighbouring edges) or "search" (binary search)."""
     xp = get_array_module(a)
     nb = edges.shape[0] - 1
     lo, hi = edges[0], edges[-1]
@@ -455,20 +484,26 @@ def _bin_positions(a, edges, how: str):
         else:
             lin = (a - lo) * a.dtype.type(nb) / (hi - lo)
             pos = xp.where(inside, lin, 0).astype(np.int64)
-            if how == "local":
-                up = xp.searchsorted(edges, a, side="right")
-                pos = xp.clip(up, xp.maximum(pos - 1, 0), xp.minimum(pos + 2, nb + 1)) - 1
+            if how == "local":  # upper_bound(edges[pos - 1 : pos + 2], a) - 1
+                pos = xp.minimum(pos, nb)
+                start = xp.maximum(pos - 1, 0)
+                stop = xp.minimum(pos + 2, nb + 1)
+                ext = xp.concatenate([edges, xp.full(3, xp.inf, dtype=edges.dtype)])
+                cnt = xp.zeros(pos.shape, dtype=np.int64)
+                for k in builtins.range(3):  # three neighbours, each a vector operation
+                    cnt += ((start + k) < stop) & (ext[start + k] <= a)
+                pos = start + cnt - 1
     pos = xp.where(pos >= nb, nb - 1, pos)
-    return xp.where(inside, pos, 0), inside
+    return xp.where(inside, pos, nb), inside
 
 
 def _hist(a, edges, weights, how: str, out_dt):
     xp = get_array_module(a)
     nb = edges.shape[0] - 1
     a = a.reshape(-1)
-    pos, inside = _bin_positions(a, edges, how)
-    w = None if weights is None else weights.reshape(-1).astype(np.float64)[inside]
-    h = xp.bincount(pos[inside], weights=w, minlength=nb)[:nb]
+    pos, _ = _bin_positions(a, edges, how)
+    w = None if weights is None else weights.reshape(-1).astype(np.float64)
+    h = xp.bincount(pos, weights=w, minlength=nb + 1)[:nb]  # bin nb: the outside
     return h.astype(out_dt)
 
 
@@ -692,11 +727,22 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
         common = np.promote_types(sd.dtype, vd.dtype)
         sd, vd = sd.astype(common), vd.astype(common)
     n = sd.shape[-1]
-    if sd.ndim == 1:
-        r = _binary_search(sd.reshape(1, n), vd.reshape(1, -1), right).reshape(vd.shape)
+    if sd.size == 0 or vd.size == 0:  # nothing to search in, or nothing to search
+        r = xp.zeros(vd.shape, dtype=np.int32 if out_int32 else np.int64)
+        return _make(xp.asarray(r)) if isinstance(sorted_sequence, Tensor) or isinstance(
+            input, Tensor) else r
+    rows = sd.reshape(-1, n)
+    vals = vd.reshape(1, -1) if sd.ndim == 1 else vd.reshape(rows.shape[0], -1)
+    with np.errstate(invalid="ignore"):
+        # sorted without NaN (the usual case): NumPy's binary search gives PyTorch's answer
+        fast = n > 0 and bool((rows[:, 1:] >= rows[:, :-1]).all()) and (
+            rows.dtype.kind != "f" or not bool(xp.isnan(rows[:, :1]).any()))
+    if fast and (rows.shape[0] == 1 or vals.shape[1] >= 64):
+        side = "right" if right else "left"
+        r = xp.stack([xp.searchsorted(rows[i], vals[i], side=side)  # one call per row
+                      for i in builtins.range(rows.shape[0])]).reshape(vd.shape)
     else:
-        r = _binary_search(sd.reshape(-1, n), vd.reshape(-1, vd.shape[-1] if vd.ndim else 1),
-                           right).reshape(vd.shape)
+        r = _binary_search(rows, vals, right).reshape(vd.shape)
     r = r.astype(np.int32 if out_int32 else np.int64)
     if isinstance(sorted_sequence, Tensor) or isinstance(input, Tensor):
         return _make(xp.asarray(r))
