@@ -30,7 +30,6 @@ from .indexing import sort, take_along_dim
 from .inplace import apply_inplace
 from .linalg import matmul
 from .reduction import (
-    ScatterAlongDim,
     TakeAlongDim,
     _check_nonempty,
     _data,
@@ -89,27 +88,7 @@ def _cum_scan(a, d: int, fn: str):
         if bool(nan.any()):
             mask |= xp.isnan(a) & nan
     pos = xp.where(mask, _along(xp, a.shape[d], d, a.ndim), 0)
-    idx = xp.maximum.accumulate(pos, axis=d)
-    if a.dtype.kind == "f":  # 0. and -0. tie: the value is the selected element's
-        zero = acc == 0
-        if bool(zero.any()):
-            acc = xp.where(zero, xp.take_along_axis(a, idx, axis=d), acc)
-    return acc, idx
-
-
-class CumExtreme(Op):
-    """The running max/min along ``axis`` (computed once with its indices, by
-    ``_cum_scan``); the gradient is scattered to the indices (``ScatterAlongDim``, whose
-    backward is a gather: twice differentiable)."""
-
-    @staticmethod
-    def forward(ctx, x, axis, index, values):
-        ctx.index, ctx.axis, ctx.shape = index, axis, x.shape
-        return values
-
-    @staticmethod
-    def backward(ctx, gy):
-        return ScatterAlongDim.apply(gy, index=ctx.index, axis=ctx.axis, shape=ctx.shape)
+    return acc, xp.maximum.accumulate(pos, axis=d)
 
 
 def _cumext(x, dim, op, fn, rt):
@@ -121,18 +100,18 @@ def _cumext(x, dim, op, fn, rt):
     if xd.size == 0:
         xp = get_array_module(xd)
         return rt(x * 1 if xd.dtype.kind != "b" else x, _wrap(x, xp.zeros(xd.shape, np.int64)))
-    acc, idx = _cum_scan(xd, d, fn)
-    return rt(CumExtreme.apply(x, axis=d, index=idx, values=acc), _wrap(x, idx))
+    _, idx = _cum_scan(xd, d, fn)
+    return rt(TakeAlongDim.apply(x, index=idx, axis=d), _wrap(x, idx))
 
 
-@register(family=_SC, op=CumExtreme)
+@register(family=_SC, op=TakeAlongDim)
 def cummax(x, dim: int):
     """``(values, indices)`` of the running maximum along ``dim``; the gradient goes to the
     element each running maximum was taken from."""
     return _cumext(x, dim, "cummax", "max", _cummax_rt)
 
 
-@register(family=_SC, op=CumExtreme)
+@register(family=_SC, op=TakeAlongDim)
 def cummin(x, dim: int):
     """``(values, indices)`` of the running minimum along ``dim`` (see ``cummax``)."""
     return _cumext(x, dim, "cummin", "min", _cummin_rt)
