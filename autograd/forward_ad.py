@@ -424,7 +424,7 @@ def _only_first(cls, tans):
 @jvp_rule("Neg", "Exp", "Expm1", "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Sin",
           "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Abs", "Square", "Reciprocal", "Erf",
           "Clamp", "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh", "Asin", "Acos",
-          "Atan", "Asinh", "Acosh", "Atanh",
+          "Atan", "Asinh", "Acosh", "Atanh", "NanToZero",
           "Threshold", "Hardshrink", "Softshrink", "Hardsigmoid", "Hardswish", "Mish",  # nn
           needs_ctx=True)
 def _unary(cls, ctx, prims, tans, ys, kwargs):
@@ -433,7 +433,8 @@ def _unary(cls, ctx, prims, tans, ys, kwargs):
     return g[0] if g.__class__ is tuple else g
 
 
-@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign", "DivTrunc", "DivFloor")
+@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign", "DivTrunc", "DivFloor",
+          "RandomDraw")
 def _zero(cls, ctx, prims, tans, ys, kwargs):
     return _zeros_like(ys)
 
@@ -498,6 +499,24 @@ def _pow(cls, ctx, prims, tans, ys, kwargs):
         if tb is not None:
             out = _add(out, tb * xp.where((a == 0) & (b >= 0), 0.0, ys * xp.log(a)))
     return out
+
+
+@jvp_rule("LogCumSumExp")
+def _logcumsumexp(cls, ctx, prims, tans, ys, kwargs):
+    """sum_{j <= i} exp(x_j - y_i) t_j, as log-cum-sum-exps of the positive and the negative
+    parts of t (the op itself, so it neither overflows nor underflows)."""
+    _only_first(cls, tans)
+    x, t = prims[0], tans[0]
+    xp = get_array_module(ys)
+    out = None
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        la = xp.log(xp.abs(t)) + x
+        for part, sign in ((t > 0, 1.0), (t < 0, -1.0)):
+            lp = cls.forward(_fresh(cls), xp.where(part, la, -xp.inf).astype(ys.dtype),
+                             **kwargs)
+            term = sign * xp.exp(lp - ys)
+            out = term if out is None else out + term
+    return out.astype(ys.dtype, copy=False)
 
 
 # -- linear ops: the op applied to the tangents -----------------------------------------

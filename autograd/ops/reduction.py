@@ -750,7 +750,16 @@ class Cumsum(Op):
         ctx.axis, ctx.in_dtype = axis, x.dtype
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64
-        return get_array_module(x).cumsum(x, axis=axis, dtype=dtype)
+        xp = get_array_module(x)
+        if dtype is None and x.dtype in (np.float16, np.float32):
+            # PyTorch's CPU running sum accumulates float16 in float32, float32 in float64
+            acc = np.float32 if x.dtype == np.float16 else np.float64
+            y = xp.cumsum(x, axis=axis, dtype=acc).astype(x.dtype)
+        else:
+            y = xp.cumsum(x, axis=axis, dtype=dtype)
+        if y.dtype.kind == "f":
+            y += 0.0  # its sum starts from +0.: a leading -0. gives 0.
+        return y
 
     @staticmethod
     def backward(ctx, gy):
