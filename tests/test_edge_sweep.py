@@ -655,7 +655,14 @@ CALLS = {
     "combinations": [("combinations", lambda M, x: M.combinations(x[0]), 1),
                      ("combinations_rep", lambda M, x: M.combinations(x[1, :3], 3, True), 1)],
     "cartesian_prod": [("cartesian_prod", lambda M, x, y: M.cartesian_prod(x[0], y[1, :2]), 2)],
-    "nonzero_static": [("nonzero_static", lambda M, x: M.nonzero_static(x, size=5), 1)],
+    "nonzero_static": [("nonzero_static", lambda M, x: M.nonzero_static(x, size=5), 1),
+                       ("nonzero_static_m", lambda M, x: x.nonzero_static(size=1, fill_value=7),
+                        1)],
+    "index_put_": [("index_put_", lambda M, x, y: M.index_put_(
+        x * 1, (M.tensor([0, 2]),), y[:2], accumulate=True), 2)],
+    "sum_to_size": [("sum_to_size", lambda M, x: x.sum_to_size(1, 4), 1),
+                    ("sum_to_size_t", lambda M, x: x.sum_to_size((4,)), 1),
+                    ("sum_to_size_bad", lambda M, x: x.sum_to_size(2, 4), 1)],
     # the *_copy variants
     "alias_copy": [("alias_copy", lambda M, x: M.alias_copy(x), 1)],
     "as_strided_copy": [("as_strided_copy", lambda M, x: M.as_strided_copy(

@@ -43,8 +43,9 @@ def _convert_index(index):
     for ix in index:
         if isinstance(ix, Tensor):
             ix = ix._data
-        if isinstance(ix, list):
-            ix = np.asarray(ix)
+        if isinstance(ix, (list, tuple)):  # a sequence inside an index is an index tensor
+            ix = np.asarray([v._data if isinstance(v, Tensor) else v for v in ix]
+                            if any(isinstance(v, Tensor) for v in ix) else ix)
             if ix.size == 0:
                 ix = ix.astype(np.int64)  # x[[]]: an empty integer index
         if hasattr(ix, "dtype") and hasattr(ix, "shape"):
@@ -1421,7 +1422,7 @@ def cartesian_prod(*tensors):
     return stack([reshape(g, (-1,)) for g in grids], 1)
 
 
-@register(family=_IX, method=False, differentiable=False)
+@register(family=_IX, differentiable=False)
 def nonzero_static(x, *, size: int, fill_value: int = -1):
     """``nonzero(x)`` padded with ``fill_value`` rows (or truncated) to ``size`` rows."""
     size = int(size)

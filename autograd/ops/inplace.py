@@ -381,3 +381,9 @@ def detach(x: Tensor) -> Tensor:
 def detach_(x: Tensor) -> Tensor:
     """``x.detach_()``: cut x from the graph, in place."""
     return x.detach_()
+
+
+@register(family=_IP, op=_ix.Scatter, method=False, arity=2)
+def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """``x.index_put_(indices, values, accumulate)``: ``index_put`` written into x."""
+    return apply_inplace(x, _ix.index_put, (indices, values, accumulate), {})

@@ -759,10 +759,10 @@ def rot90(x, k: int = 1, dims=(0, 1)):
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if x.ndim < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
-    if dims[0] == dims[1] or (dims[0] - dims[1]) % x.ndim == 0:
+    d0, d1 = _norm_dim(dims[0], x.ndim, "rot90"), _norm_dim(dims[1], x.ndim, "rot90")
+    if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
                            f"and dim1 = {dims[1]}")
-    d0, d1 = _norm_dim(dims[0], x.ndim, "rot90"), _norm_dim(dims[1], x.ndim, "rot90")
     k = int(k) % 4
     if k == 1:
         return transpose(flip(x, (d1,)), d0, d1)
@@ -914,7 +914,7 @@ def meshgrid(*tensors, indexing=None):
                       "the indexing argument.", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
                          f"received: {indexing}")
     if not ts:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
@@ -1036,3 +1036,15 @@ def unravel_index(indices, shape):
         out.append(d % s)
         d = d // s
     return tuple(Tensor(o) for o in reversed(out))
+
+
+@register(family=_SH, op=SumTo, function=False)
+def sum_to_size(x, *size):
+    """Sum x down to ``size`` (which x's shape must broadcast from): PyTorch's
+    ``Tensor.sum_to_size``."""
+    shape = _shape_arg(size)
+    xs = tuple(x.shape)
+    if len(shape) > len(xs) or any(s not in (1, n) for s, n in zip(shape[::-1], xs[::-1])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(xs)}}}.")
+    out = sum_to(x, shape)
+    return Clone.apply(out) if out is x else out
