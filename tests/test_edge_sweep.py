@@ -660,6 +660,8 @@ CALLS = {
                         1)],
     "index_put_": [("index_put_", lambda M, x, y: M.index_put_(
         x * 1, (M.tensor([0, 2]),), y[:2], accumulate=True), 2)],
+    "H": [("H", lambda M, x: x.H, 1), ("H_1d", lambda M, x: x[0].H, 1)],
+    "mH": [("mH", lambda M, x: x.mH, 1), ("mH_3d", lambda M, x: x[None].mH, 1)],
     "sum_to_size": [("sum_to_size", lambda M, x: x.sum_to_size(1, 4), 1),
                     ("sum_to_size_t", lambda M, x: x.sum_to_size((4,)), 1),
                     ("sum_to_size_bad", lambda M, x: x.sum_to_size(2, 4), 1)],

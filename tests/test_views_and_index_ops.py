@@ -120,6 +120,8 @@ CASES = [
     ("view_copy", lambda M, x: M.view_copy(x, (3, -1)), [(2, 3)], False),
     ("diagonal_copy", lambda M, x: M.diagonal_copy(x, 0, 1, 2), [(2, 3, 3)], False),
     ("t_copy", lambda M, x: M.t_copy(x), [(2, 3)], False),
+    ("H", lambda M, x: x.H * 1, [(2, 3)], False),
+    ("mH", lambda M, x: x.mH * 1, [(4, 2, 3)], False),
 ]
 
 REDUCE_CASES = [(r, inc) for r in ("sum", "prod", "mean", "amax", "amin")
@@ -349,6 +351,9 @@ def test_views_share_memory_and_inplace_writes_through():
     (lambda M, x: x.sum_to_size(2, 4), RuntimeError),
     (lambda M, x: x.stride(2), IndexError),
     (lambda M, x: M.tensor(1.0).stride(0), IndexError),
+    (lambda M, x: x[0].H, RuntimeError),
+    (lambda M, x: x[None].H, RuntimeError),
+    (lambda M, x: x[0].mH, RuntimeError),
     (lambda M, x: M.range(0, 1, 0), RuntimeError),
     (lambda M, x: M.range(1, 0, 1), RuntimeError),
     (lambda M, x: M.frombuffer(bytearray(b"abc"), dtype=M.int16), ValueError),

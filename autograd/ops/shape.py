@@ -1048,3 +1048,36 @@ def sum_to_size(x, *size):
         raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(xs)}}}.")
     out = sum_to(x, shape)
     return Clone.apply(out) if out is x else out
+
+
+def _H(self):
+    if self.ndim == 0:
+        return self
+    if self.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor.")
+    return transpose(self, 0, 1)
+
+
+def _mH(self):
+    if self.ndim == 0:
+        return self
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+@register(family=_SH, op=Permute, function=False,
+          method=property(_H, doc="The conjugate transpose of a matrix (its transpose: the "
+                                  "dtypes here are real)."))
+def H(x):
+    """``x.H``: the conjugate transpose of a 2-D tensor (real dtypes: the transpose)."""
+    return _H(x)
+
+
+@register(family=_SH, op=Permute, function=False,
+          method=property(_mH, doc="The conjugate transpose of the last two dims."))
+def mH(x):
+    """``x.mH``: the conjugate transpose of the last two dims (real dtypes: ``mT``)."""
+    return _mH(x)
