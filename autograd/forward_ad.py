@@ -41,7 +41,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import registry
-from .backend import get_array_module
+from .backend import add_at, get_array_module
 from .function import Function, Op, _prepare_binary
 from .grad_mode import state
 from .ops.shape import Reshape
@@ -568,6 +568,19 @@ jvp_rule("SetItem", "Scatter", "Overwrite")(_linear_all())
 @jvp_rule("ScatterAdd")
 def _scatter_add(cls, ctx, prims, tans, ys, kwargs):
     return _linear_all(fixed=(2,))(cls, ctx, prims, tans, ys, kwargs)
+
+
+@jvp_rule("ScatterReduceAll")
+def _scatter_reduce(cls, ctx, prims, tans, ys, kwargs):
+    # scatter_reduce/index_reduce: tx * wx + scatter_add(ts * ws), the op's own weights
+    x, src = prims
+    wx, ws = cls.weights(x, src, ys, kwargs["index"], kwargs["reduce"], kwargs["include_self"])
+    tx, ts = tans
+    xp = get_array_module(ys)
+    out = xp.zeros(ys.shape, dtype=ys.dtype) if tx is None else (tx * wx).astype(ys.dtype)
+    if ts is not None:
+        add_at(xp, out, kwargs["index"], (ts * ws).astype(ys.dtype))
+    return out
 
 
 # -- multilinear: sum over inputs of the op with one input replaced by its tangent -------

@@ -19,7 +19,6 @@ from collections import namedtuple
 import numpy as np
 
 from . import forward_ad as _fwad
-from . import vmap as _vmap
 from .backend import get_array_module
 from .engine import grad as _grad
 from .grad_mode import enable_grad
@@ -33,6 +32,8 @@ from .ops.reduction import norm as _norm
 from .ops.reduction import sum as _sum
 from .ops.shape import cat, movedim, reshape, transpose
 from .tensor import Tensor, _make
+from .vmap import _lndim, _pad_to
+from .vmap import batching_rule as _batching_rule
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
            "eigh", "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu",
@@ -93,12 +94,12 @@ _fwad.jvp_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", 
 def _batch_leading(cls, phys, batched, kwargs, size):
     """Batching rule of ops computed per matrix over leading batch dims (broadcast between
     operands): the vmapped dim is one more leading dim, the operands' ranks aligned."""
-    rank = max(_vmap._lndim(p, b) for p, b in zip(phys, batched) if hasattr(p, "shape"))
-    args = [_vmap._pad_to(p, rank) if b else p for p, b in zip(phys, batched)]
+    rank = max(_lndim(p, b) for p, b in zip(phys, batched) if hasattr(p, "shape"))
+    args = [_pad_to(p, rank) if b else p for p, b in zip(phys, batched)]
     return cls.apply(*args, **kwargs)
 
 
-_vmap.batching_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", "QR",
+_batching_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", "QR",
                     "Eigh", "SVD", "MatrixExp", "LUFactor", "CholeskySolve",
                     "CholeskyInverse")(_batch_leading)
 

@@ -10,7 +10,9 @@ row (PyTorch's ``native_functions.yaml``/``derivatives.yaml``; tinygrad's rule t
 * tools iterate it: table-driven tests, edge sweeps, API coverage, forward mode later.
 
 Registering returns the function itself, unchanged: the namespace and the Tensor methods
-hold the very function object, so a registered op costs nothing per call.
+hold the very function object, so a registered op costs nothing per call (except an op with
+a ``dim``/``keepdim`` argument: the namespace and methods hold a thin wrapper taking
+PyTorch's ``axis=``/``keepdims=`` aliases, see ``_numpy_names``).
 
 Example (the house style, in ``autograd/ops/<family>.py``)::
 
@@ -22,6 +24,8 @@ Example (the house style, in ``autograd/ops/<family>.py``)::
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 
 _INF = math.inf
@@ -132,14 +136,45 @@ def register(name: str | None = None, *, family: str, op=None, aliases=(), funct
         dom = domain
         if dom is None and arity:
             dom = (REAL,) * arity
-        info = OpInfo(n, fn, op, family, al, function, method, inplace, _tuple(numpy),
-                      arity, dom, differentiable, int_to_float)
+        info = OpInfo(n, _numpy_names(fn), op, family, al, function, method, inplace,
+                      _tuple(numpy), arity, dom, differentiable, int_to_float)
         for k in (n,) + al:
             _OPS[k] = info
         _ENTRIES.append(info)
         return fn
 
     return deco
+
+
+def _numpy_names(fn):
+    """``fn``, or ``fn`` taking PyTorch's NumPy-style keyword aliases: PyTorch's argument
+    parser accepts ``axis=`` for every argument named ``dim`` and ``keepdims=`` for
+    ``keepdim`` (``torch.sum(x, axis=0, keepdims=True)``). Only ops with such arguments are
+    wrapped; the wrapper renames and calls through."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    ren = {}
+    if "dim" in params and "axis" not in params:
+        ren["axis"] = "dim"
+    if "keepdim" in params and "keepdims" not in params:
+        ren["keepdims"] = "keepdim"
+    if not ren:
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            for alias, real in ren.items():
+                if alias in kwargs:
+                    if real in kwargs:
+                        raise TypeError(f"{fn.__name__}() got multiple values for argument "
+                                        f"'{real}'")
+                    kwargs[real] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def add(fn, name: str, **kwargs):

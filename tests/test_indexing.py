@@ -56,7 +56,7 @@ INDICES = [
     (Ellipsis, 1),
     (0, Ellipsis, None),
     [0, 2, 3],
-    [[0, 1], [2, 3]],
+    ([[0, 1], [2, 3]],),  # (a bare list of lists is a tuple to PyTorch: test_sequence_index)
     ([0, 1, 3], [2, 2, 0]),
     (slice(None), [0, 2, 2]),
     ([1, 0], slice(1, 3)),

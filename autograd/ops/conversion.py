@@ -4,12 +4,18 @@ cast back (``elementwise.Cast``), a device move's gradient moves back (``ToDevic
 
 from __future__ import annotations
 
+import math
+import warnings
+
+import numpy as _np
+
 from .. import backend
 from .. import dtypes as _dt
+from .. import tensor as _tensor
 from ..backend import Device, device_of, parse_device
 from ..function import Op
 from ..registry import register
-from ..tensor import Tensor, _looks_like_dtype
+from ..tensor import Tensor, _looks_like_dtype, _make
 from .elementwise import Cast, cast
 
 _CV = "conversion"
@@ -113,3 +119,292 @@ def type_(self, dtype=None, non_blocking=False):
 def type_as(self, other: Tensor) -> Tensor:
     """``self.to(other.dtype)``."""
     return to(self, other.dtype)
+
+
+# ---- Tensor queries and factories (helper 'shape') -----------------------------------------
+
+@register(family=_CV, function=False, differentiable=False)
+def nelement(self) -> int:
+    """The number of elements (``numel()``)."""
+    return int(self._data.size)
+
+
+@register(family=_CV, function=False, differentiable=False)
+def ndimension(self) -> int:
+    """The number of dims (``dim()``)."""
+    return self._data.ndim
+
+
+@register(family=_CV, function=False, differentiable=False)
+def stride(self, dim=None):
+    """The step in elements between neighbours along each dim (of a view: its own strides;
+    0 along expanded dims), or along ``dim``."""
+    a = self._data
+    st = tuple(s // a.itemsize for s in a.strides)
+    if dim is None:
+        return st
+    if a.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return st[_norm_dim0(dim, a.ndim)]
+
+
+def _norm_dim0(dim, n=0):
+    m = max(n, 1)
+    if not -m <= dim < m:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], "
+                         f"but got {dim})")
+    return dim % m
+
+
+@register(family=_CV, method=True, arity=2, differentiable=False)
+def is_same_size(x, other) -> bool:
+    """True when both tensors have the same shape."""
+    return tuple(x.shape) == tuple(other.shape)
+
+
+@register(family=_CV, differentiable=False)
+def is_nonzero(x) -> bool:
+    """The truth of a one-element tensor (RuntimeError for any other size)."""
+    n = x.numel()
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(x.item())
+
+
+@register(family=_CV, differentiable=False)
+def is_signed(x) -> bool:
+    """True unless the dtype is unsigned (uint8...) or bool."""
+    return x.dtype.kind not in "ub"
+
+
+@register(family=_CV, method=False, differentiable=False)
+def is_floating_point(x) -> bool:
+    """True for floating dtypes."""
+    return x.is_floating_point()
+
+
+@register(family=_CV, method=False, differentiable=False)
+def numel(x) -> int:
+    """The number of elements."""
+    return x.numel()
+
+
+@register(family=_CV, differentiable=False)
+def get_device(x) -> int:
+    """The CUDA device index, or -1 on the CPU."""
+    dev = x.device
+    return -1 if dev.type == "cpu" else int(dev.index or 0)
+
+
+def _is_cpu(self) -> bool:
+    return self.device.type == "cpu"
+
+
+@register(family=_CV, function=False, differentiable=False,
+          method=property(_is_cpu, doc="True when the tensor is on the CPU."))
+def is_cpu(self) -> bool:
+    """True when the tensor is on the CPU (a property, as PyTorch's)."""
+    return _is_cpu(self)
+
+
+def _new(self, dtype, device):
+    return (dtype if dtype is not None else self.dtype,
+            device if device is not None else self.device)
+
+
+@register(family=_CV, function=False, differentiable=False)
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
+    """An uninitialised tensor of ``size`` with this tensor's dtype and device (unless
+    given)."""
+    dt, dev = _new(self, dtype, device)
+    return _tensor.empty(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+@register(family=_CV, function=False, differentiable=False)
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
+    """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+    dt, dev = _new(self, dtype, device)
+    return _tensor.zeros(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+@register(family=_CV, function=False, differentiable=False)
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
+    """Ones of ``size`` with this tensor's dtype and device (unless given)."""
+    dt, dev = _new(self, dtype, device)
+    return _tensor.ones(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+@register(family=_CV, function=False, differentiable=False)
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+             **_kw) -> Tensor:
+    """``fill_value`` in a tensor of ``size`` with this tensor's dtype and device (unless
+    given)."""
+    dt, dev = _new(self, dtype, device)
+    return _tensor.full(size, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+@register(family=_CV, function=False, differentiable=False)
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
+    """A copy of ``data`` as a tensor with this tensor's dtype and device (unless given)."""
+    dt, dev = _new(self, dtype, device)
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+        data = data.detach()
+    return _tensor.tensor(data, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def _strided_alloc(size, stride, dtype, device):
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape ({len(stride)} strides, "
+                           f"{len(size)} sizes)")
+    dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    need = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    buf = _tensor.empty(need, dtype=dt, device=device)._data
+    xp = backend.get_array_module(buf)
+    return xp.lib.stride_tricks.as_strided(buf, size, tuple(s * buf.itemsize for s in stride))
+
+
+@register(family=_CV, method=False, arity=0, differentiable=False)
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
+                  **_kw) -> Tensor:
+    """An uninitialised tensor of ``size`` laid out with the element strides ``stride``."""
+    t = _make(_strided_alloc(size, stride, dtype, device))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+@register(family=_CV, function=False, differentiable=False)
+def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False,
+                      **_kw) -> Tensor:
+    """``empty_strided`` with this tensor's dtype and device (unless given)."""
+    dt, dev = _new(self, dtype, device)
+    return empty_strided(size, stride, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+@register(family=_CV, method=False, arity=0, differentiable=False)
+def empty_permuted(size, physical_layout, *, dtype=None, device=None, requires_grad=False,
+                   **_kw) -> Tensor:
+    """An uninitialised tensor of ``size`` whose dims are laid out in memory in the order
+    ``physical_layout`` (outermost first)."""
+    size = tuple(int(s) for s in size)
+    order = [int(p) for p in physical_layout]
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"physical_layout {order} is not a permutation of the "
+                           f"{len(size)} dims")
+    buf = _tensor.empty(*[size[p] for p in order], dtype=dtype, device=device)._data
+    inv = [order.index(k) for k in range(len(size))]
+    t = _make(buf.transpose(inv))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+@register(family=_CV, method=False, arity=0, differentiable=False)
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
+    """A 0-d tensor holding the number ``s`` (in the default float dtype unless given)."""
+    dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    if isinstance(s, Tensor):
+        s = s.item()
+    return _tensor.full((), s, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+@register(family=_CV, method=False, arity=0, differentiable=False)
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """A tensor from ``obj`` sharing its memory when it can (a Tensor or NumPy/CuPy array of
+    the same dtype and device), copying when it must or when ``copy=True``
+    (``copy=False`` raises instead of copying)."""
+    dt = _dt.to_dtype(dtype) if dtype is not None else None
+    dev = parse_device(device) if device is not None else None
+    if isinstance(obj, Tensor):  # a differentiable conversion, as Tensor.to
+        out = obj
+        if dt is not None and dt != obj.dtype:
+            out = to(out, dt)
+        if dev is not None and dev != obj.device:
+            out = to(out, dev)
+        if out is obj and copy:
+            out = obj.clone()
+        elif out is not obj and copy is False:
+            raise ValueError("asarray(): a copy is needed (another dtype or device) but "
+                             "copy=False")
+        return out.requires_grad_(True) if requires_grad else out
+    if isinstance(obj, _np.ndarray) or backend.is_cupy_array(obj):
+        src = obj
+    else:
+        if copy is False:
+            raise ValueError("asarray(): can't alias Python data; pass copy=None or True")
+        t = _tensor.tensor(obj, dtype=dt, device=dev)
+        return t.requires_grad_(True) if requires_grad else t
+    arr = src
+    if dt is not None and arr.dtype != dt:
+        arr = arr.astype(dt)
+    if dev is not None and dev != device_of(arr):
+        arr = backend.to_device(arr, dev)
+    if arr is src:
+        if copy:
+            arr = arr.copy()
+    elif copy is False:
+        raise ValueError("asarray(): a copy is needed (another dtype or device) but "
+                         "copy=False")
+    t = _make(arr)
+    if arr is src:
+        t._exposed = True
+    return t.requires_grad_(True) if requires_grad else t
+
+
+@register(family=_CV, method=False, arity=0, differentiable=False)
+def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0,
+               requires_grad=False) -> Tensor:
+    """A 1-D tensor sharing the memory of an object with the buffer protocol (bytearray,
+    memoryview, array.array...)."""
+    dt = _dt.to_dtype(dtype)
+    mv = memoryview(buffer)
+    if mv.readonly:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support "
+                      "non-writable tensors. This means you can write to the underlying "
+                      "(supposedly non-writable) buffer using the tensor. You may want to "
+                      "copy the buffer to protect its data or make it writable before "
+                      "converting it to a tensor. This type of warning will be suppressed "
+                      "for the rest of this program.", UserWarning, stacklevel=2)
+    n = mv.nbytes
+    if n <= 0:
+        raise ValueError(f"both buffer length ({n}) and count ({count}) must not be 0")
+    if not 0 <= offset < n:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({n} bytes) minus 1")
+    if count <= 0 and (n - offset) % dt.itemsize:
+        raise ValueError(f"buffer length ({n - offset} bytes) after offset ({offset} bytes) "
+                         f"must be a multiple of element size ({dt.itemsize})")
+    if count > 0 and count * dt.itemsize > n - offset:
+        raise ValueError(f"requested buffer length ({count} * {dt.itemsize} bytes) after "
+                         f"offset ({offset} bytes) must not be greater than actual buffer "
+                         f"length ({n} bytes)")
+    arr = _np.frombuffer(buffer, dtype=dt, count=count if count > 0 else -1, offset=offset)
+    t = _make(arr)
+    t._exposed = True
+    return t.requires_grad_(True) if requires_grad else t
+
+
+@register("range", family=_CV, method=False, arity=0, differentiable=False)
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           **_kw) -> Tensor:
+    """Deprecated: ``start, start + step, ...`` up to and including ``end`` (in the default
+    float dtype unless given). Use ``arange``, which excludes ``end``."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    start, end, step = (float(v) if isinstance(v, Tensor) else v for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    n = int(math.floor((end - start) / step)) + 1
+    dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
+    vals = start + _np.arange(n, dtype=_np.float64) * step
+    return _tensor._finish(vals.astype(dt), None, device, requires_grad)

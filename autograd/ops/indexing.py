@@ -12,6 +12,7 @@ with such an index; ``scatter_add`` adds at it (its backward is a gather).
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -20,14 +21,21 @@ from ..backend import add_at, get_array_module
 from ..function import Op
 from ..registry import register
 from ..tensor import Tensor, _make
-from .elementwise import cast, where
-from .shape import _norm_dim, broadcast_to, reshape, sum_to
+from .elementwise import Clone, cast, where
+from .shape import _norm_dim, broadcast_to, meshgrid, movedim, permute, reshape, stack, sum_to
 
 _IX = "indexing"
 
 
 def _convert_index(index):
     """Turn Tensors inside an index into arrays; return (index, is_basic)."""
+    if isinstance(index, list) and _sequence_as_tuple(index):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated "
+                      "and will be changed in pytorch 2.9; use x[tuple(seq)] instead of "
+                      "x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+                      "x[torch.tensor(seq)], which will result either in an error or a "
+                      "different result", UserWarning, stacklevel=3)
+        index = tuple(index)  # x[[0, [1, 2]]] is x[0, [1, 2]], as PyTorch (and old NumPy)
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -35,8 +43,9 @@ def _convert_index(index):
     for ix in index:
         if isinstance(ix, Tensor):
             ix = ix._data
-        if isinstance(ix, list):
-            ix = np.asarray(ix)
+        if isinstance(ix, (list, tuple)):  # a sequence inside an index is an index tensor
+            ix = np.asarray([v._data if isinstance(v, Tensor) else v for v in ix]
+                            if any(isinstance(v, Tensor) for v in ix) else ix)
             if ix.size == 0:
                 ix = ix.astype(np.int64)  # x[[]]: an empty integer index
         if hasattr(ix, "dtype") and hasattr(ix, "shape"):
@@ -53,6 +62,15 @@ def _convert_index(index):
             raise IndexError(f"index of type {type(ix).__name__} is not supported")
         out.append(ix)
     return tuple(out), basic
+
+
+def _sequence_as_tuple(seq) -> bool:
+    """PyTorch's rule (python_variable_indexing.cpp ``treatSequenceAsTuple``): a list index
+    shorter than 32 that holds a Tensor, a sequence, a slice, Ellipsis or None is a tuple."""
+    if len(seq) >= 32:
+        return False
+    return any(isinstance(v, (Tensor, list, tuple, slice)) or v is None or v is Ellipsis
+               or (hasattr(v, "ndim") and v.ndim > 0) for v in seq)
 
 
 class TwoStep:
@@ -679,3 +697,740 @@ def argwhere(x):
 
 
 _ = _make
+
+
+# ---- views by index: narrow, select, diagonal, unfold, as_strided (helper 'shape') --------
+
+def _int_arg(v, what="index"):
+    if isinstance(v, Tensor):
+        if v.numel() != 1 or v.dtype.kind not in "iu":
+            raise RuntimeError(f"{what} must be an integer scalar tensor")
+        return int(v.item())
+    return int(v)
+
+
+def _clone(t):
+    return Clone.apply(t) if isinstance(t, Tensor) else t.copy()
+
+
+@register(family=_IX, op=GetItem)
+def narrow(x, dim: int, start, length: int):
+    """The view ``x[..., start:start + length, ...]`` along ``dim`` (``start`` may be
+    negative or a 0-d integer tensor)."""
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _norm(dim, x.ndim, "narrow")
+    n = x.shape[d]
+    start, length = _int_arg(start, "start"), int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but "
+                         f"got {start})")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+@register(family=_IX, op=GetItem)
+def narrow_copy(x, dim: int, start, length: int):
+    """A contiguous copy of ``narrow(x, dim, start, length)``."""
+    return _clone(narrow(x, dim, start, length))
+
+
+@register(family=_IX, op=GetItem)
+def select(x, dim: int, index):
+    """The view of x at ``index`` along ``dim`` (that dim removed)."""
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _norm(dim, x.ndim, "select")
+    i = _int_arg(index)
+    n = x.shape[d]
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{list(x.shape)} at dimension {d}")
+    return getitem(x, (slice(None),) * d + (i % n,))
+
+
+def _diag_dims(x_ndim, dim1, dim2, op="diagonal"):
+    d1, d2 = _norm(dim1, x_ndim, op), _norm(dim2, x_ndim, op)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+def _diag_rc(r, c, offset, xp):
+    """Row and column indices of the ``offset`` diagonal of an (r, c) matrix."""
+    if offset >= 0:
+        n = max(0, min(r, c - offset))
+        i = xp.arange(n)
+        return i, i + offset
+    n = max(0, min(r + offset, c))
+    i = xp.arange(n)
+    return i - offset, i
+
+
+def _to_end(n, d1, d2):
+    """The permutation moving dims d1, d2 to the end (in that order)."""
+    return [k for k in range(n) if k not in (d1, d2)] + [d1, d2]
+
+
+@register(family=_IX, op=GetItem)
+def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The diagonal of the (dim1, dim2) planes as a new last dim (``offset`` > 0 above the
+    main diagonal). Gradients scatter back onto the diagonal."""
+    d1, d2 = _diag_dims(x.ndim, dim1, dim2)
+    xp = get_array_module(_arr(x))
+    r, c = _diag_rc(x.shape[d1], x.shape[d2], int(offset), xp)
+    perm = _to_end(x.ndim, d1, d2)
+    if perm != list(range(x.ndim)):
+        x = permute(x, perm)
+    return getitem_raw(x, (Ellipsis, r, c), False)
+
+
+_diagonal = diagonal  # (diag's argument is named diagonal, as in PyTorch)
+
+
+@register(family=_IX, op=IndexGrad)
+def diag_embed(x, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """Tensors whose (dim1, dim2) planes have the last dim of x on their ``offset``
+    diagonal, zeros elsewhere; its gradient is ``diagonal``."""
+    n = x.ndim + 1
+    d1, d2 = _diag_dims(n, dim1, dim2)
+    offset = int(offset)
+    m = x.shape[-1] + abs(offset)
+    xp = get_array_module(_arr(x))
+    r, c = _diag_rc(m, m, offset, xp)
+    zeros = _make(xp.zeros(tuple(x.shape[:-1]) + (m, m), dtype=x.dtype))
+    y = SetItem.apply(zeros, x, index=(Ellipsis, r, c), basic=False)  # (keeps -0.)
+    perm = [0] * n
+    rest = iter(range(n - 2))
+    for k in range(n):
+        perm[k] = n - 2 if k == d1 else n - 1 if k == d2 else next(rest)
+    return y if perm == list(range(n)) else permute(y, perm)
+
+
+@register(family=_IX, op=IndexGrad)
+def diag(x, diagonal: int = 0):
+    """A 1-D x as the ``diagonal``-th diagonal of a square matrix, or the ``diagonal``-th
+    diagonal of a 2-D x."""
+    if x.ndim == 1:
+        return diag_embed(x, diagonal, 0, 1)
+    if x.ndim == 2:
+        return _diagonal(x, diagonal, 0, 1)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+
+
+@register(family=_IX, op=IndexGrad)
+def diagflat(x, offset: int = 0):
+    """The flattened x on the ``offset`` diagonal of a square matrix."""
+    return diag_embed(reshape(x, (-1,)), offset, 0, 1)
+
+
+@register(family=_IX, op=SetItem)
+def diagonal_scatter(x, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """A copy of x with ``src`` written onto ``diagonal(x, offset, dim1, dim2)``."""
+    d1, d2 = _diag_dims(x.ndim, dim1, dim2)
+    xp = get_array_module(_arr(x))
+    r, c = _diag_rc(x.shape[d1], x.shape[d2], int(offset), xp)
+    perm = _to_end(x.ndim, d1, d2)
+    want = tuple(x.shape[k] for k in perm[:-2]) + (len(r),)
+    _check_src("diagonal_scatter", src, want)
+    xt = permute(x, perm)
+    y = SetItem.apply(xt, src, index=(Ellipsis, r, c), basic=False)
+    return permute(y, [int(k) for k in np.argsort(perm)])
+
+
+def _check_src(op, src, want):
+    if tuple(src.shape) != tuple(want):
+        raise RuntimeError(f"{op}(): expected src to have a size equal to the slice of self. "
+                           f"src size = {list(src.shape)}, slice size = {list(want)}")
+
+
+@register(family=_IX, op=SetItem)
+def select_scatter(x, src, dim: int, index: int):
+    """A copy of x with ``src`` written at ``index`` along ``dim``."""
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _norm(dim, x.ndim, "select_scatter")
+    n = x.shape[d]
+    i = _int_arg(index)
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{list(x.shape)} at dimension {d}")
+    _check_src("select_scatter", src, x.shape[:d] + x.shape[d + 1:])
+    return SetItem.apply(x, src, index=(slice(None),) * d + (i % n,), basic=True)
+
+
+@register(family=_IX, op=SetItem)
+def slice_scatter(x, src, dim: int = 0, start=None, end=None, step: int = 1):
+    """A copy of x with ``src`` written at ``start:end:step`` along ``dim``."""
+    if x.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = _norm(dim, x.ndim, "slice_scatter")
+    if int(step) <= 0:
+        raise RuntimeError("slice step must be positive")
+    sl = (slice(None),) * d + (slice(start, end, int(step)),)
+    want = np.broadcast_to(np.empty((), bool), x.shape)[sl].shape
+    _check_src("slice_scatter", src, want)
+    return SetItem.apply(x, src, index=sl, basic=True)
+
+
+def _strided_index(xp, size, stride, offset):
+    """Flat positions of an as_strided view: offset + sum_k arange(size_k) * stride_k."""
+    idx = xp.full((), int(offset), dtype=np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        shp = [1] * len(size)
+        shp[k] = n
+        idx = idx + (xp.arange(n, dtype=np.int64) * int(s)).reshape(shp)
+    return xp.broadcast_to(idx, tuple(size))
+
+
+def _strided_args(x, size, stride, storage_offset, op="as_strided"):
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape ({len(stride)} strides, "
+                           f"{len(size)} sizes)")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"{op}: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"{op}: negative size in {list(size)}")
+    off = 0 if storage_offset is None else int(storage_offset)
+    if off < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {off}")
+    need = off + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    if need > x.numel():
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {off} require {need} elements, but the storage has "
+                           f"{x.numel()}")
+    xp = get_array_module(_arr(x))
+    return size, _strided_index(xp, size, stride, off)
+
+
+@register(family=_IX, op=GetItem)
+def as_strided(x, size, stride, storage_offset=None):
+    """The elements of x's contiguous copy at ``storage_offset + sum_k i_k * stride_k`` (a
+    copy here, not a view of the storage); gradients scatter-add back, so overlapping
+    windows accumulate."""
+    size, idx = _strided_args(x, size, stride, storage_offset)
+    return getitem_raw(reshape(x, (-1,)), idx, False)
+
+
+@register(family=_IX, op=SetItem)
+def as_strided_scatter(x, src, size, stride, storage_offset=None):
+    """A copy of x (as its contiguous storage) with ``src`` written where
+    ``as_strided(x, size, stride, storage_offset)`` reads."""
+    size, idx = _strided_args(x, size, stride, storage_offset, "as_strided_scatter")
+    _check_src("as_strided_scatter", src, size)
+    y = SetItem.apply(reshape(x, (-1,)), src, index=idx, basic=False)
+    return reshape(y, tuple(x.shape))
+
+
+def _unfold(x, dimension: int, size: int, step: int):
+    """``Tensor.unfold``: the windows of ``size`` elements every ``step`` along
+    ``dimension`` as a new last dim (gradients of overlapping windows accumulate)."""
+    if x.ndim == 0:
+        d = _norm(dimension, 0, "unfold")
+        n = 1
+    else:
+        d = _norm(dimension, x.ndim, "unfold")
+        n = x.shape[d]
+    size, step = int(size), int(step)
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    xp = get_array_module(_arr(x))
+    nw = (n - size) // step + 1
+    idx = (xp.arange(nw)[:, None] * step + xp.arange(size)[None, :])
+    y = getitem_raw(x, (slice(None),) * d + (idx,), False)
+    return movedim(y, d + 1, -1)
+
+
+register("unfold", family=_IX, op=GetItem, function=False)(_unfold)
+
+
+# ---- scatter_reduce / index_reduce and the index_* family ---------------------------------
+
+_REDUCE_NAMES = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _reduce_init(reduce, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def _scatter_reduce_array(xp, x, index, src, reduce, include_self):
+    y = x.copy()
+    if not include_self:
+        y[index] = _reduce_init(reduce, x.dtype)
+    if reduce in ("sum", "mean"):
+        add_at(xp, y, index, src)
+        if reduce == "mean":
+            cnt = xp.full(x.shape, 1 if include_self else 0, dtype=np.int64)
+            add_at(xp, cnt, index, 1)
+            cnt = xp.maximum(cnt, 1)
+            if y.dtype.kind == "f":
+                y = (y / cnt).astype(x.dtype)
+            else:
+                y = xp.floor_divide(y, cnt).astype(x.dtype)
+    elif reduce == "prod":
+        xp.multiply.at(y, index, src) if xp is np else _cupy_at(xp, "multiply", y, index, src)
+    elif reduce == "amax":
+        xp.maximum.at(y, index, src) if xp is np else _cupy_at(xp, "maximum", y, index, src)
+    else:
+        xp.minimum.at(y, index, src) if xp is np else _cupy_at(xp, "minimum", y, index, src)
+    return y
+
+
+def _cupy_at(xp, name, y, index, src):  # pragma: no cover - CuPy only
+    """CuPy has no ``ufunc.at`` for multiply/minimum/maximum: reduce duplicates by sorting."""
+    flat = xp.ravel_multi_index(tuple(xp.broadcast_arrays(*index)), y.shape).ravel()
+    vals = xp.broadcast_to(src, flat.shape if src.ndim == 0 else src.shape).ravel()
+    order = xp.argsort(flat, kind="stable")
+    flat, vals = flat[order], vals[order]
+    yf = y.reshape(-1)
+    fn = getattr(xp, name)
+    for _ in range(int(xp.bincount(flat).max()) if flat.size else 0):
+        first = xp.ones(flat.shape, dtype=bool)
+        first[1:] = flat[1:] != flat[:-1]
+        yf[flat[first]] = fn(yf[flat[first]], vals[first])
+        flat, vals = flat[~first], vals[~first]
+
+
+class ScatterReduceAll(Op):
+    """``scatter_reduce``/``index_reduce``: reduce ``src`` into a copy of x at a full
+    advanced index with sum/prod/mean/amax/amin; gradients as PyTorch's
+    ``scatter_reduce_backward`` (ties of amax/amin share the gradient evenly)."""
+
+    @staticmethod
+    def forward(ctx, x, src, index, reduce, include_self):
+        xp = get_array_module(x)
+        y = _scatter_reduce_array(xp, x, index, src, reduce, include_self)
+        ctx.index, ctx.reduce, ctx.include_self = index, reduce, include_self
+        if reduce != "sum":
+            ctx.save_for_backward(x, src, y)
+        ctx.src_shape = src.shape
+        return y
+
+    @staticmethod
+    def weights(x, src, y, index, reduce, include_self):
+        """Arrays ``(wx, ws)`` with ``d out / d x = wx`` (element-wise) and ``d out[index] /
+        d src = ws``: the backward is ``(gy * wx, gy[index] * ws)``, the forward-mode
+        derivative ``tx * wx + scatter_add(ts * ws)``."""
+        xp = get_array_module(x)
+        dt = x.dtype if x.dtype.kind == "f" else np.float64
+        if reduce == "sum":
+            wx, ws = xp.ones(x.shape, dt), xp.ones(src.shape, dt)
+        elif reduce == "mean":
+            n = xp.full(x.shape, 1 if include_self else 0, dtype=dt)
+            add_at(xp, n, index, 1)
+            wx = 1 / xp.maximum(n, 1)
+            ws = xp.broadcast_to(wx[index], src.shape)
+        elif reduce == "prod":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mx = xp.where(x == 0, 1, x)
+                mres = _scatter_reduce_array(xp, mx, index, src, "prod", include_self)
+                wx = mres / mx
+                szero = src == 0
+                nz = xp.zeros(x.shape, dtype=np.int64)
+                add_at(xp, nz, index, szero.astype(np.int64))
+                single = szero & (nz[index] == 1)
+                mres_s = _scatter_reduce_array(xp, x, index, xp.where(single, 1, src), "prod",
+                                               include_self)
+                ws = xp.where(single, mres_s[index], y[index] / xp.where(szero, 1, src))
+        else:
+            x_is = (x == y).astype(dt)
+            s_is = (src == y[index]).astype(dt)
+            cnt = x_is.copy()
+            add_at(xp, cnt, index, s_is)
+            wx = x_is / cnt
+            ws = s_is / cnt[index]
+        if not include_self:
+            wx = wx.copy() if wx.base is not None else wx
+            wx[index] = 0
+        return wx, ws
+
+    @staticmethod
+    def backward(ctx, gy):
+        index, reduce, inc = ctx.index, ctx.reduce, ctx.include_self
+        if reduce == "sum":
+            gx = gy
+            if not inc:  # (where, not a product: nan * 0 is nan)
+                gx = where(_mask_out(gy, index) != 0, gy, 0.0)
+            gs = getitem_raw(gy, index, False)
+        else:
+            x, src, y = ctx.saved_tensors
+            if reduce == "prod" and isinstance(x, Tensor):
+                gx, gs = _prod_grads_graph(gy, x, src, y, index, inc)
+            else:
+                wx, ws = ScatterReduceAll.weights(_arr(x), _arr(src), _arr(y), index, reduce,
+                                                  inc)
+                gx = where(wx != 0, gy * wx, 0.0) if not inc else gy * wx
+                gs = getitem_raw(gy, index, False) * ws
+        return (gx if ctx.next_edges[0] is not None else None,
+                gs if ctx.next_edges[1] is not None else None)
+
+
+def _prod_grads_graph(gy, x, src, y, index, inc):
+    """The gradients of the prod reduction as a graph (create_graph=True): PyTorch's
+    formula, with the products of the others computed by the op itself."""
+    xa, sa = _arr(x), _arr(src)
+    mx = where(xa == 0, 1.0, x)
+    mres = ScatterReduceAll.apply(mx, src, index=index, reduce="prod", include_self=inc)
+    gx = gy * mres / mx
+    if not inc:
+        gx = where(_mask_out(_arr(gx), index) != 0, gx, 0.0)
+    xp = get_array_module(xa)
+    szero = sa == 0
+    nz = xp.zeros(xa.shape, dtype=np.int64)
+    add_at(xp, nz, index, szero.astype(np.int64))
+    single = szero & (nz[index] == 1)
+    mres_s = ScatterReduceAll.apply(x, where(single, 1.0, src), index=index, reduce="prod",
+                                    include_self=inc)
+    gs = where(single, getitem_raw(gy * mres_s, index, False),
+               getitem_raw(gy * y, index, False) / where(szero, 1.0, src))
+    return gx, gs
+
+
+def _check_reduce(op, reduce, names=_REDUCE_NAMES):
+    if reduce not in names:
+        raise RuntimeError(f"{op}(): reduce argument must be one of {list(names)}, got "
+                           f"{reduce!r}")
+
+
+@register(family=_IX, op=ScatterReduceAll, inplace=True)
+def scatter_reduce(x, dim: int, index, src, reduce: str, *, include_self: bool = True):
+    """A copy of x where ``src`` is reduced (sum, prod, mean, amax, amin) into the entries
+    ``index`` names along ``dim``, with x's own values when ``include_self``."""
+    _check_reduce("scatter_reduce", reduce)
+    if reduce == "mean" and x.dtype.kind == "b":
+        raise NotImplementedError('"scatter_gather_tensor_cpu_reduce_mean" not implemented '
+                                  "for 'Bool'")
+    if not hasattr(src, "shape"):
+        raise TypeError(f"scatter_reduce(): src must be a tensor, got {type(src).__name__}")
+    full, ishape = _scatter_checks("scatter_reduce", x, dim, index, src)
+    if x.ndim == 0:
+        xp = get_array_module(_arr(x))
+        idx = _as_index("scatter_reduce", index, xp).reshape(-1)
+        y = scatter_reduce(reshape(x, (1,)), 0, idx, reshape(src, (-1,))[:idx.size], reduce,
+                           include_self=include_self)
+        return reshape(y, ())
+    return ScatterReduceAll.apply(x, _slice_to(src, ishape), index=full, reduce=reduce,
+                                  include_self=bool(include_self))
+
+
+def _index_arg(op, x, dim, index, source=None, negative=False, exc=IndexError):
+    """(normalised dim, 1-D index array, full index) for the index_* ops (x may be 0-d).
+    ``negative``: indices may count from the end; ``exc``: the class of the range error
+    (PyTorch's differ per op)."""
+    xd = _arr(x)
+    xp = get_array_module(xd)
+    idx = _as_index(op, index, xp)
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, but got dim: {idx.ndim}")
+    idx = idx.reshape(-1)
+    d = _norm(dim, xd.ndim, op)
+    n = xd.shape[d] if xd.ndim else 1
+    if source is not None and hasattr(source, "shape"):
+        sd = _arr(source)
+        want = list(xd.shape)
+        if want:
+            want[d] = idx.size
+        if tuple(sd.shape) != tuple(want) and not (sd.ndim == 0 and idx.size == 1 and
+                                                   xd.ndim <= 1):
+            raise RuntimeError(f"{op}(): source/src of shape {list(sd.shape)} does not match "
+                               f"the indexed shape {want} of self {list(xd.shape)}")
+        if sd.dtype != xd.dtype:
+            raise RuntimeError(f"{op}(): self ({xd.dtype}) and source ({sd.dtype}) must have "
+                               "the same scalar type")
+    _check_range(op, idx, n, d, negative=negative, exc=exc)
+    if negative:
+        idx = xp.where(idx < 0, idx + n, idx)
+    return d, idx, (slice(None),) * d + (idx,) if xd.ndim else ()
+
+
+def _fill_value(value, dtype):
+    """A Python number as a 0-d array of ``dtype``, wrapping like PyTorch's integer casts
+    (-1 in uint8 is 255)."""
+    if isinstance(value, numbers.Number) and not isinstance(value, bool) and \
+            np.dtype(dtype).kind in "iu":
+        return np.asarray(int(value)).astype(dtype)
+    return value
+
+
+def _src_for(x, source, idx):
+    """``source`` shaped as ``x[..., idx, ...]`` (a 0-d x with a 1-element index)."""
+    if x.ndim == 0:
+        return reshape(source, ())
+    return source
+
+
+@register(family=_IX, op=ScatterAdd, inplace=True)
+def index_add(x, dim: int, index, source, *, alpha=1):
+    """A copy of x with ``alpha * source`` added at ``index`` along ``dim`` (repeated
+    indices accumulate)."""
+    d, idx, full = _index_arg("index_add", x, dim, index, source, exc=RuntimeError)
+    src = _src_for(x, source, idx)
+    if alpha != 1:
+        if x.dtype.kind in "biu" and not isinstance(alpha, numbers.Integral):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                               "floating point number.")
+        src = src * alpha
+        if src.dtype != x.dtype:
+            src = cast(src, x.dtype)
+    if x.ndim == 0:
+        return ScatterAdd.apply(x, sum_to(src, ()) if src.ndim else src, index=())
+    return ScatterAdd.apply(x, src, index=full)
+
+
+@register(family=_IX, op=Scatter, inplace=True)
+def index_copy(x, dim: int, index, source):
+    """A copy of x with the slices of ``source`` written at ``index`` along ``dim``."""
+    d, idx, full = _index_arg("index_copy", x, dim, index, source)
+    return Scatter.apply(x, _src_for(x, source, idx), index=full, basic=not full)
+
+
+@register(family=_IX, op=Scatter, inplace=True)
+def index_fill(x, dim: int, index, value):
+    """A copy of x with ``value`` (a number or a 0-d tensor) at ``index`` along ``dim``."""
+    d, idx, full = _index_arg("index_fill", x, dim, index, negative=True)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+        if value.dtype != x.dtype:
+            value = cast(value, x.dtype)
+    else:
+        value = _fill_value(value, x.dtype)
+    return Scatter.apply(x, value, index=full, basic=not full)
+
+
+@register(family=_IX, op=ScatterReduceAll, inplace=True)
+def index_reduce(x, dim: int, index, source, reduce: str, *, include_self: bool = True):
+    """A copy of x where the slices of ``source`` are reduced (prod, mean, amax, amin) into
+    the slices ``index`` names along ``dim``."""
+    _check_reduce("index_reduce", reduce, ("prod", "mean", "amax", "amin"))
+    if x.dtype.kind == "b" and (reduce == "mean" or not include_self):
+        raise NotImplementedError(f'"index_reduce" with reduce={reduce!r}' +
+                                  ("" if include_self else " and include_self=False") +
+                                  " not implemented for 'Bool' (as in PyTorch)")
+    d, idx, full = _index_arg("index_reduce", x, dim, index, source)
+    src = _src_for(x, source, idx)
+    if x.ndim == 0:
+        return ScatterReduceAll.apply(x, src, index=(), reduce=reduce,
+                                      include_self=bool(include_self))
+    xp = get_array_module(idx)
+    shp = [1] * x.ndim
+    shp[d] = idx.size
+    fullidx = _dim_index(xp.broadcast_to(idx.reshape(shp), tuple(src.shape)), d)
+    return ScatterReduceAll.apply(x, src, index=fullidx, reduce=reduce,
+                                  include_self=bool(include_self))
+
+
+def _put_index(op, x, indices):
+    idx, basic = _convert_index(tuple(indices))
+    if basic:
+        idx = tuple(np.asarray(i) if isinstance(i, int) else i for i in idx)
+    xp = get_array_module(_arr(x))
+    out = []
+    for i in idx:
+        if hasattr(i, "dtype") and i.dtype.kind == "b":
+            out += list(xp.nonzero(i))
+        elif hasattr(i, "dtype"):
+            out.append(xp.asarray(i))
+        else:
+            out.append(i)
+    return tuple(out)
+
+
+@register(family=_IX, op=Scatter, inplace=True)
+def index_put(x, indices, values, accumulate: bool = False):
+    """A copy of x with ``values`` (broadcast) at ``x[indices]`` (a tuple of index
+    tensors), added there when ``accumulate``."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
+    if len(indices) > max(x.ndim, 1):
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim} (got "
+                         f"{len(indices)})")
+    idx = _put_index("index_put", x, indices)
+    if isinstance(values, Tensor) and values.dtype != x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{x.dtype} for the destination and {values.dtype} for the source.")
+    try:
+        tshape = np.broadcast_to(np.empty((), bool), x.shape)[idx].shape
+    except IndexError as e:
+        raise IndexError(str(e)) from None
+    if not accumulate:
+        return Scatter.apply(x, values, index=idx, basic=False)
+    if not isinstance(values, Tensor):
+        values = Tensor(np.asarray(values, dtype=x.dtype))
+    try:
+        values = broadcast_to(values, tshape)
+    except RuntimeError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} "
+                           f"cannot be broadcast to indexing result of shape {list(tshape)}"
+                           ) from None
+    return ScatterAdd.apply(x, values, index=idx)
+
+
+def _flat_index(op, x, index):
+    xd = _arr(x)
+    xp = get_array_module(xd)
+    idx = _as_index(op, index, xp)
+    n = xd.size
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            bad = hi if hi >= n else lo
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                             "elements.")
+    return xp.where(idx < 0, idx + n, idx)
+
+
+@register(family=_IX, op=Gather)
+def take(x, index):
+    """The elements of x (as a flattened tensor) at ``index`` (negative counts from the
+    end); the result has index's shape."""
+    idx = _flat_index("take", x, index)
+    return getitem_raw(reshape(x, (-1,)), idx, False)
+
+
+@register(family=_IX, op=Scatter, inplace=True)
+def put(x, index, source, accumulate: bool = False):
+    """A copy of x (as a flattened tensor) with ``source`` written (or added, when
+    ``accumulate``) at ``index``."""
+    idx = _flat_index("put", x, index)
+    if source.numel() != idx.size:
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {source.numel()}, "
+                           f"index.numel() = {idx.size}")
+    if source.dtype != x.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {x.dtype} and source.dtype = {source.dtype}")
+    flat, src = reshape(x, (-1,)), reshape(source, (-1,))
+    idx = idx.reshape(-1)
+    if accumulate:
+        y = ScatterAdd.apply(flat, src, index=idx)
+    else:
+        y = Scatter.apply(flat, src, index=idx, basic=False)
+    return reshape(y, tuple(x.shape))
+
+
+@register(family=_IX, op=IndexSelect)
+def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (or each slice along ``dim``) ``repeats`` times (an int, or a
+    tensor with one count per element); the flattened tensor when ``dim`` is None.
+    ``repeat_interleave(counts)`` alone repeats ``arange(len(counts))``."""
+    if repeats is None:  # torch.repeat_interleave(repeats)
+        r = _arr(x)
+        if r.ndim > 1 or r.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave: repeats must be 0-dim or 1-dim tensor of "
+                               "integers")
+        r = r.reshape(-1)
+        if r.size and int(r.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+        xp = get_array_module(r)
+        out = xp.repeat(xp.arange(r.size, dtype=np.int64), r)
+        return _make(out) if isinstance(x, Tensor) else out
+    xd = _arr(x)
+    xp = get_array_module(xd)
+    if dim is None:
+        x = reshape(x, (-1,))
+        d = 0
+    else:
+        d = _norm(dim, xd.ndim, "repeat_interleave")
+        if xd.ndim == 0:
+            x = reshape(x, (1,))
+    n = x.shape[d]
+    if isinstance(repeats, Tensor) or hasattr(repeats, "dtype"):
+        r = _arr(repeats)
+        if r.dtype.kind not in "iu":
+            raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                      f"'{r.dtype}'")
+        if r.ndim > 1:
+            raise RuntimeError("repeat_interleave: repeats must be 0-dim or 1-dim tensor")
+        r = r.reshape(-1)
+        if r.size == 1:
+            r = xp.full((n,), int(r[0]), dtype=np.int64)
+        elif r.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {r.size} and input.size({d}) = {n}")
+    else:
+        r = xp.full((n,), int(repeats), dtype=np.int64)
+    if r.size and int(r.min()) < 0:
+        raise RuntimeError("repeats can not be negative" if isinstance(repeats, Tensor) else
+                           "Repeats must be non-negative")
+    idx = xp.repeat(xp.arange(n, dtype=np.int64), r)
+    if output_size is not None and int(output_size) != idx.size:
+        raise RuntimeError(f"allocated size does not match required size (output_size="
+                           f"{output_size}, required {idx.size})")
+    return IndexSelect.apply(x, index=(slice(None),) * d + (idx,), basic=False)
+
+
+@register(family=_IX, op=Gather)
+def combinations(x, r: int = 2, with_replacement: bool = False):
+    """The length-``r`` combinations of the elements of a 1-D tensor as the rows of an
+    (N, r) tensor, in lexicographic order of positions (like ``itertools.combinations``,
+    or ``combinations_with_replacement``)."""
+    if x.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(x.shape)}")
+    r = int(r)
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return Clone.apply(x[:0]) if isinstance(x, Tensor) else x[:0].copy()
+    n = x.shape[0]
+    xp = get_array_module(_arr(x))
+    # every r-tuple of positions (n**r of them, as PyTorch builds them), kept when ordered
+    grids = np.indices((n,) * r).reshape(r, -1)
+    keep = np.all(grids[1:] >= grids[:-1], axis=0) if with_replacement else \
+        np.all(grids[1:] > grids[:-1], axis=0)
+    idx = xp.asarray(grids[:, keep].T.astype(np.int64))
+    return getitem_raw(x, idx, False)
+
+
+@register(family=_IX, op=GetItem, method=False, arity=None)
+def cartesian_prod(*tensors):
+    """Every combination of one element of each 1-D tensor as the rows of an
+    (N, len(tensors)) tensor (a single tensor is returned as it is)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+@register(family=_IX, differentiable=False)
+def nonzero_static(x, *, size: int, fill_value: int = -1):
+    """``nonzero(x)`` padded with ``fill_value`` rows (or truncated) to ``size`` rows."""
+    size = int(size)
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    nz = _arr(nonzero(x))
+    xp = get_array_module(nz)
+    out = xp.full((size, nz.shape[1]), int(fill_value), dtype=np.int64)
+    k = min(size, nz.shape[0])
+    out[:k] = nz[:k]
+    return _make(out) if isinstance(x, Tensor) else out

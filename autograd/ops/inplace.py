@@ -17,8 +17,11 @@ from ..function import Op
 from ..grad_mode import no_grad, state
 from ..registry import register
 from ..tensor import Tensor
+from . import indexing as _ix
+from . import shape as _sh
+from .elementwise import Clone
 from .indexing import SetItem, TwoStep, _convert_index, _set, _split_ints
-from .shape import broadcast_to, reshape, sum_to
+from .shape import _norm_dim, broadcast_to, reshape, sum_to
 
 _IP = "inplace"
 
@@ -187,7 +190,7 @@ def _fill(t, value):
     return Overwrite.apply(t, value)
 
 
-@register(family=_IP, function=False, differentiable=False)
+@register(family=_IP, method=True, differentiable=False)
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros, in place (in a graph, the old values get a zero gradient)."""
     if state.enabled and self._rg:
@@ -196,7 +199,7 @@ def zero_(self: Tensor) -> Tensor:
     return self
 
 
-@register(family=_IP, function=False, differentiable=False)
+@register(family=_IP, differentiable=False)
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor), in place."""
     if isinstance(value, Tensor):
@@ -228,3 +231,159 @@ def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
     """Copy ``src`` (broadcast, converted to our dtype and device) into this tensor; the
     copy is differentiable with respect to ``src``."""
     return apply_inplace(self, _copy, (src,), {})
+
+
+# ---- fill / fill_diagonal_ / in-place view ops (helper 'shape') ----------------------------
+
+@register(family=_IP, op=Overwrite, method=False, arity=1)
+def fill(x, value) -> Tensor:
+    """A new tensor of x's shape and dtype filled with ``value`` (a number or a 0-d tensor,
+    which receives the summed gradient)."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
+        if value.dtype != x.dtype:
+            value = value.to(x.dtype)
+    return Overwrite.apply(x, value)
+
+
+@register(family=_IP, function=False, differentiable=False)
+def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Fill the main diagonal (all indices equal) with ``fill_value``, in place; a tall
+    2-D matrix with ``wrap`` restarts the diagonal every ``cols + 1`` rows (NumPy's
+    ``fill_diagonal``)."""
+    n = self.ndim
+    if n < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    h, w = self.shape[0], self.shape[1]
+    if n > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    xp = get_array_module(self._data)
+    size = min(h, w)
+    i = xp.arange(size)
+    coords = [i] * n
+    if wrap and n == 2 and h > w + 1:
+        step = w + 1
+        extra = (self.numel() + step - 1) // step - size
+        p = w * (w + 1) + xp.arange(extra) * step
+        coords = [xp.concatenate([i, p // w]), xp.concatenate([i, p % w])]
+    setitem(self, tuple(Tensor(c) for c in coords), _ix._fill_value(fill_value, self.dtype))
+    return self
+
+
+def _view_inplace(self: Tensor, fn, name, *args):
+    """An in-place view op (``t_``, ``unsqueeze_``...): ``self`` takes the view's data and
+    node; its memory is untouched, so the version counter is not bumped."""
+    if state.enabled and self._rg and self.grad_fn is None:
+        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
+                           f"operation ({name}).")
+    out = fn(self, *args)
+    self._data = out._data
+    if out._rg:
+        self.grad_fn, self._rg, self._nr = out.grad_fn, True, out._nr
+    self._view_index = None
+    return self
+
+
+@register(family=_IP, function=False, op=_sh.Reshape)
+def squeeze_(self: Tensor, dim=None) -> Tensor:
+    """``squeeze``, in place (the tensor's shape changes; its memory does not)."""
+    return _view_inplace(self, _sh.squeeze, "squeeze_", dim)
+
+
+@register(family=_IP, function=False, op=_sh.Reshape)
+def unsqueeze_(self: Tensor, dim: int) -> Tensor:
+    """``unsqueeze``, in place."""
+    return _view_inplace(self, _sh.unsqueeze, "unsqueeze_", dim)
+
+
+@register(family=_IP, function=False, op=_sh.Permute)
+def t_(self: Tensor) -> Tensor:
+    """``t``, in place."""
+    return _view_inplace(self, _sh.t, "t_")
+
+
+@register(family=_IP, function=False, op=_sh.Permute, aliases=("swapaxes_", "swapdims_"))
+def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``transpose``, in place."""
+    return _view_inplace(self, _sh.transpose, "transpose_", dim0, dim1)
+
+
+@register(family=_IP, op=_ix.GetItem)
+def as_strided_(self: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """``as_strided``, in place (on the contiguous layout, as ``as_strided`` here)."""
+    return _view_inplace(self, _ix.as_strided, "as_strided_", size, stride, storage_offset)
+
+
+# ---- the *_copy variants: the op's result as a new contiguous tensor ----------------------
+
+def _copies(out):
+    if isinstance(out, (tuple, list)):
+        return type(out)(_copies(o) for o in out) if type(out) in (tuple, list) else \
+            tuple(_copies(o) for o in out)
+    return Clone.apply(out)
+
+
+def _copy_variant(name, fn, doc, differentiable=True):
+    def f(x, *args, **kwargs):
+        return _copies(fn(x, *args, **kwargs))
+
+    f.__doc__ = f"A copy of ``{doc}`` (PyTorch's ``{name}``): new memory, same gradient."
+    return register(name, family=_sh._SH, op=Clone if differentiable else None, method=False,
+                    differentiable=differentiable)(f)
+
+
+def _slice(x, dim: int = 0, start=None, end=None, step: int = 1):
+    if x.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = _norm_dim(dim, x.ndim, "slice")
+    if int(step) <= 0:
+        raise RuntimeError("slice step must be positive")
+    return _ix.getitem(x, (slice(None),) * d + (slice(start, end, int(step)),))
+
+
+def _expand(x, size, *, implicit: bool = False):
+    return _sh.expand(x, size)
+
+
+def _view(x, *size):
+    return _sh.reshape(x, *size)
+
+
+alias_copy = _copy_variant("alias_copy", lambda x: x, "x")
+as_strided_copy = _copy_variant("as_strided_copy", _ix.as_strided, "as_strided")
+detach_copy = _copy_variant("detach_copy", lambda x: x.detach(), "x.detach()", False)
+diagonal_copy = _copy_variant("diagonal_copy", _ix.diagonal, "diagonal")
+expand_copy = _copy_variant("expand_copy", _expand, "expand")
+permute_copy = _copy_variant("permute_copy", _sh.permute, "permute")
+select_copy = _copy_variant("select_copy", _ix.select, "select")
+slice_copy = _copy_variant("slice_copy", _slice, "x[start:end:step] along dim")
+split_copy = _copy_variant("split_copy", _sh.split, "split")
+split_with_sizes_copy = _copy_variant("split_with_sizes_copy", _sh.split_with_sizes,
+                                      "split_with_sizes")
+squeeze_copy = _copy_variant("squeeze_copy", _sh.squeeze, "squeeze")
+t_copy = _copy_variant("t_copy", _sh.t, "t")
+transpose_copy = _copy_variant("transpose_copy", _sh.transpose, "transpose")
+unbind_copy = _copy_variant("unbind_copy", _sh.unbind, "unbind")
+unsqueeze_copy = _copy_variant("unsqueeze_copy", _sh.unsqueeze, "unsqueeze")
+unfold_copy = _copy_variant("unfold_copy", _ix._unfold, "Tensor.unfold")
+view_copy = _copy_variant("view_copy", _view, "view")
+
+
+@register(family=_IP, method=False, differentiable=False)
+def detach(x: Tensor) -> Tensor:
+    """``x.detach()``: the same data, cut from the graph."""
+    return x.detach()
+
+
+@register(family=_IP, method=False, differentiable=False)
+def detach_(x: Tensor) -> Tensor:
+    """``x.detach_()``: cut x from the graph, in place."""
+    return x.detach_()
+
+
+@register(family=_IP, op=_ix.Scatter, method=False, arity=2)
+def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """``x.index_put_(indices, values, accumulate)``: ``index_put`` written into x."""
+    return apply_inplace(x, _ix.index_put, (indices, values, accumulate), {})

@@ -530,42 +530,7 @@ def dist(input, other, p=2):
     return norm(d, float(p))
 
 
-# ---- mH, H ------------------------------------------------------------------------------
-
-def _mH(x):
-    if x.ndim == 0:
-        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
-                      UserWarning, stacklevel=2)
-        return x
-    if x.ndim < 2:
-        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
-                           f"Got {x.ndim}-D tensor.")
-    return transpose(x, -2, -1)
-
-
-def _H(x):
-    if x.ndim == 0:
-        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
-                      UserWarning, stacklevel=2)
-        return x
-    if x.ndim != 2:
-        extra = (" For batches of matrices, consider using tensor.mH" if x.ndim > 2 else "")
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
-                           f"{x.ndim}-D tensor.{extra}")
-    return transpose(x, 0, 1)
-
-
-@register(family=_P, op=None, function=False, method=property(_mH))
-def mH(x):
-    """The conjugate transpose of the last two dims (real tensors: ``mT``)."""
-    return _mH(x)
-
-
-@register(family=_P, op=None, function=False, method=property(_H))
-def H(x):
-    """The conjugate transpose of a matrix (real tensors: ``T`` of a 2-D tensor)."""
-    return _H(x)
-
+# ---- adjoint (mH and H are in ops/shape.py) ------------------------------------------
 
 @register(family=_P, op=None, arity=1)
 def adjoint(x):

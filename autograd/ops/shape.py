@@ -4,6 +4,7 @@ unsqueeze, flatten, repeat, tile, flip, roll, cat, stack, split, chunk, unbind, 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -278,7 +279,7 @@ def _is_dtype_arg(a) -> bool:
     return isinstance(a, (np.dtype, str)) or (isinstance(a, type) and a not in (int, bool))
 
 
-@register(family=_SH, op=Reshape, aliases="view", numpy=("reshape", "ravel"))
+@register(family=_SH, op=Reshape, aliases="view", numpy="reshape")
 def reshape(x, *shape):
     """Return a tensor with the same data and the given shape (one dim may be -1);
     ``x.view(dtype)`` reads the same memory as another dtype."""
@@ -313,6 +314,8 @@ def transpose(x, dim0: int, dim1: int):
     """Swap two dimensions."""
     n = x.ndim
     d0, d1 = _norm_dim(dim0, n, "transpose"), _norm_dim(dim1, n, "transpose")
+    if n == 0:  # a 0-d tensor: dims 0 and -1 name the tensor itself
+        return x if not isinstance(x, Tensor) else Permute.apply(x, axes=())
     axes = list(range(n))
     axes[d0], axes[d1] = axes[d1], axes[d0]
     if not isinstance(x, Tensor):
@@ -581,9 +584,12 @@ def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-@register(family=_SH, op=Cat, method=False, arity=None)
+@register(family=_SH, op=Cat, aliases="row_stack", method=False, arity=None)
 def vstack(tensors):
     return cat([t if t.ndim > 1 else reshape(t, (1, -1)) for t in tensors], 0)  # atleast_2d
+
+
+row_stack = vstack
 
 
 @register(family=_SH, op=Split)
@@ -738,3 +744,367 @@ def is_contiguous(x, memory_format=None) -> bool:
     """True when the tensor's memory is C-contiguous."""
     d = x._data if isinstance(x, Tensor) else x
     return bool(getattr(d.flags, "c_contiguous", True))
+
+
+# ---- more shape ops (helper 'shape') ------------------------------------------------------
+
+@register(family=_SH, op=Reshape, numpy="ravel")
+def ravel(x):
+    """The flattened tensor (a view when x is contiguous)."""
+    return reshape(x, (-1,))
+
+
+@register(family=_SH, op=Split)
+def split_with_sizes(x, split_sizes, dim: int = 0):
+    """Split into pieces of the given sizes along ``dim`` (they must sum to its size)."""
+    if isinstance(split_sizes, numbers.Integral):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' must be tuple of ints, "
+                        "not int")
+    return split(x, list(split_sizes), dim)
+
+
+def _unsafe(fn, name):
+    def f(x, *args, **kwargs):
+        return fn(x, *args, **kwargs)
+
+    f.__doc__ = f"``{fn.__name__}`` (PyTorch's unsafe variant skips version checks; the " \
+                "results here are ordinary views)."
+    return register(name, family=_SH, op=Split)(f)
+
+
+unsafe_split = _unsafe(split, "unsafe_split")
+unsafe_chunk = _unsafe(chunk, "unsafe_chunk")
+unsafe_split_with_sizes = _unsafe(split_with_sizes, "unsafe_split_with_sizes")
+
+
+@register(family=_SH, op=Flip)
+def rot90(x, k: int = 1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards
+    the second)."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    d0, d1 = _norm_dim(dims[0], x.ndim, "rot90"), _norm_dim(dims[1], x.ndim, "rot90")
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
+                           f"and dim1 = {dims[1]}")
+    k = int(k) % 4
+    if k == 1:
+        return transpose(flip(x, (d1,)), d0, d1)
+    if k == 2:
+        return flip(x, (d0, d1))
+    if k == 3:
+        return transpose(flip(x, (d0,)), d0, d1)
+    return Clone.apply(x)
+
+
+def _tensors_arg(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return list(tensors[0]), True
+    return list(tensors), len(tensors) != 1
+
+
+def _atleast(nd, tensors):
+    ts, many = _tensors_arg(tensors)
+    out = []
+    for t in ts:
+        s = tuple(t.shape)
+        if len(s) < nd:
+            if nd == 3:
+                s = {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)]
+            else:
+                s = (1,) * (nd - len(s)) + s
+            t = reshape(t, s)
+        out.append(t)
+    return tuple(out) if many else out[0]
+
+
+@register(family=_SH, op=Reshape, method=False, arity=None)
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim (0-d ones become shape (1,))."""
+    return _atleast(1, tensors)
+
+
+@register(family=_SH, op=Reshape, method=False, arity=None)
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims (size-1 dims added in front)."""
+    return _atleast(2, tensors)
+
+
+@register(family=_SH, op=Reshape, method=False, arity=None)
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims: (n,) becomes (1, n, 1), (m, n) becomes (m, n, 1)."""
+    return _atleast(3, tensors)
+
+
+@register(family=_SH, op=Cat, method=False, arity=None)
+def column_stack(tensors):
+    """Stack 0-d/1-d tensors as columns (and concatenate 2-d+ ones) along dim 1."""
+    ts = [reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors]
+    return cat(ts, 1)
+
+
+@register(family=_SH, op=Cat, method=False, arity=None)
+def dstack(tensors):
+    """Concatenate along the third dim after ``atleast_3d``."""
+    ts = list(tensors)
+    return cat([_atleast(3, (t,)) for t in ts], 2)
+
+
+def _split_at(x, bounds, d):
+    """Pieces of x between consecutive ``bounds`` along ``d`` (clamped, as Python slices)."""
+    n = x.shape[d]
+    edges = [0] + [min(max(int(b), 0), n) for b in bounds] + [n]
+    sizes = [max(b - a, 0) for a, b in zip(edges[:-1], edges[1:])]
+    if sum_ints(sizes) == n:
+        return Split.apply(x, sections=tuple(sizes), dim=d)
+    pre = (slice(None),) * d
+    return tuple(x[pre + (slice(a, max(a, b)),)] for a, b in zip(edges[:-1], edges[1:]))
+
+
+def sum_ints(v):
+    s = 0
+    for a in v:
+        s += a
+    return s
+
+
+@register(family=_SH, op=Split)
+def tensor_split(x, indices_or_sections, dim: int = 0):
+    """Split into ``sections`` nearly equal pieces (the first ``n % sections`` one larger)
+    or at the given indices along ``dim``; the pieces are views."""
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios.dtype.kind not in "iu" or ios.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have "
+                               "integer dtype and be 0-D or 1-D")
+        ios = int(ios.item()) if ios.ndim == 0 else [int(v) for v in ios.tolist()]
+    d = _norm_dim(dim, x.ndim, "tensor_split")
+    if isinstance(ios, numbers.Integral):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        n = x.shape[d]
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+        bounds = np.cumsum(sizes)[:-1].tolist()
+    else:
+        bounds = [int(b) for b in ios]
+    n = x.shape[d]
+    bounds = [b + n if b < 0 else b for b in bounds]
+    return _split_at(x, bounds, d)
+
+
+def _hvd_split(name, x, ios, d, need):
+    if x.ndim < need:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {need} dimension, "
+                           f"but got a tensor with {x.ndim} dimensions!")
+    if isinstance(ios, numbers.Integral):
+        n = x.shape[d]
+        if ios == 0 or n % ios:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the "
+                               f"size of the dimension {n} is not divisible by the split_size "
+                               f"{ios}!")
+    return tensor_split(x, ios, d)
+
+
+@register(family=_SH, op=Split)
+def hsplit(x, indices_or_sections):
+    """``tensor_split`` along dim 1 (dim 0 for 1-d tensors); an int must divide the size."""
+    return _hvd_split("hsplit", x, indices_or_sections, 1 if x.ndim > 1 else 0, 1)
+
+
+@register(family=_SH, op=Split)
+def vsplit(x, indices_or_sections):
+    """``tensor_split`` along dim 0 of a tensor of at least 2 dims."""
+    return _hvd_split("vsplit", x, indices_or_sections, 0, 2)
+
+
+@register(family=_SH, op=Split)
+def dsplit(x, indices_or_sections):
+    """``tensor_split`` along dim 2 of a tensor of at least 3 dims."""
+    return _hvd_split("dsplit", x, indices_or_sections, 2, 3)
+
+
+@register(family=_SH, op=BroadcastTo, method=False, arity=None)
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids of 0-d/1-d tensors: with ``indexing='ij'`` output k varies along
+    dim k; with 'xy' the first two dims are swapped (Cartesian, like NumPy's default)."""
+    ts, _ = _tensors_arg(tensors)
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
+                      "the indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                         f"received: {indexing}")
+    if not ts:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in ts:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+    if len({t.dtype for t in ts}) > 1:
+        raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have "
+                           "the same dtype")
+    _same_device(ts, "meshgrid")
+    sizes = [t.numel() for t in ts]
+    pos = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        pos[0], pos[1] = 1, 0
+    shape = [0] * len(ts)
+    for p, n in zip(pos, sizes):
+        shape[p] = n
+    out = []
+    for t, p, n in zip(ts, pos, sizes):
+        s = [1] * len(ts)
+        s[p] = n
+        out.append(broadcast_to(reshape(t, tuple(s)), tuple(shape)))
+    return tuple(out)
+
+
+@register(family=_SH, op=Cat, method=False, arity=None)
+def block_diag(*tensors):
+    """A block-diagonal matrix of the (0-d, 1-d or 2-d) tensors, zeros elsewhere."""
+    ts = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t.ndim} dimensions")
+        ts.append(reshape(t, (1, -1) if t.ndim == 1 else (1, 1)) if t.ndim < 2 else t)
+    if not ts:
+        return Tensor(np.empty((1, 0), dtype=np.float32))
+    dt = ts[0]._data
+    for t in ts[1:]:
+        dt = np.empty(0, dtype=promote(dt, t._data))
+    dt = dt.dtype
+    _same_device(ts, "block_diag")
+    xp = get_array_module(ts[0]._data)
+    cols = sum_ints(t.shape[1] for t in ts)
+    rows, left = [], 0
+    for t in ts:
+        r, c = t.shape
+        parts = []
+        if left:
+            parts.append(Tensor(xp.zeros((r, left), dtype=dt)))
+        parts.append(cast(t, dt) if t.dtype != dt else t)
+        if cols - left - c:
+            parts.append(Tensor(xp.zeros((r, cols - left - c), dtype=dt)))
+        rows.append(cat(parts, 1) if len(parts) > 1 else parts[0])
+        left += c
+    return cat(rows, 0) if len(rows) > 1 else Clone.apply(rows[0])
+
+
+def _tri_indices(row, col, offset, dtype, device, upper):
+    from_dev = None if device is None else device
+    row, col, offset = int(row), int(col), int(offset)
+    if row < 0 or col < 0:
+        raise RuntimeError(f"row must be non-negative, got {row}" if row < 0 else
+                           f"col must be non-negative, got {col}")
+    if upper:
+        r, c = np.triu_indices(row, offset, col)
+    else:
+        r, c = np.tril_indices(row, offset, col)
+    dt = np.dtype(np.int64 if dtype is None else dtype)
+    if dt.kind not in "iu":
+        name = "triu_indices" if upper else "tril_indices"
+        raise NotImplementedError(f'"{name}" not implemented for \'{dt}\'')
+    t = Tensor(np.stack([r, c]).astype(dt).reshape(2, -1))
+    return t if from_dev is None else t.to(from_dev)
+
+
+@register(family=_SH, method=False, arity=0, differentiable=False)
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None):
+    """The (2, N) coordinates of the lower triangle of a row x col matrix (row-major)."""
+    return _tri_indices(row, col, offset, dtype, device, False)
+
+
+@register(family=_SH, method=False, arity=0, differentiable=False)
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None):
+    """The (2, N) coordinates of the upper triangle of a row x col matrix (row-major)."""
+    return _tri_indices(row, col, offset, dtype, device, True)
+
+
+@register(family=_SH, method=False, differentiable=False)
+def unravel_index(indices, shape):
+    """The coordinates (one int64 tensor per dim of ``shape``) of flat ``indices``;
+    indices wrap modulo the number of elements, as PyTorch's."""
+    if isinstance(indices, Tensor):
+        d = indices._data
+    else:
+        d = np.asarray(indices)
+    if d.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {d.dtype}")
+    shape = (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(s) for s in
+                                                                          shape)
+    if any(s < 0 for s in shape):
+        raise ValueError("'shape' cannot have negative values, but got "
+                         f"{tuple(shape)}")
+    xp = get_array_module(d)
+    n = 1
+    for s in shape:
+        n *= s
+    d = d.astype(np.int64)
+    if n == 0:
+        if d.size:
+            raise RuntimeError(f"unravel_index: cannot unravel indices into the empty shape "
+                               f"{list(shape)}")
+        return tuple(Tensor(xp.zeros(d.shape, np.int64)) for _ in shape)
+    d = d % n  # PyTorch wraps out-of-range and negative indices
+    out = []
+    for s in reversed(shape):
+        out.append(d % s)
+        d = d // s
+    return tuple(Tensor(o) for o in reversed(out))
+
+
+@register(family=_SH, op=SumTo, function=False)
+def sum_to_size(x, *size):
+    """Sum x down to ``size`` (which x's shape must broadcast from): PyTorch's
+    ``Tensor.sum_to_size``."""
+    shape = _shape_arg(size)
+    xs = tuple(x.shape)
+    if len(shape) > len(xs) or any(s not in (1, n) for s, n in zip(shape[::-1], xs[::-1])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(xs)}}}.")
+    out = sum_to(x, shape)
+    return Clone.apply(out) if out is x else out
+
+
+def _H(self):
+    if self.ndim == 0:
+        return self
+    if self.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor.")
+    return transpose(self, 0, 1)
+
+
+def _mH(self):
+    if self.ndim == 0:
+        return self
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+@register(family=_SH, op=Permute, function=False,
+          method=property(_H, doc="The conjugate transpose of a matrix (its transpose: the "
+                                  "dtypes here are real)."))
+def H(x):
+    """``x.H``: the conjugate transpose of a 2-D tensor (real dtypes: the transpose)."""
+    return _H(x)
+
+
+@register(family=_SH, op=Permute, function=False,
+          method=property(_mH, doc="The conjugate transpose of the last two dims."))
+def mH(x):
+    """``x.mH``: the conjugate transpose of the last two dims (real dtypes: ``mT``)."""
+    return _mH(x)
