@@ -141,3 +141,15 @@ def test_distance_modules():
         y = ours(ag.tensor(A), ag.tensor(B))
         ty = theirs(torch.tensor(A), torch.tensor(B))
         np.testing.assert_allclose(y.numpy(), ty.numpy(), atol=1e-12)
+
+
+def test_pdist_forward_mode_matches_finite_differences():
+    from autograd.func import jvp
+
+    x, t = rnd(5, 3, seed=20), rnd(5, 3, seed=21)
+    for p in (1.5, 2):
+        _, tan = jvp(lambda a: F.pdist(a, p=p), [ag.tensor(x)], [ag.tensor(t)])
+        eps = 1e-6
+        fd = (F.pdist(ag.tensor(x + eps * t), p=p).numpy()
+              - F.pdist(ag.tensor(x - eps * t), p=p).numpy()) / (2 * eps)
+        np.testing.assert_allclose(tan.numpy(), fd, atol=1e-7)

@@ -179,3 +179,22 @@ def test_embedding_options_match_torch(kw):
     theirs = torch.nn.Embedding.from_pretrained(torch.tensor(W), padding_idx=2)
     assert repr(ours) == repr(theirs)
     assert ours.weight.requires_grad == theirs.weight.requires_grad
+
+
+def test_embedding_bag_forward_mode_matches_finite_differences():
+    from autograd.func import jvp
+
+    idx, offs = ag.tensor(IDX), ag.tensor(OFFS)
+    tw = np.random.default_rng(4).standard_normal(W.shape)
+    tp = np.random.default_rng(5).standard_normal(PSW.shape)
+    eps = 1e-6
+    for mode in ("sum", "mean", "max"):
+        fn = lambda w, m=mode: F.embedding_bag(idx, w, offs, mode=m, padding_idx=3)  # noqa: E731
+        _, tan = jvp(fn, [ag.tensor(W)], [ag.tensor(tw)])
+        fd = (fn(ag.tensor(W + eps * tw)).numpy() - fn(ag.tensor(W - eps * tw)).numpy()) / (2 * eps)
+        np.testing.assert_allclose(tan.numpy(), fd, atol=1e-7)
+    fn = lambda w, p: F.embedding_bag(idx, w, offs, mode="sum", per_sample_weights=p)  # noqa: E731
+    _, tan = jvp(fn, [ag.tensor(W), ag.tensor(PSW)], [ag.tensor(tw), ag.tensor(tp)])
+    fd = (fn(ag.tensor(W + eps * tw), ag.tensor(PSW + eps * tp)).numpy()
+          - fn(ag.tensor(W - eps * tw), ag.tensor(PSW - eps * tp)).numpy()) / (2 * eps)
+    np.testing.assert_allclose(tan.numpy(), fd, atol=1e-7)

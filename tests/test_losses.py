@@ -913,3 +913,16 @@ def test_new_losses_distances_and_bags_run_on_cupy(sim):
                   [w, idx, offs, rnd(10, seed=62)], [True, False, False, True]))
     for fn, arrays, rg in cases:
         _cpu_vs_cuda(fn, arrays, rg)
+
+
+def test_ctc_loss_forward_mode_through_log_softmax_matches_finite_differences():
+    from autograd.func import jvp
+
+    def fn(a):
+        return F.ctc_loss(F.log_softmax(a, 2), ag.tensor(CTG), CIL, CTL, reduction="none")
+
+    t = rnd(*CX.shape, seed=63)
+    _, tan = jvp(fn, [ag.tensor(CX)], [ag.tensor(t)])
+    eps = 1e-6
+    fd = (fn(ag.tensor(CX + eps * t)).numpy() - fn(ag.tensor(CX - eps * t)).numpy()) / (2 * eps)
+    close(tan.numpy(), fd, atol=1e-6)

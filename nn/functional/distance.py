@@ -8,6 +8,7 @@ import numpy as np
 
 from autograd import dtypes as _dt
 from autograd.backend import get_array_module
+from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
@@ -77,9 +78,9 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     return R.norm(d, p, dim=nd - 1, keepdim=keepdim)
 
 
-class _PairDiff(Op):
+class PairDiff(Op):
     """``x[i] - x[j]`` for the pairs i < j of the rows of an (N, M) array (row-major, as
-    ``triu_indices(N, 1)``). Linear; its backward is ``_PairDiffT`` (segment sums, no
+    ``triu_indices(N, 1)``). Linear; its backward is ``PairDiffT`` (segment sums, no
     scatter-add), whose backward is this op again, so gradients of any order are cheap."""
 
     @staticmethod
@@ -90,11 +91,11 @@ class _PairDiff(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        return _PairDiffT.apply(gy, n=ctx.n)
+        return PairDiffT.apply(gy, n=ctx.n)
 
 
-class _PairDiffT(Op):
-    """The adjoint of ``_PairDiff``: row r gets the sum of the pair rows where r is i minus
+class PairDiffT(Op):
+    """The adjoint of ``PairDiff``: row r gets the sum of the pair rows where r is i minus
     the sum of those where r is j."""
 
     @staticmethod
@@ -111,7 +112,13 @@ class _PairDiffT(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        return _PairDiff.apply(gy), None
+        return PairDiff.apply(gy), None
+
+
+@jvp_rule("PairDiff", "PairDiffT")
+def _pair_jvp(cls, ctx, prims, tans, ys, kwargs):
+    # both ops are linear: the tangent goes through the op itself
+    return cls.forward(object.__new__(cls), tans[0], **kwargs)
 
 
 _PAIRS: dict = {}
@@ -149,4 +156,4 @@ def pdist(input, p: float = 2):
         raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
-    return R.norm(_PairDiff.apply(input), p, dim=1)
+    return R.norm(PairDiff.apply(input), p, dim=1)

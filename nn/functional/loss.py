@@ -12,6 +12,7 @@ import numpy as np
 
 from autograd import fused
 from autograd.backend import add_at, get_array_module
+from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
@@ -894,6 +895,14 @@ class CTCLoss(Op):
         g = g.astype(lp.dtype, copy=False)
         return S.reshape(gy, (1, N, 1)) * g if isinstance(gy, Tensor) \
             else gy.reshape(1, N, 1) * g
+
+
+@jvp_rule("CTCLoss", needs_ctx=True)
+def _ctc_jvp(cls, ctx, prims, tans, ys, kwargs):
+    # consistent with the backward (PyTorch's gradient): sum over t, c of grad * tangent
+    xp = get_array_module(ys)
+    g = cls.backward(ctx, xp.ones(ys.shape, dtype=ys.dtype))
+    return (g * tans[0]).sum(axis=(0, 2))
 
 
 def _lengths(x, name: str, n: int):

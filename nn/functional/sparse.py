@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from autograd.backend import get_array_module
+from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.grad_mode import no_grad
 from autograd.ops import elementwise as E
@@ -175,6 +176,26 @@ class EmbeddingBag(Op):
             zero = xp.zeros(ctx.n, dtype=_dtype(gy))
             gp = _scatter_rows(dots, ctx.keep, zero)
         return gw, gp
+
+
+@jvp_rule("EmbeddingBag", needs_ctx=True)
+def _embedding_bag_jvp(cls, ctx, prims, tans, ys, kwargs):
+    w, psw = prims[0], prims[1]
+    tw, tp = tans[0], tans[1] if len(tans) > 1 else None
+    xp = get_array_module(ys)
+    out = None
+    if tw is not None:
+        if kwargs["mode"] == "max":  # the tangent of the row that gave each maximum
+            out = xp.zeros(ys.shape, dtype=ys.dtype)
+            if ctx.arg is not None:
+                rows = ctx.idx_k[ctx.arg]  # (used bags, D)
+                out[ctx.used] = tw[rows, xp.arange(ys.shape[1])[None, :]]
+        else:  # linear in the weight
+            out = cls.forward(object.__new__(cls), tw, psw, **kwargs)
+    if tp is not None:  # linear in the per-sample weights (mode "sum")
+        t = cls.forward(object.__new__(cls), w, tp, **kwargs)
+        out = t if out is None else out + t
+    return out
 
 
 def _rows_add(g, idx, shape):
