@@ -165,7 +165,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _fill_with(self, (u < prob).astype(self.dtype))
 
 
-@register(family=_SM, op=RandomDraw)
+@register(family=_SM, op=RandomDraw, method=False)
 def poisson(x, generator=None):
     """Draws from the Poisson distribution of rate ``x`` (float, x's dtype); the gradient to
     the rate is zero."""
@@ -183,7 +183,7 @@ def poisson(x, generator=None):
     return RandomDraw.apply(x, sample=s.astype(xd.dtype))
 
 
-@register(family=_SM, arity=2, differentiable=False)
+@register(family=_SM, arity=2, differentiable=False, method=False)
 def binomial(count, prob, generator=None):
     """Draws from the binomial distributions of ``count`` trials with success probability
     ``prob`` (broadcast; floating tensors, the result in their dtype)."""
@@ -273,7 +273,7 @@ def _check_std(std):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
 
 
-@register(family=_SM, arity=2)
+@register(family=_SM, arity=2, method=False)
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad: bool = False):
     """Draws from normal distributions: ``normal(mean, std)`` with a tensor mean and/or std
@@ -450,7 +450,7 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
     elif to is None:
         low, high = 0, int(from_)
     else:
-        low, high = int(from_), int(to)
+        low, high = (0 if from_ is None else int(from_)), int(to)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
@@ -460,7 +460,7 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
     return _fill_with(self, r.astype(self.dtype))
 
 
-@register(family=_SM, differentiable=False)
+@register(family=_SM, differentiable=False, method=False)
 def randint_like(x, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
                  generator=None):
     """Integers drawn uniformly from [``low``, ``high``) in ``x``'s shape (and dtype
@@ -509,7 +509,7 @@ def _trivial_window(n, dt, device, requires_grad):
     return _window(np.ones(n, dtype=dt), dt, device, requires_grad)
 
 
-@register(family=_SM, arity=0, differentiable=False)
+@register(family=_SM, arity=0, differentiable=False, method=False)
 def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
                    beta: float = 0.46, *, dtype=None, layout=None, device=None,
                    requires_grad: bool = False):
@@ -524,7 +524,7 @@ def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.5
     return _window(w[:window_length], dt, device, requires_grad)
 
 
-@register(family=_SM, arity=0, differentiable=False)
+@register(family=_SM, arity=0, differentiable=False, method=False)
 def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
                 device=None, requires_grad: bool = False):
     """``0.5 - 0.5 * cos(2 pi n / (N - 1))`` (the Hamming window with alpha = beta =
@@ -534,7 +534,7 @@ def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout
                           requires_grad=requires_grad)
 
 
-@register(family=_SM, arity=0, differentiable=False)
+@register(family=_SM, arity=0, differentiable=False, method=False)
 def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
                     device=None, requires_grad: bool = False):
     """The triangular window ``1 - |2 n / (N - 1) - 1|``."""
@@ -548,7 +548,7 @@ def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, la
     return _window(w[:window_length], dt, device, requires_grad)
 
 
-@register(family=_SM, arity=0, differentiable=False)
+@register(family=_SM, arity=0, differentiable=False, method=False)
 def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
                     device=None, requires_grad: bool = False):
     """``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``."""
@@ -562,7 +562,7 @@ def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, la
     return _window(w[:window_length], dt, device, requires_grad)
 
 
-@register(family=_SM, arity=0, differentiable=False)
+@register(family=_SM, arity=0, differentiable=False, method=False)
 def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *,
                   dtype=None, layout=None, device=None, requires_grad: bool = False):
     """``I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta)`` with ``a = (N - 1) / 2``."""

@@ -574,7 +574,7 @@ def histogram(x, bins=100, *, range=None, weight=None, density: bool = False):  
     return _histogram_rt(_make(h), _make(xp.asarray(edges)))
 
 
-@register(family=_SC, differentiable=False)
+@register(family=_SC, differentiable=False, method=False)
 def histogramdd(x, bins=10, *, range=None, weight=None, density: bool = False):  # noqa: A002
     """``(hist, bin_edges)`` of the points in the rows of ``x`` (its last dim holds the D
     coordinates): ``bins`` is an int, D ints or D tensors of edges; ``range`` is
@@ -664,7 +664,7 @@ def _binary_search(seq, v, right: bool):
     return lo
 
 
-@register(family=_SC, differentiable=False, arity=2)
+@register(family=_SC, differentiable=False, arity=2, method=False)
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A002
                  right: bool = False, side=None, sorter=None):
     """Indices where the values of ``input`` would be inserted into the last dim of
@@ -728,7 +728,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
     return r
 
 
-@register(family=_SC, differentiable=False, arity=2)
+@register(family=_SC, differentiable=False, arity=2, method=False)
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False):  # noqa: A002
     """Index of the bucket of each element for the increasing 1-D ``boundaries``:
     ``boundaries[i-1] < x <= boundaries[i]`` (with ``right``: ``<= x <``)."""
@@ -739,7 +739,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-@register(family=_SC, differentiable=False, arity=2)
+@register(family=_SC, differentiable=False, arity=2, method=False)
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
     """True where an element of ``elements`` is in ``test_elements`` (either may be a
     number); bool, no gradient. NaN is in nothing."""
@@ -1035,7 +1035,7 @@ def _zeros_except(y, d):
     return _make(xp.zeros(sh, dtype=y.dtype))
 
 
-@register(family=_SC, op=None, aliases=("trapz",), arity=2)
+@register(family=_SC, op=None, aliases=("trapz",), arity=2, method=False)
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The trapezoidal rule along ``dim``: with sample points ``x`` (a tensor) or a
     constant spacing ``dx`` (default 1); differentiable in ``y`` and ``x``."""
@@ -1050,7 +1050,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     return (_sum(y, d) - (first + last) * 0.5) * step
 
 
-@register(family=_SC, op=None, arity=2)
+@register(family=_SC, op=None, arity=2, method=False)
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running trapezoidal integral along ``dim`` (one fewer element than ``y``)."""
     d, step = _trap_args(y, x, dx, dim, "cumulative_trapezoid")
@@ -1115,7 +1115,7 @@ def _grad_coords(f, d, xc, edge_order):
     return cat([first, interior, last], d)
 
 
-@register(family=_SC, op=None)
+@register(family=_SC, op=None, method=False)
 def gradient(x, *, spacing=1, dim=None, edge_order: int = 1):
     """Central differences of ``x`` along each of ``dim`` (all dims when None), one-sided
     (``edge_order`` 1 or 2) at the ends; ``spacing`` is a number, one number per dim, or
