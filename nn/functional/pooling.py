@@ -780,14 +780,69 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if x.dtype.kind == "c":
         raise RuntimeError(f"{op}: complex inputs are not supported")
     g = _pool_geom_nd(op, x, kernel_size, stride, padding, dilation, ceil_mode, 3)
-    xp = get_array_module(_data(x))
-    idxs, valids = [], []
-    for n, o, k, s, p, d in zip(g.size, g.out, g.k, g.s, g.p, g.d):
-        i = np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
-        idxs.append(xp.asarray(i[None]))
-        valids.append(xp.asarray(((i >= 0) & (i < n))[None]))
-    idx = _window_argmax(_data(x), idxs, valids)
+    idx = _max_pool_indices(_data(x), g)
     return _max_result(x, idx, unbatched, return_indices)
+
+
+def _max_pool_indices(x, g: PoolGeomNd):
+    """Flat per-plane index (N, C, *out) of each window's maximum: one pass per kernel offset
+    over strided views of the -inf-padded input, keeping the running maximum and the offset
+    of PyTorch's choice (the first maximum; a NaN wins, the last one; an all -inf window
+    takes its first position inside the input)."""
+    xp = get_array_module(x)
+    nd = len(g.k)
+    if x.dtype.kind == "f":
+        low = -math.inf
+    elif x.dtype.kind == "b":
+        low = False
+    else:
+        low = np.iinfo(x.dtype).min
+    a = x
+    if any(g.p) or any(g.hi):
+        a = xp.full(x.shape[:2] + g.padded(), low, dtype=x.dtype)
+        a[g.core()] = x
+    # per dim and kernel offset: the input position of each output (out_d,), inside or not
+    pos = [np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+           for o, k, s, p, d in zip(g.out, g.k, g.s, g.p, g.d)]
+
+    def along(d, v):  # a per-dim (out_d,) vector broadcast against (N, C, *out)
+        shape = [1] * (nd + 2)
+        shape[2 + d] = -1
+        return v.reshape(shape)
+
+    offs = g.offsets()
+    ctype = np.int16 if len(offs) < 32768 else np.int32
+    # the first offset inside the input of each window (small: output-shaped, no N, C)
+    first = np.full(g.out, -1, dtype=ctype)
+    for kk, off in enumerate(offs):
+        inside = np.ones(g.out, dtype=bool)
+        for d, o in enumerate(off):
+            i = pos[d][:, o]
+            inside = inside & along(d, (i >= 0) & (i < g.size[d]))[0, 0]
+        first[(first < 0) & inside] = kk
+    out_shape = x.shape[:2] + g.out
+    code = xp.empty(out_shape, dtype=ctype)
+    code[...] = xp.asarray(first)
+    y = xp.full(out_shape, low, dtype=x.dtype)
+    has_nan = x.dtype.kind == "f" and bool(xp.isnan(x).any())
+    for kk, off in enumerate(offs):
+        v = g.window(a, off)  # pads hold the lowest value: never a new maximum
+        m = v > y
+        if has_nan:
+            m |= xp.isnan(v)
+        xp.copyto(code, ctype(kk), where=m)
+        xp.maximum(y, v, out=y)  # NaN propagates
+    # offset code -> flat index inside the (unpadded) plane
+    flat = 0
+    rest = code.astype(np.int64)
+    ks = g.k
+    for d in range(nd):
+        inner = math.prod(ks[d + 1:])
+        o_d = rest // inner
+        rest = rest % inner
+        start = xp.asarray(np.arange(g.out[d]) * g.s[d] - g.p[d])
+        flat = flat * g.size[d] + (along(d, start) + o_d * g.d[d])
+    return flat
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
