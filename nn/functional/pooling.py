@@ -728,9 +728,17 @@ class PlaneScatterAddOp(Op):
         n, c, m = g.shape
         full = xp.broadcast_to(idx, g.shape)
         if xp is np and g.dtype.kind == "f":
-            flat = (np.arange(n * c).reshape(n, c, 1) * p + full).ravel()
-            out = np.bincount(flat, weights=g.ravel(), minlength=n * c * p)
-            return out.astype(g.dtype, copy=False).reshape(n, c, p)
+            # bincount over chunks of planes whose sums (float64) stay in cache: 4-5x faster
+            # than one bincount over all planes (or np.add.at) on large inputs
+            g2, i2 = g.reshape(n * c, m), full.reshape(n * c, m)
+            out = np.empty((n * c, p), dtype=g.dtype)
+            step = max(1, 32768 // max(p, 1))
+            for s in range(0, n * c, step):
+                e = min(s + step, n * c)
+                flat = (np.arange(e - s).reshape(-1, 1) * p + i2[s:e]).ravel()
+                out[s:e] = np.bincount(flat, weights=g2[s:e].ravel(),
+                                       minlength=(e - s) * p).reshape(e - s, p)
+            return out.reshape(n, c, p)
         out = xp.zeros((n, c, p), dtype=g.dtype)
         rows = xp.arange(n).reshape(n, 1, 1)
         chans = xp.arange(c).reshape(1, c, 1)
