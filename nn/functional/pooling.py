@@ -894,6 +894,13 @@ def _adaptive_max(op, input, output_size, return_indices, nd):
         raise RuntimeError(f"{op}: output_size must be {nd}")
     out = _out_sizes(op, output_size, tuple(x.shape[2:]))
     xp = get_array_module(_data(x))
+    if all(n % o == 0 for n, o in zip(x.shape[2:], out)) and \
+            not bool(xp.isnan(_data(x)).any()):
+        # equal windows tiling the input: plain max pooling (its NaN index rule differs)
+        k = tuple(n // o for n, o in zip(x.shape[2:], out))
+        if nd == 3:
+            return max_pool3d(input, k, k, 0, 1, False, return_indices)
+        return _max_pool(op, input, k, k, 0, 1, False, return_indices, nd)
     wins = [_adaptive_windows(xp, n, o) for n, o in zip(x.shape[2:], out)]
     idx = _window_argmax(_data(x), [w[0] for w in wins], [w[1] for w in wins])
     return _max_result(x, idx, unbatched, return_indices)
