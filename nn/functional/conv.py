@@ -668,12 +668,13 @@ class ConvGeomNd(NamedTuple):
 
 def _im2col_nd(x, g: ConvGeomNd, out):
     """Columns (C*prod(k), N*prod(out)) of x (N, C, *S), rows ordered (c, *kernel offset)
-    like the flattened weight, columns (n, *output position)."""
+    like the flattened weight, columns (n, *output position); in recycled buffers."""
     xp = get_array_module(x)
     n, c = x.shape[:2]
     if any(g.lo) or any(g.hi):
-        buf = xp.zeros((n, c) + tuple(a + lo + hi for a, lo, hi in
-                                      zip(x.shape[2:], g.lo, g.hi)), dtype=x.dtype)
+        buf = scratch_empty(xp, (n, c) + tuple(a + lo + hi for a, lo, hi in
+                                               zip(x.shape[2:], g.lo, g.hi)), x.dtype)
+        buf.fill(0)
         buf[(slice(None), slice(None)) + tuple(slice(lo, lo + a) for a, lo in
                                                  zip(x.shape[2:], g.lo))] = x
     else:
@@ -683,7 +684,9 @@ def _im2col_nd(x, g: ConvGeomNd, out):
     strides = (st[1],) + tuple(a * d for a, d in zip(st[2:], g.d)) + (st[0],) + \
         tuple(a * s for a, s in zip(st[2:], g.s))
     v = _as_strided(xp, buf, shape, strides)
-    return xp.ascontiguousarray(v).reshape(c * math.prod(g.k), -1)
+    cols = scratch_empty(xp, shape, x.dtype)
+    xp.copyto(cols, v)
+    return cols.reshape(c * math.prod(g.k), -1)
 
 
 def _col2im_nd(cols, x_shape, g: ConvGeomNd, out):
@@ -692,27 +695,44 @@ def _col2im_nd(cols, x_shape, g: ConvGeomNd, out):
     n, c = x_shape[:2]
     size = tuple(x_shape[2:])
     c6 = cols.reshape((c,) + tuple(g.k) + (n,) + tuple(out))
-    buf = xp.zeros((n, c) + tuple(a + lo + hi for a, lo, hi in zip(size, g.lo, g.hi)),
-                   dtype=cols.dtype)
+    padded = tuple(a + lo + hi for a, lo, hi in zip(size, g.lo, g.hi))
+    buf = scratch_empty(xp, (n, c) + padded, cols.dtype)
+    buf.fill(0)
     for off in itertools.product(*(range(k) for k in g.k)):
         sl = tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in
                    zip(off, g.d, g.s, out))
         buf[(slice(None), slice(None)) + sl] += c6[(slice(None),) + off].swapaxes(0, 1)
+    if padded == size:
+        return buf
     core = (slice(None), slice(None)) + tuple(slice(lo, lo + a) for a, lo in zip(size, g.lo))
     return xp.ascontiguousarray(buf[core])
 
 
 def _conv_nd_raw(x, w, b, g: ConvGeomNd, out):
+    """(N, O, *out) output and the columns; one GEMM per sample (batched by matmul), each
+    writing its (O, prod(out)) block of the output directly."""
     xp = get_array_module(x)
     n, o = x.shape[0], w.shape[0]
     cols = _im2col_nd(x, g, out)
     gr = g.groups
-    y = xp.matmul(w.reshape(gr, o // gr, -1), cols.reshape(gr, -1, cols.shape[1]))
-    y = y.reshape((o, n) + tuple(out)).swapaxes(0, 1)
-    y = xp.ascontiguousarray(y)
+    p = math.prod(out)
+    y = xp.empty((n, o) + tuple(out), dtype=np.result_type(w, cols))
+    c4 = cols.reshape(gr, -1, n, p).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+    xp.matmul(w.reshape(gr, o // gr, -1), c4, out=y.reshape(n, gr, o // gr, p))
     if b is not None:
         y += b.reshape((-1,) + (1,) * len(out))
     return y, cols
+
+
+def _weight_grad_nd(cols, gy, w_shape, g: ConvGeomNd):
+    """sum over samples of gy_n (O, P) @ cols_n (K, P)^T, per group."""
+    gr = g.groups
+    n, o = gy.shape[:2]
+    p = math.prod(gy.shape[2:])
+    g4 = gy.reshape(n, gr, o // gr, p).transpose(1, 0, 2, 3).reshape(gr, o // gr, n * p) \
+        if n == 1 else _grad_mat(gy).reshape(gr, o // gr, n * p)
+    gw = g4 @ cols.reshape(gr, -1, n * p).swapaxes(1, 2)
+    return gw.reshape(w_shape)
 
 
 def _grad_mat(gy):
@@ -721,20 +741,18 @@ def _grad_mat(gy):
     return xp.ascontiguousarray(gy.swapaxes(0, 1)).reshape(gy.shape[1], -1)
 
 
-def _weight_grad_nd(cols, gy, w_shape, g: ConvGeomNd):
-    gr = g.groups
-    g2 = _grad_mat(gy)
-    gw = g2.reshape(gr, -1, g2.shape[1]) @ cols.reshape(gr, -1, cols.shape[1]).swapaxes(1, 2)
-    return gw.reshape(w_shape)
-
-
 def _input_grad_nd(gy, w, x_shape, g: ConvGeomNd):
+    """Columns w^T @ gy (one GEMM per sample, reading gy in place), then col2im."""
+    xp = get_array_module(gy)
     gr = g.groups
-    o = w.shape[0]
-    g2 = _grad_mat(gy)
-    w3 = w.reshape(gr, o // gr, -1).swapaxes(1, 2)  # (gr, Cg*K, O / gr)
-    cols = w3 @ g2.reshape(gr, o // gr, -1)
-    return _col2im_nd(cols.reshape(-1, g2.shape[1]), x_shape, g, gy.shape[2:])
+    n, o = gy.shape[:2]
+    p = math.prod(gy.shape[2:])
+    w3 = w.reshape(gr, o // gr, -1).swapaxes(1, 2)  # (gr, Kg, O / gr)
+    k = w3.shape[1] * gr
+    with scratch_pool.borrow(xp, (k, n * p), np.result_type(w, gy)) as cols:
+        c4 = cols.reshape(gr, -1, n, p).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+        xp.matmul(w3, xp.ascontiguousarray(gy).reshape(n, gr, o // gr, p), out=c4)
+        return _col2im_nd(cols, x_shape, g, gy.shape[2:])
 
 
 def _bias_dims(nd: int) -> tuple:

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from autograd.ops import elementwise as E
+from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.linalg import matmul
 
@@ -344,16 +345,26 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             if grid.requires_grad:  # PyTorch's zero grid gradient, kept in the graph
                 out = out + S.unsqueeze(g[:, :, 0] * 0, 1)
         else:
+            # all 2^nd corners in one gather: (N, C, corners * P) values times (N, corners,
+            # P) weights (zero for corners outside the input), summed over the corners
             lows = [xp.floor(_data(c)) for c in coords]
-            out = 0
+            p = g.shape[1]
+            idx, oks, ws = [], [], []
             for corner in itertools.product((0, 1), repeat=nd):
-                idx, valid, w = [], True, 1
+                ii, valid, w = [], True, 1
                 for k, b in enumerate(corner):
                     i = lows[k].astype(np.int64) + b
-                    idx.append(i)
+                    ii.append(i)
                     valid = valid & (i >= 0) & (i < sizes[k])
                     # weight (c - low) for the upper corner, (low + 1 - c) for the lower
                     w = w * ((coords[k] - lows[k]) if b else ((lows[k] + 1) - coords[k]))
-                v, ok = _gather_planes(xf, idx, xp.asarray(valid), sizes)
-                out = out + v * (S.unsqueeze(w, 1) * ok.astype(v.dtype))
+                idx.append(ii)
+                oks.append(valid)
+                ws.append(w)
+            cat = [xp.concatenate([ii[k] for ii in idx], axis=1) for k in range(nd)]
+            v, _ = _gather_planes(xf, cat, cat[0] >= 0, sizes)  # (N, C, corners * P)
+            ok = xp.stack(oks, axis=1).astype(v.dtype)  # (N, corners, P)
+            w = S.stack(ws, 1) * ok
+            v = S.reshape(v, (n, ch, len(ws), p))
+            out = R.sum(v * S.unsqueeze(w, 1), dim=2)
     return S.reshape(out, (n, ch) + out_sp)

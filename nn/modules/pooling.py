@@ -269,10 +269,11 @@ class _FractionalMaxPoolNd(Module):
                  return_indices: bool = False, _random_samples=None):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = kernel_size
+        self.kernel_size = _ntuple(kernel_size, self.nd, "kernel_size", name)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
-        self.output_size = output_size
+        self.output_size = None if output_size is None else \
+            _ntuple(output_size, self.nd, "output_size", name)
         self.output_ratio = output_ratio
         if output_size is None and output_ratio is None:
             raise ValueError(f"{name} requires specifying either an output size, or a pooling "
