@@ -65,7 +65,15 @@ from .grad_mode import (
 )
 from . import registry as _registry
 from .ops import methods as _methods  # noqa: F401  (binds the ops to Tensor)
-from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import (  # noqa: F401
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+    thread_safe_generator,
+)
 from .tensor import (  # noqa: F401
     Parameter,
     Tensor,
@@ -136,6 +144,10 @@ from .settings import (  # noqa: E402,F401
     set_float32_matmul_precision,
     set_flush_denormal,
     set_warn_always,
+    from_file,
+    get_device_module,
+    init_num_threads,
+    is_distributed,
     typename,
     use_deterministic_algorithms,
     while_loop,
@@ -143,7 +155,7 @@ from .settings import (  # noqa: E402,F401
 from .amp import get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .func import vmap  # noqa: E402,F401
 # torch.linalg and torch.special
-from . import linalg, special  # noqa: E402,F401
+from . import cpu, linalg, special  # noqa: E402,F401
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
 

@@ -73,3 +73,11 @@ def set_rng_state(st) -> None:
 def _gen_for(xp, generator=None):
     g = generator or default_generator
     return g._np if xp is np else g._cupy()
+
+
+def thread_safe_generator():
+    """The generator random transforms should use inside a DataLoader worker thread. This
+    engine's workers are processes (each seeded, with its own global generator), so it is
+    always None, as PyTorch returns in the main process and in process workers: pass it as
+    ``generator=`` and the global generator is used."""
+    return None

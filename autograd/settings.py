@@ -10,14 +10,17 @@ always done in float32 here).
 from __future__ import annotations
 
 import builtins
+import os
 import warnings
 
 import numpy as np
 
-from . import backend, dtypes
+from . import backend, cpu, cuda, dtypes
+from . import parallel as _parallel
 from .amp import autocast_mode as _amp
 from .backend import Device
 from .grad_mode import is_anomaly_check_nan_enabled, set_detect_anomaly, state  # noqa: F401
+from .tensor import _make
 
 # ---- determinism ---------------------------------------------------------------------------
 _DETERMINISM = {"enabled": False, "warn_only": False}
@@ -246,3 +249,52 @@ def while_loop(cond_fn, body_fn, carried_inputs):
         out = body_fn(*carried)
         carried = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     return carried
+
+
+# ---- devices, threads, files ---------------------------------------------------------------
+def get_device_module(device=None):
+    """``autograd.cuda`` for a CUDA device, ``autograd.cpu`` for the CPU; without an
+    argument, the module of the current accelerator (CUDA when usable, else the CPU)."""
+    if device is None:
+        return cuda if cuda.is_available() else cpu
+    dev = backend.parse_device(device)
+    return cuda if dev.type == "cuda" else cpu
+
+
+def init_num_threads() -> None:
+    """Apply the current thread settings (``set_num_threads``) to the BLAS pools, as PyTorch
+    does for a new thread."""
+    _parallel.set_num_threads(_parallel.get_num_threads())
+
+
+def is_distributed(input) -> bool:
+    """False: a tensor here lives in one process (``autograd.distributed`` moves data
+    explicitly)."""
+    return False
+
+
+def from_file(filename, shared=None, size: int = 0, *, dtype=None, layout=None, device=None,
+              pin_memory: bool = False, requires_grad: bool = False):
+    """A 1-D CPU tensor of ``size`` elements read from the binary file ``filename``.
+    ``shared=True`` maps the file (created if needed), so writes to the tensor reach it;
+    otherwise the data is copied and the file must hold ``size`` elements."""
+    dt = dtypes.to_dtype(dtype) or dtypes.get_default_dtype()
+    if device is not None and backend.parse_device(device).type != "cpu":
+        raise RuntimeError("from_file: only CPU tensors can be mapped to files")
+    if shared:
+        need = size * dt.itemsize
+        if not os.path.exists(filename) or os.path.getsize(filename) < need:
+            with open(filename, "ab") as f:
+                f.truncate(need)
+        arr = np.memmap(filename, dtype=dt, mode="r+", shape=(size,)) if size else \
+            np.empty(0, dtype=dt)
+        arr = arr.view(np.ndarray)
+    else:
+        arr = np.fromfile(filename, dtype=dt, count=size)
+        if arr.size < size:
+            raise RuntimeError(f"from_file: the file {filename!r} holds {arr.size} elements of "
+                               f"{dt}, fewer than size={size}")
+    out = _make(arr)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import warnings
 import weakref
 
 import numpy as np
@@ -122,6 +123,17 @@ class Tensor:
     @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
+
+    @property
+    def volatile(self) -> bool:
+        """Removed in PyTorch 0.4 (use ``no_grad``): always False, with PyTorch's warning."""
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning,
+                      stacklevel=2)
+        return False
+
+    def is_distributed(self) -> bool:
+        """False: a tensor lives in one process here."""
+        return False
 
     @property
     def ndim(self) -> int:

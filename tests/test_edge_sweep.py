@@ -917,6 +917,8 @@ CALLS = {
     # ---- end 'optim' ----
 
     # ---- rows added by helper 'lead' (keep inside this block) ----
+    "hash_tensor": [("hash_tensor", lambda M, x: M.hash_tensor(x), 1),
+                    ("hash_tensor_dim", lambda M, x: M.hash_tensor(x, -1, keepdim=True), 1)],
     "byte": [("byte", lambda M, x: x.byte(), 1)],
     "char": [("char", lambda M, x: x.char(), 1)],
     "short": [("short", lambda M, x: x.short(), 1)],

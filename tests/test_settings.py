@@ -115,3 +115,49 @@ def test_cond_and_while_loop():
     ti, ts = torch.while_loop(lambda i, s: i < 5, lambda i, s: (i + 1, s + i),
                               (torch.tensor(0), torch.tensor(0)))
     assert (i.item(), s.item()) == (ti.item(), ts.item())
+
+
+def test_device_modules_threads_and_legacy_attributes(tmp_path):
+    assert ag.get_device_module("cpu") is ag.cpu
+    assert ag.get_device_module("cuda") is ag.cuda
+    assert ag.get_device_module() is (ag.cuda if ag.cuda.is_available() else ag.cpu)
+    assert ag.cpu.device_count() == 1 and ag.cpu.current_device() == "cpu"
+    assert torch.cpu.current_device() == ag.cpu.current_device()
+    n = ag.get_num_threads()
+    ag.init_num_threads()
+    assert ag.get_num_threads() == n
+    assert ag.thread_safe_generator() is None
+    x = ag.randn(3, requires_grad=True)
+    assert not ag.is_distributed(x) and not x.is_distributed()
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        assert x.volatile is False
+
+
+def test_from_file(tmp_path):
+    path = tmp_path / "data.bin"
+    np.arange(6, dtype=np.float32).tofile(path)
+    t = ag.from_file(str(path), size=6, dtype=ag.float32)
+    ref = torch.from_file(str(path), size=6, dtype=torch.float32)
+    np.testing.assert_array_equal(t.numpy(), ref.numpy())
+    t[0] = 100.0  # not shared: the file is unchanged
+    assert np.fromfile(path, dtype=np.float32)[0] == 0.0
+    with pytest.raises(RuntimeError):
+        ag.from_file(str(path), size=7, dtype=ag.float32)
+    shared = tmp_path / "shared.bin"
+    s = ag.from_file(str(shared), shared=True, size=4, dtype=ag.float64)
+    s[2] = 7.5
+    del s
+    assert np.fromfile(shared, dtype=np.float64)[2] == 7.5
+
+
+def test_hash_tensor():
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    for args, kw in [((), {}), ((1,), {}), ((0,), {"keepdim": True}), (((0, 1),), {})]:
+        ours = ag.hash_tensor(ag.tensor(a), *args, **kw)
+        theirs = torch.hash_tensor(torch.tensor(a), *args, **kw)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy().astype(np.uint64))
+    assert ag.tensor([1, 2, 3]).hash_tensor().item() == torch.tensor([1, 2, 3]).hash_tensor().item()
+    with pytest.raises(RuntimeError):
+        ag.hash_tensor(ag.zeros(0))
+    with pytest.raises(RuntimeError):
+        ag.hash_tensor(ag.zeros(2), mode=1)

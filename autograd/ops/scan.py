@@ -1161,3 +1161,29 @@ def gradient(x, *, spacing=1, dim=None, edge_order: int = 1):
         else:
             out.append(_grad_uniform(xf, d, float(h), edge_order))
     return tuple(out)
+
+
+# ---- hash_tensor ---------------------------------------------------------------------------
+
+@register(family=_SC, differentiable=False)
+def hash_tensor(input, dim=None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
+    """A uint64 hash of the elements (over ``dim``, or all): each element widened to float64
+    or int64, its bits read as uint64, and the words combined by XOR (mode 0, PyTorch's only
+    mode). Equal tensors hash equal; ``0.`` and ``-0.`` do not."""
+    if mode != 0:
+        raise RuntimeError(f"hash_tensor: only mode=0 (xor reduction) is supported, got "
+                           f"mode={mode}")
+    a = _data(input)
+    if a.size == 0 and dim is None:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                           "argument.")
+    xp = get_array_module(a)
+    wide = a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64)
+    bits = wide.view(np.uint64)
+    axes = _dims(dim, a.ndim, "hash_tensor")
+    out = xp.bitwise_xor.reduce(bits, axis=axes if axes is not None else None,
+                                keepdims=keepdim) if a.ndim else bits
+    if axes is None and a.ndim and keepdim:
+        out = out.reshape((1,) * a.ndim)
+    return _make(xp.asarray(out, dtype=np.uint64))
