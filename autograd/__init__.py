@@ -120,6 +120,7 @@ from .amp import autocast  # noqa: E402,F401
 from .settings import (  # noqa: E402,F401
     are_deterministic_algorithms_enabled,
     clear_autocast_cache,
+    compile,
     cond,
     get_autocast_cpu_dtype,
     get_autocast_gpu_dtype,

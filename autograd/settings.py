@@ -298,3 +298,17 @@ def from_file(filename, shared=None, size: int = 0, *, dtype=None, layout=None, 
     if requires_grad:
         out.requires_grad_(True)
     return out
+
+
+# ---- torch.compile ---------------------------------------------------------------------------
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable: bool = False):
+    """PyTorch's ``torch.compile``: this engine has no compiler, so the model or function
+    comes back unchanged (same results, this engine's speed). Usable as ``compile(m)``,
+    ``@compile`` and ``@compile(mode=...)``, as in PyTorch."""
+    if model is None:
+        return lambda fn: fn
+    if not callable(model):
+        raise RuntimeError(f"compile: expected a Module or a callable, got "
+                           f"{type(model).__name__}")
+    return model

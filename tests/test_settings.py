@@ -161,3 +161,23 @@ def test_hash_tensor():
         ag.hash_tensor(ag.zeros(0))
     with pytest.raises(RuntimeError):
         ag.hash_tensor(ag.zeros(2), mode=1)
+
+
+def test_compile_returns_the_model_unchanged():
+    import nn
+
+    m = nn.Linear(2, 3)
+    assert ag.compile(m) is m
+    assert ag.compile(m, mode="reduce-overhead", fullgraph=True) is m
+
+    @ag.compile
+    def f(x):
+        return x * 2
+
+    @ag.compile(dynamic=True)
+    def g(x):
+        return x + 1
+
+    assert f(ag.tensor(2.0)).item() == 4.0 and g(ag.tensor(2.0)).item() == 3.0
+    with pytest.raises(RuntimeError):
+        ag.compile(3)
