@@ -16,6 +16,7 @@ calls them.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import traceback
 
@@ -162,12 +163,17 @@ def is_inference_mode_enabled() -> bool:
 # anomaly detection: an observer
 # ---------------------------------------------------------------------------------------
 
+# this project's packages (autograd, and nn and optim beside it), by absolute path: a user's
+# checkout may itself sit under a directory named "nn" or "optim"
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIRS = tuple(os.path.join(_ROOT, p) + os.sep for p in ("autograd", "nn", "optim"))
+
+
 def _user_frame() -> str:
     """The innermost stack frame outside this project's packages, as 'file:line in fn'."""
     stack = traceback.extract_stack()[:-1]
     for fr in reversed(stack):
-        mod = fr.filename.replace("\\", "/")
-        if "/autograd/" not in mod and "/nn/" not in mod and "/optim/" not in mod:
+        if not os.path.abspath(fr.filename).startswith(_PACKAGE_DIRS):
             return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
     fr = stack[-1]
     return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
