@@ -1564,7 +1564,7 @@ def _lowrank_checks(op, a):
     _check_float(op, a, "RN", "geqrf_cpu")
 
 
-@register(family=_LA, op=SVD, method=False)
+@register(family=_LA, op=None, method=False)  # a composite (random sketch, QR, SVD)
 def svd_lowrank(A, q=6, niter=2, M=None):
     """``(U, S, V)`` of a rank-``q`` approximation of ``A - M`` by a randomized range finder
     (``niter`` subspace iterations); exact for matrices of rank at most q, up to the signs
@@ -1573,7 +1573,7 @@ def svd_lowrank(A, q=6, niter=2, M=None):
     return _svd_lowrank(A, q, niter, M)
 
 
-@register(family=_LA, op=SVD, method=False)
+@register(family=_LA, op=None, method=False)  # a composite (random sketch, QR, SVD)
 def pca_lowrank(A, q=None, center=True, niter=2):
     """``(U, S, V)`` of the principal components of ``A`` (its rows the samples; centred on
     the column means with ``center``): a randomized low-rank SVD of rank ``q`` (default
