@@ -1034,6 +1034,7 @@ LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
 
 
 def det_impl(op, a):
+    """The determinant after PyTorch's checks (``op`` names the caller in errors)."""
     _check_square(op, a, kind="RN", kernel="lu_cpu")
     return Det.apply(a)
 
@@ -1046,6 +1047,7 @@ def det(A):
 
 
 def slogdet_impl(op, a):
+    """``(sign, log|det|)`` after PyTorch's checks."""
     _check_square(op, a)
     return SlogdetResult(*Slogdet.apply(a))
 
@@ -1067,6 +1069,7 @@ def logdet(A):
 
 
 def inv_impl(op, a):
+    """The inverse after PyTorch's checks; ``LinAlgError`` when singular."""
     _check_square(op, a)
     return Inv.apply(a, op=op)
 
@@ -1078,6 +1081,8 @@ def inverse(A):
 
 
 def cholesky_impl(op, a, upper=False, kind="RN"):
+    """The Cholesky factor (lower, or its transpose with ``upper``) after the checks of ``op``
+    (``kind``: see ``_check_float``)."""
     _check_square(op, a, kind=kind, kernel="cholesky_cpu")
     ell = Cholesky.apply(a, op=op)
     return _mT(ell) if upper else ell
@@ -1142,6 +1147,7 @@ def cholesky_solve(B, L, upper=False):
 
 
 def qr_impl(op, a, mode="reduced"):
+    """``(Q, R)`` of ``mode`` 'reduced', 'complete' or 'r' after PyTorch's checks."""
     _check_matrix(op, a, kind="RN", kernel="geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -1172,6 +1178,7 @@ def svd(A, some=True, compute_uv=True):
 
 
 def triangular_solve_impl(b, a, upper=True, transpose_=False, unitriangular=False):
+    """The solution of the old ``torch.triangular_solve`` (A X = b, or A^T X = b)."""
     _check_matrix("triangular_solve", b, "B", "NN", "triangular_solve_cpu")
     _check_square("triangular_solve", a, "A", "NN", "triangular_solve_cpu")
     if b.dtype != a.dtype:
@@ -1194,6 +1201,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
 
 
 def matrix_exp_impl(op, a):
+    """The matrix exponential after PyTorch's checks (float16 accepted)."""
     _check_square(op, a, kind="RO")
     return MatrixExp.apply(a)
 
@@ -1205,6 +1213,7 @@ def matrix_exp(A):
 
 
 def matrix_power_impl(op, a, n):
+    """``A^n`` by binary powering (the inverse first for negative n)."""
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
                            f"{a.shape[-2] if a.ndim > 1 else '?'} by "
@@ -1238,6 +1247,7 @@ def matrix_power(A, n):
 
 
 def lu_factor_impl(op, a):
+    """``(LU, pivots)`` after PyTorch's checks."""
     _check_matrix(op, a, kind="NN", kernel="lu_cpu")
     return LUFactor.apply(a)
 
@@ -1260,6 +1270,7 @@ def lu(A, pivot=True, get_infos=False):
 
 
 def lu_unpack_impl(lu_data, lu_pivots, unpack_data=True, unpack_pivots=True):
+    """``(P, L, U)`` Tensors from packed LU and pivots (L and U differentiable)."""
     m, n = lu_data.shape[-2:]
     k = min(m, n)
     xp = get_array_module(lu_data._data)
@@ -1280,6 +1291,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
 
 
 def lu_solve_impl(lu_data, piv, b, left=True, adjoint=False):
+    """``X`` from the LU factorization: ``A X = B``, ``A^T X = B`` (``adjoint``), or the same
+    from the right (not ``left``)."""
     p, ell, u = lu_unpack_impl(lu_data, piv)
     if left and not adjoint:  # A X = B, A = P L U
         y = _solve_tri(ell, matmul(_mT(p), b), upper=False, unitriangular=True)
@@ -1351,6 +1364,7 @@ def pinverse(input, rcond=1e-15):
 
 
 def svdvals_impl(op, a, kind="RN"):
+    """The singular values after the checks of ``op``."""
     _check_matrix(op, a, kind=kind, kernel="linalg_svd_cpu")
     return SVD.apply(a, full_matrices=False, compute_uv=False, op=op)
 
@@ -1550,7 +1564,7 @@ def _lowrank_checks(op, a):
     _check_float(op, a, "RN", "geqrf_cpu")
 
 
-@register(family=_LA, op=SVD, method=False)
+@register(family=_LA, op=None, method=False)  # a composite (random sketch, QR, SVD)
 def svd_lowrank(A, q=6, niter=2, M=None):
     """``(U, S, V)`` of a rank-``q`` approximation of ``A - M`` by a randomized range finder
     (``niter`` subspace iterations); exact for matrices of rank at most q, up to the signs
@@ -1559,7 +1573,7 @@ def svd_lowrank(A, q=6, niter=2, M=None):
     return _svd_lowrank(A, q, niter, M)
 
 
-@register(family=_LA, op=SVD, method=False)
+@register(family=_LA, op=None, method=False)  # a composite (random sketch, QR, SVD)
 def pca_lowrank(A, q=None, center=True, niter=2):
     """``(U, S, V)`` of the principal components of ``A`` (its rows the samples; centred on
     the column means with ``center``): a randomized low-rank SVD of rank ``q`` (default
