@@ -735,3 +735,47 @@ def test_scheduler_step_before_optimizer_step_warns_like_torch():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             s2.step()
+
+
+SAVE_CASES = [("Adamax", {}, None), ("NAdam", {}, None), ("RAdam", {}, None),
+              ("ASGD", dict(t0=2), None), ("Rprop", {}, None), ("Adafactor", {}, None),
+              ("Muon", dict(lr=0.02), MUON), ("LBFGS", dict(line_search_fn="strong_wolfe"), None),
+              ("LBFGS", dict(history_size=3, max_iter=4), None)]
+
+
+def _closure_for(mod, ps, opt):
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(mod, ps)
+        loss.backward()
+        return loss
+
+    return closure
+
+
+@pytest.mark.parametrize("name,kwargs,idx", SAVE_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(SAVE_CASES)])
+def test_save_load_and_torch_state_resume(name, kwargs, idx, tmp_path):
+    """ag.save/ag.load round trip of the state_dict (no pickle), and PyTorch's state_dict
+    (LBFGS's lists of tensors included) loaded here continues exactly like PyTorch."""
+    tps, topt = _make(torch, name, kwargs, None, idx)
+    ps, opt = _make(ag, name, kwargs, None, idx)
+    tclosure, closure = _closure_for(torch, tps, topt), _closure_for(ag, ps, opt)
+    for _ in range(3):
+        topt.step(tclosure)
+        opt.step(closure)
+    ag.save(opt.state_dict(), tmp_path / "opt.pt")
+    ps_a = [ag.tensor(p.detach().numpy().copy(), requires_grad=True) for p in ps]
+    opt_a = getattr(optim, name)(ps_a if idx is None else [ps_a[i] for i in idx], **kwargs)
+    opt_a.load_state_dict(ag.load(tmp_path / "opt.pt"))
+    ps_b = [ag.tensor(p.detach().numpy().copy(), requires_grad=True) for p in tps]
+    opt_b = getattr(optim, name)(ps_b if idx is None else [ps_b[i] for i in idx], **kwargs)
+    opt_b.load_state_dict(copy.deepcopy(topt.state_dict()))
+    for _ in range(2):
+        topt.step(tclosure)
+        opt.step(closure)
+        opt_a.step(_closure_for(ag, ps_a, opt_a))
+        opt_b.step(_closure_for(ag, ps_b, opt_b))
+    for a, b in zip(_np(ps_a), _np(ps)):
+        assert np.array_equal(a, b)
+    assert_close(_np(ps_b), _np(tps), tol=1e-9)
