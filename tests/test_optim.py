@@ -733,6 +733,7 @@ def test_scheduler_errors():
     with pytest.raises(KeyError, match="initial_lr"):
         sched.StepLR(optim.SGD([ag.zeros(1, requires_grad=True)]), step_size=2, last_epoch=3)
     s = sched.OneCycleLR(opt, max_lr=0.1, total_steps=3)
+    opt.step()
     for _ in range(3):
         s.step()
     with pytest.raises(ValueError, match="Tried to step 4 times"):
@@ -744,6 +745,7 @@ def test_cosine_annealing_reaches_eta_min():
     s = sched.CosineAnnealingLR(opt, T_max=10, eta_min=0.1)
     lrs = [s.get_last_lr()[0]]
     for _ in range(10):
+        opt.step()
         s.step()
         lrs.append(s.get_last_lr()[0])
     assert lrs[0] == 1.0 and math.isclose(lrs[-1], 0.1)
