@@ -779,3 +779,28 @@ def test_save_load_and_torch_state_resume(name, kwargs, idx, tmp_path):
     for a, b in zip(_np(ps_a), _np(ps)):
         assert np.array_equal(a, b)
     assert_close(_np(ps_b), _np(tps), tol=1e-9)
+
+
+def test_get_lr_outside_step_warns_and_old_base_class_name_works():
+    for mod, lib in ((ag, optim), (torch, torch.optim)):
+        opt = _opt(mod, lib, "SGD")
+        s = lib.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+            s.get_lr()
+
+    class Halving(sched._LRScheduler):  # a custom scheduler written against the old name
+        def get_lr(self):
+            return [b * 0.5 ** self.last_epoch for b in self.base_lrs]
+
+    class TorchHalving(torch.optim.lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [b * 0.5 ** self.last_epoch for b in self.base_lrs]
+
+    oo, to = _opt(ag, optim, "SGD"), _opt(torch, torch.optim, "SGD")
+    so, st = Halving(oo), TorchHalving(to)
+    for _ in range(5):
+        oo.step()
+        to.step()
+        so.step()
+        st.step()
+        assert so.get_last_lr() == st.get_last_lr()
