@@ -804,3 +804,27 @@ def test_get_lr_outside_step_warns_and_old_base_class_name_works():
         so.step()
         st.step()
         assert so.get_last_lr() == st.get_last_lr()
+
+
+@pytest.mark.parametrize("name,kwargs,idx", [
+    ("Adamax", {}, None), ("NAdam", dict(weight_decay=0.01), None), ("RAdam", {}, None),
+    ("ASGD", dict(t0=5, lambd=0.01), None), ("Rprop", {}, None), ("Adafactor", {}, None),
+    ("Muon", dict(lr=0.02), MUON)])
+def test_float32_parameters_stay_float32_and_match_torch(name, kwargs, idx):
+    runs = []
+    for mod, lib in ((torch, torch.optim), (ag, optim)):
+        ps = [mod.tensor(a.astype(np.float32), requires_grad=True) for a in P0[:4]]
+        opt = getattr(lib, name)(ps if idx is None else [ps[i] for i in idx], **kwargs)
+        x, y = mod.tensor(X.astype(np.float32)), mod.tensor(Y.astype(np.float32))
+        for _ in range(20):
+            opt.zero_grad()
+            h = (x @ ps[0].T + ps[1]).tanh()
+            ((h @ ps[2].T + ps[3] - y) ** 2).mean().backward()
+            opt.step()
+        runs.append(([p.detach().numpy() for p in ps], opt))
+    (want, _), (got, opt) = runs
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    for st in opt.state.values():
+        assert all(v.dtype == np.float32 for v in st.values() if hasattr(v, "dtype"))
