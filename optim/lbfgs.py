@@ -181,17 +181,6 @@ class LBFGS(Optimizer):
         self._set_param(x)
         return loss, flat_grad
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        super().load_state_dict(state_dict)
-        xp = get_array_module(self._params[0])
-        for st in self.state.values():  # PyTorch keeps lists of tensors in this state
-            for k in ("old_dirs", "old_stps", "ro", "al"):
-                if isinstance(st.get(k), list):
-                    st[k] = [None if v is None else
-                             (xp.asarray(v._data if hasattr(v, "_data") else v.numpy())
-                              if hasattr(v, "shape") and v.ndim else float(v))
-                             for v in st[k]]
-
     @no_grad()
     def step(self, closure):
         """Run up to ``max_iter`` iterations; ``closure`` (required) zeroes the gradients,

@@ -354,14 +354,8 @@ class Optimizer:
             for k, v in st.items():
                 if k in self._scalar_state:
                     new[k] = float(v.item() if hasattr(v, "item") else v)
-                elif isinstance(v, Tensor) or hasattr(v, "shape"):
-                    arr = v._data if isinstance(v, Tensor) else v
-                    arr = backend.to_device(arr, p.device)
-                    if arr.dtype.kind == "f":
-                        arr = arr.astype(p.dtype)
-                    new[k] = arr.copy()
                 else:
-                    new[k] = v
+                    new[k] = _import(v, p)
             state[p] = new
         self.state = state
         for hook in self._optimizer_load_state_dict_post_hooks.values():
@@ -378,10 +372,28 @@ class Optimizer:
 
 
 def _export(key: str, v, scalar_keys=("step",)):
-    """A state entry as it appears in ``state_dict()``: arrays become (copied) Tensors and
-    scalar state ('step'...) a 0-d Tensor of the scalar dtype (float32), as in PyTorch."""
+    """A state entry as it appears in ``state_dict()``: arrays become (copied) Tensors (also
+    inside lists, as LBFGS's history) and scalar state ('step'...) a 0-d Tensor of the
+    scalar dtype (float32), as in PyTorch."""
     if key in scalar_keys and isinstance(v, numbers.Number):
         return Tensor(np.array(v, dtype=_scalar_dtype()))
     if hasattr(v, "shape") and not isinstance(v, Tensor):
         return Tensor(v)
+    if isinstance(v, list):
+        return [_export(None, x) for x in v]
+    return v
+
+
+def _import(v, p):
+    """A loaded state entry as this optimizer keeps it: Tensors (ours or PyTorch's) and arrays
+    become arrays on ``p``'s device, floating ones in ``p``'s dtype; lists are converted
+    element by element."""
+    if isinstance(v, Tensor) or hasattr(v, "shape"):
+        arr = v._data if isinstance(v, Tensor) else v
+        arr = backend.to_device(arr, p.device)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(p.dtype)
+        return arr.copy()
+    if isinstance(v, list):
+        return [_import(x, p) for x in v]
     return v

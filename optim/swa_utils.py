@@ -23,14 +23,13 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import warnings
 
 import autograd as ag
 from autograd.grad_mode import no_grad
 from nn.modules.module import Module
 from nn.modules.normalization import _BatchNorm
 
-from .lr_scheduler import LRScheduler, _per_group
+from .lr_scheduler import LRScheduler, _per_group, _warn_get_lr_called_outside_step
 from .optimizer import _bump, _writable
 
 __all__ = ["SWALR", "AveragedModel", "get_ema_avg_fn", "get_ema_multi_avg_fn",
@@ -275,9 +274,7 @@ class SWALR(LRScheduler):
             else self._linear_anneal
 
     def get_lr(self) -> list:
-        if not getattr(self, "_get_lr_called_within_step", False):
-            warnings.warn("To get the last learning rate computed by the scheduler, please use "
-                          "`get_last_lr()`.", UserWarning, stacklevel=2)
+        _warn_get_lr_called_outside_step(self)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)

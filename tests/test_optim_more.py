@@ -735,3 +735,96 @@ def test_scheduler_step_before_optimizer_step_warns_like_torch():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             s2.step()
+
+
+SAVE_CASES = [("Adamax", {}, None), ("NAdam", {}, None), ("RAdam", {}, None),
+              ("ASGD", dict(t0=2), None), ("Rprop", {}, None), ("Adafactor", {}, None),
+              ("Muon", dict(lr=0.02), MUON), ("LBFGS", dict(line_search_fn="strong_wolfe"), None),
+              ("LBFGS", dict(history_size=3, max_iter=4), None)]
+
+
+def _closure_for(mod, ps, opt):
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(mod, ps)
+        loss.backward()
+        return loss
+
+    return closure
+
+
+@pytest.mark.parametrize("name,kwargs,idx", SAVE_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(SAVE_CASES)])
+def test_save_load_and_torch_state_resume(name, kwargs, idx, tmp_path):
+    """ag.save/ag.load round trip of the state_dict (no pickle), and PyTorch's state_dict
+    (LBFGS's lists of tensors included) loaded here continues exactly like PyTorch."""
+    tps, topt = _make(torch, name, kwargs, None, idx)
+    ps, opt = _make(ag, name, kwargs, None, idx)
+    tclosure, closure = _closure_for(torch, tps, topt), _closure_for(ag, ps, opt)
+    for _ in range(3):
+        topt.step(tclosure)
+        opt.step(closure)
+    ag.save(opt.state_dict(), tmp_path / "opt.pt")
+    ps_a = [ag.tensor(p.detach().numpy().copy(), requires_grad=True) for p in ps]
+    opt_a = getattr(optim, name)(ps_a if idx is None else [ps_a[i] for i in idx], **kwargs)
+    opt_a.load_state_dict(ag.load(tmp_path / "opt.pt"))
+    ps_b = [ag.tensor(p.detach().numpy().copy(), requires_grad=True) for p in tps]
+    opt_b = getattr(optim, name)(ps_b if idx is None else [ps_b[i] for i in idx], **kwargs)
+    opt_b.load_state_dict(copy.deepcopy(topt.state_dict()))
+    for _ in range(2):
+        topt.step(tclosure)
+        opt.step(closure)
+        opt_a.step(_closure_for(ag, ps_a, opt_a))
+        opt_b.step(_closure_for(ag, ps_b, opt_b))
+    for a, b in zip(_np(ps_a), _np(ps)):
+        assert np.array_equal(a, b)
+    assert_close(_np(ps_b), _np(tps), tol=1e-9)
+
+
+def test_get_lr_outside_step_warns_and_old_base_class_name_works():
+    for mod, lib in ((ag, optim), (torch, torch.optim)):
+        opt = _opt(mod, lib, "SGD")
+        s = lib.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+            s.get_lr()
+
+    class Halving(sched._LRScheduler):  # a custom scheduler written against the old name
+        def get_lr(self):
+            return [b * 0.5 ** self.last_epoch for b in self.base_lrs]
+
+    class TorchHalving(torch.optim.lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [b * 0.5 ** self.last_epoch for b in self.base_lrs]
+
+    oo, to = _opt(ag, optim, "SGD"), _opt(torch, torch.optim, "SGD")
+    so, st = Halving(oo), TorchHalving(to)
+    for _ in range(5):
+        oo.step()
+        to.step()
+        so.step()
+        st.step()
+        assert so.get_last_lr() == st.get_last_lr()
+
+
+@pytest.mark.parametrize("name,kwargs,idx", [
+    ("Adamax", {}, None), ("NAdam", dict(weight_decay=0.01), None), ("RAdam", {}, None),
+    ("ASGD", dict(t0=5, lambd=0.01), None), ("Rprop", {}, None), ("Adafactor", {}, None),
+    ("Muon", dict(lr=0.02), MUON)])
+def test_float32_parameters_stay_float32_and_match_torch(name, kwargs, idx):
+    runs = []
+    for mod, lib in ((torch, torch.optim), (ag, optim)):
+        ps = [mod.tensor(a.astype(np.float32), requires_grad=True) for a in P0[:4]]
+        opt = getattr(lib, name)(ps if idx is None else [ps[i] for i in idx], **kwargs)
+        x, y = mod.tensor(X.astype(np.float32)), mod.tensor(Y.astype(np.float32))
+        for _ in range(20):
+            opt.zero_grad()
+            h = (x @ ps[0].T + ps[1]).tanh()
+            ((h @ ps[2].T + ps[3] - y) ** 2).mean().backward()
+            opt.step()
+        runs.append(([p.detach().numpy() for p in ps], opt))
+    (want, _), (got, opt) = runs
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    for st in opt.state.values():
+        assert all(v.dtype == np.float32 for v in st.values() if hasattr(v, "dtype"))
