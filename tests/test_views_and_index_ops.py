@@ -64,6 +64,9 @@ CASES = [
     ("unfold", lambda M, x: x.unfold(1, 3, 1), [(2, 5)], True),
     ("unfold_step", lambda M, x: x.unfold(0, 2, 3), [(7, 2)], False),
     ("unfold_0d", lambda M, x: x.unfold(0, 1, 1), [()], False),
+    ("unfold_gaps", lambda M, x: x.unfold(-1, 2, 3), [(3, 2, 8)], True),
+    ("unfold_twice", lambda M, x: x.unfold(0, 3, 2).unfold(1, 2, 1), [(7, 4)], True),
+    ("unfold_size0", lambda M, x: x.unfold(1, 0, 2), [(2, 3)], False),
     ("repeat_interleave_int", lambda M, x: M.repeat_interleave(x, 2, 1), [(2, 3)], True),
     ("repeat_interleave_flat", lambda M, x: x.repeat_interleave(3), [(2, 2)], False),
     ("repeat_interleave_tensor", lambda M, x: M.repeat_interleave(
