@@ -17,7 +17,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..backend import add_at, get_array_module
+from ..backend import add_at, get_array_module, to_numpy
 from ..function import Op
 from ..registry import register
 from ..tensor import Tensor, _make
@@ -1038,7 +1038,7 @@ def _reduce_at(xp, y, index, src, ufunc) -> bool:
     (bit-identical results, several times faster on NumPy). False when the index, the
     arrays or the repetition counts do not suit it (the caller uses ``ufunc.at``)."""
     d = _dim_form(index)
-    if d is None or getattr(src, "ndim", 0) != y.ndim:
+    if d is None or xp is not np or getattr(src, "ndim", 0) != y.ndim:
         return False
     idx = index[-1] if index.__class__ is tuple else index
     n = idx.size
@@ -1102,6 +1102,14 @@ def _ufunc_at(xp, name, y, index, src) -> None:
     elif xp is np:
         ufunc.at(y, index, src)
     else:
+        d = _dim_form(index)
+        if d is not None:  # whole slices: one integer array per dim
+            idx = index[-1] if index.__class__ is tuple else index
+            shp = [1] * y.ndim
+            shp[d] = idx.size
+            full = list(src.shape)
+            full[d] = idx.size
+            index = _dim_index(xp.broadcast_to(idx.reshape(shp), tuple(full)), d)
         _cupy_at(xp, name, y, index, src)
 
 
@@ -1407,7 +1415,8 @@ def index_put(x, indices, values, accumulate: bool = False):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{x.dtype} for the destination and {values.dtype} for the source.")
     try:
-        tshape = np.broadcast_to(np.empty((), bool), x.shape)[idx].shape
+        host = tuple(to_numpy(i) if hasattr(i, "dtype") else i for i in idx)
+        tshape = np.broadcast_to(np.empty((), bool), x.shape)[host].shape
     except IndexError as e:
         raise IndexError(str(e)) from None
     if not accumulate:
@@ -1480,7 +1489,8 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
         if r.size and int(r.min()) < 0:
             raise RuntimeError("repeats can not be negative")
         xp = get_array_module(r)
-        out = xp.repeat(xp.arange(r.size, dtype=np.int64), r)
+        rh = to_numpy(r)  # (CuPy's repeat takes no array of counts)
+        out = xp.asarray(np.repeat(np.arange(rh.size, dtype=np.int64), rh))
         return _make(out) if isinstance(x, Tensor) else out
     xd = _arr(x)
     xp = get_array_module(xd)
@@ -1510,7 +1520,7 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     if r.size and int(r.min()) < 0:
         raise RuntimeError("repeats can not be negative" if isinstance(repeats, Tensor) else
                            "Repeats must be non-negative")
-    idx = xp.repeat(xp.arange(n, dtype=np.int64), r)
+    idx = xp.asarray(np.repeat(np.arange(n, dtype=np.int64), to_numpy(r)))
     if output_size is not None and int(output_size) != idx.size:
         raise RuntimeError(f"allocated size does not match required size (output_size="
                            f"{output_size}, required {idx.size})")
