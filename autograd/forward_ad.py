@@ -505,7 +505,7 @@ def _pow(cls, ctx, prims, tans, ys, kwargs):
           "TakeAlongDim", "ScatterAlongDim", "Tril", "Triu", "Embedding", "UnfoldOp",
           "FoldOp", "AvgPool2dOp", "AvgSpreadOp", "MaxPoolScatterOp", "MaxPoolGatherOp",
           "Cast", "_ToDevice", "ToDevice", "Contiguous", "Clone", "TensorUnfold",
-          "TensorUnfoldGrad")
+          "TensorUnfoldGrad", "Diagonal", "DiagonalGrad")
 def _linear_first(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     return cls.forward(_fresh(cls), tans[0], *prims[1:], **kwargs)

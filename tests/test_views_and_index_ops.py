@@ -292,9 +292,13 @@ def test_views_share_memory_and_inplace_writes_through():
     n.fill_(-1.0)
     s = x.select(0, 2)
     s.zero_()
+    x.diagonal(1).mul_(10.0)
+    x.t().diagonal().add_(0.5)
     y = torch.arange(12.0).reshape(3, 4)
     y.narrow(1, 1, 2).fill_(-1.0)
     y.select(0, 2).zero_()
+    y.diagonal(1).mul_(10.0)
+    y.t().diagonal().add_(0.5)
     np.testing.assert_array_equal(x.numpy(), y.numpy())
 
 

@@ -775,17 +775,60 @@ def _to_end(n, d1, d2):
     return [k for k in range(n) if k not in (d1, d2)] + [d1, d2]
 
 
-@register(family=_IX, op=GetItem)
+def _diag_view(xp, x, offset, d1, d2):
+    """The ``offset`` diagonal of the (d1, d2) planes of ``x`` as a strided view (a new
+    last dim), writable when x is: PyTorch's ``diagonal`` is a view."""
+    r, c = x.shape[d1], x.shape[d2]
+    r0, c0 = (0, offset) if offset >= 0 else (-offset, 0)
+    n = max(0, min(r - r0, c - c0))
+    perm = _to_end(x.ndim, d1, d2)
+    xt = x.transpose(perm)
+    sl = xt[..., r0:r0 + n, c0:c0 + n] if n else xt[..., :0, :0]
+    shape = sl.shape[:-2] + (n,)
+    strides = sl.strides[:-2] + (sl.strides[-2] + sl.strides[-1],)
+    return xp.lib.stride_tricks.as_strided(sl, shape, strides)
+
+
+class Diagonal(Op):
+    """``diagonal``: a strided view; its backward writes the gradient onto the diagonal of
+    zeros (``DiagonalGrad``), whose backward is this op again."""
+
+    _view = True
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.in_shape, ctx.offset, ctx.dim1, ctx.dim2 = x.shape, offset, dim1, dim2
+        return _diag_view(get_array_module(x), x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return DiagonalGrad.apply(gy, shape=ctx.in_shape, offset=ctx.offset, dim1=ctx.dim1,
+                                  dim2=ctx.dim2)
+
+
+class DiagonalGrad(Op):
+    @staticmethod
+    def forward(ctx, gy, shape, offset, dim1, dim2):
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        xp = get_array_module(gy)
+        gx = xp.zeros(shape, dtype=gy.dtype)
+        _diag_view(xp, gx, offset, dim1, dim2)[...] = gy
+        return gx
+
+    @staticmethod
+    def backward(ctx, ggx):
+        return Diagonal.apply(ggx, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2)
+
+
+@register(family=_IX, op=Diagonal)
 def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """The diagonal of the (dim1, dim2) planes as a new last dim (``offset`` > 0 above the
-    main diagonal). Gradients scatter back onto the diagonal."""
+    main diagonal), a view (writes through it change x). Gradients go back onto the
+    diagonal."""
     d1, d2 = _diag_dims(x.ndim, dim1, dim2)
-    xp = get_array_module(_arr(x))
-    r, c = _diag_rc(x.shape[d1], x.shape[d2], int(offset), xp)
-    perm = _to_end(x.ndim, d1, d2)
-    if perm != list(range(x.ndim)):
-        x = permute(x, perm)
-    return getitem_raw(x, (Ellipsis, r, c), False)
+    if not isinstance(x, Tensor):
+        return _diag_view(get_array_module(x), x, int(offset), d1, d2)
+    return Diagonal.apply(x, offset=int(offset), dim1=d1, dim2=d2)
 
 
 _diagonal = diagonal  # (diag's argument is named diagonal, as in PyTorch)
