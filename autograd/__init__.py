@@ -10,6 +10,10 @@ with PyTorch's tensor API.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
+
 from . import cuda  # noqa: F401
 from . import viz  # noqa: F401
 from . import functional  # noqa: F401
@@ -104,6 +108,40 @@ from . import accelerator, autograd, backends, utils  # noqa: E402,F401
 from . import forward_ad, func, graph  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
+# global switches and queries (torch.use_deterministic_algorithms, torch.set_default_device...)
+from .settings import (  # noqa: E402,F401
+    are_deterministic_algorithms_enabled,
+    clear_autocast_cache,
+    cond,
+    get_autocast_cpu_dtype,
+    get_autocast_gpu_dtype,
+    get_default_device,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    is_anomaly_check_nan_enabled,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
+    set_anomaly_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+    set_default_device,
+    set_default_tensor_type,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_flush_denormal,
+    set_warn_always,
+    typename,
+    use_deterministic_algorithms,
+    while_loop,
+)
+from .amp import get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .func import vmap  # noqa: E402,F401
 # torch.linalg and torch.special
 from . import linalg, special  # noqa: E402,F401
 
@@ -124,16 +162,45 @@ class Size(tuple):
 
 
 def __getattr__(name):
-    """``autograd.nn`` and ``autograd.optim`` are the top-level ``nn`` and ``optim`` packages
-    (the same module objects). They sit above this package, so they are imported on first
-    use rather than here (PEP 562), which keeps ``import autograd`` free of them."""
-    if name in ("nn", "optim"):
-        import importlib
+    """Names that live above this package, looked up on first use (PEP 562), which keeps
+    ``import autograd`` free of ``nn``:
 
+    * ``autograd.nn`` and ``autograd.optim`` are the top-level ``nn`` and ``optim`` packages
+      (the same module objects);
+    * PyTorch's top-level forms of neural-network functions (``torch.conv2d``,
+      ``torch.dropout(input, p, train)``, ``torch.lstm_cell``...) come from
+      ``nn/functional/_torch_names.py``, with PyTorch's signatures of the ``torch.`` forms.
+    """
+    if name in ("nn", "optim"):
         return importlib.import_module(name)
+    # (a submodule not imported yet, `from autograd import fused`, is not looked up there)
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is None:
+        fn = _torch_names().get(name)
+        if fn is not None:
+            return fn
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+def _torch_names() -> dict:
+    """``nn.functional._torch_names.TORCH_FUNCTIONS``, or {} while ``nn`` is being imported
+    (a lookup then must not import it a second time) or when it is not importable."""
+    mod = sys.modules.get("nn.functional")
+    if mod is not None and getattr(getattr(mod, "__spec__", None), "_initializing", False):
+        return {}
+    try:
+        return importlib.import_module("nn.functional._torch_names").TORCH_FUNCTIONS
+    except ModuleNotFoundError:  # pragma: no cover - autograd installed without nn
+        return {}
+
+
+def __dir__():
+    return sorted(set(globals()) | {"nn", "optim"} | set(_torch_names()))
+
 
 _ = (Device, device)
 
 # the op namespace (ag.exp, ag.arcsin, ag.cat...): every op registered in autograd.registry
 globals().update(_registry.namespace())
+# PyTorch's in-place function forms of the ops that have one (torch.abs_(t), torch.exp_(t))
+globals().update({k + "_": getattr(Tensor, k + "_") for e in _registry.ops()
+                  if e.inplace and e.function for k in e.names})

@@ -122,9 +122,17 @@ class Device:
 CPU = Device("cpu")
 
 
+_DEFAULT_DEVICE = [CPU]  # torch.set_default_device: the device of tensors created without one
+
+
+def set_default_device(device) -> None:
+    """The device ``parse_device(None)`` gives (None: the CPU); see ``settings``."""
+    _DEFAULT_DEVICE[0] = CPU if device is None else device
+
+
 def parse_device(device) -> Device:
     if device is None:
-        return CPU
+        return _DEFAULT_DEVICE[0]
     if isinstance(device, Device):
         return device
     if isinstance(device, int):

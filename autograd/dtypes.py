@@ -170,3 +170,27 @@ def scalar_as(s, dtype):
                     "float or a smaller integer")
             return np.array(s if s < 2**63 else s - 2**64, dtype=np.int64).astype(dtype)[()]
     return s
+
+
+# ---- PyTorch's legacy type names ("torch.FloatTensor") ----------------------------------
+TENSOR_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor",
+                     "float16": "HalfTensor", "bfloat16": "BFloat16Tensor",
+                     "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                     "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def tensor_type_name(dtype, cuda: bool = False) -> str:
+    """``Tensor.type()``'s name of a dtype: "torch.FloatTensor", "torch.cuda.LongTensor"."""
+    base = TENSOR_TYPE_NAMES.get(np.dtype(dtype).name, "Tensor")
+    return ("torch.cuda." if cuda else "torch.") + base
+
+
+def dtype_of_type_name(name: str):
+    """(dtype, cuda) of a legacy type name ("torch.DoubleTensor"), or None."""
+    cuda = name.startswith("torch.cuda.")
+    base = name[len("torch.cuda."):] if cuda else name[len("torch."):] \
+        if name.startswith("torch.") else None
+    for dt, n in TENSOR_TYPE_NAMES.items():
+        if n == base and dt != "bfloat16":
+            return np.dtype(dt), cuda
+    return None

@@ -424,14 +424,17 @@ def _only_first(cls, tans):
 @jvp_rule("Neg", "Exp", "Expm1", "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Sin",
           "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Abs", "Square", "Reciprocal", "Erf",
           "Clamp", "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh", "Asin", "Acos",
-          "Atan", "Asinh", "Acosh", "Atanh", needs_ctx=True)
+          "Atan", "Asinh", "Acosh", "Atanh", "NanToZero",
+          "Threshold", "Hardshrink", "Softshrink", "Hardsigmoid", "Hardswish", "Mish",  # nn
+          needs_ctx=True)
 def _unary(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     g = cls.backward(ctx, tans[0])
     return g[0] if g.__class__ is tuple else g
 
 
-@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign", "DivTrunc", "DivFloor")
+@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign", "DivTrunc", "DivFloor",
+          "RandomDraw")
 def _zero(cls, ctx, prims, tans, ys, kwargs):
     return _zeros_like(ys)
 
@@ -496,6 +499,24 @@ def _pow(cls, ctx, prims, tans, ys, kwargs):
         if tb is not None:
             out = _add(out, tb * xp.where((a == 0) & (b >= 0), 0.0, ys * xp.log(a)))
     return out
+
+
+@jvp_rule("LogCumSumExp")
+def _logcumsumexp(cls, ctx, prims, tans, ys, kwargs):
+    """sum_{j <= i} exp(x_j - y_i) t_j, as log-cum-sum-exps of the positive and the negative
+    parts of t (the op itself, so it neither overflows nor underflows)."""
+    _only_first(cls, tans)
+    x, t = prims[0], tans[0]
+    xp = get_array_module(ys)
+    out = None
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        la = xp.log(xp.abs(t)) + x
+        for part, sign in ((t > 0, 1.0), (t < 0, -1.0)):
+            lp = cls.forward(_fresh(cls), xp.where(part, la, -xp.inf).astype(ys.dtype),
+                             **kwargs)
+            term = sign * xp.exp(lp - ys)
+            out = term if out is None else out + term
+    return out.astype(ys.dtype, copy=False)
 
 
 # -- linear ops: the op applied to the tangents -----------------------------------------
@@ -752,6 +773,25 @@ def _cross_entropy(cls, ctx, prims, tans, ys, kwargs):
     if ys.ndim == 0:
         return prod.sum()
     return prod.sum(axis=1)
+
+
+@jvp_rule("Prelu")
+def _prelu(cls, ctx, prims, tans, ys, kwargs):
+    x, w = prims[0], prims[1]
+    xp = get_array_module(x)
+    out = None
+    if tans[0] is not None:
+        out = xp.where(x > 0, tans[0], w * tans[0])
+    if len(tans) > 1 and tans[1] is not None:
+        out = _add(out, xp.where(x > 0, 0, x * tans[1]))
+    return out
+
+
+@jvp_rule("RMSNormOp", "CrossMapLRN2d", needs_ctx=True)
+def _own_jvp(cls, ctx, prims, tans, ys, kwargs):
+    """Ops (of nn) that carry their JVP as a static method ``jvp(ctx, primals, tangents,
+    outputs)`` next to their forward and backward."""
+    return cls.jvp(ctx, prims, tans, ys)
 
 
 @jvp_rule("Normalize", needs_ctx=True)

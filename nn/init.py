@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -87,6 +88,9 @@ def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
 def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu") -> Tensor:
     """He uniform: U(-b, b), b = gain * sqrt(3 / fan)."""
+    if 0 in tuple(t.shape):  # PyTorch's: nothing to fill (and no fan to divide by)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return t
     fi, fo = _fans(t)
     fan = fi if mode == "fan_in" else fo
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
@@ -95,6 +99,9 @@ def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
 
 def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
+    if 0 in tuple(t.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return t
     fi, fo = _fans(t)
     fan = fi if mode == "fan_in" else fo
     return normal_(t, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))

@@ -50,6 +50,9 @@ class Adadelta(Optimizer):
         eps: added inside the square roots for numerical stability.
         weight_decay: L2 penalty added to the gradient.
         maximize: maximize the objective instead of minimizing it.
+        foreach, fused, capturable, differentiable: accepted for PyTorch compatibility and
+            stored in the groups; they select kernels in PyTorch and have no effect here (the
+            update is always one vectorised pass per parameter, and never differentiable).
 
     State per parameter: ``step``, ``square_avg`` and ``acc_delta``.
 
@@ -59,13 +62,16 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, *, maximize: bool = False):
+                 weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False):
         _check(lr >= 0, "learning rate", lr)
         _check(0.0 <= rho <= 1.0, "rho value", rho)
         _check(eps >= 0, "epsilon value", eps)
         _check(weight_decay >= 0, "weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, capturable=capturable,
+                                      foreach=foreach, differentiable=differentiable))
 
     def _state(self, p) -> dict:
         st = self.state.get(p)

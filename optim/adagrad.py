@@ -5,7 +5,7 @@ from __future__ import annotations
 from autograd.backend import get_array_module
 from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer, _bump, _check, _writable
+from .optimizer import Optimizer, _bump, _check, _check_kernels, _writable
 
 
 def adagrad(params, grads, state_sums, steps, *, lr: float, weight_decay: float,
@@ -48,6 +48,9 @@ class Adagrad(Optimizer):
             parameter group's own value is honoured (PyTorch always uses the constructor's).
         eps: added to the denominator for numerical stability.
         maximize: maximize the objective instead of minimizing it.
+        foreach, fused, capturable, differentiable: accepted for PyTorch compatibility and
+            stored in the groups; they select kernels in PyTorch and have no effect here (the
+            update is always one vectorised pass per parameter, and never differentiable).
 
     State per parameter: ``step`` and ``sum``.
 
@@ -58,16 +61,19 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False):
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
         _check(lr >= 0, "learning rate", lr)
         _check(lr_decay >= 0, "lr_decay value", lr_decay)
         _check(weight_decay >= 0, "weight_decay value", weight_decay)
         _check(initial_accumulator_value >= 0, "initial_accumulator_value value",
                initial_accumulator_value)
         _check(eps >= 0, "epsilon value", eps)
+        _check_kernels(foreach, fused, differentiable)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, fused=fused))
 
     def _state(self, p, group) -> dict:
         st = self.state.get(p)

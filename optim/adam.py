@@ -8,7 +8,7 @@ from autograd import fused
 from autograd.backend import get_array_module
 from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer, _bump, _check, _writable
+from .optimizer import Optimizer, _bump, _check, _check_kernels, _writable
 
 
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad: bool,
@@ -92,6 +92,9 @@ class Adam(Optimizer):
         amsgrad: use the running maximum of the second moment (Reddi et al., 2018).
         maximize: maximize the objective instead of minimizing it.
         decoupled_weight_decay: decay the weights directly (``p *= 1 - lr * wd``): AdamW.
+        foreach, fused, capturable, differentiable: accepted for PyTorch compatibility and
+            stored in the groups; they select kernels in PyTorch and have no effect here (the
+            update is always one vectorised pass per parameter, and never differentiable).
 
     State per parameter: ``step`` (a float), ``exp_avg``, ``exp_avg_sq`` and, with AMSGrad,
     ``max_exp_avg_sq`` (arrays on the parameter's device).
@@ -103,11 +106,16 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False, decoupled_weight_decay: bool = False):
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False):
         _check_adam_args(lr, betas, eps, weight_decay)
+        _check_kernels(foreach, fused, differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize,
+                                      maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _state(self, p, amsgrad: bool) -> dict:
@@ -155,6 +163,9 @@ class AdamW(Adam):
         weight_decay: decoupled weight decay coefficient (default 1e-2, as in PyTorch).
         amsgrad: use the running maximum of the second moment.
         maximize: maximize the objective instead of minimizing it.
+        foreach, fused, capturable, differentiable: accepted for PyTorch compatibility and
+            stored in the groups; they select kernels in PyTorch and have no effect here (the
+            update is always one vectorised pass per parameter, and never differentiable).
 
     Example:
         >>> opt = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
@@ -163,9 +174,11 @@ class AdamW(Adam):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False):
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                         foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict: dict) -> None:
         super().load_state_dict(state_dict)

@@ -10,12 +10,80 @@ each parameter's version counter.
 from __future__ import annotations
 
 import numbers
+from collections import OrderedDict
 
 import numpy as np
 
-from autograd import backend
+from autograd import backend, hooks
+from autograd.dtypes import get_default_dtype
 from autograd.grad_mode import enable_grad
 from autograd.tensor import Tensor
+
+# process-wide step hooks (PyTorch's ``torch.optim.optimizer.register_optimizer_step_*_hook``)
+_global_step_pre_hooks: OrderedDict = OrderedDict()
+_global_step_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook) -> hooks.RemovableHandle:
+    """Run ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return
+    ``(new_args, new_kwargs)``.
+
+    Example:
+        >>> h = optim.optimizer.register_optimizer_step_pre_hook(lambda o, a, k: None)
+        >>> h.remove()
+    """
+    return hooks.add(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook) -> hooks.RemovableHandle:
+    """Run ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``.
+
+    Example:
+        >>> h = optim.optimizer.register_optimizer_step_post_hook(lambda o, a, k: None)
+        >>> h.remove()
+    """
+    return hooks.add(_global_step_post_hooks, hook)
+
+
+def _scalar_dtype():
+    """PyTorch's ``_get_scalar_dtype()``: scalar state (``step``, ``mu_product``...) is float64
+    when the default dtype is float64, else float32."""
+    return np.float64 if get_default_dtype() == np.float64 else np.float32
+
+
+def _hooked_step(step):
+    """Wrap a subclass's ``step`` so that the step pre- and post-hooks run around it (once,
+    even when an overriding ``step`` calls ``super().step()``)."""
+
+    def wrapper(self, *args, **kwargs):
+        if getattr(self, "_in_step", False):
+            return step(self, *args, **kwargs)
+        for hook in (*_global_step_pre_hooks.values(), *self._optimizer_step_pre_hooks.values()):
+            out = hook(self, args, kwargs)
+            if out is not None:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError(
+                        "optimizer step pre-hook must return None or a tuple of "
+                        f"(new_args, new_kwargs), but got {out}."
+                    )
+                args, kwargs = out
+        self._in_step = True
+        try:
+            result = step(self, *args, **kwargs)
+        finally:
+            self._in_step = False
+        self._opt_called = True
+        for hook in (*self._optimizer_step_post_hooks.values(),
+                     *_global_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return result
+
+    wrapper.__wrapped__ = step
+    wrapper.__name__ = step.__name__
+    wrapper.__qualname__ = getattr(step, "__qualname__", step.__name__)
+    wrapper.__doc__ = step.__doc__
+    wrapper._hooked = True
+    return wrapper
 
 
 def _writable(p):
@@ -38,6 +106,14 @@ def _check(ok: bool, what: str, value) -> None:
         raise ValueError(f"Invalid {what}: {value}")
 
 
+def _check_kernels(foreach, fused, differentiable=False) -> None:
+    """PyTorch's checks on the kernel switches (which otherwise have no effect here)."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+
+
 class Optimizer:
     """Base class: keeps ``param_groups`` (dicts with 'params' and hyper-parameters) and
     ``state[p]`` (created lazily, on the parameter's device).
@@ -54,10 +130,25 @@ class Optimizer:
         >>> opt.load_state_dict(sd)
     """
 
+    # state entries kept as Python floats here and saved as 0-d tensors of the scalar dtype
+    _scalar_state: tuple = ("step",)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_hooked", False):
+            cls.step = _hooked_step(step)
+
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
         self.state: dict = {}
         self.param_groups: list[dict] = []
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params argument given to the optimizer should be an "
@@ -72,9 +163,24 @@ class Optimizer:
             self.add_param_group(g)
 
     def add_param_group(self, group: dict) -> None:
+        """Add a parameter group (a dict with 'params' and optional hyper-parameters; missing
+        ones come from ``defaults``). ``params`` may hold ``(name, tensor)`` pairs, whose
+        names are kept in the group's 'param_names' as in PyTorch."""
+        if not isinstance(group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(group).__name__}")
         group = dict(group)
         params = group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params)
+        named = bool(params) and all(isinstance(p, tuple) and len(p) == 2 for p in params)
+        if named:
+            group["param_names"] = [n for n, _ in params]
+            params = [p for _, p in params]
+        if self.param_groups and ("param_names" in self.param_groups[0]) != named:
+            raise ValueError("all optimizer param groups should be with/without names.")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(
@@ -94,7 +200,69 @@ class Optimizer:
             group.setdefault(k, v)
         self.param_groups.append(group)
 
+    # ---- hooks (PyTorch's Optimizer.register_*_hook) ----
+    def register_step_pre_hook(self, hook) -> hooks.RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` before ``step``; it may return
+        ``(new_args, new_kwargs)`` to replace the arguments.
+
+        Example:
+            >>> h = opt.register_step_pre_hook(lambda o, args, kwargs: None)
+            >>> h.remove()
+        """
+        return hooks.add(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook) -> hooks.RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` after ``step``.
+
+        Example:
+            >>> h = opt.register_step_post_hook(lambda o, args, kwargs: None)
+        """
+        return hooks.add(self._optimizer_step_post_hooks, hook)
+
+    @staticmethod
+    def _add(table, hook, prepend: bool) -> hooks.RemovableHandle:
+        h = hooks.add(table, hook)
+        if prepend:
+            table.move_to_end(h.id, last=False)
+        return h
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer)`` before ``state_dict`` builds its result.
+
+        Example:
+            >>> h = opt.register_state_dict_pre_hook(lambda o: None)
+        """
+        return self._add(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer, state_dict)`` on the result of ``state_dict``; a returned
+        dict replaces it.
+
+        Example:
+            >>> h = opt.register_state_dict_post_hook(lambda o, sd: None)
+        """
+        return self._add(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer, state_dict)`` before ``load_state_dict``; a returned dict is
+        loaded instead.
+
+        Example:
+            >>> h = opt.register_load_state_dict_pre_hook(lambda o, sd: None)
+        """
+        return self._add(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer)`` after ``load_state_dict``.
+
+        Example:
+            >>> h = opt.register_load_state_dict_post_hook(lambda o: None)
+        """
+        return self._add(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to None (default, as in PyTorch), or to
+        zeros in place with ``set_to_none=False``."""
         for g in self.param_groups:
             for p in g["params"]:
                 if set_to_none:
@@ -124,6 +292,11 @@ class Optimizer:
         return ps, gs
 
     def state_dict(self) -> dict:
+        """``{"state": {index: {name: value}}, "param_groups": [{..., "params": [index]}]}``,
+        PyTorch's layout: parameters are numbered in group order, arrays become Tensors and
+        scalar state (``step``...) 0-d Tensors."""
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         groups = []
         for g in self.param_groups:
@@ -136,10 +309,22 @@ class Optimizer:
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state:
-                    state[index[id(p)]] = {k: _export(k, v) for k, v in self.state[p].items()}
-        return {"state": state, "param_groups": groups}
+                    state[index[id(p)]] = {k: _export(k, v, self._scalar_state)
+                                           for k, v in self.state[p].items()}
+        sd = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            out = hook(self, sd)
+            if out is not None:
+                sd = out
+        return sd
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Load a dict from ``state_dict`` (ours or PyTorch's): hyper-parameters and state,
+        moved to each parameter's device and cast to its floating dtype."""
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            out = hook(self, state_dict)
+            if out is not None:
+                state_dict = out
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError("an optimizer state dict has the keys 'state' and 'param_groups'")
         groups = state_dict["param_groups"]
@@ -167,7 +352,7 @@ class Optimizer:
             p = params[int(i)]
             new = {}
             for k, v in st.items():
-                if k == "step":
+                if k in self._scalar_state:
                     new[k] = float(v.item() if hasattr(v, "item") else v)
                 elif isinstance(v, Tensor) or hasattr(v, "shape"):
                     arr = v._data if isinstance(v, Tensor) else v
@@ -179,6 +364,8 @@ class Optimizer:
                     new[k] = v
             state[p] = new
         self.state = state
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -190,11 +377,11 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _export(key: str, v):
+def _export(key: str, v, scalar_keys=("step",)):
     """A state entry as it appears in ``state_dict()``: arrays become (copied) Tensors and
-    'step' a 0-d float32 Tensor, as in PyTorch."""
-    if key == "step" and isinstance(v, numbers.Number):
-        return Tensor(np.array(v, dtype=np.float32))
+    scalar state ('step'...) a 0-d Tensor of the scalar dtype (float32), as in PyTorch."""
+    if key in scalar_keys and isinstance(v, numbers.Number):
+        return Tensor(np.array(v, dtype=_scalar_dtype()))
     if hasattr(v, "shape") and not isinstance(v, Tensor):
         return Tensor(v)
     return v

@@ -62,6 +62,9 @@ class RMSprop(Optimizer):
         centered: normalize by an estimate of the gradient's variance instead of its second
             moment.
         maximize: maximize the objective instead of minimizing it.
+        foreach, fused, capturable, differentiable: accepted for PyTorch compatibility and
+            stored in the groups; they select kernels in PyTorch and have no effect here (the
+            update is always one vectorised pass per parameter, and never differentiable).
 
     State per parameter: ``step``, ``square_avg``, and ``momentum_buffer`` (momentum > 0) and
     ``grad_avg`` (centered).
@@ -72,8 +75,9 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False):
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False):
         _check(lr >= 0, "learning rate", lr)
         _check(eps >= 0, "epsilon value", eps)
         _check(momentum >= 0, "momentum value", momentum)
@@ -81,7 +85,8 @@ class RMSprop(Optimizer):
         _check(alpha >= 0, "alpha value", alpha)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered,
-                                      maximize=maximize))
+                                      capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def _state(self, p, group) -> dict:
         st = self.state.get(p)

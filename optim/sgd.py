@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograd.grad_mode import enable_grad, no_grad
 
-from .optimizer import Optimizer, _writable
+from .optimizer import Optimizer, _check_kernels, _writable
 
 
 def sgd(params, grads, bufs, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
@@ -39,6 +39,10 @@ class SGD(Optimizer):
         dampening: dampening for momentum.
         weight_decay: L2 penalty added to the gradient.
         nesterov: Nesterov momentum.
+        maximize: maximize the objective instead of minimizing it.
+        foreach, fused, capturable, differentiable: accepted for PyTorch compatibility and
+            stored in the groups; they select kernels in PyTorch and have no effect here (the
+            update is always one vectorised pass per parameter, and never differentiable).
 
     Example:
         >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -46,16 +50,22 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None):
         if lr < 0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0:
             raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_kernels(foreach, fused, differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     @no_grad()
     def step(self, closure=None):

@@ -48,6 +48,20 @@ EXCLUDED = [
      r"^hsmm$|^register_post_accumulate|^sym_|^as_subclass$|^__",
      "C++/dispatcher internals (grad_fn and hooks exist but are checked elsewhere)"),
     (r"^fft|^stft$|^istft$", "Fourier transforms (complex results)"),
+    (r"^fork$|^wait$|^parse_ir$|^parse_schema$|^parse_type_comment$|^import_ir_module|"
+     r"^merge_type_from_type_comment$|^unify_type_list$|^get_file_path$|"
+     r"^prepare_multiprocessing_environment$|^classproperty$|^autocast_(in|de)crement_nesting$",
+     "TorchScript, process-setup and autocast-nesting internals"),
+    (r"xla|qparams|^dsmm$|^hspmm$|^saddmm$|^spmm$",
+     "XLA devices, quantization parameters and sparse GEMMs (families excluded above)"),
+    (r"^batch_norm_(stats|elemt|gather_stats|gather_stats_with_counts|backward_elemt|"
+     r"backward_reduce|update_stats)$|^norm_except_dim$",
+     "the kernels behind SyncBatchNorm and weight_norm (the modules exist and are tested)"),
+    (r"^Callable$|^DType$|^Optional$|^Tensor$|^boolean_dispatch$|^handle_torch_function$|"
+     r"^assert_int_or_pair$",
+     "typing names and dispatch helpers that torch.nn.functional happens to import"),
+    (r"^scaled_mm$|^scaled_grouped_mm$|^grouped_mm$|^ScalingType$|^SwizzleType$",
+     "float8 and grouped GEMM kernels for GPUs with float8 tensor cores"),
     (r"^compile|^export|^jit|^onnx|^fx|^package|^hub|^profiler|^library|^testing|^utils$|"
      r"^overrides|^compiler|^distributions|^special$|^masked|^sparse$|^ao$|^quasirandom",
      "compilers, exporters and other subsystems"),

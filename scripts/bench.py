@@ -22,7 +22,10 @@ and the ratios engine/NumPy and engine/PyTorch are printed. Benchmarks:
     from the same initial weights (copied by state_dict name).
 
 Everything runs on one thread (the BLAS thread variables are set before NumPy is imported,
-and ``torch.set_num_threads(1)``). The implementations take turns in rounds (engine, numpy,
+and ``torch.set_num_threads(1)``), or, with ``--threads 1,2``, once per thread count, each
+in its own process with ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``/``MKL_NUM_THREADS`` and
+``torch.set_num_threads`` at that count, and the series are printed side by side.
+The implementations take turns in rounds (engine, numpy,
 torch, engine, ...) so machine noise hits all of them alike; within a round each runs one
 untimed step (its data back into the CPU caches, as in a training loop where steps follow
 each other) and then 5 timed steps; the chains are timed as single runs. The median (and
@@ -42,6 +45,7 @@ Usage::
     python scripts/bench.py --device cuda        # engine (CuPy) and torch on the GPU
     python scripts/bench.py --profile b1024      # cProfile of the engine on one benchmark
     python scripts/bench.py --only c --gc-off    # diagnostic: without Python's cyclic GC
+    python scripts/bench.py --threads 1,2        # each thread count in its own process
 
 Python's cyclic garbage collector stays on in timed runs (a user's program has it on), but
 the objects alive after start-up (mostly PyTorch's) are ``gc.freeze()``-d so that the
@@ -54,6 +58,7 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+THREADS = int(os.environ["OMP_NUM_THREADS"])  # --threads runs a child process per count
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
@@ -93,7 +98,7 @@ def load_torch() -> None:
     except ImportError:
         return
     torch = _torch
-    torch.set_num_threads(1)
+    torch.set_num_threads(THREADS)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:  # already set (or inter-op work already started)
@@ -851,6 +856,10 @@ def parse_args(argv=None):
     p.add_argument("--gc-off", action="store_true",
                    help="disable Python's cyclic garbage collector during timed runs (a "
                         "diagnostic: by default it runs, as in real use)")
+    p.add_argument("--threads", metavar="N,M",
+                   help="run the whole benchmark once per thread count (BLAS and PyTorch "
+                        "threads), each in its own process, and print the series side by "
+                        "side, e.g. --threads 1,2")
     p.add_argument("--mem-pass", choices=(ENGINE, TORCH), help=argparse.SUPPRESS)
     p.add_argument("--mem-ops", type=int, default=1_000_000, help=argparse.SUPPRESS)
     p.add_argument("--mem-traced-ops", type=int, default=1_000_000, help=argparse.SUPPRESS)
@@ -885,6 +894,8 @@ def plan(args) -> dict:
 def main(argv=None) -> int:
     global GC_OFF
     args = parse_args(argv)
+    if args.threads:
+        return run_thread_series(args, sys.argv[1:] if argv is None else list(argv))
     if args.mem_pass != ENGINE:
         load_torch()  # the engine's memory pass runs without it: cleaner RSS
     if args.mem_pass:
@@ -979,6 +990,64 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(out, indent=2, default=str))
         print(f"wrote {args.json}")
     return 0 if all(ch["ok"] for ch in checks) else 1
+
+
+def run_thread_series(args, argv: list) -> int:
+    """``--threads 1,2``: this script once per thread count, in a child process with the
+    thread variables set (they must be set before NumPy and PyTorch start their pools), then
+    the medians side by side."""
+    import tempfile
+
+    counts = [int(c) for c in args.threads.split(",") if c.strip()]
+    rest, skip = [], False
+    for a in argv:  # the arguments without --threads/--json (each child writes its JSON)
+        if skip:
+            skip = False
+            continue
+        if a in ("--threads", "--json"):
+            skip = True
+            continue
+        if a.startswith(("--threads=", "--json=")):
+            continue
+        rest.append(a)
+    results, rc = {}, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in counts:
+            out = Path(tmp) / f"t{n}.json"
+            env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n),
+                       MKL_NUM_THREADS=str(n))
+            print(f"==== {n} thread{'s' if n > 1 else ''} ====", flush=True)
+            r = subprocess.run([sys.executable, __file__, *rest, "--json", str(out)], env=env)
+            rc = rc or r.returncode
+            if out.exists():
+                results[n] = json.loads(out.read_text())
+    if not results:
+        return rc or 1
+    keys = list(next(iter(results.values()))["results"])
+    print()
+    print("side by side (median): engine / numpy / torch at each thread count; ratios "
+          "engine/torch and engine/numpy")
+    head = f"{'benchmark':<36}" + "".join(
+        f"{f'{n}T eng':>10}{'np':>9}{'torch':>9}{'e/torch':>9}{'e/np':>7}" for n in results)
+    print(head)
+    print("-" * len(head))
+    for k in keys:
+        line, label = "", k
+        for res in results.values():
+            row = res["results"].get(k)
+            if row is None:
+                line += f"{'':>44}"
+                continue
+            label = row["label"]
+            v = {i: (row[i]["median"] if row.get(i) else None) for i in IMPLS}
+            line += (f"{_fmt(v[ENGINE]):>10}{_fmt(v[NUMPY]):>9}{_fmt(v[TORCH]):>9}"
+                     f"{_ratio(v[ENGINE], v[TORCH]):>9}{_ratio(v[ENGINE], v[NUMPY]):>7}")
+        print(f"{label[:35]:<36}{line}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({str(n): r for n, r in results.items()},
+                                              indent=2, default=str))
+        print(f"wrote {args.json}")
+    return rc
 
 
 def _print_memory(memory: dict) -> None:

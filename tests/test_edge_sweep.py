@@ -510,6 +510,117 @@ CALLS = {
     # ---- end 'elem' ----
 
     # ---- rows added by helper 'reduce' (keep inside this block) ----
+    "cummax": [("cummax", lambda M, x: M.cummax(x, 1), 1),
+               ("cummax_0d", lambda M, x: M.cummax(x[0, 0], 0), 1)],
+    "cummin": [("cummin", lambda M, x: M.cummin(x, 0), 1)],
+    "logcumsumexp": [("logcumsumexp", lambda M, x: M.logcumsumexp(x, 1), 1)],
+    "cumsum_": [("cumsum_", lambda M, x: x.clone().cumsum_(1), 1)],
+    "cumprod_": [("cumprod_", lambda M, x: x.detach().clone().cumprod_(0), 1)],
+    "aminmax": [("aminmax", lambda M, x: M.aminmax(x), 1),
+                ("aminmax_dim", lambda M, x: M.aminmax(x, dim=1, keepdim=True), 1)],
+    "nansum": [("nansum", lambda M, x: M.nansum(x), 1),
+               ("nansum_dim", lambda M, x: M.nansum(x, 1, keepdim=True), 1)],
+    "nanmean": [("nanmean", lambda M, x: M.nanmean(x), 1),
+                ("nanmean_dim", lambda M, x: M.nanmean(x, 0), 1)],
+    "nanmedian": [("nanmedian", lambda M, x: M.nanmedian(x), 1),
+                  ("nanmedian_dim", lambda M, x: M.nanmedian(x, 1), 1)],
+    "mode": [("mode", lambda M, x: M.mode(x, 1), 1),
+             ("mode_keep", lambda M, x: M.mode(x, 0, True), 1)],
+    "msort": [("msort", lambda M, x: M.msort(x), 1)],
+    "count_nonzero": [("count_nonzero", lambda M, x: M.count_nonzero(x), 1),
+                      ("count_nonzero_dim", lambda M, x: M.count_nonzero(x, (0, 1)), 1)],
+    "bincount": [("bincount", lambda M, x: M.bincount(x.reshape(-1)), 1),
+                 ("bincount_w", lambda M, x: M.bincount(M.tensor([0, 3, 3, 1]), x[0], 6), 1)],
+    "histc": [("histc", lambda M, x: M.histc(x, bins=5, min=-3, max=3), 1),
+              ("histc_auto", lambda M, x: M.histc(x, bins=4), 1)],
+    "histogram": [("histogram", lambda M, x: M.histogram(x, 4, range=(-3.0, 3.0)), 1),
+                  ("histogram_w", lambda M, x: M.histogram(x[0].abs(), 3, range=(0.0, 4.0),
+                                                           weight=x[1], density=True), 1)],
+    "quantile": [("quantile", lambda M, x: M.quantile(x, 0.3), 1),
+                 ("quantile_dim", lambda M, x: M.quantile(
+                     x, M.tensor([0.0, 0.5, 1.0], dtype=x.dtype), 1, True), 1),
+                 ("quantile_mid", lambda M, x: M.quantile(x, 0.5, 0, interpolation="midpoint"),
+                  1)],
+    "nanquantile": [("nanquantile", lambda M, x: M.nanquantile(x, 0.3), 1),
+                    ("nanquantile_dim", lambda M, x: M.nanquantile(x, 0.75, 1,
+                                                                   interpolation="lower"), 1)],
+    "histogramdd": [("histogramdd", lambda M, x: M.histogramdd(x, 3, range=[-3.0, 3.0] * 4), 1),
+                    ("histogramdd_auto", lambda M, x: M.histogramdd(x[:, :2], [2, 3]), 1)],
+    "searchsorted": [("searchsorted", lambda M, x: M.searchsorted(
+        M.tensor([-3.0, 0.0, 1.0, 7.0]).to(x.dtype), x), 1),
+                     ("searchsorted_nd", lambda M, x: M.searchsorted(x, x, right=True), 1)],
+    "bucketize": [("bucketize", lambda M, x: M.bucketize(x, M.tensor([-1, 0, 2])), 1)],
+    "isin": [("isin", lambda M, x, y: M.isin(x, y[0]), 2),
+             ("isin_inv", lambda M, x: M.isin(x, 2, invert=True), 1)],
+    "unique": [("unique", lambda M, x: M.unique(x, return_inverse=True, return_counts=True), 1),
+               ("unique_dim", lambda M, x: M.unique(x, dim=1, return_counts=True), 1)],
+    "unique_consecutive": [("unique_consecutive", lambda M, x: M.unique_consecutive(
+        x, return_inverse=True, return_counts=True), 1)],
+    "diff": [("diff", lambda M, x: M.diff(x), 1),
+             ("diff_n", lambda M, x, y: M.diff(x, 2, 0, prepend=y[:1], append=y), 2)],
+    "trace": [("trace", lambda M, x: M.trace(x), 1)],
+    "cov": [("cov", lambda M, x: M.cov(x), 1),
+            ("cov_w", lambda M, x: M.cov(x, correction=0, fweights=M.tensor([1, 2, 0, 3]),
+                                         aweights=M.tensor([0.5, 1.0, 2.0, 1.0])), 1)],
+    "corrcoef": [("corrcoef", lambda M, x: M.corrcoef(x), 1)],
+    "renorm": [("renorm", lambda M, x: M.renorm(x, 2, 0, 1.5), 1),
+               ("renorm_1", lambda M, x: M.renorm(x, 1, 1, 5.0), 1)],
+    "trapezoid": [("trapezoid", lambda M, x: M.trapezoid(x), 1),
+                  ("trapezoid_x", lambda M, x, y: M.trapezoid(x, y, dim=0), 2),
+                  ("trapezoid_dx", lambda M, x: M.trapezoid(x, dx=0.5, dim=0), 1)],
+    "cumulative_trapezoid": [("cumulative_trapezoid",
+                              lambda M, x: M.cumulative_trapezoid(x), 1),
+                             ("cumulative_trapezoid_x",
+                              lambda M, x, y: M.cumulative_trapezoid(x, y[0]), 2)],
+    "gradient": [("gradient", lambda M, x: M.gradient(x), 1),
+                 ("gradient_2", lambda M, x: M.gradient(x, spacing=[2.0, 0.5], edge_order=2),
+                  1)],
+    # random ops: rows whose results are certain (p = 0 or 1, std = 0, a one-hot
+    # distribution, a one-value range) or multiplied by 0, so that the dtype, shape, errors
+    # and gradients are compared, not PyTorch's random numbers
+    "bernoulli": [("bernoulli", lambda M, x: M.bernoulli(x), 1),
+                  ("bernoulli_det", lambda M, x: M.bernoulli((x != x).to(x.dtype)), 1),
+                  ("bernoulli_p", lambda M, x: M.bernoulli(x, 1.0), 1)],
+    "bernoulli_": [("bernoulli_", lambda M, x: x.clone().bernoulli_(1.0), 1),
+                   ("bernoulli__bad", lambda M, x: x.clone().bernoulli_(2.0), 1)],
+    "poisson": [("poisson", lambda M, x: M.poisson(x.clamp(max=0)), 1),
+                ("poisson_det", lambda M, x: M.poisson(x * 0), 1)],
+    "binomial": [("binomial", lambda M, x: M.binomial(M.zeros_like(x), M.ones_like(x)), 1)],
+    "multinomial": [("multinomial", lambda M, x: M.multinomial(x, 1), 1),
+                    ("multinomial_det",
+                     lambda M, x: M.multinomial(M.eye(4, dtype=x.dtype), 1), 1),
+                    ("multinomial_rep",
+                     lambda M, x: M.multinomial(M.eye(4, dtype=x.dtype), 3, True), 1),
+                    ("multinomial_bad", lambda M, x: M.multinomial(M.ones(4), 5), 1)],
+    "normal": [("normal", lambda M, x: M.normal(x, 0.0) + 0.0, 1),
+               ("normal_std", lambda M, x: M.normal(0.0, x.clamp(max=0)) + 0.0, 1),
+               ("normal_tt", lambda M, x: M.normal(x, M.zeros_like(x)) + 0.0, 1),
+               ("normal_size", lambda M: M.normal(2.0, 0.0, (2, 3)), 0)],
+    "normal_": [("normal_", lambda M, x: x.clone().normal_(2.0, 0.0), 1)],
+    "uniform_": [("uniform_", lambda M, x: x.clone().uniform_(2.0, 2.0), 1),
+                 ("uniform__bad", lambda M, x: x.clone().uniform_(3.0, 2.0), 1)],
+    "exponential_": [("exponential_", lambda M, x: x.clone().exponential_(2.0) * 0, 1)],
+    "cauchy_": [("cauchy_", lambda M, x: x.clone().cauchy_() * 0 + 1, 1)],
+    "geometric_": [("geometric_", lambda M, x: x.clone().geometric_(0.5) * 0 + 1, 1)],
+    "log_normal_": [("log_normal_", lambda M, x: x.clone().log_normal_(0.0, 1.0) * 0 + 1, 1)],
+    "random_": [("random_", lambda M, x: x.clone().random_(3, 4), 1),
+                ("random__to", lambda M, x: x.clone().random_(1) * 1, 1),
+                ("random__default", lambda M, x: x.clone().random_() * 0, 1)],
+    "randint_like": [("randint_like", lambda M, x: M.randint_like(x, 3, 4), 1),
+                     ("randint_like_high", lambda M, x: M.randint_like(x, 1), 1)],
+    "hann_window": [("hann_window", lambda M: M.hann_window(8), 0),
+                    ("hann_window_sym", lambda M: M.hann_window(7, False, dtype=M.float64), 0),
+                    ("hann_window_bad", lambda M: M.hann_window(-1), 0),
+                    ("hann_window_int", lambda M: M.hann_window(4, dtype=M.int64), 0)],
+    "hamming_window": [("hamming_window", lambda M: M.hamming_window(9, True, 0.6, 0.3), 0),
+                       ("hamming_window_1", lambda M: M.hamming_window(1), 0)],
+    "bartlett_window": [("bartlett_window", lambda M: M.bartlett_window(9), 0),
+                        ("bartlett_window_sym", lambda M: M.bartlett_window(6, False), 0)],
+    "blackman_window": [("blackman_window", lambda M: M.blackman_window(10), 0),
+                        ("blackman_window_0", lambda M: M.blackman_window(0), 0)],
+    "kaiser_window": [("kaiser_window", lambda M: M.kaiser_window(8), 0),
+                      ("kaiser_window_b", lambda M: M.kaiser_window(7, False, 5.0,
+                                                                     dtype=M.float64), 0)],
     # ---- end 'reduce' ----
 
     # ---- rows added by helper 'shape' (keep inside this block) ----
@@ -701,9 +812,99 @@ CALLS = {
     # ---- end 'shape' ----
 
     # ---- rows added by helper 'linalg' (keep inside this block) ----
+    "addmm": [("addmm", lambda M, x, y: M.addmm(x, x, y), 2),
+              ("addmm_ab", lambda M, x, y: M.addmm(x[0], x, y, beta=2, alpha=-1), 2),
+              ("addmm_beta0", lambda M, x, y: M.addmm(x, y, y, beta=0), 2),
+              ("addmm_bad", lambda M, x, y: M.addmm(x, x, y[:3]), 2)],
+    "addmv": [("addmv", lambda M, x, y: M.addmv(x[0], x, y[1]), 2),
+              ("addmv_beta0", lambda M, x, y: M.addmv(x[0], y, y[1], beta=0, alpha=2), 2)],
+    "addr": [("addr", lambda M, x, y: M.addr(x, x[0], y[1]), 2),
+             ("addr_bcast", lambda M, x, y: M.addr(x[:1], x[1], y[1], alpha=2), 2)],
+    "baddbmm": [("baddbmm", lambda M, x, y: M.baddbmm(x[None], x[None], y[None]), 2),
+                ("baddbmm_beta0", lambda M, x, y: M.baddbmm(x, y[None], x[None], beta=0), 2)],
+    "addbmm": [("addbmm", lambda M, x, y: M.addbmm(x, M.stack([x, y]), M.stack([y, x])), 2)],
+    "addcmul": [("addcmul", lambda M, x, y: M.addcmul(x, x, y), 2),
+                ("addcmul_v", lambda M, x, y: M.addcmul(x, y[0], y, value=2), 2)],
+    "addcdiv": [("addcdiv", lambda M, x, y: M.addcdiv(x, x, y), 2),
+                ("addcdiv_v", lambda M, x, y: M.addcdiv(x[0], y, x, value=-0.5), 2)],
+    "kron": [("kron", lambda M, x, y: M.kron(x, y[:2, :1]), 2),
+             ("kron_1d", lambda M, x, y: M.kron(x[0], y), 2)],
+    "tensordot": [("tensordot", lambda M, x, y: M.tensordot(x, y, 1), 2),
+                  ("tensordot_l", lambda M, x, y: M.tensordot(x, y, ([0], [1])), 2),
+                  ("tensordot_bad", lambda M, x, y: M.tensordot(x, y[:3], 1), 2)],
+    "cross": [("cross", lambda M, x, y: M.cross(x[:3], y[1:], dim=0), 2),
+              ("cross_bad", lambda M, x, y: M.cross(x, y, dim=1), 2)],
+    "vdot": [("vdot", lambda M, x, y: M.vdot(x[0], y[1]), 2)],
+    "chain_matmul": [("chain_matmul", lambda M, x, y: M.chain_matmul(x, y, x), 2)],
+    "cdist": [("cdist", lambda M, x, y: M.cdist(x, y), 2),
+              ("cdist_nomm", lambda M, x, y: M.cdist(
+                  x, y, compute_mode="donot_use_mm_for_euclid_dist"), 2),
+              ("cdist_p1", lambda M, x, y: M.cdist(x, y, p=1), 2)],
+    "dist": [("dist", lambda M, x, y: M.dist(x, y), 2),
+             ("dist_inf", lambda M, x, y: M.dist(x, y, math.inf), 2)],
+    "adjoint": [("adjoint", lambda M, x: M.adjoint(x), 1)],
+    "det": [("det", lambda M, x: M.det(x), 1), ("det_batch", lambda M, x: M.det(x[None]), 1)],
+    "slogdet": [("slogdet", lambda M, x: M.slogdet(x), 1)],
+    "logdet": [("logdet", lambda M, x: M.logdet(x), 1)],
+    "inverse": [("inverse", lambda M, x: M.inverse(x), 1),
+                ("inverse_rect", lambda M, x: M.inverse(x[:3]), 1)],
+    "cholesky": [("cholesky", lambda M, x: M.cholesky(x), 1),
+                 ("cholesky_spd", lambda M, x: M.cholesky(x @ x.T + 4 * M.eye(4, dtype=x.dtype)),
+                  1)],
+    "cholesky_inverse": [("cholesky_inverse", lambda M, x: M.cholesky_inverse(x), 1)],
+    "cholesky_solve": [("cholesky_solve", lambda M, x, y: M.cholesky_solve(y, x), 2)],
+    "qr": [("qr", lambda M, x: M.qr(x), 1), ("qr_wide", lambda M, x: M.qr(x[:3]), 1)],
+    "svd": [("svd_vals", lambda M, x: M.svd(x)[1], 1)],
+    "triangular_solve": [("triangular_solve", lambda M, x, y: M.triangular_solve(y, x), 2),
+                         ("triangular_solve_t", lambda M, x, y: M.triangular_solve(
+                             y, x, upper=False, transpose=True, unitriangular=True), 2)],
+    "matrix_exp": [("matrix_exp", lambda M, x: M.matrix_exp(x), 1)],
+    "matrix_power": [("matrix_power", lambda M, x: M.matrix_power(x, 3), 1),
+                     ("matrix_power_0", lambda M, x: M.matrix_power(x, 0), 1),
+                     ("matrix_power_neg", lambda M, x: M.matrix_power(x, -1), 1)],
+    "lu": [("lu", lambda M, x: M.lu(x), 1)],
+    "lu_unpack": [("lu_unpack", lambda M, x: M.lu_unpack(*M.linalg.lu_factor(x)), 1)],
+    "lu_solve": [("lu_solve", lambda M, x, y: M.lu_solve(y, *M.linalg.lu_factor(x)), 2)],
+    "pinverse": [("pinverse", lambda M, x: M.pinverse(x), 1)],
+    "nuclear_norm": [("nuclear_norm", lambda M, x: M.nuclear_norm(x), 1)],
+    "geqrf": [("geqrf", lambda M, x: M.geqrf(x), 1), ("geqrf_wide", lambda M, x: M.geqrf(x[:2]),
+                                                        1)],
+    "orgqr": [("orgqr", lambda M, x, y: M.orgqr(x, y[0, :3]), 2)],
+    "ormqr": [("ormqr", lambda M, x, y: M.ormqr(x, y[0, :3], y), 2),
+              ("ormqr_t", lambda M, x, y: M.ormqr(x, y[0], y[:2], left=False, transpose=True), 2)],
+    "svd_lowrank": [("svd_lowrank", lambda M, x: M.svd_lowrank(x, q=4)[1], 1)],
+    "pca_lowrank": [("pca_lowrank", lambda M, x: M.pca_lowrank(x, q=3, center=False)[1], 1)],
+    "frobenius_norm": [("frobenius_norm", lambda M, x: M.frobenius_norm(x), 1),
+                       ("frobenius_norm_d", lambda M, x: M.frobenius_norm(x, (0, 1), True), 1)],
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
+    "softmax": [("softmax_dim", lambda M, x: M.softmax(x, 1), 1),
+                ("softmax_dim0", lambda M, x: M.softmax(x, 0), 1),
+                ("softmax_method", lambda M, x: x.softmax(-1), 1),
+                ("softmax_dtype", lambda M, x: M.softmax(x, 1, dtype=M.float64), 1),
+                ("softmax_range", lambda M, x: M.softmax(x, 2), 1)],
+    "log_softmax": [("log_softmax_dim", lambda M, x: M.log_softmax(x, 1), 1),
+                    ("log_softmax_dim0", lambda M, x: M.log_softmax(x, 0), 1),
+                    ("log_softmax_method", lambda M, x: x.log_softmax(-1), 1),
+                    ("log_softmax_dtype", lambda M, x: M.log_softmax(x, 0, dtype=M.float64),
+                     1),
+                    ("log_softmax_range", lambda M, x: M.log_softmax(x, -3), 1)],
+    "celu": [("celu", lambda M, x: M.celu(x), 1),
+             ("celu_alpha", lambda M, x: M.celu(x, 0.5), 1)],
+    "celu_": [("celu_", lambda M, x: M.celu_(x.clone(), 2.0), 1)],
+    "selu": [("selu", lambda M, x: M.selu(x), 1)],
+    "selu_": [("selu_", lambda M, x: M.selu_(x.clone()), 1)],
+    "threshold": [("threshold", lambda M, x: M.threshold(x, 0.5, -2.0), 1),
+                  ("threshold_int", lambda M, x: M.threshold(x, 1, 7), 1)],
+    "threshold_": [("threshold_", lambda M, x: M.threshold_(x.clone(), 0.5, 3.0), 1)],
+    "hardshrink": [("hardshrink", lambda M, x: M.hardshrink(x), 1),
+                   ("hardshrink_method", lambda M, x: x.hardshrink(2.0), 1)],
+    "rrelu": [("rrelu_eval", lambda M, x: M.rrelu(x), 1),
+              ("rrelu_fixed", lambda M, x: M.rrelu(x, 0.25, 0.25, True), 1)],
+    "rrelu_": [("rrelu_", lambda M, x: M.rrelu_(x.clone(), 0.2, 0.4), 1)],
+    "prelu": [("prelu", lambda M, x, w: M.prelu(x, w.reshape(-1)[:1]), 2),
+              ("prelu_method", lambda M, x, w: x.prelu(w[0]), 2)],
     # ---- end 'nnact' ----
 
     # ---- rows added by helper 'nnloss' (keep inside this block) ----
@@ -716,6 +917,9 @@ CALLS = {
     # ---- end 'optim' ----
 
     # ---- rows added by helper 'lead' (keep inside this block) ----
+    "byte": [("byte", lambda M, x: x.byte(), 1)],
+    "char": [("char", lambda M, x: x.char(), 1)],
+    "short": [("short", lambda M, x: x.short(), 1)],
     # ---- end 'lead' ----
 
 }
@@ -954,6 +1158,15 @@ KNOWN_CASES: dict = {
     # ---- end 'elem' ----
 
     # ---- rows added by helper 'reduce' (keep inside this block) ----
+    ("quantile", None, ("quantile_mid[", "torch [-0.")): "OPEN: PyTorch interpolates "
+    "with a fused multiply-add (one rounding): half the smallest subnormal below 0. rounds "
+    "to -0. there, to 0. here",
+    ("nanmedian", None, ("nanmedian[", "ours 0.0 torch -0.0")): "which of the tied 0. and -0. "
+    "nanmedian over all elements returns is not specified by PyTorch (an unstable "
+    "nth_element); this project takes the first in a stable order",
+    ("nanmedian", None, ("nanmedian_dim[", ",expanded]")): "as median(dim): PyTorch's "
+    "nanmedian(dim) of an expanded (stride-0) tensor returns values that are not in the "
+    "tensor; the contiguous copy gives the right answer, ours",
     # ---- end 'reduce' ----
 
     # ---- rows added by helper 'shape' (keep inside this block) ----
@@ -963,9 +1176,38 @@ KNOWN_CASES: dict = {
     # ---- end 'shape' ----
 
     # ---- rows added by helper 'linalg' (keep inside this block) ----
+    ("addmm", None, "values differ"): "sums of products that overflow: inf or nan depends on "
+    "the order in which the BLAS kernel accumulates (PyTorch's addmm/addmv/baddbmm kernels "
+    "and its mm/bmm differ among themselves: (3e38 + 3e38 - 3e38 + 1) is inf in torch.addmv "
+    "and 3e38 in torch.dot)",
+    ("addmv", None, "values differ"): "as addmm",
+    ("addbmm", None, "values differ"): "as addmm",
+    ("baddbmm", None, "values differ"): "as addmm",
+    ("tensordot", None, "values differ"): "as addmm",
+    ("chain_matmul", None, "values differ"): "as addmm",
+    ("cholesky", None, "torch _LinAlgError"): "PyTorch raises its own class "
+    "torch._C._LinAlgError (a RuntimeError); this project raises autograd.linalg.LinAlgError "
+    "(a RuntimeError) for the same inputs",
+    ("cholesky_inverse", None, "torch _LinAlgError"): "as cholesky",
+    ("svd", None, "torch _LinAlgError"): "as cholesky",
+    ("pinverse", None, "torch _LinAlgError"): "as cholesky",
+    ("nuclear_norm", None, "torch _LinAlgError"): "as cholesky",
+    ("inverse", None, "torch _LinAlgError"): "as cholesky",
+    ("matrix_power", None, "torch _LinAlgError"): "as cholesky",
+    ("ormqr", None, ("ormqr_t[", "grad[1]: values differ")): "the gradient for tau at "
+    "infinite entries: PyTorch's ormqr backward and the reflector-by-reflector chain rule "
+    "here sum overflowing products in different orders (nan here where PyTorch gives inf)",
+    ("svd_lowrank", None, "torch _LinAlgError"): "as cholesky",
+    ("pca_lowrank", None, "torch _LinAlgError"): "as cholesky",
+    ("kron", None, ("kron_1d[", ",transposed]")): "PyTorch's kron of a 1-D slice of a "
+    "transposed tensor raises 'view size is not compatible' (a view where it needs a copy); "
+    "this project returns the product",
     # ---- end 'linalg' ----
 
     # ---- rows added by helper 'nnact' (keep inside this block) ----
+    ("hardshrink", None, (",sliced]", "grad[0]")): "PyTorch's hardshrink gradient at nan is "
+    "0 from its vectorised loop (contiguous) and gy from its scalar loop (strided); this "
+    "project gives 0 for every layout",
     # ---- end 'nnact' ----
 
     # ---- rows added by helper 'nnloss' (keep inside this block) ----

@@ -427,3 +427,489 @@ def test_loss_module_weight_is_a_buffer_that_follows_to():
     assert y.dtype == ag.float64
     b = nn.BCEWithLogitsLoss(pos_weight=ag.ones(3))
     assert list(b.state_dict()) == ["pos_weight"]
+
+
+# ---- margin, embedding and likelihood losses (helper 'nnloss') -----------------------------
+
+PM = np.array([1.0, -1.0, 1.0, -1.0])  # +-1 targets for the 4 rows of X
+X3 = rnd(4, 5, seed=21)
+MLT = np.array([[3, 0, -1, 1, 2], [0, 1, 2, 3, 4], [1, -1, 2, 2, 0], [-1, 0, 0, 0, 0]])
+CLS = np.array([0, 3, 2, 4])
+POIS = np.random.default_rng(22).poisson(2.0, (4, 5)).astype(np.float64)
+
+
+def _t(M, a):
+    return (ag if M is F else _torch()).tensor(a)
+
+
+# name -> (fn(M, *arrays, reduction), arrays, which arrays require grad)
+MARGIN = {
+    "cosine_embedding": (lambda M, a, b, r: M.cosine_embedding_loss(
+        a, b, _t(M, PM), margin=0.2, reduction=r), [X, Y], None),
+    "cosine_embedding_1d": (lambda M, a, b, r: M.cosine_embedding_loss(
+        a, b, _t(M, np.array(-1.0)), margin=-0.5, reduction=r), [X[0], Y[0]], None),
+    "margin_ranking": (lambda M, a, b, r: M.margin_ranking_loss(
+        a, b, _t(M, PM), margin=0.3, reduction=r), [X[:, 0], Y[:, 0]], None),
+    "hinge_embedding": (lambda M, a, r: M.hinge_embedding_loss(
+        a, _t(M, np.stack([PM] * 5, 1)), margin=0.7, reduction=r), [X], None),
+    "soft_margin": (lambda M, a, r: M.soft_margin_loss(
+        a, _t(M, np.stack([PM] * 5, 1)), reduction=r), [X], None),
+    "multilabel_soft_margin": (lambda M, a, t, w, r: M.multilabel_soft_margin_loss(
+        a, t, w, reduction=r), [X, (Y > 0) * 1.0, unif(5, seed=23)], None),
+    "multi_margin_p1": (lambda M, a, r: M.multi_margin_loss(
+        a, _t(M, CLS), margin=0.8, reduction=r), [X], None),
+    "multi_margin_p2_weight": (lambda M, a, r: M.multi_margin_loss(
+        a, _t(M, CLS), p=2, weight=_t(M, unif(5, seed=24)), reduction=r), [X], None),
+    "multi_margin_1d": (lambda M, a, r: M.multi_margin_loss(
+        a, _t(M, np.array(2)), reduction=r), [X[0]], None),
+    "multilabel_margin": (lambda M, a, r: M.multilabel_margin_loss(
+        a, _t(M, MLT), reduction=r), [X], None),
+    "multilabel_margin_1d": (lambda M, a, r: M.multilabel_margin_loss(
+        a, _t(M, MLT[0]), reduction=r), [X[0]], None),
+    "triplet": (lambda M, a, p, n, r: M.triplet_margin_loss(a, p, n, reduction=r),
+                [X, Y, X3], None),
+    "triplet_p1_swap": (lambda M, a, p, n, r: M.triplet_margin_loss(
+        a, p, n, margin=0.5, p=1, swap=True, reduction=r), [X, Y, X3], None),
+    "triplet_p3_swap": (lambda M, a, p, n, r: M.triplet_margin_loss(
+        a, p, n, margin=2.0, p=3, eps=1e-3, swap=True, reduction=r), [X, Y, X3], None),
+    "triplet_distance_cos": (lambda M, a, p, n, r: M.triplet_margin_with_distance_loss(
+        a, p, n, distance_function=lambda u, v: 1 - M.cosine_similarity(u, v), swap=True,
+        reduction=r), [X, Y, X3], None),
+    "triplet_distance_default": (lambda M, a, p, n, r: M.triplet_margin_with_distance_loss(
+        a, p, n, margin=3.0, reduction=r), [X, Y, X3], None),
+    "poisson_log": (lambda M, a, t, r: M.poisson_nll_loss(a, t, reduction=r), [X, POIS], None),
+    "poisson_full": (lambda M, a, t, r: M.poisson_nll_loss(a, t, full=True, reduction=r),
+                     [X, POIS + 0.5], None),
+    "poisson_rate": (lambda M, a, t, r: M.poisson_nll_loss(
+        a, t, log_input=False, full=True, eps=1e-3, reduction=r), [P, POIS + 0.25], None),
+    "gaussian_hetero": (lambda M, a, t, v, r: M.gaussian_nll_loss(a, t, v, reduction=r),
+                        [X, Y, unif(4, 5, seed=25)], None),
+    "gaussian_short": (lambda M, a, t, v, r: M.gaussian_nll_loss(
+        a, t, v, full=True, reduction=r), [X, Y, unif(4, seed=26)], None),
+    "gaussian_one_dim": (lambda M, a, t, v, r: M.gaussian_nll_loss(
+        a, t, v, eps=0.1, reduction=r), [X, Y, unif(1, 5, seed=27, lo=0.0)], None),
+    "gaussian_float": (lambda M, a, t, r: M.gaussian_nll_loss(a, t, 0.3, full=True,
+                                                               reduction=r), [X, Y], None),
+}
+# PyTorch does not differentiate these with respect to their targets
+NO_TARGET_GRAD = {"soft_margin", "multilabel_soft_margin"}
+
+
+@pytest.mark.parametrize("red", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(MARGIN))
+def test_margin_and_likelihood_losses_match_torch(name, red):
+    fn, arrays, _ = MARGIN[name]
+    rg = [True] * len(arrays)
+    if name in NO_TARGET_GRAD:
+        rg[1:] = [False] * (len(arrays) - 1)
+    against_torch(lambda M, *xs: fn(M, *xs, red), arrays, rg=rg)
+
+
+@pytest.mark.parametrize("name", sorted(MARGIN))
+def test_margin_and_likelihood_losses_gradcheck(name):
+    fn, arrays, _ = MARGIN[name]
+    for red in ("none", "mean"):
+        assert ag.gradcheck(lambda *xs: fn(F, *xs, red), tuple(f64(a) for a in arrays))
+
+
+@pytest.mark.parametrize("name", ["cosine_embedding", "soft_margin", "poisson_full",
+                                  "gaussian_short", "triplet", "multilabel_soft_margin"])
+def test_smooth_new_losses_gradgradcheck(name):
+    fn, arrays, _ = MARGIN[name]
+    assert ag.gradgradcheck(lambda *xs: fn(F, *xs, "sum"), tuple(f64(a) for a in arrays))
+
+
+def test_poisson_nll_full_at_zero_targets_like_torch():
+    # the Stirling term is masked at target <= 1; PyTorch's target gradient is NaN at 0
+    against_torch(lambda M, a, t: M.poisson_nll_loss(a, t, full=True, reduction="sum"),
+                  [X, POIS])
+    x = f64(X)
+    F.poisson_nll_loss(x, ag.tensor(POIS), full=True).backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_new_losses_legacy_reduction_arguments():
+    x, y = ag.tensor(X), ag.tensor(Y)
+    t = ag.tensor(PM)
+    close(arr(F.cosine_embedding_loss(x, y, t, size_average=False)),
+          arr(F.cosine_embedding_loss(x, y, t, reduction="sum")))
+    close(arr(F.multi_margin_loss(x, ag.tensor(CLS), reduce=False)),
+          arr(F.multi_margin_loss(x, ag.tensor(CLS), reduction="none")))
+    close(arr(F.poisson_nll_loss(x, ag.tensor(POIS), size_average=False)),
+          arr(F.poisson_nll_loss(x, ag.tensor(POIS), reduction="sum")))
+    assert nn.SoftMarginLoss(reduce=False).reduction == "none"
+
+
+def test_new_losses_errors_match_torch():
+    torch = _torch()
+    TF = torch.nn.functional
+    x, y = ag.tensor(X), ag.tensor(Y)
+    tx, ty = torch.tensor(X), torch.tensor(Y)
+    cases = [
+        (lambda M, a, b, T: M.cosine_embedding_loss(a, b, T(np.ones((4, 1)))), RuntimeError),
+        (lambda M, a, b, T: M.cosine_embedding_loss(a[0], b[0], T(PM)), RuntimeError),
+        (lambda M, a, b, T: M.margin_ranking_loss(a, b[0], T(PM)), RuntimeError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(CLS), p=3), ValueError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(np.array([0, 5, 1, 1]))), RuntimeError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(CLS[:3])), RuntimeError),
+        (lambda M, a, b, T: M.multi_margin_loss(a, T(CLS), weight=T(np.ones((5, 1)))),
+         ValueError),
+        (lambda M, a, b, T: M.multilabel_margin_loss(a, T(MLT[:, :4])), RuntimeError),
+        (lambda M, a, b, T: M.triplet_margin_loss(a, b, a, margin=0.0), ValueError),
+        (lambda M, a, b, T: M.triplet_margin_loss(a, b, a[0]), RuntimeError),
+        (lambda M, a, b, T: M.triplet_margin_with_distance_loss(a, b, a, margin=-1.0),
+         ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, T(np.ones((4, 2)))), ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, -1.0), ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, T(-np.ones((4, 5)))), ValueError),
+        (lambda M, a, b, T: M.gaussian_nll_loss(a, b, 1.0, reduction="x"), ValueError),
+        (lambda M, a, b, T: M.poisson_nll_loss(a, b, reduction="x"), ValueError),
+        (lambda M, a, b, T: M.soft_margin_loss(a, b, reduction="x"), ValueError),
+    ]
+    for fn, exc in cases:
+        with pytest.raises(exc):
+            fn(torch.nn.functional, tx, ty, torch.tensor)
+        with pytest.raises(exc):
+            fn(F, x, y, ag.tensor)
+    _ = TF
+
+
+# ---- CTC ----------------------------------------------------------------------------------
+
+CT, CN, CC = 12, 4, 5
+CX = rnd(CT, CN, CC, seed=30)
+CIL = np.array([12, 10, 7, 12])
+CTL = np.array([3, 0, 4, 5])
+CTG = np.random.default_rng(31).integers(1, CC, (CN, 6))
+CTG[3, :5] = [1, 1, 2, 2, 2]  # repeated labels need a blank between them
+CONCAT = np.concatenate([CTG[i, :CTL[i]] for i in range(CN)])
+
+
+@pytest.mark.parametrize("red", REDUCTIONS)
+@pytest.mark.parametrize("concat", [False, True])
+@pytest.mark.parametrize("zero_inf", [False, True])
+def test_ctc_loss_matches_torch(red, concat, zero_inf):
+    tg = CONCAT if concat else CTG
+
+    def fn(M, x):
+        return M.ctc_loss(M.log_softmax(x, 2), _t(M, tg), _t(M, CIL), _t(M, CTL),
+                          reduction=red, zero_infinity=zero_inf)
+
+    against_torch(fn, [CX], atol=1e-9)
+
+
+def test_ctc_loss_gradient_wrt_log_probs_blank_and_lists_match_torch():
+    # PyTorch's gradient with respect to log_probs is the one through their log_softmax
+    lp = np.log(np.random.default_rng(32).dirichlet(np.ones(CC), (CT, CN)))
+    tg = np.where(CTG == 2, 0, CTG)  # labels use class 0; class 2 is the blank
+    against_torch(lambda M, a: M.ctc_loss(a, _t(M, tg), tuple(CIL), list(CTL), blank=2,
+                                          reduction="sum"), [lp], atol=1e-9)
+    # unbatched: (T, C) log_probs and (S,) targets
+    against_torch(lambda M, a: M.ctc_loss(M.log_softmax(a, 1), _t(M, CTG[0, :3]),
+                                          _t(M, np.array(11)), _t(M, np.array(3)),
+                                          reduction="none"), [CX[:, 0]], atol=1e-9)
+
+
+def test_ctc_loss_gradcheck_through_log_softmax():
+    for red in REDUCTIONS:
+        assert ag.gradcheck(lambda a: F.ctc_loss(F.log_softmax(a, 2), ag.tensor(CTG),
+                                                 ag.tensor(CIL), ag.tensor(CTL),
+                                                 reduction=red), (f64(CX),))
+
+
+def test_ctc_loss_impossible_alignment_like_torch():
+    torch = _torch()
+    il, tl = np.array([2, 12, 12, 12]), np.array([5, 1, 1, 1])
+    for zi in (False, True):
+        x, t = f64(CX), torch.tensor(CX, requires_grad=True)
+        y = F.ctc_loss(F.log_softmax(x, 2), ag.tensor(CTG), il, tl, reduction="none",
+                       zero_infinity=zi)
+        ty = torch.nn.functional.ctc_loss(torch.log_softmax(t, 2), torch.tensor(CTG),
+                                          torch.tensor(il), torch.tensor(tl),
+                                          reduction="none", zero_infinity=zi)
+        close(arr(y), ty.detach().numpy())
+        y.sum().backward()
+        ty.sum().backward()
+        assert (np.isnan(x.grad.numpy()) == np.isnan(t.grad.numpy())).all()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-10)
+
+
+def test_ctc_loss_errors_and_module():
+    torch = _torch()
+    lp = F.log_softmax(ag.tensor(CX), 2)
+    with pytest.raises(RuntimeError, match="blank must be in label range"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL, CTL, blank=CC)
+    with pytest.raises(RuntimeError, match="input_lengths must be of size batch_size"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL[:3], CTL)
+    with pytest.raises(RuntimeError, match="at most 12"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL + 1, CTL)
+    with pytest.raises(RuntimeError, match="size at least 7"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL, CTL + np.array([0, 0, 0, 2]))
+    with pytest.raises(RuntimeError, match="integral"):
+        F.ctc_loss(lp, ag.tensor(CTG), CIL * 1.0, CTL)
+    m, tm = nn.CTCLoss(blank=0, zero_infinity=True), torch.nn.CTCLoss(zero_infinity=True)
+    assert repr(m) == repr(tm)
+    close(arr(m(lp, ag.tensor(CTG), ag.tensor(CIL), ag.tensor(CTL))),
+          tm(torch.log_softmax(torch.tensor(CX), 2), torch.tensor(CTG), torch.tensor(CIL),
+             torch.tensor(CTL)).numpy())
+
+
+# ---- the new loss modules -----------------------------------------------------------------
+
+NEW_MODULES = [
+    ("CosineEmbeddingLoss", {"margin": 0.1}, lambda M: [X, Y, PM]),
+    ("MarginRankingLoss", {"margin": 0.2, "reduction": "sum"}, lambda M: [X[:, 0], Y[:, 0], PM]),
+    ("HingeEmbeddingLoss", {"margin": 2.0}, lambda M: [X[:, 0], PM]),
+    ("SoftMarginLoss", {"reduction": "none"}, lambda M: [X[:, 0], PM]),
+    ("MultiLabelSoftMarginLoss", {"weight": unif(5, seed=3)}, lambda M: [X, (Y > 0) * 1.0]),
+    ("MultiLabelMarginLoss", {}, lambda M: [X, MLT]),
+    ("MultiMarginLoss", {"p": 2, "margin": 0.5, "weight": unif(5, seed=4)},
+     lambda M: [X, CLS]),
+    ("TripletMarginLoss", {"margin": 0.5, "p": 1.0, "swap": True}, lambda M: [X, Y, X3]),
+    ("TripletMarginWithDistanceLoss", {"margin": 2.0}, lambda M: [X, Y, X3]),
+    ("PoissonNLLLoss", {"full": True}, lambda M: [X, POIS]),
+    ("GaussianNLLLoss", {"full": True, "eps": 1e-3}, lambda M: [X, Y, unif(4, 1, seed=5)]),
+    ("CosineSimilarity", {"dim": 0}, lambda M: [X, Y]),
+    ("PairwiseDistance", {"p": 3.0, "keepdim": True}, lambda M: [X, Y]),
+]
+
+
+@pytest.mark.parametrize("cls,kw,data", NEW_MODULES, ids=[m[0] for m in NEW_MODULES])
+def test_new_loss_and_distance_modules_match_torch(cls, kw, data):
+    torch = _torch()
+    okw = {k: ag.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    ours, theirs = getattr(nn, cls)(**okw), getattr(torch.nn, cls)(**tkw)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    arrays = data(F)
+    rg = [np.asarray(a).dtype.kind == "f" and i < 2 for i, a in enumerate(arrays)]
+    if cls in ("SoftMarginLoss", "MultiLabelSoftMarginLoss", "HingeEmbeddingLoss"):
+        rg[1:] = [False] * (len(arrays) - 1)
+    against_torch(lambda M, *xs: (ours if M is F else theirs)(*xs), arrays, rg=rg)
+
+
+def test_nll_loss2d_is_a_deprecated_nll_loss():
+    with pytest.warns(FutureWarning, match="NLLLoss2d"):
+        m = nn.NLLLoss2d(ignore_index=1)
+    assert isinstance(m, nn.NLLLoss) and m.ignore_index == 1
+    x = ag.tensor(np.log(unif(2, 3, 4, 4, seed=6)))
+    t = ag.tensor(np.random.default_rng(7).integers(0, 3, (2, 4, 4)))
+    close(arr(m(x, t)), arr(F.nll_loss(x, t, ignore_index=1)))
+
+
+def test_loss_module_constructor_errors():
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        nn.MultiMarginLoss(p=3)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+        nn.TripletMarginLoss(margin=0)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+        nn.TripletMarginWithDistanceLoss(margin=-1.0)
+
+
+# ---- adaptive softmax ---------------------------------------------------------------------
+
+def _asm_pair(torch, **kw):
+    torch.manual_seed(0)
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(16, 30, [5, 12, 20], **kw).double()
+    ours = nn.AdaptiveLogSoftmaxWithLoss(16, 30, [5, 12, 20], **kw).double()
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: ag.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("kw", [{}, {"div_value": 2.0, "head_bias": True}])
+def test_adaptive_log_softmax_matches_torch(kw):
+    torch = _torch()
+    ours, theirs = _asm_pair(torch, **kw)
+    x = rnd(6, 16, seed=40)
+    tg = np.array([0, 13, 29, 4, 7, 21])
+    a, b = f64(x), torch.tensor(x, requires_grad=True)
+    r, s = ours(a, ag.tensor(tg)), theirs(b, torch.tensor(tg))
+    assert r._fields == ("output", "loss")
+    close(arr(r.output), s.output.detach().numpy())
+    close(arr(r.loss), s.loss.detach().numpy())
+    (r.loss + (r.output * ag.tensor(rnd(6, seed=41))).sum()).backward()
+    (s.loss + (s.output * torch.tensor(rnd(6, seed=41))).sum()).backward()
+    close(a.grad.numpy(), b.grad.numpy())
+    params = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        close(params[name].grad.numpy(), p.grad.numpy())
+    close(arr(ours.log_prob(ag.tensor(x))), theirs.log_prob(torch.tensor(x)).detach().numpy())
+    for scale in (1.0, 5.0):
+        np.testing.assert_array_equal(ours.predict(ag.tensor(x * scale)).numpy(),
+                                      theirs.predict(torch.tensor(x * scale)).numpy())
+    # unbatched, and a batch with only shortlist targets
+    r, s = ours(ag.tensor(x[0]), ag.tensor(np.array(13))), theirs(torch.tensor(x[0]),
+                                                                  torch.tensor(13))
+    assert r.output.shape == () and s.output.shape == ()
+    close(arr(r.loss), s.loss.detach().numpy())
+    r, s = ours(ag.tensor(x[:2]), ag.tensor([1, 2])), theirs(torch.tensor(x[:2]),
+                                                             torch.tensor([1, 2]))
+    close(arr(r.output), s.output.detach().numpy())
+
+
+def test_adaptive_log_softmax_gradcheck_and_errors():
+    torch = _torch()
+    ours, theirs = _asm_pair(torch)
+    tg = ag.tensor([0, 13, 29, 4])
+    assert ag.gradcheck(lambda a: ours(a, tg).loss, (f64(rnd(4, 16, seed=42)),))
+    for bad in ([10, 5], [0, 5], [5, 30], [5, 5, 10], []):
+        with pytest.raises(ValueError):
+            nn.AdaptiveLogSoftmaxWithLoss(16, 30, bad)
+        with pytest.raises(ValueError):
+            torch.nn.AdaptiveLogSoftmaxWithLoss(16, 30, bad)
+    x = rnd(4, 16)
+    for fn in (lambda M, T: M(T(x), T(np.array([0, 30, 1, 1]))),
+               lambda M, T: M(T(x), T(np.array([0, 1, 1]))),
+               lambda M, T: M(T(x), T(np.zeros((4, 1), dtype=np.int64))),
+               lambda M, T: M(T(x[0]), T(np.array([1])))):
+        with pytest.raises(RuntimeError):
+            fn(ours, ag.tensor)
+        with pytest.raises(RuntimeError):
+            fn(theirs, torch.tensor)
+
+
+# ---- PyTorch-matching fixes of the existing losses ------------------------------------------
+
+def test_cross_entropy_unbatched_none_is_0d_and_probability_variants_match_torch():
+    p4 = np.random.default_rng(43).dirichlet(np.ones(4), (2, 3, 3)).transpose(0, 3, 1, 2)
+    x4 = rnd(2, 4, 3, 3, seed=44)
+    for red in REDUCTIONS:
+        against_torch(lambda M, x, w: M.cross_entropy(x, _t(M, np.array(2)), weight=w,
+                                                      reduction=red, label_smoothing=0.2),
+                      [LOGITS[0], CW], rg=[True, False])
+        against_torch(lambda M, x, p, w: M.cross_entropy(x, p, weight=w, reduction=red,
+                                                         label_smoothing=0.2),
+                      [x4, np.ascontiguousarray(p4), CW], rg=[True, True, False])
+
+
+def test_all_ignored_targets_give_nan_loss_and_zero_gradients_like_torch():
+    for ls in (0.0, 0.1):
+        against_torch(lambda M, x: M.cross_entropy(x, _t(M, np.array([-100, -100])),
+                                                   label_smoothing=ls), [LOGITS[:2]])
+    against_torch(lambda M, x: M.nll_loss(x, _t(M, np.array([-100, -100]))), [LOGITS[:2]])
+    against_torch(lambda M, x: M.nll_loss(x, _t(M, np.array([-100, -100])),
+                                          weight=_t(M, CW)), [LOGITS[:2]])
+
+
+def test_cross_entropy_argument_errors_like_torch():
+    torch = _torch()
+    p = unif(5, 4, seed=45)
+    for M, T in ((F, ag.tensor), (torch.nn.functional, torch.tensor)):
+        with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+            M.cross_entropy(T(LOGITS), T(np.array([0, 1, 2, 3, 0])), label_smoothing=1.5)
+        with pytest.raises(RuntimeError, match="ignore_index is not supported for floating"):
+            M.cross_entropy(T(LOGITS), T(p), ignore_index=1)
+
+
+# ---- linear_cross_entropy -----------------------------------------------------------------
+
+LX, LW, LB = rnd(5, 6, seed=46), rnd(4, 6, seed=47), rnd(4, seed=48)
+
+
+@pytest.mark.parametrize("red", REDUCTIONS)
+def test_linear_cross_entropy_matches_torch(red):
+    t = np.array([0, 3, -100, 1, 2])
+    against_torch(lambda M, x, w, b: M.linear_cross_entropy(
+        x, w, _t(M, t), linear_bias=b, reduction=red, label_smoothing=0.1,
+        weight=_t(M, CW)), [LX, LW, LB])
+    against_torch(lambda M, x, w: M.linear_cross_entropy(
+        x, w, _t(M, np.array([0, 2, 2, 1, 3])), reduction=red, ignore_index=2), [LX, LW])
+    # K-dimensional: linear_weight (C, d1, in) gives logits (N, C, d1)
+    w3, t3 = rnd(4, 3, 6, seed=49), np.random.default_rng(50).integers(0, 4, (5, 3))
+    against_torch(lambda M, x, w, b: M.linear_cross_entropy(x, w, _t(M, t3), linear_bias=b,
+                                                            reduction=red),
+                  [LX, w3, rnd(4, 3, seed=51)])
+    # probabilities and unbatched
+    p = unif(5, 4, seed=52)
+    against_torch(lambda M, x, w, pp: M.linear_cross_entropy(x, w, pp, reduction=red),
+                  [LX, LW, p / p.sum(1, keepdims=True)])
+    against_torch(lambda M, x, w: M.linear_cross_entropy(x, w, _t(M, np.array(1)),
+                                                         reduction=red), [LX[0], LW])
+
+
+def test_linear_cross_entropy_gradcheck_errors_and_module():
+    torch = _torch()
+    t = ag.tensor([0, 3, 1, 1, 2])
+    assert ag.gradcheck(lambda x, w, b: F.linear_cross_entropy(x, w, t, linear_bias=b),
+                        (f64(LX), f64(LW), f64(LB)))
+    TF = torch.nn.functional
+    for M, T in ((F, ag.tensor), (TF, torch.tensor)):
+        for fn in (lambda: M.linear_cross_entropy(T(rnd(2, 2, 6)), T(LW), T(np.zeros(2, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW[0]), T(np.zeros(5, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW[:, :5]), T(np.zeros(5, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW), T(np.zeros(5, int)),
+                                                  linear_bias=T(LB[:3])),
+                   lambda: M.linear_cross_entropy(T(LX[0]), T(rnd(4, 3, 6)), T(np.zeros(3, int))),
+                   lambda: M.linear_cross_entropy(T(LX), T(LW), T(unif(5, 4)), ignore_index=0)):
+            with pytest.raises(RuntimeError):
+                fn()
+    torch.manual_seed(0)
+    theirs = torch.nn.LinearCrossEntropyLoss(6, 4, out_features=(3,), bias=True,
+                                             label_smoothing=0.1).double()
+    ours = nn.LinearCrossEntropyLoss(6, 4, out_features=(3,), bias=True,
+                                     label_smoothing=0.1).double()
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: ag.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    t3 = np.random.default_rng(53).integers(0, 4, (5, 3))
+    close(arr(ours(ag.tensor(LX), ag.tensor(t3))),
+          theirs(torch.tensor(LX), torch.tensor(t3)).detach().numpy())
+    with pytest.raises(RuntimeError, match="expected weight shape"):
+        nn.LinearCrossEntropyLoss(6, 4, weight=ag.ones(3))
+    with pytest.raises(RuntimeError, match="label_smoothing to be in range"):
+        nn.LinearCrossEntropyLoss(6, 4, label_smoothing=2.0)
+
+
+# ---- the same code on the CuPy stand-in -----------------------------------------------------
+
+def _cpu_vs_cuda(fn, arrays, rg):
+    outs = []
+    for dev in ("cpu", "cuda"):
+        xs = [ag.tensor(a, requires_grad=r, device=dev) for a, r in zip(arrays, rg)]
+        y = fn(*xs)
+        y.sum().backward()
+        outs.append((y.detach().cpu().numpy(),
+                     [x.grad.cpu().numpy() for x, r in zip(xs, rg) if r]))
+    close(outs[0][0], outs[1][0])
+    for a, b in zip(outs[0][1], outs[1][1]):
+        close(a, b)
+
+
+def test_new_losses_distances_and_bags_run_on_cupy(sim):
+    rng = np.random.default_rng(60)
+    z = rng.standard_normal((4, 5))
+    tt, ff = [True, True], [True, False]
+    cases = [
+        (lambda a, b, t: F.cosine_embedding_loss(a, b, t), [X, Y, PM], [True, True, False]),
+        (lambda a, b: F.cosine_similarity(a, b), [X, Y], tt),
+        (lambda a, b: F.pairwise_distance(a, b, p=3), [X, Y], tt),
+        (lambda a: F.pdist(a), [X], [True]),
+        (lambda a, b, c: F.triplet_margin_loss(a, b, c, swap=True), [X, Y, z], [True] * 3),
+        (lambda a, t: F.multi_margin_loss(a, t, p=2), [X, CLS], ff),
+        (lambda a, t: F.multilabel_margin_loss(a, t), [X, MLT], ff),
+        (lambda a, t: F.multilabel_soft_margin_loss(a, t), [X, (Y > 0) * 1.0], ff),
+        (lambda a, t: F.poisson_nll_loss(a, t, full=True), [X, POIS + 0.5], tt),
+        (lambda a, t, v: F.gaussian_nll_loss(a, t, v), [X, Y, unif(4, 1)], [True] * 3),
+        (lambda a, t: F.hinge_embedding_loss(a, t), [X[:, 0], PM], ff),
+        (lambda a, t: F.soft_margin_loss(a, t), [X[:, 0], PM], ff),
+        (lambda a, b, t: F.margin_ranking_loss(a, b, t), [X[:, 0], Y[:, 0], PM],
+         [True, True, False]),
+        (lambda a, il, tl, t: F.ctc_loss(F.log_softmax(a, 2), t, il, tl),
+         [CX, CIL, CTL, CTG], [True, False, False, False]),
+        (lambda x, w, t: F.linear_cross_entropy(x, w, t), [LX, LW, np.array([0, 1, 2, 1, 3])],
+         [True, True, False]),
+    ]
+    w = rnd(7, 3, seed=61)
+    idx, offs = np.array([1, 2, 4, 5, 4, 3, 2, 0, 6, 6]), np.array([0, 2, 2, 5])
+    for mode in ("sum", "mean", "max"):
+        cases.append((lambda ww, ii, oo, m=mode: F.embedding_bag(ii, ww, oo, mode=m,
+                                                                  padding_idx=4),
+                      [w, idx, offs], [True, False, False]))
+    cases.append((lambda ww, ii, oo, p: F.embedding_bag(ii, ww, oo, mode="sum",
+                                                        per_sample_weights=p),
+                  [w, idx, offs, rnd(10, seed=62)], [True, False, False, True]))
+    for fn, arrays, rg in cases:
+        _cpu_vs_cuda(fn, arrays, rg)

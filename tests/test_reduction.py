@@ -442,8 +442,11 @@ def test_norm_gradient_at_zero_and_errors():
     np.testing.assert_allclose(x.grad.numpy(), [[0, 0], [0.6, 0.8]])
     with pytest.raises(RuntimeError, match="floating point"):
         ag.norm(ag.tensor([1, 2]))
-    with pytest.raises(NotImplementedError, match="nuc"):
-        ag.norm(f64(np.ones((2, 2))), "nuc")
+    x = f64([[3.0, 0.0], [0.0, -4.0]])  # the nuclear norm: the sum of singular values
+    ag.norm(x, "nuc").backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1.0, 0.0], [0.0, -1.0]])
+    with pytest.raises(RuntimeError, match="2-tuple"):
+        ag.norm(f64(np.ones((2, 2, 2))), "nuc")
     assert ag.norm(ag.tensor([3, 4]), dtype=ag.float64).item() == 5.0
 
 

@@ -6,6 +6,7 @@ indexing), conversion (uses elementwise). ``autograd.ops.methods`` binds them to
 """
 
 from . import (  # noqa: F401
+    activation,  # torch.celu/selu/threshold/hardshrink/rrelu/prelu (helper 'nnact')
     conversion,
     elementwise,
     indexing,

@@ -94,13 +94,24 @@ half = _to_dtype("half", _dt.float16)
 long = _to_dtype("long", _dt.int64)
 int_ = _to_dtype("int", _dt.int32)
 bool_ = _to_dtype("bool", _dt.bool_)
+byte = _to_dtype("byte", _dt.uint8)
+char = _to_dtype("char", _dt.int8)
+short = _to_dtype("short", _dt.int16)
 
 
 @register("type", family=_CV, function=False)
-def type_(self, dtype=None):
-    """The dtype's name (no argument), or ``self.to(dtype)``."""
+def type_(self, dtype=None, non_blocking=False):
+    """PyTorch's legacy type name ("torch.FloatTensor") with no argument; else
+    ``self.to(dtype)``, where ``dtype`` may also be such a name ("torch.DoubleTensor")."""
     if dtype is None:
-        return str(self.dtype)
+        return _dt.tensor_type_name(self.dtype, self.device.type == "cuda")
+    if isinstance(dtype, str) and dtype.startswith("torch."):
+        found = _dt.dtype_of_type_name(dtype)
+        if found is None:
+            raise ValueError(f"type: invalid type {dtype!r}")
+        dt, cuda = found
+        out = to(self, dt)
+        return to(out, "cuda") if cuda else to(out, "cpu")
     return to(self, dtype)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..backend import add_at, get_array_module
 from ..dtypes import get_default_dtype
 from ..function import Op
+from ..registry import get as _registry_get
 from ..registry import register
 from ..tensor import Tensor, _make
 from .elementwise import abs as _abs
@@ -717,9 +718,11 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if dtype is not None:
         x = cast(x, dtype)
     if isinstance(p, str):
-        if p == "nuc":
-            raise NotImplementedError("norm(): p='nuc' (the nuclear norm) needs an SVD, which "
-                                      "is not implemented")
+        if p == "nuc":  # the sum of singular values: the SVD op of ops/linalg.py (above)
+            if dim is None and x.ndim != 2:
+                raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                                   + " ".join(str(d) for d in range(x.ndim)))
+            return _registry_get("nuclear_norm").fn(x, dim, keepdim)
         if p != "fro":
             raise ValueError(f"norm(): p must be 'fro', 'nuc' or a number, got {p!r}")
         if dim is not None and not isinstance(dim, numbers.Integral) and len(dim) > 2:
@@ -747,7 +750,16 @@ class Cumsum(Op):
         ctx.axis, ctx.in_dtype = axis, x.dtype
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64
-        return get_array_module(x).cumsum(x, axis=axis, dtype=dtype)
+        xp = get_array_module(x)
+        if dtype is None and x.dtype in (np.float16, np.float32):
+            # PyTorch's CPU running sum accumulates float16 in float32, float32 in float64
+            acc = np.float32 if x.dtype == np.float16 else np.float64
+            y = xp.cumsum(x, axis=axis, dtype=acc).astype(x.dtype)
+        else:
+            y = xp.cumsum(x, axis=axis, dtype=dtype)
+        if y.dtype.kind == "f":
+            y += 0.0  # its sum starts from +0.: a leading -0. gives 0.
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -840,3 +852,123 @@ def any(x, dim=None, keepdim: bool = False):  # noqa: A001
     """True where some element along ``dim`` (all when None) is nonzero; bool, no grad."""
     return _logical(x, dim, keepdim, "any")
 
+
+
+# ---- softmax / log_softmax -----------------------------------------------------------------
+# (moved here from nn.functional.activation so that ag.softmax and Tensor.softmax exist below
+# nn, as in PyTorch; nn.functional re-exports them)
+
+def _acc(x):
+    """float16 computed in float32 (PyTorch's CPU kernels accumulate half in float)."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+# NumPy reduces a short innermost axis one row at a time (slow for (N, 10) logits): along
+# the last dim, the max is taken over a transposed copy and the sum with einsum
+_SHORT = 128
+
+
+def _max_keep(xp, a, dim):
+    if dim is not None and dim == a.ndim - 1 and a.ndim > 1 and a.shape[-1] <= _SHORT:
+        return xp.ascontiguousarray(xp.moveaxis(a, -1, 0)).max(axis=0)[..., None]
+    return a.max(axis=dim, keepdims=True)
+
+
+def _sum_keep(xp, a, dim):
+    if dim is not None and dim == a.ndim - 1 and a.ndim > 1 and a.dtype.kind == "f":
+        # accumulated in float64 (einsum adds in order; NumPy's and PyTorch's sums are
+        # pairwise/vectorised): the rounded result agrees with theirs
+        acc = xp.float64 if a.dtype != xp.float64 else None
+        return xp.einsum("...i->...", a, dtype=acc).astype(a.dtype, copy=False)[..., None]
+    return a.sum(axis=dim, keepdims=True)
+
+
+def _sum_dim(g, dim):
+    """``sum(g, dim, keepdim=True)``: ops on Tensors (create_graph), fast path on arrays."""
+    if isinstance(g, Tensor):
+        return sum(g, dim=dim, keepdim=True)
+    return _sum_keep(get_array_module(g), g, dim if g.ndim else None)
+
+
+class LogSoftmax(Op):
+    """``x - max - log(sum(exp(x - max)))`` along ``dim``; the gradient is
+    ``gy - exp(y) * sum(gy)``."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = get_array_module(x)
+        ctx.dim = dim
+        a = _acc(x)
+        dim = dim if a.ndim else None
+        if a.size == 0:
+            y = a.copy()
+        else:
+            z = a - _max_keep(xp, a, dim)
+            se = _sum_keep(xp, xp.exp(z), dim)
+            if x.dtype == np.float16 and dim == x.ndim - 1:
+                se = se.astype(np.float16).astype(np.float32)  # PyTorch's last-dim kernel
+            z -= xp.log(se)
+            y = z
+        y = y.astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy - exp(y) * _sum_dim(gy, ctx.dim)
+
+
+class Softmax(Op):
+    """``exp(x - max) / sum(exp(x - max))`` along ``dim``; the gradient is
+    ``y * (gy - sum(gy * y))``."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = get_array_module(x)
+        ctx.dim = dim
+        a = _acc(x)
+        dim = dim if a.ndim else None
+        if a.size == 0:
+            y = a.copy()
+        else:
+            z = xp.exp(a - _max_keep(xp, a, dim))
+            z /= _sum_keep(xp, z, dim)
+            y = z
+        y = y.astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        gyy = gy * y
+        return gyy - y * _sum_dim(gyy, ctx.dim)
+
+
+def _softmax_args(op: str, x, dim, dtype):
+    d = _dim1(dim, x.ndim, op)
+    if dtype is not None:
+        x = cast(x, dtype) if not isinstance(x, Tensor) else x.to(dtype)
+    if not _is_float(x.dtype):
+        name = "Bool" if x.dtype.kind == "b" else {
+            1: "Byte" if x.dtype.kind == "u" else "Char", 2: "Short", 4: "Int",
+            8: "Long"}.get(x.dtype.itemsize, str(x.dtype))
+        raise NotImplementedError(f'"{op}_lastdim_kernel_impl" not implemented for '
+                                  f"'{name}'")
+    return x, d
+
+
+@register(family=_RD, op=Softmax, arity=1)
+def softmax(x, dim: int, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (the maximum subtracted);
+    ``dtype`` casts the input first. Floating inputs only, as in PyTorch."""
+    x, d = _softmax_args("softmax", x, dim, dtype)
+    return Softmax.apply(x, dim=d)
+
+
+@register(family=_RD, op=LogSoftmax, arity=1)
+def log_softmax(x, dim: int, dtype=None):
+    """``log(softmax(x, dim))``, computed stably; ``dtype`` casts the input first."""
+    x, d = _softmax_args("log_softmax", x, dim, dtype)
+    return LogSoftmax.apply(x, dim=d)

@@ -9,10 +9,10 @@ import warnings
 import numpy as np
 
 from ..backend import get_array_module
-from ..dtypes import promote
+from ..dtypes import promote, to_dtype
 from ..function import Op
 from ..registry import register
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 from .elementwise import Clone, cast
 
 _SH = "shape"
@@ -255,9 +255,36 @@ class PadConstant(Op):
 
 # ---- wrappers ---------------------------------------------------------------------------
 
+def _view_dtype(x, dtype):
+    """``x.view(dtype)``: the same memory read as another dtype (no copy, no gradient, as in
+    PyTorch). With a different element size the last dim scales, which needs it to be
+    contiguous."""
+    dt = to_dtype(dtype)
+    a = x._data
+    src = a.dtype
+    if dt.itemsize != src.itemsize:
+        what = f"to view {src} as {dt} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"view: self.dim() cannot be 0 {what}")
+        if a.shape[-1] != 1 and a.strides[-1] != src.itemsize:
+            raise RuntimeError(f"view: self.stride(-1) must be 1 {what}, but got "
+                               f"{a.strides[-1] // src.itemsize}")
+        if (a.shape[-1] * src.itemsize) % dt.itemsize:
+            raise RuntimeError(f"view: self.size(-1) must be divisible by "
+                               f"{dt.itemsize // src.itemsize} {what}, but got {a.shape[-1]}")
+    return _make(a.view(dt))
+
+
+def _is_dtype_arg(a) -> bool:
+    return isinstance(a, (np.dtype, str)) or (isinstance(a, type) and a not in (int, bool))
+
+
 @register(family=_SH, op=Reshape, aliases="view", numpy="reshape")
 def reshape(x, *shape):
-    """Return a tensor with the same data and the given shape (one dim may be -1)."""
+    """Return a tensor with the same data and the given shape (one dim may be -1);
+    ``x.view(dtype)`` reads the same memory as another dtype."""
+    if len(shape) == 1 and _is_dtype_arg(shape[0]) and isinstance(x, Tensor):
+        return _view_dtype(x, shape[0])
     shape = _shape_arg(shape)
     if not isinstance(x, Tensor):
         return x.reshape(shape)

@@ -6,101 +6,77 @@ differentiable too, and each fused op is tested against its composite version.""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from autograd import fused
 from autograd.backend import get_array_module
 from autograd.function import Op
+from autograd.ops import activation as A
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
-from autograd.tensor import Tensor
+from autograd.ops import shape as S
+from autograd.random import _gen_for
+from autograd.tensor import Tensor, _make
 
-from ._utils import _inplace_or
+from ._utils import _data, _inplace_or
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
+_SIXTH32 = float(np.float32(1.0 / 6.0))  # PyTorch's hardsigmoid backward uses 1.0f / 6.0f
 
 
-relu = E.relu
 sigmoid = E.sigmoid
 tanh = E.tanh
 
 
-def relu_(x):
-    return x.relu_()
+def relu(input, inplace: bool = False):
+    """``max(0, x)``; written into ``input`` when ``inplace``."""
+    return input.relu_() if inplace else E.relu(input)
 
 
-class LogSoftmax(Op):
-    @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        m = x.max(axis=dim, keepdims=True)
-        z = x - m
-        y = z - get_array_module(x).log(get_array_module(x).exp(z).sum(axis=dim, keepdims=True))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        (y,) = ctx.saved_tensors
-        return gy - E.exp(y) * R.sum(gy, dim=ctx.dim, keepdim=True)
+def relu_(input):
+    """In-place ``relu``."""
+    return input.relu_()
 
 
-class Softmax(Op):
-    @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        xp = get_array_module(x)
-        z = xp.exp(x - x.max(axis=dim, keepdims=True))
-        y = z / z.sum(axis=dim, keepdims=True)
-        ctx.save_for_backward(y)
-        return y
+# Op classes that live below nn (in autograd.ops), reachable here as before
+LeakyRelu, Elu, Threshold, Hardshrink = A.LeakyRelu, A.Elu, A.Threshold, A.Hardshrink
 
-    @staticmethod
-    def backward(ctx, gy):
-        (y,) = ctx.saved_tensors
-        gyy = gy * y
-        return gyy - y * R.sum(gyy, dim=ctx.dim, keepdim=True)
+# softmax/log_softmax live below nn (ag.softmax, Tensor.softmax); the Op classes stay
+# reachable here (F.Softmax, F.LogSoftmax)
+LogSoftmax = R.LogSoftmax
+Softmax = R.Softmax
 
 
-def _softmax_dim(x, dim):
+def _softmax_dim(x, dim, name: str = "softmax", stacklevel: int = 3):
     if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning,
+                      stacklevel=stacklevel)
         dim = 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
-    return dim % max(x.ndim, 1)
+    return dim
 
 
-def log_softmax(input, dim=None, dtype=None):
-    """log(softmax(x)) computed stably (max subtracted)."""
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``log(softmax(x))`` along ``dim``, computed stably (the maximum subtracted)."""
+    return R.log_softmax(input, _softmax_dim(input, dim, "log_softmax", _stacklevel), dtype)
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
+    return R.softmax(input, _softmax_dim(input, dim, "softmax", _stacklevel), dtype)
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    d = _softmax_dim(input, dim, "softmin", _stacklevel)
     if dtype is not None:
         input = input.to(dtype)
-    return LogSoftmax.apply(input, dim=_softmax_dim(input, dim))
-
-
-def softmax(input, dim=None, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim``, stable."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return Softmax.apply(input, dim=_softmax_dim(input, dim))
-
-
-
-class LeakyRelu(Op):
-    """max(x, 0) + slope * min(x, 0); the gradient is 1 or slope."""
-
-    @staticmethod
-    def forward(ctx, x, slope):
-        ctx.slope = slope
-        ctx.save_for_backward(x)
-        xp = get_array_module(x)
-        return xp.maximum(x, 0) + xp.minimum(x, 0) * slope  # exact, and faster than where
-
-    @staticmethod
-    def backward(ctx, gy):
-        (x,) = ctx.saved_tensors
-        return E.where(x > 0, gy, gy * ctx.slope)
+    return R.softmax(-input, d)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
@@ -112,21 +88,9 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     return _inplace_or(input, leaky_relu_, inplace)
 
 
-class Elu(Op):
-    """x for x > 0, alpha * expm1(x) otherwise."""
-
-    @staticmethod
-    def forward(ctx, x, alpha):
-        xp = get_array_module(x)
-        ctx.alpha = alpha
-        ctx.save_for_backward(x)
-        return xp.maximum(x, 0) + xp.expm1(xp.minimum(x, 0)) * alpha
-
-    @staticmethod
-    def backward(ctx, gy):
-        # alpha * exp(x) on the negative side; clamped so that the unused branch stays finite
-        (x,) = ctx.saved_tensors
-        return E.where(x > 0, gy, gy * E.exp(E.clamp(x, max=0.0)) * ctx.alpha)
+def leaky_relu_(input, negative_slope: float = 0.01):
+    """In-place ``leaky_relu``."""
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
@@ -136,6 +100,46 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
         return Elu.apply(x, alpha=alpha)
 
     return _inplace_or(input, elu_, inplace)
+
+
+def elu_(input, alpha: float = 1.0):
+    """In-place ``elu``."""
+    return elu(input, alpha, inplace=True)
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return A.celu_(input, alpha) if inplace else A.celu(input, alpha)
+
+
+def celu_(input, alpha: float = 1.0):
+    """In-place ``celu``."""
+    return celu(input, alpha, inplace=True)
+
+
+def selu(input, inplace: bool = False):
+    """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with alpha ~ 1.6733 and
+    scale ~ 1.0507 (self-normalising)."""
+    return A.selu_(input) if inplace else A.selu(input)
+
+
+def selu_(input):
+    """In-place ``selu``."""
+    return selu(input, inplace=True)
+
+
+def _ndtr_low(x):
+    """Phi(x) = erfc(-x / sqrt(2)) / 2 for float32/float16 NumPy arrays, without the
+    cancellation of ``1 + erf(x / sqrt(2))`` for negative x: Numerical Recipes' erfc
+    Chebyshev fit evaluated in float64 (relative error < 1.2e-7)."""
+    xs = x.astype(np.float64)
+    z = np.abs(xs) * _SQRT1_2
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (
+        0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (
+            1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    half_erfc = 0.5 * t * np.exp(poly)  # Phi(-|x|)
+    return np.where(xs < 0, half_erfc, 1.0 - half_erfc).astype(x.dtype, copy=False)
 
 
 class Gelu(Op):
@@ -149,7 +153,10 @@ class Gelu(Op):
         if approximate == "tanh":
             t = xp.tanh((x + x * x * x * _GELU_C) * _SQRT_2_OVER_PI)
             return x * 0.5 * (t + 1)
-        cdf = (E.erf(x * _SQRT1_2) + 1) * 0.5
+        if xp is np and x.dtype != np.float64:
+            cdf = _ndtr_low(x)
+        else:
+            cdf = (E.erf(x * _SQRT1_2) + 1) * 0.5
         if ctx.next_edges:
             ctx.cdf = cdf  # erf is the costly part: reused by a first-order backward
         return x * cdf
@@ -243,9 +250,9 @@ class Hardtanh(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        # PyTorch's choice: no gradient at the boundaries themselves
+        # PyTorch's choice: no gradient at the boundaries themselves (nan passes gy)
         (x,) = ctx.saved_tensors
-        return E.where((x > ctx.lo) & (x < ctx.hi), gy, 0.0)
+        return E.where((x <= ctx.lo) | (x >= ctx.hi), 0.0, gy)
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
@@ -259,6 +266,198 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     return _inplace_or(input, hardtanh_, inplace)
 
 
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
 def relu6(input, inplace: bool = False):
     """``min(max(0, x), 6)``."""
     return hardtanh(input, 0.0, 6.0, inplace)
+
+
+# ---- piecewise-linear and shrinking activations ---------------------------------------------
+
+class Hardsigmoid(Op):
+    """``relu6(x + 3) / 6``; the gradient is 1/6 strictly inside (-3, 3), 0 elsewhere."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xp = get_array_module(x)
+        return (xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return E.where((x > -3) & (x < 3), gy * _SIXTH32, 0.0)
+
+
+def hardsigmoid(input, inplace: bool = False):
+    """``0`` below -3, ``1`` above 3, ``x / 6 + 1 / 2`` between."""
+    return _inplace_or(input, Hardsigmoid.apply, inplace)
+
+
+class Hardswish(Op):
+    """``x * relu6(x + 3) / 6``; the gradient is 0 up to -3, ``x / 3 + 1/2`` on (-3, 3)
+    and 1 from 3 (PyTorch's choice at the kinks)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xp = get_array_module(x)
+        return (x * xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        inner = E.where(x < 3, gy * (x / 3 + 0.5), gy)
+        return E.where(x <= -3, 0.0, inner)
+
+
+def hardswish(input, inplace: bool = False):
+    """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
+    return _inplace_or(input, Hardswish.apply, inplace)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """``x`` where ``x > threshold`` else ``value`` (NaN passes through)."""
+    if inplace:
+        return A.threshold_(input, threshold, value)
+    return A.threshold(input, threshold, value)
+
+
+threshold_ = A.threshold_
+
+
+def _check_lambd(op: str, x, lambd) -> None:
+    if lambd < 0:
+        name = {"float32": "Float", "float64": "Double", "float16": "Half"}.get(
+            str(x.dtype), str(x.dtype))
+        hi = "3.40282e+38" if name == "Float" else "1.79769e+308" if name == "Double" \
+            else "65504"
+        raise RuntimeError(f"lambda must be in range [0, {hi}] for input dtype {name}, but "
+                           f"found {lambd}")
+
+
+class Softshrink(Op):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (NaN
+    passes through); the gradient is 0 on ``[-lambd, lambd]``."""
+
+    @staticmethod
+    def forward(ctx, x, lambd):
+        ctx.lambd = lambd
+        ctx.save_for_backward(x)
+        # x - clip(x): x -+ lambd outside, 0 inside, nan for nan (one pass)
+        return (x - get_array_module(x).clip(x, -lambd, lambd)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return E.where((x >= -ctx.lambd) & (x <= ctx.lambd), 0.0, gy)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    return A.hardshrink(input, lambd)
+
+
+def softshrink(input, lambd: float = 0.5):
+    """Shrink toward 0 by ``lambd``: ``sign(x) * max(|x| - lambd, 0)``."""
+    _check_lambd("softshrink", input, lambd)
+    return Softshrink.apply(input, lambd=lambd)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return input - E.tanh(input)
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (E.abs(input) + 1)
+
+
+# ---- smooth activations ---------------------------------------------------------------------
+
+class Mish(Op):
+    """``x * tanh(softplus(x))``; the gradient is ``t + x * sigmoid(x) * (1 - t^2)`` with
+    ``t = tanh(softplus(x))``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = get_array_module(x)
+        ctx.save_for_backward(x)
+        sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0)
+        # PyTorch's softplus is linear above 20 (tanh is 1 there anyway)
+        return (x * xp.tanh(xp.where(x > 20, x, sp))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        t = E.tanh(Softplus.apply(x, beta=1.0, threshold=20.0))
+        return gy * (t + x * E.sigmoid(x) * (1 - t * t))
+
+
+def mish(input, inplace: bool = False):
+    """``x * tanh(softplus(x))`` (Misra 2019)."""
+    return _inplace_or(input, Mish.apply, inplace)
+
+
+def glu(input, dim: int = -1):
+    """Gated linear unit: the input halved along ``dim`` into ``a, b``; ``a * sigmoid(b)``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input.ndim if -input.ndim <= dim < input.ndim else None
+    if d is None:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-input.ndim}, {input.ndim - 1}], but got {dim})")
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = S.split(input, [n // 2, n // 2], d)
+    return a * E.sigmoid(b)
+
+
+# ---- randomised and parametric -------------------------------------------------------------
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False):
+    """Randomised leaky ReLU: in training each negative element gets a slope drawn
+    uniformly from ``[lower, upper]`` (package RNG); in eval the slope is
+    ``(lower + upper) / 2``."""
+    if inplace:
+        return A.rrelu_(input, lower, upper, training)
+    return A.rrelu(input, lower, upper, training)
+
+
+rrelu_ = A.rrelu_
+
+
+prelu = A.prelu
+
+
+def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1):
+    """Samples from the Gumbel-softmax distribution: ``softmax((logits + g) / tau)`` with
+    ``g = -log(Exponential(1))`` noise; ``hard`` returns one-hot vectors whose gradient is
+    the soft sample's (straight-through)."""
+    xd = _data(logits)
+    xp = get_array_module(xd)
+    g = _gen_for(xp)
+    u = g.random(xd.shape) if xp is np else g.random_sample(xd.shape)
+    gumbels = (-xp.log(-xp.log1p(-u))).astype(xd.dtype, copy=False)  # -log(Exp(1))
+    y = R.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    yd = _data(y)
+    d = dim % max(yd.ndim, 1)
+    idx = yd.argmax(axis=d) if yd.ndim else None
+    onehot = xp.zeros_like(yd)
+    if yd.ndim:
+        xp.put_along_axis(onehot, xp.expand_dims(idx, d), 1.0, axis=d)
+    else:
+        onehot[...] = 1.0
+    if not isinstance(y, Tensor):
+        return onehot
+    return _make(onehot) - y.detach() + y  # PyTorch's order (the same rounding)

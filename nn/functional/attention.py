@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from autograd.backend import get_array_module
+from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.indexing import index_select
@@ -37,6 +38,19 @@ def _float_mask(mask, dtype, xp, name: str):
         raise RuntimeError(f"{name} of dtype {m.dtype} does not match the query dtype {dtype}; "
                            "convert it with .to(query.dtype)")
     return mask
+
+
+def _safe_softmax(scores):
+    """Softmax over the last dim, with rows that are entirely -inf (every key masked) giving
+    zero weights and zero gradients instead of NaN (PyTorch's ``_safe_softmax``, used by
+    ``scaled_dot_product_attention`` and by multi-head attention without weights)."""
+    d = _data(scores)
+    xp = get_array_module(d)
+    dead = xp.all(d == -np.inf, axis=-1, keepdims=True)
+    if not bool(dead.any()):
+        return softmax(scores, dim=-1)
+    w = softmax(E.where(dead, 0.0, scores), dim=-1)
+    return E.where(dead, 0.0, w)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
@@ -85,7 +99,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
         if hasattr(m, "dtype") and m.dtype.kind == "b":
             attn_mask = xp.where(m, xp.asarray(0, dtype=dt), xp.asarray(-np.inf, dtype=dt))
         scores = scores + attn_mask
-    w = softmax(scores, dim=-1)
+    w = _safe_softmax(scores)
     if dropout_p > 0:
         w = _dropout(w, dropout_p)
     return matmul(w, value)
@@ -217,7 +231,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     scores = matmul(q * (1.0 / math.sqrt(head_dim)), S.transpose(k, 1, 2))
     if attn_mask is not None:
         scores = scores + attn_mask
-    w = softmax(scores, dim=-1)
+    # PyTorch runs scaled_dot_product_attention (safe softmax: a row whose keys are all
+    # masked attends to nothing) when the weights are not returned, and a plain softmax
+    # (NaN rows) when they are
+    w = softmax(scores, dim=-1) if need_weights else _safe_softmax(scores)
     if dropout_p > 0:
         w = _dropout(w, dropout_p)
     out = matmul(w, v)  # (N * heads, L, head_dim)

@@ -1,5 +1,6 @@
-"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``, and
-im2col / col2im as ops: ``unfold`` and ``fold``.
+"""Convolutions: ``conv1d``, ``conv2d``, ``conv3d``, ``conv_transpose1d``,
+``conv_transpose2d``, ``conv_transpose3d``, ``conv_tbc``, and im2col / col2im as ops:
+``unfold`` and ``fold``.
 
 Memory layout (why the code transposes so much)
 -----------------------------------------------
@@ -32,16 +33,22 @@ number of times (each backward is written with the other two):
 * ``ConvTranspose2dOp(g, w)``: its adjoint in x (the input gradient; ``conv_transpose2d``).
 * ``ConvWeightOp(x, g)``: its adjoint in w (the weight gradient).
 
-1-D versions reshape to 2-D with a height of 1.
+1-D versions reshape to 2-D with a height of 1. 3-D convolutions run the same three-op
+scheme on N-d geometry (``ConvNdOp``, ``ConvTransposeNdOp``, ``ConvWeightNdOp``): im2col of
+an (N, C, D, H, W) input into (C*kd*kh*kw, N*Do*Ho*Wo) columns, grouped GEMMs, and col2im
+as one strided add per kernel offset; the tuned 2-D paths above are left as they are.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from autograd.backend import get_array_module, scratch_empty, scratch_pool
+from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -387,9 +394,10 @@ def _conv_pads(padding, ks, stride, dilation, op: str) -> tuple:
     return out
 
 
-def _check_conv(op, x, w, b, groups, transposed=False):
-    if w.ndim != 4:
-        raise RuntimeError(f"{op}: expected a 4-D weight, got shape {_shape_str(w.shape)}")
+def _check_conv(op, x, w, b, groups, transposed=False, nd=2):
+    if w.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected a {nd + 2}-D weight, got shape "
+                           f"{_shape_str(w.shape)}")
     if groups < 1:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
     c = x.shape[1]
@@ -637,3 +645,349 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         )
     y = FoldOp.apply(x, geom=g, x_shape=(x.shape[0], x.shape[1] // kk) + hw)
     return S.squeeze(y, 0) if unbatched else y
+
+
+# ---- N-d convolution (3-D) ------------------------------------------------------------------
+
+
+class ConvGeomNd(NamedTuple):
+    """Geometry of an N-d convolution: per spatial dim the kernel, stride, dilation and the
+    padding before (``lo``) and after (``hi``), and the groups."""
+
+    k: tuple
+    s: tuple
+    d: tuple
+    lo: tuple
+    hi: tuple
+    groups: int
+
+    def out_size(self, size) -> tuple:
+        return tuple((n + lo + hi - d * (k - 1) - 1) // s + 1 for n, k, s, d, lo, hi in
+                     zip(size, self.k, self.s, self.d, self.lo, self.hi))
+
+
+def _im2col_nd(x, g: ConvGeomNd, out):
+    """Columns (C*prod(k), N*prod(out)) of x (N, C, *S), rows ordered (c, *kernel offset)
+    like the flattened weight, columns (n, *output position)."""
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    if any(g.lo) or any(g.hi):
+        buf = xp.zeros((n, c) + tuple(a + lo + hi for a, lo, hi in
+                                      zip(x.shape[2:], g.lo, g.hi)), dtype=x.dtype)
+        buf[(slice(None), slice(None)) + tuple(slice(lo, lo + a) for a, lo in
+                                                 zip(x.shape[2:], g.lo))] = x
+    else:
+        buf = xp.ascontiguousarray(x)
+    st = buf.strides
+    shape = (c,) + tuple(g.k) + (n,) + tuple(out)
+    strides = (st[1],) + tuple(a * d for a, d in zip(st[2:], g.d)) + (st[0],) + \
+        tuple(a * s for a, s in zip(st[2:], g.s))
+    v = _as_strided(xp, buf, shape, strides)
+    return xp.ascontiguousarray(v).reshape(c * math.prod(g.k), -1)
+
+
+def _col2im_nd(cols, x_shape, g: ConvGeomNd, out):
+    """The adjoint of ``_im2col_nd``: columns summed back into a (N, C, *S) array."""
+    xp = get_array_module(cols)
+    n, c = x_shape[:2]
+    size = tuple(x_shape[2:])
+    c6 = cols.reshape((c,) + tuple(g.k) + (n,) + tuple(out))
+    buf = xp.zeros((n, c) + tuple(a + lo + hi for a, lo, hi in zip(size, g.lo, g.hi)),
+                   dtype=cols.dtype)
+    for off in itertools.product(*(range(k) for k in g.k)):
+        sl = tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in
+                   zip(off, g.d, g.s, out))
+        buf[(slice(None), slice(None)) + sl] += c6[(slice(None),) + off].swapaxes(0, 1)
+    core = (slice(None), slice(None)) + tuple(slice(lo, lo + a) for a, lo in zip(size, g.lo))
+    return xp.ascontiguousarray(buf[core])
+
+
+def _conv_nd_raw(x, w, b, g: ConvGeomNd, out):
+    xp = get_array_module(x)
+    n, o = x.shape[0], w.shape[0]
+    cols = _im2col_nd(x, g, out)
+    gr = g.groups
+    y = xp.matmul(w.reshape(gr, o // gr, -1), cols.reshape(gr, -1, cols.shape[1]))
+    y = y.reshape((o, n) + tuple(out)).swapaxes(0, 1)
+    y = xp.ascontiguousarray(y)
+    if b is not None:
+        y += b.reshape((-1,) + (1,) * len(out))
+    return y, cols
+
+
+def _grad_mat(gy):
+    """gy (N, O, *out) as the (O, N*prod(out)) matrix the GEMMs take."""
+    xp = get_array_module(gy)
+    return xp.ascontiguousarray(gy.swapaxes(0, 1)).reshape(gy.shape[1], -1)
+
+
+def _weight_grad_nd(cols, gy, w_shape, g: ConvGeomNd):
+    gr = g.groups
+    g2 = _grad_mat(gy)
+    gw = g2.reshape(gr, -1, g2.shape[1]) @ cols.reshape(gr, -1, cols.shape[1]).swapaxes(1, 2)
+    return gw.reshape(w_shape)
+
+
+def _input_grad_nd(gy, w, x_shape, g: ConvGeomNd):
+    gr = g.groups
+    o = w.shape[0]
+    g2 = _grad_mat(gy)
+    w3 = w.reshape(gr, o // gr, -1).swapaxes(1, 2)  # (gr, Cg*K, O / gr)
+    cols = w3 @ g2.reshape(gr, o // gr, -1)
+    return _col2im_nd(cols.reshape(-1, g2.shape[1]), x_shape, g, gy.shape[2:])
+
+
+def _bias_dims(nd: int) -> tuple:
+    return (0,) + tuple(range(2, nd + 2))
+
+
+class ConvNdOp(Op):
+    """y = conv(x, w) + b in N-d; ``out`` may ask for fewer outputs than fit (the adjoint of
+    a transposed convolution with output_padding >= stride)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, *, geom, out=None):
+        _check_dtypes("conv3d", x, w, b)
+        out = tuple(out) if out is not None else geom.out_size(x.shape[2:])
+        y, cols = _conv_nd_raw(x, w, b, geom, out)
+        e = ctx.next_edges
+        if e:
+            ctx.geom, ctx.x_shape, ctx.w_shape = geom, x.shape, w.shape
+            need_w = e[1] is not None
+            ctx.save_for_backward(x if need_w else None, w if e[0] is not None else None,
+                                  cols if need_w else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w, cols = ctx.saved_tensors
+        e = ctx.next_edges
+        g = ctx.geom
+        gx = gw = gb = None
+        if e[0] is not None:
+            gx = ConvTransposeNdOp.apply(gy, w, geom=g, x_size=ctx.x_shape[2:])
+        if e[1] is not None:
+            if isinstance(gy, Tensor):
+                gw = ConvWeightNdOp.apply(x, gy, geom=g, w_shape=ctx.w_shape)
+            else:
+                gw = _weight_grad_nd(cols, gy, ctx.w_shape, g)
+        if len(e) > 2 and e[2] is not None:
+            gb = attach_grad(R.sum(gy, dim=_bias_dims(len(g.k))), x, w)
+        return gx, gw, gb
+
+
+class ConvTransposeNdOp(Op):
+    """The adjoint of ``ConvNdOp`` in its input: y = conv_transpose(g, w) + b of spatial
+    size ``x_size``; ``w`` has the convolution's layout (C_in, C_out / groups, *k)."""
+
+    @staticmethod
+    def forward(ctx, g, w, b=None, *, geom, x_size):
+        _check_dtypes("conv_transpose3d", g, w, b)
+        x_shape = (g.shape[0], w.shape[1] * geom.groups) + tuple(x_size)
+        y = _input_grad_nd(g, w, x_shape, geom)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * len(x_size))
+        e = ctx.next_edges
+        if e:
+            ctx.geom, ctx.w_shape, ctx.g_size = geom, w.shape, g.shape[2:]
+            ctx.save_for_backward(g if e[1] is not None else None,
+                                  w if e[0] is not None else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        g, w = ctx.saved_tensors
+        e = ctx.next_edges
+        gg = gw = gb = None
+        if e[0] is not None:
+            gg = ConvNdOp.apply(gy, w, geom=ctx.geom, out=ctx.g_size)
+        if e[1] is not None:
+            gw = ConvWeightNdOp.apply(gy, g, geom=ctx.geom, w_shape=ctx.w_shape)
+        if len(e) > 2 and e[2] is not None:
+            gb = attach_grad(R.sum(gy, dim=_bias_dims(len(ctx.geom.k))), g, w)
+        return gg, gw, gb
+
+
+class ConvWeightNdOp(Op):
+    """The adjoint of ``ConvNdOp`` in its weight: gw = d<conv(x, w), g>/dw."""
+
+    @staticmethod
+    def forward(ctx, x, g, *, geom, w_shape):
+        _check_dtypes("conv3d weight gradient", x, g)
+        gw = _weight_grad_nd(_im2col_nd(x, geom, g.shape[2:]), g, w_shape, geom)
+        e = ctx.next_edges
+        if e:
+            ctx.geom, ctx.x_size, ctx.g_size = geom, x.shape[2:], g.shape[2:]
+            ctx.save_for_backward(x if e[1] is not None else None,
+                                  g if e[0] is not None else None)
+        return gw
+
+    @staticmethod
+    def backward(ctx, ggw):
+        x, g = ctx.saved_tensors
+        e = ctx.next_edges
+        gx = gg = None
+        if e[0] is not None:
+            gx = ConvTransposeNdOp.apply(g, ggw, geom=ctx.geom, x_size=ctx.x_size)
+        if e[1] is not None:
+            gg = ConvNdOp.apply(x, ggw, geom=ctx.geom, out=ctx.g_size)
+        return gx, gg
+
+
+def _batch3(op: str, x):
+    if x.ndim not in (4, 5):
+        raise RuntimeError(f"{op}: expected input of shape (N, C, D, H, W) or (C, D, H, W), "
+                           f"got {_shape_str(x.shape)} ({x.ndim}-D)")
+    if x.ndim == 4:
+        return S.unsqueeze(x, 0), True
+    return x, False
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution (cross-correlation) over (N, C, D, H, W) or (C, D, H, W).
+
+    Args:
+        input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight: (C_out, C_in / groups, kD, kH, kW).
+        bias: optional (C_out,).
+        stride, dilation: int or (sD, sH, sW).
+        padding: int, a 3-tuple, 'valid' or 'same' (stride 1 only).
+        groups: channel groups.
+
+    Returns:
+        (N, C_out, D_out, H_out, W_out), D_out = (D + 2 pD - dD (kD - 1) - 1) // sD + 1.
+    """
+    op = "conv3d"
+    x, unbatched = _batch3(op, input)
+    if weight.ndim != 5:
+        raise RuntimeError(f"{op}: expected a 5-D weight, got shape {_shape_str(weight.shape)}")
+    ks = tuple(weight.shape[2:])
+    stride = _ntuple(stride, 3, "stride", op)
+    dilation = _ntuple(dilation, 3, "dilation", op)
+    _positive(stride, "stride", op)
+    _positive(dilation, "dilation", op)
+    pads = _conv_pads(padding, ks, stride, dilation, op)
+    g = ConvGeomNd(ks, stride, dilation, pads[0::2], pads[1::2], int(groups))
+    _check_conv(op, x, weight, bias, g.groups, nd=3)
+    out = g.out_size(x.shape[2:])
+    if min(out) < 1:
+        raise RuntimeError(
+            f"{op}: calculated padded input size per channel: "
+            f"({' x '.join(str(a + lo + hi) for a, lo, hi in zip(x.shape[2:], g.lo, g.hi))}); "
+            f"effective kernel size: ({' x '.join(str(d * (k - 1) + 1) for d, k in zip(g.d, g.k))}"
+            f"). The kernel can't be greater than the padded input (input shape "
+            f"{_shape_str(x.shape)})")
+    y = ConvNdOp.apply(x, weight, geom=g) if bias is None else \
+        ConvNdOp.apply(x, weight, bias, geom=g)
+    return S.squeeze(y, 0) if unbatched else y
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """3-D transposed convolution (the gradient of ``conv3d`` with respect to its input).
+
+    Args:
+        input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight: (C_in, C_out / groups, kD, kH, kW).
+        bias: optional (C_out,).
+        stride, padding, dilation, groups: those of the convolution being transposed.
+        output_padding: extra size added at the end of each output dim (< stride or
+            < dilation).
+
+    Returns:
+        (N, C_out, D_out, H_out, W_out), D_out = (D - 1) sD - 2 pD + dD (kD - 1) + opD + 1.
+    """
+    op = "conv_transpose3d"
+    x, unbatched = _batch3(op, input)
+    if weight.ndim != 5:
+        raise RuntimeError(f"{op}: expected a 5-D weight, got shape {_shape_str(weight.shape)}")
+    ks = tuple(weight.shape[2:])
+    stride = _ntuple(stride, 3, "stride", op)
+    dilation = _ntuple(dilation, 3, "dilation", op)
+    padding = _ntuple(padding, 3, "padding", op)
+    output_padding = _ntuple(output_padding, 3, "output_padding", op)
+    _positive(stride, "stride", op)
+    _positive(dilation, "dilation", op)
+    if any(p < 0 for p in padding + output_padding):
+        raise ValueError(f"{op}: negative padding is not supported, got padding={padding}, "
+                         f"output_padding={output_padding}")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output padding must be smaller than either stride or dilation, got "
+                f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    groups = int(groups)
+    _check_conv(op, x, weight, bias, groups, transposed=True, nd=3)
+    g = ConvGeomNd(ks, stride, dilation, padding, padding, groups)
+    size = tuple((i - 1) * s - 2 * p + d * (k - 1) + o + 1 for i, s, p, d, k, o in
+                 zip(x.shape[2:], stride, padding, dilation, ks, output_padding))
+    if min(size) < 1:
+        raise RuntimeError(f"{op}: the output size {size} for input of shape "
+                           f"{_shape_str(x.shape)} is too small (check padding)")
+    y = ConvTransposeNdOp.apply(x, weight, geom=g, x_size=size) if bias is None else \
+        ConvTransposeNdOp.apply(x, weight, bias, geom=g, x_size=size)
+    return S.squeeze(y, 0) if unbatched else y
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution over time-batch-channel inputs (fairseq's layout).
+
+    Args:
+        input: (T, N, C_in).
+        weight: (k, C_in, C_out).
+        bias: (C_out,).
+        pad: zero padding at both ends of the time dim.
+
+    Returns:
+        (T + 2 pad - k + 1, N, C_out).
+    """
+    if input.ndim != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if bias.ndim != 1:
+        raise RuntimeError("Bias must have 1 dim: out_channels")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if bias.shape[0] != weight.shape[2]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output "
+                           "channels).")
+    x = S.permute(input, (1, 2, 0))
+    w = S.permute(weight, (2, 1, 0))
+    y = conv1d(x, w, bias, padding=int(pad))
+    return S.contiguous(S.permute(y, (2, 0, 1)))
+
+
+# ---- forward-mode rules of the N-d ops (autograd.forward_ad) ----------------------------------
+
+
+@jvp_rule("ConvNdOp", "ConvTransposeNdOp")
+def _conv_nd_jvp(cls, ctx, prims, tans, ys, kwargs):
+    """Bilinear in (input, weight), plus the bias tangent."""
+    out = None
+    for i in (0, 1):
+        if tans[i] is None:
+            continue
+        args = list(prims[:2])
+        args[i] = tans[i]
+        t = cls.forward(object.__new__(cls), *args, None, **kwargs)
+        out = t if out is None else out + t
+    if len(tans) > 2 and tans[2] is not None:
+        tb = tans[2].reshape((1, -1) + (1,) * (ys.ndim - 2))
+        out = tb + 0 * ys if out is None else out + tb
+    return out
+
+
+@jvp_rule("ConvWeightNdOp")
+def _conv_weight_nd_jvp(cls, ctx, prims, tans, ys, kwargs):
+    """Bilinear in (input, output gradient)."""
+    out = None
+    for i, t in enumerate(tans):
+        if t is None:
+            continue
+        args = list(prims)
+        args[i] = t
+        r = cls.forward(object.__new__(cls), *args, **kwargs)
+        out = r if out is None else out + r
+    return out

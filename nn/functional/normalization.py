@@ -13,7 +13,7 @@ from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.inplace import _write
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, _make
 
 from ._utils import _data, _shape, attach_grad
 
@@ -184,3 +184,237 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     if b is not None:
         y = y + b
     return y
+
+
+# ---- instance / local response / RMS normalisation ---------------------------------------
+
+def _verify_spatial_size(shape) -> None:
+    if int(np.prod(shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size torch.Size({list(shape)})")
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel of each sample over its spatial dims (N, C, *).
+
+    With ``use_input_stats`` (training, or no running statistics) the statistics are the
+    sample's own, and running statistics when given are updated with their average over
+    the batch (``r = (1 - momentum) * r + momentum * mean_n(stat)``, unbiased variance);
+    otherwise the running statistics are used, as batch norm's eval mode."""
+    if input.ndim < 2:
+        raise ValueError(f"instance_norm: expected an input with at least 2 dims (N, C, ...), "
+                         f"got shape {_shape(input)}")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    _verify_spatial_size(tuple(input.shape))
+    c, nd = input.shape[1], input.ndim
+    for name, p in (("running_mean", running_mean), ("running_var", running_var)):
+        if p is not None and tuple(p.shape) != (c,):
+            raise RuntimeError(f"instance_norm: {name} should contain {c} elements (one per "
+                               f"channel of input {_shape(input)}), not "
+                               f"{int(np.prod(p.shape))}")
+    w = _channel_param(weight, c, nd, "instance_norm", "weight")
+    b = _channel_param(bias, c, nd, "instance_norm", "bias")
+    axes = tuple(range(2, nd))
+    if running_mean is not None or running_var is not None:
+        xd = _data(input)
+        count = int(np.prod([input.shape[a] for a in axes]))
+        mean = xd.mean(axis=axes)
+        if running_mean is not None:
+            _running_update(running_mean, mean.mean(axis=0), momentum)
+        if running_var is not None:
+            d = xd - mean.reshape(mean.shape + (1,) * len(axes))
+            var = (d * d).sum(axis=axes) / max(count - 1, 1)
+            _running_update(running_var, var.mean(axis=0), momentum)
+    return Normalize.apply(input, w, b, axes=axes, eps=eps)
+
+
+def _channel_window_sum(sq, size: int, front: int):
+    """``out[:, c] = sum(sq[:, c - front : c - front + size])`` (zeros outside), for a
+    Tensor or an array with channels in dim 1; a loop over the window's offsets only."""
+    c = sq.shape[1]
+    total = None
+    for off in range(size):
+        lo, hi = off - front, off - front + c  # the source channels seen at this offset
+        s0, s1 = max(lo, 0), min(hi, c)
+        if s0 >= s1:
+            continue
+        part = sq[:, s0:s1]
+        pads = (s0 - lo, hi - s1)
+        if pads != (0, 0):
+            part = _pad_channels(part, pads)
+        total = part if total is None else total + part
+    return total if total is not None else sq * 0
+
+
+def _pad_channels(t, pads):
+    """Zero-pad dim 1 of ``t`` by ``pads = (before, after)``."""
+    if isinstance(t, Tensor):
+        parts = []
+        if pads[0]:
+            parts.append(_zeros_like_shape(t, pads[0]))
+        parts.append(t)
+        if pads[1]:
+            parts.append(_zeros_like_shape(t, pads[1]))
+        return S.cat(parts, 1)
+    xp = get_array_module(t)
+    width = [(0, 0)] * t.ndim
+    width[1] = pads
+    return xp.pad(t, width)
+
+
+def _zeros_like_shape(t, n: int):
+    shape = list(t.shape)
+    shape[1] = n
+    return _make(get_array_module(t._data).zeros(tuple(shape), dtype=t.dtype))
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0):
+    """Local response normalisation across channels (dim 1):
+    ``x / (k + alpha * mean(x^2 over the size channels around c)) ** beta``, the window
+    zero-padded (``size // 2`` before, ``(size - 1) // 2`` after) as PyTorch's."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    div = _channel_window_sum(input * input, size, size // 2) * (1.0 / size)
+    return input / (div * alpha + k) ** beta
+
+
+class CrossMapLRN2d(Op):
+    """PyTorch's legacy ``CrossMapLRN2d`` function (Lua Torch's SpatialCrossMapLRN), forward
+    and backward reproduced as they are, quirks included: the running window of the
+    forward never drops channel 0 once it has passed it, and the backward is the
+    gradient of the textbook LRN (so, as in PyTorch, it is not the exact derivative of
+    this forward: no gradcheck holds for it, in PyTorch either)."""
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        xp = get_array_module(x)
+        c = x.shape[1]
+        pre = int((size - 1) / 2 + 1)
+        sq = x * x
+        win = _channel_window_sum(sq, 2 * pre - 1, pre - 1)  # [c - pre + 1, c + pre - 1]
+        # the legacy running sum keeps channel 0 in every window from channel pre on
+        keep0 = (xp.arange(c) >= pre).reshape((1, c) + (1,) * (x.ndim - 2))
+        scale = (win + xp.where(keep0, sq[:, :1], 0)) * (alpha / size) + k
+        y = (scale ** -beta * x).astype(x.dtype, copy=False)
+        ctx.size, ctx.alpha, ctx.beta = size, alpha, beta
+        ctx.scale = scale
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        size, scale = ctx.size, ctx.scale
+        ratio = gy * y / scale
+        inv = int(size - (size - 1) / 2)
+        acc = _channel_window_sum(ratio, size, inv)  # ratios of [c - inv, c + size - 1 - inv]
+        return scale ** -ctx.beta * gy - x * acc * (2 * ctx.alpha * ctx.beta / size)
+
+    @staticmethod
+    def jvp(ctx, prims, tans, ys):
+        """Forward mode: the exact derivative of the forward (its window, quirk included):
+        ``tx * s^-beta - beta * x * s^(-beta-1) * alpha / size * window(2 x tx)``."""
+        x, tx = prims[0], tans[0]
+        xp = get_array_module(x)
+        size, scale = ctx.size, ctx.scale
+        c = x.shape[1]
+        pre = int((size - 1) / 2 + 1)
+        d = 2 * x * tx
+        win = _channel_window_sum(d, 2 * pre - 1, pre - 1)
+        keep0 = (xp.arange(c) >= pre).reshape((1, c) + (1,) * (x.ndim - 2))
+        dscale = (win + xp.where(keep0, d[:, :1], 0)) * (ctx.alpha / size)
+        return tx * scale ** -ctx.beta - ctx.beta * x * scale ** (-ctx.beta - 1) * dscale
+
+
+def cross_map_lrn2d(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
+    """PyTorch's legacy cross-channel LRN of a 4-D input (``nn.CrossMapLRN2d``)."""
+    if input.ndim != 4:
+        raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+    return CrossMapLRN2d.apply(input, size=size, alpha=alpha, beta=beta, k=k)
+
+
+class RMSNormOp(Op):
+    """``x * rsqrt(mean(x^2 over the last k dims) + eps) [* weight]`` in one pass; the
+    backward is ``rstd * (g - xhat * mean(g * xhat))`` with ``g = gy * weight``. On arrays it
+    reuses the forward's rstd; under ``create_graph`` it recomputes it with ops."""
+
+    @staticmethod
+    def forward(ctx, x, weight, k, eps):
+        xp = get_array_module(x)
+        lead = x.shape[:x.ndim - k]
+        x2 = x.reshape(lead + (-1,))
+        n = x2.shape[-1]
+        ms = xp.einsum("...i,...i->...", x2, x2, dtype=xp.float64 if x.dtype != xp.float64
+                       else None) / max(n, 1)
+        rstd = (1.0 / xp.sqrt(ms + eps)).astype(x.dtype, copy=False)
+        rstd = rstd.reshape(lead + (1,) * k)
+        y = x * rstd
+        if weight is not None:
+            y = y * weight
+        ctx.k, ctx.eps, ctx.rstd = k, eps, rstd
+        ctx.save_for_backward(x, weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        k, e = ctx.k, ctx.next_edges
+        axes = tuple(range(x.ndim - k, x.ndim))
+        if isinstance(x, Tensor):  # create_graph: rstd as a differentiable graph
+            rstd = E.rsqrt(R.mean(x * x, dim=axes, keepdim=True) + ctx.eps)
+        else:
+            rstd = ctx.rstd
+        xhat = x * rstd
+        gx = gw = None
+        if e[0] is not None:
+            g = gy * w if w is not None else gy
+            gx = (g - xhat * R.mean(g * xhat, dim=axes, keepdim=True)) * rstd
+        if w is not None and e[1] is not None:
+            gw = S.sum_to(gy * xhat, tuple(w.shape))
+        return gx, gw
+
+    @staticmethod
+    def jvp(ctx, prims, tans, ys):
+        """Forward mode: ``rstd * (tx - xhat * mean(tx * xhat)) * w + xhat * tw``."""
+        x, w = prims[0], prims[1] if len(prims) > 1 else None
+        tx, tw = tans[0], tans[1] if len(tans) > 1 else None
+        axes = tuple(range(x.ndim - ctx.k, x.ndim))
+        xhat = x * ctx.rstd
+        out = None
+        if tx is not None:
+            d = (tx - xhat * (tx * xhat).mean(axis=axes, keepdims=True)) * ctx.rstd
+            out = d * w if w is not None else d
+        if tw is not None:
+            out = xhat * tw if out is None else out + xhat * tw
+        return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims:
+    ``x / sqrt(mean(x^2) + eps) * weight``; ``eps`` None is the machine epsilon of the
+    dtype computed in (float32 for float16 input, as PyTorch)."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(ns)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        raise RuntimeError(
+            f"Given normalized_shape={list(ns)}, expected input with shape "
+            f"[*, {', '.join(map(str, ns))}], but got input of size{_shape(input)}")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError(f"rms_norm: expected weight of shape {list(ns)}, got "
+                           f"{_shape(weight)}")
+    x = input
+    low = input.dtype == np.float16
+    if low:
+        x = input.to("float32")  # PyTorch computes half in float (eps included)
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps)
+    if low:
+        y = RMSNormOp.apply(x, None, k=k, eps=eps).to(input.dtype)
+        return y * weight if weight is not None else y
+    return RMSNormOp.apply(x, weight, k=k, eps=eps)

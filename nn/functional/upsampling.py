@@ -1,20 +1,25 @@
-"""``interpolate``: nearest (a broadcast for integer factors, else an index), linear and
-bilinear (separable linear maps applied as two small matmuls, differentiable through MatMul)
-and area (adaptive average pooling), with PyTorch's index and weight rules."""
+"""``interpolate`` (and the deprecated ``upsample``, ``upsample_nearest``,
+``upsample_bilinear``): nearest and nearest-exact (a broadcast for integer factors, else an
+index), linear, bilinear, bicubic and trilinear (separable linear maps, one small matmul per
+resized dim, differentiable through MatMul) and area (adaptive average pooling), with
+PyTorch's index and weight rules, for 3-D, 4-D and 5-D inputs."""
 
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 
 import numpy as np
 
 from autograd.backend import get_array_module
 from autograd.ops import shape as S
 from autograd.ops.indexing import index_select
+from autograd.ops.linalg import matmul
 from autograd.tensor import _make
 
-from ._utils import _data, _ntuple, _shape_str
-from .pooling import _adaptive_avg, _separable
+from ._utils import _data
+from .pooling import _adaptive_avg, adaptive_avg_pool3d
 
 
 def _linear_matrix(size, out, align_corners, scale):
@@ -98,80 +103,193 @@ def _int_resample(x, ms):
     return xp.ascontiguousarray(x)
 
 
+def _cubic_matrix(size, out, align_corners, scale):
+    """(out, size) bicubic-interpolation matrix (A = -0.75), taps clamped to the edges, with
+    PyTorch's source index (not clamped at 0) and its guard on index and fraction."""
+    if align_corners:
+        r = (size - 1) / (out - 1) if out > 1 else 0.0
+        src = np.arange(out) * r
+    else:
+        r = 1.0 / scale if scale is not None and scale > 0 else size / out
+        src = (np.arange(out) + 0.5) * r - 0.5
+    i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
+    t = np.clip(src - i0, 0.0, 1.0)
+    a = -0.75
+
+    def conv1(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def conv2(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    coeffs = (conv2(t + 1), conv1(t), conv1(1 - t), conv2(2 - t))
+    m = np.zeros((out, size))
+    rows = np.arange(out)
+    for j, c in enumerate(coeffs):
+        np.add.at(m, (rows, np.clip(i0 - 1 + j, 0, size - 1)), c)
+    return m
+
+
+def _resample(x, ms):
+    """Apply the (out_k, in_k) matrices ``ms`` (None: dim unchanged) to the spatial dims of
+    x (N, C, *S): one matmul per resized dim, the innermost first."""
+    xp = get_array_module(_data(x))
+    dt = x.dtype
+    nd = len(ms)
+    for k in reversed(range(nd)):
+        m = ms[k]
+        if m is None:
+            continue
+        mk = xp.asarray(m, dtype=dt)
+        if k == nd - 1:
+            x = matmul(x, mk.T)
+        elif k == nd - 2:
+            x = matmul(mk, x)
+        else:  # an outer dim: fold the dims inside it into one
+            shape = tuple(x.shape)
+            inner = math.prod(shape[2 + k + 1:])
+            y = matmul(mk, S.reshape(x, shape[:2 + k] + (shape[2 + k], inner)))
+            x = S.reshape(y, shape[:2 + k] + (m.shape[0],) + shape[2 + k + 1:])
+    return x
+
+
+_MODES = "nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact"
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) or (hasattr(v, "dtype") and v.dtype.kind in "iu")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize (N, C, L) or (N, C, H, W) inputs, PyTorch's index and weight rules.
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) inputs with PyTorch's index and
+    weight rules.
 
     Args:
         size: output spatial size (int or tuple); exactly one of size / scale_factor.
         scale_factor: multiplier(s) of the spatial size (output = floor(input * scale)).
-        mode: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' (4-D) or 'area'
-            (adaptive average pooling).
-        align_corners: for 'linear'/'bilinear': align the corner pixels' centres
-            (default False).
-        recompute_scale_factor: when True, indices use input/output sizes instead of
-            the given scale_factor.
+        mode: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' or 'bicubic' (4-D),
+            'trilinear' (5-D) or 'area' (adaptive average pooling).
+        align_corners: for the interpolating modes: align the corner pixels' centres
+            (default False); an error for the others.
+        recompute_scale_factor: when True, the indices use the input/output size ratio
+            instead of the given scale_factor ('area' always does).
+        antialias: only False (PyTorch's default) is supported.
+
+    Returns:
+        The resized tensor (uint8 images stay uint8 for nearest, bilinear and bicubic,
+        rounded as PyTorch's uint8 kernels round); differentiable for floating inputs.
     """
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
-    if input.ndim not in (3, 4):
-        raise NotImplementedError(
-            f"interpolate: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
-            f"{_shape_str(input.shape)}"
-        )
-    nd = input.ndim - 2
-    modes = ("nearest", "nearest-exact", "linear", "bilinear", "area")
-    if mode not in modes:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; use one of "
-                                  f"{modes}")
-    want = _INTERP_DIMS.get(mode)
-    if want is not None and want != nd:
-        raise ValueError(f"interpolate: mode {mode!r} expects a {want + 2}-D input, got "
-                         f"shape {_shape_str(input.shape)}")
-    if align_corners is not None and mode not in ("linear", "bilinear"):
-        raise ValueError("interpolate: align_corners option can only be set with the "
-                         "interpolating modes: linear | bilinear | bicubic | trilinear")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
     align_corners = bool(align_corners)
+    nd = input.ndim - 2
     in_sizes = tuple(input.shape[2:])
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: exactly one of size or scale_factor must be given")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    scales = None
     if size is not None:
-        out = _ntuple(size, nd, "size", "interpolate")
-        scales = (None,) * nd
+        if isinstance(size, (list, tuple)):
+            if len(size) != nd:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got "
+                    f"input with spatial dimensions of {list(in_sizes)} and output size of "
+                    f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                    "output size in (o1, o2, ...,oK) format.")
+            if not all(_is_int(v) for v in size):
+                raise TypeError(
+                    "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                    f"Tuple[int, int, int], but got size with types {[type(v) for v in size]}")
+            out = tuple(int(v) for v in size)
+        else:
+            out = (int(size),) * nd
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != nd:
+                raise ValueError(
+                    "Input and scale_factor must have the same number of spatial dimensions, "
+                    f"but got input with spatial dimensions of {list(in_sizes)} and "
+                    f"scale_factor of shape {scale_factor}. Please provide input tensor in "
+                    "(N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) "
+                    "format.")
+            scales = tuple(float(v) for v in scale_factor)
+        else:
+            scales = (float(scale_factor),) * nd
+        out = None
     else:
-        scales = tuple(float(s) for s in (scale_factor if isinstance(scale_factor, (tuple,
-                       list)) else (scale_factor,) * nd))
-        if len(scales) != nd:
-            raise ValueError(f"interpolate: scale_factor must have {nd} entries, got "
-                             f"{scale_factor!r}")
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if mode == "area" and out is None:
+        recompute_scale_factor = True
+    if out is None:
         out = tuple(int(math.floor(n * s)) for n, s in zip(in_sizes, scales))
         if recompute_scale_factor:
-            scales = (None,) * nd
-    if any(o < 1 for o in out):
-        raise ValueError(f"interpolate: output size {out} must be positive")
-    if input.dtype.kind in "biu" and (mode == "area" or mode == "linear"):
-        raise NotImplementedError(  # as PyTorch: only nearest and bilinear take uint8 images
-            f"interpolate: mode {mode!r} is not implemented for {input.dtype} tensors; "
-            "convert with .float() first")
+            scales = None
+    if scales is None:
+        scales = (None,) * nd
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    want = _INTERP_DIMS.get(mode)
+    known = mode in ("nearest", "nearest-exact", "area") or want is not None
+    if input.ndim not in (3, 4, 5) or not known:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+            f"the modes: {_MODES} (got {mode})")
+    if want is not None and want != nd:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{want + 2}D input")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join(map(str, in_sizes))}) and output "
+                           f"({', '.join(map(str, out))})")
+    dt = input.dtype
+    int_ok = dt == np.uint8 and mode in ("nearest", "nearest-exact", "bilinear", "bicubic")
+    if dt.kind in "biu" and not int_ok:
+        raise NotImplementedError(f'"upsample_{mode}{nd}d" not implemented for {dt}')
     if mode == "area":
+        if nd == 3:
+            return adaptive_avg_pool3d(input, out)
         return _adaptive_avg("interpolate", input, out if nd == 2 else out[0], nd)
     if mode in ("nearest", "nearest-exact"):
         idx = [_nearest_index(n, o, s, mode == "nearest-exact")
                for n, o, s in zip(in_sizes, out, scales)]
         return _nearest(input, idx)
+    build = _cubic_matrix if mode == "bicubic" else _linear_matrix
     ms = [None if (o == n and not align_corners and s in (None, 1.0)) else
-          _linear_matrix(n, o, align_corners, s) for n, o, s in zip(in_sizes, out, scales)]
-    dt = input.dtype
+          build(n, o, align_corners, s) for n, o, s in zip(in_sizes, out, scales)]
     if dt.kind in "biu":
-        # integer images (uint8): weights in float, the result rounded to the nearest integer
-        # and clipped to the dtype's range (PyTorch's uint8 kernel rounds its fixed-point sum)
-        if dt.kind == "b":
-            raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for "
-                                      "bool tensors")
+        # uint8 images: weights quantised as PyTorch's uint8 kernel does, the sums rounded to
+        # the nearest integer and clipped to the dtype's range
         return _make(_int_resample(_data(input), ms))
-    if nd == 1:
-        return _separable(input, None, ms[0])
-    return _separable(input, ms[0], ms[1])
+    return _resample(input, ms)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of ``interpolate`` (PyTorch warns; so does this)."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear',
+    align_corners=True)``."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,4 +1,5 @@
-"""Convolution layers (``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``) and
+"""Convolution layers (``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``,
+``ConvTranspose2d``, ``ConvTranspose3d``) and
 the im2col layers ``Unfold`` / ``Fold``, with PyTorch's arguments, defaults, initialisation
 and parameter names."""
 
@@ -90,7 +91,7 @@ class _ConvNd(Module):
                 f"{self.out_channels}, kernel_size={self.kernel_size})")
 
     def _check_input(self, x) -> None:
-        sp = ("L",) if self.nd == 1 else ("H", "W")
+        sp = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[self.nd]
         c = self.in_channels
         ok = x.ndim in (self.nd + 1, self.nd + 2)
         if ok:
@@ -105,8 +106,7 @@ class _ConvNd(Module):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * self.nd:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
-                f", padding={self.padding}"
+            s += f", padding={self.padding}"  # a string unquoted, as PyTorch prints it
         if self.dilation != (1,) * self.nd:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * self.nd:
@@ -185,6 +185,28 @@ class Conv2d(_Conv):
     _fn = staticmethod(C.conv2d)
 
 
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) inputs.
+
+    Args:
+        in_channels, out_channels: channels of the input and output.
+        kernel_size, stride, dilation: int or (d, h, w).
+        padding: int, (d, h, w), 'valid' or 'same'.
+        groups: channel groups.
+        bias: learn a (out_channels,) bias.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+
+    Weight (out_channels, in_channels / groups, kD, kH, kW), initialised like PyTorch.
+
+    Example:
+        >>> nn.Conv3d(16, 33, 3, stride=2)(ag.randn(20, 16, 10, 50, 100)).shape
+        (20, 33, 4, 24, 49)
+    """
+
+    nd = 3
+    _fn = staticmethod(C.conv3d)
+
+
 class _ConvTranspose(_ConvNd):
     transposed = True
     _fn = None
@@ -259,6 +281,20 @@ class ConvTranspose2d(_ConvTranspose):
 
     nd = 2
     _fn = staticmethod(C.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-D transposed convolution (the gradient of Conv3d with respect to its input) over
+    (N, C_in, D, H, W) or (C_in, D, H, W); the arguments of ``ConvTranspose2d`` with
+    3-tuples. Weight (in_channels, out_channels / groups, kD, kH, kW).
+
+    Example:
+        >>> nn.ConvTranspose3d(16, 33, 3, stride=2)(ag.randn(20, 16, 10, 50, 100)).shape
+        (20, 33, 21, 101, 201)
+    """
+
+    nd = 3
+    _fn = staticmethod(C.conv_transpose3d)
 
 
 class Unfold(Module):

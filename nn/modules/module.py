@@ -358,6 +358,10 @@ class Module:
         With ``strict`` missing or unexpected keys raise; a shape mismatch always raises.
         Nothing is loaded when an error is raised. Returns (missing_keys, unexpected_keys).
         """
+        for name, m in self.named_modules():  # lazy modules materialise from the shapes
+            hook = getattr(m, "_lazy_load_hook", None)
+            if hook is not None:
+                hook(state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

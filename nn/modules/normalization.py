@@ -1,14 +1,19 @@
-"""Normalisation layers: BatchNorm1d/2d/3d, LayerNorm, GroupNorm (PyTorch's parameters,
-buffers, defaults and state_dict keys)."""
+"""Normalisation layers: BatchNorm1d/2d/3d, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d,
+LocalResponseNorm, CrossMapLRN2d, RMSNorm (PyTorch's parameters, buffers, defaults and
+state_dict keys)."""
 
 from __future__ import annotations
 
+import warnings
+
 from autograd import dtypes as _dt
+from autograd.ops import shape as S
 from autograd.ops.inplace import _write
 from autograd.tensor import Parameter, empty, ones, tensor, zeros
 
 from .. import functional as F
 from .. import init
+from ..functional.normalization import cross_map_lrn2d as _cross_map_lrn2d
 from .module import Module
 
 
@@ -246,3 +251,150 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
                 f"affine={self.affine}, bias={self.bias is not None}")
+
+
+# ---- instance norm, local response norm, RMS norm ---------------------------------------
+
+class _InstanceNorm(_BatchNorm):
+    _no_batch_dim = 0
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def _check_input(self, x) -> None:
+        nb = self._no_batch_dim
+        if x.ndim not in (nb, nb + 1):
+            raise ValueError(f"expected {nb}D or {nb + 1}D input (got {x.ndim}D input)")
+
+    def forward(self, x):
+        self._check_input(x)
+        fdim = x.ndim - self._no_batch_dim
+        if x.shape[fdim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={fdim} to match num_features "
+                                 f"({self.num_features}), but got: {x.shape[fdim]}.")
+            warnings.warn(f"input's size at dim={fdim} does not match num_features. You can "
+                          "silence this warning by not passing in num_features, which is not "
+                          "used because affine=False", UserWarning, stacklevel=2)
+        unbatched = x.ndim == self._no_batch_dim
+        if unbatched:
+            x = S.unsqueeze(x, 0)
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            self.momentum if self.momentum is not None else 0.0, self.eps)
+        return S.squeeze(y, 0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or unbatched (C, L) inputs: each channel of each
+    sample normalised over L. No affine parameters and no running statistics by default
+    (``affine=True``, ``track_running_stats=True`` add them, as in PyTorch).
+
+    Example:
+        >>> norm = nn.InstanceNorm1d(4, affine=True)
+        >>> norm(ag.randn(2, 4, 10)).shape
+        (2, 4, 10)
+    """
+
+    _no_batch_dim = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) inputs (see ``InstanceNorm1d``).
+
+    Example:
+        >>> y = nn.InstanceNorm2d(3)(ag.randn(2, 3, 8, 8))
+    """
+
+    _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs (see
+    ``InstanceNorm1d``).
+
+    Example:
+        >>> y = nn.InstanceNorm3d(3)(ag.randn(2, 3, 4, 4, 4))
+    """
+
+    _no_batch_dim = 4
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels:
+    ``x / (k + alpha / size * sum(x^2 over size neighbouring channels)) ** beta``.
+
+    Example:
+        >>> y = nn.LocalResponseNorm(2)(ag.randn(2, 8, 5, 5))
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """PyTorch's legacy cross-channel LRN of 4-D inputs (Lua Torch's SpatialCrossMapLRN),
+    with its forward and backward as they are (see ``F.normalization.CrossMapLRN2d``).
+
+    Example:
+        >>> y = nn.CrossMapLRN2d(3)(ag.randn(2, 8, 5, 5))
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return _cross_map_lrn2d(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims, times a
+    learnable ``weight`` (ones) when ``elementwise_affine``; ``eps=None`` uses the input
+    dtype's machine epsilon.
+
+    Example:
+        >>> norm = nn.RMSNorm(16)
+        >>> norm(ag.randn(2, 5, 16)).shape
+        (2, 5, 16)
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(empty(*self.normalized_shape, dtype=_dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
