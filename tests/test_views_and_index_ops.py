@@ -601,3 +601,17 @@ def test_on_the_cupy_stand_in(sim, name):
     for u, v in zip(*grads):
         if u is not None:
             np.testing.assert_allclose(u, v)
+
+
+def test_repeated_negative_and_positive_indices_accumulate():
+    a = np.random.default_rng(7).standard_normal((4, 9))
+    for index in ([-1, 3, 0, -4], (slice(None), [-1, 8, 8, 0])):
+        x, y = _pair(a)
+        (x[index] * 2).sum().backward()
+        (y[index] * 2).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy())
+    x, y = _pair(np.zeros((3, 9)), requires_grad=False)
+    s = np.ones((4, 9))
+    o = ag.index_put(x, (ag.tensor([-1, 2, 2, 0]),), ag.tensor(s), accumulate=True)
+    t = torch.index_put(y, (torch.tensor([-1, 2, 2, 0]),), torch.tensor(s), accumulate=True)
+    np.testing.assert_array_equal(o.numpy(), t.numpy())

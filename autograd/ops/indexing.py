@@ -1088,6 +1088,8 @@ def _reduce_at(xp, y, index, src, ufunc) -> bool:
     inner = y.size // max(y.shape[d], 1)
     if n < 2 or inner < 8:
         return False
+    if idx.dtype.kind == "i" and idx.min() < 0:  # -1 and size-1 are the same slice
+        idx = np.where(idx < 0, idx + y.shape[d], idx)
     order = xp.argsort(idx, kind="stable")
     si = idx[order]
     starts = xp.flatnonzero(xp.concatenate((xp.ones(1, bool), si[1:] != si[:-1])))
