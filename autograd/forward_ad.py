@@ -525,7 +525,8 @@ def _logcumsumexp(cls, ctx, prims, tans, ys, kwargs):
           "Unbind", "GetItem", "Gather", "IndexSelect", "IndexGrad", "Sum", "Mean", "Cumsum",
           "TakeAlongDim", "ScatterAlongDim", "Tril", "Triu", "Embedding", "UnfoldOp",
           "FoldOp", "AvgPool2dOp", "AvgSpreadOp", "MaxPoolScatterOp", "MaxPoolGatherOp",
-          "Cast", "_ToDevice", "ToDevice", "Contiguous", "Clone")
+          "Cast", "_ToDevice", "ToDevice", "Contiguous", "Clone", "TensorUnfold",
+          "TensorUnfoldGrad", "Diagonal", "DiagonalGrad")
 def _linear_first(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     return cls.forward(_fresh(cls), tans[0], *prims[1:], **kwargs)

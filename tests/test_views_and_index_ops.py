@@ -64,6 +64,9 @@ CASES = [
     ("unfold", lambda M, x: x.unfold(1, 3, 1), [(2, 5)], True),
     ("unfold_step", lambda M, x: x.unfold(0, 2, 3), [(7, 2)], False),
     ("unfold_0d", lambda M, x: x.unfold(0, 1, 1), [()], False),
+    ("unfold_gaps", lambda M, x: x.unfold(-1, 2, 3), [(3, 2, 8)], True),
+    ("unfold_twice", lambda M, x: x.unfold(0, 3, 2).unfold(1, 2, 1), [(7, 4)], True),
+    ("unfold_size0", lambda M, x: x.unfold(1, 0, 2), [(2, 3)], False),
     ("repeat_interleave_int", lambda M, x: M.repeat_interleave(x, 2, 1), [(2, 3)], True),
     ("repeat_interleave_flat", lambda M, x: x.repeat_interleave(3), [(2, 2)], False),
     ("repeat_interleave_tensor", lambda M, x: M.repeat_interleave(
@@ -289,9 +292,13 @@ def test_views_share_memory_and_inplace_writes_through():
     n.fill_(-1.0)
     s = x.select(0, 2)
     s.zero_()
+    x.diagonal(1).mul_(10.0)
+    x.t().diagonal().add_(0.5)
     y = torch.arange(12.0).reshape(3, 4)
     y.narrow(1, 1, 2).fill_(-1.0)
     y.select(0, 2).zero_()
+    y.diagonal(1).mul_(10.0)
+    y.t().diagonal().add_(0.5)
     np.testing.assert_array_equal(x.numpy(), y.numpy())
 
 
@@ -523,3 +530,88 @@ def test_forward_mode_scatter_reduce():
 
         fd = (f(x0 + eps * tx, s0 + eps * ts) - f(x0 - eps * tx, s0 - eps * ts)) / (2 * eps)
         np.testing.assert_allclose(jvp.numpy(), fd, rtol=1e-5, atol=1e-7)
+
+
+# ---- the same ops on the CuPy stand-in (device="cuda"): results and gradients as on the CPU
+
+SIM_CALLS = {
+ "narrow": lambda M, x, y: M.narrow(x, 1, 1, 2),
+ "select": lambda M, x, y: M.select(x, 0, 1),
+ "diagonal": lambda M, x, y: M.diagonal(x, 1),
+ "diag_embed": lambda M, x, y: M.diag_embed(x),
+ "diagonal_scatter": lambda M, x, y: M.diagonal_scatter(x, y[0, :4]),
+ "select_scatter": lambda M, x, y: M.select_scatter(x, y[0], 0, 1),
+ "slice_scatter": lambda M, x, y: M.slice_scatter(x, y[:, :2], 1, 0, 4, 2),
+ "as_strided": lambda M, x, y: M.as_strided(x, (2, 3), (1, 2), 1),
+ "as_strided_scatter": lambda M, x, y: M.as_strided_scatter(x, y[:2, :2], (2, 2), (1, 5)),
+ "unfold": lambda M, x, y: x.unfold(1, 2, 2),
+ "scatter_reduce": lambda M, x, y: [
+     M.scatter_reduce(x, 0, M.tensor([[0, 1, 0, 2, 2]], device=x.device), y[:1], r)
+     for r in ("sum", "prod", "mean", "amax", "amin")],
+ "index_add": lambda M, x, y: M.index_add(x, 0, M.tensor([0, 2, 0], device=x.device), y[:3]),
+ "index_reduce": lambda M, x, y: [
+     M.index_reduce(x, 1, M.tensor([0, 0, 1], device=x.device), y[:, :3], r)
+     for r in ("prod", "mean", "amax")],
+ "index_copy": lambda M, x, y: M.index_copy(x, 0, M.tensor([1], device=x.device), y[:1]),
+ "index_fill": lambda M, x, y: M.index_fill(x, 1, M.tensor([1, -1], device=x.device), 3.0),
+ "index_put": lambda M, x, y: M.index_put(x, (M.tensor([0, 0], device=x.device),), y[:2],
+                                         True),
+ "take": lambda M, x, y: M.take(x, M.tensor([0, -1, 7], device=x.device)),
+ "put": lambda M, x, y: M.put(x, M.tensor([0, -1], device=x.device), y[0, :2]),
+ "repeat_interleave": lambda M, x, y: M.repeat_interleave(
+     x, M.tensor([1, 0, 2, 1], device=x.device), 0),
+ "tensor_split": lambda M, x, y: M.tensor_split(x, [1, 3], 1),
+ "rot90": lambda M, x, y: M.rot90(x),
+ "meshgrid": lambda M, x, y: M.meshgrid(x[0], y[0], indexing="xy"),
+ "block_diag": lambda M, x, y: M.block_diag(x, y[:1]),
+ "combinations": lambda M, x, y: M.combinations(x[0]),
+ "cartesian_prod": lambda M, x, y: M.cartesian_prod(x[0], y[0]),
+ "unravel": lambda M, x, y: M.unravel_index(M.tensor([3, 17], device=x.device), (4, 5)),
+ "fill_diag": lambda M, x, y: (x * 1).fill_diagonal_(2.0),
+ "gather": lambda M, x, y: M.gather(x, 1, M.tensor([[0, 0], [1, 2], [4, 4], [3, 0]],
+                                                   device=x.device)),
+ "index_select": lambda M, x, y: M.index_select(x, 0, M.tensor([3, 0, 3], device=x.device)),
+ "getitem": lambda M, x, y: x[M.tensor([0, 0, 2], device=x.device)],
+ "stride": lambda M, x, y: M.tensor(x.t().stride()),
+ "nonzero_static": lambda M, x, y: M.nonzero_static(x > 0, size=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIM_CALLS))
+def test_on_the_cupy_stand_in(sim, name):
+    from autograd import backend
+
+    f = SIM_CALLS[name]
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    outs, grads = [], []
+    for dev in ("cpu", "cuda"):
+        x = ag.tensor(a, device=dev, requires_grad=True)
+        y = ag.tensor(b, device=dev, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            os = _outs(f(ag, x, y))
+        diff = [v for v in os if v.requires_grad]
+        g = ag.grad(sum((v * 1.5).sum() for v in diff), [x, y], allow_unused=True) \
+            if diff else (None, None)
+        outs.append([backend.to_numpy(v._data) for v in os])
+        grads.append([None if gg is None else backend.to_numpy(gg._data) for gg in g])
+    for u, v in zip(*outs):
+        np.testing.assert_allclose(u, v)
+    for u, v in zip(*grads):
+        if u is not None:
+            np.testing.assert_allclose(u, v)
+
+
+def test_repeated_negative_and_positive_indices_accumulate():
+    a = np.random.default_rng(7).standard_normal((4, 9))
+    for index in ([-1, 3, 0, -4], (slice(None), [-1, 8, 8, 0])):
+        x, y = _pair(a)
+        (x[index] * 2).sum().backward()
+        (y[index] * 2).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy())
+    x, y = _pair(np.zeros((3, 9)), requires_grad=False)
+    s = np.ones((4, 9))
+    o = ag.index_put(x, (ag.tensor([-1, 2, 2, 0]),), ag.tensor(s), accumulate=True)
+    t = torch.index_put(y, (torch.tensor([-1, 2, 2, 0]),), torch.tensor(s), accumulate=True)
+    np.testing.assert_array_equal(o.numpy(), t.numpy())
