@@ -6,21 +6,6 @@ from __future__ import annotations
 import warnings
 
 from autograd.ops import dropout as D
-from autograd.ops import elementwise as E
-
-from ._utils import _inplace_or, _xp
-
-_uniform = D.uniform
-
-
-def _dropout_mask(input, p: float, mask_shape):
-    xp = _xp(input)
-    keep = _uniform(xp, mask_shape) >= p
-    return keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-
-
-def _zero_out(x):
-    return x * 0.0
 
 
 def _check_p(p) -> None:
@@ -31,17 +16,7 @@ def _check_p(p) -> None:
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
     (training only; identity otherwise). Uses the package RNG (``ag.manual_seed``)."""
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return _inplace_or(input, _zero_out, inplace)
-    scale = _dropout_mask(input, p, tuple(input.shape))
-
-    def dropout_(x):
-        return E.mul(x, scale)
-
-    return _inplace_or(input, dropout_, inplace)
+    return _dropout_impl(input, p, training, inplace, False, False)
 
 
 def _dropout_impl(input, p: float, training: bool, inplace: bool, feature: bool,
