@@ -401,3 +401,16 @@ def test_integer_inputs_like_torch(name):
     yo = getattr(F, name)(xo)
     assert str(yo.dtype) == str(yt.dtype).replace("torch.", "")
     np.testing.assert_allclose(yo.numpy(), yt.numpy(), rtol=1e-6)
+
+
+def test_module_argument_errors_like_torch():
+    m = nn.GELU("bad")  # accepted at construction, refused at the call (RuntimeError)
+    with pytest.raises(RuntimeError, match="approximate"):
+        m(ag.ones(2))
+    for lo, hi in [(2.0, 1.0), (1.0, 1.0)]:
+        with pytest.raises(AssertionError, match="must be greater than min_val"):
+            nn.Hardtanh(lo, hi)
+        with pytest.raises(AssertionError):
+            torch.nn.Hardtanh(lo, hi)
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+        F.hardtanh(ag.ones(2), 2.0, 1.0)
