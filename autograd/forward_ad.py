@@ -787,7 +787,7 @@ def _prelu(cls, ctx, prims, tans, ys, kwargs):
     return out
 
 
-@jvp_rule("RMSNormOp", "CrossMapLRN2d", needs_ctx=True)
+@jvp_rule("RMSNormOp", "CrossMapLRN2d", "_AffineNoise", needs_ctx=True)
 def _own_jvp(cls, ctx, prims, tans, ys, kwargs):
     """Ops (of nn) that carry their JVP as a static method ``jvp(ctx, primals, tangents,
     outputs)`` next to their forward and backward."""

@@ -382,3 +382,35 @@ def test_namespace_forms_dtypes_and_errors():
     assert ag.gradcheck(lambda t, w: ag.prelu(t, w),
                         (ag.tensor(SMOOTH[0, :3, :2], requires_grad=True),
                          ag.tensor([0.1, 0.2], dtype=ag.float64, requires_grad=True)))
+
+
+@pytest.mark.parametrize("name", ["softshrink", "hardsigmoid", "hardswish", "mish", "elu",
+                                  "leaky_relu", "gelu", "silu", "softplus", "logsigmoid",
+                                  "softsign", "tanhshrink", "hardtanh", "relu6"])
+def test_integer_inputs_like_torch(name):
+    """PyTorch refuses integer inputs for most activations (NotImplementedError naming
+    its kernel), and computes softsign/tanhshrink/hardtanh/relu6 of them."""
+    xo, xt = ag.tensor([1, -2, 3]), torch.tensor([1, -2, 3])
+    try:
+        yt = getattr(TF, name)(xt)
+    except NotImplementedError as e:
+        with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+            getattr(F, name)(xo)
+        assert "Long" in str(e)
+        return
+    yo = getattr(F, name)(xo)
+    assert str(yo.dtype) == str(yt.dtype).replace("torch.", "")
+    np.testing.assert_allclose(yo.numpy(), yt.numpy(), rtol=1e-6)
+
+
+def test_module_argument_errors_like_torch():
+    m = nn.GELU("bad")  # accepted at construction, refused at the call (RuntimeError)
+    with pytest.raises(RuntimeError, match="approximate"):
+        m(ag.ones(2))
+    for lo, hi in [(2.0, 1.0), (1.0, 1.0)]:
+        with pytest.raises(AssertionError, match="must be greater than min_val"):
+            nn.Hardtanh(lo, hi)
+        with pytest.raises(AssertionError):
+            torch.nn.Hardtanh(lo, hi)
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+        F.hardtanh(ag.ones(2), 2.0, 1.0)

@@ -145,3 +145,58 @@ def test_dropout_modules(ours, theirs):
     y = m.train()(x)
     assert not np.allclose(y.numpy(), x.numpy())
     assert list(m.state_dict()) == []
+
+
+# ---- the torch-namespace forms ------------------------------------------------------------------
+
+def test_namespace_dropouts_like_torch():
+    x = ag.randn(40, 30)
+    for name in ("dropout", "alpha_dropout", "feature_dropout", "feature_alpha_dropout"):
+        f, tf = getattr(ag, name), getattr(torch, name)
+        assert f(x, 0.5, False) is x and f(x, 0.0, True) is x
+        z, tz = f(x, 1.0, True), tf(torch.tensor(x.numpy()), 1.0, True)
+        np.testing.assert_array_equal(z.numpy(), tz.numpy())
+        assert np.array_equal(np.signbit(z.numpy()), np.signbit(tz.numpy()))
+        with pytest.raises(RuntimeError, match="between 0 and 1"):
+            f(x, 1.5, True)
+        y = getattr(ag, name + "_")(x.clone(), 0.5, True)
+        assert y.shape == x.shape
+    ag.manual_seed(0)
+    y = ag.dropout(x, 0.25, True).numpy()
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], x.numpy()[kept] / 0.75, rtol=1e-6)
+    assert abs((~kept).mean() - 0.25) < 0.05
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        ag.dropout(ag.tensor([1, 2, 3]), 0.5, True)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        ag.feature_dropout(ag.ones(3), 0.5, True)
+
+
+def test_native_dropout():
+    ag.manual_seed(1)
+    x = ag.tensor(np.random.default_rng(0).standard_normal((50, 40)), requires_grad=True)
+    out, mask = ag.native_dropout(x, 0.3, True)
+    assert mask.dtype == ag.bool and out.shape == x.shape
+    m = mask.numpy()
+    np.testing.assert_allclose(out.detach().numpy(), np.where(m, x.detach().numpy() / 0.7, 0),
+                               rtol=1e-12)
+    assert abs((~m).mean() - 0.3) < 0.03
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), m / 0.7, rtol=1e-12)
+    o2, m2 = ag.native_dropout(x, 0.3, False)
+    to2, tm2 = torch.native_dropout(torch.tensor(x.detach().numpy()), 0.3, False)
+    assert o2 is not x and m2.numpy().all() and tm2.numpy().all()
+    np.testing.assert_array_equal(o2.detach().numpy(), to2.numpy())
+
+
+def test_dropout_forward_mode():
+    import autograd.forward_ad as fwAD
+
+    x, t = ag.randn(6, 5, dtype=ag.float64), ag.randn(6, 5, dtype=ag.float64)
+    ag.manual_seed(2)
+    with fwAD.dual_level():
+        y = ag.alpha_dropout(fwAD.make_dual(x, t), 0.4, True)
+        yp, tan = fwAD.unpack_dual(y)
+    a = 1.0 / math.sqrt((ALPHA * ALPHA * 0.4 + 1) * 0.6)
+    dropped = np.isclose(yp.numpy(), ALPHA * a * (0.4 - 1))
+    np.testing.assert_allclose(tan.numpy(), np.where(dropped, 0.0, a * t.numpy()), rtol=1e-12)

@@ -8,6 +8,7 @@ indexing), conversion (uses elementwise). ``autograd.ops.methods`` binds them to
 from . import (  # noqa: F401
     activation,  # torch.celu/selu/threshold/hardshrink/rrelu/prelu (helper 'nnact')
     conversion,
+    dropout,  # torch.dropout/alpha_dropout/feature_dropout/native_dropout (helper 'nnact')
     elementwise,
     indexing,
     inplace,

@@ -26,8 +26,9 @@ _KERNEL_NAMES = {"b": "Bool", "u1": "Byte", "i1": "Char", "i2": "Short", "i4": "
                  "i8": "Long"}
 
 
-def _float_only(kernel: str, x) -> None:
-    """PyTorch's refusal of integer/bool inputs (``"elu_cpu" not implemented for 'Long'``)."""
+def float_only(kernel: str, x) -> None:
+    """PyTorch's refusal of integer/bool inputs (``"elu_cpu" not implemented for 'Long'``);
+    also used by the activations of ``nn.functional``."""
     k = x.dtype.kind
     if k in "fc":
         return
@@ -95,7 +96,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 @register(family=_ACT, op=Elu, method=False)
 def celu(x, alpha: float = 1.0):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    _float_only("elu_cpu", x)
+    float_only("elu_cpu", x)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     # PyTorch's backward uses 1 / float32(alpha) (derivatives.yaml: 1.0/alpha.toFloat())
@@ -106,7 +107,7 @@ def celu(x, alpha: float = 1.0):
 @register(family=_ACT, op=Elu, method=False)
 def celu_(x, alpha: float = 1.0):
     """In-place ``celu``."""
-    _float_only("elu_cpu", x)
+    float_only("elu_cpu", x)
     return _inplace(x, lambda t: celu(t, alpha))
 
 
@@ -114,14 +115,14 @@ def celu_(x, alpha: float = 1.0):
 def selu(x):
     """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with alpha ~ 1.6733 and
     scale ~ 1.0507 (self-normalising)."""
-    _float_only("elu_cpu", x)
+    float_only("elu_cpu", x)
     return Elu.apply(x, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 @register(family=_ACT, op=Elu, method=False)
 def selu_(x):
     """In-place ``selu``."""
-    _float_only("elu_cpu", x)
+    float_only("elu_cpu", x)
     return _inplace(x, selu)
 
 
@@ -155,7 +156,7 @@ def _int_scalar(v, dtype):
 
 def _threshold_args(x, threshold, value):
     if x.dtype.kind == "b":
-        _float_only("threshold_cpu", x)
+        float_only("threshold_cpu", x)
     if x.dtype.kind in "iu":  # PyTorch converts both numbers to the integer dtype
         threshold, value = _int_scalar(threshold, x.dtype), _int_scalar(value, x.dtype)
     return threshold, value
@@ -196,7 +197,7 @@ class Hardshrink(Op):
 @register(family=_ACT, op=Hardshrink)
 def hardshrink(x, lambd: float = 0.5):
     """``x`` where ``|x| > lambd``, else 0."""
-    _float_only("hardshrink_cpu", x)
+    float_only("hardshrink_cpu", x)
     return Hardshrink.apply(x, lambd=lambd)
 
 
@@ -230,7 +231,7 @@ def rrelu(x, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = Fa
           generator=None):
     """Randomised leaky ReLU: in training each negative element gets a slope drawn
     uniformly from ``[lower, upper]``; otherwise the slope is ``(lower + upper) / 2``."""
-    _float_only("leaky_relu_cpu", x)
+    float_only("leaky_relu_cpu", x)
     if not training:
         return LeakyRelu.apply(x, slope=(lower + upper) / 2)
     if x.dtype == np.float16:
@@ -243,7 +244,7 @@ def rrelu(x, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = Fa
 def rrelu_(x, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
            generator=None):
     """In-place ``rrelu``."""
-    _float_only("leaky_relu_cpu", x)
+    float_only("leaky_relu_cpu", x)
     return _inplace(x, lambda t: rrelu(t, lower, upper, training, generator))
 
 
@@ -282,7 +283,7 @@ def prelu(x, weight):
         raise RuntimeError(f"prelu: Type promoting not supported. Got "
                            f"{_PRELU_NAMES.get(str(x.dtype), x.dtype)} and "
                            f"{_PRELU_NAMES.get(str(weight.dtype), weight.dtype)}")
-    _float_only("prelu_cpu", x)
+    float_only("prelu_cpu", x)
     c = 1 if x.ndim < 2 else x.shape[1]
     nw = int(np.prod(weight.shape))
     if nw != 1 and nw != c:

@@ -81,6 +81,7 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where ``x > 0`` else ``negative_slope * x``."""
+    A.float_only("leaky_relu_cpu", input)
 
     def leaky_relu_(x):
         return LeakyRelu.apply(x, slope=negative_slope)
@@ -95,6 +96,7 @@ def leaky_relu_(input, negative_slope: float = 0.01):
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` where ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    A.float_only("elu_cpu", input)
 
     def elu_(x):
         return Elu.apply(x, alpha=alpha)
@@ -185,6 +187,7 @@ def gelu(input, approximate: str = "none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(
             f"gelu: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
+    A.float_only("GeluKernelImpl", input)
     return Gelu.apply(input, approximate=approximate)
 
 
@@ -207,6 +210,7 @@ class Silu(Op):
 
 def silu(input, inplace: bool = False):
     """``x * sigmoid(x)`` (also called swish)."""
+    A.float_only("silu_cpu", input)
     return _inplace_or(input, Silu.apply, inplace)
 
 
@@ -231,11 +235,13 @@ class Softplus(Op):
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
+    A.float_only("softplus_cpu", input)
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input):
     """``log(sigmoid(x)) = -softplus(-x)``, stable."""
+    A.float_only("log_sigmoid_cpu", input)
     return -Softplus.apply(-input, beta=1.0, threshold=math.inf)
 
 
@@ -295,6 +301,7 @@ class Hardsigmoid(Op):
 
 def hardsigmoid(input, inplace: bool = False):
     """``0`` below -3, ``1`` above 3, ``x / 6 + 1 / 2`` between."""
+    A.float_only("hardsigmoid_cpu", input)
     return _inplace_or(input, Hardsigmoid.apply, inplace)
 
 
@@ -317,6 +324,7 @@ class Hardswish(Op):
 
 def hardswish(input, inplace: bool = False):
     """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
+    A.float_only("hardswish_cpu", input)
     return _inplace_or(input, Hardswish.apply, inplace)
 
 
@@ -364,6 +372,7 @@ def hardshrink(input, lambd: float = 0.5):
 
 def softshrink(input, lambd: float = 0.5):
     """Shrink toward 0 by ``lambd``: ``sign(x) * max(|x| - lambd, 0)``."""
+    A.float_only("softshrink_check", input)
     _check_lambd("softshrink", input, lambd)
     return Softshrink.apply(input, lambd=lambd)
 
@@ -401,6 +410,7 @@ class Mish(Op):
 
 def mish(input, inplace: bool = False):
     """``x * tanh(softplus(x))`` (Misra 2019)."""
+    A.float_only("mish_cpu", input)
     return _inplace_or(input, Mish.apply, inplace)
 
 

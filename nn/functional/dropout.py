@@ -3,32 +3,9 @@ RNG (``ag.manual_seed``)."""
 
 from __future__ import annotations
 
-import math
 import warnings
 
-import numpy as np
-
-from autograd.function import Op
-from autograd.ops import elementwise as E
-from autograd.random import _gen_for
-from autograd.tensor import Tensor
-
-from ._utils import _inplace_or, _xp
-
-
-def _uniform(xp, shape):
-    g = _gen_for(xp)
-    return g.random(shape) if xp is np else g.random_sample(shape)
-
-
-def _dropout_mask(input, p: float, mask_shape):
-    xp = _xp(input)
-    keep = _uniform(xp, mask_shape) >= p
-    return keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-
-
-def _zero_out(x):
-    return x * 0.0
+from autograd.ops import dropout as D
 
 
 def _check_p(p) -> None:
@@ -39,67 +16,15 @@ def _check_p(p) -> None:
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
     (training only; identity otherwise). Uses the package RNG (``ag.manual_seed``)."""
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return _inplace_or(input, _zero_out, inplace)
-    scale = _dropout_mask(input, p, tuple(input.shape))
-
-    def dropout_(x):
-        return E.mul(x, scale)
-
-    return _inplace_or(input, dropout_, inplace)
-
-
-class _AffineNoise(Op):
-    """``x * a + b`` with constant arrays ``a`` (the mask times its scale) and ``b``
-    (alpha dropout's shift; None for plain dropout); the gradient is ``gy * a``."""
-
-    @staticmethod
-    def forward(ctx, x, a, b):
-        ctx.a = a
-        y = x * a
-        return y if b is None else y + b
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy * ctx.a
-
-
-_ALPHA = 1.7580993408473766  # -SELU's scale * alpha: the value a dropped unit takes
+    return _dropout_impl(input, p, training, inplace, False, False)
 
 
 def _dropout_impl(input, p: float, training: bool, inplace: bool, feature: bool,
                   alpha: bool, batched: bool = True):
-    """PyTorch's ``_dropout_impl``: plain/alpha dropout of elements or of whole channels
-    (``feature``: one draw per (N, C), or per C of an unbatched input, broadcast over the
-    other dims)."""
+    """``autograd.ops.dropout.dropout_impl`` (PyTorch's ``_dropout_impl``) after
+    ``nn.functional``'s ValueError for ``p`` out of [0, 1]."""
     _check_p(p)
-    if feature and input.ndim + (not batched) < 2:
-        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    xd = input._data if isinstance(input, Tensor) else input
-    if not training or p == 0.0 or xd.size == 0:
-        return input
-    if p == 1.0:
-        return _inplace_or(input, _zero_out, inplace)
-    xp = _xp(input)
-    shape = tuple(xd.shape)
-    if feature:
-        lead = 2 if batched else 1
-        shape = shape[:lead] + (1,) * (len(shape) - lead)
-    keep = (_uniform(xp, shape) >= p).astype(xd.dtype)
-    if alpha:
-        a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
-        b = ((keep - 1) * (_ALPHA * a) + _ALPHA * a * p).astype(xd.dtype, copy=False)
-        noise = (keep * a).astype(xd.dtype, copy=False)
-    else:
-        b, noise = None, keep * xd.dtype.type(1.0 / (1.0 - p))
-
-    def dropout_(x):
-        return _AffineNoise.apply(x, a=noise, b=b)
-
-    return _inplace_or(input, dropout_, inplace)
+    return D.dropout_impl(input, p, training, inplace, feature, alpha, batched)
 
 
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
