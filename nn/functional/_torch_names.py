@@ -1,12 +1,13 @@
-"""The ``torch.<name>`` forms of neural-network functions (``torch.conv2d``, ``torch.dropout``,
+"""The ``torch.<name>`` forms of neural-network functions (``torch.conv2d``,
 ``torch.batch_norm``, ``torch.lstm_cell``...), for programs written as ``import autograd as
 torch``.
 
 PyTorch exposes many ``nn.functional`` kernels in its top-level namespace too, some with the
 same signature (``torch.conv2d`` is ``F.conv2d``) and some with the signature of the
-underlying ATen op: ``torch.dropout(input, p, train)`` takes ``train`` positionally,
-``torch.embedding(weight, indices)`` takes the weight first, the losses take ``reduction`` as
-an int (0 none, 1 mean, 2 sum) and the norms take their running statistics positionally. Each
+underlying ATen op: ``torch.embedding(weight, indices)`` takes the weight first, the losses
+take ``reduction`` as an int (0 none, 1 mean, 2 sum) and the norms take their running
+statistics positionally. (Ops that live in ``autograd`` itself, ``torch.dropout(input, p,
+train)``, ``torch.celu``..., are registered there and win over this table.) Each
 entry below has PyTorch's signature of the ``torch.`` form and calls this project's
 ``nn.functional``.
 
@@ -56,76 +57,12 @@ def _export(name, *needs):
 for _name in ("adaptive_avg_pool1d", "avg_pool1d", "bilinear", "conv1d", "conv2d", "conv3d",
               "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc",
               "cosine_similarity", "pairwise_distance", "pdist", "pixel_shuffle",
-              "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "prelu",
-              "hardshrink", "celu", "selu", "celu_", "selu_", "rrelu_", "threshold_",
-              "relu_"):
+              "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"):
     if _name in _F:
         TORCH_FUNCTIONS[_name] = _F[_name]
 
 
 # ---- ATen signatures ----------------------------------------------------------------------
-@_export("dropout", "dropout")
-def _dropout(input, p, train):
-    return _F["dropout"](input, p, bool(train))
-
-
-@_export("dropout_", "dropout")
-def _dropout_(input, p, train):
-    return _F["dropout"](input, p, bool(train), inplace=True)
-
-
-@_export("alpha_dropout", "alpha_dropout")
-def _alpha_dropout(input, p, train):
-    return _F["alpha_dropout"](input, p, bool(train))
-
-
-@_export("alpha_dropout_", "alpha_dropout")
-def _alpha_dropout_(input, p, train):
-    return _F["alpha_dropout"](input, p, bool(train), inplace=True)
-
-
-@_export("feature_dropout", "dropout2d")
-def _feature_dropout(input, p, train):
-    """Whole channels (dim 1) zeroed, for inputs of 2 or more dims."""
-    if not train or p == 0:
-        return input
-    return _F["dropout2d"](input, p, True) if input.ndim == 4 else _channel_dropout(input, p)
-
-
-@_export("feature_dropout_", "dropout2d")
-def _feature_dropout_(input, p, train):
-    out = _feature_dropout(input, p, train)
-    return input if out is input else input.copy_(out)
-
-
-def _channel_dropout(x, p):
-    shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
-    keep = (ag.rand(*shape, dtype=x.dtype, device=x.device) >= p).to(x.dtype)
-    return x * keep / (1.0 - p) if p < 1 else x * 0.0
-
-
-@_export("feature_alpha_dropout", "feature_alpha_dropout")
-def _feature_alpha_dropout(input, p, train):
-    return _F["feature_alpha_dropout"](input, p, bool(train))
-
-
-@_export("feature_alpha_dropout_", "feature_alpha_dropout")
-def _feature_alpha_dropout_(input, p, train):
-    return _F["feature_alpha_dropout"](input, p, bool(train), inplace=True)
-
-
-@_export("native_dropout", "dropout")
-def _native_dropout(input, p, train):
-    """(output, mask): the mask is a bool tensor of the kept elements."""
-    if train is None or train:
-        if p >= 1:
-            mask = ag.zeros(*input.shape, dtype=ag.bool, device=input.device)
-            return input * 0.0, mask
-        mask = ag.rand(*input.shape, dtype=input.dtype, device=input.device) >= p
-        return input * mask.to(input.dtype) * (1.0 / (1.0 - p)), mask
-    return input.clone(), ag.ones(*input.shape, dtype=ag.bool, device=input.device)
-
-
 @_export("batch_norm", "batch_norm")
 def _batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
                 cudnn_enabled):
@@ -211,7 +148,7 @@ def _embedding_renorm_(input, indices, max_norm, norm_type):
     """Rescale (in place, without a graph) the rows ``indices`` of ``input`` whose
     ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm`` (1e-7 slack, as PyTorch)."""
     with ag.no_grad():
-        rows = ag.unique(indices.reshape(-1)) if hasattr(ag, "unique") else indices.reshape(-1)
+        rows = ag.unique(indices.reshape(-1))
         sel = input[rows]
         norms = sel.norm(p=norm_type, dim=1, keepdim=True)
         scale = ag.where(norms > max_norm, max_norm / (norms + 1e-7), ag.ones_like(norms))
@@ -290,17 +227,6 @@ for _name in ("grid_sampler", "grid_sampler_2d", "grid_sampler_3d"):
 @_export("affine_grid_generator", "affine_grid")
 def _affine_grid_generator(theta, size, align_corners):
     return _F["affine_grid"](theta, list(size), align_corners=bool(align_corners))
-
-
-# ---- activations with ATen signatures ----------------------------------------------------
-@_export("rrelu", "rrelu")
-def _rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
-    return _F["rrelu"](input, lower, upper, training)
-
-
-@_export("threshold", "threshold")
-def _threshold(input, threshold, value):
-    return _F["threshold"](input, threshold, value)
 
 
 # ---- losses: reduction as ATen's int -------------------------------------------------------
