@@ -40,6 +40,7 @@ from .dtypes import (  # noqa: F401
     short,
     uint8,
 )
+from . import dtypes as _dtypes
 from .engine import backward as _backward_fn  # noqa: F401
 from .engine import grad
 from .function import Function, once_differentiable
@@ -186,6 +187,8 @@ def __getattr__(name):
     """
     if name in ("nn", "optim"):
         return importlib.import_module(name)
+    if name == "bfloat16":  # ml_dtypes' bfloat16: about a second to import, so on first use
+        return _dtypes.bfloat16_dtype()
     # (a submodule not imported yet, `from autograd import fused`, is not looked up there)
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is None:
         fn = _torch_names().get(name)
@@ -207,7 +210,7 @@ def _torch_names() -> dict:
 
 
 def __dir__():
-    return sorted(set(globals()) | {"nn", "optim"} | set(_torch_names()))
+    return sorted(set(globals()) | {"nn", "optim", "bfloat16"} | set(_torch_names()))
 
 
 _ = (Device, device)

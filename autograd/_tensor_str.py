@@ -67,7 +67,7 @@ class _Formatter:
     """One width and one notation for all the values of a tensor."""
 
     def __init__(self, values: np.ndarray):
-        self.floating = values.dtype.kind in "fc"
+        self.floating = values.dtype.kind in "fcV"
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
@@ -155,7 +155,7 @@ def array_str(a: np.ndarray, indent: int) -> str:
     """The body of a tensor's repr (without ``tensor(`` and the suffixes)."""
     if a.size == 0:
         return "[]"
-    if a.dtype.kind == "f" and a.dtype.itemsize < 4 or a.dtype.name == "bfloat16":
+    if a.dtype.kind in "fV" and a.dtype.itemsize < 4 or a.dtype.name == "bfloat16":
         a = a.astype(np.float32)  # format half precision through float32, as PyTorch does
     summarize = a.size > PRINT_OPTS.threshold
     fmt = _Formatter(_summarized(a) if summarize else a)

@@ -27,15 +27,34 @@ def get_default_dtype() -> np.dtype:
 def set_default_dtype(dtype) -> None:
     global _default_float
     d = np.dtype(dtype)
-    if d.kind != "f":
+    if d.kind not in "fV":
         raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {d}")
     _default_float = d
+
+
+def bfloat16_dtype() -> np.dtype:
+    """bfloat16, from ml_dtypes (the NumPy bfloat16 type JAX uses; the ``bf16`` extra),
+    imported on first use: it takes about a second to import."""
+    try:
+        import ml_dtypes  # noqa: PLC0415 - optional, and slow to import
+    except ImportError:
+        raise TypeError("bfloat16 needs the ml_dtypes package: pip install ml_dtypes "
+                        "(or this project's 'bf16' extra)") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def __getattr__(name):  # ``dtypes.bfloat16``, resolved on first use (PEP 562)
+    if name == "bfloat16":
+        return bfloat16_dtype()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_dtype(dtype) -> np.dtype | None:
     """Accept ag dtypes, NumPy dtypes, strings and Python types."""
     if dtype is None:
         return None
+    if dtype.__class__ is str and dtype in ("bfloat16", "torch.bfloat16"):
+        return bfloat16_dtype()
     if dtype is builtins.float:
         return _default_float
     if dtype is builtins.int:
@@ -46,11 +65,11 @@ def to_dtype(dtype) -> np.dtype | None:
 _pyfloat = builtins.float
 
 # category: 0 bool, 1 integer, 2 floating
-_CAT = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_CAT = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}  # "V": ml_dtypes' bfloat16
 
 
 def is_floating(dtype) -> bool:
-    return dtype.kind == "f"
+    return dtype.kind in "fV"
 
 
 def scalar_result(adtype, s):
@@ -133,9 +152,9 @@ def _combine(higher, lower):
         return lower
     if lower is None:
         return higher
-    if higher.kind == "f":
+    if higher.kind in "fV":
         return higher
-    if higher.kind == "b" or lower.kind == "f":
+    if higher.kind == "b" or lower.kind in "fV":
         return promote_types(higher, lower)
     return higher
 

@@ -120,7 +120,7 @@ def make_dual(tensor, tangent, *, level=None) -> Tensor:
             f"make_dual: the tangent has shape {tuple(getattr(td, 'shape', ()))} but the "
             f"primal has shape {tuple(tensor.shape)}; they must match"
         )
-    if tensor.dtype.kind not in "fc":
+    if tensor.dtype.kind not in "fcV":
         raise ValueError(f"make_dual: expected a floating point primal, got {tensor.dtype}")
     out = _alias(tensor)
     xp = get_array_module(tensor._data)
@@ -329,7 +329,7 @@ def _attach(out, t, level) -> None:
     if t is None or not isinstance(out, Tensor):
         return
     y = out._data
-    if y.dtype.kind not in "fc":
+    if y.dtype.kind not in "fcV":
         return
     xp = get_array_module(y)
     if not hasattr(t, "shape") or isinstance(t, np.generic):
@@ -399,7 +399,7 @@ def _zeros_like(a):
 
 
 def _is_float_arr(a) -> bool:
-    return hasattr(a, "dtype") and hasattr(a, "shape") and a.dtype.kind in "fc"
+    return hasattr(a, "dtype") and hasattr(a, "shape") and a.dtype.kind in "fcV"
 
 
 def _add(a, b):

@@ -583,9 +583,9 @@ def _prepare_binary(node, data) -> None:
             return
     # the common scalar case, kept short: a float tensor (not float16, whose arithmetic
     # PyTorch does in float32) with a Python int or float keeps its dtype and shape
-    if (ca is _ndarray and (cb is float or cb is int) and a.dtype.kind == "f"
+    if (ca is _ndarray and (cb is float or cb is int) and a.dtype.kind in "fV"
             and a.dtype.itemsize != 2) or (cb is _ndarray and (ca is float or ca is int)
-                                           and b.dtype.kind == "f" and b.dtype.itemsize != 2):
+                                           and b.dtype.kind in "fV" and b.dtype.itemsize != 2):
         return
     ha, hb = hasattr(a, "dtype"), hasattr(b, "dtype")
     if not ha and a.__class__ not in _NUMBERS or not hb and b.__class__ not in _NUMBERS:
@@ -600,7 +600,7 @@ def _prepare_binary(node, data) -> None:
         post = None
         if da != db:
             dt = promote(a, b)
-            if fr and dt.kind != "f":
+            if fr and dt.kind not in "fV":
                 dt = get_default_dtype()
             post = ((a.shape, da), (b.shape, db))
             if da != dt:
@@ -614,7 +614,7 @@ def _prepare_binary(node, data) -> None:
         if b.__class__.__module__ == "numpy":  # numpy scalar: treat like a Python scalar
             data[1] = b = b.item()
         dt = scalar_result(a.dtype, b)
-        if fr and dt.kind != "f":
+        if fr and dt.kind not in "fV":
             dt = get_default_dtype()
         if node._opmath and dt == _F16 and b.__class__ is not bool:
             node._post = ((a.shape, a.dtype), None)
@@ -628,7 +628,7 @@ def _prepare_binary(node, data) -> None:
         if a.__class__.__module__ == "numpy":
             data[0] = a = a.item()
         dt = scalar_result(b.dtype, a)
-        if fr and dt.kind != "f":
+        if fr and dt.kind not in "fV":
             dt = get_default_dtype()
         if node._opmath == 2 and dt == _F16 and a.__class__ is not bool:  # 2. * x_half
             node._post = (None, (b.shape, b.dtype))
@@ -827,7 +827,7 @@ class Function(Node):
                 node._unpack = unpack
         new = []
         for k, o in enumerate(outs):
-            if o.dtype.kind in "fc" and id(o) not in node._non_diff:
+            if o.dtype.kind in "fcV" and id(o) not in node._non_diff:
                 new.append(_make(o._data, node, True, k))
             else:  # integer outputs and those marked non-differentiable: no gradient
                 new.append(_make(o._data, None, False))

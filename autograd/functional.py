@@ -323,7 +323,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
 def _jvp_core(outputs, inputs, v, create_graph: bool, strict: bool):
     """``J v`` per output, given outputs already computed from ``inputs`` (graph kept)."""
     # u: dummy output gradients; J^T u is recorded as a graph that is linear in u
-    us = tuple(_zeros_like(out).requires_grad_(out.dtype.kind in "fc") for out in outputs)
+    us = tuple(_zeros_like(out).requires_grad_(out.dtype.kind in "fcV") for out in outputs)
     grad_inputs = _autograd_grad(outputs, inputs, us, create_graph=True, retain_graph=True)
     _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
     idx = [i for i, u in enumerate(us) if u.requires_grad]
@@ -696,7 +696,7 @@ def grad(fn, argnums=0, has_aux: bool = False):
         diff = []
         for i in idx:
             t = _to_tensor(args[i])
-            if t.dtype.kind not in "fc":
+            if t.dtype.kind not in "fcV":
                 raise TypeError(
                     f"grad: argument {i} has dtype {t.dtype}; only floating point arguments "
                     "can be differentiated"

@@ -181,7 +181,7 @@ def _user_frame() -> str:
 
 def _bad_value(a):
     """'nan' or 'inf' when the floating array ``a`` holds one, else None."""
-    if not hasattr(a, "dtype") or a.dtype.kind not in "fc":
+    if not hasattr(a, "dtype") or a.dtype.kind not in "fcV":
         return None
     xp = get_array_module(a)
     if bool(xp.isfinite(a).all()):

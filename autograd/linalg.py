@@ -59,7 +59,7 @@ def _jvp_by_vjp(cls, ctx, prims, tans, ys, kwargs):
               for p, t in zip(prims, tans)]
         out = cls.apply(*xs, **kwargs)
         outs = out if isinstance(out, tuple) else (out,)
-        fl = [o for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f"
+        fl = [o for o in outs if isinstance(o, Tensor) and o.dtype.kind in "fV"
               and o.requires_grad]
         us = [_make(get_array_module(o._data).zeros(o.shape, o.dtype), None, True) for o in fl]
         wrt = [x for x, t in zip(xs, tans) if t is not None]
@@ -74,7 +74,7 @@ def _jvp_by_vjp(cls, ctx, prims, tans, ys, kwargs):
             None] * len(us)
     res, k = [], 0
     for o in outs:
-        if isinstance(o, Tensor) and o.dtype.kind == "f" and o.requires_grad:
+        if isinstance(o, Tensor) and o.dtype.kind in "fV" and o.requires_grad:
             g = ju[k]
             k += 1
             res.append(get_array_module(o._data).zeros(o.shape, o.dtype) if g is None
@@ -386,7 +386,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if not isinstance(x, Tensor):
         raise TypeError(f"linalg.vector_norm(): argument 'input' must be Tensor, not "
                         f"{type(x).__name__}")
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
                            f"as input. Got {_L._DTNAMES.get(str(x.dtype), str(x.dtype))}")
     if isinstance(ord, str):
@@ -420,7 +420,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     (max/min row sum)."""
     op = "linalg.matrix_norm"
     _L._check_float(op, A) if not (isinstance(ord, str) and ord == "fro") else None
-    if A.dtype.kind not in "fc":
+    if A.dtype.kind not in "fcV":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{_L._DTNAMES.get(str(A.dtype), str(A.dtype))}")
     A = _to_dtype(A, dtype)

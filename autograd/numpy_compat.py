@@ -225,7 +225,7 @@ def _f_mean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
     x = _T(a)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.dtype.kind not in "fc":
+    elif x.dtype.kind not in "fcV":
         x = x.to(np.float64)  # NumPy's mean of integers is float64
     return R.mean(x, dim=_dim(axis), keepdim=_keepdims(keepdims))
 
@@ -253,7 +253,7 @@ def _var_impl(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction
     x = _T(a)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.dtype.kind not in "fc":
+    elif x.dtype.kind not in "fcV":
         x = x.to(np.float64)
     keep = _keepdims(keepdims)
     axis = _dim(axis)
@@ -484,7 +484,7 @@ def _f_round(a, decimals=0, out=None):
 
 def _f_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     t = _T(x)
-    if t.dtype.kind not in "fc":
+    if t.dtype.kind not in "fcV":
         t = t.to(np.float64)
     axis = _dim(axis)
     vector = (axis is None and (ord is None or t.ndim == 1)) or isinstance(

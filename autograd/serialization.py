@@ -56,6 +56,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import backend
+from . import dtypes as _dt
 from .backend import Device, parse_device
 from .tensor import Tensor, _make
 
@@ -210,13 +211,19 @@ class _Encoder:
         if key is not None and id(key) in self._memo:
             return self._memo[id(key)]
         dt = arr.dtype
+        view = None
+        if dt.kind == "V" and dt.name == "bfloat16":  # stored as its bits, read back as such
+            arr, dt, view = arr.view(np.uint16), np.dtype(np.uint16), "bfloat16"
         if dt.kind not in _DTYPE_KINDS or dt.fields is not None:
             raise TypeError(f"cannot save an array of dtype {dt}: only bool, integer, float and "
                             "complex arrays can be saved")
         i = len(self.arrays)
         self.arrays.append(arr)
-        self.specs.append({"name": f"data/{i}.npy", "dtype": dt.str, "shape": list(arr.shape),
-                           "device": str(backend.device_of(arr))})
+        spec = {"name": f"data/{i}.npy", "dtype": dt.str, "shape": list(arr.shape),
+                "device": str(backend.device_of(arr))}
+        if view is not None:
+            spec["view"] = view
+        self.specs.append(spec)
         if key is not None:
             self._memo[id(key)] = i
             self._keep.append(key)
@@ -504,6 +511,11 @@ class _Decoder:
         elif arr.dtype != want or arr.shape != shape:
             self.fail(f"entry {entry!r} is described twice, as {arr.dtype} {list(arr.shape)} "
                       f"and as {want} {list(shape)} (tampered file)")
+        view = self.specs[i].get("view")
+        if view is not None:
+            if view != "bfloat16" or want != np.uint16:
+                self.fail(f"entry {entry!r}: unknown view {view!r} of a {want} array")
+            arr = arr.view(_dt.bfloat16_dtype())
         return arr, dev
 
     def read_entry(self, entry: str, want, shape, nbytes) -> np.ndarray:
@@ -575,7 +587,7 @@ class _Decoder:
         if not as_tensor:
             return out
         t = _make(out)
-        if requires_grad and t.dtype.kind in "fc":
+        if requires_grad and t.dtype.kind in "fcV":
             t.requires_grad_(True)
         return t
 

@@ -60,7 +60,7 @@ class _Lock:
 
 
 def _is_float(dtype) -> bool:
-    return dtype.kind in "fc"
+    return dtype.kind in "fcV"
 
 
 class Tensor:
@@ -392,7 +392,7 @@ class Tensor:
         return _HookHandle(self._post_acc_hooks, hook)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"
 
     # ---- NumPy and DLPack protocols -------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
@@ -473,7 +473,7 @@ def _infer_array(data, dtype):
         data = _tensors_to_lists(data)
     arr = np.asarray(data)
     if dtype is None:
-        if arr.dtype.kind == "f":
+        if arr.dtype.kind in "fV":
             arr = arr.astype(_dt.get_default_dtype())
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
@@ -679,7 +679,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in vals) else None
     dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
-    arr = np.arange(*vals, dtype=np.float64 if dt.kind == "f" else None).astype(dt)
+    arr = np.arange(*vals, dtype=np.float64 if dt.kind in "fV" else None).astype(dt)
     return _finish(arr, None, device, requires_grad)
 
 
@@ -707,7 +707,7 @@ def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=N
         arr = arr.astype(dt)
     else:
         dt = dt or _dt.get_default_dtype()
-        if dt.kind != "f":
+        if dt.kind not in "fV":
             raise TypeError(f"{kind}: dtype must be floating, got {dt}")
         if xp is np:
             arr = (gen.random(shape, dtype=np.float64) if kind == "rand"

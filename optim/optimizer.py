@@ -391,7 +391,7 @@ def _import(v, p):
     if isinstance(v, Tensor) or hasattr(v, "shape"):
         arr = v._data if isinstance(v, Tensor) else v
         arr = backend.to_device(arr, p.device)
-        if arr.dtype.kind == "f":
+        if arr.dtype.kind in "fV":
             arr = arr.astype(p.dtype)
         return arr.copy()
     if isinstance(v, list):

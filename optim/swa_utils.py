@@ -65,7 +65,7 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
 
     @no_grad()
     def ema_update(ema_param_list, current_param_list, _):
-        if ema_param_list[0].dtype.kind == "f":
+        if ema_param_list[0].dtype.kind in "fV":
             _lerp_(ema_param_list, current_param_list, 1 - decay)
         else:
             for p_ema, p_model in zip(ema_param_list, current_param_list):
@@ -84,7 +84,7 @@ def get_swa_multi_avg_fn():
 
     @no_grad()
     def swa_update(averaged_param_list, current_param_list, num_averaged):
-        if averaged_param_list[0].dtype.kind == "f":
+        if averaged_param_list[0].dtype.kind in "fV":
             # as in PyTorch, with a tensor count the weight is a default-dtype tensor
             _lerp_(averaged_param_list, current_param_list, float(1 / (num_averaged + 1)))
         else:

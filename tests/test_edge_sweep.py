@@ -943,6 +943,7 @@ CALLS = {
     # ---- end 'optim' ----
 
     # ---- rows added by helper 'lead' (keep inside this block) ----
+    "bfloat16": [("bfloat16", lambda M, x: x.bfloat16().float(), 1)],
     "hash_tensor": [("hash_tensor", lambda M, x: M.hash_tensor(x), 1),
                     ("hash_tensor_dim", lambda M, x: M.hash_tensor(x, -1, keepdim=True), 1)],
     "byte": [("byte", lambda M, x: x.byte(), 1)],

@@ -130,7 +130,7 @@ class _Policy:
             if not isinstance(a, Tensor):
                 continue
             dt = a._data.dtype
-            if dt.kind != "f" or dt.itemsize == 8:
+            if dt.kind not in "fV" or dt.itemsize == 8:
                 continue
             dev = "cpu" if a._data.__class__ is np.ndarray else "cuda"
             want = self.dtypes.get(dev)

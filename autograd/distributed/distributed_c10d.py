@@ -421,7 +421,7 @@ def _inout(t, be, dtype=None):
 
 
 def _avg_check(op: str, dtype, what: str) -> None:
-    if op == "avg" and dtype.kind not in "fc":
+    if op == "avg" and dtype.kind not in "fcV":
         raise DistributedError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got "
                                f"{dtype}")
 

@@ -99,6 +99,12 @@ char = _to_dtype("char", _dt.int8)
 short = _to_dtype("short", _dt.int16)
 
 
+@register("bfloat16", family=_CV, op=Cast, function=False)
+def bfloat16(self) -> Tensor:
+    """``self.to(bfloat16)`` (ml_dtypes' bfloat16)."""
+    return to(self, _dt.bfloat16_dtype())
+
+
 @register("type", family=_CV, function=False)
 def type_(self, dtype=None, non_blocking=False):
     """PyTorch's legacy type name ("torch.FloatTensor") with no argument; else

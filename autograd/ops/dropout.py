@@ -81,7 +81,7 @@ def dropout_impl(input, p: float, train: bool, inplace: bool = False, feature: b
         return _apply(input, _zero_out, inplace)
     if feature and xd.ndim + (not batched) < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    if xd.dtype.kind not in "fc":
+    if xd.dtype.kind not in "fcV":
         name = _NAMES.get("b" if xd.dtype.kind == "b" else f"{xd.dtype.kind}{xd.dtype.itemsize}")
         raise RuntimeError(f"result type Float can't be cast to the desired output type {name}")
     shape = tuple(xd.shape)
@@ -169,7 +169,7 @@ def native_dropout(input, p: float, train):
         return copy, _make(xp.empty(xd.shape, dtype=xd.dtype))
     if not train:
         return copy, _make(xp.ones(xd.shape, dtype=bool))
-    if xd.dtype.kind not in "fc":
+    if xd.dtype.kind not in "fcV":
         name = _NAMES.get("b" if xd.dtype.kind == "b" else f"{xd.dtype.kind}{xd.dtype.itemsize}")
         raise RuntimeError(f"result type Float can't be cast to the desired output type {name}")
     keep = xp.asarray(uniform(xp, xd.shape) >= p)

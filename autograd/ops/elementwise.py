@@ -534,8 +534,10 @@ class Sigmoid(Op):
         # 1 / (1 + exp(-x)), PyTorch's formula: exp(-x) overflows to inf for very negative
         # x, which gives the correct 0. Branch-free (a where() on signs costs 10x more).
         xp = _xp(x)
+        # 2-byte floats in float32, rounded once (PyTorch's CPU kernel for half/bfloat16)
+        xf = x.astype(np.float32) if x.dtype.itemsize == 2 else x
         with np.errstate(over="ignore"):
-            y = 1 / (1 + xp.exp(-x))
+            y = 1 / (1 + xp.exp(-xf))
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y

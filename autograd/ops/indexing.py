@@ -1050,7 +1050,7 @@ def _reduce_init(reduce, dtype):
         return 0
     if reduce == "prod":
         return 1
-    if dtype.kind == "f":
+    if dtype.kind in "fV":
         return -np.inf if reduce == "amax" else np.inf
     if dtype.kind == "b":
         return reduce == "amin"
@@ -1178,7 +1178,7 @@ def _scatter_reduce_array(xp, x, index, src, reduce, include_self):
         _ufunc_at(xp, "add", y, index, src)
         if reduce == "mean":
             cnt = xp.maximum(_counts(xp, x.shape, index, include_self, np.int64), 1)
-            if y.dtype.kind == "f":
+            if y.dtype.kind in "fV":
                 y = (y / cnt).astype(x.dtype)
             else:
                 y = xp.floor_divide(y, cnt).astype(x.dtype)
@@ -1227,7 +1227,7 @@ class ScatterReduceAll(Op):
         d src = ws``: the backward is ``(gy * wx, gy[index] * ws)``, the forward-mode
         derivative ``tx * wx + scatter_add(ts * ws)``."""
         xp = get_array_module(x)
-        dt = x.dtype if x.dtype.kind == "f" else np.float64
+        dt = x.dtype if x.dtype.kind in "fV" else np.float64
         if reduce == "sum":
             wx, ws = xp.ones(x.shape, dt), xp.ones(src.shape, dt)
         elif reduce == "mean":

@@ -27,6 +27,14 @@ def _mT(x):
     return transpose(x, -1, -2)
 
 
+def matmul_arrays(a, b):
+    """``a @ b``; bfloat16 arrays (no BLAS kernel, and ml_dtypes' loop answers in float32)
+    are multiplied in float32 and rounded once to bfloat16, as PyTorch's CPU kernel does."""
+    if a.__class__ is not Tensor and a.dtype.kind == "V":
+        return (a.astype(np.float32) @ b.astype(np.float32)).astype(a.dtype)
+    return a @ b
+
+
 class MatMul(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -59,7 +67,7 @@ class MatMul(Op):
                                   b if e[0] is not None else None)
             ctx.shapes = (a.shape, b.shape)
         try:
-            return a @ b
+            return matmul_arrays(a, b)
         except ValueError as err:
             raise RuntimeError(
                 f"matmul: batch dims of shapes {list(a.shape)} and {list(b.shape)} cannot be "
@@ -72,8 +80,8 @@ class MatMul(Op):
         sa, sb = ctx.shapes
         na, nb = len(sa), len(sb)
         if na >= 2 and nb >= 2:
-            ga = gy @ _mT(b) if b is not None else None
-            gb = _mT(a) @ gy if a is not None else None
+            ga = matmul_arrays(gy, _mT(b)) if b is not None else None
+            gb = matmul_arrays(_mT(a), gy) if a is not None else None
             if ga is not None and ga.shape != sa:
                 ga = sum_to(ga, sa)
             if gb is not None and gb.shape != sb:
@@ -91,10 +99,10 @@ class MatMul(Op):
         ga = gb = None
         if b is not None:
             b2 = reshape(b, b2s)
-            ga = reshape(sum_to(g @ _mT(b2), a2s), sa)
+            ga = reshape(sum_to(matmul_arrays(g, _mT(b2)), a2s), sa)
         if a is not None:
             a2 = reshape(a, a2s)
-            gb = reshape(sum_to(_mT(a2) @ g, b2s), sb)
+            gb = reshape(sum_to(matmul_arrays(_mT(a2), g), b2s), sb)
         return ga, gb
 
 
@@ -1092,7 +1100,7 @@ def cholesky_impl(op, a, upper=False, kind="RN"):
 def cholesky(A, upper=False):
     """The Cholesky factor of a symmetric positive-definite matrix (lower, or ``upper``);
     only the lower triangle of A is read; ``LinAlgError`` when A is not positive-definite."""
-    if A.ndim >= 2 and A.numel() == 0 and A.dtype.kind == "f":
+    if A.ndim >= 2 and A.numel() == 0 and A.dtype.kind in "fV":
         return A * 1  # (PyTorch's torch.cholesky returns an empty input as it is)
     return cholesky_impl("cholesky", A, upper, kind="NN")
 
@@ -1341,7 +1349,7 @@ def pinv_impl(op, a, atol=None, rtol=None, hermitian=False):
     """The pseudo-inverse ``V diag(1/s) U^T`` over the singular values above the tolerance
     (from the SVD also for ``hermitian``: its |eigenvalues| are the singular values, and the
     SVD's gradient is PyTorch's general one)."""
-    if a.dtype.kind not in "fc" or a.dtype.itemsize < 4 or a.ndim < 2:
+    if a.dtype.kind not in "fcV" or a.dtype.itemsize < 4 or a.ndim < 2:
         raise RuntimeError(f"linalg.pinv({_DTNAMES.get(str(a.dtype), str(a.dtype))}"
                            f"{{{list(a.shape)}}}): expected a tensor with 2 or more dimensions "
                            "of float, double, cfloat or cdouble types")
@@ -1398,7 +1406,7 @@ def nuclear_norm(input, dim=None, keepdim=False):
 @register(family=_LA, op=None)
 def frobenius_norm(input, dim, keepdim=False):
     """``sqrt(sum x^2)`` over the two dims ``dim``."""
-    if input.dtype.kind not in "fc":
+    if input.dtype.kind not in "fcV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
                            f"as input. Got {_DTNAMES.get(str(input.dtype), str(input.dtype))}")
     if isinstance(dim, numbers.Integral):
@@ -1519,7 +1527,7 @@ def ormqr(input, tau, other, left=True, transpose=False):
 def _approximate_basis(a, q, niter, m_=None):
     """An orthonormal basis Q (n x q columns) of the range of A: a Gaussian sketch, then
     ``niter`` power iterations, each followed by a QR (PyTorch's get_approximate_basis)."""
-    dt = a.dtype if a.dtype.kind == "f" else get_default_dtype()
+    dt = a.dtype if a.dtype.kind in "fV" else get_default_dtype()
     r = _randn(a.shape[-1], q, dtype=dt)
     x = matmul(a, r)
     if m_ is not None:

@@ -478,7 +478,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
                            if x1.ndim < 2 else
                            f"cdist only supports at least 2D tensors, X2 got: {x2.ndim}D")
     for nm, x in (("X1", x1), ("X2", x2)):
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in "fV":
             raise RuntimeError(f"cdist only supports floating-point dtypes, {nm} got: "
                                f"{x.dtype}")
     if x1.dtype == "float16" or x2.dtype == "float16":
@@ -519,7 +519,7 @@ def dist(input, other, p=2):
     for x in (input, other):
         if not isinstance(x, Tensor):
             raise TypeError(f"dist(): argument must be Tensor, not {type(x).__name__}")
-    if input.dtype.kind not in "f" or other.dtype.kind not in "f":
+    if input.dtype.kind not in "fV" or other.dtype.kind not in "fV":
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
                            f"Got {input.dtype if input.dtype.kind != 'f' else other.dtype} "
                            "instead.")

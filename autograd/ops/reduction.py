@@ -50,6 +50,12 @@ def _range_error(op: str, d, ndim: int):
     )
 
 
+def _half(dtype) -> bool:
+    """float16 or bfloat16 (ml_dtypes' kind "V"): the 2-byte floats PyTorch accumulates in
+    float32."""
+    return dtype.itemsize == 2 and dtype.kind in "fV"
+
+
 def _dims(dim, ndim: int, op: str = ""):
     """Normalise ``dim`` to a sorted tuple of non-negative axes, or None for all."""
     if dim is None:
@@ -130,7 +136,7 @@ def _wrap(x, r):
 
 
 def _is_float(dtype) -> bool:
-    return dtype.kind in "fc"
+    return dtype.kind in "fcV"
 
 
 def _check_nonempty(op: str, shape, axes, cls=IndexError) -> None:
@@ -157,8 +163,8 @@ class Sum(Op):
         ctx.in_dtype = x.dtype
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64
-        if dtype is None and x.dtype == np.float16:  # accumulated in float32, as PyTorch
-            return x.sum(axis=axes, keepdims=keepdim, dtype=np.float32).astype(np.float16)
+        if dtype is None and _half(x.dtype):  # accumulated in float32, as PyTorch
+            return x.sum(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -175,8 +181,8 @@ class Mean(Op):
         if n == 0:  # NaN like PyTorch, without NumPy's "mean of empty slice" warning
             with np.errstate(invalid="ignore", divide="ignore"):
                 return x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(0)
-        if x.dtype == np.float16:  # accumulated in float32, as PyTorch
-            return x.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(np.float16)
+        if _half(x.dtype):  # accumulated in float32, as PyTorch
+            return x.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -262,7 +268,7 @@ def mean(x, dim=None, keepdim: bool = False, dtype=None):
     """Arithmetic mean over ``dim``; floating dtypes only (like PyTorch)."""
     if dtype is not None:
         x = cast(x, dtype) if not isinstance(x, Tensor) else x.to(dtype)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {x.dtype}"
@@ -294,9 +300,9 @@ class Var(Op):
         den = _bmax(n - correction, 0)
         ctx.in_shape, ctx.axes, ctx.keepdim, ctx.sqrt = x.shape, axes, keepdim, sqrt
         ctx.n, ctx.den = n, den
-        x16 = x.dtype if x.dtype in (np.float16, np.float32) else None
+        x16 = x.dtype if _half(x.dtype) or x.dtype == np.float32 else None
         if x16 is not None:  # accumulated in PyTorch's CPU accumulation type (float16 in
-            x = x.astype(np.float32 if x16 == np.float16 else np.float64)  # float32, float32
+            x = x.astype(np.float32 if _half(x16) else np.float64)  # float32, float32
         # in float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             m = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
@@ -335,7 +341,7 @@ def _var_args(op, x, dim, unbiased, keepdim, correction):
         raise RuntimeError(f"{op}(): cannot specify both unbiased and correction")
     if correction is None:
         correction = 1 if unbiased is None else int(builtins.bool(unbiased))
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(
             f"{op}(): std and var only support floating point and complex dtypes, got "
             f"{x.dtype} (convert with .float() or .double() first)"
@@ -462,7 +468,7 @@ class Amax(Op):
             ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
             yk = y if keepdim else y.reshape(_keep_shape(x.shape, axes))
             # ties share the gradient; a nan result goes to the nan inputs (PyTorch's rule)
-            ctx.mask = (x == yk) | (x != x) & (yk != yk) if x.dtype.kind == "f" else x == yk
+            ctx.mask = (x == yk) | (x != x) & (yk != yk) if x.dtype.kind in "fV" else x == yk
             ctx.cnt = ctx.mask.sum(axis=axes, keepdims=True).astype(x.dtype)
         return y
 
@@ -580,7 +586,7 @@ def _kth_index(k0):
 def _median_index(a, d):
     xp = get_array_module(a)
     idx = _kth_index((a.shape[d] - 1) // 2)(a, d)
-    if a.dtype.kind in "fc":  # NaN propagates: pick the first NaN of such slices
+    if a.dtype.kind in "fcV":  # NaN propagates: pick the first NaN of such slices
         nan = xp.isnan(a)
         if bool(nan.any()):
             first = xp.expand_dims(nan.argmax(axis=d), d)
@@ -732,7 +738,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
         p = 2.0
     else:
         p = float(p)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(
             f"norm(): Expected a floating point or complex tensor as input. Got {x.dtype}"
         )
@@ -751,13 +757,13 @@ class Cumsum(Op):
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64
         xp = get_array_module(x)
-        if dtype is None and x.dtype in (np.float16, np.float32):
+        if dtype is None and (_half(x.dtype) or x.dtype == np.float32):
             # PyTorch's CPU running sum accumulates float16 in float32, float32 in float64
-            acc = np.float32 if x.dtype == np.float16 else np.float64
+            acc = np.float32 if _half(x.dtype) else np.float64
             y = xp.cumsum(x, axis=axis, dtype=acc).astype(x.dtype)
         else:
             y = xp.cumsum(x, axis=axis, dtype=dtype)
-        if y.dtype.kind == "f":
+        if y.dtype.kind in "fV":
             y += 0.0  # its sum starts from +0.: a leading -0. gives 0.
         return y
 
@@ -859,8 +865,9 @@ def any(x, dim=None, keepdim: bool = False):  # noqa: A001
 # nn, as in PyTorch; nn.functional re-exports them)
 
 def _acc(x):
-    """float16 computed in float32 (PyTorch's CPU kernels accumulate half in float)."""
-    return x.astype(np.float32) if x.dtype == np.float16 else x
+    """float16 and bfloat16 computed in float32 (PyTorch's CPU kernels accumulate them in
+    float)."""
+    return x.astype(np.float32) if _half(x.dtype) else x
 
 
 # NumPy reduces a short innermost axis one row at a time (slow for (N, 10) logits): along
@@ -875,7 +882,7 @@ def _max_keep(xp, a, dim):
 
 
 def _sum_keep(xp, a, dim):
-    if dim is not None and dim == a.ndim - 1 and a.ndim > 1 and a.dtype.kind == "f":
+    if dim is not None and dim == a.ndim - 1 and a.ndim > 1 and a.dtype.kind in "fV":
         # accumulated in float64 (einsum adds in order; NumPy's and PyTorch's sums are
         # pairwise/vectorised): the rounded result agrees with theirs
         acc = xp.float64 if a.dtype != xp.float64 else None

@@ -79,7 +79,7 @@ def _xp_of(x):
 
 
 def _float_only(name, kernel, dtype):
-    if dtype.kind != "f":
+    if dtype.kind not in "fV":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_torch_name(dtype)}': "
                                   f"{name} takes floating tensors")
 
@@ -188,10 +188,10 @@ def binomial(count, prob, generator=None):
     """Draws from the binomial distributions of ``count`` trials with success probability
     ``prob`` (broadcast; floating tensors, the result in their dtype)."""
     cd, pd = _data(count), _data(prob)
-    if cd.dtype.kind != "f":
+    if cd.dtype.kind not in "fV":
         raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
                          f"{_torch_name(cd.dtype)}")
-    if pd.dtype.kind != "f":
+    if pd.dtype.kind not in "fV":
         raise ValueError(f"binomial only supports floating-point dtypes for prob, got: "
                          f"{_torch_name(pd.dtype)}")
     if cd.dtype == np.float16 or pd.dtype == np.float16:
@@ -217,7 +217,7 @@ def multinomial(x, num_samples: int, replacement: bool = False, *, generator=Non
     Efraimidis-Spirakis's: the ``num_samples`` largest ``log(u) / w`` (the same law as
     drawing one category at a time)."""
     xd = _data(x)
-    if xd.dtype.kind != "f":
+    if xd.dtype.kind not in "fV":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
                            f"{_torch_name(xd.dtype)}")
     if xd.ndim not in (1, 2):
@@ -287,7 +287,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                             "numbers for mean and std, pass size")
         _check_std(std)
         dt = to_dtype(dtype) or get_default_dtype()
-        if dt.kind != "f":
+        if dt.kind not in "fV":
             raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for "
                                       f"'{_torch_name(dt)}'")
         shape = _size_args((size,))
@@ -299,7 +299,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         return t
     ref = mean if mt else std
     dt = ref.dtype
-    if dt.kind != "f":
+    if dt.kind not in "fV":
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for "
                                   f"'{_torch_name(dt)}'")
     _check_std(std)
@@ -327,7 +327,7 @@ def _fill_with(self, arr):
 
 
 def _continuous(name, self):
-    if self.dtype.kind != "f":
+    if self.dtype.kind not in "fV":
         raise RuntimeError(f"{name} distribution is a continuous probability distribution. "
                            f"dtype must be a floating point but you specified "
                            f"{_torch_name(self.dtype)}")
@@ -415,7 +415,7 @@ def _int_range(dtype):
     dt = np.dtype(dtype)
     if dt.kind == "b":
         return 0, 2
-    if dt.kind == "f":
+    if dt.kind in "fV":
         return 0, 2 ** (np.finfo(dt).nmant + 1) + 1
     return 0, int(np.iinfo(dt).max) + 1
 
@@ -485,7 +485,7 @@ def randint_like(x, low=0, high=None, *, dtype=None, device=None, requires_grad=
 
 def _window_dtype(name, window_length, dtype):
     dt = to_dtype(dtype) or get_default_dtype()
-    if dt.kind != "f":
+    if dt.kind not in "fV":
         raise RuntimeError(f"{name} expects floating point dtypes, got: "
                            f"{_torch_name(dt)}")
     if isinstance(window_length, bool) or not isinstance(window_length, numbers.Integral):

@@ -83,7 +83,7 @@ def _cum_scan(a, d: int, fn: str):
     xp = get_array_module(a)
     acc = getattr(xp, "maximum" if fn == "max" else "minimum").accumulate(a, axis=d)
     mask = a == acc
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         nan = xp.isnan(acc)
         if bool(nan.any()):
             mask |= xp.isnan(a) & nan
@@ -162,7 +162,7 @@ class LogCumSumExp(Op):
 def logcumsumexp(x, dim: int):
     """``log(cumsum(exp(x), dim))``, computed without overflow (floating dtypes only)."""
     d = _dim1(dim, x.ndim, "logcumsumexp")
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
                                   f"'{x.dtype}': logcumsumexp takes floating tensors")
     if x.ndim == 0:
@@ -240,7 +240,7 @@ class NanToZero(Op):
 @register(family=_SC, op=NanToZero)
 def nansum(x, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum over ``dim`` treating NaN as zero (NaN inputs get a zero gradient)."""
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         x = NanToZero.apply(x)
     return _sum(x, dim, keepdim, dtype=dtype)
 
@@ -248,7 +248,7 @@ def nansum(x, dim=None, keepdim: bool = False, *, dtype=None):
 @register(family=_SC, op=None)
 def nanmean(x, dim=None, keepdim: bool = False, *, dtype=None):
     """Mean over ``dim`` of the non-NaN elements (NaN where all are NaN); floating only."""
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError("nanmean(): expected input to have floating point or complex "
                            f"dtype but got {x.dtype}")
     if dtype is not None:
@@ -275,7 +275,7 @@ def _nanmedian_index(a, d):
     xp = get_array_module(a)
     kw = {"kind": "stable"} if xp is np else {}
     order = xp.argsort(a, axis=d, **kw)  # NaN sorts last
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         cnt = (~xp.isnan(a)).sum(axis=d, keepdims=True)
     else:
         cnt = xp.full(order.shape[:d] + (1,) + order.shape[d + 1:], a.shape[d], np.int64)
@@ -487,7 +487,7 @@ def _hist(a, edges, weights, how: str, out_dt):
 
 
 def _float_only(op, x, half=False):
-    if x.dtype.kind != "f" or (x.dtype == np.float16 and not half):
+    if x.dtype.kind not in "fV" or (x.dtype == np.float16 and not half):
         raise NotImplementedError(f"\"{op}\" not implemented for '{x.dtype}': {op} takes "
                                   "floating tensors; convert with .float() first")
 
@@ -715,7 +715,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
     with np.errstate(invalid="ignore"):
         # sorted without NaN (the usual case): NumPy's binary search gives PyTorch's answer
         fast = n > 0 and bool((rows[:, 1:] >= rows[:, :-1]).all()) and (
-            rows.dtype.kind != "f" or not bool(xp.isnan(rows[:, :1]).any()))
+            rows.dtype.kind not in "fV" or not bool(xp.isnan(rows[:, :1]).any()))
     if fast and (rows.shape[0] == 1 or vals.shape[1] >= 64):
         side = "right" if right else "left"
         r = xp.stack([xp.searchsorted(rows[i], vals[i], side=side)  # one call per row
@@ -915,7 +915,7 @@ def cov(x, *, correction: int = 1, fweights=None, aweights=None):
         if aweights.ndim > 1:
             raise RuntimeError(f"cov(): expected aweights to have one or fewer dimensions but "
                                f"got aweights with {aweights.ndim} dimensions")
-        if aweights.dtype.kind != "f":
+        if aweights.dtype.kind not in "fV":
             raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got"
                                f" aweights with {aweights.dtype} dtype")
         if aweights.numel() != nobs:
@@ -931,7 +931,7 @@ def cov(x, *, correction: int = 1, fweights=None, aweights=None):
         avg = _sum(xin * w, 1) / w_sum
     else:
         w_sum = nobs
-        avg = _sum(xin, 1) / float(nobs) if xin.dtype.kind == "f" else \
+        avg = _sum(xin, 1) / float(nobs) if xin.dtype.kind in "fV" else \
             _sum(xin, 1) / cast(_make(np.asarray(nobs)), get_default_dtype())
     if w is not None and aweights is not None and correction != 0:
         norm_factor = w_sum - correction * _sum(w * aweights) / w_sum
@@ -946,7 +946,7 @@ def cov(x, *, correction: int = 1, fweights=None, aweights=None):
     c = matmul(xc, (xc * w if w is not None else xc).mT)
     if not isinstance(norm_factor, Tensor):
         with np.errstate(all="ignore"):
-            out = c / (float(norm_factor) if c.dtype.kind == "f" else norm_factor)
+            out = c / (float(norm_factor) if c.dtype.kind in "fV" else norm_factor)
     else:
         out = c / cast(norm_factor, c.dtype) if norm_factor.dtype != c.dtype else c / norm_factor
     if out.shape == (1, 1):
@@ -975,7 +975,7 @@ def corrcoef(x):
 def renorm(x, p, dim: int, maxnorm):
     """Each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` is scaled to norm
     ``maxnorm`` (PyTorch's ``maxnorm / (norm + 1e-7)``); differentiable."""
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f"\"renorm\" not implemented for '{x.dtype}'")
     if float(p) <= 0:
         raise RuntimeError(f"renorm: non-positive-norm not supported (p={p})")
@@ -1179,7 +1179,7 @@ def hash_tensor(input, dim=None, *, keepdim: bool = False, mode: int = 0) -> Ten
                            "input.numel() == 0. Specify the reduction dim with the 'dim' "
                            "argument.")
     xp = get_array_module(a)
-    wide = a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64)
+    wide = a.astype(np.float64) if a.dtype.kind in "fV" else a.astype(np.int64)
     bits = wide.view(np.uint64)
     axes = _dims(dim, a.ndim, "hash_tensor")
     out = xp.bitwise_xor.reduce(bits, axis=axes if axes is not None else None,

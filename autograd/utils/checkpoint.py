@@ -187,7 +187,7 @@ def checkpoint(function, *args, use_reentrant: bool = False, preserve_rng_state:
             o.on_forward(node, out)
     new = []
     for k, o in enumerate(outs):
-        if isinstance(o, Tensor) and o.dtype.kind in "fc":
+        if isinstance(o, Tensor) and o.dtype.kind in "fcV":
             new.append(_make(o._data, node, True, k))
         else:
             new.append(o)

@@ -31,7 +31,7 @@ def _float_mask(mask, dtype, xp, name: str):
         m = xp.asarray(m)
     if m.dtype.kind == "b":
         return xp.where(m, xp.asarray(-np.inf, dtype=dtype), xp.asarray(0, dtype=dtype))
-    if m.dtype.kind != "f":
+    if m.dtype.kind not in "fV":
         raise RuntimeError(f"only bool and floating types of {name} are supported, got "
                            f"{m.dtype}")
     if m.dtype != dtype:

@@ -26,7 +26,7 @@ def _float_pair(x1, x2):
     """x1, x2 cast to their common floating dtype (ints promote to the default dtype, as the
     ``eps`` added by PyTorch makes them)."""
     dt = _dt.promote_types(x1.dtype, x2.dtype)
-    if dt.kind not in "f":
+    if dt.kind not in "fV":
         dt = _dt.get_default_dtype()
     if x1.dtype != dt:
         x1 = E.cast(x1, dt)
@@ -47,7 +47,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """
     x1, x2 = _as_tensor(x1), _as_tensor(x2)
     dt = _dt.promote_types(x1.dtype, x2.dtype)
-    if dt.kind != "f":
+    if dt.kind not in "fV":
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{dt}")
     x1, x2 = S.broadcast_tensors(E.cast(x1, dt) if x1.dtype != dt else x1,
@@ -152,7 +152,7 @@ def pdist(input, p: float = 2):
     """
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
-from autograd.ops.linalg import matmul
+from autograd.ops.linalg import matmul, matmul_arrays
 
 from ._utils import _shape
 
@@ -30,7 +30,7 @@ class Linear(Op):
         if e:  # empty when no graph is recorded (no_grad, or no input requires grad)
             ctx.save_for_backward(x if e[1] is not None else None,
                                   w if e[0] is not None else None)
-        y = x @ w.T
+        y = matmul_arrays(x, w.T)
         if b is not None:
             y += b
         return y
@@ -41,13 +41,13 @@ class Linear(Op):
         e = ctx.next_edges
         gx = gw = gb = None
         if e[0] is not None:
-            gx = gy @ w
+            gx = matmul_arrays(gy, w)
         if e[1] is not None:
             if gy.ndim == 2:
-                gw = S.transpose(gy, 0, 1) @ x
+                gw = matmul_arrays(S.transpose(gy, 0, 1), x)
             else:
                 g2 = S.reshape(gy, (-1, gy.shape[-1]))
-                gw = S.transpose(g2, 0, 1) @ S.reshape(x, (-1, x.shape[-1]))
+                gw = matmul_arrays(S.transpose(g2, 0, 1), S.reshape(x, (-1, x.shape[-1])))
         if len(e) > 2 and e[2] is not None:
             gb = R.sum(gy, dim=tuple(range(gy.ndim - 1))) if gy.ndim > 1 else gy
         return gx, gw, gb

@@ -465,7 +465,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
                             ignore_index=ignore_index, reduction=reduction,
                             label_smoothing=label_smoothing)
         return S.squeeze(out, 0) if reduction == "none" else out
-    if isinstance(target, Tensor) and target.dtype.kind == "f":
+    if isinstance(target, Tensor) and target.dtype.kind in "fV":
         # class probabilities: the target has the input's shape (else it would be indices)
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(

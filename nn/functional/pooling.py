@@ -171,7 +171,7 @@ def _max_raw(x, g: PoolGeom):
     """Max over each window and the kernel offset of its first maximum (int8, int32 for
     kernels of 128+ elements). A NaN maximum propagates; its offset is then arbitrary."""
     xp = get_array_module(x)
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         low = -math.inf
     elif x.dtype.kind == "b":
         low = False
@@ -376,7 +376,7 @@ class AvgSpreadOp(Op):
 def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, nd):
     x, unbatched = _pool_input(op, input, nd)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f"{op}: expected a floating-point input, got {x.dtype}")
     g = _pool_geom(op, x, kernel_size, stride, padding, 1, ceil_mode, nd)
     if divisor_override is not None and divisor_override == 0:
@@ -452,7 +452,7 @@ def _separable(x, mh, mw):
 
 def _adaptive_avg(op, input, output_size, nd):
     x, unbatched = _pool_input(op, input, nd)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f"{op}: expected a floating-point input, got {x.dtype}")
     h, w = x.shape[2], x.shape[3]
     oh, ow = (1,) + _out_sizes(op, output_size, (w,)) if nd == 1 else \
@@ -483,7 +483,7 @@ def adaptive_avg_pool3d(input, output_size):
     """Average over PyTorch's adaptive windows of (N, C, D, H, W) or (C, D, H, W) so the
     output is ``output_size`` (int or (oD, oH, oW); None keeps that input size)."""
     x, unbatched = _batch_nd("adaptive_avg_pool3d", input, 3)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f"adaptive_avg_pool3d: expected a floating-point input, got "
                            f"{x.dtype}")
     if not isinstance(output_size, numbers.Integral) and output_size is not None and \
@@ -638,7 +638,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """
     op = "avg_pool3d"
     x, unbatched = _batch_nd(op, input, 3)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError(f'"{op}" not implemented for {x.dtype}')
     k = _ntuple(kernel_size, 3, "kernel_size", op)
     if any(n < kk for n, kk in zip(x.shape[2:], k)) and not padding:
@@ -680,7 +680,7 @@ def _window_argmax(x, idxs, valids):
         vals = xf[:, flat[0]]  # (N*C, O, K)
     else:
         vals = xp.take_along_axis(xf, flat.reshape(b, -1), axis=1).reshape(b, o, k)
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         low = -math.inf
     elif x.dtype.kind == "b":
         low = False
@@ -692,7 +692,7 @@ def _window_argmax(x, idxs, valids):
     # a window whose maximum is the lowest value: its first valid position, not a pad
     first_valid = xp.broadcast_to(xp.argmax(valid, axis=-1), sel.shape)
     sel = xp.where(top == low, first_valid, sel)
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         nan = xp.isnan(vals)
         last_nan = k - 1 - xp.argmax(nan[..., ::-1], axis=-1)
         sel = xp.where(nan.any(axis=-1), last_nan, sel)
@@ -727,7 +727,7 @@ class PlaneScatterAddOp(Op):
         xp = get_array_module(g)
         n, c, m = g.shape
         full = xp.broadcast_to(idx, g.shape)
-        if xp is np and g.dtype.kind == "f":
+        if xp is np and g.dtype.kind in "fV":
             # bincount over chunks of planes whose sums (float64) stay in cache: 4-5x faster
             # than one bincount over all planes (or np.add.at) on large inputs
             g2, i2 = g.reshape(n * c, m), full.reshape(n * c, m)
@@ -799,7 +799,7 @@ def _max_pool_indices(x, g: PoolGeomNd):
     takes its first position inside the input)."""
     xp = get_array_module(x)
     nd = len(g.k)
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         low = -math.inf
     elif x.dtype.kind == "b":
         low = False
@@ -832,7 +832,7 @@ def _max_pool_indices(x, g: PoolGeomNd):
     code = xp.empty(out_shape, dtype=ctype)
     code[...] = xp.asarray(first)
     y = xp.full(out_shape, low, dtype=x.dtype)
-    has_nan = x.dtype.kind == "f" and bool(xp.isnan(x).any())
+    has_nan = x.dtype.kind in "fV" and bool(xp.isnan(x).any())
     for kk, off in enumerate(offs):
         v = g.window(a, off)  # pads hold the lowest value: never a new maximum
         m = v > y
@@ -887,7 +887,7 @@ def _adaptive_max(op, input, output_size, return_indices, nd):
         raise RuntimeError(f"{op}: expected a {nd + 1}D or {nd + 2}D tensor for input, got "
                            f"shape {_shape_str(input.shape)}")
     x, unbatched = _batch_nd(op, input, nd)
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f'"{op}" not implemented for {x.dtype}')
     if not isinstance(output_size, numbers.Integral) and output_size is not None and \
             len(tuple(output_size)) != nd:
@@ -961,7 +961,7 @@ def _fractional_max(op, input, kernel_size, output_size, output_ratio, return_in
     if output_size is None and output_ratio is None:
         raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
     x, unbatched = _batch_nd(op, input, nd)
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f'"{op}" not implemented for {x.dtype}')
     k = _ntuple(kernel_size, nd, "kernel_size", op)
     sizes = tuple(x.shape[2:])

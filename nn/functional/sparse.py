@@ -253,7 +253,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     idx = _data(input)
     if not hasattr(idx, "dtype"):
         idx = np.asarray(idx)
-    if wd.dtype.kind in "iu" and idx.dtype.kind == "f":
+    if wd.dtype.kind in "iu" and idx.dtype.kind in "fV":
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
                       "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
                       "`embedding_bag(input, weight, ...)`.", stacklevel=2)

@@ -147,7 +147,7 @@ def affine_grid(theta, size, align_corners=None):
     if align_corners is None:
         warnings.warn(_AC_WARNING, UserWarning, stacklevel=2)
         align_corners = False
-    if theta.dtype.kind not in "fc":
+    if theta.dtype.kind not in "fcV":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     size = tuple(int(s) for s in size)
     if len(size) == 4:
@@ -303,7 +303,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, "
                            f"got {input.dtype} and {grid.dtype}")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"grid_sampler(): expected a floating-point input, got "
                            f"{input.dtype}")
     if any(s == 0 for s in input.shape[2:]):

@@ -52,7 +52,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None) -> bool:
         m = mask._data if isinstance(mask, Tensor) else mask
         xp = get_array_module(m)
         causal = xp.triu(xp.full((sz, sz), -np.inf), 1)
-        if tuple(m.shape) == (sz, sz) and m.dtype.kind == "f":
+        if tuple(m.shape) == (sz, sz) and m.dtype.kind in "fV":
             make_causal = bool((m == causal).all())
         else:
             make_causal = False
@@ -74,7 +74,7 @@ def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_ty
     m = mask._data if isinstance(mask, Tensor) else mask
     if not hasattr(m, "dtype"):
         m = np.asarray(m)
-    if m.dtype.kind != "b" and m.dtype.kind != "f":
+    if m.dtype.kind != "b" and m.dtype.kind not in "fV":
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and m.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
