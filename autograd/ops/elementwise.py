@@ -1199,8 +1199,9 @@ def _compare(name):
 
 
 def _c(name, npname, aliases=(), numpy=True):
+    # in-place forms (x.lt_(y)) keep x's dtype, as PyTorch
     return _reg(_compare(npname), name, family=_EW, arity=2, aliases=aliases,
-                numpy=npname if numpy else (), differentiable=False)
+                numpy=npname if numpy else (), differentiable=False, inplace=True)
 
 
 eq = _c("eq", "equal")
@@ -1219,14 +1220,14 @@ greater, greater_equal, less, less_equal = gt, ge, lt, le
 not_equal = ne
 
 
-@register(family=_EW, numpy="logical_not", differentiable=False)
+@register(family=_EW, numpy="logical_not", differentiable=False, inplace=True)
 def logical_not(x):
     d = x._data if isinstance(x, Tensor) else x
     r = _xp(d).logical_not(d)
     return _make(_xp(r).asarray(r)) if isinstance(x, Tensor) else r
 
 
-@register(family=_EW, numpy="invert", differentiable=False)
+@register(family=_EW, numpy="invert", differentiable=False, inplace=True)
 def bitwise_not(x):
     if not hasattr(x, "dtype"):
         raise TypeError(f"bitwise_not(): expected a Tensor, got {type(x).__name__}")
