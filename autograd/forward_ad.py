@@ -424,7 +424,9 @@ def _only_first(cls, tans):
 @jvp_rule("Neg", "Exp", "Expm1", "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Sin",
           "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Abs", "Square", "Reciprocal", "Erf",
           "Clamp", "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh", "Asin", "Acos",
-          "Atan", "Asinh", "Acosh", "Atanh", needs_ctx=True)
+          "Atan", "Asinh", "Acosh", "Atanh",
+          # autograd/ops/special.py (helper 'elem')
+          "_Unary", "Polygamma", "Logit", "NanToNum", "Frexp", needs_ctx=True)
 def _unary(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     g = cls.backward(ctx, tans[0])
@@ -439,7 +441,9 @@ def _zero(cls, ctx, prims, tans, ys, kwargs):
 # -- element-wise of several inputs: sum_i backward_i(ones) * t_i ------------------------
 
 @jvp_rule("Maximum", "Minimum", "Remainder", "Fmod", "Atan2", "BinaryCrossEntropy",
-          needs_ctx=True)
+          # autograd/ops/special.py (helper 'elem')
+          "Copysign", "Logaddexp", "Logaddexp2", "Hypot", "Xlogy", "Fmax", "ClampMin",
+          "Nextafter", "Igamma", "Zeta", "Lerp", "Ldexp", needs_ctx=True)
 def _elementwise(cls, ctx, prims, tans, ys, kwargs):
     xp = get_array_module(ys)
     gs = cls.backward(ctx, xp.ones(ys.shape, dtype=ys.dtype))
