@@ -14,6 +14,7 @@ Every backward is written with the op wrappers, so double backward works (functi
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from fractions import Fraction
 
 import numpy as np
@@ -1462,21 +1463,8 @@ class Ldexp(Op):
         return gy * p, None
 
 
-class _FrexpResult(tuple):
-    """``torch.return_types.frexp``: a (mantissa, exponent) tuple with field names."""
-
-    __slots__ = ()
-
-    @property
-    def mantissa(self):
-        return self[0]
-
-    @property
-    def exponent(self):
-        return self[1]
-
-    def __repr__(self):
-        return f"torch.return_types.frexp(mantissa={self[0]!r}, exponent={self[1]!r})"
+# PyTorch's torch.return_types.frexp: a tuple with .mantissa and .exponent
+_FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
 
 
 @register(family=_EW, op=Frexp, numpy="frexp")
@@ -1490,7 +1478,7 @@ def frexp(input):  # noqa: A002
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m = Frexp.apply(input)
     e = _xp(x).asarray(_xp(x).frexp(x)[1]).astype(np.int32)
-    return _FrexpResult((m, _make(e) if isinstance(input, Tensor) else e))
+    return _FrexpResult(m, _make(e) if isinstance(input, Tensor) else e)
 
 
 # ---- in-place forms whose arguments differ from the function's -----------------------------
