@@ -593,3 +593,24 @@ def test_clamp_min_max_and_rsub():
     _close(y, tt(x.copy()).clamp_max_(0.0), 0, "clamp_max_")
     _close(ag.rsub(ag.tensor([1, 2]), 5, alpha=2), torch.rsub(tt([1, 2]), 5, alpha=2), 0,
            "rsub")
+
+
+def test_forward_mode_and_vmap():
+    """The ops' JVP rules (forward_ad) and batching rules (vmap) agree with reverse mode
+    and with a Python loop."""
+    from autograd.func import jvp, vmap
+
+    rng = np.random.default_rng(11)
+    x, v = rng.uniform(0.3, 2.0, 5), rng.standard_normal(5)
+    fns = [lambda t: ag.special.i1e(t), lambda t: ag.polygamma(2, t),
+           lambda t: ag.lerp(t, t * 3, 0.7), lambda t: ag.igamma(ag.tensor(np.full(5, 1.5)), t),
+           lambda t: ag.special.log_ndtr(t), lambda t: ag.hypot(t, t + 1)]
+    for k, f in enumerate(fns):
+        _, tan = jvp(f, [ag.tensor(x)], [ag.tensor(v)])
+        a = t64(x)
+        (g,) = ag.grad(f(a), a, ag.tensor(np.ones(5)))
+        np.testing.assert_allclose(tan.numpy(), g.numpy() * v, rtol=1e-12, err_msg=str(k))
+        b = rng.uniform(0.3, 2.0, (3, 5))
+        got = vmap(f)(ag.tensor(b)).numpy()
+        want = np.stack([f(ag.tensor(r)).numpy() for r in b])
+        np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=str(k))

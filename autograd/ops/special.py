@@ -944,15 +944,20 @@ class Igamma(BinaryOp):
 
     @classmethod
     def backward(cls, ctx, gy):
-        a, b = ctx.saved_tensors
         name = "igammac" if cls._upper else "igamma"
         if _need(ctx, 0):
             raise NotImplementedError(
                 f"the derivative for '{name}' with respect to its first argument (self) is "
                 "not implemented (as in PyTorch); detach() it")
+        return None, cls.grad_other(ctx, gy)
+
+    @classmethod
+    def grad_other(cls, ctx, gy):
+        """The gradient (or, in forward mode, the tangent) through ``other``."""
+        a, b = ctx.saved_tensors
         with np.errstate(all="ignore"):
             g = gy * E.exp((a - 1) * E.log(b) - b - lgamma(a))
-        return None, (-g if cls._upper else g)
+        return -g if cls._upper else g
 
 
 class Igammac(Igamma):
@@ -986,14 +991,19 @@ class Zeta(BinaryOp):
             ctx.save_for_backward(a, b)
         return _back(_zeta(a, b), a if hasattr(a, "dtype") else b)
 
-    @staticmethod
-    def backward(ctx, gy):
-        a, b = ctx.saved_tensors
+    @classmethod
+    def backward(cls, ctx, gy):
         if _need(ctx, 0):
             raise NotImplementedError(
                 "the derivative for 'special_zeta' with respect to its first argument (x) is "
                 "not implemented (as in PyTorch); detach() it")
-        return None, gy * -a * special_zeta(a + 1.0, b)
+        return None, cls.grad_other(ctx, gy)
+
+    @staticmethod
+    def grad_other(ctx, gy):
+        """The gradient (or, in forward mode, the tangent) through ``other`` (q)."""
+        a, b = ctx.saved_tensors
+        return gy * -a * special_zeta(a + 1.0, b)
 
 
 def _nograd(op_name, fn):
