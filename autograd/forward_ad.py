@@ -426,7 +426,8 @@ def _only_first(cls, tans):
           "Clamp", "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh", "Asin", "Acos",
           "Atan", "Asinh", "Acosh", "Atanh", "NanToZero",
           "Threshold", "Hardshrink", "Softshrink", "Hardsigmoid", "Hardswish", "Mish",  # nn
-          needs_ctx=True)
+          # autograd/ops/special.py (helper 'elem')
+          "_Unary", "Polygamma", "Logit", "NanToNum", "Frexp", needs_ctx=True)
 def _unary(cls, ctx, prims, tans, ys, kwargs):
     _only_first(cls, tans)
     g = cls.backward(ctx, tans[0])
@@ -442,7 +443,9 @@ def _zero(cls, ctx, prims, tans, ys, kwargs):
 # -- element-wise of several inputs: sum_i backward_i(ones) * t_i ------------------------
 
 @jvp_rule("Maximum", "Minimum", "Remainder", "Fmod", "Atan2", "BinaryCrossEntropy",
-          needs_ctx=True)
+          # autograd/ops/special.py (helper 'elem')
+          "Copysign", "Logaddexp", "Logaddexp2", "Hypot", "Xlogy", "Fmax", "ClampMin",
+          "Nextafter", "Lerp", "Ldexp", needs_ctx=True)
 def _elementwise(cls, ctx, prims, tans, ys, kwargs):
     xp = get_array_module(ys)
     gs = cls.backward(ctx, xp.ones(ys.shape, dtype=ys.dtype))
@@ -453,6 +456,16 @@ def _elementwise(cls, ctx, prims, tans, ys, kwargs):
         if t is not None:
             out = _add(out, g * t)
     return out
+
+
+@jvp_rule("Igamma", "Zeta", needs_ctx=True)  # helper 'elem'
+def _second_only(cls, ctx, prims, tans, ys, kwargs):
+    """Ops differentiable in their second input only (PyTorch has no first derivative)."""
+    if tans[0] is not None:
+        raise NotImplementedError(
+            f"forward AD: the derivative of {cls.__name__} with respect to its first input is "
+            "not implemented (as in PyTorch)")
+    return None if tans[1] is None else cls.grad_other(ctx, tans[1])
 
 
 @jvp_rule("BCEWithLogits", needs_ctx=True)

@@ -442,7 +442,11 @@ def _set(phys, kwargs, i, name, value):
                "BinaryCrossEntropy", "BCEWithLogits", "_ToDevice", "ToDevice", "Asin", "Acos",
                "Atan", "Asinh", "Acosh", "Atanh", "Atan2",
                "Threshold", "Hardshrink", "Softshrink", "Hardsigmoid", "Hardswish", "Mish",
-               "Prelu")
+               "Prelu",
+               # autograd/ops/special.py (helper 'elem')
+               "_Unary", "Polygamma", "Logit", "NanToNum", "Frexp", "Copysign", "Logaddexp",
+               "Logaddexp2", "Hypot", "Xlogy", "Fmax", "ClampMin", "Nextafter", "Igamma",
+               "Zeta", "Lerp", "Ldexp")
 def _elementwise(cls, phys, batched, kwargs, size):
     rank = max(_lndim(p, b) for p, b in zip(phys, batched) if hasattr(p, "shape"))
     args = [_pad_to(p, rank) if b else p for p, b in zip(phys, batched)]

@@ -338,6 +338,9 @@ def test_every_registry_op_jvp_vs_finite_differences(info):
     if info.name in ("index_select", "gather", "take_along_dim", "scatter", "scatter_add",
                      "masked_fill"):
         pytest.skip(f"{info.name}: covered with explicit indices in CASES")
+    if info.name in ("igamma", "igammac"):  # PyTorch: no derivative w.r.t. the first input
+        pytest.skip(f"{info.name}: differentiable in its second input only "
+                    "(tests/test_special.py)")
     out = fn(*[ag.tensor(a) for a in arrs])
     if out.dtype.kind != "f":
         pytest.skip(f"{info.name}: integer output")

@@ -28,7 +28,7 @@ def _keep(g, mask):
     make where() mispredict every other element); where() only when g holds inf or nan,
     whose product with 0 would be nan."""
     out = g * mask
-    if g.dtype.kind == "f" and not bool(_xp(g).isfinite(g).all()):
+    if g.dtype.kind in "fV" and not bool(_xp(g).isfinite(g).all()):
         out = _xp(g).where(mask, g, g.dtype.type(0))
     return out
 
@@ -557,7 +557,7 @@ class Relu(Op):
             y = xp.where(x < 0, x.dtype.type(0), x)  # relu(-0.) is -0., relu(nan) nan
         else:
             y = np.asarray(np.maximum(x, x.dtype.type(0)))  # nan stays nan
-            if x.dtype.kind == "f" and bool((x == 0).any()):
+            if x.dtype.kind in "fV" and bool((x == 0).any()):
                 y = np.where(x == 0, x, y)  # relu(-0.) is -0. (PyTorch keeps x there); rare
         ctx.save_for_backward(y)
         return y
@@ -694,7 +694,7 @@ class Cast(Op):
 
     @staticmethod
     def backward(ctx, gy):
-        if ctx.src.kind not in "fc":
+        if ctx.src.kind not in "fcV":
             return None
         return cast(gy, ctx.src)
 
@@ -920,7 +920,7 @@ def div(a, b, rounding_mode=None):
     if rounding_mode is None:
         return Div.apply(a, b)
     if rounding_mode == "floor":
-        if result_type(a, b).kind == "f" and (isinstance(a, Tensor) or isinstance(b, Tensor)):
+        if result_type(a, b).kind in "fV" and (isinstance(a, Tensor) or isinstance(b, Tensor)):
             return DivFloor.apply(a, b)  # differentiable, with a zero gradient (PyTorch's)
         return floor_divide(a, b)
     if rounding_mode == "trunc":
@@ -1169,7 +1169,7 @@ def cast(x, dtype):
     if not isinstance(x, Tensor):
         return x.astype(dtype)
     dt = np.dtype(dtype)
-    if dt.kind not in "fc":  # integer/bool results carry no gradient (as in PyTorch)
+    if dt.kind not in "fcV":  # integer/bool results carry no gradient (as in PyTorch)
         return _make(x._data.astype(dt))
     return Cast.apply(x, dtype=dt)
 
@@ -1186,7 +1186,7 @@ def _compare(name):
         if ad.__class__ is not bd.__class__ or getattr(ad, "dtype", None) != getattr(
                 bd, "dtype", None):  # PyTorch's promotion first (float16 == int32...)
             ad, bd, _ = _promoted(name, ad, bd)
-        if name in _BITWISE and (ad if hasattr(ad, "dtype") else bd).dtype.kind in "fc":
+        if name in _BITWISE and (ad if hasattr(ad, "dtype") else bd).dtype.kind in "fcV":
             raise NotImplementedError(
                 f"{name}: not implemented for floating tensors; bitwise ops take integer "
                 "or bool tensors")
@@ -1201,8 +1201,9 @@ def _compare(name):
 
 
 def _c(name, npname, aliases=(), numpy=True):
+    # in-place forms (x.lt_(y)) keep x's dtype, as PyTorch
     return _reg(_compare(npname), name, family=_EW, arity=2, aliases=aliases,
-                numpy=npname if numpy else (), differentiable=False)
+                numpy=npname if numpy else (), differentiable=False, inplace=True)
 
 
 eq = _c("eq", "equal")
@@ -1221,19 +1222,19 @@ greater, greater_equal, less, less_equal = gt, ge, lt, le
 not_equal = ne
 
 
-@register(family=_EW, numpy="logical_not", differentiable=False)
+@register(family=_EW, numpy="logical_not", differentiable=False, inplace=True)
 def logical_not(x):
     d = x._data if isinstance(x, Tensor) else x
     r = _xp(d).logical_not(d)
     return _make(_xp(r).asarray(r)) if isinstance(x, Tensor) else r
 
 
-@register(family=_EW, numpy="invert", differentiable=False)
+@register(family=_EW, numpy="invert", differentiable=False, inplace=True)
 def bitwise_not(x):
     if not hasattr(x, "dtype"):
         raise TypeError(f"bitwise_not(): expected a Tensor, got {type(x).__name__}")
     d = x._data if isinstance(x, Tensor) else x
-    if d.dtype.kind in "fc":
+    if d.dtype.kind in "fcV":
         raise NotImplementedError(
             f"bitwise_not: not implemented for floating tensors ({d.dtype}); it takes "
             "integer or bool tensors")

@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import indexing as I  # noqa: E741
 from . import linalg as L
+from . import special as S
 from .inplace import apply_inplace, inplace, setitem
 
 
@@ -67,11 +68,17 @@ _OPERATORS = {
     "__or__": E.bitwise_or,
     "__xor__": E.bitwise_xor,
     "__invert__": E.bitwise_not,
+    "__lshift__": S.bitwise_left_shift,
+    "__rlshift__": _r(S.bitwise_left_shift),
+    "__rshift__": S.bitwise_right_shift,
+    "__rrshift__": _r(S.bitwise_right_shift),
     "__getitem__": I.getitem,
     "__iadd__": _inplace_method(E.add, "__iadd__"),
     "__isub__": _inplace_method(E.sub, "__isub__"),
     "__imul__": _inplace_method(E.mul, "__imul__"),
     "__itruediv__": _inplace_method(E.div, "__itruediv__"),
+    "__ilshift__": _inplace_method(S.bitwise_left_shift, "__ilshift__"),
+    "__irshift__": _inplace_method(S.bitwise_right_shift, "__irshift__"),
 }
 
 
