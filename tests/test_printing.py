@@ -71,3 +71,28 @@ def test_set_printoptions_like_pytorch():
     assert _tensor_str.get_printoptions()["precision"] == 4
     with pytest.raises(ValueError, match="profile"):
         ag.set_printoptions(profile="nope")
+
+
+def test_module_reprs_match_pytorch():
+    """``print(model)`` as PyTorch prints it (ModuleList runs collapsed, extra_repr fields)."""
+    torch = pytest.importorskip("torch")
+    import nn
+
+    cases = [
+        lambda L: L.Conv2d(3, 8, 3, stride=2, padding=1),
+        lambda L: L.BatchNorm2d(8),
+        lambda L: L.LSTM(4, 8, 2, batch_first=True),
+        lambda L: L.MultiheadAttention(8, 2),
+        lambda L: L.TransformerEncoderLayer(8, 2, 16),
+        lambda L: L.Embedding(10, 4, padding_idx=0),
+        lambda L: L.Sequential(L.Linear(2, 3), L.ReLU(), L.Flatten(), L.Unflatten(1, (3, 1))),
+        lambda L: L.ModuleList([L.Linear(2, 2) for _ in range(3)] + [L.ReLU(), L.Tanh(),
+                                                                     L.Tanh()]),
+        lambda L: L.ModuleList(),
+        lambda L: L.Upsample(scale_factor=2, mode="bilinear"),
+        lambda L: L.GELU(approximate="tanh"),
+        lambda L: L.ConvTranspose2d(3, 4, 3),
+        lambda L: L.GroupNorm(2, 8),
+    ]
+    for make in cases:
+        assert repr(make(nn)) == repr(make(torch.nn))

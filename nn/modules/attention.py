@@ -108,9 +108,6 @@ class MultiheadAttention(Module):
     def _name(self) -> str:
         return f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"
 
-    def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}" + (
-            ", batch_first=True" if self.batch_first else "")
 
     def _check(self, t, name: str, feat: int) -> None:
         if not isinstance(t, Tensor) or t.ndim not in (2, 3) or t.shape[-1] != feat:

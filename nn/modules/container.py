@@ -81,6 +81,24 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __repr__(self) -> str:
+        """As PyTorch prints it: consecutive entries with the same repr collapsed into one
+        line, ``(0-11): 12 x Block(...)``."""
+        reprs = [repr(m) for m in self._modules.values()]
+        if not reprs:
+            return type(self).__name__ + "()"
+        runs = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = []
+        for a, b, r in runs:
+            head = f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x "
+            lines.append((head + r).replace("\n", "\n  "))
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     def __init__(self, modules=None):

@@ -13,6 +13,9 @@ class Flatten(Module):
     def forward(self, x):
         return S.flatten(x, self.start_dim, self.end_dim)
 
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
 
 class Unflatten(Module):
     def __init__(self, dim: int, unflattened_size):
@@ -21,3 +24,7 @@ class Unflatten(Module):
 
     def forward(self, x):
         return S.unflatten(x, self.dim, self.unflattened_size)
+
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
