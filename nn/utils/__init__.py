@@ -2,7 +2,7 @@
 weight/spectral norm, conv/linear + batch-norm fusion and ``functional_call`` (laid out as
 ``torch.nn.utils``)."""
 
-from . import clip_grad, convert_parameters, rnn
+from . import clip_grad, convert_parameters, fusion, init, rnn, stateless
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -11,7 +11,16 @@ from .clip_grad import (
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .init import skip_init
 
 __all__ = ["clip_grad", "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_",
-           "clip_grads_with_norm_", "convert_parameters", "get_total_norm",
-           "parameters_to_vector", "rnn", "vector_to_parameters"]
+           "clip_grads_with_norm_", "convert_parameters", "fuse_conv_bn_eval",
+           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "fusion",
+           "get_total_norm", "init", "parameters_to_vector", "rnn", "skip_init", "stateless",
+           "vector_to_parameters"]
