@@ -336,3 +336,305 @@ def test_skip_init():
         nn.utils.skip_init(_Tied)
     with pytest.raises(RuntimeError, match="Expected a Module"):
         nn.utils.skip_init(int)
+
+
+# ---- parametrize ----------------------------------------------------------------------------
+
+P = nn.utils.parametrize
+TP = torch.nn.utils.parametrize
+
+
+class _Sym(nn.Module):
+    def forward(self, X):
+        return X.triu() + X.triu(1).transpose(-1, -2)
+
+
+class _TSym(torch.nn.Module):
+    def forward(self, X):
+        return X.triu() + X.triu(1).transpose(-1, -2)
+
+
+class _Scale(nn.Module):  # with a right inverse
+    def forward(self, X):
+        return X * 2
+
+    def right_inverse(self, Y):
+        return Y / 2
+
+
+class _TScale(torch.nn.Module):
+    def forward(self, X):
+        return X * 2
+
+    def right_inverse(self, Y):
+        return Y / 2
+
+
+def _linear_pair(n_in=3, n_out=3, seed=0):
+    torch.manual_seed(seed)
+    tm = torch.nn.Linear(n_in, n_out).double()
+    om = _copy(nn.Linear(n_in, n_out, dtype="float64"), tm)
+    return om, tm
+
+
+def test_register_parametrization_state_dict_forward_grad():
+    om, tm = _linear_pair()
+    P.register_parametrization(om, "weight", _Sym())
+    P.register_parametrization(om, "weight", _Scale())
+    TP.register_parametrization(tm, "weight", _TSym())
+    TP.register_parametrization(tm, "weight", _TScale())
+    assert type(om).__name__ == type(tm).__name__ == "ParametrizedLinear"
+    assert isinstance(om, nn.Linear) and P.type_before_parametrizations(om) is nn.Linear
+    assert list(om.state_dict()) == list(tm.state_dict())
+    assert P.is_parametrized(om) and P.is_parametrized(om, "weight")
+    assert not P.is_parametrized(om, "bias") and not P.is_parametrized(nn.Linear(2, 2))
+    _close(om.weight, tm.weight)
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    _close(om(ag.tensor(x)), tm(torch.tensor(x)))
+    om(ag.tensor(x)).sum().backward()
+    tm(torch.tensor(x)).sum().backward()
+    _close(om.parametrizations.weight.original.grad, tm.parametrizations.weight.original.grad)
+    # assignment goes through every right_inverse (last to first): _Sym has none
+    for m in (om, tm):
+        with pytest.raises(RuntimeError, match="does not implement right_inverse"):
+            m.weight = (ag if m is om else torch).ones(3, 3, dtype=(ag if m is om
+                                                                    else torch).float64)
+    om, tm = _linear_pair(seed=1)
+    P.register_parametrization(om, "weight", _Scale())
+    TP.register_parametrization(tm, "weight", _TScale())
+    w = np.random.default_rng(1).standard_normal((3, 3))
+    om.weight = ag.tensor(w)
+    tm.weight = torch.tensor(w)
+    _close(om.parametrizations.weight.original, tm.parametrizations.weight.original)
+    _close(om.weight, w)
+
+
+@pytest.mark.parametrize("leave", [True, False])
+def test_remove_parametrizations(leave):
+    om, tm = _linear_pair()
+    P.register_parametrization(om, "weight", _Sym())
+    TP.register_parametrization(tm, "weight", _TSym())
+    orig = om.parametrizations.weight.original
+    P.remove_parametrizations(om, "weight", leave_parametrized=leave)
+    TP.remove_parametrizations(tm, "weight", leave_parametrized=leave)
+    assert type(om) is nn.Linear and not hasattr(om, "parametrizations")
+    assert om.weight is orig and isinstance(om.weight, nn.Parameter)
+    assert list(om.state_dict()) == list(tm.state_dict())
+    _close(om.weight, tm.weight)
+    with pytest.raises(ValueError, match="does not have a parametrization"):
+        P.remove_parametrizations(om, "weight")
+
+
+def test_parametrize_errors_and_buffers():
+    m = nn.Linear(3, 3)
+
+    class Shape(nn.Module):
+        def forward(self, X):
+            return X[:2]
+
+    with pytest.raises(ValueError, match="may not change the shape"):
+        P.register_parametrization(m, "weight", Shape())
+    assert type(m) is nn.Linear
+    P.register_parametrization(m, "weight", Shape(), unsafe=True)
+    assert m.weight.shape == (2, 3)
+    with pytest.raises(ValueError, match="does not have a parameter, a buffer"):
+        P.register_parametrization(m, "nothing", _Sym())
+    bn = nn.BatchNorm1d(3)
+    P.register_parametrization(bn, "running_var", _Scale())
+    assert "parametrizations.running_var.original" in bn.state_dict()
+    _close(bn.running_var, np.ones(3))  # right_inverse stored 0.5, forward doubles it
+
+
+def test_cached():
+    m = nn.Linear(3, 3)
+    P.register_parametrization(m, "weight", _Sym())
+    assert m.weight is not m.weight
+    with P.cached():
+        w = m.weight
+        assert m.weight is w
+    assert m.weight is not w
+
+
+def test_multi_tensor_original_and_transfer():
+    om, tm = _linear_pair(4, 5)
+    nn.utils.parametrizations.weight_norm(om)
+    torch.nn.utils.parametrizations.weight_norm(tm)
+    assert list(om.state_dict()) == list(tm.state_dict())
+    pl = om.parametrizations.weight
+    assert pl.original0.shape == (5, 1) and pl.original1.shape == (5, 4)
+    other = nn.Linear(4, 5, dtype="float64")
+    P.transfer_parametrizations_and_params(om, other)
+    _close(other.weight, _np(om.weight))
+    with pytest.raises(ValueError, match="sequence of tensors"):
+        P.remove_parametrizations(om, "weight", leave_parametrized=False)
+
+
+# ---- weight norm ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dim", [0, 1, None, -2])
+def test_parametrizations_weight_norm(dim):
+    torch.manual_seed(0)
+    tm = torch.nn.Conv2d(3, 4, 2).double()
+    om = _copy(nn.Conv2d(3, 4, 2, dtype="float64"), tm)
+    nn.utils.parametrizations.weight_norm(om, dim=dim)
+    torch.nn.utils.parametrizations.weight_norm(tm, dim=dim)
+    tpl, opl = tm.parametrizations.weight, om.parametrizations.weight
+    _close(opl.original0, tpl.original0)
+    _close(opl.original1, tpl.original1)
+    _close(om.weight, tm.weight)  # == the original weight
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4))
+    (om(ag.tensor(x)) ** 2).sum().backward()
+    (tm(torch.tensor(x)) ** 2).sum().backward()
+    _close(opl.original0.grad, tpl.original0.grad, 1e-9)
+    _close(opl.original1.grad, tpl.original1.grad, 1e-9)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_old_weight_norm(dim):
+    torch.manual_seed(1)
+    tm = torch.nn.Linear(3, 4).double()
+    om = _copy(nn.Linear(3, 4, dtype="float64"), tm)
+    with pytest.warns(FutureWarning) as w_ours:
+        assert nn.utils.weight_norm(om, dim=dim) is om
+    with pytest.warns(FutureWarning) as w_theirs:
+        torch.nn.utils.weight_norm(tm, dim=dim)
+    assert str(w_ours[0].message) == str(w_theirs[0].message)
+    assert [n for n, _ in om.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    _close(om.weight_g, tm.weight_g)
+    _close(om.weight_v, tm.weight_v)
+    with torch.no_grad():
+        tm.weight_g.mul_(2)
+    om.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    _close(om(ag.tensor(x)), tm(torch.tensor(x)))  # the hook recomputed the weight
+    (om(ag.tensor(x)) ** 2).sum().backward()
+    (tm(torch.tensor(x)) ** 2).sum().backward()
+    _close(om.weight_g.grad, tm.weight_g.grad)
+    _close(om.weight_v.grad, tm.weight_v.grad)
+    with pytest.raises(RuntimeError, match="Cannot register two weight_norm"), \
+            pytest.warns(FutureWarning):
+        nn.utils.weight_norm(om, dim=dim)
+    nn.utils.remove_weight_norm(om)
+    torch.nn.utils.remove_weight_norm(tm)
+    assert list(om.state_dict()) == list(tm.state_dict()) and not om._forward_pre_hooks
+    _close(om.weight, tm.weight)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        nn.utils.remove_weight_norm(om)
+
+
+# ---- spectral norm -------------------------------------------------------------------------
+
+def _spectral_pair(kind, old: bool, n_iter=1):
+    torch.manual_seed(2)
+    if kind == "linear":
+        tm, om = torch.nn.Linear(4, 5).double(), nn.Linear(4, 5, dtype="float64")
+    else:
+        tm = torch.nn.ConvTranspose2d(3, 4, 2).double()
+        om = nn.ConvTranspose2d(3, 4, 2, dtype="float64")
+    _copy(om, tm)
+    if old:
+        nn.utils.spectral_norm(om, n_power_iterations=n_iter)
+        torch.nn.utils.spectral_norm(tm, n_power_iterations=n_iter)
+    else:
+        nn.utils.parametrizations.spectral_norm(om, n_power_iterations=n_iter)
+        torch.nn.utils.parametrizations.spectral_norm(tm, n_power_iterations=n_iter)
+    assert list(om.state_dict()) == list(tm.state_dict())
+    # the power-iteration vectors start random: copy PyTorch's
+    om.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    return om, tm
+
+
+@pytest.mark.parametrize("kind,old,n_iter", [("linear", False, 1), ("conv_t", False, 2),
+                                             ("linear", True, 1), ("conv_t", True, 3)])
+def test_spectral_norm(kind, old, n_iter):
+    om, tm = _spectral_pair(kind, old, n_iter)
+    shape = (2, 4) if kind == "linear" else (2, 3, 3, 3)
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # training: power iteration at every forward
+        x = rng.standard_normal(shape)
+        oy, ty = om(ag.tensor(x)), tm(torch.tensor(x))
+        _close(oy, ty, 1e-9)
+        (oy ** 2).sum().backward()
+        (ty ** 2).sum().backward()
+    key = "weight_u" if old else "parametrizations.weight.0._u"
+    _close(om.state_dict()[key], tm.state_dict()[key], 1e-9)
+    wo = om.weight_orig if old else om.parametrizations.weight.original
+    wt = tm.weight_orig if old else tm.parametrizations.weight.original
+    _close(wo.grad, wt.grad, 1e-8)
+    om.eval()
+    tm.eval()
+    x = rng.standard_normal(shape)
+    _close(om(ag.tensor(x)), tm(torch.tensor(x)), 1e-9)
+
+    def as_matrix(w):  # the output dim first (dim 1 of a transposed convolution)
+        w = np.asarray(_np(w))
+        return w if kind == "linear" else np.moveaxis(w, 1, 0).reshape(w.shape[1], -1)
+
+    if old:
+        nn.utils.remove_spectral_norm(om)
+        torch.nn.utils.remove_spectral_norm(tm)
+        assert list(om.state_dict()) == list(tm.state_dict())
+        _close(om.weight, tm.weight, 1e-9)
+        with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
+            nn.utils.remove_spectral_norm(om)
+    else:
+        om.train()
+        for _ in range(30):  # power iteration converges: sigma is the largest singular value
+            _ = om.weight
+        np.testing.assert_allclose(np.linalg.norm(as_matrix(om.weight), 2), 1.0, rtol=1e-6)
+
+
+def test_spectral_norm_errors():
+    with pytest.raises(ValueError, match="n_power_iterations to be positive"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+    with pytest.raises(ValueError, match="n_power_iterations to be positive"):
+        nn.utils.parametrizations.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        nn.utils.parametrizations.spectral_norm(nn.Linear(2, 2), dim=2)
+    with pytest.raises(ValueError, match="has no parameter or buffer"):
+        nn.utils.parametrizations.spectral_norm(nn.Linear(2, 2), name="w")
+    m = nn.utils.spectral_norm(nn.Linear(2, 2))
+    with pytest.raises(RuntimeError, match="Cannot register two spectral_norm"):
+        nn.utils.spectral_norm(m)
+
+
+# ---- orthogonal ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape,omap,triv", [
+    ((5, 5), None, True), ((5, 3), None, True), ((3, 5), None, True),
+    ((4, 4), "cayley", True), ((5, 3), "householder", False), ((3, 5), "matrix_exp", True),
+    ((5, 3), "cayley", False), ((4, 4), "householder", True)])
+def test_orthogonal_matches_torch(shape, omap, triv):
+    torch.manual_seed(3)
+    tm = torch.nn.Linear(shape[1], shape[0]).double()
+    om = _copy(nn.Linear(shape[1], shape[0], dtype="float64"), tm)
+    torch.nn.utils.parametrizations.orthogonal(tm, orthogonal_map=omap,
+                                               use_trivialization=triv)
+    nn.utils.parametrizations.orthogonal(om, orthogonal_map=omap, use_trivialization=triv)
+    assert list(om.state_dict()) == list(tm.state_dict())
+    W = _np(om.weight)
+    g = W.T @ W if shape[0] >= shape[1] else W @ W.T
+    np.testing.assert_allclose(g, np.eye(min(shape)), atol=1e-12)
+    # the same original (and base) give PyTorch's weight and gradient
+    om.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    _close(om.weight, tm.weight, 1e-9)
+    w = np.random.default_rng(0).standard_normal(shape)
+    (om.weight * ag.tensor(w)).sum().backward()
+    (tm.weight * torch.tensor(w)).sum().backward()
+    _close(om.parametrizations.weight.original.grad, tm.parametrizations.weight.original.grad,
+           1e-8)
+
+
+def test_orthogonal_assign_and_errors():
+    m = nn.utils.parametrizations.orthogonal(nn.Linear(3, 5, dtype="float64"))
+    q = np.linalg.qr(np.random.default_rng(0).standard_normal((5, 3)))[0]
+    m.weight = ag.tensor(q)
+    _close(m.weight, q, 1e-12)
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+        nn.utils.parametrizations.orthogonal(nn.Linear(3, 5), name="bias")
+    with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+        nn.utils.parametrizations.orthogonal(nn.Linear(3, 5), orthogonal_map="svd")
+    m = nn.utils.parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley",
+                                             use_trivialization=False)
+    with pytest.raises(NotImplementedError):
+        m.weight = ag.eye(3)
