@@ -638,3 +638,28 @@ def test_orthogonal_assign_and_errors():
                                              use_trivialization=False)
     with pytest.raises(NotImplementedError):
         m.weight = ag.eye(3)
+
+
+def test_parametrizations_on_cuda_stand_in(sim):
+    """weight_norm, spectral_norm and orthogonal run on device arrays (the strict CuPy
+    stand-in) and give the CPU's values."""
+    torch.manual_seed(4)
+    for make in (lambda m: nn.utils.parametrizations.weight_norm(m),
+                 lambda m: nn.utils.parametrizations.spectral_norm(m),
+                 lambda m: nn.utils.parametrizations.orthogonal(m),
+                 lambda m: nn.utils.parametrizations.orthogonal(m, orthogonal_map="cayley"),
+                 lambda m: nn.utils.spectral_norm(m)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            cpu = make(nn.Linear(3, 4, dtype="float64"))
+            gpu = make(nn.Linear(3, 4, dtype="float64"))
+        gpu.load_state_dict(cpu.state_dict())
+        gpu.to("cuda")
+        x = np.random.default_rng(0).standard_normal((2, 3))
+        yc = cpu(ag.tensor(x))
+        yg = gpu(ag.tensor(x, device="cuda"))
+        assert yg.device.type == "cuda"
+        np.testing.assert_allclose(yg.cpu().detach().numpy(), _np(yc), atol=1e-10)
+        yg.sum().backward()
+        assert all(p.grad is not None and p.grad.device.type == "cuda"
+                   for p in gpu.parameters())

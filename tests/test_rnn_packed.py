@@ -250,3 +250,30 @@ def test_packed_layer_errors():
         m(R.pack_sequence([ag.ones(2, 3), ag.ones(1, 3)]))
     with pytest.raises(RuntimeError, match="packed data"):
         m(R.pack_sequence([ag.ones(2, 2, dtype=ag.float64)]))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_packed_layer_on_cuda_stand_in(kind, sim):
+    """The packed path runs on device arrays (the strict CuPy stand-in) and matches the CPU."""
+    rng = np.random.default_rng(6)
+    m = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, dtype="float64")
+    arrs = [rng.standard_normal((n, 3)) for n in (2, 5, 3)]
+    cpu_in = [ag.tensor(a, requires_grad=True) for a in arrs]
+    out_c, h_c = m(R.pack_sequence(cpu_in, enforce_sorted=False))
+    pad_c, _ = R.pad_packed_sequence(out_c, batch_first=True)
+    pad_c.sum().backward()
+    g_c = [_np(t.grad) for t in cpu_in]
+    m.to("cuda")
+    gpu_in = [ag.tensor(a, device="cuda", requires_grad=True) for a in arrs]
+    p = R.pack_sequence(gpu_in, enforce_sorted=False)
+    assert p.data.device.type == "cuda" and p.batch_sizes.device.type == "cpu"
+    assert p.sorted_indices.device.type == "cuda"
+    out_g, h_g = m(p)
+    pad_g, _ = R.pad_packed_sequence(out_g, batch_first=True)
+    pad_g.sum().backward()
+    np.testing.assert_allclose(pad_g.cpu().detach().numpy(), _np(pad_c), atol=1e-12)
+    hg, hc = (h_g[0], h_c[0]) if kind == "LSTM" else (h_g, h_c)
+    np.testing.assert_allclose(hg.cpu().detach().numpy(), _np(hc), atol=1e-12)
+    for t, g in zip(gpu_in, g_c):
+        np.testing.assert_allclose(t.grad.cpu().numpy(), g, atol=1e-12)
+    assert p.cpu().data.device.type == "cpu"
