@@ -663,3 +663,16 @@ def test_parametrizations_on_cuda_stand_in(sim):
         yg.sum().backward()
         assert all(p.grad is not None and p.grad.device.type == "cuda"
                    for p in gpu.parameters())
+
+
+def test_parametrized_deepcopy_and_pickle():
+    import copy
+    import pickle
+
+    m = nn.utils.parametrizations.orthogonal(nn.Linear(3, 4, dtype="float64"))
+    m2 = copy.deepcopy(m)
+    assert type(m2) is type(m)
+    assert m2.parametrizations.weight.original is not m.parametrizations.weight.original
+    _close(m2.weight, _np(m.weight))
+    with pytest.raises(RuntimeError, match="only supported through state_dict"):
+        pickle.dumps(m)

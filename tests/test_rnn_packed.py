@@ -277,3 +277,26 @@ def test_packed_layer_on_cuda_stand_in(kind, sim):
     for t, g in zip(gpu_in, g_c):
         np.testing.assert_allclose(t.grad.cpu().numpy(), g, atol=1e-12)
     assert p.cpu().data.device.type == "cpu"
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_packed_layer_gradcheck(kind):
+    """Float64 finite differences through pack -> layer -> pad, including the initial state
+    and a weight (through functional_call), and second derivatives for the GRU."""
+    rng = np.random.default_rng(7)
+    m = getattr(nn, kind)(2, 3, bidirectional=True, dtype="float64")
+    x = ag.tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+    h0 = ag.tensor(rng.standard_normal((2, 3, 3)), requires_grad=True)
+    w = ag.tensor(_np(m.weight_hh_l0_reverse), requires_grad=True)
+    lens = [2, 4, 1]
+
+    def f(x, h0, w):
+        p = R.pack_padded_sequence(x, lens, enforce_sorted=False)
+        hx = (h0, h0 * 0.5) if kind == "LSTM" else h0
+        out, h = nn.utils.stateless._functional_call(m, {"weight_hh_l0_reverse": w}, (p, hx))
+        hn = h[0] if kind == "LSTM" else h
+        return R.pad_packed_sequence(out, padding_value=0.25)[0], hn
+
+    assert ag.gradcheck(f, (x, h0, w))
+    if kind == "GRU":
+        assert ag.gradgradcheck(lambda x, h0: f(x, h0, w.detach())[1], (x, h0))

@@ -186,7 +186,7 @@ def _inject_new_class(module: Module) -> None:
             return obj
         replica = self.__new__(self.__class__)
         memo[id(self)] = replica
-        replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        object.__setattr__(replica, "__dict__", copy.deepcopy(self.__dict__, memo))
         return replica
 
     def getstate(self):
