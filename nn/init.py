@@ -195,7 +195,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
         >>> nn.init.xavier_uniform_(ag.empty(3, 5), gain=nn.init.calculate_gain("relu"))
     """
     fi, fo = _fans(tensor)
-    a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fi + fo))
+    a = math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(fi + fo)))  # PyTorch's rounding
     return uniform_(tensor, -a, a, generator)
 
 
@@ -216,7 +216,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(fan))
     return uniform_(tensor, -bound, bound, generator)
 
 
