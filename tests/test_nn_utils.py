@@ -676,3 +676,28 @@ def test_parametrized_deepcopy_and_pickle():
     _close(m2.weight, _np(m.weight))
     with pytest.raises(RuntimeError, match="only supported through state_dict"):
         pickle.dumps(m)
+
+
+def test_functional_call_parametrized_and_extra_names():
+    fc = nn.utils.stateless._functional_call
+    om, tm = _linear_pair(seed=5)
+    P.register_parametrization(om, "weight", _Scale())
+    TP.register_parametrization(tm, "weight", _TScale())
+    before = _np(om.parametrizations.weight.original).copy()
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    o = fc(om, {"weight": ag.zeros(3, 3, dtype=ag.float64)}, ag.tensor(x))
+    t = torch.func.functional_call(tm, {"weight": torch.zeros(3, 3, dtype=torch.float64)},
+                                   torch.tensor(x))
+    _close(o, t)
+    _close(om.parametrizations.weight.original, before)  # restored
+    o = fc(om, {"parametrizations.weight.original": ag.ones(3, 3, dtype=ag.float64)},
+           ag.tensor(x))
+    _close(o, x @ np.full((3, 3), 2.0) + _np(om.bias))
+    with pytest.raises(RuntimeError) as ours:
+        fc(om, {"a": ag.zeros(1), "weight": ag.zeros(3, 3)}, ag.tensor(x), strict=True)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.func.functional_call(tm, {"a": torch.zeros(1), "weight": torch.zeros(3, 3)},
+                                   torch.tensor(x), strict=True)
+    assert str(ours.value) == str(theirs.value)
+    fc(om, {"extra": ag.ones(1)}, ag.tensor(x))  # a new name is set, then removed
+    assert not hasattr(om, "extra")

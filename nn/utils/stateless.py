@@ -58,8 +58,8 @@ def _reparametrize_module(module, tensors: dict, tie_weights: bool = False,
                 expanded.setdefault(other, value)
         tensors = expanded
     if strict:
-        missing = [k for k in known if k not in tensors]
-        unexpected = [k for k in tensors if k not in known]
+        missing = sorted(k for k in known if k not in tensors)
+        unexpected = sorted(k for k in tensors if k not in known)
         if missing or unexpected:
             msg = f"Error(s) in reparametrizing for {type(module).__name__}:\n"
             if unexpected:
@@ -76,19 +76,22 @@ def _reparametrize_module(module, tensors: dict, tie_weights: bool = False,
                     saved.append((table, leaf, table[leaf]))
                     table[leaf] = value
                     break
-            else:  # a plain attribute (e.g. a parametrized tensor's property is bypassed)
-                had = leaf in mod.__dict__
-                saved.append((mod, leaf, mod.__dict__.get(leaf) if had else _MISSING))
-                object.__setattr__(mod, leaf, value)
+            else:  # another attribute (a parametrized tensor: its setter runs), PyTorch's
+                orig = getattr(mod, leaf, _MISSING)
+                if orig is not _MISSING and not isinstance(orig, Tensor):
+                    raise TypeError(f"attribute `{leaf}`: {orig} is not an instance of Tensor")
+                saved.append((mod, leaf, orig))
+                setattr(mod, leaf, value)
         yield
     finally:
         for holder, leaf, old in reversed(saved):
             if isinstance(holder, dict):
                 holder[leaf] = old
             elif old is _MISSING:
-                holder.__dict__.pop(leaf, None)
+                if hasattr(holder, leaf):
+                    delattr(holder, leaf)
             else:
-                object.__setattr__(holder, leaf, old)
+                setattr(holder, leaf, old)
 
 
 _MISSING = object()
