@@ -13,8 +13,9 @@ from collections import namedtuple
 import numpy as np
 
 from autograd.backend import get_array_module, to_numpy
+from autograd.function import Op
 from autograd.ops import shape as S
-from autograd.tensor import Tensor, full, tensor
+from autograd.tensor import Tensor, tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pack_sequence",
            "pad_packed_sequence", "pad_sequence", "unpack_sequence", "unpad_sequence"]
@@ -28,6 +29,43 @@ def _index(idx, like: Tensor):
 
 def _long(arr, device=None) -> Tensor:
     return tensor(np.asarray(arr, dtype=np.int64), device=device)
+
+
+class _ScatterRows(Op):
+    """``out`` (n, *) filled with ``value``, then ``out[idx] = x``: rows to padded layout
+    (``idx`` distinct). Its backward is ``_GatherRows`` and vice versa, so every order of
+    derivative is available."""
+
+    @staticmethod
+    def forward(ctx, x, *, idx, n: int, value=0.0):
+        xp = get_array_module(x)
+        ctx.idx = idx
+        out = xp.full((n,) + tuple(x.shape[1:]), value, dtype=x.dtype)
+        out[idx] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _GatherRows.apply(gy, idx=ctx.idx)
+
+
+class _GatherRows(Op):
+    """``x[idx]`` along the first dim (``idx`` distinct): padded layout to rows."""
+
+    @staticmethod
+    def forward(ctx, x, *, idx):
+        xp = get_array_module(x)
+        ctx.idx, ctx.n = idx, x.shape[0]
+        return xp.take(x, idx, axis=0)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _ScatterRows.apply(gy, idx=ctx.idx, n=ctx.n)
+
+
+def _rows(x: Tensor) -> Tensor:
+    """(A, B, *) -> (A * B, *)."""
+    return S.reshape(x, (x.shape[0] * x.shape[1],) + tuple(x.shape[2:]))
 
 
 def invert_permutation(permutation):
@@ -191,8 +229,8 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False,  # noqa: A00
     tt, bb = np.nonzero(mask)  # step-major, then batch (sorted) order
     if order is not None:
         bb = order[bb]
-    ti, bi = _index(tt, input), _index(bb, input)
-    data = input[bi, ti] if batch_first else input[ti, bi]
+    lin = bb * T + tt if batch_first else tt * B + bb  # rows of the (T*B, *) layout
+    data = _GatherRows.apply(_rows(input), idx=_index(lin, input))
     batch_sizes = _long(mask.sum(1))
     si = None if order is None else _long(order, input.device)
     return PackedSequence(data, batch_sizes, si, None)
@@ -224,23 +262,21 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         T = int(total_length)
     B = int(bs[0])
     lens = (bs[None, :] > np.arange(B)[:, None]).sum(1)  # per sorted sequence
-    # gather index into [data; padding row]: step t, sorted column b -> row offset[t] + b
-    offs = np.concatenate([[0], np.cumsum(bs)])
-    steps = np.arange(T)[:, None]
-    cols = np.arange(B)[None, :]
-    live = steps < lens[None, :]
-    pad_row = int(data.shape[0])
-    idx = np.where(live, offs[np.minimum(steps, len(bs) - 1)] + cols, pad_row)
+    # packed row offset[t] + j is step t of sorted sequence j; its place in the padded
+    # (T, B) (or (B, T)) layout, with the original batch order restored
+    offs = np.concatenate([[0], np.cumsum(bs)[:-1]])
+    tt = np.repeat(np.arange(len(bs)), bs)
+    jj = np.arange(int(bs.sum())) - np.repeat(offs, bs)
     ui = sequence.unsorted_indices
     if ui is not None:
         u = to_numpy(ui._data).astype(np.int64)
-        idx, lens = idx[:, u], lens[u]
-    if batch_first:
-        idx = idx.T
-    pad = full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype,
-               device=data.device)
-    ext = S.cat([data, pad], 0)
-    return ext[_index(idx, data)], _long(lens)
+        col = np.empty_like(u)
+        col[u] = np.arange(u.shape[0])  # sorted j sits in column col[j] = sorted_indices[j]
+        jj, lens = col[jj], lens[u]
+    lin = jj * T + tt if batch_first else tt * B + jj
+    out = _ScatterRows.apply(data, idx=_index(lin, data), n=T * B, value=padding_value)
+    shape = (B, T) if batch_first else (T, B)
+    return S.reshape(out, shape + tuple(data.shape[1:])), _long(lens)
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
@@ -272,19 +308,20 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                                f"{trailing}, got {tuple(s.shape[1:])}")
     lens = np.array([s.shape[0] for s in seqs], dtype=np.int64)
     T = int(lens.max())
+    B = len(seqs)
     flat = S.cat(seqs, 0)
     if flat.dtype != seqs[0].dtype:  # PyTorch's result has the first sequence's dtype
         flat = flat.to(seqs[0].dtype)
-    pad = full((1,) + trailing, padding_value, dtype=flat.dtype, device=flat.device)
-    ext = S.cat([flat, pad], 0)
+    # row r of sequence b goes to step r (right padding) or r + T - len(b) (left padding)
     offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    steps = np.arange(T)[:, None]
-    pos = steps if padding_side == "right" else steps - (T - lens)[None, :]
-    live = (pos >= 0) & (pos < lens[None, :])
-    idx = np.where(live, offs[None, :] + pos, int(flat.shape[0]))
-    if batch_first:
-        idx = idx.T
-    return ext[_index(idx, flat)]
+    bb = np.repeat(np.arange(B), lens)
+    tt = np.arange(int(lens.sum())) - np.repeat(offs, lens)
+    if padding_side == "left":
+        tt = tt + np.repeat(T - lens, lens)
+    lin = bb * T + tt if batch_first else tt * B + bb
+    out = _ScatterRows.apply(flat, idx=_index(lin, flat), n=T * B, value=padding_value)
+    shape = (B, T) if batch_first else (T, B)
+    return S.reshape(out, shape + trailing)
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
