@@ -300,3 +300,23 @@ def test_packed_layer_gradcheck(kind):
     assert ag.gradcheck(f, (x, h0, w))
     if kind == "GRU":
         assert ag.gradgradcheck(lambda x, h0: f(x, h0, w.detach())[1], (x, h0))
+
+
+def test_pack_pad_trailing_dims_int_data_and_views():
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 9, (3, 4, 2, 2))  # (B, T, 2, 2) int64, batch_first
+    lens = [2, 4, 1]
+    op = R.pack_padded_sequence(ag.tensor(x), lens, batch_first=True, enforce_sorted=False)
+    tp = TR.pack_padded_sequence(torch.tensor(x), lens, batch_first=True,
+                                 enforce_sorted=False)
+    _same_packed(op, tp)
+    assert op.data.dtype == ag.int64
+    o, _ = R.pad_packed_sequence(op, padding_value=-1, total_length=6)
+    t, _ = TR.pad_packed_sequence(tp, padding_value=-1, total_length=6)
+    np.testing.assert_array_equal(o.numpy(), t.numpy())
+    # a non-contiguous (transposed) padded input
+    y = rng.standard_normal((4, 3, 5))
+    oy = ag.tensor(y).transpose(0, 1)
+    ty = torch.tensor(y).transpose(0, 1)
+    _same_packed(R.pack_padded_sequence(oy, [4, 3, 3], batch_first=True),
+                 TR.pack_padded_sequence(ty, [4, 3, 3], batch_first=True))
