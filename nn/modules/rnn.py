@@ -13,13 +13,14 @@ import numbers
 import warnings
 
 from autograd import dtypes as _dt
-from autograd.backend import get_array_module
+from autograd.backend import get_array_module, to_numpy
 from autograd.ops import shape as S
-from autograd.tensor import Parameter, Tensor, empty
+from autograd.tensor import Parameter, Tensor, as_tensor, empty
 
 from .. import init
 from ..functional import rnn as _rnn
 from ..functional.dropout import _dropout
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -172,8 +173,12 @@ class RNNBase(Module):
 
         Returns:
             (output, h_n) — LSTM: (output, (h_n, c_n)) — output holds the last layer's
-            hidden state of every step, both directions concatenated.
+            hidden state of every step, both directions concatenated. For a
+            ``PackedSequence`` input the output is a PackedSequence and h_n (c_n) holds each
+            sequence's state at its own last step (PyTorch's).
         """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         self._check_input(input)
         lstm = self.mode == "LSTM"
         x = input
@@ -246,6 +251,138 @@ class RNNBase(Module):
             h_n = S.squeeze(h_n, 1)
             c_n = S.squeeze(c_n, 1) if lstm else None
         return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+
+    def _hidden_states(self, hx, N: int, x, perm):
+        """Validated initial states (lists of (N, H) per layer and direction, None for zeros),
+        for the packed path; ``perm`` sorts their batch like the packed data's."""
+        L, D, H = self.num_layers, 2 if self.bidirectional else 1, self.hidden_size
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            z = _zero_state(x, N, H)
+            return [z] * (L * D), [z] * (L * D) if lstm else None
+        expected = (L * D, N, H)
+        if lstm:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{self._layer_name()}: hx must be a tuple (h_0, c_0), got "
+                                f"{type(hx).__name__}")
+            h0, c0 = hx
+            self._check_hidden(h0, expected, "h_0")
+            self._check_hidden(c0, expected, "c_0")
+        else:
+            if isinstance(hx, (tuple, list)):
+                raise TypeError(f"{self._layer_name()}: hx must be a Tensor, got a "
+                                f"{type(hx).__name__}")
+            self._check_hidden(hx, expected, "h_0")
+            h0, c0 = hx, None
+        if perm is not None:
+            h0 = h0[:, perm]
+            c0 = None if c0 is None else c0[:, perm]
+        return list(S.unbind(h0, 0)), (list(S.unbind(c0, 0)) if lstm else None)
+
+    def _forward_packed(self, packed, hx):
+        """The layer over a PackedSequence: the steps with the same batch size form runs,
+        each run is ONE call of the fused layer op on its contiguous block of the packed
+        data; sequences that have ended keep their state (the final state of each sequence
+        is the one at its own last step); in the reverse direction a sequence starts, from
+        its initial state, at its own last step."""
+        data, batch_sizes, si, ui = packed
+        if not isinstance(data, Tensor) or data.ndim != 2 or data.shape[1] != self.input_size:
+            got = _shape(data) if isinstance(data, Tensor) else type(data).__name__
+            raise RuntimeError(f"{self._layer_name()}: expected packed data of shape "
+                               f"(sum of lengths, {self.input_size}), got {got}")
+        w = self.weight_ih_l0
+        if data.dtype != w.dtype:
+            raise RuntimeError(
+                f"{self._layer_name()}: input dtype {data.dtype} does not match the "
+                f"parameters' dtype {w.dtype}; convert the input or the layer")
+        bs = [int(b) for b in to_numpy(batch_sizes._data)]
+        N = bs[0]
+        xp = get_array_module(data._data)
+        perm = None if si is None else xp.asarray(to_numpy(si._data), dtype="int64")
+        h0s, c0s = self._hidden_states(hx, N, data, perm)
+        runs = []  # (row offset, steps, batch size) of each run of equal batch sizes
+        off = t = 0
+        while t < len(bs):
+            b, n = bs[t], 1
+            while t + n < len(bs) and bs[t + n] == b:
+                n += 1
+            runs.append((off, n, b))
+            off += n * b
+            t += n
+        lstm = self.mode == "LSTM"
+        L, D = self.num_layers, 2 if self.bidirectional else 1
+        drop = self.dropout if self.training else 0.0
+        hn, cn = [], []
+        layer_in = data
+        for layer in range(L):
+            outs = []
+            for d in range(D):
+                i = layer * D + d
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                ws = (getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx),
+                      getattr(self, "bias_ih" + sfx) if self.bias else None,
+                      getattr(self, "bias_hh" + sfx) if self.bias else None)
+                out, h, c = self._packed_direction(layer_in, runs, ws, h0s[i],
+                                                   c0s[i] if lstm else None, bool(d))
+                outs.append(out)
+                hn.append(h)
+                cn.append(c)
+            layer_in = outs[0] if D == 1 else S.cat(outs, -1)
+            if drop and layer < L - 1:
+                layer_in = _dropout(layer_in, drop)
+        h_n = S.stack(hn, 0)
+        c_n = S.stack(cn, 0) if lstm else None
+        if ui is not None:
+            inv = xp.asarray(to_numpy(ui._data), dtype="int64")
+            h_n = h_n[:, inv]
+            c_n = c_n[:, inv] if lstm else None
+        output = PackedSequence(layer_in, batch_sizes, si, ui)
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+    def _packed_direction(self, x, runs, ws, h0, c0, reverse: bool):
+        """One layer and direction over packed rows ``x``: (output rows, h_n, c_n)."""
+        lstm = self.mode == "LSTM"
+        parts = [None] * len(runs)
+        h = c = None  # the states of the sequences running so far (the first rows)
+        order = range(len(runs) - 1, -1, -1) if reverse else range(len(runs))
+        for r in order:
+            off, n, b = runs[r]
+            xr = S.reshape(x[off:off + n * b], (n, b, x.shape[1]))
+            if reverse:  # sequences b_prev..b start here from their initial state
+                if h is None:
+                    hin, cin = h0[:b], (c0[:b] if lstm else None)
+                elif h.shape[0] < b:
+                    k = h.shape[0]
+                    hin = S.cat([h, h0[k:b]], 0)
+                    cin = S.cat([c, c0[k:b]], 0) if lstm else None
+                else:
+                    hin, cin = h, c
+            else:
+                hin = h0[:b] if h is None else h[:b]
+                cin = (c0[:b] if c is None else c[:b]) if lstm else None
+            if self.mode == "GRU":
+                out, hb = _rnn.GRULayer.apply(xr, *ws, hin, reverse=reverse)
+                cb = None
+            elif lstm:
+                out, hb, cb = _rnn.LSTMLayer.apply(xr, *ws, hin, cin, reverse=reverse)
+            else:
+                out, hb = _rnn.RNNLayer.apply(xr, *ws, hin, reverse=reverse,
+                                              relu=self.mode == "RNN_RELU")
+                cb = None
+            parts[r] = S.reshape(out, (n * b, out.shape[-1]))
+            if reverse or h is None or h.shape[0] == b:
+                h, c = hb, cb
+            else:  # the sequences past b have ended: they keep their last state
+                h = S.cat([hb, h[b:]], 0)
+                c = S.cat([cb, c[b:]], 0) if lstm else None
+        out = parts[0] if len(parts) == 1 else S.cat(parts, 0)
+        return out, h, c
+
+
+def _zero_state(x, N: int, H: int) -> Tensor:
+    """A zero initial state (N, H) with ``x``'s dtype and device (no gradient)."""
+    return as_tensor(get_array_module(x._data).zeros((N, H), dtype=x.dtype))
 
 
 class RNN(RNNBase):

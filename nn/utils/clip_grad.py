@@ -1,8 +1,9 @@
-"""``nn.utils``: gradient clipping and parameter vectors."""
+"""``nn.utils.clip_grad``: gradient clipping (PyTorch's ``torch.nn.utils.clip_grad``)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from autograd.grad_mode import no_grad
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.inplace import _write
-from autograd.tensor import Tensor, tensor, zeros
+from autograd.tensor import Tensor, tensor
 
 
 def _params(parameters) -> list:
@@ -24,7 +25,8 @@ def _grads(parameters) -> list:
     return [p.grad for p in _params(parameters) if p.grad is not None]
 
 
-def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False):
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach=None):
     """The ``norm_type``-norm of all ``tensors`` together (as if concatenated)."""
     tensors = _params(tensors)
     norm_type = float(norm_type)
@@ -59,6 +61,11 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
         return total
+    _scale_grads(grads, max_norm, total)
+    return total
+
+
+def _scale_grads(grads, max_norm, total: Tensor) -> None:
     if isinstance(total._data, np.ndarray):
         coef = min(float(max_norm) / (float(total.item()) + 1e-6), 1.0)
     else:  # on the GPU the coefficient stays on the device (no host sync)
@@ -66,7 +73,35 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     with no_grad():
         for g in grads:
             _write(g, None, (g._data * coef).astype(g.dtype, copy=False))
-    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
+                          foreach=None) -> None:
+    """Scale the gradients of ``parameters`` in place by ``min(1, max_norm / (total_norm +
+    1e-6))``, with ``total_norm`` given (e.g. from ``get_total_norm``), PyTorch's.
+
+    Example:
+        >>> norm = nn.utils.get_total_norm([p.grad for p in model.parameters()])
+        >>> nn.utils.clip_grads_with_norm_(model.parameters(), 1.0, norm)
+    """
+    if not isinstance(total_norm, Tensor):
+        raise TypeError(f"clip_grads_with_norm_: total_norm must be a Tensor, got "
+                        f"{type(total_norm).__name__}")
+    grads = _grads(parameters)
+    if grads:
+        _scale_grads(grads, max_norm, total_norm)
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Deprecated alias of ``clip_grad_norm_`` (warns, as PyTorch does).
+
+    Example:
+        >>> nn.utils.clip_grad_norm(model.parameters(), 1.0)  # FutureWarning
+    """
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
@@ -80,44 +115,3 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
         for g in _grads(parameters):
             xp = get_array_module(g._data)
             _write(g, None, xp.clip(g._data, -clip_value, clip_value))
-
-
-def parameters_to_vector(parameters) -> Tensor:
-    """All parameters flattened and concatenated into one 1-D tensor (differentiable).
-
-    Example:
-        >>> vec = nn.utils.parameters_to_vector(model.parameters())
-    """
-    ps = _params(parameters)
-    if ps:
-        dev = ps[0].device
-        for p in ps:
-            if p.device != dev:
-                raise TypeError(f"parameters_to_vector: found two parameters on different "
-                                f"devices ({dev} and {p.device}); this is not supported")
-    if not ps:
-        return zeros(0)
-    return S.cat([S.reshape(p, (-1,)) for p in ps])
-
-
-def vector_to_parameters(vec, parameters) -> None:
-    """Copy consecutive slices of the 1-D ``vec`` into ``parameters`` (in order, reshaped).
-
-    Example:
-        >>> nn.utils.vector_to_parameters(vec, model.parameters())
-    """
-    if not isinstance(vec, Tensor):
-        raise TypeError(f"expected Tensor, but got: {type(vec).__name__}")
-    ps = _params(parameters)
-    total = sum(p.numel() for p in ps)
-    if vec.ndim != 1 or vec.shape[0] != total:
-        raise RuntimeError(f"vector_to_parameters: expected a 1-D vector of {total} elements "
-                           f"(the parameters' total), got shape {list(vec.shape)}")
-    data = vec.detach()._data
-    pointer = 0
-    with no_grad():
-        for p in ps:
-            n = p.numel()
-            p._data = data[pointer:pointer + n].reshape(p.shape).astype(p.dtype, copy=True)
-            p._vc[0] += 1
-            pointer += n
