@@ -44,7 +44,7 @@ import numpy as np
 from . import backend
 from .dtypes import get_default_dtype, promote, scalar_as, scalar_result
 from .grad_mode import no_grad, state
-from .tensor import Tensor, _Lock, _make
+from .tensor import SAME_DTYPE, Tensor, _Lock, _make
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -448,6 +448,9 @@ class AccumulateGrad(Node):
                 r = h((g if isinstance(g, Tensor) else _make(g),))
                 if r is not None:
                     g = r[0] if create_graph else getattr(r[0], "_data", r[0])
+        want = leaf._grad_dtype  # Tensor.grad_dtype set to another dtype: cast to it
+        if want is not SAME_DTYPE and want is not None and g.dtype != want:
+            g = g.to(want) if isinstance(g, Tensor) else g.astype(want)
         if create_graph:
             gt = g if isinstance(g, Tensor) else _make(g)
             leaf.grad = gt if leaf.grad is None else leaf.grad + gt

@@ -63,6 +63,9 @@ def _is_float(dtype) -> bool:
     return dtype.kind in "fcV"
 
 
+SAME_DTYPE = object()  # Tensor.grad_dtype's default: gradients keep the tensor's dtype
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
@@ -83,6 +86,21 @@ class Tensor:
     _name = None
     _acc = None  # leaves: weakref to their AccumulateGrad node while a graph uses them
     _post_acc_hooks = None  # leaves: hooks run after .grad was accumulated
+    _grad_dtype = SAME_DTYPE  # leaves: the dtype .grad is cast to (default: self.dtype)
+
+    @property
+    def grad_dtype(self):
+        """The dtype gradients are cast to when accumulated into ``.grad`` (leaves only):
+        ``self.dtype`` by default, another dtype when set, None for any dtype."""
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        return self.dtype if self._grad_dtype is SAME_DTYPE else self._grad_dtype
+
+    @grad_dtype.setter
+    def grad_dtype(self, value) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        self._grad_dtype = None if value is None else _dt.to_dtype(value)
 
     @property
     def name(self):

@@ -721,3 +721,22 @@ def test_keep_freed_memory_is_opt_in_and_idempotent():
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() in ("True", "False")
+
+
+def test_grad_dtype_like_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (ag, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        assert x.grad_dtype == lib.float32
+        x.grad_dtype = lib.float64
+        (x * 2).sum().backward()
+        assert x.grad.dtype == lib.float64
+        np.testing.assert_array_equal(np.asarray(x.grad.tolist()), [2.0, 2.0])
+        y = x * 2
+        with pytest.raises(RuntimeError, match="only be set on leaf"):
+            y.grad_dtype = lib.float16
+        with pytest.raises(RuntimeError, match="only be accessed on leaf"):
+            y.grad_dtype  # noqa: B018
+        z = lib.tensor([1.0])
+        z.grad_dtype = None
+        assert z.grad_dtype is None
