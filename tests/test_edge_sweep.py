@@ -974,6 +974,11 @@ CALLS = {
     # ---- end 'optim' ----
 
     # ---- rows added by helper 'lead' (keep inside this block) ----
+    "vander": [("vander", lambda M, x: M.vander(x.reshape(-1)[:4], N=3), 1)],
+    "segment_reduce": [
+        ("segment_reduce_" + r, (lambda r: lambda M, x: M.segment_reduce(
+            x.reshape(-1), r, lengths=M.tensor([x.numel()])))(r), 1)
+        for r in ("sum", "max", "min", "prod")],
     "bfloat16": [("bfloat16", lambda M, x: x.bfloat16().float(), 1)],
     "hash_tensor": [("hash_tensor", lambda M, x: M.hash_tensor(x), 1),
                     ("hash_tensor_dim", lambda M, x: M.hash_tensor(x, -1, keepdim=True), 1)],

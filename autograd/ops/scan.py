@@ -43,8 +43,9 @@ from .reduction import (
     cumsum,
     norm,
 )
+from .reduction import prod as _prod
 from .reduction import sum as _sum
-from .shape import cat, flip, movedim, reshape
+from .shape import cat, flip, movedim, reshape, stack
 
 _SC = "scan"
 _bmax, _bmin = builtins.max, builtins.min
@@ -1187,3 +1188,96 @@ def hash_tensor(input, dim=None, *, keepdim: bool = False, mode: int = 0) -> Ten
     if axes is None and a.ndim and keepdim:
         out = out.reshape((1,) * a.ndim)
     return _make(xp.asarray(out, dtype=np.uint64))
+
+
+# ---- vander, segment_reduce ----------------------------------------------------------------
+
+@register(family=_SC, arity=1)
+def vander(x, N=None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of the 1-D ``x``: columns ``x**(N-1), ..., x, 1`` (or
+    increasing powers), by repeated products (exact gradients at 0)."""
+    if x.ndim != 1:
+        raise RuntimeError(f"vander: x must be a one-dimensional tensor, got shape "
+                           f"{list(x.shape)}")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise RuntimeError(f"vander: N must be non-negative, got {N}")
+    if n == 0:
+        return _make(get_array_module(_data(x)).empty((x.shape[0], 0), dtype=x.dtype)
+                     if x.dtype.kind in "fcV" else
+                     get_array_module(_data(x)).empty((x.shape[0], 0), dtype=np.int64))
+    col = reshape(x, (-1, 1))
+    if x.dtype.kind in "biu":
+        col = cast(col, np.int64)
+    cols = [col * 0 + 1]  # x**0, x**1, ... by repeated products: exact gradients at 0
+    for _ in range(n - 1):
+        cols.append(cols[-1] * col)
+    out = cat(cols, dim=1)
+    return out if increasing else flip(out, (1,))
+
+
+_SEGMENT_REDUCTIONS = ("sum", "mean", "max", "min", "prod")
+
+
+@register(family=_SC, arity=1)
+def segment_reduce(data, reduce: str, *, lengths=None, indices=None, offsets=None,
+                   axis: int = 0, unsafe: bool = False, initial=None) -> Tensor:
+    """Reduce ``data`` along ``axis`` over consecutive segments given by ``lengths`` (shape
+    ``data.shape[:axis] + (segments,)``) or ``offsets`` (one more than segments): sum, mean,
+    max, min or prod of each segment, ``initial`` included when given (for mean, PyTorch's
+    ``(sum + initial) / length``). An empty segment gives the reduction's identity
+    (``initial`` when given; nan for mean)."""
+    if reduce not in _SEGMENT_REDUCTIONS:
+        raise RuntimeError(f"segment_reduce(): unsupported reduce {reduce!r}; expected one of "
+                           f"{', '.join(_SEGMENT_REDUCTIONS)}")
+    if data.dtype.kind not in "fV":
+        raise NotImplementedError(f'"segment_reduce" not implemented for {data.dtype} data')
+    if indices is not None:
+        raise RuntimeError("segment_reduce(): indices based reduction is not supported yet.")
+    if lengths is None and offsets is None:
+        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined")
+    ax = axis % data.ndim if data.ndim else 0
+    if lengths is not None:
+        lens = np.asarray(_data(lengths).get() if hasattr(_data(lengths), "get")
+                          else _data(lengths)).astype(np.int64)
+    else:
+        off = np.asarray(_data(offsets).get() if hasattr(_data(offsets), "get")
+                         else _data(offsets)).astype(np.int64)
+        lens = off[..., 1:] - off[..., :-1]
+    if lens.ndim - 1 != ax:
+        raise RuntimeError(f"segment_reduce(): Expected axis to be the last dimension of "
+                           f"lengths but got {axis}.")
+    if not unsafe and ((lens < 0).any() or (lens.sum(-1) != data.shape[ax]).any()):
+        raise RuntimeError("segment_reduce(): Expected all rows of lengths along axis to sum "
+                           "to data.size(lengths.dim()-1) when !unsafe.")
+    rest = tuple(data.shape[ax + 1:])
+    empty = {"sum": 0.0, "mean": math.nan, "max": -math.inf, "min": math.inf, "prod": 1.0}
+    rows = []
+    for idx in np.ndindex(*lens.shape[:-1]):
+        row = data[idx] if idx else data
+        segs, start = [], 0
+        for n in lens[idx].tolist():
+            part = row[start:start + n]
+            start += n
+            if n == 0:
+                v = initial if initial is not None else empty[reduce]
+                segs.append(_make(get_array_module(_data(data)).full(rest, v,
+                                                                     dtype=data.dtype)))
+                continue
+            if reduce == "sum":
+                v = _sum(part, 0) + (initial if initial is not None else 0)
+            elif reduce == "mean":
+                v = (_sum(part, 0) + (initial if initial is not None else 0)) / n
+            elif reduce == "prod":
+                v = _prod(part, 0) * (initial if initial is not None else 1)
+            else:
+                v = amax(part, 0) if reduce == "max" else amin(part, 0)
+                if initial is not None:
+                    v = clamp(v, min=initial) if reduce == "max" else clamp(v, max=initial)
+            segs.append(v)
+        rows.append(stack(segs, 0) if segs else _make(get_array_module(_data(data)).empty(
+            (0,) + rest, dtype=data.dtype)))
+    if not lens.shape[:-1]:
+        return rows[0]
+    out = stack(rows, 0)
+    return reshape(out, tuple(lens.shape[:-1]) + tuple(out.shape[1:]))
