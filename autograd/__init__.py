@@ -23,12 +23,14 @@ from .dtypes import (  # noqa: F401
     bool_,
     can_cast,
     double,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int8,
     int16,
     int32,
@@ -77,6 +79,7 @@ from .random import (  # noqa: F401
 )
 from .tensor import (  # noqa: F401
     Parameter,
+    Size,
     Tensor,
     arange,
     as_tensor,
@@ -157,22 +160,21 @@ from .settings import (  # noqa: E402,F401
 from .amp import get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .func import vmap  # noqa: E402,F401
 # torch.linalg and torch.special
-from . import cpu, linalg, special  # noqa: E402,F401
+from . import cpu, jit, linalg, special, testing  # noqa: E402,F401
+from .tensor_types import (  # noqa: E402,F401
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
-
-
-class Size(tuple):
-    """A shape, as PyTorch's ``torch.Size``: a tuple of ints with ``numel()``."""
-
-    def numel(self) -> int:
-        n = 1
-        for s in self:
-            n *= s
-        return n
-
-    def __repr__(self) -> str:
-        return f"autograd.Size({list(self)})"
 
 
 def __getattr__(name):

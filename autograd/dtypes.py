@@ -213,3 +213,49 @@ def dtype_of_type_name(name: str):
         if n == base and dt != "bfloat16":
             return np.dtype(dt), cuda
     return None
+
+
+# ---- torch.finfo / torch.iinfo ----------------------------------------------------------
+class finfo:
+    """Machine limits of a floating dtype (``torch.finfo``): bits, eps, max, min, tiny,
+    smallest_normal, resolution, dtype; ``finfo()`` describes the default dtype."""
+
+    def __init__(self, type=None):
+        d = to_dtype(type) if type is not None else _default_float
+        if d.kind not in "fV":
+            raise TypeError(f"finfo: {d} is not a floating point dtype")
+        if d.kind == "V":
+            import ml_dtypes  # noqa: PLC0415 - only reached for ml_dtypes' own types
+
+            info = ml_dtypes.finfo(d)
+        else:
+            info = np.finfo(d)
+        self.dtype = d
+        self.bits = d.itemsize * 8
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(info.precision)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (``torch.iinfo``): bits, min, max, dtype."""
+
+    def __init__(self, type):
+        d = to_dtype(type)
+        if d.kind in "iu":
+            info = np.iinfo(d)
+            self.bits, self.min, self.max = d.itemsize * 8, builtins.int(info.min), \
+                builtins.int(info.max)
+        else:
+            raise TypeError(f"iinfo: {d} is not an integer dtype")
+        self.dtype = d
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -63,6 +63,32 @@ def _is_float(dtype) -> bool:
     return dtype.kind in "fcV"
 
 
+class Size(tuple):
+    """A shape, as PyTorch's ``torch.Size`` (what ``Tensor.shape`` and ``size()`` return): a
+    tuple of ints with ``numel()``, printed ``autograd.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, i):
+        out = tuple.__getitem__(self, i)
+        return Size(out) if isinstance(i, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(tuple(other), self))
+
+    def __repr__(self) -> str:
+        return f"autograd.Size({list(self)})"
+
+
 SAME_DTYPE = object()  # Tensor.grad_dtype's default: gradients keep the tensor's dtype
 
 
@@ -124,8 +150,8 @@ class Tensor:
 
     # ---- attributes ----------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def dtype(self):
@@ -206,7 +232,7 @@ class Tensor:
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[dim]
 
     def dim(self) -> int:

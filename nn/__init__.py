@@ -12,9 +12,10 @@ if not getattr(_autograd, "_AUTOGRAD_NUMPY", False):  # pragma: no cover - envir
 
 from autograd.tensor import Parameter  # noqa: E402
 
-from . import functional, init, parallel, utils  # noqa: E402
+from . import functional, init, parallel, parameter, utils  # noqa: E402
 from .modules import *  # noqa: E402,F403
 from .modules import __all__ as _mods  # noqa: E402
 from .summary import summary  # noqa: E402
 
-__all__ = ["Parameter", "functional", "init", "parallel", "summary", "utils", *_mods]
+__all__ = ["Parameter", "functional", "init", "parallel", "parameter", "summary", "utils",
+           *_mods]

@@ -2,4 +2,4 @@
 package (``autograd.data``) under the name PyTorch programs import it by;
 ``autograd.utils.checkpoint`` is activation checkpointing."""
 
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from autograd import backend
 from autograd import hooks as _hooks
+from autograd.dtypes import bfloat16_dtype
 from autograd.grad_mode import no_grad
 from autograd.hooks import RemovableHandle
 from autograd.tensor import Parameter, Tensor
@@ -334,6 +335,14 @@ class Module:
 
     def double(self) -> Module:
         return self.to("float64")
+
+    def half(self) -> Module:
+        """Floating parameters and buffers to float16."""
+        return self.to("float16")
+
+    def bfloat16(self) -> Module:
+        """Floating parameters and buffers to bfloat16 (ml_dtypes)."""
+        return self.to(bfloat16_dtype())
 
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
         """An ordered dict name -> tensor of the parameters and persistent buffers, module by

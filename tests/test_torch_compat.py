@@ -1,0 +1,109 @@
+"""Smaller pieces of PyTorch's namespace that programs and test suites lean on:
+``finfo``/``iinfo``, ``Size``, the legacy typed constructors, ``torch.testing``, ``torch.jit``
+(eager), ``Module.half/bfloat16``, ``torch.nn.parameter``, ``torch.utils.checkpoint``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+
+torch = pytest.importorskip("torch")
+
+FIELDS = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution")
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64"])
+def test_finfo(name):
+    ours, theirs = ag.finfo(getattr(ag, name)), torch.finfo(getattr(torch, name))
+    for k in FIELDS:
+        assert getattr(ours, k) == getattr(theirs, k), k
+    assert repr(ours) == repr(theirs).replace("torch.", "")
+
+
+def test_finfo_default_and_iinfo():
+    assert ag.finfo().eps == torch.finfo().eps
+    for name in ("uint8", "int8", "int16", "int32", "int64"):
+        ours, theirs = ag.iinfo(getattr(ag, name)), torch.iinfo(getattr(torch, name))
+        assert (ours.bits, ours.min, ours.max) == (theirs.bits, theirs.min, theirs.max)
+    for bad in (lambda: ag.iinfo(ag.float32), lambda: ag.iinfo(ag.bool),
+                lambda: ag.finfo(ag.int64)):
+        with pytest.raises(TypeError):
+            bad()
+
+
+def test_size():
+    x, t = ag.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    for f in (lambda s: s, lambda s: s[1:], lambda s: s + (5,), lambda s: (1,) + s):
+        a, b = f(x.shape), f(t.shape)
+        assert isinstance(a, ag.Size) and tuple(a) == tuple(b)
+        assert repr(a) == repr(b).replace("torch.", "autograd.")
+    assert x.size() == (2, 3, 4) and x.size(1) == 3 and x.shape.numel() == 24
+    assert x.shape[0] == 2 and isinstance(x.shape[0], int)
+
+
+def test_legacy_typed_constructors():
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor",
+                 "BoolTensor", "HalfTensor", "ShortTensor", "CharTensor"):
+        ours, theirs = getattr(ag, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert isinstance(ours, getattr(ag, name))
+        assert tuple(getattr(ag, name)(2, 3).shape) == (2, 3)
+    assert not isinstance(ag.zeros(2), ag.LongTensor)
+    assert isinstance(ag.zeros(2), ag.Tensor)
+    assert ag.FloatTensor().shape == (0,)
+
+
+def test_testing_assert_close():
+    ag.testing.assert_close(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 2.0 + 1e-7]))
+    ag.testing.assert_close({"a": [ag.ones(2), 1.0]}, {"a": [ag.ones(2), 1.0]})
+    cases = [((ag.tensor([1.0, 2.0, 3.0]), ag.tensor([1.0, 2.5, 3.0])),
+              (torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.5, 3.0]))),
+             ((ag.tensor([1.0, 2.0]), ag.tensor([1, 2])),
+              (torch.tensor([1.0, 2.0]), torch.tensor([1, 2]))),
+             ((1.0, 1.1), (1.0, 1.1)),
+             ((ag.tensor([float("nan")]), ag.tensor([float("nan")])),
+              (torch.tensor([float("nan")]), torch.tensor([float("nan")])))]
+    for ours, theirs in cases:
+        with pytest.raises(AssertionError) as e1:
+            ag.testing.assert_close(*ours)
+        with pytest.raises(AssertionError) as e2:
+            torch.testing.assert_close(*theirs)
+        assert str(e1.value).replace("autograd.", "torch.") == str(e2.value)
+    ag.testing.assert_close(ag.tensor([float("nan")]), ag.tensor([float("nan")]),
+                            equal_nan=True)
+    ag.testing.assert_close(ag.tensor([1.0]), ag.tensor([1.05]), rtol=0.1, atol=0.0)
+    with pytest.raises(ValueError):
+        ag.testing.assert_close(ag.ones(1), ag.ones(1), rtol=0.1)
+    ag.manual_seed(0)
+    m = ag.testing.make_tensor(3, 4, dtype=ag.int64, low=-2, high=3)
+    assert m.dtype == ag.int64 and int(m.min()) >= -2 and int(m.max()) < 3
+    f = ag.testing.make_tensor((5,), dtype=ag.float32, requires_grad=True)
+    assert f.requires_grad and f.shape == (5,)
+
+
+def test_jit_runs_eagerly():
+    m = nn.Linear(2, 2)
+    assert ag.jit.script(m) is m and ag.jit.trace(m, ag.zeros(1, 2)) is m
+    assert not ag.jit.is_scripting()
+
+    @ag.jit.ignore
+    def f(x):
+        return x + 1
+
+    assert f(1) == 2
+    with pytest.raises(RuntimeError, match="state_dict"):
+        ag.jit.save(m, "x.pt")
+
+
+def test_module_half_bfloat16_and_namespaces():
+    m = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).half()
+    assert m[0].weight.dtype == ag.float16 and m[1].num_batches_tracked.dtype == ag.int64
+    m.bfloat16()
+    assert m[0].weight.dtype == ag.bfloat16
+    assert nn.parameter.Parameter is ag.nn.Parameter
+    assert ag.utils.checkpoint.checkpoint(lambda v: v * 2, ag.ones(2, requires_grad=True),
+                                          use_reentrant=False).sum().item() == 4.0
