@@ -140,8 +140,23 @@ class Tensor:
         if fn is not None:  # an intermediate: drawings label its node (outputs die early)
             _hooks.node_names.setdefault(fn, {})[self._nr] = value
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """PyTorch's legacy constructor: ``Tensor()`` (empty), ``Tensor(2, 3)`` (a shape,
+        uninitialised) or ``Tensor(data)``, in the default float dtype unless ``dtype`` is
+        given. Prefer ``autograd.tensor(data)``, which keeps the data's dtype."""
+        dt = dtype if dtype is not None else _dt.get_default_dtype()
+        if not args:
+            t = empty(0, dtype=dt, device=device, requires_grad=requires_grad)
+        elif all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args):
+            t = empty(*args, dtype=dt, device=device, requires_grad=requires_grad)
+        elif len(args) == 1:
+            data = args[0]
+            if isinstance(data, Tensor):
+                data = data.detach()
+            t = tensor(data, dtype=dt, device=device, requires_grad=requires_grad)
+        else:
+            raise TypeError(f"Tensor(): expected a shape (ints) or one sequence of data, got "
+                            f"{args!r}")
         self._data = t._data
         self.grad_fn = None
         self._rg = t._rg

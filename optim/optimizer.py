@@ -17,7 +17,7 @@ import numpy as np
 from autograd import backend, hooks
 from autograd.dtypes import get_default_dtype
 from autograd.grad_mode import enable_grad
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_tensor
 
 # process-wide step hooks (PyTorch's ``torch.optim.optimizer.register_optimizer_step_*_hook``)
 _global_step_pre_hooks: OrderedDict = OrderedDict()
@@ -376,7 +376,7 @@ def _export(key: str, v, scalar_keys=("step",)):
     inside lists, as LBFGS's history) and scalar state ('step'...) a 0-d Tensor of the
     scalar dtype (float32), as in PyTorch."""
     if key in scalar_keys and isinstance(v, numbers.Number):
-        return Tensor(np.array(v, dtype=_scalar_dtype()))
+        return as_tensor(np.array(v, dtype=_scalar_dtype()))
     if hasattr(v, "shape") and not isinstance(v, Tensor):
         return Tensor(v)
     if isinstance(v, list):

@@ -107,3 +107,19 @@ def test_module_half_bfloat16_and_namespaces():
     assert nn.parameter.Parameter is ag.nn.Parameter
     assert ag.utils.checkpoint.checkpoint(lambda v: v * 2, ag.ones(2, requires_grad=True),
                                           use_reentrant=False).sum().item() == 4.0
+
+
+def test_legacy_tensor_constructor():
+    for args in [(), (2, 3), ([1, 2],), (np.array([1, 2]),), ((2, 3),), ([[1.5]],)]:
+        ours, theirs = ag.Tensor(*args), torch.Tensor(*args)
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ag.Tensor([1, 2]).numpy(), [1.0, 2.0])
+    x = ag.Tensor([-4.0]).double()  # micrograd's test, as written for PyTorch
+    x.requires_grad = True
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    assert (y.data.item(), x.grad.item()) == (-20.0, 46.0)

@@ -1467,7 +1467,7 @@ def index_put(x, indices, values, accumulate: bool = False):
     if not accumulate:
         return Scatter.apply(x, values, index=idx, basic=False)
     if not isinstance(values, Tensor):
-        values = Tensor(np.asarray(values, dtype=x.dtype))
+        values = _make(np.asarray(values, dtype=x.dtype))
     try:
         values = broadcast_to(values, tshape)
     except RuntimeError:

@@ -978,7 +978,7 @@ def block_diag(*tensors):
                                f"dimensions. Input {i} has {t.ndim} dimensions")
         ts.append(reshape(t, (1, -1) if t.ndim == 1 else (1, 1)) if t.ndim < 2 else t)
     if not ts:
-        return Tensor(np.empty((1, 0), dtype=np.float32))
+        return _make(np.empty((1, 0), dtype=np.float32))
     dt = ts[0]._data
     for t in ts[1:]:
         dt = np.empty(0, dtype=promote(dt, t._data))
@@ -1014,7 +1014,7 @@ def _tri_indices(row, col, offset, dtype, device, upper):
     if dt.kind not in "iu":
         name = "triu_indices" if upper else "tril_indices"
         raise NotImplementedError(f'"{name}" not implemented for \'{dt}\'')
-    t = Tensor(np.stack([r, c]).astype(dt).reshape(2, -1))
+    t = _make(np.stack([r, c]).astype(dt).reshape(2, -1))
     return t if from_dev is None else t.to(from_dev)
 
 
