@@ -1,0 +1,1 @@
+from .continuous import *  # noqa: F401,F403
