@@ -17,6 +17,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..function import Op
 from ..ops.elementwise import _erf
+from ..ops.elementwise import sigmoid as _sigmoid
 from ..random import _gen_for
 from ..tensor import Tensor
 
@@ -298,6 +299,24 @@ class StandardGamma(Op):
         a = alpha._data if isinstance(alpha, Tensor) else alpha
         xx = x._data if isinstance(x, Tensor) else x
         return gy * _standard_gamma_grad_arr(a, xx)
+
+
+class Softplus(Op):
+    """log(1 + exp(x)), stable; its gradient is sigmoid(x) (also at 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).logaddexp(x.dtype.type(0), x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * _sigmoid(x)
+
+
+def softplus(x):
+    return Softplus.apply(x)
 
 
 def _exp(x):

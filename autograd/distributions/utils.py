@@ -10,6 +10,7 @@ import numpy as np
 from ..dtypes import get_default_dtype
 from ..ops.shape import broadcast_tensors
 from ..tensor import Tensor, randn, tensor
+from ._special import softplus
 
 euler_constant = 0.57721566490153286060
 
@@ -71,6 +72,4 @@ def _standard_normal(shape, dtype, device):
     return randn(tuple(shape), dtype=dtype, device=device)
 
 
-def _softplus(x):
-    """log(1 + exp(x)), without overflow."""
-    return x.clamp(min=0) + (-x.abs()).exp().log1p()
+_softplus = softplus
