@@ -1,5 +1,6 @@
 from . import constraints, transforms  # noqa: F401
 from .continuous import *  # noqa: F401,F403
 from .discrete import *  # noqa: F401,F403
+from .multivariate import *  # noqa: F401,F403
 from .transformed import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
