@@ -156,6 +156,8 @@ from .amp import get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .func import vmap  # noqa: E402,F401
 # torch.linalg and torch.special
 from . import cpu, linalg, special  # noqa: E402,F401
+# torch.distributions
+from . import distributions  # noqa: E402,F401
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
 
