@@ -143,47 +143,61 @@ def _erfinv_arr(y):
     return x.astype(dt)
 
 
+def _igamma_series(a, x):
+    """P(a, x) by its power series (for x < a + 1)."""
+    xp = get_array_module(a)
+    ap = a.copy()
+    term = 1.0 / a
+    tot = term.copy()
+    for _ in range(5000):
+        ap = ap + 1.0
+        term = term * x / ap
+        tot = tot + term
+        if not bool(xp.any(xp.abs(term) > xp.abs(tot) * 1e-16)):
+            break
+    return tot * xp.exp(a * xp.log(x) - x - _lgamma_arr(a))
+
+
+def _igammac_cf(a, x):
+    """Q(a, x) by Lentz's continued fraction (for x >= a + 1)."""
+    xp = get_array_module(a)
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = xp.full(a.shape, 1.0 / tiny)
+    d = 1.0 / xp.where(b == 0, tiny, b)
+    h = d.copy()
+    for i in range(1, 5000):
+        an = -i * (i - a)
+        b = b + 2.0
+        d = an * d + b
+        d = xp.where(xp.abs(d) < tiny, tiny, d)
+        c = b + an / c
+        c = xp.where(xp.abs(c) < tiny, tiny, c)
+        d = 1.0 / d
+        delta = d * c
+        h = h * delta
+        if not bool(xp.any(xp.abs(delta - 1.0) > 1e-15)):
+            break
+    return xp.exp(a * xp.log(x) - x - _lgamma_arr(a)) * h
+
+
 def _igamma_arr(a, x):
-    """Regularised lower incomplete gamma P(a, x): the series for x < a + 1, Lentz's
-    continued fraction for Q otherwise; iterations stop once every element converged."""
+    """Regularised lower incomplete gamma P(a, x): the series for x < a + 1, the continued
+    fraction for Q otherwise, each on its own elements; iterations stop once every element
+    converged."""
     xp = get_array_module(a, x)
     a, x = xp.broadcast_arrays(xp.asarray(a, dtype=np.float64), xp.asarray(x, dtype=np.float64))
+    out = xp.zeros(a.shape)
     with np.errstate(all="ignore"):
-        logpre = a * xp.log(x) - x - _lgamma_arr(a)
-        use_ser = x < a + 1.0
-        # series: P = exp(logpre) / a * sum x^n / ((a+1)...(a+n))
-        ap = a.copy()
-        term = 1.0 / a
-        tot = term.copy()
-        for _ in range(5000):
-            ap = ap + 1.0
-            term = term * x / ap
-            tot = tot + term
-            if not bool(xp.any(use_ser & (xp.abs(term) > xp.abs(tot) * 1e-17))):
-                break
-        p_ser = tot * xp.exp(logpre)
-        # continued fraction for Q (modified Lentz)
-        tiny = 1e-300
-        b = x + 1.0 - a
-        c = xp.full(a.shape, 1.0 / tiny)
-        d = 1.0 / xp.where(b == 0, tiny, b)
-        h = d.copy()
-        for i in range(1, 5000):
-            an = -i * (i - a)
-            b = b + 2.0
-            d = an * d + b
-            d = xp.where(xp.abs(d) < tiny, tiny, d)
-            c = b + an / c
-            c = xp.where(xp.abs(c) < tiny, tiny, c)
-            d = 1.0 / d
-            delta = d * c
-            h = h * delta
-            if not bool(xp.any(~use_ser & (xp.abs(delta - 1.0) > 1e-16))):
-                break
-        q_cf = xp.exp(logpre) * h
-        out = xp.where(use_ser, p_ser, 1.0 - q_cf)
-        out = xp.where(x <= 0, 0.0, out)
+        ok = (x > 0) & (a > 0) & xp.isfinite(x)
+        ser = ok & (x < a + 1.0)
+        cf = ok & ~ser
+        if bool(ser.any()):
+            out[ser] = _igamma_series(a[ser], x[ser])
+        if bool(cf.any()):
+            out[cf] = 1.0 - _igammac_cf(a[cf], x[cf])
         out = xp.where(x == xp.inf, 1.0, out)
+        out = xp.where(xp.isnan(x) | xp.isnan(a) | (a < 0), xp.nan, out)
     return out
 
 
@@ -287,9 +301,10 @@ class StandardGamma(Op):
     @staticmethod
     def forward(ctx, alpha, generator=None):
         xp = get_array_module(alpha)
+        alpha = xp.asarray(alpha)
         g = _gen_for(xp, generator)
-        x = g.standard_gamma(alpha.astype(np.float64)).astype(alpha.dtype)
-        x = xp.maximum(x, np.finfo(alpha.dtype).tiny)
+        x = xp.asarray(g.standard_gamma(alpha.astype(np.float64))).astype(alpha.dtype)
+        x = xp.asarray(xp.maximum(x, np.finfo(alpha.dtype).tiny))
         ctx.save_for_backward(alpha, x)
         return x
 
@@ -298,7 +313,8 @@ class StandardGamma(Op):
         alpha, x = ctx.saved_tensors
         a = alpha._data if isinstance(alpha, Tensor) else alpha
         xx = x._data if isinstance(x, Tensor) else x
-        return gy * _standard_gamma_grad_arr(a, xx)
+        xp = get_array_module(xx)
+        return gy * _standard_gamma_grad_arr(xp.asarray(a), xp.asarray(xx))
 
 
 class Softplus(Op):
