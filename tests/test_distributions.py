@@ -91,6 +91,17 @@ CASES = [
      np.array([[0.0, 3.0, 2.0]]), ("log_prob",)),
     ("Poisson", dict(rate=pos(3)), np.array([[0.0, 3.0, 7.0]]), ("log_prob",)),
     ("Geometric", dict(probs=unit(3)), np.array([[0.0, 3.0, 7.0]]), ("log_prob",)),
+    ("Weibull", dict(scale=pos(3), concentration=pos(3) + 0.5), pos(2, 3),
+     ("log_prob", "cdf", "icdf")),
+    ("Pareto", dict(scale=np.array([0.5, 1.0, 0.7]), alpha=pos(3) + 2), pos(2, 3) + 1.1,
+     ("log_prob", "cdf", "icdf")),
+    ("InverseGamma", dict(concentration=pos(3) + 2, rate=pos(3)), pos(2, 3), ("log_prob",)),
+    ("NegativeBinomial", dict(total_count=np.array([3.0, 2.5, 1.0]), probs=unit(3)),
+     np.array([[0.0, 4.0, 2.0]]), ("log_prob",)),
+    ("RelaxedBernoulli", dict(temperature=np.array(0.5), probs=unit(3)), unit(2, 3),
+     ("log_prob",)),
+    ("RelaxedOneHotCategorical", dict(temperature=np.array(0.7), logits=RNG.normal(size=(2, 3))),
+     simplex(4, 2, 3), ("log_prob",)),
 ]
 _ids = [f"{c[0]}-{'-'.join(c[1])}" for c in CASES]
 
@@ -638,6 +649,43 @@ def test_mixture_same_family():
         D.MixtureSameFamily(D.Normal(0.0, 1.0), comp)
     with pytest.raises(ValueError):
         D.MixtureSameFamily(D.Categorical(A(simplex(2, 4))), comp)
+
+
+def test_multinomial():
+    p, x = simplex(2, 3), np.array([[1.0, 2.0, 2.0], [0.0, 5.0, 0.0]])
+    d, t = D.Multinomial(5, A(p)), TD.Multinomial(5, TT(p))
+    assert d.event_shape == (3,) and d.batch_shape == (2,)
+    assert_close(d.log_prob(A(x)), t.log_prob(TT(x)))
+    assert_close(d.mean, t.mean)
+    assert_close(d.variance, t.variance)
+    # PyTorch takes lgamma(total_count + 1) of an int64 tensor, in float32
+    assert_close(d.entropy(), t.entropy(), 1e-6)
+    ag.manual_seed(0)
+    s = d.sample((N // 10,))
+    assert s.shape == (N // 10, 2, 3) and bool((s.sum(-1) == 5).all())
+    se = np.sqrt(d.variance.numpy() / (N // 10))
+    assert np.all(np.abs(s.numpy().mean(0) - d.mean.numpy()) < 6 * se)
+    pa = A(p).requires_grad_()
+    assert ag.gradcheck(lambda q: D.Multinomial(5, logits=q).log_prob(A(x)), (pa,))
+    with pytest.raises(ValueError):
+        D.Multinomial(5, A(p)).log_prob(A([[1.0, 2.0, 3.0], [0.0, 5.0, 0.0]]))
+
+
+def test_relaxed_rsample_gradients():
+    logits = A(RNG.normal(size=(2, 3))).requires_grad_()
+
+    def draw(q):
+        ag.manual_seed(1)
+        return D.RelaxedOneHotCategorical(A(0.5), logits=q).rsample((2,))
+
+    assert ag.gradcheck(draw, (logits,))
+    probs = A(unit(3)).requires_grad_()
+
+    def draw_b(q):
+        ag.manual_seed(2)
+        return D.RelaxedBernoulli(A(0.3), probs=q).rsample((2,))
+
+    assert ag.gradcheck(draw_b, (probs,))
 
 
 def test_exponential_family_entropy_by_log_normalizer():

@@ -2,6 +2,7 @@ from . import constraints, transforms  # noqa: F401
 from .continuous import *  # noqa: F401,F403
 from .discrete import *  # noqa: F401,F403
 from .distribution import Distribution, ExponentialFamily  # noqa: F401
+from .extra import *  # noqa: F401,F403
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .multivariate import *  # noqa: F401,F403
 from .transformed import *  # noqa: F401,F403

@@ -71,13 +71,15 @@ class Distribution:
         are expanded views; no copy)."""
         batch_shape = tuple(batch_shape)
         new = self._get_checked_instance(type(self), _instance)
-        for name in self._param_names():
-            v = self.__dict__[name]
-            extra = tuple(v.shape[len(self.batch_shape):])
-            new.__dict__[name] = v.expand(*(batch_shape + extra))
+        names = self._param_names()
         for k, v in self.__dict__.items():
-            if k not in new.__dict__ and not isinstance(v, Tensor) and k not in (
-                    "_batch_shape", "_event_shape"):
+            if k in names:  # a batched parameter: an expanded view
+                extra = tuple(v.shape[len(self.batch_shape):])
+                new.__dict__[k] = v.expand(*(batch_shape + extra))
+            elif k in ("_batch_shape", "_event_shape") or isinstance(
+                    getattr(type(self), k, None), lazy_property):
+                continue  # recomputed (a cached derived value would keep the old shape)
+            else:
                 new.__dict__[k] = v
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
