@@ -749,3 +749,20 @@ def test_vae_pattern_gradients():
     assert mu.grad is not None and logvar.grad is not None
     tq = TD.Normal(TT(mu.detach().numpy()), (0.5 * TT(logvar.detach().numpy())).exp())
     assert_close(D.kl_divergence(q, prior), TD.kl_divergence(tq, TD.Normal(0.0, 1.0)))
+
+
+def test_forward_mode_matches_reverse_mode():
+    import autograd.forward_ad as fwAD
+
+    x = A([0.3, 1.7])
+    value = A([0.5, 1.5])
+
+    def f(v):
+        return (D.Gamma(v, 2.0).log_prob(value) + D.Normal(0.0, 1.0).icdf(v * 0.3)
+                + D.Bernoulli(logits=v).entropy() + D.Beta(v, 1.5).entropy())
+
+    with fwAD.dual_level():
+        tangent = fwAD.unpack_dual(f(fwAD.make_dual(x, ag.ones(2, dtype=F64)))).tangent
+    xr = x.clone().requires_grad_()
+    f(xr).sum().backward()
+    assert_close(tangent, xr.grad)

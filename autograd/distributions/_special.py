@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..backend import get_array_module
+from ..forward_ad import jvp_rule
 from ..function import Op
 from ..ops.elementwise import _erf
 from ..ops.elementwise import sigmoid as _sigmoid
@@ -218,7 +219,7 @@ def _standard_gamma_grad_arr(a, x):
 
 # ---- ops ------------------------------------------------------------------------------------
 
-class Lgamma(Op):
+class _Lgamma(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -230,7 +231,7 @@ class Lgamma(Op):
         return gy * digamma(x)
 
 
-class Digamma(Op):
+class _Digamma(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -242,7 +243,7 @@ class Digamma(Op):
         return gy * trigamma(x)
 
 
-class Trigamma(Op):
+class _Trigamma(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -264,7 +265,7 @@ class _Tetragamma(Op):
         raise RuntimeError("the derivative of polygamma(2, x) is not implemented")
 
 
-class Erfinv(Op):
+class _Erfinv(Op):
     @staticmethod
     def forward(ctx, y):
         x = _erfinv_arr(y)
@@ -277,7 +278,7 @@ class Erfinv(Op):
         return gy * (math.sqrt(math.pi) / 2.0) * _exp(x * x)
 
 
-class Igamma(Op):
+class _Igamma(Op):
     """P(a, x), differentiable in ``x`` (as PyTorch, which has no gradient to ``a``)."""
 
     @staticmethod
@@ -294,7 +295,7 @@ class Igamma(Op):
         return None, gy * _exp((a - 1.0) * _log(x) - x - lgamma(a))
 
 
-class StandardGamma(Op):
+class _StandardGamma(Op):
     """A draw of Gamma(alpha, 1), reparameterised: its gradient to ``alpha`` is the implicit
     one, so ``Gamma.rsample`` is differentiable."""
 
@@ -317,7 +318,7 @@ class StandardGamma(Op):
         return gy * _standard_gamma_grad_arr(xp.asarray(a), xp.asarray(xx))
 
 
-class Softplus(Op):
+class _Softplus(Op):
     """log(1 + exp(x)), stable; its gradient is sigmoid(x) (also at 0)."""
 
     @staticmethod
@@ -332,7 +333,7 @@ class Softplus(Op):
 
 
 def softplus(x):
-    return Softplus.apply(x)
+    return _Softplus.apply(x)
 
 
 def _exp(x):
@@ -344,24 +345,71 @@ def _log(x):
 
 
 def lgamma(x):
-    return Lgamma.apply(x)
+    return _Lgamma.apply(x)
 
 
 def digamma(x):
-    return Digamma.apply(x)
+    return _Digamma.apply(x)
 
 
 def trigamma(x):
-    return Trigamma.apply(x)
+    return _Trigamma.apply(x)
 
 
 def erfinv(x):
-    return Erfinv.apply(x)
+    return _Erfinv.apply(x)
 
 
 def igamma(a, x):
-    return Igamma.apply(a, x)
+    return _Igamma.apply(a, x)
 
 
 def standard_gamma(alpha, generator=None):
-    return StandardGamma.apply(alpha, generator=generator)
+    return _StandardGamma.apply(alpha, generator=generator)
+
+
+# ---- forward-mode rules (autograd.forward_ad), on raw arrays ---------------------------------
+
+def _no_tangent_to(cls, tans, i):
+    if tans[i] is not None:
+        raise NotImplementedError(f"forward AD: {cls.__name__[1:].lower()} has no derivative "
+                                  f"for input {i}")
+
+
+@jvp_rule("_Lgamma")
+def _lgamma_jvp(cls, ctx, prims, tans, ys, kwargs):
+    return tans[0] * _digamma_arr(prims[0])
+
+
+@jvp_rule("_Digamma")
+def _digamma_jvp(cls, ctx, prims, tans, ys, kwargs):
+    return tans[0] * _trigamma_arr(prims[0])
+
+
+@jvp_rule("_Trigamma")
+def _trigamma_jvp(cls, ctx, prims, tans, ys, kwargs):
+    return tans[0] * _tetragamma_arr(prims[0])
+
+
+@jvp_rule("_Erfinv")
+def _erfinv_jvp(cls, ctx, prims, tans, ys, kwargs):
+    return tans[0] * (math.sqrt(math.pi) / 2.0) * get_array_module(ys).exp(ys * ys)
+
+
+@jvp_rule("_Softplus")
+def _softplus_jvp(cls, ctx, prims, tans, ys, kwargs):
+    x = prims[0]
+    return tans[0] / (1.0 + get_array_module(x).exp(-x))
+
+
+@jvp_rule("_Igamma")
+def _igamma_jvp(cls, ctx, prims, tans, ys, kwargs):
+    _no_tangent_to(cls, tans, 0)
+    a, x = prims
+    xp = get_array_module(x)
+    return tans[1] * xp.exp((a - 1.0) * xp.log(x) - x - _lgamma_arr(a))
+
+
+@jvp_rule("_StandardGamma")
+def _standard_gamma_jvp(cls, ctx, prims, tans, ys, kwargs):
+    return tans[0] * _standard_gamma_grad_arr(prims[0], ys)
