@@ -25,6 +25,7 @@ class Constraint:
 
     is_discrete = False
     event_dim = 0
+    _arrays = False  # check() also runs on raw arrays (validation takes that fast path)
 
     def check(self, value):
         raise NotImplementedError  # pragma: no cover - abstract
@@ -93,13 +94,17 @@ class _IndependentConstraint(Constraint):
     def event_dim(self):
         return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
 
+    @property
+    def _arrays(self):
+        return self.base_constraint._arrays
+
     def check(self, value):
         result = self.base_constraint.check(value)
-        if result.dim() < self.reinterpreted_batch_ndims:
+        nd = len(result.shape)
+        if nd < self.reinterpreted_batch_ndims:
             expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
-            raise ValueError(f"Expected value.dim() >= {expected} but got {value.dim()}")
-        result = result.reshape(*result.shape[: result.dim() - self.reinterpreted_batch_ndims],
-                                -1)
+            raise ValueError(f"Expected value.dim() >= {expected} but got {len(value.shape)}")
+        result = result.reshape(*result.shape[: nd - self.reinterpreted_batch_ndims], -1)
         return result.all(-1)
 
     def __repr__(self):
@@ -109,6 +114,7 @@ class _IndependentConstraint(Constraint):
 
 class _Boolean(Constraint):
     is_discrete = True
+    _arrays = True
 
     def check(self, value):
         return (value == 0) | (value == 1)
@@ -116,6 +122,7 @@ class _Boolean(Constraint):
 
 class _OneHot(Constraint):
     is_discrete = True
+    _arrays = True
     event_dim = 1
 
     def check(self, value):
@@ -126,6 +133,7 @@ class _OneHot(Constraint):
 
 class _IntegerInterval(Constraint):
     is_discrete = True
+    _arrays = True
 
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound = lower_bound
@@ -140,6 +148,7 @@ class _IntegerInterval(Constraint):
 
 class _IntegerLessThan(Constraint):
     is_discrete = True
+    _arrays = True
 
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
@@ -153,6 +162,7 @@ class _IntegerLessThan(Constraint):
 
 class _IntegerGreaterThan(Constraint):
     is_discrete = True
+    _arrays = True
 
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
@@ -165,11 +175,13 @@ class _IntegerGreaterThan(Constraint):
 
 
 class _Real(Constraint):
+    _arrays = True
     def check(self, value):
         return value == value  # False for NaN
 
 
 class _GreaterThan(Constraint):
+    _arrays = True
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
@@ -181,6 +193,7 @@ class _GreaterThan(Constraint):
 
 
 class _GreaterThanEq(Constraint):
+    _arrays = True
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
@@ -192,6 +205,7 @@ class _GreaterThanEq(Constraint):
 
 
 class _LessThan(Constraint):
+    _arrays = True
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
 
@@ -203,6 +217,7 @@ class _LessThan(Constraint):
 
 
 class _Interval(Constraint):
+    _arrays = True
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
@@ -215,6 +230,7 @@ class _Interval(Constraint):
 
 
 class _HalfOpenInterval(Constraint):
+    _arrays = True
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
@@ -228,10 +244,11 @@ class _HalfOpenInterval(Constraint):
 
 
 class _Simplex(Constraint):
+    _arrays = True
     event_dim = 1
 
     def check(self, value):
-        return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
+        return (value >= 0).all(-1) & (abs(value.sum(-1) - 1) < 1e-6)
 
 
 class _LowerTriangular(Constraint):

@@ -188,9 +188,13 @@ class Categorical(Distribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        value = value.long().unsqueeze(-1)
-        value, log_pmf = broadcast_tensors(value, self.logits)
-        value = value[..., :1]
+        if value.dtype != np.int64:
+            value = value.long()
+        value = value.unsqueeze(-1)
+        log_pmf = self.logits
+        if tuple(value.shape[:-1]) != tuple(log_pmf.shape[:-1]):
+            value, log_pmf = broadcast_tensors(value, log_pmf)
+            value = value[..., :1]
         return log_pmf.gather(-1, value).squeeze(-1)
 
     def entropy(self):

@@ -56,7 +56,7 @@ class Distribution:
                         getattr(type(self), param, None), lazy_property):
                     continue
                 value = getattr(self, param)
-                valid = constraint.check(value)
+                valid = _check(constraint, value)
                 if not bool(valid.all()):
                     raise ValueError(
                         f"Expected parameter {param} "
@@ -185,7 +185,7 @@ class Distribution:
                 "validation.", stacklevel=2)
             return
         assert support is not None
-        valid = support.check(value)
+        valid = _check(support, value)
         if not bool(valid.all()):
             raise ValueError(
                 "Expected value argument "
@@ -207,6 +207,16 @@ class Distribution:
             f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else tuple(self.__dict__[p].shape)}"  # noqa: E501
             for p in names)
         return self.__class__.__name__ + "(" + args_string + ")"
+
+
+def _check(constraint, value):
+    """``constraint.check(value)``, on the raw array where the constraint allows (validation
+    runs on every construction and log_prob: no graph, no Tensor per comparison)."""
+    if constraint._arrays and isinstance(value, Tensor):
+        bounds = [getattr(constraint, k, None) for k in ("lower_bound", "upper_bound")]
+        if not any(isinstance(b, Tensor) for b in bounds):
+            return constraint.check(value._data)
+    return constraint.check(value)
 
 
 class ExponentialFamily(Distribution):
