@@ -704,6 +704,26 @@ def test_import_as_torch():
     from autograd.distributions import Categorical, Normal, kl_divergence  # noqa: F401
 
 
+def test_pytorch_module_paths():
+    import importlib
+
+    for mod in ("normal", "categorical", "bernoulli", "multivariate_normal", "independent",
+                "transformed_distribution", "one_hot_categorical", "kl", "transforms",
+                "constraints", "utils", "distribution", "exp_family", "relaxed_categorical"):
+        theirs = importlib.import_module("torch.distributions." + mod)
+        ours = importlib.import_module("autograd.distributions." + mod)
+        names = [n for n in getattr(theirs, "__all__", []) if not n.endswith("Transform")
+                 or n in T.__all__]
+        names = [n for n in names if n not in ("MixtureSameFamilyConstraint", "stack",
+                                               "tril_matrix_to_vec", "vec_to_tril_matrix")]
+        assert names, mod
+        for n in names:
+            assert hasattr(ours, n), (mod, n)
+    from autograd.distributions.normal import Normal
+
+    assert Normal is D.Normal
+
+
 def test_reinforce_example_pattern_trains():
     """examples/reinforcement_learning/reinforce.py on a two-armed bandit: arm 1 pays 1."""
     ag.manual_seed(0)

@@ -13,7 +13,8 @@ from ..ops.shape import cat as _cat
 __all__ = [
     "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
     "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval",
-    "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular", "nonnegative",
+    "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular", "multinomial",
+    "nonnegative",
     "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer",
     "positive_semidefinite", "real", "real_vector", "simplex", "square", "symmetric",
     "unit_interval",
@@ -311,6 +312,20 @@ class _PositiveDefinite(_Symmetric):
         return _cholesky_ex(value)[1].eq(0)
 
 
+class _Multinomial(Constraint):
+    """Non-negative counts summing to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+    _arrays = True
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, x):
+        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
+
+
 class _Cat(Constraint):
     def __init__(self, cseq, dim=0, lengths=None):
         self.cseq = list(cseq)
@@ -367,4 +382,5 @@ symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
 cat = _Cat
+multinomial = _Multinomial
 

@@ -33,17 +33,6 @@ __all__ = ["InverseGamma", "Multinomial",
            "Weibull"]
 
 
-class _Multinomial(constraints.Constraint):
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
-    def check(self, x):
-        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
-
-
 def _temperature(t, like):
     return t if isinstance(t, Tensor) else tensor(float(t), dtype=like.dtype)
 
@@ -240,7 +229,7 @@ class Multinomial(Distribution):
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
-        return _Multinomial(self.total_count)
+        return constraints.multinomial(self.total_count)
 
     @property
     def logits(self):
