@@ -13,7 +13,7 @@ from ..ops.sampling import poisson as _poisson
 from ..tensor import Tensor, arange, ones_like, rand, tensor
 from . import constraints
 from ._special import digamma, lgamma
-from .continuous import Exponential, Gamma
+from .continuous import Exponential, Gamma, Uniform
 from .discrete import Binomial, Categorical, _one_of
 from .distribution import Distribution
 from .transformed import TransformedDistribution
@@ -28,7 +28,7 @@ from .utils import (
     probs_to_logits,
 )
 
-__all__ = ["InverseGamma", "Multinomial",
+__all__ = ["FisherSnedecor", "InverseGamma", "Kumaraswamy", "Multinomial",
            "NegativeBinomial", "Pareto", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "Weibull"]
 
@@ -474,3 +474,124 @@ class InverseGamma(TransformedDistribution):
     def entropy(self):
         return (self.concentration + self.rate.log() + lgamma(self.concentration)
                 - (1 + self.concentration) * digamma(self.concentration))
+
+
+class FisherSnedecor(Distribution):
+    """The F-distribution with ``df1`` and ``df2`` degrees of freedom (a ratio of scaled
+    chi-squared variables; reparameterised through Gamma)."""
+
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1, df2, validate_args=None):
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
+        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
+        if isinstance(df1, numbers.Number) and isinstance(df2, numbers.Number):
+            batch_shape = ()
+        else:
+            batch_shape = tuple(self.df1.shape)
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(FisherSnedecor, _instance)
+        batch_shape = tuple(batch_shape)
+        new.df1 = self.df1.expand(*batch_shape)
+        new.df2 = self.df2.expand(*batch_shape)
+        new._gamma1 = self._gamma1.expand(batch_shape)
+        new._gamma2 = self._gamma2.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        df2 = where(self.df2 <= 2, np.nan, self.df2)
+        return df2 / (df2 - 2)
+
+    @property
+    def mode(self):
+        mode = (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2)
+        return where(self.df1 <= 2, np.nan, mode)
+
+    @property
+    def variance(self):
+        df2 = where(self.df2 <= 4, np.nan, self.df2)
+        return (2 * df2.pow(2) * (self.df1 + df2 - 2)
+                / (self.df1 * (df2 - 2).pow(2) * (df2 - 4)))
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        tiny = float(np.finfo(self.df1.dtype).tiny)
+        x1 = self._gamma1.rsample(sample_shape).reshape(*shape)
+        x2 = self._gamma2.rsample(sample_shape).reshape(*shape).clamp(min=tiny)
+        return (x1 / x2).clamp(min=tiny)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        ct1 = self.df1 * 0.5
+        ct2 = self.df2 * 0.5
+        ct3 = self.df1 / self.df2
+        t1 = lgamma(ct1 + ct2) - lgamma(ct1) - lgamma(ct2)
+        t2 = ct1 * ct3.log() + (ct1 - 1) * value.log()
+        t3 = (ct1 + ct2) * (ct3 * value).log1p()
+        return t1 + t2 - t3
+
+
+def _moments(a, b, n):
+    arg1 = 1 + n / a
+    log_value = lgamma(arg1) + lgamma(b) - lgamma(arg1 + b)
+    return b * log_value.exp()
+
+
+class Kumaraswamy(TransformedDistribution):
+    """The Kumaraswamy distribution on (0, 1) of ``concentration1`` (a) and
+    ``concentration0`` (b): the CDF is ``1 - (1 - x^a)^b``."""
+
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_all(concentration1,
+                                                                 concentration0)
+        base_dist = Uniform(self.concentration0 * 0.0, self.concentration0 * 0.0 + 1.0,
+                            validate_args=validate_args)
+        transforms = [PowerTransform(exponent=self.concentration0.reciprocal()),
+                      AffineTransform(loc=1.0, scale=-1.0),
+                      PowerTransform(exponent=self.concentration1.reciprocal())]
+        super().__init__(base_dist, transforms, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Kumaraswamy, _instance)
+        batch_shape = tuple(batch_shape)
+        new.concentration1 = self.concentration1.expand(*batch_shape)
+        new.concentration0 = self.concentration0.expand(*batch_shape)
+        return super().expand(batch_shape, _instance=new)
+
+    @property
+    def mean(self):
+        return _moments(self.concentration1, self.concentration0, 1)
+
+    @property
+    def mode(self):
+        # PyTorch's formula, nan outside its domain as there
+        with np.errstate(invalid="ignore"):
+            log_mode = (self.concentration0.reciprocal() * (-self.concentration0).log1p()
+                        - (-self.concentration0 * self.concentration1).log1p())
+        log_mode = where((self.concentration0 < 1) | (self.concentration1 < 1), np.nan,
+                         log_mode)
+        return log_mode.exp()
+
+    @property
+    def variance(self):
+        return _moments(self.concentration1, self.concentration0, 2) - self.mean.pow(2)
+
+    def entropy(self):
+        t1 = 1 - self.concentration1.reciprocal()
+        t0 = 1 - self.concentration0.reciprocal()
+        H0 = digamma(self.concentration0 + 1) + euler_constant  # noqa: N806
+        return t0 + t1 * H0 - self.concentration1.log() - self.concentration0.log()
