@@ -101,6 +101,8 @@ CASES = [
     ("FisherSnedecor", dict(df1=pos(3) * 4, df2=pos(3) * 6), pos(2, 3), ("log_prob",)),
     ("Kumaraswamy", dict(concentration1=pos(3) + 0.5, concentration0=pos(3) + 0.5), unit(2, 3),
      ("log_prob", "cdf", "icdf")),
+    ("LogisticNormal", dict(loc=RNG.normal(size=(2, 3)), scale=pos(2, 3)), simplex(3, 2, 4),
+     ("log_prob",)),
     ("RelaxedBernoulli", dict(temperature=np.array(0.5), probs=unit(3)), unit(2, 3),
      ("log_prob",)),
     ("RelaxedOneHotCategorical", dict(temperature=np.array(0.7), logits=RNG.normal(size=(2, 3))),
@@ -565,6 +567,47 @@ def test_softmax_compose_and_independent_transforms():
     it = T.IndependentTransform(T.ExpTransform(), 1)
     assert_close(it.log_abs_det_jacobian(A(x), it(A(x))), A(x.sum(-1)))
     assert T.ExpTransform() == T.ExpTransform() and T.ExpTransform().inv.inv == T.ExpTransform()
+
+
+def test_stick_breaking_and_lower_cholesky_transforms():
+    x = RNG.normal(size=(2, 3))
+    t, tt = T.StickBreakingTransform(), TD.transforms.StickBreakingTransform()
+    y = t(A(x))
+    assert_close(y, tt(TT(x)))
+    assert_close(t.inv(y), tt.inv(TT(y.numpy())))
+    assert_close(t.log_abs_det_jacobian(A(x), y), tt.log_abs_det_jacobian(TT(x), TT(y.numpy())))
+    assert t.forward_shape((2, 3)) == (2, 4) and t.inv.forward_shape((2, 4)) == (2, 3)
+    assert ag.gradcheck(lambda v: t.log_abs_det_jacobian(v, t(v)) + t(v)[..., 0],
+                        (A(x).requires_grad_(),))
+    m = RNG.normal(size=(2, 3, 3))
+    lc, tlc = T.LowerCholeskyTransform(), TD.transforms.LowerCholeskyTransform()
+    assert_close(lc(A(m)), tlc(TT(m)))
+    assert bool(constraints.lower_cholesky.check(lc(A(m))).all())
+    assert_close(lc.inv(lc(A(m))), A(np.tril(m)))
+    cdf = T.CumulativeDistributionTransform(D.Normal(A(0.5), A(2.0)))
+    tcdf = TD.transforms.CumulativeDistributionTransform(TD.Normal(TT(0.5), TT(2.0)))
+    assert_close(cdf(A(x)), tcdf(TT(x)))
+    assert_close(cdf.log_abs_det_jacobian(A(x), cdf(A(x))),
+                 tcdf.log_abs_det_jacobian(TT(x), tcdf(TT(x))))
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+def test_constraint_registry(registry):
+    ours, theirs = getattr(D, registry), getattr(TD, registry)
+    x = RNG.normal(size=(2, 3))
+    for mk in (lambda c: c.real, lambda c: c.positive, lambda c: c.nonnegative,
+               lambda c: c.greater_than(2.0), lambda c: c.less_than(-1.0),
+               lambda c: c.interval(-1.0, 3.0), lambda c: c.unit_interval,
+               lambda c: c.half_open_interval(0.0, 2.0), lambda c: c.real_vector,
+               lambda c: c.simplex):
+        t, tt = ours(mk(constraints)), theirs(mk(TD.constraints))
+        y = t(A(x))
+        assert_close(y, tt(TT(x)))
+        assert bool(mk(constraints).check(y).all())
+    with pytest.raises(NotImplementedError):
+        ours(constraints.boolean)
+    with pytest.raises(TypeError):
+        ours.register(int, lambda c: None)
 
 
 def test_tanh_cache_returns_the_pre_image_exactly():

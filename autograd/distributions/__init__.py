@@ -1,4 +1,5 @@
 from . import constraints, transforms  # noqa: F401
+from .constraint_registry import biject_to, transform_to  # noqa: F401
 from .continuous import *  # noqa: F401,F403
 from .discrete import *  # noqa: F401,F403
 from .distribution import Distribution, ExponentialFamily  # noqa: F401

@@ -13,11 +13,17 @@ from ..ops.sampling import poisson as _poisson
 from ..tensor import Tensor, arange, ones_like, rand, tensor
 from . import constraints
 from ._special import digamma, lgamma
-from .continuous import Exponential, Gamma, Uniform
+from .continuous import Exponential, Gamma, Normal, Uniform
 from .discrete import Binomial, Categorical, _one_of
 from .distribution import Distribution
 from .transformed import TransformedDistribution
-from .transforms import AffineTransform, ExpTransform, PowerTransform, SigmoidTransform
+from .transforms import (
+    AffineTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    StickBreakingTransform,
+)
 from .utils import (
     _softplus,
     broadcast_all,
@@ -28,7 +34,7 @@ from .utils import (
     probs_to_logits,
 )
 
-__all__ = ["FisherSnedecor", "InverseGamma", "Kumaraswamy", "Multinomial",
+__all__ = ["FisherSnedecor", "InverseGamma", "Kumaraswamy", "LogisticNormal", "Multinomial",
            "NegativeBinomial", "Pareto", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "Weibull"]
 
@@ -595,3 +601,30 @@ class Kumaraswamy(TransformedDistribution):
         t0 = 1 - self.concentration0.reciprocal()
         H0 = digamma(self.concentration0 + 1) + euler_constant  # noqa: N806
         return t0 + t1 * H0 - self.concentration1.log() - self.concentration0.log()
+
+
+class LogisticNormal(TransformedDistribution):
+    """The logistic-normal distribution on the simplex: a Normal of ``loc``/``scale`` (K - 1
+    dimensions) mapped by ``StickBreakingTransform``."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        if not base_dist.batch_shape:
+            base_dist = base_dist.expand((1,))
+        super().__init__(base_dist, StickBreakingTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(LogisticNormal, _instance)
+        return super().expand(batch_shape, _instance=new)
+
+    @property
+    def loc(self):
+        return self.base_dist.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.base_dist.scale
