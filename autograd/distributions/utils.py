@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from ..dtypes import get_default_dtype
-from ..ops.shape import broadcast_tensors
+from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, randn, tensor
 from ._special import softplus
 
@@ -36,7 +36,9 @@ def broadcast_all(*values):
     vs = [v if isinstance(v, Tensor) else tensor(v, dtype=dt, device=dev) for v in values]
     if len(vs) == 1:
         return (vs[0],)
-    return tuple(broadcast_tensors(*vs))
+    shape = broadcast_shapes(*[tuple(v.shape) for v in vs])
+    # a tensor already of the full shape is returned as it is (no view node in its graph)
+    return tuple(v if tuple(v.shape) == shape else v.expand(*shape) for v in vs)
 
 
 def _finfo(t):
