@@ -101,6 +101,9 @@ CASES = [
     ("FisherSnedecor", dict(df1=pos(3) * 4, df2=pos(3) * 6), pos(2, 3), ("log_prob",)),
     ("Kumaraswamy", dict(concentration1=pos(3) + 0.5, concentration0=pos(3) + 0.5), unit(2, 3),
      ("log_prob", "cdf", "icdf")),
+    ("ContinuousBernoulli", dict(probs=np.array([0.2, 0.4995, 0.8])), unit(2, 3),
+     ("log_prob", "cdf", "icdf")),
+    ("ContinuousBernoulli", dict(logits=RNG.normal(size=3)), unit(2, 3), ("log_prob",)),
     ("LogisticNormal", dict(loc=RNG.normal(size=(2, 3)), scale=pos(2, 3)), simplex(3, 2, 4),
      ("log_prob",)),
     ("RelaxedBernoulli", dict(temperature=np.array(0.5), probs=unit(3)), unit(2, 3),
@@ -414,7 +417,7 @@ KL_PARAMS = {
     "Beta": ([1.3, 2.5], [1.2, 0.7]), "Exponential": ([1.3, 2.5],),
     "Uniform": ([0.1, 0.2], [0.6, 0.9]), "Pareto": ([0.5, 1.5], [2.5, 3.5]),
     "Poisson": ([1.3, 2.5],), "Bernoulli": ([0.3, 0.6],), "Binomial": ([3.0, 3.0], [0.3, 0.6]),
-    "Cauchy": ([0.3, -0.5], [1.2, 0.7]),
+    "Cauchy": ([0.3, -0.5], [1.2, 0.7]), "ContinuousBernoulli": ([0.2, 0.8],),
 }
 
 

@@ -3,6 +3,7 @@ NegativeBinomial, and the transformed families Weibull, Pareto, InverseGamma."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -15,7 +16,7 @@ from . import constraints
 from ._special import digamma, lgamma
 from .continuous import Exponential, Gamma, Normal, Uniform
 from .discrete import Binomial, Categorical, _one_of
-from .distribution import Distribution
+from .distribution import Distribution, ExponentialFamily
 from .transformed import TransformedDistribution
 from .transforms import (
     AffineTransform,
@@ -34,9 +35,9 @@ from .utils import (
     probs_to_logits,
 )
 
-__all__ = ["FisherSnedecor", "InverseGamma", "Kumaraswamy", "LogisticNormal", "Multinomial",
-           "NegativeBinomial", "Pareto", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "Weibull"]
+__all__ = ["ContinuousBernoulli", "FisherSnedecor", "InverseGamma", "Kumaraswamy",
+           "LogisticNormal", "Multinomial", "NegativeBinomial", "Pareto", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "Weibull"]
 
 
 def _temperature(t, like):
@@ -628,3 +629,127 @@ class LogisticNormal(TransformedDistribution):
     @property
     def scale(self):
         return self.base_dist.base_dist.scale
+
+
+class ContinuousBernoulli(ExponentialFamily):
+    """The continuous Bernoulli distribution on [0, 1] (Loaiza-Ganem and Cunningham, 2019),
+    with PyTorch's Taylor expansions near ``probs = 0.5`` (inside ``lims``)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    _mean_carrier_measure = 0
+    has_rsample = True
+
+    def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
+        _one_of(probs, logits)
+        if probs is not None:
+            is_scalar = isinstance(probs, numbers.Number)
+            (self.probs,) = broadcast_all(probs)
+            if validate_args is not None and not bool(
+                    self.arg_constraints["probs"].check(self.probs).all()):
+                raise ValueError("The parameter probs has invalid values")
+            self.probs = clamp_probs(self.probs)
+        else:
+            is_scalar = isinstance(logits, numbers.Number)
+            (self.logits,) = broadcast_all(logits)
+        self._param = self.probs if probs is not None else self.logits
+        batch_shape = () if is_scalar else tuple(self._param.shape)
+        self._lims = lims
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def _outside_unstable_region(self):
+        return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])
+
+    def _cut_probs(self):
+        return where(self._outside_unstable_region(), self.probs, self._lims[0])
+
+    def _cont_bern_log_norm(self):
+        cut_probs = self._cut_probs()
+        below = where(cut_probs <= 0.5, cut_probs, 0.0)
+        above = where(cut_probs >= 0.5, cut_probs, 1.0)
+        log_norm = ((-cut_probs).log1p() - cut_probs.log()).abs().log() - where(
+            cut_probs <= 0.5, (-2.0 * below).log1p(), (2.0 * above - 1.0).log())
+        x = (self.probs - 0.5).pow(2)
+        taylor = math.log(2.0) + (4.0 / 3.0 + 104.0 / 45.0 * x) * x
+        return where(self._outside_unstable_region(), log_norm, taylor)
+
+    @property
+    def mean(self):
+        cut_probs = self._cut_probs()
+        mus = cut_probs / (2.0 * cut_probs - 1.0) + 1.0 / ((-cut_probs).log1p()
+                                                           - cut_probs.log())
+        x = self.probs - 0.5
+        taylor = 0.5 + (1.0 / 3.0 + 16.0 / 45.0 * x.pow(2)) * x
+        return where(self._outside_unstable_region(), mus, taylor)
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    @property
+    def variance(self):
+        cut_probs = self._cut_probs()
+        var = (cut_probs * (cut_probs - 1.0) / (1.0 - 2.0 * cut_probs).pow(2)
+               + 1.0 / ((-cut_probs).log1p() - cut_probs.log()).pow(2))
+        x = (self.probs - 0.5).pow(2)
+        taylor = 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * x) * x
+        return where(self._outside_unstable_region(), var, taylor)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return clamp_probs(logits_to_probs(self.logits, is_binary=True))
+
+    @property
+    def param_shape(self):
+        return tuple(self._param.shape)
+
+    def sample(self, sample_shape=()):
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        u = rand(shape, dtype=self.probs.dtype, device=self.probs.device)
+        return self.icdf(u)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -((1 - value) * logits + _softplus(-logits)) + self._cont_bern_log_norm()
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        cut_probs = self._cut_probs()
+        cdfs = (cut_probs.pow(value) * (1.0 - cut_probs).pow(1.0 - value) + cut_probs
+                - 1.0) / (2.0 * cut_probs - 1.0)
+        unbounded_cdfs = where(self._outside_unstable_region(), cdfs, value)
+        return where(value <= 0.0, 0.0, where(value >= 1.0, 1.0, unbounded_cdfs))
+
+    def icdf(self, value):
+        cut_probs = self._cut_probs()
+        return where(self._outside_unstable_region(),
+                     ((-cut_probs + value * (2.0 * cut_probs - 1.0)).log1p()
+                      - (-cut_probs).log1p()) / (cut_probs.log() - (-cut_probs).log1p()),
+                     value)
+
+    def entropy(self):
+        log_probs0 = (-self.probs).log1p()
+        log_probs1 = self.probs.log()
+        return self.mean * (log_probs0 - log_probs1) - self._cont_bern_log_norm() - log_probs0
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        out_unst_reg = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut_nat_params = where(out_unst_reg, x, self._lims[0] - 0.5)
+        log_norm = cut_nat_params.expm1().abs().log() - cut_nat_params.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return where(out_unst_reg, log_norm, taylor)
