@@ -104,6 +104,8 @@ CASES = [
     ("ContinuousBernoulli", dict(probs=np.array([0.2, 0.4995, 0.8])), unit(2, 3),
      ("log_prob", "cdf", "icdf")),
     ("ContinuousBernoulli", dict(logits=RNG.normal(size=3)), unit(2, 3), ("log_prob",)),
+    ("VonMises", dict(loc=RNG.normal(size=3), concentration=pos(3) * 3), RNG.normal(size=(2, 3)),
+     ("log_prob",)),
     ("LogisticNormal", dict(loc=RNG.normal(size=(2, 3)), scale=pos(2, 3)), simplex(3, 2, 4),
      ("log_prob",)),
     ("RelaxedBernoulli", dict(temperature=np.array(0.5), probs=unit(3)), unit(2, 3),
@@ -204,12 +206,13 @@ N = 100_000
     lambda: D.Bernoulli(A(0.3)), lambda: D.Binomial(10, A(0.3)), lambda: D.Poisson(A(3.5)),
     lambda: D.Geometric(A(0.3)), lambda: D.Categorical(A([0.2, 0.5, 0.3])),
     lambda: D.Dirichlet(A([1.0, 2.0, 3.0])),
+    lambda: D.VonMises(A(0.5), A(8.0)),
     lambda: D.MultivariateNormal(A([1.0, -1.0]), A([[2.0, 0.5], [0.5, 1.0]])),
     lambda: D.MixtureSameFamily(D.Categorical(A([0.3, 0.7])),
                                 D.Normal(A([-1.0, 2.0]), A([0.5, 1.0]))),
 ], ids=["normal", "uniform", "exponential", "laplace", "gamma", "gamma_small", "chi2", "beta",
         "studentt", "lognormal", "halfnormal", "gumbel", "bernoulli", "binomial", "poisson",
-        "geometric", "categorical", "dirichlet", "mvn", "mixture"])
+        "geometric", "categorical", "dirichlet", "von_mises", "mvn", "mixture"])
 def test_sample_moments(dist):
     d = dist()
     ag.manual_seed(3)
@@ -223,6 +226,9 @@ def test_sample_moments(dist):
     var = np.asarray(var.numpy(), dtype=np.float64)
     se = np.sqrt(var / N)
     assert np.all(np.abs(x.mean(0) - mean) <= 6 * se), (x.mean(0), mean)
+    if isinstance(d, D.VonMises):  # the circular variance, 1 - E[cos(x - loc)]
+        np.testing.assert_allclose(1 - np.cos(x - 0.5).mean(), var, rtol=0.05)
+        return
     # the sample variance, within 10 % (heavy tails: StudentT(6) has a finite 4th moment)
     np.testing.assert_allclose(x.var(0), var, rtol=0.1)
     if isinstance(d, D.MultivariateNormal):

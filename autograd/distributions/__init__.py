@@ -8,3 +8,4 @@ from .kl import kl_divergence, register_kl  # noqa: F401
 from .multivariate import *  # noqa: F401,F403
 from .transformed import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
+from .von_mises import VonMises  # noqa: F401
