@@ -747,6 +747,30 @@ def test_mixture_same_family():
         D.MixtureSameFamily(D.Categorical(A(simplex(2, 4))), comp)
 
 
+def test_generalized_pareto():
+    """In float32: PyTorch's log_prob compares float64 parameters with a float32 zero."""
+    loc, scale = np.array([0.2, -0.3, 0.1]), np.array([1.0, 0.5, 2.0])
+    conc, x = np.array([0.3, 0.0, -0.2]), np.array([[0.5, 0.1, 1.0], [2.0, 3.0, 5.0]])
+    f32 = [ag.tensor(v.astype(np.float32)) for v in (loc, scale, conc)]
+    d = D.GeneralizedPareto(*f32)
+    t = TD.GeneralizedPareto(*[torch.tensor(v.astype(np.float32)) for v in (loc, scale, conc)])
+    xs, xt = ag.tensor(x.astype(np.float32)), torch.tensor(x.astype(np.float32))
+    for meth in ("log_prob", "cdf", "log_survival_function", "log_cdf"):
+        assert_close(getattr(d, meth)(xs), getattr(t, meth)(xt), 1e-5)
+    u = unit(2, 3).astype(np.float32)
+    assert_close(d.icdf(ag.tensor(u)), t.icdf(torch.tensor(u)), 1e-5)
+    for prop in ("mean", "variance", "mode"):
+        assert_close(getattr(d, prop), getattr(t, prop), 1e-6)
+    assert_close(d.entropy(), t.entropy(), 1e-6)
+    ag.manual_seed(0)
+    s = d.sample((100,))
+    assert bool(d.support.check(s).all())
+    # (at concentration 0 the formula switches to the exponential's: no finite differences)
+    params = [A(loc).requires_grad_(), A(scale).requires_grad_(),
+              A([0.3, 0.1, -0.2]).requires_grad_()]
+    assert ag.gradcheck(lambda *p: D.GeneralizedPareto(*p).log_prob(A(x)), params)
+
+
 def test_multinomial():
     p, x = simplex(2, 3), np.array([[1.0, 2.0, 2.0], [0.0, 5.0, 0.0]])
     d, t = D.Multinomial(5, A(p)), TD.Multinomial(5, TT(p))

@@ -35,9 +35,9 @@ from .utils import (
     probs_to_logits,
 )
 
-__all__ = ["ContinuousBernoulli", "FisherSnedecor", "InverseGamma", "Kumaraswamy",
-           "LogisticNormal", "Multinomial", "NegativeBinomial", "Pareto", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "Weibull"]
+__all__ = ["ContinuousBernoulli", "FisherSnedecor", "GeneralizedPareto", "InverseGamma",
+           "Kumaraswamy", "LogisticNormal", "Multinomial", "NegativeBinomial", "Pareto",
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "Weibull"]
 
 
 def _temperature(t, like):
@@ -753,3 +753,95 @@ class ContinuousBernoulli(ExponentialFamily):
         log_norm = cut_nat_params.expm1().abs().log() - cut_nat_params.abs().log()
         taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
         return where(out_unst_reg, log_norm, taylor)
+
+
+class GeneralizedPareto(Distribution):
+    """The generalised Pareto distribution of ``loc``, ``scale`` and ``concentration``
+    (xi): exponential at xi = 0, bounded above for xi < 0."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive,
+                       "concentration": constraints.real}
+    has_rsample = True
+
+    def __init__(self, loc, scale, concentration, validate_args=None):
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        if all(isinstance(v, numbers.Number) for v in (loc, scale, concentration)):
+            batch_shape = ()
+        else:
+            batch_shape = tuple(self.loc.shape)
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def _eq_zero(self):
+        return self.concentration.abs() <= 1e-8  # isclose(concentration, 0)
+
+    def _safe_conc(self, eq_zero):
+        return where(eq_zero, 1.0, self.concentration)
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        u = rand(shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.icdf(u)
+
+    def _z(self, x):
+        return (x - self.loc) / self.scale
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = self._z(value)
+        eq_zero = self._eq_zero()
+        safe_conc = self._safe_conc(eq_zero)
+        y = 1 / safe_conc + z * 0.0 + 1.0
+        where_nonzero = where(y == 0, y, y * (safe_conc * z).log1p())
+        return -self.scale.log() - where(eq_zero, z, where_nonzero)
+
+    def log_survival_function(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = self._z(value)
+        eq_zero = self._eq_zero()
+        safe_conc = self._safe_conc(eq_zero)
+        where_nonzero = -(safe_conc * z).log1p() / safe_conc
+        return where(eq_zero, -z, where_nonzero)
+
+    def log_cdf(self, value):
+        return (-self.log_survival_function(value).exp()).log1p()
+
+    def cdf(self, value):
+        return self.log_cdf(value).exp()
+
+    def icdf(self, value):
+        eq_zero = self._eq_zero()
+        safe_conc = self._safe_conc(eq_zero)
+        logu = (-value).log1p()
+        where_nonzero = self.loc + self.scale / safe_conc * (-safe_conc * logu).expm1()
+        where_zero = self.loc - self.scale * logu
+        return where(eq_zero, where_zero, where_nonzero)
+
+    @property
+    def mean(self):
+        valid = self.concentration < 1
+        safe_conc = where(valid, self.concentration, 0.5)
+        return where(valid, self.loc + self.scale / (1 - safe_conc), np.nan)
+
+    @property
+    def variance(self):
+        valid = self.concentration < 0.5
+        safe_conc = where(valid, self.concentration, 0.25)
+        result = self.scale ** 2 / ((1 - safe_conc) ** 2 * (1 - 2 * safe_conc))
+        return where(valid, result, np.nan)
+
+    def entropy(self):
+        ans = self.scale.log() + self.concentration + 1
+        return ans.expand(*self._batch_shape)
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        lower = self.loc
+        neg = self.concentration < 0
+        upper = where(neg, lower - self.scale / where(neg, self.concentration, -1.0), np.inf)
+        return constraints.interval(lower, upper)
