@@ -173,6 +173,8 @@ from .tensor_types import (  # noqa: E402,F401
     LongTensor,
     ShortTensor,
 )
+# torch.distributions
+from . import distributions  # noqa: E402,F401
 
 dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
 

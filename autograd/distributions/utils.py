@@ -1,0 +1,77 @@
+"""Helpers shared by the distributions (PyTorch's ``torch.distributions.utils``)."""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import numpy as np
+
+from ..dtypes import get_default_dtype
+from ..ops.shape import broadcast_shapes
+from ..tensor import Tensor, randn, tensor
+from ._special import softplus
+
+euler_constant = 0.57721566490153286060
+
+
+class lazy_property(functools.cached_property):  # noqa: N801  (PyTorch's name)
+    """A property computed on first use and then stored on the instance."""
+
+
+def _dtype_of(values):
+    for v in values:
+        if isinstance(v, Tensor):
+            return v.dtype, v.device
+    return get_default_dtype(), None
+
+
+def broadcast_all(*values):
+    """Broadcast numbers and tensors to one shape; numbers become tensors of the first
+    tensor's dtype (the default dtype when there is none)."""
+    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+        raise ValueError("Input arguments must all be instances of numbers.Number, "
+                         "torch.Tensor or objects implementing __torch_function__.")
+    dt, dev = _dtype_of(values)
+    vs = [v if isinstance(v, Tensor) else tensor(v, dtype=dt, device=dev) for v in values]
+    if len(vs) == 1:
+        return (vs[0],)
+    shape = broadcast_shapes(*[tuple(v.shape) for v in vs])
+    # a tensor already of the full shape is returned as it is (no view node in its graph)
+    return tuple(v if tuple(v.shape) == shape else v.expand(*shape) for v in vs)
+
+
+def _finfo(t):
+    return np.finfo(t.dtype if isinstance(t, Tensor) else get_default_dtype())
+
+
+def clamp_probs(probs):
+    eps = float(_finfo(probs).eps)
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary=False):
+    ps_clamped = clamp_probs(probs)
+    if is_binary:
+        return ps_clamped.log() - (-ps_clamped).log1p()
+    return ps_clamped.log()
+
+
+def logits_to_probs(logits, is_binary=False):
+    if is_binary:
+        return logits.sigmoid()
+    return logits.softmax(-1)
+
+
+def _sum_rightmost(value, dim):
+    if dim == 0:
+        return value
+    required = value.shape[: value.dim() - dim]
+    return value.reshape(*required, -1).sum(-1)
+
+
+def _standard_normal(shape, dtype, device):
+    return randn(tuple(shape), dtype=dtype, device=device)
+
+
+_softplus = softplus
