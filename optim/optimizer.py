@@ -17,7 +17,7 @@ import numpy as np
 from autograd import backend, hooks
 from autograd.dtypes import get_default_dtype
 from autograd.grad_mode import enable_grad
-from autograd.tensor import Tensor, as_tensor
+from autograd.tensor import Tensor, as_tensor, tensor
 
 # process-wide step hooks (PyTorch's ``torch.optim.optimizer.register_optimizer_step_*_hook``)
 _global_step_pre_hooks: OrderedDict = OrderedDict()
@@ -378,7 +378,7 @@ def _export(key: str, v, scalar_keys=("step",)):
     if key in scalar_keys and isinstance(v, numbers.Number):
         return as_tensor(np.array(v, dtype=_scalar_dtype()))
     if hasattr(v, "shape") and not isinstance(v, Tensor):
-        return Tensor(v)
+        return tensor(v)
     if isinstance(v, list):
         return [_export(None, x) for x in v]
     return v

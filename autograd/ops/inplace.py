@@ -16,7 +16,7 @@ from ..dtypes import can_cast
 from ..function import Op
 from ..grad_mode import no_grad, state
 from ..registry import register
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 from . import indexing as _ix
 from . import shape as _sh
 from .elementwise import Clone
@@ -268,7 +268,7 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
         extra = (self.numel() + step - 1) // step - size
         p = w * (w + 1) + xp.arange(extra) * step
         coords = [xp.concatenate([i, p // w]), xp.concatenate([i, p % w])]
-    setitem(self, tuple(Tensor(c) for c in coords), _ix._fill_value(fill_value, self.dtype))
+    setitem(self, tuple(_make(c) for c in coords), _ix._fill_value(fill_value, self.dtype))
     return self
 
 

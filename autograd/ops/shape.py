@@ -991,10 +991,10 @@ def block_diag(*tensors):
         r, c = t.shape
         parts = []
         if left:
-            parts.append(Tensor(xp.zeros((r, left), dtype=dt)))
+            parts.append(_make(xp.zeros((r, left), dtype=dt)))
         parts.append(cast(t, dt) if t.dtype != dt else t)
         if cols - left - c:
-            parts.append(Tensor(xp.zeros((r, cols - left - c), dtype=dt)))
+            parts.append(_make(xp.zeros((r, cols - left - c), dtype=dt)))
         rows.append(cat(parts, 1) if len(parts) > 1 else parts[0])
         left += c
     return cat(rows, 0) if len(rows) > 1 else Clone.apply(rows[0])
@@ -1056,13 +1056,13 @@ def unravel_index(indices, shape):
         if d.size:
             raise RuntimeError(f"unravel_index: cannot unravel indices into the empty shape "
                                f"{list(shape)}")
-        return tuple(Tensor(xp.zeros(d.shape, np.int64)) for _ in shape)
+        return tuple(_make(xp.zeros(d.shape, np.int64)) for _ in shape)
     d = d % n  # PyTorch wraps out-of-range and negative indices
     out = []
     for s in reversed(shape):
         out.append(d % s)
         d = d // s
-    return tuple(Tensor(o) for o in reversed(out))
+    return tuple(_make(o) for o in reversed(out))
 
 
 @register(family=_SH, op=SumTo, function=False)

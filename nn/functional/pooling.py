@@ -37,7 +37,7 @@ from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.indexing import scatter
 from autograd.ops.linalg import matmul
-from autograd.tensor import Tensor, rand
+from autograd.tensor import Tensor, _make, rand
 
 from ._utils import (
     _batch,
@@ -283,7 +283,7 @@ def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     if not return_indices:
         return out
     idx = _indices(codes[0], g)
-    idx = Tensor(idx) if isinstance(y, Tensor) else idx
+    idx = _make(idx) if isinstance(y, Tensor) else idx
     return out, _pool_output(idx, unbatched, nd)
 
 
@@ -768,7 +768,7 @@ def _max_result(x, idx, unbatched, return_indices):
         y, idx = S.squeeze(y, 0), idx[0]
     if not return_indices:
         return y
-    return y, Tensor(idx) if isinstance(y, Tensor) else idx
+    return y, _make(idx) if isinstance(y, Tensor) else idx
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -1127,7 +1127,7 @@ def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, n
         raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
                            f"{'x'.join(map(str, out))}")
     xp = get_array_module(_data(x))
-    zeros = Tensor(xp.zeros((n, c, plane), dtype=x.dtype))
+    zeros = _make(xp.zeros((n, c, plane), dtype=x.dtype))
     y = scatter(zeros, 2, i2.astype(np.int64), S.reshape(x, (n, c, -1)))
     y = S.reshape(y, (n, c) + out)
     return S.squeeze(y, 0) if unbatched else y
