@@ -641,19 +641,54 @@ def test_stick_breaking_and_lower_cholesky_transforms():
                  tcdf.log_abs_det_jacobian(TT(x), tcdf(TT(x))))
 
 
+def test_corr_cholesky_positive_definite_and_tril_utils():
+    from torch.distributions import utils as tu
+
+    from autograd.distributions.utils import tril_matrix_to_vec, vec_to_tril_matrix
+
+    m = RNG.normal(size=(2, 4, 4))
+    for diag in (-1, 0, 1):
+        v = tril_matrix_to_vec(A(m), diag)
+        assert_close(v, tu.tril_matrix_to_vec(TT(m), diag))
+        assert_close(vec_to_tril_matrix(v, diag), tu.vec_to_tril_matrix(TT(v.numpy()), diag))
+    for k in (4, 5):
+        with pytest.raises(ValueError):
+            vec_to_tril_matrix(A(np.ones(k)))
+    x = RNG.normal(size=(2, 6))
+    c, tc = T.CorrCholeskyTransform(), TD.transforms.CorrCholeskyTransform()
+    y, yt = c(A(x)), tc(TT(x))
+    assert_close(y, yt)
+    assert bool(constraints.corr_cholesky.check(y).all())
+    assert_close(c.inv(y), tc.inv(yt))
+    assert_close(c.log_abs_det_jacobian(A(x), y), tc.log_abs_det_jacobian(TT(x), yt), 1e-9)
+    assert c.forward_shape((2, 6)) == (2, 4, 4) and c.inverse_shape((2, 4, 4)) == (2, 6)
+    assert ag.gradcheck(lambda v: c.log_abs_det_jacobian(v, c(v)) + c(v).sum((-2, -1)),
+                        (A(x).requires_grad_(),))
+    p, tp = T.PositiveDefiniteTransform(), TD.transforms.PositiveDefiniteTransform()
+    assert_close(p(A(m)), tp(TT(m)))
+    assert_close(p.inv(p(A(m))), tp.inv(tp(TT(m))), 1e-9)
+    assert bool(constraints.positive_definite.check(p(A(m))).all())
+
+
 @pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
 def test_constraint_registry(registry):
     ours, theirs = getattr(D, registry), getattr(TD, registry)
     x = RNG.normal(size=(2, 3))
+    x6 = RNG.normal(size=(2, 6))
     for mk in (lambda c: c.real, lambda c: c.positive, lambda c: c.nonnegative,
                lambda c: c.greater_than(2.0), lambda c: c.less_than(-1.0),
                lambda c: c.interval(-1.0, 3.0), lambda c: c.unit_interval,
                lambda c: c.half_open_interval(0.0, 2.0), lambda c: c.real_vector,
-               lambda c: c.simplex):
+               lambda c: c.simplex, lambda c: c.corr_cholesky):
         t, tt = ours(mk(constraints)), theirs(mk(TD.constraints))
-        y = t(A(x))
-        assert_close(y, tt(TT(x)))
+        v = x6 if mk(constraints) is constraints.corr_cholesky else x
+        y = t(A(v))
+        assert_close(y, tt(TT(v)))
         assert bool(mk(constraints).check(y).all())
+    if registry == "transform_to":
+        m = RNG.normal(size=(2, 3, 3))
+        assert_close(ours(constraints.positive_definite)(A(m)),
+                     theirs(TD.constraints.positive_definite)(TT(m)))
     with pytest.raises(NotImplementedError):
         ours(constraints.boolean)
     with pytest.raises(TypeError):
