@@ -7,6 +7,8 @@ errors, transforms, and the REINFORCE / VAE patterns of PyTorch's examples."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -804,6 +806,26 @@ def test_generalized_pareto():
     params = [A(loc).requires_grad_(), A(scale).requires_grad_(),
               A([0.3, 0.1, -0.2]).requires_grad_()]
     assert ag.gradcheck(lambda *p: D.GeneralizedPareto(*p).log_prob(A(x)), params)
+
+
+def test_lkj_cholesky():
+    d, t = D.LKJCholesky(4, A([0.5, 2.0])), TD.LKJCholesky(4, TT([0.5, 2.0]))
+    assert d.event_shape == (4, 4) and d.batch_shape == (2,)
+    ag.manual_seed(0)
+    s = d.sample((3,))
+    assert s.shape == (3, 2, 4, 4) and bool(constraints.corr_cholesky.check(s).all())
+    assert_close(d.log_prob(s), t.log_prob(TT(s.numpy())))
+    conc = A([0.5, 2.0]).requires_grad_()
+    assert ag.gradcheck(lambda c: D.LKJCholesky(4, c).log_prob(s), (conc,))
+    # an off-diagonal correlation of LKJ(eta) in dimension 3 has variance 1 / (2 eta + 2)
+    ag.manual_seed(1)
+    lo = D.LKJCholesky(3, A(2.0)).sample((N // 5,)).numpy()
+    corr = (lo @ lo.transpose(0, 2, 1))[:, 1, 0]
+    assert abs(corr.mean()) < 6 * math.sqrt(1 / 6 / (N // 5))
+    assert corr.var() == pytest.approx(1 / 6, rel=0.05)
+    assert d.expand((3, 2)).sample().shape == (3, 2, 4, 4)
+    with pytest.raises(ValueError):
+        D.LKJCholesky(1)
 
 
 def test_multinomial():
