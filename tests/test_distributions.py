@@ -808,6 +808,43 @@ def test_generalized_pareto():
     assert ag.gradcheck(lambda *p: D.GeneralizedPareto(*p).log_prob(A(x)), params)
 
 
+@pytest.mark.parametrize("kind", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart(kind):
+    m = RNG.normal(size=(2, 3, 3))
+    c = m @ m.transpose(0, 2, 1) + np.eye(3)
+    p = np.linalg.cholesky(c) if kind == "scale_tril" else c
+    d = D.Wishart(A([4.0, 5.5]), **{kind: A(p)})
+    t = TD.Wishart(TT([4.0, 5.5]), **{kind: TT(p)})
+    x = np.array([w @ w.T + np.eye(3) for w in RNG.normal(size=(2, 3, 3))])
+    for prop in ("mean", "variance", "mode", "covariance_matrix", "precision_matrix",
+                 "scale_tril"):
+        assert_close(getattr(d, prop), getattr(t, prop))
+    assert_close(d.log_prob(A(x)), t.log_prob(TT(x)), 1e-9)
+    assert_close(d.entropy(), t.entropy(), 1e-9)
+    assert_close(D.ExponentialFamily.entropy(d), t.entropy(), 1e-9)
+    df = A([4.0, 5.5]).requires_grad_()
+    pa = A(p).requires_grad_()
+    proj = (lambda q: q @ q.mT + A(np.eye(3))) if kind != "scale_tril" else (lambda q: q.tril())
+    assert ag.gradcheck(lambda v, q: D.Wishart(v, **{kind: proj(q)}).log_prob(A(x)), (df, pa))
+    with pytest.raises(ValueError):
+        D.Wishart(A(1.5), covariance_matrix=A(c[0]))
+
+
+def test_wishart_draws():
+    c = np.array([[2.0, 0.5], [0.5, 1.0]])
+    d = D.Wishart(A(5.0), covariance_matrix=A(c))
+    ag.manual_seed(0)
+    s = d.rsample((N // 5,)).numpy()
+    se = np.sqrt(d.variance.numpy() / (N // 5))
+    assert np.all(np.abs(s.mean(0) - d.mean.numpy()) < 6 * se)
+    np.testing.assert_allclose(s.var(0), d.variance.numpy(), rtol=0.1)
+    df = A(5.0).requires_grad_()
+    ag.manual_seed(1)
+    D.Wishart(df, covariance_matrix=A(c)).rsample((N // 5,)).mean(0)[0, 0].backward()
+    assert float(df.grad) == pytest.approx(c[0, 0], rel=0.05)  # d E[X00] / d df = C00
+    assert d.expand((3,)).rsample().shape == (3, 2, 2)
+
+
 def test_lkj_cholesky():
     d, t = D.LKJCholesky(4, A([0.5, 2.0])), TD.LKJCholesky(4, TT([0.5, 2.0]))
     assert d.event_shape == (4, 4) and d.batch_shape == (2,)
