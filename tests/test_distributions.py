@@ -672,6 +672,38 @@ def test_corr_cholesky_positive_definite_and_tril_utils():
     assert bool(constraints.positive_definite.check(p(A(m))).all())
 
 
+def test_cat_and_stack_transforms_and_constraints():
+    x = RNG.normal(size=(3, 4))
+    tdt = TD.transforms
+    c = T.CatTransform([T.ExpTransform(), T.identity_transform, T.SigmoidTransform()], dim=1,
+                       lengths=[1, 2, 1])
+    tc = tdt.CatTransform([tdt.ExpTransform(), tdt.identity_transform, tdt.SigmoidTransform()],
+                          dim=1, lengths=[1, 2, 1])
+    s = T.StackTransform([T.ExpTransform(), T.SigmoidTransform(), T.identity_transform,
+                          T.AffineTransform(1.0, 2.0)], dim=1)
+    ts = tdt.StackTransform([tdt.ExpTransform(), tdt.SigmoidTransform(), tdt.identity_transform,
+                             tdt.AffineTransform(1.0, 2.0)], dim=1)
+    for t, tt in ((c, tc), (s, ts)):
+        y, yt = t(A(x)), tt(TT(x))
+        assert_close(y, yt)
+        assert_close(t.inv(y), tt.inv(yt))
+        assert_close(t.log_abs_det_jacobian(A(x), y), tt.log_abs_det_jacobian(TT(x), yt))
+        assert t.bijective
+    with pytest.raises(AssertionError):
+        c(A(np.ones((3, 5))))
+    con = [constraints.positive, constraints.real, constraints.real, constraints.unit_interval]
+    tcon = [TD.constraints.positive, TD.constraints.real, TD.constraints.real,
+            TD.constraints.unit_interval]
+    for mk, tmk in ((lambda v: constraints.stack(v, 1), lambda v: TD.constraints.stack(v, 1)),
+                    (lambda v: constraints.cat(v, 1, [1, 1, 1, 1]),
+                     lambda v: TD.constraints.cat(v, 1, [1, 1, 1, 1]))):
+        assert mk(con).check(A(x)).tolist() == tmk(tcon).check(TT(x)).tolist()
+        assert_close(D.biject_to(mk(con))(A(x)), TD.biject_to(tmk(tcon))(TT(x)))
+    m = D.MixtureSameFamily(D.Categorical(A([0.3, 0.7])), D.Exponential(A([1.0, 2.0])))
+    assert isinstance(m.support, constraints.MixtureSameFamilyConstraint)
+    assert m.support.check(A([0.5, -1.0])).tolist() == [True, False]
+
+
 @pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
 def test_constraint_registry(registry):
     ours, theirs = getattr(D, registry), getattr(TD, registry)
@@ -919,20 +951,19 @@ def test_import_as_torch():
 
 
 def test_pytorch_module_paths():
+    """Every name of torch.distributions and of its modules is here, at the same path."""
     import importlib
 
+    assert not set(TD.__all__) - set(dir(D))
     for mod in ("normal", "categorical", "bernoulli", "multivariate_normal", "independent",
                 "transformed_distribution", "one_hot_categorical", "kl", "transforms",
-                "constraints", "utils", "distribution", "exp_family", "relaxed_categorical"):
+                "constraints", "constraint_registry", "utils", "distribution", "exp_family",
+                "relaxed_categorical", "relaxed_bernoulli", "wishart", "von_mises",
+                "lkj_cholesky", "mixture_same_family", "studentT", "log_normal"):
         theirs = importlib.import_module("torch.distributions." + mod)
         ours = importlib.import_module("autograd.distributions." + mod)
-        names = [n for n in getattr(theirs, "__all__", []) if not n.endswith("Transform")
-                 or n in T.__all__]
-        names = [n for n in names if n not in ("MixtureSameFamilyConstraint", "stack",
-                                               "tril_matrix_to_vec", "vec_to_tril_matrix")]
-        assert names, mod
-        for n in names:
-            assert hasattr(ours, n), (mod, n)
+        missing = [n for n in getattr(theirs, "__all__", []) if not hasattr(ours, n)]
+        assert not missing, (mod, missing)
     from autograd.distributions.normal import Normal
 
     assert Normal is D.Normal
