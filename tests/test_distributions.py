@@ -7,6 +7,8 @@ errors, transforms, and the REINFORCE / VAE patterns of PyTorch's examples."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -641,19 +643,86 @@ def test_stick_breaking_and_lower_cholesky_transforms():
                  tcdf.log_abs_det_jacobian(TT(x), tcdf(TT(x))))
 
 
+def test_corr_cholesky_positive_definite_and_tril_utils():
+    from torch.distributions import utils as tu
+
+    from autograd.distributions.utils import tril_matrix_to_vec, vec_to_tril_matrix
+
+    m = RNG.normal(size=(2, 4, 4))
+    for diag in (-1, 0, 1):
+        v = tril_matrix_to_vec(A(m), diag)
+        assert_close(v, tu.tril_matrix_to_vec(TT(m), diag))
+        assert_close(vec_to_tril_matrix(v, diag), tu.vec_to_tril_matrix(TT(v.numpy()), diag))
+    for k in (4, 5):
+        with pytest.raises(ValueError):
+            vec_to_tril_matrix(A(np.ones(k)))
+    x = RNG.normal(size=(2, 6))
+    c, tc = T.CorrCholeskyTransform(), TD.transforms.CorrCholeskyTransform()
+    y, yt = c(A(x)), tc(TT(x))
+    assert_close(y, yt)
+    assert bool(constraints.corr_cholesky.check(y).all())
+    assert_close(c.inv(y), tc.inv(yt))
+    assert_close(c.log_abs_det_jacobian(A(x), y), tc.log_abs_det_jacobian(TT(x), yt), 1e-9)
+    assert c.forward_shape((2, 6)) == (2, 4, 4) and c.inverse_shape((2, 4, 4)) == (2, 6)
+    assert ag.gradcheck(lambda v: c.log_abs_det_jacobian(v, c(v)) + c(v).sum((-2, -1)),
+                        (A(x).requires_grad_(),))
+    p, tp = T.PositiveDefiniteTransform(), TD.transforms.PositiveDefiniteTransform()
+    assert_close(p(A(m)), tp(TT(m)))
+    assert_close(p.inv(p(A(m))), tp.inv(tp(TT(m))), 1e-9)
+    assert bool(constraints.positive_definite.check(p(A(m))).all())
+
+
+def test_cat_and_stack_transforms_and_constraints():
+    x = RNG.normal(size=(3, 4))
+    tdt = TD.transforms
+    c = T.CatTransform([T.ExpTransform(), T.identity_transform, T.SigmoidTransform()], dim=1,
+                       lengths=[1, 2, 1])
+    tc = tdt.CatTransform([tdt.ExpTransform(), tdt.identity_transform, tdt.SigmoidTransform()],
+                          dim=1, lengths=[1, 2, 1])
+    s = T.StackTransform([T.ExpTransform(), T.SigmoidTransform(), T.identity_transform,
+                          T.AffineTransform(1.0, 2.0)], dim=1)
+    ts = tdt.StackTransform([tdt.ExpTransform(), tdt.SigmoidTransform(), tdt.identity_transform,
+                             tdt.AffineTransform(1.0, 2.0)], dim=1)
+    for t, tt in ((c, tc), (s, ts)):
+        y, yt = t(A(x)), tt(TT(x))
+        assert_close(y, yt)
+        assert_close(t.inv(y), tt.inv(yt))
+        assert_close(t.log_abs_det_jacobian(A(x), y), tt.log_abs_det_jacobian(TT(x), yt))
+        assert t.bijective
+    with pytest.raises(AssertionError):
+        c(A(np.ones((3, 5))))
+    con = [constraints.positive, constraints.real, constraints.real, constraints.unit_interval]
+    tcon = [TD.constraints.positive, TD.constraints.real, TD.constraints.real,
+            TD.constraints.unit_interval]
+    for mk, tmk in ((lambda v: constraints.stack(v, 1), lambda v: TD.constraints.stack(v, 1)),
+                    (lambda v: constraints.cat(v, 1, [1, 1, 1, 1]),
+                     lambda v: TD.constraints.cat(v, 1, [1, 1, 1, 1]))):
+        assert mk(con).check(A(x)).tolist() == tmk(tcon).check(TT(x)).tolist()
+        assert_close(D.biject_to(mk(con))(A(x)), TD.biject_to(tmk(tcon))(TT(x)))
+    m = D.MixtureSameFamily(D.Categorical(A([0.3, 0.7])), D.Exponential(A([1.0, 2.0])))
+    assert isinstance(m.support, constraints.MixtureSameFamilyConstraint)
+    assert m.support.check(A([0.5, -1.0])).tolist() == [True, False]
+
+
 @pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
 def test_constraint_registry(registry):
     ours, theirs = getattr(D, registry), getattr(TD, registry)
     x = RNG.normal(size=(2, 3))
+    x6 = RNG.normal(size=(2, 6))
     for mk in (lambda c: c.real, lambda c: c.positive, lambda c: c.nonnegative,
                lambda c: c.greater_than(2.0), lambda c: c.less_than(-1.0),
                lambda c: c.interval(-1.0, 3.0), lambda c: c.unit_interval,
                lambda c: c.half_open_interval(0.0, 2.0), lambda c: c.real_vector,
-               lambda c: c.simplex):
+               lambda c: c.simplex, lambda c: c.corr_cholesky):
         t, tt = ours(mk(constraints)), theirs(mk(TD.constraints))
-        y = t(A(x))
-        assert_close(y, tt(TT(x)))
+        v = x6 if mk(constraints) is constraints.corr_cholesky else x
+        y = t(A(v))
+        assert_close(y, tt(TT(v)))
         assert bool(mk(constraints).check(y).all())
+    if registry == "transform_to":
+        m = RNG.normal(size=(2, 3, 3))
+        assert_close(ours(constraints.positive_definite)(A(m)),
+                     theirs(TD.constraints.positive_definite)(TT(m)))
     with pytest.raises(NotImplementedError):
         ours(constraints.boolean)
     with pytest.raises(TypeError):
@@ -771,6 +840,63 @@ def test_generalized_pareto():
     assert ag.gradcheck(lambda *p: D.GeneralizedPareto(*p).log_prob(A(x)), params)
 
 
+@pytest.mark.parametrize("kind", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart(kind):
+    m = RNG.normal(size=(2, 3, 3))
+    c = m @ m.transpose(0, 2, 1) + np.eye(3)
+    p = np.linalg.cholesky(c) if kind == "scale_tril" else c
+    d = D.Wishart(A([4.0, 5.5]), **{kind: A(p)})
+    t = TD.Wishart(TT([4.0, 5.5]), **{kind: TT(p)})
+    x = np.array([w @ w.T + np.eye(3) for w in RNG.normal(size=(2, 3, 3))])
+    for prop in ("mean", "variance", "mode", "covariance_matrix", "precision_matrix",
+                 "scale_tril"):
+        assert_close(getattr(d, prop), getattr(t, prop))
+    assert_close(d.log_prob(A(x)), t.log_prob(TT(x)), 1e-9)
+    assert_close(d.entropy(), t.entropy(), 1e-9)
+    assert_close(D.ExponentialFamily.entropy(d), t.entropy(), 1e-9)
+    df = A([4.0, 5.5]).requires_grad_()
+    pa = A(p).requires_grad_()
+    proj = (lambda q: q @ q.mT + A(np.eye(3))) if kind != "scale_tril" else (lambda q: q.tril())
+    assert ag.gradcheck(lambda v, q: D.Wishart(v, **{kind: proj(q)}).log_prob(A(x)), (df, pa))
+    with pytest.raises(ValueError):
+        D.Wishart(A(1.5), covariance_matrix=A(c[0]))
+
+
+def test_wishart_draws():
+    c = np.array([[2.0, 0.5], [0.5, 1.0]])
+    d = D.Wishart(A(5.0), covariance_matrix=A(c))
+    ag.manual_seed(0)
+    s = d.rsample((N // 5,)).numpy()
+    se = np.sqrt(d.variance.numpy() / (N // 5))
+    assert np.all(np.abs(s.mean(0) - d.mean.numpy()) < 6 * se)
+    np.testing.assert_allclose(s.var(0), d.variance.numpy(), rtol=0.1)
+    df = A(5.0).requires_grad_()
+    ag.manual_seed(1)
+    D.Wishart(df, covariance_matrix=A(c)).rsample((N // 5,)).mean(0)[0, 0].backward()
+    assert float(df.grad) == pytest.approx(c[0, 0], rel=0.05)  # d E[X00] / d df = C00
+    assert d.expand((3,)).rsample().shape == (3, 2, 2)
+
+
+def test_lkj_cholesky():
+    d, t = D.LKJCholesky(4, A([0.5, 2.0])), TD.LKJCholesky(4, TT([0.5, 2.0]))
+    assert d.event_shape == (4, 4) and d.batch_shape == (2,)
+    ag.manual_seed(0)
+    s = d.sample((3,))
+    assert s.shape == (3, 2, 4, 4) and bool(constraints.corr_cholesky.check(s).all())
+    assert_close(d.log_prob(s), t.log_prob(TT(s.numpy())))
+    conc = A([0.5, 2.0]).requires_grad_()
+    assert ag.gradcheck(lambda c: D.LKJCholesky(4, c).log_prob(s), (conc,))
+    # an off-diagonal correlation of LKJ(eta) in dimension 3 has variance 1 / (2 eta + 2)
+    ag.manual_seed(1)
+    lo = D.LKJCholesky(3, A(2.0)).sample((N // 5,)).numpy()
+    corr = (lo @ lo.transpose(0, 2, 1))[:, 1, 0]
+    assert abs(corr.mean()) < 6 * math.sqrt(1 / 6 / (N // 5))
+    assert corr.var() == pytest.approx(1 / 6, rel=0.05)
+    assert d.expand((3, 2)).sample().shape == (3, 2, 4, 4)
+    with pytest.raises(ValueError):
+        D.LKJCholesky(1)
+
+
 def test_multinomial():
     p, x = simplex(2, 3), np.array([[1.0, 2.0, 2.0], [0.0, 5.0, 0.0]])
     d, t = D.Multinomial(5, A(p)), TD.Multinomial(5, TT(p))
@@ -825,20 +951,19 @@ def test_import_as_torch():
 
 
 def test_pytorch_module_paths():
+    """Every name of torch.distributions and of its modules is here, at the same path."""
     import importlib
 
+    assert not set(TD.__all__) - set(dir(D))
     for mod in ("normal", "categorical", "bernoulli", "multivariate_normal", "independent",
                 "transformed_distribution", "one_hot_categorical", "kl", "transforms",
-                "constraints", "utils", "distribution", "exp_family", "relaxed_categorical"):
+                "constraints", "constraint_registry", "utils", "distribution", "exp_family",
+                "relaxed_categorical", "relaxed_bernoulli", "wishart", "von_mises",
+                "lkj_cholesky", "mixture_same_family", "studentT", "log_normal"):
         theirs = importlib.import_module("torch.distributions." + mod)
         ours = importlib.import_module("autograd.distributions." + mod)
-        names = [n for n in getattr(theirs, "__all__", []) if not n.endswith("Transform")
-                 or n in T.__all__]
-        names = [n for n in names if n not in ("MixtureSameFamilyConstraint", "stack",
-                                               "tril_matrix_to_vec", "vec_to_tril_matrix")]
-        assert names, mod
-        for n in names:
-            assert hasattr(ours, n), (mod, n)
+        missing = [n for n in getattr(theirs, "__all__", []) if not hasattr(ours, n)]
+        assert not missing, (mod, missing)
     from autograd.distributions.normal import Normal
 
     assert Normal is D.Normal

@@ -9,3 +9,4 @@ from .multivariate import *  # noqa: F401,F403
 from .transformed import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
 from .von_mises import VonMises  # noqa: F401
+from .wishart import Wishart  # noqa: F401

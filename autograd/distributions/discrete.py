@@ -64,9 +64,6 @@ class Bernoulli(ExponentialFamily):
         batch_shape = () if is_scalar else tuple(self._param.shape)
         super().__init__(batch_shape, validate_args=validate_args)
 
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
-
     @property
     def mean(self):
         return self.probs
@@ -143,9 +140,6 @@ class Categorical(Distribution):
         self._num_events = self._param.shape[-1]
         batch_shape = tuple(self._param.shape[:-1]) if self._param.dim() > 1 else ()
         super().__init__(batch_shape, validate_args=validate_args)
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
@@ -233,9 +227,6 @@ class OneHotCategorical(Distribution):
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    def _new(self, *args, **kwargs):
-        return self._categorical._new(*args, **kwargs)
 
     @property
     def _param(self):
@@ -326,9 +317,6 @@ class Binomial(Distribution):
             self.total_count = self.total_count.type_as(self.logits)
         self._param = self.probs if probs is not None else self.logits
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):

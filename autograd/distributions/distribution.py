@@ -245,5 +245,5 @@ class ExponentialFamily(Distribution):
             gradients = _grad(lg_normal.sum(), nparams, create_graph=True)
         result = result + lg_normal
         for np_, g in zip(nparams, gradients):
-            result = result - np_ * g
+            result = result - (np_ * g).reshape(*self._batch_shape, -1).sum(-1)
         return result

@@ -11,10 +11,11 @@ import numpy as np
 from ..grad_mode import no_grad
 from ..ops.elementwise import where
 from ..ops.sampling import poisson as _poisson
-from ..tensor import Tensor, arange, ones_like, rand, tensor
+from ..ops.shape import cat as _cat
+from ..tensor import Tensor, arange, ones_like, rand, randn, tensor
 from . import constraints
 from ._special import digamma, lgamma
-from .continuous import Exponential, Gamma, Normal, Uniform
+from .continuous import Beta, Exponential, Gamma, Normal, Uniform
 from .discrete import Binomial, Categorical, _one_of
 from .distribution import Distribution, ExponentialFamily
 from .transformed import TransformedDistribution
@@ -36,8 +37,8 @@ from .utils import (
 )
 
 __all__ = ["ContinuousBernoulli", "FisherSnedecor", "GeneralizedPareto", "InverseGamma",
-           "Kumaraswamy", "LogisticNormal", "Multinomial", "NegativeBinomial", "Pareto",
-           "RelaxedBernoulli", "RelaxedOneHotCategorical", "Weibull"]
+           "Kumaraswamy", "LKJCholesky", "LogisticNormal", "Multinomial", "NegativeBinomial",
+           "Pareto", "RelaxedBernoulli", "RelaxedOneHotCategorical", "Weibull"]
 
 
 def _temperature(t, like):
@@ -845,3 +846,74 @@ class GeneralizedPareto(Distribution):
         neg = self.concentration < 0
         upper = where(neg, lower - self.scale / where(neg, self.concentration, -1.0), np.inf)
         return constraints.interval(lower, upper)
+
+
+def _mvlgamma(a, p):
+    """log of the multivariate gamma function Gamma_p(a)."""
+    out = p * (p - 1) / 4 * math.log(math.pi)
+    for i in range(p):
+        out = out + lgamma(a - i / 2)
+    return out
+
+
+class LKJCholesky(Distribution):
+    """The LKJ distribution over Cholesky factors of ``dim`` x ``dim`` correlation matrices
+    (density proportional to det(C)^(concentration - 1)); drawn by the onion method."""
+
+    arg_constraints = {"concentration": constraints.positive}
+    support = constraints.corr_cholesky
+
+    def __init__(self, dim, concentration=1.0, validate_args=None):
+        if dim < 2:
+            raise ValueError("Expected dim to be an integer greater than or equal to 2. "
+                             f"Found dim={dim}.")
+        self.dim = dim
+        (self.concentration,) = broadcast_all(concentration)
+        batch_shape = tuple(self.concentration.shape)
+        marginal_conc = self.concentration + 0.5 * (self.dim - 2)
+        offset = arange(self.dim - 1, dtype=self.concentration.dtype,
+                        device=self.concentration.device)
+        offset = _cat([offset.new_zeros((1,)), offset], 0)
+        beta_conc1 = offset + 0.5
+        beta_conc0 = marginal_conc.unsqueeze(-1) - 0.5 * offset
+        self._beta = Beta(beta_conc1, beta_conc0)
+        super().__init__(batch_shape, (dim, dim), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(LKJCholesky, _instance)
+        batch_shape = tuple(batch_shape)
+        new.dim = self.dim
+        new.concentration = self.concentration.expand(*batch_shape)
+        new._beta = self._beta.expand(batch_shape + (self.dim,))
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def sample(self, sample_shape=()):
+        with no_grad():
+            y = self._beta.sample(sample_shape).unsqueeze(-1)
+            u_normal = randn(self._extended_shape(sample_shape), dtype=y.dtype,
+                             device=y.device).tril(-1)
+            norm = (u_normal * u_normal).sum(-1, keepdim=True).sqrt()
+            first_row = (arange(self.dim, device=y.device) == 0).unsqueeze(-1)
+            u_hypersphere = where(first_row, 0.0, u_normal / where(first_row, 1.0, norm))
+            w = y.sqrt() * u_hypersphere
+            tiny = float(np.finfo(w.dtype).tiny)
+            diag_elems = (1 - (w ** 2).sum(-1)).clamp(min=tiny).sqrt()
+            return w + diag_elems.diag_embed()
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        diag_elems = value.diagonal(dim1=-1, dim2=-2)[..., 1:]
+        order = arange(2, self.dim + 1, dtype=self.concentration.dtype,
+                       device=self.concentration.device)
+        order = 2 * (self.concentration - 1).unsqueeze(-1) + self.dim - order
+        unnormalized_log_pdf = (order * diag_elems.log()).sum(-1)
+        dm1 = self.dim - 1
+        alpha = self.concentration + 0.5 * dm1
+        denominator = lgamma(alpha) * dm1
+        numerator = _mvlgamma(alpha - 0.5, dm1)
+        pi_constant = 0.5 * dm1 * math.log(math.pi)
+        normalize_term = pi_constant + numerator - denominator
+        return unnormalized_log_pdf - normalize_term

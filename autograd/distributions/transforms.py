@@ -9,16 +9,26 @@ import weakref
 
 import numpy as np
 
+from ..linalg import cholesky as _cholesky
 from ..ops.shape import cat as _cat
+from ..ops.shape import stack as _stack
 from ..tensor import Tensor, arange
 from . import constraints
-from .utils import _softplus, _sum_rightmost, broadcast_all
+from .utils import (
+    _softplus,
+    _sum_rightmost,
+    broadcast_all,
+    tril_matrix_to_vec,
+    vec_to_tril_matrix,
+)
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "ComposeTransform", "CumulativeDistributionTransform",
-    "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
-    "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
-    "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform",
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+    "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
+    "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+    "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+    "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
+    "Transform", "identity_transform",
 ]
 
 
@@ -736,6 +746,90 @@ class LowerCholeskyTransform(Transform):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
 
 
+class PositiveDefiniteTransform(Transform):
+    """Maps an unconstrained square matrix to a positive-definite one: ``L @ L.T`` of its
+    ``LowerCholeskyTransform``."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        x = LowerCholeskyTransform()(x)
+        return x @ x.transpose(-2, -1)
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(_cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """Maps a vector of D(D-1)/2 reals to the Cholesky factor of a D x D correlation
+    matrix (tanh to (-1, 1), then stick breaking on each row)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, CorrCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        x = x.tanh()
+        eps = float(np.finfo(x.dtype).eps)
+        x = x.clamp(min=-1 + eps, max=1 - eps)
+        r = vec_to_tril_matrix(x, diag=-1)
+        z = r ** 2
+        z1m_cumprod_sqrt = (1 - z).sqrt().cumprod(-1)
+        n = r.shape[-1]
+        r = r + _eye_like(n, r)
+        ones = r.new_ones(tuple(r.shape[:-1]) + (1,))
+        return r * _cat([ones, z1m_cumprod_sqrt[..., :-1]], -1)
+
+    def _inverse(self, y):
+        y_cumsum = 1 - (y * y).cumsum(-1)
+        ones = y.new_ones(tuple(y.shape[:-1]) + (1,))
+        y_cumsum_shifted = _cat([ones, y_cumsum[..., :-1]], -1)
+        y_vec = tril_matrix_to_vec(y, diag=-1)
+        y_cumsum_vec = tril_matrix_to_vec(y_cumsum_shifted, diag=-1)
+        t = y_vec / y_cumsum_vec.sqrt()
+        return (t.log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        y1m_cumsum = 1 - (y * y).cumsum(-1)
+        y1m_cumsum_tril = tril_matrix_to_vec(y1m_cumsum, diag=-2)
+        stick_breaking_logdet = 0.5 * y1m_cumsum_tril.log().sum(-1)
+        tanh_logdet = -2 * (x + _softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattend lower-diagonal number")
+        return tuple(shape[:-1]) + (d, d)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return tuple(shape[:-2]) + (d * (d - 1) // 2,)
+
+
+def _eye_like(n, like):
+    return (arange(n, device=like.device).unsqueeze(-1) == arange(n, device=like.device)
+            ).type_as(like)
+
+
 class CumulativeDistributionTransform(Transform):
     """The CDF of a univariate ``distribution``: maps its support to the unit interval
     (the inverse is its icdf; the log-det-Jacobian its log_prob)."""
@@ -765,6 +859,141 @@ class CumulativeDistributionTransform(Transform):
         if self._cache_size == cache_size:
             return self
         return type(self)(self.distribution, cache_size=cache_size)
+
+
+def _check_dim(dim, t, what):
+    nd = t.dim()
+    if not -nd <= dim < nd:
+        raise AssertionError(f"dim {dim} out of range for {what} with {nd} dimensions")
+
+
+class CatTransform(Transform):
+    """Applies ``tseq[i]`` to the i-th block (of ``lengths[i]`` along ``dim``), as
+    ``torch.cat`` assembles blocks."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms "
+                                 f"({len(self.transforms)})")
+        self.dim = dim
+
+    @property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _blocks(self, z, what):
+        _check_dim(self.dim, z, what)
+        if z.shape[self.dim] != self.length:
+            raise AssertionError(f"{what}.size({self.dim}) = {z.shape[self.dim]} must equal "
+                                 f"length {self.length}")
+        out, start = [], 0
+        for length in self.lengths:
+            out.append(z.narrow(self.dim, start, length))
+            start = start + length
+        return out
+
+    def _call(self, x):
+        return _cat([t(b) for t, b in zip(self.transforms, self._blocks(x, "x"))], self.dim)
+
+    def _inverse(self, y):
+        return _cat([t.inv(b) for t, b in zip(self.transforms, self._blocks(y, "y"))],
+                    self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        logdetjacs = []
+        for t, xb, yb in zip(self.transforms, self._blocks(x, "x"), self._blocks(y, "y")):
+            ldj = t.log_abs_det_jacobian(xb, yb)
+            if t.event_dim < self.event_dim:
+                ldj = _sum_rightmost(ldj, self.event_dim - t.event_dim)
+            logdetjacs.append(ldj)
+        dim = self.dim
+        if dim >= 0:
+            dim = dim - x.dim()
+        dim = dim + self.event_dim
+        if dim < 0:
+            return _cat(logdetjacs, dim)
+        out = logdetjacs[0]
+        for t in logdetjacs[1:]:
+            out = out + t
+        return out
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies ``tseq[i]`` to slice ``i`` along ``dim``, as ``torch.stack`` assembles
+    slices."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slice(self, z, what):
+        _check_dim(self.dim, z, what)
+        if z.shape[self.dim] != len(self.transforms):
+            raise AssertionError(f"{what}.size({self.dim}) = {z.shape[self.dim]} must equal "
+                                 f"len(transforms) {len(self.transforms)}")
+        return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
+
+    def _call(self, x):
+        return _stack([t(s) for s, t in zip(self._slice(x, "x"), self.transforms)], self.dim)
+
+    def _inverse(self, y):
+        return _stack([t.inv(s) for s, t in zip(self._slice(y, "y"), self.transforms)],
+                      self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        return _stack([t.log_abs_det_jacobian(xs, ys) for xs, ys, t in
+                       zip(self._slice(x, "x"), self._slice(y, "y"), self.transforms)],
+                      self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
 
 
 def _bshape(*shapes):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..ops.shape import broadcast_shapes
+from ..ops.shape import cat as _cat
 from ..tensor import Tensor, randn, tensor
 from ._special import softplus
 
@@ -75,3 +76,34 @@ def _standard_normal(shape, dtype, device):
 
 
 _softplus = softplus
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The lower-triangular part (diagonal offset ``diag``) of the last two dimensions, as
+    a vector in row-major order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    rows, cols = np.tril_indices(n, diag)
+    return mat[..., rows, cols]
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """The inverse of ``tril_matrix_to_vec``: a square matrix, zero above diagonal
+    ``diag`` (differentiable: a gather from the vector with a zero appended)."""
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
+                            + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    eps = float(np.finfo(vec.dtype).eps)
+    if round(n) - n > eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    k = vec.shape[-1]
+    index = np.full((n, n), k, dtype=np.int64)
+    rows, cols = np.tril_indices(n, diag)
+    if len(rows) != k:
+        raise ValueError(f"The size of last dimension is {k} which cannot be expressed as the "
+                         "lower triangular part of a square D x D matrix.")
+    index[rows, cols] = np.arange(len(rows))
+    padded = _cat([vec, vec.new_zeros(tuple(vec.shape[:-1]) + (1,))], -1)
+    return padded[..., tensor(index, device=vec.device)]
