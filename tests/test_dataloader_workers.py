@@ -264,3 +264,22 @@ def test_pin_memory_is_a_no_op_on_the_cpu():
     ds = TensorDataset(ag.arange(6).float())
     (b,) = next(iter(DataLoader(ds, batch_size=3, pin_memory=True)))
     np.testing.assert_array_equal(b.numpy(), [0.0, 1.0, 2.0])
+
+
+def test_shuffled_order_does_not_depend_on_num_workers():
+    """As in PyTorch: each iterator draws the workers' base seed first, with or without
+    workers, so one seed gives the same batches for any num_workers."""
+    from autograd.data import DataLoader
+
+    orders = []
+    for w in (0, 2):
+        for n in (10, 64, 200):
+            ag.manual_seed(0)
+            orders.append((w, n, [b.tolist() for b in DataLoader(list(range(n)), batch_size=64,
+                                                                  shuffle=True,
+                                                                  num_workers=w)]))
+    by_n = {}
+    for _w, n, o in orders:
+        by_n.setdefault(n, []).append(o)
+    for n, (a, b) in by_n.items():
+        assert a == b, n

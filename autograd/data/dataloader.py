@@ -483,6 +483,9 @@ class DataLoader:
                     self._workers._reset()
                 return self._workers
             return _MultiProcessIter(self)
+        # as PyTorch, every iterator first draws its workers' base seed from the generator,
+        # with or without workers: the batches then come in the same order either way
+        _gen_for(np, self.generator).integers(0, 2**62)
         return self._single_process()
 
     def _single_process(self):
