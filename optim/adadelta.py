@@ -73,25 +73,14 @@ class Adadelta(Optimizer):
                                       maximize=maximize, capturable=capturable,
                                       foreach=foreach, differentiable=differentiable))
 
-    def _state(self, p) -> dict:
-        st = self.state.get(p)
-        if not st:
-            xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0, "square_avg": xp.zeros_like(p._data),
-                                  "acc_delta": xp.zeros_like(p._data)}
-        return st
+    def _state(self, p, group) -> dict:
+        return self._zeros_state(p, "square_avg", "acc_delta")
 
     @no_grad()
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             adadelta([_writable(p) for p in ps], gs, [s["square_avg"] for s in sts],
                      [s["acc_delta"] for s in sts], lr=g["lr"], rho=g["rho"], eps=g["eps"],
                      weight_decay=g["weight_decay"], maximize=g["maximize"])

@@ -110,7 +110,7 @@ class Adafactor(Optimizer):
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize))
 
-    def _state(self, p) -> dict:
+    def _state(self, p, group) -> dict:
         st = self.state.get(p)
         if not st:
             xp = get_array_module(p)
@@ -128,13 +128,7 @@ class Adafactor(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             eps1, eps2 = g["eps"]
             adafactor([_writable(p) for p in ps], gs, [s.get("row_var") for s in sts],
                       [s.get("col_var") for s in sts], [s.get("variance") for s in sts],

@@ -89,13 +89,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p, g) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             adagrad([_writable(p) for p in ps], gs, [s["sum"] for s in sts],
                     [s["step"] for s in sts], lr=g["lr"], weight_decay=g["weight_decay"],
                     lr_decay=g["lr_decay"], eps=g["eps"], maximize=g["maximize"])

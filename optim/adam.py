@@ -118,13 +118,13 @@ class Adam(Optimizer):
                                       fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _state(self, p, amsgrad: bool) -> dict:
+    def _state(self, p, group) -> dict:
         st = self.state.get(p)
         if not st:
             xp = get_array_module(p)
             st = self.state[p] = {"step": 0.0, "exp_avg": xp.zeros_like(p._data),
                                   "exp_avg_sq": xp.zeros_like(p._data)}
-        if amsgrad and "max_exp_avg_sq" not in st:
+        if group["amsgrad"] and "max_exp_avg_sq" not in st:
             st["max_exp_avg_sq"] = get_array_module(p).zeros_like(p._data)
         return st
 
@@ -132,13 +132,7 @@ class Adam(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p, g["amsgrad"]) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             beta1, beta2 = g["betas"]
             adam([_writable(p) for p in ps], gs, [s["exp_avg"] for s in sts],
                  [s["exp_avg_sq"] for s in sts], [s.get("max_exp_avg_sq") for s in sts],

@@ -73,25 +73,14 @@ class Adamax(Optimizer):
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, capturable=capturable))
 
-    def _state(self, p) -> dict:
-        st = self.state.get(p)
-        if not st:
-            xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0, "exp_avg": xp.zeros_like(p._data),
-                                  "exp_inf": xp.zeros_like(p._data)}
-        return st
+    def _state(self, p, group) -> dict:
+        return self._zeros_state(p, "exp_avg", "exp_inf")
 
     @no_grad()
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             beta1, beta2 = g["betas"]
             adamax([_writable(p) for p in ps], gs, [s["exp_avg"] for s in sts],
                    [s["exp_inf"] for s in sts], [s["step"] for s in sts], eps=g["eps"],

@@ -90,13 +90,7 @@ class ASGD(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p, g) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             etas, mus = asgd([_writable(p) for p in ps], gs, [s["ax"] for s in sts],
                              [s["mu"] for s in sts], [s["eta"] for s in sts],
                              [s["step"] for s in sts], lambd=g["lambd"], lr=g["lr"],

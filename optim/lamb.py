@@ -94,25 +94,14 @@ class LAMB(Optimizer):
                                       weight_decay=weight_decay,
                                       bias_correction=bias_correction, maximize=maximize))
 
-    def _state(self, p) -> dict:
-        st = self.state.get(p)
-        if not st:
-            xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0, "exp_avg": xp.zeros_like(p._data),
-                                  "exp_avg_sq": xp.zeros_like(p._data)}
-        return st
+    def _state(self, p, group) -> dict:
+        return self._zeros_state(p, "exp_avg", "exp_avg_sq")
 
     @no_grad()
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             beta1, beta2 = g["betas"]
             lamb([_writable(p) for p in ps], gs, [s["exp_avg"] for s in sts],
                  [s["exp_avg_sq"] for s in sts], [s["step"] for s in sts], lr=g["lr"],

@@ -100,7 +100,7 @@ class NAdam(Optimizer):
                                       maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable))
 
-    def _state(self, p) -> dict:
+    def _state(self, p, group) -> dict:
         st = self.state.get(p)
         if not st:
             xp = get_array_module(p)
@@ -113,13 +113,7 @@ class NAdam(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             beta1, beta2 = g["betas"]
             prods = nadam([_writable(p) for p in ps], gs, [s["exp_avg"] for s in sts],
                           [s["exp_avg_sq"] for s in sts], [s["mu_product"] for s in sts],

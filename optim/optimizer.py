@@ -15,6 +15,7 @@ from collections import OrderedDict
 import numpy as np
 
 from autograd import backend, hooks
+from autograd.backend import get_array_module
 from autograd.dtypes import get_default_dtype
 from autograd.grad_mode import enable_grad
 from autograd.tensor import Tensor, as_tensor, tensor
@@ -280,6 +281,26 @@ class Optimizer:
             return None
         with enable_grad():
             return closure()
+
+    def _zeros_state(self, p, *names) -> dict:
+        """``self.state[p]``, made on first use as ``{"step": 0.0, name: zeros_like(p)...}``."""
+        st = self.state.get(p)
+        if not st:
+            zeros = get_array_module(p._data).zeros_like
+            st = self.state[p] = {"step": 0.0, **{n: zeros(p._data) for n in names}}
+        return st
+
+    def _stepped_groups(self):
+        """``(group, params, grads, states)`` for each group with gradients, each state's
+        ``step`` advanced by one (``self._state(p, group)`` makes a missing state)."""
+        for g in self.param_groups:
+            ps, gs = self._with_grads(g)
+            if not ps:
+                continue
+            sts = [self._state(p, g) for p in ps]
+            for st in sts:
+                st["step"] += 1
+            yield g, ps, gs, sts
 
     @staticmethod
     def _with_grads(group: dict):

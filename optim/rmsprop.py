@@ -103,13 +103,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p, g) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             rmsprop([_writable(p) for p in ps], gs, [s["square_avg"] for s in sts],
                     [s.get("grad_avg") for s in sts], [s.get("momentum_buffer") for s in sts],
                     lr=g["lr"], alpha=g["alpha"], eps=g["eps"],

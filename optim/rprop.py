@@ -85,13 +85,7 @@ class Rprop(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure_loss(closure)
-        for g in self.param_groups:
-            ps, gs = self._with_grads(g)
-            if not ps:
-                continue
-            sts = [self._state(p, g) for p in ps]
-            for st in sts:
-                st["step"] += 1
+        for g, ps, gs, sts in self._stepped_groups():
             etaminus, etaplus = g["etas"]
             size_min, size_max = g["step_sizes"]
             rprop([_writable(p) for p in ps], gs, [s["prev"] for s in sts],
