@@ -123,3 +123,14 @@ def test_legacy_tensor_constructor():
     y = h + q + q * x
     y.backward()
     assert (y.data.item(), x.grad.item()) == (-20.0, 46.0)
+
+
+def test_distribution_shapes_are_sizes():
+    from autograd.distributions import Categorical, Normal
+
+    d = Normal(ag.zeros(3, 2), ag.ones(3, 2))
+    t = torch.distributions.Normal(torch.zeros(3, 2), torch.ones(3, 2))
+    assert isinstance(d.batch_shape, ag.Size) and isinstance(d.event_shape, ag.Size)
+    assert repr(d.batch_shape) == repr(t.batch_shape).replace("torch.", "autograd.")
+    c = Categorical(logits=ag.zeros(4, 5))
+    assert c.batch_shape == (4,) and c.event_shape == ()

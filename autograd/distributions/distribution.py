@@ -6,7 +6,7 @@ import warnings
 
 from ..engine import grad as _grad
 from ..grad_mode import enable_grad, no_grad
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from . import constraints
 from .utils import lazy_property
 
@@ -93,12 +93,12 @@ class Distribution:
                 and v.dim() >= len(self.batch_shape)]
 
     @property
-    def batch_shape(self):
-        return self._batch_shape
+    def batch_shape(self) -> Size:
+        return Size(self._batch_shape)
 
     @property
-    def event_shape(self):
-        return self._event_shape
+    def event_shape(self) -> Size:
+        return Size(self._event_shape)
 
     @property
     def arg_constraints(self) -> dict:
