@@ -251,9 +251,12 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
 
 
 @register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
-def _kl_lowrankmvn_lowrankmvn(p, q):
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_mvn(p, q):
+    """Gaussians of which one is low-rank, through their dense ``scale_tril``."""
     if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two Low Rank Multivariate Normals with "
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
                          "different event shapes cannot be computed")
     n = p.event_shape[0]
     pl, ql = p.scale_tril, q.scale_tril
@@ -347,23 +350,6 @@ def _infinite_like(t):
 def _x_log_x(t):
     zero = t == 0
     return where(zero, 0.0, t * where(zero, 1.0, t).log())
-
-
-@register_kl(MultivariateNormal, LowRankMultivariateNormal)
-@register_kl(LowRankMultivariateNormal, MultivariateNormal)
-def _kl_mvn_lowrank_dense(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
-                         "different event shapes cannot be computed")
-    n = p.event_shape[0]
-    pl, ql = p.scale_tril, q.scale_tril
-    half_term1 = (ql.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-                  - pl.diagonal(dim1=-2, dim2=-1).log().sum(-1))
-    shape = broadcast_shapes(tuple(ql.shape[:-2]), tuple(pl.shape[:-2]))
-    term2 = _batch_trace_XXT(_solve_triangular(ql.expand(*shape, n, n),
-                                               pl.expand(*shape, n, n), upper=False))
-    term3 = _batch_mahalanobis(ql, (q.loc - p.loc))
-    return half_term1 + 0.5 * (term2 + term3 - n)
 
 
 @register_kl(Pareto, Pareto)
