@@ -3,13 +3,15 @@
 The heavy work of this engine runs inside NumPy's BLAS (matrix products, convolutions as
 GEMMs), whose thread pool ``threadpoolctl`` (the ``threads`` extra) resizes at run time. The
 default is what the BLAS library chose at start-up: every core the process may use, or
-``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set, as PyTorch does. Element-wise work
-runs in the calling thread (NumPy's ufuncs are single-threaded).
+``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set, as PyTorch does. NumPy's element-wise work
+runs in the calling thread (its ufuncs are single-threaded); the compiled kernels of
+``autograd._numba`` (the ``fast`` extra) use numba's pool, sized here too.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 
 _requested = None
@@ -41,6 +43,7 @@ def set_num_threads(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     _requested = n
+    _numba_threads(n)
     ctl = _controller()
     if ctl is None:
         if not _warned:
@@ -50,6 +53,13 @@ def set_num_threads(n: int) -> None:
             _warned = True
         return
     ctl.limit(limits=n, user_api="blas")
+
+
+def _numba_threads(n: int) -> None:
+    """Size numba's pool (the compiled kernels of ``autograd._numba``) if numba is loaded."""
+    nb = sys.modules.get("numba")
+    if nb is not None and hasattr(nb, "set_num_threads"):
+        nb.set_num_threads(max(1, min(int(n), nb.config.NUMBA_NUM_THREADS)))
 
 
 def get_num_threads() -> int:

@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 . scripts/_venv.sh
 # The mpi extra (mpi4py) builds against the MPI library that .ci/run installs; without one,
 # install the rest and let the distributed tests skip.
-"$PY" -m pip install -q -e ".[test,notebooks,safetensors,mpi]" \
+"$PY" -m pip install -q -e ".[test,notebooks,safetensors,fast,mpi]" \
   || { echo "note: mpi4py could not be installed (no MPI library?); the distributed tests will be skipped"
-       "$PY" -m pip install -q -e ".[test,notebooks,safetensors]"; }
+       "$PY" -m pip install -q -e ".[test,notebooks,safetensors,fast]"; }
 # PyTorch is an optional test oracle. Only a locally available wheel is used (pip's
 # find-links); never a multi-GB download. Its small dependencies come from the index.
 wheels=$(mktemp -d)
