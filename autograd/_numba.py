@@ -90,8 +90,12 @@ class Kernel:
             nb = _module()
             if nb is None:
                 return None
-            if "prange" in self.py.__code__.co_names:  # the module's stand-in -> numba's
-                self.py.__globals__["prange"] = nb.prange
+            g = self.py.__globals__
+            for name in self.py.__code__.co_names:
+                if name == "prange":  # the module's stand-in -> numba's
+                    g[name] = nb.prange
+                elif isinstance(g.get(name), Kernel):  # a helper kernel: its compiled form
+                    g[name] = g[name].get()
             c = self._compiled = nb.njit(cache=True, nogil=True, **self.opts)(self.py)
         return c
 

@@ -15,6 +15,7 @@ from autograd.ops import shape as S
 from autograd.ops.inplace import _write
 from autograd.tensor import Tensor, _make
 
+from . import _norm_kernels as _K
 from ._utils import _data, _shape, attach_grad
 
 
@@ -43,6 +44,9 @@ class Normalize(Op):
             if p is not None and p.dtype != x.dtype:
                 raise RuntimeError(f"normalization: {name} dtype {p.dtype} does not match "
                                    f"input dtype {x.dtype}")
+        ctx.fast = False
+        if isinstance(stats, list):  # batch norm with the compiled kernels: see _bn_fast
+            return _bn_forward_fast(ctx, x, weight, bias, eps, stats)
         if stats is None:
             mean = x.mean(axis=axes, keepdims=True)
             y = x - mean
@@ -71,6 +75,10 @@ class Normalize(Op):
             rstd = E.rsqrt(R.mean(xc * xc, dim=axes, keepdim=True) + ctx.eps)
         else:
             xc, rstd = x - ctx.mean, ctx.rstd
+        if ctx.fast and not isinstance(gy, Tensor):
+            k = _K.bn_backward.get()
+            if k is not None:
+                return _bn_backward_fast(k, ctx, gy, x, w, e)
         xhat = xc * rstd
         gx = gw = gb = None
         if e[0] is not None:
@@ -85,6 +93,53 @@ class Normalize(Op):
         if e[2] is not None:
             gb = attach_grad(S.sum_to(gy, tuple(ctx.bshape)), x, w)
         return gx, gw, gb
+
+
+def _bn_fast(x, weight, bias) -> bool:
+    """Whether training batch norm of the array ``x`` runs the compiled kernels
+    (``_norm_kernels``): NumPy float32/float64 with numba available and switched on."""
+    return (isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)
+            and x.ndim >= 2 and x.size > 0 and _K.bn_forward.get() is not None
+            and all(p is None or isinstance(_data(p), np.ndarray) for p in (weight, bias)))
+
+
+def _flat_param(p, c: int, dtype, fill: float):
+    return np.full(c, fill, dtype) if p is None else np.ascontiguousarray(p.reshape(c))
+
+
+def _bn_forward_fast(ctx, x, weight, bias, eps, stats: list):
+    """Forward of ``Normalize`` for batch norm with the compiled kernel: also appends the
+    batch (mean, biased var), each (C,), to ``stats`` for the running averages."""
+    n, c = x.shape[:2]
+    x3 = np.ascontiguousarray(x).reshape(n, c, -1)
+    y = np.empty(x.shape, x.dtype)
+    mean, var, rstd = (np.empty(c, np.float64) for _ in range(3))
+    _K.bn_forward.get()(x3, _flat_param(weight, c, x.dtype, 1.0),
+                        _flat_param(bias, c, x.dtype, 0.0), float(eps), y.reshape(n, c, -1),
+                        mean, var, rstd)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    ctx.axes, ctx.eps, ctx.fast = (0,) + tuple(range(2, x.ndim)), eps, True
+    ctx.mean = mean.astype(x.dtype).reshape(shape)
+    ctx.rstd = rstd.astype(x.dtype).reshape(shape)
+    ctx.mean64, ctx.rstd64 = mean, rstd
+    ctx.bshape = None if bias is None else bias.shape
+    ctx.save_for_backward(x, weight)
+    stats.extend((mean.astype(x.dtype), var.astype(x.dtype)))
+    return y
+
+
+def _bn_backward_fast(k, ctx, gy, x, w, e):
+    n, c = x.shape[:2]
+    need_gx = e[0] is not None
+    gx = np.empty(x.shape, x.dtype) if need_gx else np.empty((1, 1, 1), x.dtype)
+    gw, gb = np.empty(c, np.float64), np.empty(c, np.float64)
+    k(np.ascontiguousarray(gy, dtype=x.dtype).reshape(n, c, -1),
+      np.ascontiguousarray(x).reshape(n, c, -1), ctx.mean64, ctx.rstd64,
+      _flat_param(w, c, x.dtype, 1.0), need_gx, gx.reshape(n, c, -1) if need_gx else gx,
+      gw, gb)
+    gw = gw.astype(x.dtype).reshape(w.shape) if e[1] is not None else None
+    gb = gb.astype(x.dtype).reshape(ctx.bshape) if len(e) > 2 and e[2] is not None else None
+    return (gx if need_gx else None), gw, gb
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
@@ -137,14 +192,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {_shape(input)}")
         xd = _data(input)
-        mean = xd.mean(axis=axes, keepdims=True)
-        d = xd - mean
-        var = (d * d).mean(axis=axes, keepdims=True)
+        if _bn_fast(xd, w, b):  # the compiled kernels: statistics and output in one op
+            stats = []
+            y = Normalize.apply(input, w, b, axes=axes, eps=eps, stats=stats)
+            mean, var = stats
+        else:
+            mean = xd.mean(axis=axes, keepdims=True)
+            d = xd - mean
+            var = (d * d).mean(axis=axes, keepdims=True)
+            y = None
         if running_mean is not None:
             _running_update(running_mean, mean.reshape(c), momentum)
         if running_var is not None:
             _running_update(running_var, var.reshape(c) * (count / (count - 1)), momentum)
-        return Normalize.apply(input, w, b, axes=axes, eps=eps, stats=(mean, var))
+        if y is None:
+            y = Normalize.apply(input, w, b, axes=axes, eps=eps, stats=(mean, var))
+        return y
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
                            "evaluation mode (training=False)")
