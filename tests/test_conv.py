@@ -23,13 +23,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 # ---- helpers ------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["chwn", "nchw"])
+@pytest.fixture(params=["chwn", "nchw", "nchw-chunks"])
 def layout(request, monkeypatch):
     """Run a test with the conv ops forced to work batch-innermost or in C order inside (the
-    choice is by image width otherwise: the small test images would only see one)."""
+    choice is by image width otherwise: the small test images would only see one); C order
+    also one sample per chunk (the small test images would otherwise fit in one)."""
     from nn.functional import conv
 
     monkeypatch.setattr(conv, "_layout", lambda n, wo: request.param == "chwn")
+    if request.param == "nchw-chunks":
+        monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
     return request.param
 
 

@@ -20,11 +20,12 @@ Forward: the zero-padded input is viewed with ``as_strided`` as (C, kh, kw, Ho, 
 (batch-innermost) or (C, kh, kw, N, Ho, Wo) (C order) windows, copied once into columns
 (C*kh*kw, Ho*Wo*N) or (C*kh*kw, N*Ho*Wo) and multiplied by the weight (O, C*kh*kw):
 batch-innermost in one GEMM (batched over groups) followed by the transposing copy to
-(N, O, Ho, Wo), fused with the bias add; in C order by one GEMM per sample, each writing its
-(O, Ho*Wo) block of the output directly. Backward-weight is one GEMM of the output gradient
-with the columns saved by forward; backward-input is a GEMM back to columns (per sample in C
-order, reading gy in place) followed by col2im: kh*kw strided adds of whole tensors (no
-``np.add.at``). Large temporaries come from ``autograd.backend.scratch_pool``.
+(N, O, Ho, Wo), fused with the bias add. Backward-weight is one GEMM of the output gradient
+with the columns saved by forward; backward-input is a GEMM back to columns followed by
+col2im: kh*kw strided adds of whole tensors (no ``np.add.at``). In C order on the CPU the
+same steps run on chunks of samples whose columns fit in L2 (see ``_conv_chunked``), and the
+weight gradient recomputes the columns instead of keeping them. Large temporaries come from
+``autograd.backend.scratch_pool``.
 
 Three ops close under differentiation, as in PyTorch, so convolution is differentiable any
 number of times (each backward is written with the other two):
@@ -63,7 +64,10 @@ def _layout(n: int, wo: int) -> bool:
     False) for n samples and output rows of wo: batch-innermost pays two transposing copies
     to make im2col/col2im move runs of ``wo * n`` instead of ``wo``; it wins for narrow
     images (LeNet's 10x10), C order for wider ones (measured: 16 and up)."""
-    return wo < 16 and n > 1
+    return wo < _CHWN_BELOW and n > 1
+
+
+_CHWN_BELOW = 16  # a module constant: bench experiments may move it
 
 
 def _padded(xp, x, pads, chwn: bool):
@@ -156,9 +160,9 @@ def _im2col(x, g: ConvGeom, out_hw, chwn: bool):
     flattened (C, kh, kw). ``out_hw`` may ask for fewer output rows/columns than fit (the
     adjoint of a transposed convolution whose output_padding >= stride)."""
     xp = get_array_module(x)
-    buf = _padded(xp, x, g.pads, chwn)
     n, c = x.shape[:2]
     ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
+    buf = _padded(xp, x, g.pads, chwn)
     if chwn:
         s0, s1, s2, s3 = buf.strides  # c, h, w, n
         shape = (c, g.kh, g.kw, ho, wo, n)
@@ -176,10 +180,14 @@ def _im2col(x, g: ConvGeom, out_hw, chwn: bool):
     return cols.reshape(c * g.kh * g.kw, -1)
 
 
-def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool):
+def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool, out=None):
     """The adjoint of ``_im2col``: sum the columns back into a C-contiguous (N, C, H, W)
     array, with one strided add of the whole tensor per kernel offset (into a
-    (C, H, W, N)-laid-out buffer and one transposing copy at the end when ``chwn``)."""
+    (C, H, W, N)-laid-out buffer and one transposing copy at the end when ``chwn``). With
+    ``out`` (a C-contiguous array of that shape), written there and returned."""
+    if out is not None:
+        np.copyto(out, _col2im(cols, x_shape, g, ho, wo, chwn))
+        return out
     xp = get_array_module(cols)
     n, c, h, w = x_shape
     hp, wp = h + g.pt + g.pb, w + g.pl + g.pr
@@ -208,12 +216,79 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool):
     return _nchw(xp, out)
 
 
+# ---- C order on the CPU: a few samples at a time ------------------------------------------
+# The columns of a whole batch are large (a 3x3 conv of 32 channels on 28x28 images, batch 64:
+# 58 MB), so writing them and reading them back runs at memory speed. On the CPU the C-order
+# path works on chunks of samples whose columns fit in the core's L2 cache (``_CHUNK_BYTES``):
+# im2col, GEMM and col2im of a chunk touch cache, not memory. The weight gradient recomputes
+# the columns chunk by chunk instead of keeping them from forward (a cached copy is cheaper
+# than a memory round trip, and a step's peak memory drops by the columns of every layer).
+
+_CHUNK_BYTES = 1 << 20
+
+
+def _chunks(n: int, per_sample: int) -> list:
+    """[start, stop) sample ranges whose columns take about ``_CHUNK_BYTES``."""
+    cs = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
+    return [(s, min(n, s + cs)) for s in range(0, n, cs)]
+
+
+def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
+    n, o, gr = x.shape[0], w.shape[0], g.groups
+    p = ho * wo
+    out = scratch_empty(np, (n, o, ho, wo), np.result_type(w, x))
+    w3 = w.reshape(gr, o // gr, -1)
+    for s, e in _chunks(n, w.shape[1] * gr * g.kh * g.kw * p * x.itemsize):
+        m = e - s
+        cols = _im2col(x[s:e], g, (ho, wo), False)
+        with scratch_pool.borrow(np, (o, m * p), out.dtype) as y:
+            np.matmul(w3, cols.reshape(gr, -1, m * p), out=y.reshape(gr, o // gr, -1))
+            np.copyto(out[s:e], y.reshape(o, m, ho, wo).transpose(1, 0, 2, 3))
+    if b is not None:
+        out += b.reshape(-1, 1, 1)
+    return out
+
+
+def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
+    n, o, ho, wo = gy.shape
+    gr = g.groups
+    gwt = None  # (gr, C*kh*kw / gr, O / gr): see _weight_grad_raw for the orientation
+    for s, e in _chunks(n, w_shape[1] * gr * g.kh * g.kw * ho * wo * x.itemsize):
+        cols = _im2col(x[s:e], g, (ho, wo), False)
+        g2 = _grad2(np, gy[s:e], False)
+        part = cols.reshape(gr, -1, cols.shape[1]) @ \
+            g2.reshape(gr, o // gr, -1).transpose(0, 2, 1)
+        if gwt is None:
+            gwt = part
+        else:
+            gwt += part
+    return gwt.transpose(0, 2, 1).reshape(w_shape)
+
+
+def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
+    n, o, ho, wo = gy.shape
+    gr = g.groups
+    w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)  # (gr, Kg, O / gr)
+    k = w3.shape[1] * gr
+    dx = scratch_empty(np, x_shape, np.result_type(w, gy))
+    for s, e in _chunks(n, k * ho * wo * gy.itemsize):
+        m = e - s
+        g2 = _grad2(np, gy[s:e], False)
+        with scratch_pool.borrow(np, (k, m * ho * wo), dx.dtype) as cols:
+            np.matmul(w3, g2.reshape(gr, o // gr, -1), out=cols.reshape(gr, w3.shape[1], -1))
+            _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, False, out=dx[s:e])
+    return dx
+
+
 def _conv_raw(x, w, b, g: ConvGeom, out_hw=None):
-    """(C-contiguous output, the columns, the layout they are in)."""
+    """(C-contiguous output, the columns or None when not kept (the chunked CPU path), the
+    layout they are in)."""
     xp = get_array_module(x)
     n, o = x.shape[0], w.shape[0]
     ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
     chwn = _layout(n, wo)
+    if xp is np and not chwn:
+        return _conv_chunked(x, w, b, g, ho, wo), None, False
     cols = _im2col(x, g, out_hw, chwn)
     gr = g.groups
     w3 = w.reshape(gr, o // gr, -1)
@@ -230,14 +305,20 @@ def _conv_raw(x, w, b, g: ConvGeom, out_hw=None):
     return out, cols, chwn
 
 
-def _weight_grad_raw(cols, gy, w_shape, g: ConvGeom, chwn: bool):
+def _weight_grad_raw(cols, gy, w_shape, g: ConvGeom, chwn: bool, x=None):
+    """The weight gradient from the columns of forward, or from ``x`` chunk by chunk when
+    forward did not keep them (``cols`` None)."""
+    if cols is None:
+        return _weight_grad_chunked(x, gy, w_shape, g)
     g2 = _grad2(get_array_module(gy), gy, chwn)
+    # computed transposed, cols @ g2^T: OpenBLAS runs these long-K shapes 1.1-1.5x faster
+    # than g2 @ cols^T (measured on the LeNet and VGG-style layers)
     if g.groups == 1:
-        gw = g2 @ cols.T
+        gw = (cols @ g2.T).T
     else:
         gr = g.groups
         c3 = cols.reshape(gr, -1, cols.shape[1])
-        gw = g2.reshape(gr, -1, g2.shape[1]) @ c3.transpose(0, 2, 1)
+        gw = (c3 @ g2.reshape(gr, -1, g2.shape[1]).transpose(0, 2, 1)).transpose(0, 2, 1)
     return gw.reshape(w_shape)
 
 
@@ -245,6 +326,8 @@ def _input_grad_raw(gy, w, x_shape, g: ConvGeom):
     xp = get_array_module(gy)
     n, o, ho, wo = gy.shape
     chwn = _layout(n, wo)
+    if xp is np and not chwn:
+        return _input_grad_chunked(gy, w, x_shape, g)
     gr = g.groups
     w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)  # (gr, Kg, O / gr)
     k = w3.shape[1] * gr
@@ -298,7 +381,7 @@ class Conv2dOp(Op):
             if isinstance(gy, Tensor):
                 gw = ConvWeightOp.apply(x, gy, geom=g, w_shape=ctx.w_shape)
             else:
-                gw = _weight_grad_raw(cols, gy, ctx.w_shape, g, ctx.chwn)
+                gw = _weight_grad_raw(cols, gy, ctx.w_shape, g, ctx.chwn, x)
         if len(e) > 2 and e[2] is not None:
             gb = attach_grad(R.sum(gy, dim=(0, 2, 3)), x, w)
         return gx, gw, gb
@@ -342,8 +425,10 @@ class ConvWeightOp(Op):
     @staticmethod
     def forward(ctx, x, g, *, geom, w_shape):
         _check_dtypes("conv2d weight gradient", x, g)
+        xp = get_array_module(g)
         chwn = _layout(g.shape[0], g.shape[3])
-        gw = _weight_grad_raw(_im2col(x, geom, g.shape[2:], chwn), g, w_shape, geom, chwn)
+        cols = None if xp is np and not chwn else _im2col(x, geom, g.shape[2:], chwn)
+        gw = _weight_grad_raw(cols, g, w_shape, geom, chwn, x)
         e = ctx.next_edges
         if e:
             ctx.geom, ctx.x_hw, ctx.g_hw = geom, x.shape[2:], g.shape[2:]
