@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
 from . import parallel
 
@@ -36,8 +37,12 @@ def _module():
             _numba = False
         else:
             _numba = numba
-            if parallel._requested is not None:
-                set_threads(parallel._requested)
+            if "NUMBA_THREADING_LAYER" not in os.environ:
+                # numba's own pool: its threads sleep between kernels. OpenMP's (the
+                # default where libgomp is found) spin for a while after each one, taking
+                # the cores from the BLAS and NumPy work that follows.
+                numba.config.THREADING_LAYER = "workqueue"
+            set_threads(parallel._requested or parallel.get_num_threads())
     return _numba or None
 
 
@@ -96,7 +101,10 @@ class Kernel:
                     g[name] = nb.prange
                 elif isinstance(g.get(name), Kernel):  # a helper kernel: its compiled form
                     g[name] = g[name].get()
-            c = self._compiled = nb.njit(cache=True, nogil=True, **self.opts)(self.py)
+            c = nb.njit(cache=True, nogil=True, **self.opts)(self.py)
+            if self.opts.get("parallel"):
+                c = _serialised(c)
+            self._compiled = c
         return c
 
     def __call__(self, *args):
@@ -104,6 +112,19 @@ class Kernel:
         tests of the kernel's own logic)."""
         c = self.get()
         return (c or self.py)(*args)
+
+
+_launch = threading.Lock()
+
+
+def _serialised(fn):
+    """``fn`` called under one process-wide lock: numba's workqueue pool runs one parallel
+    kernel at a time (a second launch from another thread would abort the process)."""
+    def call(*args):
+        with _launch:
+            return fn(*args)
+    call.__wrapped__ = fn
+    return call
 
 
 def kernel(**opts):

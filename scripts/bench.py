@@ -19,7 +19,9 @@ and the ratios engine/NumPy and engine/PyTorch are printed. Benchmarks:
     tracemalloc in a separate process, not timed).
 (d) one training step of a LeNet-5-like CNN on (64, 1, 28, 28) and (e) of an LSTM (input 28,
     hidden 128, 28 steps, batch 64, a Linear head on the last state), engine vs PyTorch
-    from the same initial weights (copied by state_dict name).
+    from the same initial weights (copied by state_dict name); (f) of the ``cnn-bn`` model
+    (conv3x3-BatchNorm-ReLU blocks of 32 and 64 channels, dropout, fc 3136-256-10; the loss
+    check runs with the dropout rates at 0, the timed steps with them).
 
 Everything runs on one thread (the BLAS thread variables are set before NumPy is imported,
 and ``torch.set_num_threads(1)``), or, with ``--threads 1,2``, once per thread count, each
@@ -398,10 +400,34 @@ class _LSTMNet:
         return sd
 
 
+def _cnn_bn(lib):
+    """The ``cnn-bn`` model of ``nn.zoo`` (scripts/train.py): two VGG-style blocks of
+    conv3x3-BatchNorm-ReLU (32 and 64 channels) with max-pool and dropout, then fc 3136-256
+    with BatchNorm1d, dropout and fc 256-10."""
+    def block(i, o):
+        return [lib.Conv2d(i, o, 3, padding=1, bias=False), lib.BatchNorm2d(o), lib.ReLU()]
+    return lib.Sequential(
+        *block(1, 32), *block(32, 32), lib.MaxPool2d(2), lib.Dropout(0.25),
+        *block(32, 64), *block(64, 64), lib.MaxPool2d(2), lib.Dropout(0.25),
+        lib.Flatten(), lib.Linear(64 * 7 * 7, 256, bias=False), lib.BatchNorm1d(256),
+        lib.ReLU(), lib.Dropout(0.5), lib.Linear(256, 10))
+
+
+def _dropout_rates(model, rates=None):
+    """The dropout modules' rates (or set them): the loss check runs with them at 0, since
+    each framework draws its own masks."""
+    mods = [m for m in model.modules() if type(m).__name__ == "Dropout"]
+    if rates is None:
+        return [m.p for m in mods]
+    for m, p in zip(mods, rates):
+        m.p = p
+    return None
+
+
 def _copy_into_torch(ours: dict, theirs: dict) -> None:
     with torch.no_grad():
         for k, t in theirs.items():
-            t.copy_(torch.from_numpy(np.ascontiguousarray(_np(ours[k]))))
+            t.copy_(torch.from_numpy(_np(ours[k]).copy(order="C")))  # 0-d stays 0-d
 
 
 def _bench_model(env: Env, name: str, key: str, build, xshape, repeat, warmup):
@@ -426,7 +452,14 @@ def _bench_model(env: Env, name: str, key: str, build, xshape, repeat, warmup):
         steps[TORCH], cases[TORCH] = _sgd_case(topt, tmodel, xt, tt,
                                                torch.nn.functional.cross_entropy,
                                                env.torch_sync)
+    models = {ENGINE: model, TORCH: tmodel if TORCH in env.impls else None}
+    rates = {n: _dropout_rates(m) if hasattr(m, "modules") else [] for n, m in models.items()
+             if m is not None}
+    for n, r in rates.items():
+        _dropout_rates(models[n], [0.0] * len(r))
     losses = {n: [st() for _ in range(3)] for n, st in steps.items()}
+    for n, r in rates.items():
+        _dropout_rates(models[n], r)
     check = _compare_losses(name, losses, atol=1e-4)
     samples = measure(cases, repeat, warmup)
     return [_row(key, f"{name} (ms)", "ms/step", samples, "total", 1e3)], [check]
@@ -435,6 +468,11 @@ def _bench_model(env: Env, name: str, key: str, build, xshape, repeat, warmup):
 def bench_lenet(env: Env, repeat: int, warmup: int, batch: int = 64):
     return _bench_model(env, f"(d) LeNet-5 step batch {batch}", "d_lenet_step", _lenet,
                         (batch, 1, 28, 28), repeat, warmup)
+
+
+def bench_cnn_bn(env: Env, repeat: int, warmup: int, batch: int = 64):
+    return _bench_model(env, f"(f) CNN+BatchNorm step batch {batch}", "f_cnn_bn_step",
+                        _cnn_bn, (batch, 1, 28, 28), repeat, warmup)
 
 
 def bench_lstm(env: Env, repeat: int, warmup: int, batch: int = 64):
@@ -838,8 +876,8 @@ def profile_engine(env: Env, which: str, n: int = 20) -> None:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default="a,b,c,d,e",
-                   help="comma-separated benchmarks to run among a, b, c, d, e (default: all)")
+    p.add_argument("--only", default="a,b,c,d,e,f",
+                   help="comma-separated benchmarks to run among a, b, c, d, e, f (default: all)")
     p.add_argument("--repeat", type=int, default=None,
                    help="timed repetitions for (a) and (b) (default 50 for (a) and batch 64, "
                         "20 for batch 1024); (c) uses min(N, 5) at 100k ops and min(N, 3) "
@@ -865,9 +903,9 @@ def parse_args(argv=None):
     p.add_argument("--mem-traced-ops", type=int, default=1_000_000, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.only = {s.strip() for s in args.only.split(",") if s.strip()}
-    bad = args.only - {"a", "b", "c", "d", "e"}
+    bad = args.only - {"a", "b", "c", "d", "e", "f"}
     if bad:
-        p.error(f"--only: unknown benchmark(s) {sorted(bad)}; choose among a, b, c, d, e")
+        p.error(f"--only: unknown benchmark(s) {sorted(bad)}; choose among a, b, c, d, e, f")
     if args.repeat is not None and args.repeat < 1:
         p.error("--repeat must be at least 1")
     return args
@@ -877,13 +915,13 @@ def plan(args) -> dict:
     """Repetitions (repeat, warmup) per benchmark."""
     if args.quick:
         p = {"a": (10, 2), "b64": (10, 2), "b1024": (4, 1), "c100k": (2, 0), "c1M": None,
-             "d": (5, 1), "e": (5, 1)}
+             "d": (5, 1), "e": (5, 1), "f": (3, 1)}
     else:
         p = {"a": (50, 5), "b64": (50, 5), "b1024": (20, 3), "c100k": (5, 1), "c1M": (3, 0),
-             "d": (40, 5), "e": (40, 5)}
+             "d": (40, 5), "e": (40, 5), "f": (10, 2)}
     if args.repeat is not None:
         n = args.repeat
-        for k in ("a", "b64", "b1024", "d", "e"):
+        for k in ("a", "b64", "b1024", "d", "e", "f"):
             p[k] = (n, p[k][1])
         p["c100k"] = (min(n, 5), 1)
         if p["c1M"] is not None:
@@ -954,6 +992,8 @@ def main(argv=None) -> int:
         step("d LeNet", bench_lenet, env, *reps["d"])
     if "e" in args.only:
         step("e LSTM", bench_lstm, env, *reps["e"])
+    if "f" in args.only:
+        step("f CNN+BN", bench_cnn_bn, env, *reps["f"])
     if "c" in args.only:
         step("c 100k", bench_chain, env, 100_000, *reps["c100k"], True)
         if reps["c1M"] is not None:
