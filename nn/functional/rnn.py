@@ -16,6 +16,14 @@ Under ``create_graph=True`` the backward first recomputes the forward from its
 (graph-connected) inputs on Tensors, then runs the very same formulas on them, so
 higher-order gradients are exact; in the usual case everything runs as plain NumPy/CuPy on
 the intermediates saved by forward.
+
+Compiled cell kernels (``_rnn_kernels``, through ``autograd._numba``): for NumPy float32/float64
+arrays outside ``create_graph``, the LSTM step's gate arithmetic (forward and backward) and the
+GRU step's backward run as ONE compiled loop each, written straight into the per-sequence
+buffers, instead of ~10-15 ufunc calls on small arrays; the recurrent GEMM and NumPy's SIMD
+tanh stay as they are. The formulas above are the reference: without numba, with the kernels
+switched off (``AUTOGRAD_NUMBA=0``), for CuPy, other dtypes and under ``create_graph`` they
+run as before.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from autograd.ops import shape as S
 from autograd.ops.linalg import matmul
 from autograd.tensor import Tensor
 
+from . import _rnn_kernels as K
 from .linear import linear
 
 # ---- shared helpers ----------------------------------------------------------------------
@@ -124,6 +133,18 @@ def _input_grads(dxg, x, w_ih, bf: bool, need_x: bool, need_w: bool, need_b: boo
     if need_b:
         db = _sum_rows(dxg)
     return dx, dw, db
+
+
+def _kernel(kern, xp, dtype, *arrays):
+    """The compiled form of ``kern`` (a ``_rnn_kernels`` kernel) when it applies: NumPy
+    arrays (None entries skipped) all of ``dtype``, float32 or float64, and numba on.
+    Else None: the caller runs the NumPy/Tensor reference."""
+    if xp is not np or dtype not in (np.float32, np.float64):
+        return None
+    for a in arrays:
+        if a is not None and (type(a) is not np.ndarray or a.dtype != dtype):
+            return None
+    return kern.get()
 
 
 def _time_order(parts, steps):
@@ -235,7 +256,22 @@ class LSTMLayer(Op):
         TC = scratch_empty(xp, (T, N, H), x.dtype)
         h, c = h0, c0
         h0_zero = xp is np and not h0.any()  # zero default state: skip its GEMM (CPU)
+        cell = _kernel(K.lstm_gates, xp, x.dtype, xg, wt, h0, c0)
         for j, t in enumerate(_steps(T, reverse)):
+            if cell is not None:  # NumPy's (SIMD) tanh + one compiled pass, all in place
+                a = A[j]
+                if h0_zero:
+                    np.tanh(xg[t], out=a)
+                    h0_zero = False
+                else:
+                    np.matmul(h, wt, out=a)
+                    a += xg[t]
+                    np.tanh(a, out=a)
+                cell(a, c, C[j])
+                c, h = C[j], out[t]
+                np.tanh(c, out=TC[j])
+                np.multiply(a[:, 3 * H:], TC[j], out=h)
+                continue
             if h0_zero:
                 gs, h0_zero = xg[t], False
             else:
@@ -243,6 +279,8 @@ class LSTMLayer(Op):
                 gs += xg[t]
             a, c, tc, h = _lstm_cell(gs, c, k)
             A[j], C[j], TC[j], out[t] = a, c, tc, h
+        if cell is not None and T:  # h_n, c_n: own arrays, not views of saved buffers
+            h, c = h.copy(), c.copy()
         y = _tm(out, batch_first)
         ctx.bf, ctx.reverse, ctx.k = batch_first, reverse, k
         ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, y, A, C, TC)
@@ -269,6 +307,9 @@ class LSTMLayer(Op):
             dgs = [None] * T
         else:
             dG = scratch_empty(xp, A.shape, x.dtype)
+            cell = _kernel(K.lstm_bwd, xp, x.dtype, gout, ghn, gcn, c0, w_hh)
+            if cell is not None:
+                return LSTMLayer._backward_compiled(ctx, cell, gout, ghn, gcn, dG)
         dh, dc = ghn, gcn
         for j in range(T - 1, -1, -1):
             t = steps[j]
@@ -283,6 +324,32 @@ class LSTMLayer(Op):
         if cg:
             dG = _time_order(dgs, steps)
         dx, dwi, dwh, db = _weight_grads(dG, x, w_ih, bf, out, h0, reverse, e)
+        return dx, dwi, dwh, db, db, dh, dc
+
+    @staticmethod
+    def _backward_compiled(ctx, cell, gout, ghn, gcn, dG):
+        """``backward`` with the compiled cell (``_rnn_kernels.lstm_bwd``): per step one
+        kernel call (dG[t] and the new dc, with gout[t] added into dh on the fly) and the
+        GEMM dh = dG[t] @ W_hh into a reused buffer. ``gout`` is time-major."""
+        x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, A, C, TC = ctx.saved_tensors
+        e = ctx.next_edges
+        out = _tm(out, ctx.bf)
+        T = out.shape[0]
+        steps = _steps(T, ctx.reverse)
+        dhb = np.empty(c0.shape, x.dtype)
+        dcb = np.empty(c0.shape, x.dtype)
+        dh, dc = ghn, gcn
+        for j in range(T - 1, -1, -1):
+            t = steps[j]
+            cell(dh, gout[t], dcb if dc is None else dc, dc is not None, A[j],
+                 C[j - 1] if j else c0, TC[j], dG[t], dcb)
+            dc = dcb
+            if j or e[5] is not None:
+                np.matmul(dG[t], w_hh, out=dhb)
+                dh = dhb
+            else:
+                dh = None  # no edge to h0: its gradient is not needed
+        dx, dwi, dwh, db = _weight_grads(dG, x, w_ih, ctx.bf, out, h0, ctx.reverse, e)
         return dx, dwi, dwh, db, db, dh, dc
 
 
@@ -373,6 +440,9 @@ class GRULayer(Op):
         else:
             dX = scratch_empty(xp, (T,) + out.shape[1:-1] + (w_ih.shape[0],), x.dtype)
             dHH = scratch_empty(xp, dX.shape, x.dtype)
+            cell = _kernel(K.gru_bwd, xp, x.dtype, gout, ghn, h0, w_hh)
+            if cell is not None:
+                return GRULayer._backward_compiled(ctx, cell, gout, ghn, dX, dHH)
         dh = ghn
         for j in range(T - 1, -1, -1):
             t = steps[j]
@@ -390,6 +460,36 @@ class GRULayer(Op):
         dx, dwi, dbi = _input_grads(dX, x, w_ih, bf, e[0] is not None, e[1] is not None,
                                     e[3] is not None)
         dwh = _hh_weight_grad(dHH, out, h0, reverse) if e[2] is not None else None
+        dbh = _sum_rows(dHH) if e[4] is not None else None
+        return dx, dwi, dwh, dbi, dbh, dh
+
+    @staticmethod
+    def _backward_compiled(ctx, cell, gout, ghn, dX, dHH):
+        """``backward`` with the compiled cell (``_rnn_kernels.gru_bwd``): per step one kernel
+        call (dX[t], dHH[t] and the direct part dz of h's gradient; the previous step's dz,
+        dHH @ W_hh and gout[t] are summed inside it) and the GEMM dHH[t] @ W_hh into a reused
+        buffer. ``gout`` is time-major."""
+        x, w_ih, w_hh, b_ih, b_hh, h0, out, RZ, NN, HN = ctx.saved_tensors
+        e = ctx.next_edges
+        out = _tm(out, ctx.bf)
+        T = out.shape[0]
+        steps = _steps(T, ctx.reverse)
+        dz = np.empty(h0.shape, x.dtype)
+        mm = np.zeros(h0.shape, x.dtype)
+        dha, dhb = ghn, mm  # h's gradient = dha + dhb (+ gout[t], added in the kernel)
+        for j in range(T - 1, -1, -1):
+            t = steps[j]
+            cell(dha, dhb, gout[t], RZ[j], NN[j], HN[j], out[steps[j - 1]] if j else h0,
+                 dX[t], dHH[t], dz)
+            if j or e[5] is not None:
+                np.matmul(dHH[t], w_hh, out=mm)
+                dha, dhb = dz, mm
+        dh = None
+        if e[5] is not None:
+            dh = dha + dhb if T else ghn
+        dx, dwi, dbi = _input_grads(dX, x, w_ih, ctx.bf, e[0] is not None, e[1] is not None,
+                                    e[3] is not None)
+        dwh = _hh_weight_grad(dHH, out, h0, ctx.reverse) if e[2] is not None else None
         dbh = _sum_rows(dHH) if e[4] is not None else None
         return dx, dwi, dwh, dbi, dbh, dh
 
