@@ -453,8 +453,7 @@ def _bench_model(env: Env, name: str, key: str, build, xshape, repeat, warmup):
                                                torch.nn.functional.cross_entropy,
                                                env.torch_sync)
     models = {ENGINE: model, TORCH: tmodel if TORCH in env.impls else None}
-    rates = {n: _dropout_rates(m) if hasattr(m, "modules") else [] for n, m in models.items()
-             if m is not None}
+    rates = {n: _dropout_rates(m) for n, m in models.items() if hasattr(m, "modules")}
     for n, r in rates.items():
         _dropout_rates(models[n], [0.0] * len(r))
     losses = {n: [st() for _ in range(3)] for n, st in steps.items()}
