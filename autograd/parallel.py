@@ -3,27 +3,39 @@
 The heavy work of this engine runs inside NumPy's BLAS (matrix products, convolutions as
 GEMMs), whose thread pool ``threadpoolctl`` (the ``threads`` extra) resizes at run time. The
 default is what the BLAS library chose at start-up: every core the process may use, or
-``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set, as PyTorch does. NumPy's element-wise work
-runs in the calling thread (its ufuncs are single-threaded); the compiled kernels of
+``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set, as PyTorch does. The compiled kernels of
 ``autograd._numba`` (the ``fast`` extra) use numba's pool, sized here too.
+
+NumPy's own loops (copies, ufuncs) run in the calling thread, but they release the GIL, as BLAS
+does. ``parallel_groups`` uses that: an op whose work splits into independent pieces (the
+sample chunks of a CPU convolution: im2col, GEMM and col2im each) runs the pieces on the
+engine's threads, one contiguous group per thread, with BLAS at one thread inside so that the
+threads do not oversubscribe the cores.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
 _requested = None
 _warned = False
+_ctl = None  # the cached ThreadpoolController (scanning the loaded libraries takes ~1 ms)
 
 
-def _controller():
-    try:
-        from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - optional extra
-    except ImportError:
-        return None
-    return ThreadpoolController()
+def _controller(refresh: bool = False):
+    global _ctl
+    if _ctl is None or refresh:
+        try:
+            from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - optional extra
+        except ImportError:
+            return None
+        _ctl = ThreadpoolController()
+    return _ctl
 
 
 def _cores() -> int:
@@ -34,7 +46,9 @@ def _cores() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for intra-op parallelism (the BLAS thread pool).
+    """Use ``n`` threads for intra-op parallelism: the BLAS thread pool, numba's pool and the
+    engine's own threads (``parallel_groups``: the CPU convolutions' sample chunks, large
+    element-wise ops).
 
     Args:
         n: a positive number of threads.
@@ -44,7 +58,7 @@ def set_num_threads(n: int) -> None:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     _requested = n
     _numba_threads(n)
-    ctl = _controller()
+    ctl = _controller(refresh=True)  # a BLAS library loaded since the last call is sized too
     if ctl is None:
         if not _warned:
             warnings.warn("set_num_threads: the threadpoolctl package is not installed, so "
@@ -91,3 +105,94 @@ def blas_info() -> list[dict]:
     """What threadpoolctl reports about the loaded BLAS libraries (kernel, threads), or []."""
     ctl = _controller()
     return [] if ctl is None else ctl.info()
+
+
+# ---- the engine's own threads: parallel regions of NumPy work ------------------------------
+
+_pool = None
+_region = threading.Lock()  # one region at a time; a nested or concurrent caller runs serially
+_default = None
+
+
+def engine_threads() -> int:
+    """How many threads a parallel region uses: ``set_num_threads``'s value, else the BLAS
+    pool's size at the first call (the machine's cores, or ``OMP_NUM_THREADS``)."""
+    global _default
+    if _requested is not None:
+        return _requested
+    if _default is None:
+        _default = get_num_threads()
+    return _default
+
+
+@contextmanager
+def blas_threads(n: int):
+    """BLAS at ``n`` threads inside the block (OpenBLAS's setter is a cheap call); restored
+    after. Without threadpoolctl, nothing changes."""
+    ctl = _controller()
+    libs = [] if ctl is None else [c for c in ctl.lib_controllers if c.user_api == "blas"]
+    old = [c.num_threads for c in libs]
+    for c in libs:
+        c.set_num_threads(n)
+    try:
+        yield
+    finally:
+        for c, k in zip(libs, old):
+            c.set_num_threads(k)
+
+
+def _split(items: list, k: int) -> list:
+    n = len(items)
+    bounds = [n * i // k for i in range(k + 1)]
+    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def parallel_groups(fn, items: list) -> list:
+    """``[fn(group) for group in groups]``: ``items`` split into up to ``engine_threads()``
+    contiguous groups of (nearly) equal length, run at once, the first in the calling thread,
+    with BLAS at one thread meanwhile. One group (a plain call) when there is one thread or
+    one item, or when another region is running (nested, or from another thread). ``fn``
+    must only release the GIL in NumPy/BLAS calls and write disjoint outputs per group;
+    results come back in group order, so a reduction over them is deterministic for a given
+    thread count."""
+    global _pool
+    k = min(engine_threads(), len(items))
+    if k <= 1 or not _region.acquire(blocking=False):
+        return [fn(items)]
+    try:
+        groups = _split(items, k)
+        if _pool is None or _pool._max_workers < k - 1:
+            _pool = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="autograd")
+        with blas_threads(1):
+            futs = [_pool.submit(fn, g) for g in groups[1:]]
+            try:
+                first = fn(groups[0])
+            finally:  # never leave workers writing into buffers the caller reuses
+                wait(futs)
+        return [first] + [f.result() for f in futs]  # re-raises a worker's exception
+    finally:
+        _region.release()
+
+
+# below this many elements per thread a split costs more than it saves (a region ~80 us)
+_ELEMENTWISE_MIN = 1 << 18
+
+
+def flat_ranges(size: int) -> list | None:
+    """[start, stop) ranges splitting ``size`` elements of an element-wise op over the
+    engine's threads (for ``parallel_groups``), or None when one thread does it best."""
+    t = engine_threads()
+    if t <= 1 or size < 2 * _ELEMENTWISE_MIN:
+        return None
+    k = min(t, size // _ELEMENTWISE_MIN)
+    b = [size * i // k for i in range(k + 1)]
+    return list(zip(b[:-1], b[1:]))
+
+
+def _after_fork() -> None:  # a forked child (a DataLoader worker) has none of the threads
+    global _pool, _region
+    _pool, _region = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)

@@ -73,15 +73,16 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the repository root: autograd, nn, optim
 sys.path.insert(0, str(HERE))  # _numpy_ref
 
-import _numpy_ref as ref  # noqa: E402
+# the engine before NumPy, as a user's script would import it: its default for OpenBLAS's
+# idle-thread spin applies only then (see autograd/__init__.py)
+import autograd as ag  # noqa: E402, I001
+import numpy as np  # noqa: E402
 
-import autograd as ag  # noqa: E402
+import _numpy_ref as ref  # noqa: E402
 
 ag.backend.keep_freed_memory()  # glibc keeps freed blocks (see its docstring); both columns
 import nn  # noqa: E402

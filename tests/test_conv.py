@@ -23,16 +23,19 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 # ---- helpers ------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["chwn", "nchw", "nchw-chunks"])
+@pytest.fixture(params=["chwn", "nchw", "nchw-chunks", "nchw-threads"])
 def layout(request, monkeypatch):
     """Run a test with the conv ops forced to work batch-innermost or in C order inside (the
     choice is by image width otherwise: the small test images would only see one); C order
-    also one sample per chunk (the small test images would otherwise fit in one)."""
+    also one sample per chunk (the small test images would otherwise fit in one), and that on
+    3 engine threads (``parallel_groups``: 3 groups of chunks at once, whatever the cores)."""
+    from autograd import parallel
     from nn.functional import conv
 
     monkeypatch.setattr(conv, "_layout", lambda n, wo: request.param == "chwn")
-    if request.param == "nchw-chunks":
+    if request.param in ("nchw-chunks", "nchw-threads"):
         monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(parallel, "_requested", 3 if request.param == "nchw-threads" else 1)
     return request.param
 
 

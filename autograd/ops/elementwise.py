@@ -15,6 +15,7 @@ from .. import backend
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype, promote, result_type, scalar_as, scalar_result
 from ..function import BinaryOp, Op
+from ..parallel import flat_ranges, parallel_groups
 from ..registry import REAL, register
 from ..registry import add as _reg
 from ..tensor import Tensor, _make
@@ -556,8 +557,21 @@ class Relu(Op):
         if xp is not np:  # on a GPU where() is as fast as arithmetic, and asks the host nothing
             y = xp.where(x < 0, x.dtype.type(0), x)  # relu(-0.) is -0., relu(nan) nan
         else:
-            y = np.asarray(np.maximum(x, x.dtype.type(0)))  # nan stays nan
-            if x.dtype.kind in "fV" and bool((x == 0).any()):
+            ranges = flat_ranges(x.size) if x.flags.c_contiguous else None
+            if ranges is None:
+                y = np.asarray(np.maximum(x, x.dtype.type(0)))  # nan stays nan
+                zero = bool((x == 0).any())
+            else:  # a large array: a slice per engine thread
+                y = np.empty_like(x)
+                xf, yf = x.reshape(-1), y.reshape(-1)
+
+                def part(rs):  # the ranges of one thread (all of them when run serially)
+                    for a, b in rs:
+                        np.maximum(xf[a:b], x.dtype.type(0), out=yf[a:b])
+                    return any(bool((xf[a:b] == 0).any()) for a, b in rs)
+
+                zero = any(parallel_groups(part, ranges))
+            if x.dtype.kind in "fV" and zero:
                 y = np.where(x == 0, x, y)  # relu(-0.) is -0. (PyTorch keeps x there); rare
         ctx.save_for_backward(y)
         return y
@@ -569,7 +583,22 @@ class Relu(Op):
         (y,) = ctx.saved_tensors
         if isinstance(gy, Tensor) or isinstance(y, Tensor) or _xp(gy) is not np:
             return where(y <= 0, 0.0, gy)
-        return _keep(gy, ~(y <= 0))
+        ranges = flat_ranges(gy.size) if gy.shape == y.shape and \
+            gy.flags.c_contiguous and y.flags.c_contiguous else None
+        if ranges is None:
+            return _keep(gy, ~(y <= 0))
+        out = np.empty_like(gy)
+        gf, yf, of = gy.reshape(-1), y.reshape(-1), out.reshape(-1)
+
+        def part(rs):  # _keep on a slice per engine thread
+            for a, b in rs:
+                np.multiply(gf[a:b], ~(yf[a:b] <= 0), out=of[a:b])
+            return gy.dtype.kind not in "fV" or all(bool(np.isfinite(gf[a:b]).all())
+                                                     for a, b in rs)
+
+        if all(parallel_groups(part, ranges)):
+            return out
+        return np.where(~(y <= 0), gy, gy.dtype.type(0))  # inf/nan in gy: 0 * inf is nan
 
 
 class Abs(Op):

@@ -53,6 +53,7 @@ from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
+from autograd.parallel import engine_threads, parallel_groups
 from autograd.tensor import Tensor
 
 from . import _conv_kernels
@@ -229,9 +230,14 @@ _CHUNK_BYTES = 1 << 20
 
 
 def _chunks(n: int, per_sample: int) -> list:
-    """[start, stop) sample ranges whose columns take about ``_CHUNK_BYTES``."""
+    """[start, stop) sample ranges whose columns take about ``_CHUNK_BYTES``, as many as a
+    multiple of the engine's threads (``parallel_groups`` gives each thread the same number)."""
     cs = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
-    return [(s, min(n, s + cs)) for s in range(0, n, cs)]
+    t = engine_threads()
+    need = -(-n // cs)
+    k = min(n, -(-need // t) * t)
+    bounds = [n * i // k for i in range(k + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
@@ -239,31 +245,77 @@ def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
     p = ho * wo
     out = scratch_empty(np, (n, o, ho, wo), np.result_type(w, x))
     w3 = w.reshape(gr, o // gr, -1)
-    for s, e in _chunks(n, w.shape[1] * gr * g.kh * g.kw * p * x.itemsize):
-        m = e - s
-        cols = _im2col(x[s:e], g, (ho, wo), False)
-        with scratch_pool.borrow(np, (o, m * p), out.dtype) as y:
-            np.matmul(w3, cols.reshape(gr, -1, m * p), out=y.reshape(gr, o // gr, -1))
-            np.copyto(out[s:e], y.reshape(o, m, ho, wo).transpose(1, 0, 2, 3))
-    if b is not None:
-        out += b.reshape(-1, 1, 1)
+
+    def work(chunks):
+        for s, e in chunks:
+            m = e - s
+            cols = _im2col(x[s:e], g, (ho, wo), False)
+            with scratch_pool.borrow(np, (o, m * p), out.dtype) as y:
+                np.matmul(w3, cols.reshape(gr, -1, m * p), out=y.reshape(gr, o // gr, -1))
+                np.copyto(out[s:e], y.reshape(o, m, ho, wo).transpose(1, 0, 2, 3))
+            if b is not None:
+                out[s:e] += b.reshape(-1, 1, 1)
+
+    parallel_groups(work, _chunks(n, w.shape[1] * gr * g.kh * g.kw * p * x.itemsize))
     return out
 
 
 def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
     n, o, ho, wo = gy.shape
     gr = g.groups
-    gwt = None  # (gr, C*kh*kw / gr, O / gr): see _weight_grad_raw for the orientation
-    for s, e in _chunks(n, w_shape[1] * gr * g.kh * g.kw * ho * wo * x.itemsize):
-        cols = _im2col(x[s:e], g, (ho, wo), False)
-        g2 = _grad2(np, gy[s:e], False)
-        part = cols.reshape(gr, -1, cols.shape[1]) @ \
-            g2.reshape(gr, o // gr, -1).transpose(0, 2, 1)
-        if gwt is None:
-            gwt = part
-        else:
-            gwt += part
+
+    def work(chunks):
+        gwt = None  # (gr, C*kh*kw / gr, O / gr): see _weight_grad_raw for the orientation
+        for s, e in chunks:
+            cols = _im2col(x[s:e], g, (ho, wo), False)
+            g2 = _grad2(np, gy[s:e], False)
+            part = cols.reshape(gr, -1, cols.shape[1]) @ \
+                g2.reshape(gr, o // gr, -1).transpose(0, 2, 1)
+            if gwt is None:
+                gwt = part
+            else:
+                gwt += part
+        return gwt
+
+    parts = parallel_groups(work, _chunks(n, w_shape[1] * gr * g.kh * g.kw * ho * wo *
+                                          x.itemsize))
+    gwt = parts[0]
+    for part in parts[1:]:  # in group order: the same sum for the same thread count
+        gwt += part
     return gwt.transpose(0, 2, 1).reshape(w_shape)
+
+
+def _input_grad_wide(gy, w3, dx, g: ConvGeom, chunks):
+    """The input gradient of a stride-1 convolution, chunk by chunk, on "wide" rows: each
+    output row is taken as ``Wp`` (the padded width) long instead of ``Wo``, the extra
+    columns of the output gradient set to 0. Then the columns for kernel offset (i, j) sum
+    into the padded input, flattened per channel, as one contiguous run starting at
+    ``i*dh*Wp + j*dw``: kh*kw adds of long runs instead of C*kh*kw*Ho short rows each (1.2-1.4x
+    faster for the whole input gradient, for Wp/Wo more GEMM columns). The zero columns
+    add zeros wherever they land (the padding or the next row)."""
+    n, o, ho, wo = gy.shape
+    _, c, h, wd = dx.shape
+    gr, kg = w3.shape[0], w3.shape[1]
+    hp, wp = h + g.pt + g.pb, wd + g.pl + g.pr
+    run = ho * wp
+    flat = hp * wp + (g.kw - 1) * g.dw  # the last row's extra columns reach this far
+    for s, e in chunks:
+        m = e - s
+        with scratch_pool.borrow(np, (o, m, ho, wp), gy.dtype) as gw, \
+                scratch_pool.borrow(np, (kg * gr, m * run), dx.dtype) as cols, \
+                scratch_pool.borrow(np, (m, c, flat), dx.dtype) as buf:
+            gw[..., wo:] = 0
+            np.copyto(gw[..., :wo], gy[s:e].transpose(1, 0, 2, 3))
+            np.matmul(w3, gw.reshape(gr, o // gr, -1), out=cols.reshape(gr, kg, -1))
+            c5 = cols.reshape(c, g.kh, g.kw, m, run)
+            buf.fill(0)
+            bt = buf.transpose(1, 0, 2)  # (C, m, flat)
+            for i in range(g.kh):
+                for j in range(g.kw):
+                    at = i * g.dh * wp + j * g.dw
+                    bt[:, :, at:at + run] += c5[:, i, j]
+            img = buf[:, :, :hp * wp].reshape(m, c, hp, wp)
+            np.copyto(dx[s:e], img[:, :, g.pt:g.pt + h, g.pl:g.pl + wd])
 
 
 def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
@@ -272,12 +324,22 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
     w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)  # (gr, Kg, O / gr)
     k = w3.shape[1] * gr
     dx = scratch_empty(np, x_shape, np.result_type(w, gy))
-    for s, e in _chunks(n, k * ho * wo * gy.itemsize):
-        m = e - s
-        g2 = _grad2(np, gy[s:e], False)
-        with scratch_pool.borrow(np, (k, m * ho * wo), dx.dtype) as cols:
-            np.matmul(w3, g2.reshape(gr, o // gr, -1), out=cols.reshape(gr, w3.shape[1], -1))
-            _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, False, out=dx[s:e])
+    if g.sh == g.sw == 1:
+        wp = x_shape[3] + g.pl + g.pr
+        parallel_groups(lambda chunks: _input_grad_wide(gy, w3, dx, g, chunks),
+                        _chunks(n, k * ho * wp * gy.itemsize))
+        return dx
+
+    def work(chunks):
+        for s, e in chunks:
+            m = e - s
+            g2 = _grad2(np, gy[s:e], False)
+            with scratch_pool.borrow(np, (k, m * ho * wo), dx.dtype) as cols:
+                np.matmul(w3, g2.reshape(gr, o // gr, -1),
+                          out=cols.reshape(gr, w3.shape[1], -1))
+                _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, False, out=dx[s:e])
+
+    parallel_groups(work, _chunks(n, k * ho * wo * gy.itemsize))
     return dx
 
 

@@ -1,0 +1,248 @@
+"""The engine's own threads (``autograd.parallel.parallel_groups``): how work is split, that
+errors and nesting are safe, that BLAS runs at one thread inside a region, and that the
+CPU convolutions give the same numbers on 1, 2 and 3 threads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd import parallel
+from nn import functional as F
+
+try:
+    import torch
+except ImportError:  # the PyTorch comparisons below skip
+    torch = None
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """Set the engine's thread count for one test (BLAS's pool is left alone)."""
+    def set_(n):
+        monkeypatch.setattr(parallel, "_requested", n)
+    return set_
+
+
+def test_groups_are_contiguous_cover_the_items_and_come_back_in_order(threads):
+    threads(3)
+    seen = []
+    together = threading.Barrier(3, timeout=20)  # broken unless 3 groups run at once
+
+    def fn(group):
+        together.wait()
+        seen.append((threading.get_ident(), list(group)))
+        return list(group)
+
+    out = parallel.parallel_groups(fn, list(range(8)))
+    assert out == [[0, 1], [2, 3, 4], [5, 6, 7]]
+    assert sorted(g for _, g in seen) == out
+    assert len({t for t, _ in seen}) == 3  # three threads did the work
+    assert parallel.parallel_groups(lambda g: list(g), [5]) == [[5]]  # one item: a plain call
+    threads(1)
+    assert parallel.parallel_groups(lambda g: list(g), list(range(4))) == [[0, 1, 2, 3]]
+
+
+def test_more_threads_than_items_gives_one_group_per_item(threads):
+    threads(8)
+    assert parallel.parallel_groups(lambda g: g, ["a", "b"]) == [["a"], ["b"]]
+
+
+def test_a_nested_region_runs_in_its_caller(threads):
+    threads(2)
+    inner = []
+
+    def outer(group):
+        inner.append(parallel.parallel_groups(lambda g: list(g), [1, 2, 3]))
+        return group
+
+    assert parallel.parallel_groups(outer, [0, 1]) == [[0], [1]]
+    assert inner == [[[1, 2, 3]], [[1, 2, 3]]]  # no nested split, no deadlock
+
+
+@pytest.mark.parametrize("where", [0, 1])
+def test_an_error_in_any_group_is_raised_after_every_group_finished(threads, where):
+    threads(2)
+    done = []
+
+    def fn(group):
+        if group == [where]:
+            raise ValueError(f"group {where} failed")
+        done.append(group)
+
+    with pytest.raises(ValueError, match=f"group {where} failed"):
+        parallel.parallel_groups(fn, [0, 1])
+    assert done == [[1 - where]]
+    # the region is free again
+    assert parallel.parallel_groups(lambda g: g, [0, 1]) == [[0], [1]]
+
+
+def test_blas_runs_at_one_thread_inside_a_region_and_is_restored(threads):
+    pytest.importorskip("threadpoolctl")
+    threads(2)
+    before = [i["num_threads"] for i in parallel.blas_info() if i["user_api"] == "blas"]
+    if not before:
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    inside = []
+
+    def fn(group):
+        ctl = parallel._controller()
+        inside.append([c.num_threads for c in ctl.lib_controllers if c.user_api == "blas"])
+
+    parallel.parallel_groups(fn, [0, 1])
+    assert inside and all(v == [1] * len(before) for v in inside)
+    after = [i["num_threads"] for i in parallel.blas_info() if i["user_api"] == "blas"]
+    assert after == before
+
+
+def _conv_run(n_threads, monkeypatch, seed=0, groups=1, stride=1, padding=1, bias=True):
+    from nn.functional import conv
+
+    monkeypatch.setattr(parallel, "_requested", n_threads)
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)  # one sample per chunk: several chunks
+    monkeypatch.setattr(conv, "_layout", lambda n, wo: False)  # C order: the chunked path
+    rng = np.random.default_rng(seed)
+    x = ag.tensor(rng.standard_normal((7, 4, 9, 8)), requires_grad=True)
+    w = ag.tensor(rng.standard_normal((6, 4 // groups, 3, 3)), requires_grad=True)
+    b = ag.tensor(rng.standard_normal(6), requires_grad=True) if bias else None
+    y = F.conv2d(x, w, b, stride=stride, padding=padding, groups=groups)
+    gy = rng.standard_normal(y.shape)
+    y.backward(ag.tensor(gy))
+    out = [y.detach().numpy(), x.grad.numpy(), w.grad.numpy()]
+    return out, (x, w, b, gy)
+
+
+@pytest.mark.parametrize("groups,stride,padding,bias", [(1, 1, 1, True), (2, 2, 0, False)])
+def test_conv2d_gives_the_same_numbers_on_1_2_and_3_threads(monkeypatch, groups, stride,
+                                                            padding, bias):
+    calls = []
+    real = parallel.parallel_groups
+
+    def spy(fn, items):
+        out = real(fn, items)
+        calls.append(len(out))
+        return out
+
+    from nn.functional import conv
+    monkeypatch.setattr(conv, "parallel_groups", spy)
+    ref, (x, w, b, gy) = _conv_run(1, monkeypatch, groups=groups, stride=stride,
+                                   padding=padding, bias=bias)
+    assert calls and set(calls) == {1}
+    for n in (2, 3):
+        calls.clear()
+        got, _ = _conv_run(n, monkeypatch, groups=groups, stride=stride, padding=padding,
+                           bias=bias)
+        assert calls and set(calls) == {n}  # forward, weight and input gradients: n groups
+        for a, r in zip(got, ref):
+            np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
+    if torch is not None:
+        xt = torch.tensor(x.detach().numpy(), requires_grad=True)
+        wt = torch.tensor(w.detach().numpy(), requires_grad=True)
+        bt = None if b is None else torch.tensor(b.detach().numpy())
+        yt = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding,
+                                        groups=groups)
+        yt.backward(torch.tensor(gy))
+        for a, r in zip(got, [yt.detach(), xt.grad, wt.grad]):
+            np.testing.assert_allclose(a, r.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_conv2d_float32_training_step_matches_across_thread_counts(monkeypatch):
+    ref, _ = _conv_run(1, monkeypatch, seed=3)
+    got, _ = _conv_run(2, monkeypatch, seed=3)
+    for a, r in zip(got, ref):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_from_two_user_threads_at_once(monkeypatch):
+    """Two threads each running convolutions: one holds the region, the other runs its
+    chunks serially; both get the right numbers."""
+    from nn.functional import conv
+
+    monkeypatch.setattr(parallel, "_requested", 2)
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    rng = np.random.default_rng(1)
+    xs = [rng.standard_normal((5, 3, 12, 12)) for _ in range(2)]
+    w = rng.standard_normal((4, 3, 3, 3))
+    expect = [F.conv2d(ag.tensor(x), ag.tensor(w), padding=1).numpy() for x in xs]
+    results, errors = [None, None], []
+
+    def run(i):
+        try:
+            for _ in range(20):
+                results[i] = F.conv2d(ag.tensor(xs[i]), ag.tensor(w), padding=1).numpy()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert not errors
+    for r, e in zip(results, expect):
+        np.testing.assert_allclose(r, e, rtol=1e-12)
+
+
+def test_importing_autograd_first_leaves_no_environment_variable_behind():
+    code = ("import os, autograd, numpy; "
+            "print(repr(os.environ.get('OPENBLAS_THREAD_TIMEOUT')))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "None"
+    env["OPENBLAS_THREAD_TIMEOUT"] = "7"  # the user's own value is kept
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "'7'"
+
+
+def _relu_case(n_threads, monkeypatch, gy_special=False):
+    monkeypatch.setattr(parallel, "_requested", n_threads)
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal(3 * parallel._ELEMENTWISE_MIN + 10).astype(np.float32)
+    a[7], a[-3], a[100] = -0.0, np.nan, 0.0  # relu(-0.) is -0., nan stays nan
+    x = ag.tensor(a.reshape(-1, 2), requires_grad=True)
+    y = F.relu(x)
+    g = rng.standard_normal(a.size).astype(np.float32)
+    if gy_special:
+        g[8], g[9] = np.inf, np.nan
+    y.backward(ag.tensor(g.reshape(-1, 2)))
+    return y.detach().numpy(), x.grad.numpy()
+
+
+@pytest.mark.parametrize("gy_special", [False, True])
+def test_relu_of_a_large_array_is_the_same_on_1_2_and_3_threads(monkeypatch, gy_special):
+    ref = _relu_case(1, monkeypatch, gy_special)
+    for n in (2, 3):
+        got = _relu_case(n, monkeypatch, gy_special)
+        for a, r in zip(got, ref):
+            np.testing.assert_array_equal(a, r)  # bitwise, nan and the sign of zero too
+    y, gx = ref
+    assert np.signbit(y.reshape(-1)[7]) and np.isnan(y.reshape(-1)[-3])
+    if torch is not None:
+        monkeypatch.setattr(parallel, "_requested", 2)
+        rng = np.random.default_rng(4)
+        a = rng.standard_normal(3 * parallel._ELEMENTWISE_MIN + 10).astype(np.float32)
+        a[7], a[-3], a[100] = -0.0, np.nan, 0.0
+        g = rng.standard_normal(a.size).astype(np.float32)
+        if gy_special:
+            g[8], g[9] = np.inf, np.nan
+        xt = torch.tensor(a.reshape(-1, 2), requires_grad=True)
+        yt = torch.relu(xt)
+        yt.backward(torch.tensor(g.reshape(-1, 2)))
+        np.testing.assert_array_equal(y, yt.detach().numpy())
+        np.testing.assert_array_equal(gx, xt.grad.numpy())
+
+
+def test_relu_inside_a_busy_region_runs_its_slices_serially(monkeypatch):
+    monkeypatch.setattr(parallel, "_requested", 2)
+    a = np.random.default_rng(5).standard_normal(4 * parallel._ELEMENTWISE_MIN)
+    out = parallel.parallel_groups(lambda g: F.relu(ag.tensor(a)).numpy(), [0, 1])
+    for o in out:
+        np.testing.assert_array_equal(o, np.maximum(a, 0))
