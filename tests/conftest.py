@@ -59,3 +59,31 @@ def sim():
         yield cupy_sim.module
     finally:
         backend.use_cupy_module(*prev)
+
+
+@pytest.fixture
+def run_threads():
+    """``run_threads(*targets)``: each callable in its own thread, all joined (60 s each);
+    the first exception any of them raised is re-raised in the test's thread."""
+    import threading
+
+    def run(*targets):
+        errors = []
+
+        def wrap(fn):
+            def go():
+                try:
+                    fn()
+                except BaseException as e:  # noqa: BLE001 - reported to the test's thread
+                    errors.append(e)
+            return go
+
+        threads = [threading.Thread(target=wrap(t)) for t in targets]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+            assert not t.is_alive(), "a thread did not finish"
+        if errors:
+            raise errors[0]
+    return run

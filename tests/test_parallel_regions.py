@@ -159,7 +159,7 @@ def test_conv2d_float32_training_step_matches_across_thread_counts(monkeypatch):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_from_two_user_threads_at_once(monkeypatch):
+def test_conv2d_from_two_user_threads_at_once(monkeypatch, run_threads):
     """Two threads each running convolutions: one holds the region, the other runs its
     chunks serially; both get the right numbers."""
     from nn.functional import conv
@@ -170,21 +170,13 @@ def test_conv2d_from_two_user_threads_at_once(monkeypatch):
     xs = [rng.standard_normal((5, 3, 12, 12)) for _ in range(2)]
     w = rng.standard_normal((4, 3, 3, 3))
     expect = [F.conv2d(ag.tensor(x), ag.tensor(w), padding=1).numpy() for x in xs]
-    results, errors = [None, None], []
+    results = [None, None]
 
     def run(i):
-        try:
-            for _ in range(20):
-                results[i] = F.conv2d(ag.tensor(xs[i]), ag.tensor(w), padding=1).numpy()
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        for _ in range(20):
+            results[i] = F.conv2d(ag.tensor(xs[i]), ag.tensor(w), padding=1).numpy()
 
-    ts = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(60)
-    assert not errors
+    run_threads(lambda: run(0), lambda: run(1))
     for r, e in zip(results, expect):
         np.testing.assert_allclose(r, e, rtol=1e-12)
 

@@ -15,29 +15,7 @@ import optim
 TIMEOUT = 30
 
 
-def _run(*targets):
-    """Run each target in its own thread; re-raise the first exception of any of them."""
-    errors = []
-
-    def wrap(fn):
-        def run():
-            try:
-                fn()
-            except BaseException as e:  # noqa: BLE001 - reported to the main thread
-                errors.append(e)
-        return run
-
-    threads = [threading.Thread(target=wrap(t)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
-        assert not t.is_alive(), "a thread did not finish"
-    if errors:
-        raise errors[0]
-
-
-def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
+def test_no_grad_in_one_thread_does_not_stop_recording_in_another(run_threads):
     inside = threading.Event()
     built = threading.Event()
     seen = {}
@@ -60,14 +38,14 @@ def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
         seen["grad"] = x.grad.numpy().copy()
         built.set()
 
-    _run(evaluator, trainer)
+    run_threads(evaluator, trainer)
     assert seen["train"] and seen["train_mode"]
     assert not seen["eval"] and not seen["eval_mode"]
     np.testing.assert_array_equal(seen["grad"], [3.0, 3.0, 3.0])
     assert ag.is_grad_enabled()  # the main thread was never touched
 
 
-def test_backward_does_not_change_another_threads_mode():
+def test_backward_does_not_change_another_threads_mode(run_threads):
     in_backward = threading.Event()
     checked = threading.Event()
     seen = {}
@@ -92,12 +70,12 @@ def test_backward_does_not_change_another_threads_mode():
         seen["records"] = (x + 1).grad_fn is not None
         checked.set()
 
-    _run(slow_backward, other)
+    run_threads(slow_backward, other)
     assert seen["inside"] is False
     assert seen["other"] is True and seen["records"] is True
 
 
-def test_each_thread_starts_with_the_defaults():
+def test_each_thread_starts_with_the_defaults(run_threads):
     seen = {}
     with ag.no_grad(), ag.detect_anomaly():
 
@@ -105,7 +83,7 @@ def test_each_thread_starts_with_the_defaults():
             seen["grad"] = ag.is_grad_enabled()
             seen["anomaly"] = ag.is_anomaly_enabled()
 
-        _run(child)
+        run_threads(child)
         assert not ag.is_grad_enabled() and ag.is_anomaly_enabled()
     assert seen == {"grad": True, "anomaly": False}
 
@@ -130,19 +108,19 @@ def _steps(model, x, y, steps: int = 15):
     return [p.detach().numpy().copy() for p in model.parameters()]
 
 
-def test_two_threads_training_two_models_match_sequential_runs():
+def test_two_threads_training_two_models_match_sequential_runs(run_threads):
     # The global RNG is shared by all threads (as PyTorch's default generator), so the
     # models and data are made first, in the main thread, for both runs.
     seq = [_steps(*_train(s)) for s in (1, 2)]
     a, b = _train(1), _train(2)
     got = {}
-    _run(lambda: got.__setitem__(1, _steps(*a)), lambda: got.__setitem__(2, _steps(*b)))
+    run_threads(lambda: got.__setitem__(1, _steps(*a)), lambda: got.__setitem__(2, _steps(*b)))
     for ref, res in zip(seq, (got[1], got[2])):
         for p, q in zip(ref, res):
             np.testing.assert_array_equal(p, q)
 
 
-def test_training_beside_an_evaluation_thread():
+def test_training_beside_an_evaluation_thread(run_threads):
     model, x, y = _train(3)
     frozen = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3))
     stop = threading.Event()
@@ -160,11 +138,11 @@ def test_training_beside_an_evaluation_thread():
         finally:
             stop.set()
 
-    _run(evaluate, train)
+    run_threads(evaluate, train)
     assert evals and not any(evals)
 
 
-def test_anomaly_mode_is_per_thread():
+def test_anomaly_mode_is_per_thread(run_threads):
     ready = threading.Event()
     done = threading.Event()
     seen = {}
@@ -186,7 +164,7 @@ def test_anomaly_mode_is_per_thread():
         seen["nan"] = bool(np.isnan(x.grad.numpy()).all())
         done.set()
 
-    _run(watched, unwatched)
+    run_threads(watched, unwatched)
     assert seen == {"raised": True, "nan": True}
 
 
