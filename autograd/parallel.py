@@ -141,10 +141,10 @@ def blas_threads(n: int):
             c.set_num_threads(k)
 
 
-def _split(items: list, k: int) -> list:
-    n = len(items)
-    bounds = [n * i // k for i in range(k + 1)]
-    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+def even_ranges(n: int, k: int) -> list:
+    """``k`` [start, stop) ranges of (nearly) equal length covering ``range(n)``."""
+    b = [n * i // k for i in range(k + 1)]
+    return list(zip(b[:-1], b[1:]))
 
 
 def parallel_groups(fn, items: list) -> list:
@@ -160,7 +160,7 @@ def parallel_groups(fn, items: list) -> list:
     if k <= 1 or not _region.acquire(blocking=False):
         return [fn(items)]
     try:
-        groups = _split(items, k)
+        groups = [items[a:b] for a, b in even_ranges(len(items), k)]
         if _pool is None or _pool._max_workers < k - 1:
             _pool = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="autograd")
         with blas_threads(1):
@@ -184,9 +184,14 @@ def flat_ranges(size: int) -> list | None:
     t = engine_threads()
     if t <= 1 or size < 2 * _ELEMENTWISE_MIN:
         return None
-    k = min(t, size // _ELEMENTWISE_MIN)
-    b = [size * i // k for i in range(k + 1)]
-    return list(zip(b[:-1], b[1:]))
+    return even_ranges(size, min(t, size // _ELEMENTWISE_MIN))
+
+
+def parallel_slices(fn, ranges: list) -> list:
+    """``[fn(start, stop) for start, stop in ranges]``, the ranges spread over the engine's
+    threads by ``parallel_groups``."""
+    groups = parallel_groups(lambda rs: [fn(a, b) for a, b in rs], ranges)
+    return [r for g in groups for r in g]
 
 
 def _after_fork() -> None:  # a forked child (a DataLoader worker) has none of the threads

@@ -15,7 +15,7 @@ from .. import backend
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype, promote, result_type, scalar_as, scalar_result
 from ..function import BinaryOp, Op
-from ..parallel import flat_ranges, parallel_groups
+from ..parallel import flat_ranges, parallel_slices
 from ..registry import REAL, register
 from ..registry import add as _reg
 from ..tensor import Tensor, _make
@@ -24,14 +24,18 @@ _INF = math.inf
 _POS = ((0.0, _INF),)
 
 
-def _keep(g, mask):
+def _keep(g, mask, out=None):
     """``where(mask, g, 0)`` on raw arrays, branch-free (a multiply: masks from real data
     make where() mispredict every other element); where() only when g holds inf or nan,
-    whose product with 0 would be nan."""
-    out = g * mask
-    if g.dtype.kind in "fV" and not bool(_xp(g).isfinite(g).all()):
-        out = _xp(g).where(mask, g, g.dtype.type(0))
-    return out
+    whose product with 0 would be nan. Written into ``out`` when given."""
+    xp = _xp(g)
+    res = xp.multiply(g, mask, out=out)
+    if g.dtype.kind in "fV" and not bool(xp.isfinite(g).all()):
+        kept = xp.where(mask, g, g.dtype.type(0))
+        if out is None:
+            return kept
+        out[...] = kept
+    return res
 
 
 def _xp(*xs):
@@ -565,12 +569,11 @@ class Relu(Op):
                 y = np.empty_like(x)
                 xf, yf = x.reshape(-1), y.reshape(-1)
 
-                def part(rs):  # the ranges of one thread (all of them when run serially)
-                    for a, b in rs:
-                        np.maximum(xf[a:b], x.dtype.type(0), out=yf[a:b])
-                    return any(bool((xf[a:b] == 0).any()) for a, b in rs)
+                def part(a, b):
+                    np.maximum(xf[a:b], x.dtype.type(0), out=yf[a:b])
+                    return bool((xf[a:b] == 0).any())
 
-                zero = any(parallel_groups(part, ranges))
+                zero = any(parallel_slices(part, ranges))
             if x.dtype.kind in "fV" and zero:
                 y = np.where(x == 0, x, y)  # relu(-0.) is -0. (PyTorch keeps x there); rare
         ctx.save_for_backward(y)
@@ -589,16 +592,8 @@ class Relu(Op):
             return _keep(gy, ~(y <= 0))
         out = np.empty_like(gy)
         gf, yf, of = gy.reshape(-1), y.reshape(-1), out.reshape(-1)
-
-        def part(rs):  # _keep on a slice per engine thread
-            for a, b in rs:
-                np.multiply(gf[a:b], ~(yf[a:b] <= 0), out=of[a:b])
-            return gy.dtype.kind not in "fV" or all(bool(np.isfinite(gf[a:b]).all())
-                                                     for a, b in rs)
-
-        if all(parallel_groups(part, ranges)):
-            return out
-        return np.where(~(y <= 0), gy, gy.dtype.type(0))  # inf/nan in gy: 0 * inf is nan
+        parallel_slices(lambda a, b: _keep(gf[a:b], ~(yf[a:b] <= 0), out=of[a:b]), ranges)
+        return out
 
 
 class Abs(Op):

@@ -53,7 +53,7 @@ from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
-from autograd.parallel import engine_threads, parallel_groups
+from autograd.parallel import engine_threads, even_ranges, parallel_groups
 from autograd.tensor import Tensor
 
 from . import _conv_kernels
@@ -235,9 +235,7 @@ def _chunks(n: int, per_sample: int) -> list:
     cs = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
     t = engine_threads()
     need = -(-n // cs)
-    k = min(n, -(-need // t) * t)
-    bounds = [n * i // k for i in range(k + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return even_ranges(n, min(n, -(-need // t) * t))
 
 
 def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
