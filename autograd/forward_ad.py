@@ -24,7 +24,9 @@ and, when some input carries a tangent, applies the op's JVP rule. Rules run on 
 * the rest (normalisation, softmax, cross entropy, norms, products...): explicit formulas.
 
 Composite ops (``nn.functional.mse_loss``, ``layer_norm``...) get their JVP for free since
-they are made of ops. An op with no rule raises ``NotImplementedError`` naming it. Rules are
+they are made of ops. An op with no rule (the RNN layers, ``scatter_reduce``) gets its JVP
+from its reverse mode, the transpose of its VJP (``_jvp_by_vjp``), when its backward is
+differentiable; otherwise ``NotImplementedError`` naming it. Rules are
 keyed by the op class name (walking the class's bases), so ``nn`` ops need no import here.
 Custom ``Function`` subclasses may define ``jvp(ctx, *tangents)`` as in PyTorch.
 
@@ -42,6 +44,7 @@ import numpy as np
 
 from . import registry
 from .backend import add_at, get_array_module
+from .engine import grad
 from .function import Function, Op, _prepare_binary
 from .grad_mode import state
 from .ops.shape import Reshape
@@ -224,14 +227,47 @@ def _function_jvp(cls, args, kwargs, tans, level):
     return out
 
 
+def _jvp_by_vjp(cls, args, kwargs, tans, level):
+    """The JVP of an op with no rule, from its reverse mode: ``g(u) = J^T u`` is linear in
+    ``u``, so ``J t`` is the gradient of ``<g(u), t>`` with respect to ``u`` (the "double
+    VJP"). It needs the op's backward to be differentiable (``create_graph``, as the RNN
+    layers' is) and costs one more forward and two backward passes on top of the op itself;
+    an op whose backward is not differentiable raises NotImplementedError naming it."""
+    out = cls.apply(*args, **kwargs)
+    which = [i for i, t in enumerate(tans) if t is not None]
+    prev = state.enabled, state.create_graph
+    state.enabled, state.create_graph = True, False
+    try:
+        xs = [a.detach() if isinstance(a, Tensor) else a for a in args]
+        for i in which:
+            xs[i].requires_grad_(True)
+        ys = cls.apply(*xs, **kwargs)
+        ys = ys if ys.__class__ is tuple else (ys,)
+        fl = [k for k, y in enumerate(ys) if _is_float_arr(y._data)]
+        us = [_make(_zeros_like(ys[k]._data)).requires_grad_(True) for k in fl]
+        gs = grad([ys[k] for k in fl], [xs[i] for i in which], grad_outputs=us,
+                  create_graph=True, allow_unused=True)
+        pairs = [(g, _make(tans[i])) for g, i in zip(gs, which) if g is not None]
+        if any(not g.requires_grad for g, _ in pairs):
+            raise NotImplementedError(
+                f"forward AD: no JVP rule for op {cls.__name__} ({cls.__module__}) and its "
+                "backward is not differentiable, so it cannot be differentiated in forward "
+                "mode (autograd.forward_ad, autograd.func.jvp/jacfwd). Use reverse mode "
+                "(autograd.grad, autograd.func.vjp/jacrev) for it.")
+        jts = grad([g for g, _ in pairs], us, grad_outputs=[t for _, t in pairs],
+                   allow_unused=True) if pairs else [None] * len(us)
+    finally:
+        state.enabled, state.create_graph = prev
+    outs = out if out.__class__ is tuple else (out,)
+    for k, jt in zip(fl, jts):
+        _attach(outs[k], _zeros_like(outs[k]._data) if jt is None else jt._data, level)
+    return out
+
+
 def _op_jvp(cls, args, kwargs, tans, level):
     rule = _find_rule(cls)
     if rule is None:
-        raise NotImplementedError(
-            f"forward AD: no JVP rule for op {cls.__name__} ({cls.__module__}); it cannot be "
-            "differentiated in forward mode (autograd.forward_ad, autograd.func.jvp/jacfwd). "
-            "Use reverse mode (autograd.grad, autograd.func.vjp/jacrev) for it."
-        )
+        return _jvp_by_vjp(cls, args, kwargs, tans, level)
     fn, needs_ctx = rule
     record = state.enabled and any(isinstance(a, Tensor) and a._rg for a in args)
     ctx = None

@@ -242,11 +242,92 @@ def test_unpack_dual_outside_level_and_errors():
     assert fwAD.unpack_dual(d).tangent is None  # the level is gone
 
 
-def test_op_without_rule_names_it():
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_rnn_layers_jvp_from_their_reverse_mode(kind):
+    """The RNN layers have no JVP rule: forward mode uses the transpose of their
+    (differentiable) VJP. Tangents on the input and on the initial hidden state, every
+    output, against finite differences and PyTorch's forward AD."""
+    ag.manual_seed(0)
+    m = getattr(nn, kind)(3, 4, num_layers=2).double().requires_grad_(False)
+    rng = np.random.default_rng(1)
+    arrs = [rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 2, 4))]
+    tans = [rng.standard_normal(a.shape) for a in arrs]
+    if kind == "LSTM":
+        def fn(x, h):
+            out, (hn, cn) = m(x, (h, h * 0.5))
+            return ag.cat([out.reshape(-1), hn.reshape(-1), cn.reshape(-1)])
+    else:
+        def fn(x, h):
+            out, hn = m(x, h)
+            return ag.cat([out.reshape(-1), hn.reshape(-1)])
+    y, t = jvp(fn, [ag.tensor(a) for a in arrs], [ag.tensor(v) for v in tans])
+    np.testing.assert_allclose(y.numpy(), fn(*[ag.tensor(a) for a in arrs]).numpy())
+    np.testing.assert_allclose(t.numpy(), _fd(fn, arrs, tans), rtol=1e-6, atol=1e-8)
+    if torch is not None:
+        tm = getattr(torch.nn, kind)(3, 4, num_layers=2).double()
+        params = dict(tm.named_parameters())
+        with torch.no_grad():
+            for k, p in m.named_parameters():
+                params[k].copy_(torch.tensor(p.detach().numpy()))
+
+        def tfn(x, h):
+            if kind == "LSTM":
+                out, (hn, cn) = tm(x, (h, h * 0.5))
+                return torch.cat([out.reshape(-1), hn.reshape(-1), cn.reshape(-1)])
+            out, hn = tm(x, h)
+            return torch.cat([out.reshape(-1), hn.reshape(-1)])
+
+        _, tt = torch.func.jvp(tfn, tuple(torch.tensor(a) for a in arrs),
+                               tuple(torch.tensor(v) for v in tans))
+        np.testing.assert_allclose(t.numpy(), tt.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_jacfwd_through_a_gru_equals_jacrev():
+    ag.manual_seed(0)
+    m = nn.GRU(2, 3).double().requires_grad_(False)
+    x = ag.tensor(np.random.default_rng(0).standard_normal((3, 1, 2)))
+
+    def f(x):
+        return m(x)[0].reshape(-1)
+
+    np.testing.assert_allclose(ag.func.jacfwd(f)(x).numpy(), ag.func.jacrev(f)(x).numpy(),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_jvp_of_a_parameter_tangent_through_an_lstm():
+    """A tangent on a weight (functional_call): d out / d w along it, the weight requiring
+    grad as a module's parameters do."""
+    ag.manual_seed(0)
     lstm = nn.LSTM(3, 4).double()
-    x = ag.randn(5, 2, 3, dtype=ag.float64)
-    with pytest.raises(NotImplementedError, match="LSTMLayer"):
-        jvp(lambda x: lstm(x)[0], [x], [ag.ones_like(x)])
+    x = ag.tensor(np.random.default_rng(2).standard_normal((4, 2, 3)))
+    w0 = lstm.weight_hh_l0.detach().numpy().copy()
+    v = np.random.default_rng(3).standard_normal(w0.shape)
+
+    def fn(w):
+        return ag.func.functional_call(lstm, {"weight_hh_l0": w}, (x,))[0]
+
+    _, t = jvp(fn, [ag.tensor(w0)], [ag.tensor(v)])
+    with ag.no_grad():
+        fd = (fn(ag.tensor(w0 + 1e-6 * v)).numpy() - fn(ag.tensor(w0 - 1e-6 * v)).numpy()) / 2e-6
+    np.testing.assert_allclose(t.detach().numpy(), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_op_without_rule_and_without_differentiable_backward_names_it():
+    from autograd.function import Op
+
+    class _FlatTwice(Op):  # its backward leaves the graph (raw arrays): no double VJP
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, gy):
+            return np.asarray(getattr(gy, "_data", gy)) * 2
+
+    x = ag.tensor([1.0, 2.0], dtype=ag.float64)
+    assert _FlatTwice.apply(x).numpy().tolist() == [2.0, 4.0]
+    with pytest.raises(NotImplementedError, match="_FlatTwice"):
+        jvp(_FlatTwice.apply, [x], [ag.ones_like(x)])
 
 
 def test_custom_function_jvp():
