@@ -1,0 +1,176 @@
+"""Winograd F(2x2, 3x3) convolution on the CPU: compiled transforms (numba, the ``fast``
+extra; see ``autograd._numba``) around batched BLAS GEMMs.
+
+Why: a 3x3 convolution by im2col + GEMM spends 9 multiply-adds per output pixel, input
+channel and output channel, and copies each input value 9 times into the columns. Winograd's
+minimal filtering algorithm computes a 2x2 output tile from a 4x4 input tile with 16
+element-wise products instead of 36 (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+Networks", 2016). Over channels the 16 products become 16 GEMMs, so the GEMM work drops
+2.25x; the transforms are a few additions per value and run in one compiled pass each.
+
+For one tile (d: the 4x4 input tile at rows 2ty.., columns 2tx.. of the zero-padded input,
+g: the 3x3 kernel, Y: the 2x2 output tile)::
+
+    Y = A^T [ (G g G^T) (.) (B^T d B) ] A          ((.) element-wise)
+
+    B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+    G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
+    A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
+
+and with channels, U = G g G^T (16, O, C) and V = B^T d B (16, C, tiles), the 16 products
+summed over input channels are M = U @ V (16 GEMMs) and Y = A^T M A per tile.
+
+The three passes of a convolution, each by the same transforms:
+
+* forward: ``input_transform`` -> GEMM -> ``output_transform``;
+* input gradient: a convolution of the output gradient with the kernel flipped and its
+  channels swapped, padded by 2 - p (for p <= 2): the forward's code;
+* weight gradient: Y is linear in U, so dL/dU = sum over tiles of (A dY A^T) (.) V and
+  dL/dg = G^T (dL/dU) G; ``grad_transform`` makes Z = A dY A^T (16, O, tiles) and the sum is
+  16 GEMMs Z @ V^T.
+
+The transforms are exact in binary floating point (additions and halvings), so float64
+results agree with im2col to rounding; in float32 the error against a float64 reference is
+lower than im2col's (fewer products summed). The NumPy reference is the im2col path in
+``conv.py``: without numba, or with it switched off, ``conv.py`` runs that instead.
+
+The kernels are serial: ``conv.py`` runs chunks of samples on the engine's threads
+(``parallel_groups``), each chunk's arrays sized to stay in cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd._numba import kernel
+
+_FM = {"reassoc", "contract"}
+
+_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+
+def weight_transform(w, flip: bool = False):
+    """U = G g G^T for every (out, in) channel pair of w (O, C, 3, 3): (16, O, C), in w's
+    dtype. ``flip``: of the kernel the input gradient convolves with (w rotated by 180
+    degrees, channels swapped): (16, C, O)."""
+    if flip:
+        w = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    u = np.einsum("ai,ocij,bj->aboc", _G.astype(w.dtype), w, _G.astype(w.dtype), optimize=True)
+    return np.ascontiguousarray(u.reshape(16, w.shape[0], w.shape[1]))
+
+
+def weight_untransform(p, dtype):
+    """dL/dg = G^T P G for P = dL/dU (16, O, C): the weight gradient (O, C, 3, 3)."""
+    p4 = p.reshape(4, 4, p.shape[1], p.shape[2])
+    g = _G.astype(dtype)
+    return np.einsum("ai,aboc,bj->ocij", g, p4, g, optimize=True).astype(dtype, copy=False)
+
+
+@kernel(fastmath=_FM)
+def input_transform(xp, v):  # pragma: no cover - compiled
+    """V = B^T d B of every 4x4 tile of xp (m, C, 2*th + 2, 2*tw + 2), the zero-padded
+    input: v (16, C, m * th * tw), tiles ordered (sample, tile row, tile column). Per tile
+    row, its 4 input rows are combined first (B^T d, unit-stride), then the columns."""
+    m_, c_, hp, wp = xp.shape
+    th = (hp - 2) // 2
+    tw = (wp - 2) // 2
+    t = np.empty((4, wp), xp.dtype)
+    for n in range(m_):
+        for c in range(c_):
+            for ty in range(th):
+                r = 2 * ty
+                for q in range(wp):  # B^T d
+                    d0 = xp[n, c, r, q]
+                    d1 = xp[n, c, r + 1, q]
+                    d2 = xp[n, c, r + 2, q]
+                    d3 = xp[n, c, r + 3, q]
+                    t[0, q] = d0 - d2
+                    t[1, q] = d1 + d2
+                    t[2, q] = d2 - d1
+                    t[3, q] = d1 - d3
+                base = (n * th + ty) * tw
+                for i in range(4):  # (B^T d) B: columns 2tx..2tx+3 of each row
+                    for tx in range(tw):
+                        a0 = t[i, 2 * tx]
+                        a1 = t[i, 2 * tx + 1]
+                        a2 = t[i, 2 * tx + 2]
+                        a3 = t[i, 2 * tx + 3]
+                        v[4 * i, c, base + tx] = a0 - a2
+                        v[4 * i + 1, c, base + tx] = a1 + a2
+                        v[4 * i + 2, c, base + tx] = a2 - a1
+                        v[4 * i + 3, c, base + tx] = a1 - a3
+
+
+@kernel(fastmath=_FM)
+def output_transform(mm, th, tw, out):  # pragma: no cover - compiled
+    """Y = A^T M A of every tile of mm (16, O, m * th * tw) into out (m, O, Ho, Wo), which
+    may be smaller than 2*th x 2*tw by one row and column (odd sizes: cropped)."""
+    m_, o_, ho, wo = out.shape
+    s = np.empty((8, tw), mm.dtype)
+    for n in range(m_):
+        for o in range(o_):
+            for ty in range(th):
+                base = (n * th + ty) * tw
+                for j in range(4):  # A^T M: rows 0 and 1 of the 2x4 intermediate
+                    for tx in range(tw):
+                        m0 = mm[j, o, base + tx]
+                        m1 = mm[4 + j, o, base + tx]
+                        m2 = mm[8 + j, o, base + tx]
+                        m3 = mm[12 + j, o, base + tx]
+                        s[j, tx] = m0 + m1 + m2
+                        s[4 + j, tx] = m1 - m2 - m3
+                for a in range(2):
+                    y = 2 * ty + a
+                    if y >= ho:
+                        break
+                    k = 4 * a
+                    for tx in range(wo // 2):  # (A^T M) A
+                        out[n, o, y, 2 * tx] = s[k, tx] + s[k + 1, tx] + s[k + 2, tx]
+                        out[n, o, y, 2 * tx + 1] = s[k + 1, tx] - s[k + 2, tx] - s[k + 3, tx]
+                    if wo % 2:
+                        tx = wo // 2
+                        out[n, o, y, 2 * tx] = s[k, tx] + s[k + 1, tx] + s[k + 2, tx]
+
+
+@kernel(fastmath=_FM)
+def grad_transform(gy, th, tw, z):  # pragma: no cover - compiled
+    """Z = A dY A^T of every 2x2 tile of gy (m, O, Ho, Wo) (zero beyond Ho, Wo): z (16, O,
+    m * th * tw). A = [[1, 0], [1, 1], [1, -1], [0, -1]]."""
+    m_, o_, ho, wo = gy.shape
+    zero = gy.dtype.type(0)
+    for n in range(m_):
+        for o in range(o_):
+            for ty in range(th):
+                y = 2 * ty
+                base = (n * th + ty) * tw
+                for tx in range(tw):
+                    x = 2 * tx
+                    g00 = gy[n, o, y, x] if x < wo else zero
+                    g01 = gy[n, o, y, x + 1] if x + 1 < wo else zero
+                    g10 = zero
+                    g11 = zero
+                    if y + 1 < ho:
+                        g10 = gy[n, o, y + 1, x] if x < wo else zero
+                        g11 = gy[n, o, y + 1, x + 1] if x + 1 < wo else zero
+                    # A dY: rows (g0, g0 + g1, g0 - g1, -g1) of the column pair
+                    r00, r01 = g00, g01
+                    r10, r11 = g00 + g10, g01 + g11
+                    r20, r21 = g00 - g10, g01 - g11
+                    r30, r31 = -g10, -g11
+                    k = base + tx
+                    z[0, o, k] = r00
+                    z[1, o, k] = r00 + r01
+                    z[2, o, k] = r00 - r01
+                    z[3, o, k] = -r01
+                    z[4, o, k] = r10
+                    z[5, o, k] = r10 + r11
+                    z[6, o, k] = r10 - r11
+                    z[7, o, k] = -r11
+                    z[8, o, k] = r20
+                    z[9, o, k] = r20 + r21
+                    z[10, o, k] = r20 - r21
+                    z[11, o, k] = -r21
+                    z[12, o, k] = r30
+                    z[13, o, k] = r30 + r31
+                    z[14, o, k] = r30 - r31
+                    z[15, o, k] = -r31
