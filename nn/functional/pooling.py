@@ -37,8 +37,10 @@ from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.indexing import scatter
 from autograd.ops.linalg import matmul
+from autograd.parallel import even_ranges, flat_ranges, parallel_slices
 from autograd.tensor import Tensor, _make, rand
 
+from . import _pool_kernels as _PK
 from ._utils import (
     _batch,
     _data,
@@ -167,10 +169,58 @@ def _spread(gy, g: PoolGeom, order, fill):
     return _crop_pool(buf, g)
 
 
+def _compiled(kern, *arrays):
+    """``kern``'s compiled form when every array is a C-contiguous NumPy float32/float64
+    4-D array (the compiled kernels' contract), else None: the NumPy code runs."""
+    for a in arrays:
+        if not (isinstance(a, np.ndarray) and a.ndim == 4 and a.flags.c_contiguous):
+            return None
+    if arrays[0].dtype not in (np.float32, np.float64):
+        return None
+    return kern.get()
+
+
+def _offset_tables(g: PoolGeom):
+    """Each kernel offset's row and column displacement from its window's corner, padding
+    subtracted (the compiled kernels' index tables)."""
+    offs = g.offsets()
+    rows = np.array([i * g.dh - g.ph for i, _ in offs], np.int64)
+    cols = np.array([j * g.dw - g.pw for _, j in offs], np.int64)
+    return rows, cols
+
+
+def _over_planes(fn, planes: int, size: int) -> None:
+    """``fn(p0, p1)`` over the planes [0, planes), split over the engine's threads when the
+    arrays are large enough (``flat_ranges`` of their ``size`` elements)."""
+    ranges = flat_ranges(size)
+    if ranges is None or planes < 2:
+        fn(0, planes)
+    else:
+        parallel_slices(fn, even_ranges(planes, min(len(ranges), planes)))
+
+
 def _max_raw(x, g: PoolGeom):
     """Max over each window and the kernel offset of its first maximum (int8, int32 for
-    kernels of 128+ elements). A NaN maximum propagates; its offset is then arbitrary."""
+    kernels of 128+ elements). A NaN maximum propagates (the compiled kernel points at the
+    last NaN, as PyTorch; the NumPy code's offset is then arbitrary)."""
     xp = get_array_module(x)
+    ctype = np.int8 if g.kh * g.kw < 128 else np.int32
+    kern = _compiled(_PK.max_pool2d, x)
+    if kern is not None:
+        n, c = x.shape[:2]
+        y = np.empty((n, c, g.ho, g.wo), x.dtype)
+        code = np.empty((n, c, g.ho, g.wo), ctype)
+        x3, y3 = x.reshape(n * c, g.h, g.w), y.reshape(n * c, g.ho, g.wo)
+        c3 = code.reshape(y3.shape)
+        if (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw, g.pb, g.pr) == \
+                (2, 2, 2, 2, 1, 1, 0, 0, 0, 0):
+            k2 = _PK.max_pool2d_2x2.get()
+            _over_planes(lambda a, b: k2(x3, y3, c3, a, b), n * c, x.size)
+        else:
+            rows, cols = _offset_tables(g)
+            _over_planes(lambda a, b: kern(x3, rows, cols, g.sh, g.sw, y3, c3, a, b), n * c,
+                         x.size)
+        return y, code
     if x.dtype.kind in "fV":
         low = -math.inf
     elif x.dtype.kind == "b":
@@ -179,7 +229,6 @@ def _max_raw(x, g: PoolGeom):
         low = np.iinfo(x.dtype).min
     a = _pad_pool(x, g, low)
     offs = g.offsets()
-    ctype = np.int8 if len(offs) < 128 else np.int32
     y = g.window(a, 0, 0).copy(order="K")  # keep x's layout (see the module docstring)
     code = xp.zeros_like(y, dtype=ctype)
     for k, (i, j) in enumerate(offs[1:], 1):
@@ -217,6 +266,18 @@ class MaxPoolScatterOp(Op):
     @staticmethod
     def forward(ctx, gy, code, *, geom, order):
         ctx.geom, ctx.code = geom, code
+        kern = _compiled(_PK.max_pool2d_backward, gy, code) \
+            if order == tuple(range(code.ndim)) else None
+        if kern is not None:
+            g = geom
+            n, c = gy.shape[:2]
+            gx = scratch_empty(np, (n, c, g.h, g.w), gy.dtype)
+            g3, c3 = gy.reshape(n * c, g.ho, g.wo), code.reshape(n * c, g.ho, g.wo)
+            x3 = gx.reshape(n * c, g.h, g.w)
+            rows, cols = _offset_tables(g)
+            _over_planes(lambda a, b: kern(g3, c3, rows, cols, g.sh, g.sw, x3, a, b), n * c,
+                         gx.size)
+            return gx
         xp = get_array_module(gy)
         co = _order(code)
         if _order(gy) != co:  # e.g. from a flatten: ops on mixed layouts run 5-10x slower
