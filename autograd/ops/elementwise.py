@@ -15,10 +15,11 @@ from .. import backend
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype, promote, result_type, scalar_as, scalar_result
 from ..function import BinaryOp, Op
-from ..parallel import flat_ranges, parallel_slices
+from ..parallel import KERNEL_MIN, flat_ranges, parallel_slices
 from ..registry import REAL, register
 from ..registry import add as _reg
 from ..tensor import Tensor, _make
+from . import _relu_kernels
 
 _INF = math.inf
 _POS = ((0.0, _INF),)
@@ -553,6 +554,26 @@ class Sigmoid(Op):
         return gy * y * (1 - y)
 
 
+def _flat_kernel(kern, *arrays):
+    """``kern``'s compiled form when every array is a C-contiguous NumPy float32/float64
+    array (viewed flat by the element-wise kernels), else None: the NumPy code runs."""
+    for a in arrays:
+        if not (isinstance(a, np.ndarray) and a.flags.c_contiguous
+                and a.dtype in (np.float32, np.float64)):
+            return None
+    return kern.get()
+
+
+def _slices(fn, size: int) -> None:
+    """``fn(a, b)`` over [0, size), a slice per engine thread when ``flat_ranges`` splits it
+    (at the compiled kernels' threshold)."""
+    ranges = flat_ranges(size, KERNEL_MIN)
+    if ranges is None:
+        fn(0, size)
+    else:
+        parallel_slices(fn, ranges)
+
+
 class Relu(Op):
     @staticmethod
     def forward(ctx, x):
@@ -560,6 +581,10 @@ class Relu(Op):
         xp = _xp(x)
         if xp is not np:  # on a GPU where() is as fast as arithmetic, and asks the host nothing
             y = xp.where(x < 0, x.dtype.type(0), x)  # relu(-0.) is -0., relu(nan) nan
+        elif (kern := _flat_kernel(_relu_kernels.relu_forward, x)) is not None:
+            y = np.empty_like(x)
+            xf, yf = x.reshape(-1), y.reshape(-1)
+            _slices(lambda a, b: kern(xf[a:b], yf[a:b]), x.size)
         else:
             ranges = flat_ranges(x.size) if x.flags.c_contiguous else None
             if ranges is None:
@@ -586,6 +611,12 @@ class Relu(Op):
         (y,) = ctx.saved_tensors
         if isinstance(gy, Tensor) or isinstance(y, Tensor) or _xp(gy) is not np:
             return where(y <= 0, 0.0, gy)
+        if gy.shape == y.shape and gy.dtype == y.dtype and \
+                (kern := _flat_kernel(_relu_kernels.relu_backward, gy, y)) is not None:
+            out = np.empty_like(gy)
+            gf, yf, of = gy.reshape(-1), y.reshape(-1), out.reshape(-1)
+            _slices(lambda a, b: kern(gf[a:b], yf[a:b], of[a:b]), gy.size)
+            return out
         ranges = flat_ranges(gy.size) if gy.shape == y.shape and \
             gy.flags.c_contiguous and y.flags.c_contiguous else None
         if ranges is None:
