@@ -228,3 +228,25 @@ def test_float32_training_step_matches_reference():
             res.append([p.detach().numpy().copy() for p in ps])
     for u, v in zip(*res):
         np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("given,reverse", [(False, False), (True, True)])
+def test_lstm_rows_split_over_threads(given, reverse, monkeypatch):
+    """With more than one engine thread the compiled LSTM runs blocks of batch rows on
+    separate threads (each row's recurrence is independent): the same outputs, states and
+    gradients as one block, and the split really happens."""
+    pytest.importorskip("numba")
+    if not anb.enabled():
+        pytest.skip("kernels switched off (AUTOGRAD_NUMBA=0)")
+    from nn.functional import rnn as R  # noqa: PLC0415
+
+    one = _run("LSTM", 1, reverse, False, given, "float64")
+    blocks = []
+    monkeypatch.setattr(R, "engine_threads", lambda: 3)
+    monkeypatch.setattr(R, "_ROWS_PER_THREAD", 1)
+    split = R.parallel_slices
+    monkeypatch.setattr(R, "parallel_slices",
+                        lambda fn, ranges: blocks.append(ranges) or split(fn, ranges))
+    three = _run("LSTM", 1, reverse, False, given, "float64")
+    assert blocks and all(len(r) == 3 for r in blocks)  # N = 3 rows: one per thread
+    _close(three, one, "float64")

@@ -34,6 +34,10 @@ number of times (each backward is written with the other two):
 * ``ConvTranspose2dOp(g, w)``: its adjoint in x (the input gradient; ``conv_transpose2d``).
 * ``ConvWeightOp(x, g)``: its adjoint in w (the weight gradient).
 
+On the CPU, 3x3 stride-1 convolutions with 16+ channels in and out skip im2col: Winograd's
+F(2x2, 3x3) (``_winograd``, compiled transforms around 16 batched GEMMs, 2.25x fewer
+multiply-adds) runs all three passes when numba is available (``_wino_ok``).
+
 1-D versions reshape to 2-D with a height of 1. 3-D convolutions run the same three-op
 scheme on N-d geometry (``ConvNdOp``, ``ConvTransposeNdOp``, ``ConvWeightNdOp``): im2col of
 an (N, C, D, H, W) input into (C*kd*kh*kw, N*Do*Ho*Wo) columns, grouped GEMMs, and col2im
