@@ -234,8 +234,10 @@ _CHUNK_BYTES = 1 << 20
 
 
 def _chunks(n: int, per_sample: int) -> list:
-    """[start, stop) sample ranges whose columns take about ``_CHUNK_BYTES``, as many as a
-    multiple of the engine's threads (``parallel_groups`` gives each thread the same number)."""
+    """[start, stop) sample ranges whose largest buffer (``per_sample`` bytes per sample: the
+    columns, or the GEMM's output when there are more output channels than rows of columns)
+    takes about ``_CHUNK_BYTES``, as many as a multiple of the engine's threads
+    (``parallel_groups`` gives each thread the same number)."""
     cs = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
     t = engine_threads()
     need = -(-n // cs)
@@ -356,7 +358,7 @@ def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
             if b is not None:
                 out[s:e] += b.reshape(-1, 1, 1)
 
-    parallel_groups(work, _chunks(n, w.shape[1] * gr * g.kh * g.kw * p * x.itemsize))
+    parallel_groups(work, _chunks(n, max(w.shape[1] * gr * g.kh * g.kw, o) * p * x.itemsize))
     return out
 
 
@@ -379,7 +381,7 @@ def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
                 gwt += part
         return gwt
 
-    parts = parallel_groups(work, _chunks(n, w_shape[1] * gr * g.kh * g.kw * ho * wo *
+    parts = parallel_groups(work, _chunks(n, max(w_shape[1] * gr * g.kh * g.kw, o) * ho * wo *
                                           x.itemsize))
     gwt = parts[0]
     for part in parts[1:]:  # in group order: the same sum for the same thread count
@@ -432,7 +434,7 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
     if g.sh == g.sw == 1:
         wp = x_shape[3] + g.pl + g.pr
         parallel_groups(lambda chunks: _input_grad_wide(gy, w3, dx, g, chunks),
-                        _chunks(n, k * ho * wp * gy.itemsize))
+                        _chunks(n, max(k, o) * ho * wp * gy.itemsize))
         return dx
 
     def work(chunks):
@@ -444,7 +446,7 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
                           out=cols.reshape(gr, w3.shape[1], -1))
                 _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, False, out=dx[s:e])
 
-    parallel_groups(work, _chunks(n, k * ho * wo * gy.itemsize))
+    parallel_groups(work, _chunks(n, max(k, o) * ho * wo * gy.itemsize))
     return dx
 
 
