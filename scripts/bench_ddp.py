@@ -174,7 +174,14 @@ def main():
     args = ap.parse_args()
     if args.worker:
         worker(args.steps)
-        return
+        # gloo's worker thread can abort the process when it meets Python's finalisation
+        # (pthread_exit while taking the GIL): finish MPI, then leave without finalising
+        from mpi4py import MPI  # noqa: PLC0415 - the worker runs under mpirun
+
+        if not MPI.Is_finalized():
+            MPI.Finalize()
+        sys.stdout.flush()
+        os._exit(0)
     one = single(args.steps)
     if not shutil.which("mpirun"):
         sys.exit("mpirun not found: install OpenMPI and mpi4py (pip install \".[mpi]\")")
