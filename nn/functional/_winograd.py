@@ -152,25 +152,17 @@ def grad_transform(gy, th, tw, z):  # pragma: no cover - compiled
                     if y + 1 < ho:
                         g10 = gy[n, o, y + 1, x] if x < wo else zero
                         g11 = gy[n, o, y + 1, x + 1] if x + 1 < wo else zero
-                    # A dY: rows (g0, g0 + g1, g0 - g1, -g1) of the column pair
-                    r00, r01 = g00, g01
-                    r10, r11 = g00 + g10, g01 + g11
-                    r20, r21 = g00 - g10, g01 - g11
-                    r30, r31 = -g10, -g11
                     k = base + tx
-                    z[0, o, k] = r00
-                    z[1, o, k] = r00 + r01
-                    z[2, o, k] = r00 - r01
-                    z[3, o, k] = -r01
-                    z[4, o, k] = r10
-                    z[5, o, k] = r10 + r11
-                    z[6, o, k] = r10 - r11
-                    z[7, o, k] = -r11
-                    z[8, o, k] = r20
-                    z[9, o, k] = r20 + r21
-                    z[10, o, k] = r20 - r21
-                    z[11, o, k] = -r21
-                    z[12, o, k] = r30
-                    z[13, o, k] = r30 + r31
-                    z[14, o, k] = r30 - r31
-                    z[15, o, k] = -r31
+                    for i in range(4):  # A dY: rows g0, g0 + g1, g0 - g1, -g1 (each a pair)
+                        if i == 0:
+                            r0, r1 = g00, g01
+                        elif i == 1:
+                            r0, r1 = g00 + g10, g01 + g11
+                        elif i == 2:
+                            r0, r1 = g00 - g10, g01 - g11
+                        else:
+                            r0, r1 = -g10, -g11
+                        z[4 * i, o, k] = r0  # (A dY) A^T: r0, r0 + r1, r0 - r1, -r1
+                        z[4 * i + 1, o, k] = r0 + r1
+                        z[4 * i + 2, o, k] = r0 - r1
+                        z[4 * i + 3, o, k] = -r1
