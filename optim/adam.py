@@ -8,6 +8,7 @@ from autograd import fused
 from autograd.backend import get_array_module
 from autograd.grad_mode import no_grad
 
+from . import _kernels
 from .optimizer import Optimizer, _bump, _check, _check_kernels, _writable
 
 
@@ -46,6 +47,18 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
             fused.adam_update(p, g, exp_avgs[i], exp_avg_sqs[i], beta1, beta2,
                               lr / (1 - beta1 ** steps[i]), (1 - beta2 ** steps[i]) ** 0.5, eps,
                               1 - lr * weight_decay if dec else 1.0, 0.0 if dec else weight_decay)
+            continue
+        arrays = (p, grads[i], exp_avgs[i], exp_avg_sqs[i]) + \
+            ((max_exp_avg_sqs[i],) if amsgrad else ())
+        if (kern := _kernels.compiled(_kernels.adam_step, arrays)) is not None:  # CPU: 1 pass
+            dec = decoupled_weight_decay and weight_decay != 0
+            flat = [a.reshape(-1) for a in arrays]
+            vmax = flat[4] if amsgrad else flat[3]
+            scal = (amsgrad, maximize, 0.0 if dec else weight_decay,
+                    1 - lr * weight_decay if dec else 1.0, 1 - beta1, beta2, 1 - beta2,
+                    -(lr / (1 - beta1 ** steps[i])), (1 - beta2 ** steps[i]) ** 0.5, eps)
+            _kernels.over_slices(
+                lambda a, b: kern(*(f[a:b] for f in flat[:4]), vmax[a:b], *scal), p.size)
             continue
         if weight_decay != 0:
             if decoupled_weight_decay:

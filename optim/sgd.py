@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autograd.grad_mode import enable_grad, no_grad
 
+from . import _kernels
 from .optimizer import Optimizer, _check_kernels, _writable
 
 
@@ -11,6 +12,14 @@ def sgd(params, grads, bufs, *, lr, momentum, dampening, weight_decay, nesterov,
     """The update on raw arrays, written into each parameter array in place (PyTorch's
     formulas: the buffer starts as the first gradient)."""
     for i, (p, g) in enumerate(zip(params, grads)):
+        buf = bufs[i] if momentum else None
+        if buf is not None and \
+                (kern := _kernels.compiled(_kernels.sgd_step, (p, g, buf))) is not None:
+            pf, gf, bf = p.reshape(-1), g.reshape(-1), buf.reshape(-1)  # the CPU: one pass
+            _kernels.over_slices(lambda a, b: kern(pf[a:b], gf[a:b], bf[a:b], maximize,
+                                                   weight_decay, momentum, dampening,
+                                                   nesterov, lr), p.size)
+            continue
         if maximize:
             g = -g
         if weight_decay:
