@@ -142,7 +142,10 @@ def blas_threads(n: int):
 
 
 def even_ranges(n: int, k: int) -> list:
-    """``k`` [start, stop) ranges of (nearly) equal length covering ``range(n)``."""
+    """``k`` [start, stop) ranges of (nearly) equal length covering ``range(n)`` (none for
+    k = 0)."""
+    if k <= 0:
+        return []
     b = [n * i // k for i in range(k + 1)]
     return list(zip(b[:-1], b[1:]))
 

@@ -9,6 +9,8 @@ without numba.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -253,3 +255,22 @@ def test_one_tile_is_a_3x3_correlation():
     want = np.array([[np.sum(d[0, 0, i:i + 3, j:j + 3] * g[0, 0]) for j in range(2)]
                      for i in range(2)])
     np.testing.assert_allclose(y[0, 0], want, atol=1e-13)
+
+
+@pytest.mark.parametrize("c,h,k,p,s", [(16, 8, 3, 1, 1), (3, 30, 3, 1, 1), (3, 8, 3, 1, 1),
+                                       (3, 30, 5, 0, 2), (16, 30, 3, 1, 1)])
+def test_empty_batch(c, h, k, p, s):
+    """A batch of 0 samples: empty output and input gradient, a zero weight gradient, on
+    every CPU path (Winograd, C-order chunks, batch-innermost) with the kernels on and off
+    (the chunked paths once divided by a chunk count of 0)."""
+    modes = [anb.disabled] + ([contextlib.nullcontext] if anb.enabled() else [])
+    for mode in modes:
+        with mode():
+            x = ag.tensor(np.zeros((0, c, h, h), np.float32), requires_grad=True)
+            w = ag.tensor(np.ones((16, c, k, k), np.float32), requires_grad=True)
+            y = F.conv2d(x, w, padding=p, stride=s)
+            y.sum().backward()
+        ho = (h + 2 * p - k) // s + 1
+        assert tuple(y.shape) == (0, 16, ho, ho)
+        assert tuple(x.grad.shape) == (0, c, h, h)
+        assert w.grad.dtype == np.float32 and not w.grad.numpy().any()

@@ -334,6 +334,8 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
         return p
 
     parts = parallel_groups(work, _chunks(n, 16 * max(c, o) * th * tw * x.itemsize))
+    if parts[0] is None:  # an empty batch
+        return np.zeros(w_shape, x.dtype)
     p = parts[0]
     for part in parts[1:]:  # in group order: the same sum for the same thread count
         p += part
@@ -383,6 +385,8 @@ def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
 
     parts = parallel_groups(work, _chunks(n, max(w_shape[1] * gr * g.kh * g.kw, o) * ho * wo *
                                           x.itemsize))
+    if parts[0] is None:  # an empty batch
+        return np.zeros(w_shape, np.result_type(x, gy))
     gwt = parts[0]
     for part in parts[1:]:  # in group order: the same sum for the same thread count
         gwt += part
