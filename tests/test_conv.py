@@ -832,3 +832,21 @@ def test_conv_tbc_vs_torch():
         F.conv_tbc(ag.zeros(5, 2, 3), ag.zeros(2, 4, 4), ag.zeros(4))
     with pytest.raises(RuntimeError, match="Bias size"):
         F.conv_tbc(ag.zeros(5, 2, 3), ag.zeros(2, 3, 4), ag.zeros(5))
+
+
+@pytest.mark.parametrize("fn,xs,ws", [
+    ("conv1d", (0, 4, 20), (5, 4, 3)), ("conv3d", (0, 2, 6, 6, 6), (3, 2, 3, 3, 3)),
+    ("conv_transpose2d", (0, 4, 9, 9), (4, 5, 3, 3)),
+    ("conv_transpose3d", (0, 2, 5, 5, 5), (2, 3, 3, 3, 3)),
+])
+def test_empty_batch_other_convs(fn, xs, ws):
+    """0 samples: PyTorch's output shape, an empty input gradient and a zero weight gradient
+    (the N-d path once reshaped the empty columns with an ambiguous -1)."""
+    x = ag.tensor(np.zeros(xs, np.float32), requires_grad=True)
+    w = ag.tensor(np.ones(ws, np.float32), requires_grad=True)
+    y = getattr(F, fn)(x, w, padding=1)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == xs and not w.grad.numpy().any()
+    torch = pytest.importorskip("torch")
+    ty = getattr(torch.nn.functional, fn)(torch.zeros(xs), torch.ones(ws), padding=1)
+    assert tuple(y.shape) == tuple(ty.shape)

@@ -355,7 +355,8 @@ def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
             m = e - s
             cols = _im2col(x[s:e], g, (ho, wo), False)
             with scratch_pool.borrow(np, (o, m * p), out.dtype) as y:
-                np.matmul(w3, cols.reshape(gr, -1, m * p), out=y.reshape(gr, o // gr, -1))
+                np.matmul(w3, cols.reshape(gr, cols.shape[0] // gr, m * p),
+                          out=y.reshape(gr, o // gr, -1))
                 np.copyto(out[s:e], y.reshape(o, m, ho, wo).transpose(1, 0, 2, 3))
             if b is not None:
                 out[s:e] += b.reshape(-1, 1, 1)
@@ -375,7 +376,7 @@ def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
         for s, e in chunks:
             cols = _im2col(x[s:e], g, (ho, wo), False)
             g2 = _grad2(np, gy[s:e], False)
-            part = cols.reshape(gr, -1, cols.shape[1]) @ \
+            part = cols.reshape(gr, cols.shape[0] // gr, cols.shape[1]) @ \
                 g2.reshape(gr, o // gr, -1).transpose(0, 2, 1)
             if gwt is None:
                 gwt = part
@@ -468,13 +469,15 @@ def _conv_raw(x, w, b, g: ConvGeom, out_hw=None):
     w3 = w.reshape(gr, o // gr, -1)
     if not chwn:  # one GEMM per sample, each writing its (O, Ho*Wo) block of the output
         out = scratch_empty(xp, (n, o, ho, wo), np.result_type(w, cols))
-        c4 = cols.reshape(gr, -1, n, ho * wo).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+        # (N, gr, Kg, P); the sizes spelled out: -1 is ambiguous for an empty batch
+        c4 = cols.reshape(gr, cols.shape[0] // gr, n, ho * wo).transpose(2, 0, 1, 3)
         xp.matmul(w3, c4, out=out.reshape(n, gr, o // gr, ho * wo))
         if b is not None:
             out += b.reshape(-1, 1, 1)
         return out, cols, chwn
     with scratch_pool.borrow(xp, (o, cols.shape[1]), np.result_type(w, cols)) as y:
-        xp.matmul(w3, cols.reshape(gr, -1, cols.shape[1]), out=y.reshape(gr, o // gr, -1))
+        xp.matmul(w3, cols.reshape(gr, cols.shape[0] // gr, cols.shape[1]),
+                  out=y.reshape(gr, o // gr, -1))
         out = _nchw(xp, y.reshape(o, ho, wo, n).transpose(3, 0, 1, 2), b)
     return out, cols, chwn
 
@@ -491,7 +494,7 @@ def _weight_grad_raw(cols, gy, w_shape, g: ConvGeom, chwn: bool, x=None):
         gw = (cols @ g2.T).T
     else:
         gr = g.groups
-        c3 = cols.reshape(gr, -1, cols.shape[1])
+        c3 = cols.reshape(gr, cols.shape[0] // gr, cols.shape[1])
         gw = (c3 @ g2.reshape(gr, -1, g2.shape[1]).transpose(0, 2, 1)).transpose(0, 2, 1)
     return gw.reshape(w_shape)
 
@@ -510,7 +513,7 @@ def _input_grad_raw(gy, w, x_shape, g: ConvGeom):
             g2 = _grad2(xp, gy, chwn)
             xp.matmul(w3, g2.reshape(gr, o // gr, -1), out=cols.reshape(gr, w3.shape[1], -1))
         else:  # one GEMM per sample, reading its (O, Ho*Wo) block of gy: no transpose
-            out = cols.reshape(gr, -1, n, ho * wo).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+            out = cols.reshape(gr, cols.shape[0] // gr, n, ho * wo).transpose(2, 0, 1, 3)
             xp.matmul(w3, gy.reshape(n, gr, o // gr, ho * wo), out=out)
         return _col2im(cols, x_shape, g, ho, wo, chwn)
 
@@ -977,7 +980,7 @@ def _conv_nd_raw(x, w, b, g: ConvGeomNd, out):
     gr = g.groups
     p = math.prod(out)
     y = xp.empty((n, o) + tuple(out), dtype=np.result_type(w, cols))
-    c4 = cols.reshape(gr, -1, n, p).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+    c4 = cols.reshape(gr, cols.shape[0] // gr, n, p).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
     xp.matmul(w.reshape(gr, o // gr, -1), c4, out=y.reshape(n, gr, o // gr, p))
     if b is not None:
         y += b.reshape((-1,) + (1,) * len(out))
@@ -991,7 +994,7 @@ def _weight_grad_nd(cols, gy, w_shape, g: ConvGeomNd):
     p = math.prod(gy.shape[2:])
     g4 = gy.reshape(n, gr, o // gr, p).transpose(1, 0, 2, 3).reshape(gr, o // gr, n * p) \
         if n == 1 else _grad_mat(gy).reshape(gr, o // gr, n * p)
-    gw = g4 @ cols.reshape(gr, -1, n * p).swapaxes(1, 2)
+    gw = g4 @ cols.reshape(gr, cols.shape[0] // gr, n * p).swapaxes(1, 2)
     return gw.reshape(w_shape)
 
 
@@ -1010,7 +1013,7 @@ def _input_grad_nd(gy, w, x_shape, g: ConvGeomNd):
     w3 = w.reshape(gr, o // gr, -1).swapaxes(1, 2)  # (gr, Kg, O / gr)
     k = w3.shape[1] * gr
     with scratch_pool.borrow(xp, (k, n * p), np.result_type(w, gy)) as cols:
-        c4 = cols.reshape(gr, -1, n, p).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
+        c4 = cols.reshape(gr, cols.shape[0] // gr, n, p).transpose(2, 0, 1, 3)  # (N, gr, Kg, P)
         xp.matmul(w3, xp.ascontiguousarray(gy).reshape(n, gr, o // gr, p), out=c4)
         return _col2im_nd(cols, x_shape, g, gy.shape[2:])
 
