@@ -747,6 +747,17 @@ def print_table(rows, stat: str) -> None:
               f"{_ratio(v[ENGINE], v[TORCH]):>11}")
 
 
+def _kernels_state() -> str:
+    """Whether the engine's compiled CPU kernels (numba, the ``fast`` extra) are on."""
+    import autograd._numba as anb  # noqa: PLC0415
+
+    if not anb.available():
+        return "off (numba not installed)"
+    import numba  # noqa: PLC0415 - loaded by available()
+
+    return f"on (numba {numba.__version__})" if anb.enabled() else "off (AUTOGRAD_NUMBA=0)"
+
+
 def machine_info(env: Env) -> dict:
     info = {
         "python": platform.python_version(),
@@ -960,7 +971,7 @@ def main(argv=None) -> int:
           f"{info['thread_env']['OPENBLAS_NUM_THREADS']}/{info['thread_env']['MKL_NUM_THREADS']}"
           f", torch {info['torch_threads'] if info['torch_threads'] is not None else 'n/a'}; "
           f"device {env.device}; load average {info['loadavg']}"
-          + f"; OpenBLAS kernel {_blas_kernel()}"
+          + f"; OpenBLAS kernel {_blas_kernel()}; compiled kernels {_kernels_state()}"
           + "".join(f"; {v}={os.environ[v]} (pinned)" for v in
                     ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if os.environ.get(v))
           + ("; cyclic GC off in timed runs" if GC_OFF else ""))
