@@ -313,6 +313,8 @@ def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
 
 
 def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
+    """The weight gradient by Winograd: per chunk, Z = A dY A^T and V = B^T d B of the same
+    tiles, dL/dU += Z @ V^T (16 GEMMs); one partial per thread, then G^T (dL/dU) G."""
     n, o, ho, wo = gy.shape
     c = x.shape[1]
     th, tw = -(-ho // 2), -(-wo // 2)
