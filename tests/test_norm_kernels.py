@@ -105,3 +105,25 @@ def test_kernel_runs_only_when_enabled(monkeypatch):
     assert calls == []
     nn.BatchNorm2d(3)(x)
     assert calls == ([1] if _numba.enabled() else [])
+
+
+@pytest.mark.parametrize("shape", [(8, 5, 6, 7), (16, 3)])
+def test_channel_ranges_on_threads(shape, monkeypatch):
+    """The kernels take a range of channels per call; split over 3 engine threads (forced
+    for a small input) they give the same numbers as one call over every channel."""
+    if not _numba.enabled():
+        pytest.skip("numba is not installed or AUTOGRAD_NUMBA=0")
+    from autograd import parallel  # noqa: PLC0415
+    from nn.functional import normalization as NZ  # noqa: PLC0415
+
+    one = _run(shape, True, np.float64, True)
+    splits = []
+    real = NZ.parallel_slices
+    monkeypatch.setattr(parallel, "engine_threads", lambda: 3)
+    monkeypatch.setattr(NZ, "flat_ranges", lambda size: [(0, 1), (1, 2), (2, 3)])
+    monkeypatch.setattr(NZ, "parallel_slices",
+                        lambda fn, r: splits.append(r) or real(fn, r))
+    three = _run(shape, True, np.float64, True)
+    assert len(splits) == 2 and all(len(r) == 3 for r in splits)  # forward and backward
+    for a, b in zip(one, three):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-14)

@@ -13,6 +13,7 @@ from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.inplace import _write
+from autograd.parallel import even_ranges, flat_ranges, parallel_slices
 from autograd.tensor import Tensor, _make
 
 from . import _norm_kernels as _K
@@ -107,6 +108,16 @@ def _flat_param(p, c: int, dtype, fill: float):
     return np.full(c, fill, dtype) if p is None else np.ascontiguousarray(p.reshape(c))
 
 
+def _over_channels(fn, c: int, size: int) -> None:
+    """``fn(c0, c1)`` over the channels [0, c): a range of channels per engine thread when
+    the input (``size`` elements) is large enough to split (``flat_ranges``)."""
+    ranges = flat_ranges(size)
+    if ranges is None or c < 2:
+        fn(0, c)
+    else:
+        parallel_slices(fn, even_ranges(c, min(len(ranges), c)))
+
+
 def _bn_forward_fast(ctx, x, weight, bias, eps, stats: list):
     """Forward of ``Normalize`` for batch norm with the compiled kernel: also appends the
     batch (mean, biased var), each (C,), to ``stats`` for the running averages."""
@@ -114,9 +125,10 @@ def _bn_forward_fast(ctx, x, weight, bias, eps, stats: list):
     x3 = np.ascontiguousarray(x).reshape(n, c, -1)
     y = np.empty(x.shape, x.dtype)
     mean, var, rstd = (np.empty(c, np.float64) for _ in range(3))
-    _K.bn_forward.get()(x3, _flat_param(weight, c, x.dtype, 1.0),
-                        _flat_param(bias, c, x.dtype, 0.0), float(eps), y.reshape(n, c, -1),
-                        mean, var, rstd)
+    k, wf, bf, y3 = _K.bn_forward.get(), _flat_param(weight, c, x.dtype, 1.0), \
+        _flat_param(bias, c, x.dtype, 0.0), y.reshape(n, c, -1)
+    _over_channels(lambda c0, c1: k(x3, wf, bf, float(eps), y3, mean, var, rstd, c0, c1), c,
+                   x.size)
     shape = (1, c) + (1,) * (x.ndim - 2)
     ctx.axes, ctx.eps, ctx.fast = (0,) + tuple(range(2, x.ndim)), eps, True
     ctx.mean = mean.astype(x.dtype).reshape(shape)
@@ -133,10 +145,11 @@ def _bn_backward_fast(k, ctx, gy, x, w, e):
     need_gx = e[0] is not None
     gx = np.empty(x.shape, x.dtype) if need_gx else np.empty((1, 1, 1), x.dtype)
     gw, gb = np.empty(c, np.float64), np.empty(c, np.float64)
-    k(np.ascontiguousarray(gy, dtype=x.dtype).reshape(n, c, -1),
-      np.ascontiguousarray(x).reshape(n, c, -1), ctx.mean64, ctx.rstd64,
-      _flat_param(w, c, x.dtype, 1.0), need_gx, gx.reshape(n, c, -1) if need_gx else gx,
-      gw, gb)
+    args = (np.ascontiguousarray(gy, dtype=x.dtype).reshape(n, c, -1),
+            np.ascontiguousarray(x).reshape(n, c, -1), ctx.mean64, ctx.rstd64,
+            _flat_param(w, c, x.dtype, 1.0), need_gx, gx.reshape(n, c, -1) if need_gx else gx,
+            gw, gb)
+    _over_channels(lambda c0, c1: k(*args, c0, c1), c, x.size)
     gw = gw.astype(x.dtype).reshape(w.shape) if e[1] is not None else None
     gb = gb.astype(x.dtype).reshape(ctx.bshape) if len(e) > 2 and e[2] is not None else None
     return (gx if need_gx else None), gw, gb
