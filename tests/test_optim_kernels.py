@@ -62,30 +62,20 @@ class _Counted:
         return None if c is None else lambda *a: self.calls.append(1) or c(*a)
 
 
-@needs_kernels
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("cfg", ADAM, ids=str)
-def test_adam_kernel_is_bitwise_the_numpy_update(cfg, dtype, monkeypatch):
-    calls = []
-    monkeypatch.setattr(K, "adam_step", _Counted(K.adam_step, calls))
-    got = _adam_run(cfg, dtype)
-    assert len(calls) == 5
-    with anb.disabled():
-        ref = _adam_run(cfg, dtype)
-    for a, b in zip(got, ref):
-        np.testing.assert_array_equal(a, b)
+CASES = [("adam_step", _adam_run, cfg, 5) for cfg in ADAM] + \
+    [("sgd_step", _sgd_run, cfg, 4) for cfg in SGD]  # SGD's first step copies the gradient
 
 
 @needs_kernels
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("cfg", SGD, ids=str)
-def test_sgd_kernel_is_bitwise_the_numpy_update(cfg, dtype, monkeypatch):
+@pytest.mark.parametrize("name,run,cfg,n_calls", CASES, ids=str)
+def test_kernel_is_bitwise_the_numpy_update(name, run, cfg, n_calls, dtype, monkeypatch):
     calls = []
-    monkeypatch.setattr(K, "sgd_step", _Counted(K.sgd_step, calls))
-    got = _sgd_run(cfg, dtype)
-    assert len(calls) == 4  # the first step creates the buffer (a copy of the gradient)
+    monkeypatch.setattr(K, name, _Counted(getattr(K, name), calls))
+    got = run(cfg, dtype)
+    assert len(calls) == n_calls
     with anb.disabled():
-        ref = _sgd_run(cfg, dtype)
+        ref = run(cfg, dtype)
     for a, b in zip(got, ref):
         np.testing.assert_array_equal(a, b)
 

@@ -167,6 +167,13 @@ def _over_rows(fn, n: int) -> None:
         parallel_slices(fn, even_ranges(n, k))
 
 
+def _bptt_setup(ctx, out):
+    """For a compiled backward: the edges, the saved output time-major, T and the steps in
+    processing order."""
+    out = _tm(out, ctx.bf)
+    return ctx.next_edges, out, out.shape[0], _steps(out.shape[0], ctx.reverse)
+
+
 def _time_order(parts, steps):
     """Per-step values in processing order -> stacked (T, ...) in time order (Tensors)."""
     order = [None] * len(steps)
@@ -358,10 +365,7 @@ class LSTMLayer(Op):
         kernel call (dG[t] and the new dc, with gout[t] added into dh on the fly) and the
         GEMM dh = dG[t] @ W_hh into a reused buffer. ``gout`` is time-major."""
         x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, A, C, TC = ctx.saved_tensors
-        e = ctx.next_edges
-        out = _tm(out, ctx.bf)
-        T = out.shape[0]
-        steps = _steps(T, ctx.reverse)
+        e, out, T, steps = _bptt_setup(ctx, out)
         dhb = np.empty(c0.shape, x.dtype)
         dcb = np.empty(c0.shape, x.dtype)
         need_h0 = e[5] is not None
@@ -503,10 +507,7 @@ class GRULayer(Op):
         dHH @ W_hh and gout[t] are summed inside it) and the GEMM dHH[t] @ W_hh into a reused
         buffer. ``gout`` is time-major."""
         x, w_ih, w_hh, b_ih, b_hh, h0, out, RZ, NN, HN = ctx.saved_tensors
-        e = ctx.next_edges
-        out = _tm(out, ctx.bf)
-        T = out.shape[0]
-        steps = _steps(T, ctx.reverse)
+        e, out, T, steps = _bptt_setup(ctx, out)
         dz = np.empty(h0.shape, x.dtype)
         mm = np.zeros(h0.shape, x.dtype)
         dha, dhb = ghn, mm  # h's gradient = dha + dhb (+ gout[t], added in the kernel)
