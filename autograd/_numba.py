@@ -1,13 +1,17 @@
 """Optional compiled CPU kernels through numba (the ``fast`` extra: ``pip install ".[fast]"``).
 
 NumPy runs one pass over memory per operation and one core per pass. A few hot spots of
-training (batch-norm statistics and normalisation, the LSTM/GRU cell, im2col) are chains of
-element-wise passes over the same arrays; numba compiles each chain into ONE loop, run on
-every core the engine may use (``autograd.set_num_threads``). Every kernel has a NumPy
-twin, the reference: without numba, or with it switched off, the op runs the NumPy code,
-and the tests run both ways.
+training (batch norm, max pooling, ReLU, the LSTM/GRU cell, the optimizer updates, the
+Winograd transforms) are chains of element-wise passes over the same arrays; numba compiles
+each chain into ONE loop. Kernels are serial and release the GIL: callers hand ranges of
+their work to the engine's threads (``autograd/parallel.py``). numba's own thread pool
+(``parallel=True``) is not used: its workers slowed the BLAS and NumPy work that followed
+each kernel (the cnn-bn step on 2 threads: 125 ms with parallel batch-norm kernels, 81 ms
+with channel ranges on the engine's threads). Every kernel has a NumPy twin, the reference:
+without numba, or with it switched off, the op runs the NumPy code, and the tests run both
+ways.
 
-- ``kernel(parallel=...)`` decorates a plain Python function; ``fn.get()`` returns its
+- ``kernel(**njit_options)`` decorates a plain Python function; ``fn.get()`` returns its
   compiled form (compiled on first use, cached on disk) or None when numba is missing or
   switched off: the caller then runs its NumPy path.
 - ``enabled()``; ``set_enabled(flag)``; ``disabled()``, a context manager (scoped: tests).
@@ -20,9 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
-
-from . import parallel
 
 _enabled = os.environ.get("AUTOGRAD_NUMBA", "1").strip().lower() not in ("0", "false", "no")
 _numba = None  # the module once imported; False when the import failed
@@ -37,12 +38,6 @@ def _module():
             _numba = False
         else:
             _numba = numba
-            if "NUMBA_THREADING_LAYER" not in os.environ:
-                # numba's own pool: its threads sleep between kernels. OpenMP's (the
-                # default where libgomp is found) spin for a while after each one, taking
-                # the cores from the BLAS and NumPy work that follows.
-                numba.config.THREADING_LAYER = "workqueue"
-            set_threads(parallel._requested or parallel.get_num_threads())
     return _numba or None
 
 
@@ -73,11 +68,6 @@ def disabled():
         _enabled = old
 
 
-def set_threads(n: int) -> None:
-    """Size numba's thread pool if numba is loaded (``autograd.set_num_threads`` does)."""
-    parallel._numba_threads(n)
-
-
 class Kernel:
     """A Python function compiled by numba on first use (see the module docstring)."""
 
@@ -97,13 +87,9 @@ class Kernel:
                 return None
             g = self.py.__globals__
             for name in self.py.__code__.co_names:
-                if name == "prange":  # the module's stand-in -> numba's
-                    g[name] = nb.prange
-                elif isinstance(g.get(name), Kernel):  # a helper kernel: its compiled form
+                if isinstance(g.get(name), Kernel):  # a helper kernel: its compiled form
                     g[name] = g[name].get()
             c = nb.njit(cache=True, nogil=True, **self.opts)(self.py)
-            if self.opts.get("parallel"):
-                c = _serialised(c)
             self._compiled = c
         return c
 
@@ -114,27 +100,14 @@ class Kernel:
         return (c or self.py)(*args)
 
 
-_launch = threading.Lock()
-
-
-def _serialised(fn):
-    """``fn`` called under one process-wide lock: numba's workqueue pool runs one parallel
-    kernel at a time (a second launch from another thread would abort the process)."""
-    def call(*args):
-        with _launch:
-            return fn(*args)
-    call.__wrapped__ = fn
-    return call
-
-
 def kernel(**opts):
-    """Decorator: ``@kernel(parallel=True)`` makes a ``Kernel`` (numba's ``njit`` options)."""
+    """Decorator: ``@kernel(fastmath=..., error_model=...)`` makes a ``Kernel`` (numba's
+    ``njit`` options; ``parallel`` is refused, see the module docstring)."""
+    if opts.get("parallel"):
+        raise ValueError("autograd._numba.kernel: parallel=True is not used here; write a "
+                         "serial kernel over a range and spread the ranges with "
+                         "autograd.parallel.parallel_slices")
+
     def wrap(py):
         return Kernel(py, opts)
     return wrap
-
-
-def prange(*args):
-    """Kernel modules import this name: ``range`` when a kernel runs as Python, replaced
-    by ``numba.prange`` in the module's globals when the first kernel compiles."""
-    return range(*args)

@@ -4,7 +4,8 @@ The heavy work of this engine runs inside NumPy's BLAS (matrix products, convolu
 GEMMs), whose thread pool ``threadpoolctl`` (the ``threads`` extra) resizes at run time. The
 default is what the BLAS library chose at start-up: every core the process may use, or
 ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set, as PyTorch does. The compiled kernels of
-``autograd._numba`` (the ``fast`` extra) use numba's pool, sized here too.
+``autograd._numba`` (the ``fast`` extra) are serial: their callers spread ranges over the
+engine's threads below.
 
 NumPy's own loops (copies, ufuncs) run in the calling thread, but they release the GIL, as BLAS
 does. ``parallel_groups`` uses that: an op whose work splits into independent pieces (the
@@ -16,7 +17,6 @@ threads do not oversubscribe the cores.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -46,9 +46,9 @@ def _cores() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for intra-op parallelism: the BLAS thread pool, numba's pool and the
-    engine's own threads (``parallel_groups``: the CPU convolutions' sample chunks, large
-    element-wise ops).
+    """Use ``n`` threads for intra-op parallelism: the BLAS thread pool and the engine's own
+    threads (``parallel_groups``: the CPU convolutions' sample chunks, the compiled kernels'
+    ranges, large element-wise ops).
 
     Args:
         n: a positive number of threads.
@@ -57,7 +57,6 @@ def set_num_threads(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     _requested = n
-    _numba_threads(n)
     ctl = _controller(refresh=True)  # a BLAS library loaded since the last call is sized too
     if ctl is None:
         if not _warned:
@@ -67,13 +66,6 @@ def set_num_threads(n: int) -> None:
             _warned = True
         return
     ctl.limit(limits=n, user_api="blas")
-
-
-def _numba_threads(n: int) -> None:
-    """Size numba's pool (the compiled kernels of ``autograd._numba``) if numba is loaded."""
-    nb = sys.modules.get("numba")
-    if nb is not None and hasattr(nb, "set_num_threads"):
-        nb.set_num_threads(max(1, min(int(n), nb.config.NUMBA_NUM_THREADS)))
 
 
 def get_num_threads() -> int:

@@ -127,3 +127,10 @@ def test_channel_ranges_on_threads(shape, monkeypatch):
     assert len(splits) == 2 and all(len(r) == 3 for r in splits)  # forward and backward
     for a, b in zip(one, three):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-14)
+
+
+def test_parallel_kernels_are_refused():
+    """numba's own pool is not used (its workers slowed the work after each kernel): a
+    kernel asking for it is refused with the way to do it instead."""
+    with pytest.raises(ValueError, match="parallel_slices"):
+        _numba.kernel(parallel=True)
