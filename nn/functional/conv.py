@@ -36,7 +36,10 @@ number of times (each backward is written with the other two):
 
 On the CPU, 3x3 stride-1 convolutions with 16+ channels in and out skip im2col: Winograd's
 F(2x2, 3x3) (``_winograd``, compiled transforms around 16 batched GEMMs, 2.25x fewer
-multiply-adds) runs all three passes when numba is available (``_wino_ok``).
+multiply-adds) runs all three passes when numba is available (``_wino_ok``). Stride-1
+layers with few input channels (C*kh*kw <= 27: a network's first layer) skip it too: direct
+compiled loops over "wide rows" (``_direct_conv``, ``_direct_ok``), a range of samples per
+thread. The batch-innermost col2im is one compiled gather (``_col2im_kernel``).
 
 1-D versions reshape to 2-D with a height of 1. 3-D convolutions run the same three-op
 scheme on N-d geometry (``ConvNdOp``, ``ConvTransposeNdOp``, ``ConvWeightNdOp``): im2col of
@@ -57,10 +60,16 @@ from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
-from autograd.parallel import engine_threads, even_ranges, parallel_groups
+from autograd.parallel import (
+    KERNEL_MIN,
+    engine_threads,
+    even_ranges,
+    parallel_groups,
+    parallel_slices,
+)
 from autograd.tensor import Tensor
 
-from . import _conv_kernels, _winograd
+from . import _col2im_kernel, _conv_kernels, _direct_conv, _winograd
 from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str, attach_grad
 
 
@@ -207,6 +216,8 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool, out=None):
     if g.kh == g.kw == 1 and g.sh == g.sw == 1 and (hp, wp) == (ho, wo):
         crop = c6[:, 0, 0, g.pt:g.pt + h, g.pl:g.pl + w]  # (C, H, W, N): no sums to do
         return _nchw(xp, crop.transpose(3, 0, 1, 2))
+    if xp is np and chwn and _col2im_kernel.col2im_chwn.get() is not None:
+        return _col2im_compiled(c6, x_shape, g)
     if xp is not np and _conv_kernels.usable(xp, cols.dtype):  # CuPy: one gathering kernel
         return _conv_kernels.col2im(xp, cols, scratch_empty(xp, x_shape, cols.dtype), g,
                                     ho, wo, chwn)
@@ -220,6 +231,24 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool, out=None):
     if not chwn and out.flags.c_contiguous:
         return out  # the buffer itself (no padding): free for reuse once unreferenced
     return _nchw(xp, out)
+
+
+# the gather runs at memory speed: LeNet's second layer (960K values) was slower split over 2
+# threads (0.20 vs 0.14 ms); split from KERNEL_MIN values, as the other one-pass kernels
+_COL2IM_SPLIT = KERNEL_MIN
+
+
+def _col2im_compiled(c6, x_shape, g: ConvGeom):
+    """``_col2im`` of batch-innermost columns c6 (C, kh, kw, ho, wo, N) by the compiled
+    gather (``_col2im_kernel``): one pass, rows of the image over the engine's threads."""
+    c, h = x_shape[1], x_shape[2]
+    out = scratch_empty(np, x_shape, c6.dtype)
+    kern = _col2im_kernel.col2im_chwn.get()
+    c6 = np.ascontiguousarray(c6)
+    k = min(engine_threads(), c * h, max(1, c6.size // _COL2IM_SPLIT))
+    parallel_slices(lambda a, b: kern(c6, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, out, a, b),
+                    even_ranges(c * h, k))
+    return out
 
 
 # ---- C order on the CPU: a few samples at a time ------------------------------------------
@@ -266,8 +295,94 @@ def _wino_ok(g: ConvGeom, c: int, o: int, dtype) -> bool:
 
 def _chunked(xp, chwn: bool, g: ConvGeom, c: int, o: int, dtype) -> bool:
     """Whether a pass runs on the CPU's chunked C-order paths (``_conv_chunked`` and its
-    backward twins): C order, or any layout Winograd takes."""
-    return xp is np and (not chwn or _wino_ok(g, c, o, dtype))
+    backward twins, which hand over to Winograd or the direct kernels where they apply): C
+    order, or any layout Winograd or the direct kernels take."""
+    return xp is np and (not chwn or _wino_ok(g, c, o, dtype) or _direct_ok(g, c, o, dtype))
+
+
+# ---- direct convolution on the CPU: layers with few input channels (see ``_direct_conv``) --
+# A first layer (C = 1, a 5x5 kernel: K = 25) makes the im2col GEMM thin and the columns 25
+# copies of the input; compiled loops over "wide rows" do all three passes in cache, one call
+# per thread. Their cost grows with the output channels as the GEMM's does, but without its
+# efficiency, so they are taken for few of those too. Measured at batch 64, 1 thread (forward,
+# weight and input gradient, ms; 2 threads: direct 1.3-1.9x faster, im2col 0.7-1.1x):
+#   C=1  28x28 5x5 O=6:   direct 0.50 0.51 0.52  im2col 0.91 1.37 1.72   (LeNet)
+#   C=1  28x28 3x3 O=32:  direct 1.56 1.54 1.71  im2col 1.20 1.95 2.16   (cnn-bn)
+#   C=3  32x32 3x3 O=16:  direct 2.07 1.91 2.10  im2col 2.46 2.42 2.79
+#   C=1  28x28 5x5 O=64:  direct 5.27 5.16 5.66  im2col 3.32 4.94 6.29   (not taken)
+#   C=3  32x32 5x5 O=32:  direct 8.11 8.38 8.53  im2col 8.48 7.55 13.06  (not taken)
+
+_DIRECT_MAX_K = 27  # C * kh * kw at most (module constants: benchmarks may move them)
+_DIRECT_MAX_OK = 512  # O * C * kh * kw at most
+_DIRECT_MIN_WORK = 1 << 21  # multiply-adds per thread below which one thread does it
+
+
+def _direct_ok(g: ConvGeom, c: int, o: int, dtype) -> bool:
+    """Whether the passes of this convolution run by ``_direct_conv``: stride and dilation 1,
+    no groups, C*kh*kw at most ``_DIRECT_MAX_K`` and O*C*kh*kw at most ``_DIRECT_MAX_OK``,
+    float32/float64 and the compiled kernels available."""
+    k = c * g.kh * g.kw
+    return (g.sh == g.sw == g.dh == g.dw == g.groups == 1 and k <= _DIRECT_MAX_K
+            and o * k <= _DIRECT_MAX_OK and dtype in (np.float32, np.float64)
+            and _direct_conv.forward.get() is not None)
+
+
+def _direct_geom(g: ConvGeom, h: int, w: int, ho: int, wo: int) -> tuple:
+    """(pt, pl, hp, wp) for the direct kernels: the padded plane holds the image and every
+    row and column the ho x wo output reads."""
+    return g.pt, g.pl, max(ho + g.kh - 1, g.pt + h), max(wo + g.kw - 1, g.pl + w)
+
+
+def _sample_ranges(n: int, work: int) -> list:
+    """[start, stop) ranges of n samples for the engine's threads, each with at least
+    ``_DIRECT_MIN_WORK`` of the ``work`` multiply-adds (one range when that is all)."""
+    k = min(engine_threads(), n, max(1, work // _DIRECT_MIN_WORK))
+    return even_ranges(n, k)
+
+
+def _conv_direct(x, w, b, g: ConvGeom, ho: int, wo: int):
+    n, c, h, wd = x.shape
+    o = w.shape[0]
+    pt, pl, hp, wp = _direct_geom(g, h, wd, ho, wo)
+    out = scratch_empty(np, (n, o, ho, wo), x.dtype)
+    bias = np.zeros(o, x.dtype) if b is None else b
+    x, w, bias = (np.ascontiguousarray(a) for a in (x, w, bias))
+    kern = _direct_conv.forward.get()
+    parallel_slices(lambda s, e: kern(x, w, bias, pt, pl, hp, wp, out, s, e),
+                    _sample_ranges(n, n * o * c * g.kh * g.kw * ho * wp))
+    return out
+
+
+def _weight_grad_direct(x, gy, w_shape, g: ConvGeom):
+    n, c, h, wd = x.shape
+    o, _, ho, wo = gy.shape
+    pt, pl, hp, wp = _direct_geom(g, h, wd, ho, wo)
+    kern = _direct_conv.weight_grad.get()
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+
+    def part(s, e):
+        gw = np.zeros(w_shape, x.dtype)
+        kern(x, gy, pt, pl, hp, wp, gw, s, e)
+        return gw
+
+    parts = parallel_slices(part, _sample_ranges(n, n * o * c * g.kh * g.kw * ho * wp) or
+                            [(0, 0)])
+    gw = parts[0]
+    for p in parts[1:]:  # in range order: the same sum for the same thread count
+        gw += p
+    return gw
+
+
+def _input_grad_direct(gy, w, x_shape, g: ConvGeom):
+    n, c, h, wd = x_shape
+    o, ho, wo = gy.shape[1:]
+    pt, pl, hp, wp = _direct_geom(g, h, wd, ho, wo)
+    dx = scratch_empty(np, x_shape, gy.dtype)
+    gy, w = np.ascontiguousarray(gy), np.ascontiguousarray(w)
+    kern = _direct_conv.input_grad.get()
+    parallel_slices(lambda s, e: kern(gy, w, pt, pl, hp, wp, dx, s, e),
+                    _sample_ranges(n, n * o * c * g.kh * g.kw * ho * wp))
+    return dx
 
 
 def _wino_tiles(x, s: int, e: int, pt: int, pl: int, th: int, tw: int, v):
@@ -346,6 +461,8 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
 
 def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
     n, o, gr = x.shape[0], w.shape[0], g.groups
+    if _direct_ok(g, x.shape[1], o, x.dtype):
+        return _conv_direct(x, w, b, g, ho, wo)
     if _wino_ok(g, x.shape[1], o, x.dtype):
         return _conv_winograd(x, _winograd.weight_transform(w), b, g.pt, g.pl, ho, wo)
     p = ho * wo
@@ -370,6 +487,8 @@ def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
 def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
     n, o, ho, wo = gy.shape
     gr = g.groups
+    if _direct_ok(g, x.shape[1], o, x.dtype):
+        return _weight_grad_direct(x, gy, w_shape, g)
     if _wino_ok(g, x.shape[1], o, x.dtype):
         return _weight_grad_winograd(x, gy, w_shape, g)
 
@@ -432,6 +551,8 @@ def _input_grad_wide(gy, w3, dx, g: ConvGeom, chunks):
 def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
     n, o, ho, wo = gy.shape
     gr = g.groups
+    if _direct_ok(g, x_shape[1], o, gy.dtype):
+        return _input_grad_direct(gy, w, x_shape, g)
     if _wino_ok(g, x_shape[1], o, gy.dtype):  # the correlation with the flipped kernel
         return _conv_winograd(gy, _winograd.weight_transform(w, flip=True), None,
                               2 - g.pt, 2 - g.pl, x_shape[2], x_shape[3])
