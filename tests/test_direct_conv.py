@@ -249,3 +249,18 @@ def test_col2im_gather_is_im2cols_adjoint(stride, dilation, pad):
     if anb.enabled():
         np.testing.assert_allclose(np.array(C._col2im(gc, x.shape, g, ho, wo, True)), ref,
                                    atol=1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("c", [1, 6])
+def test_float16_stays_on_numpy(c, direct_calls):
+    """float16 (autocast's CPU dtype) has no compiled kernels: the direct passes and the
+    compiled col2im are skipped, and the NumPy path's numbers come out."""
+    shape = (4, c, 9, 9, 3, 5, 1)  # narrow: batch-innermost columns, col2im's compiled case
+    got = _conv_run(shape, "float16")
+    assert direct_calls == {"forward": 0, "weight": 0, "input": 0}
+    ref = _conv_run(shape, "float32")
+    for u, v in zip(got, ref):
+        assert u.dtype == np.float16
+        np.testing.assert_allclose(u.astype(np.float32), v, rtol=0.02,
+                                   atol=0.02 * float(np.abs(v).max()))

@@ -216,7 +216,8 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool, out=None):
     if g.kh == g.kw == 1 and g.sh == g.sw == 1 and (hp, wp) == (ho, wo):
         crop = c6[:, 0, 0, g.pt:g.pt + h, g.pl:g.pl + w]  # (C, H, W, N): no sums to do
         return _nchw(xp, crop.transpose(3, 0, 1, 2))
-    if xp is np and chwn and _col2im_kernel.col2im_chwn.get() is not None:
+    if (xp is np and chwn and cols.dtype in (np.float32, np.float64)
+            and _col2im_kernel.col2im_chwn.get() is not None):
         return _col2im_compiled(c6, x_shape, g)
     if xp is not np and _conv_kernels.usable(xp, cols.dtype):  # CuPy: one gathering kernel
         return _conv_kernels.col2im(xp, cols, scratch_empty(xp, x_shape, cols.dtype), g,
