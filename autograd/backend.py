@@ -221,7 +221,13 @@ def unlock(a) -> None:
 
 class ScratchPool:
     """Recycled, uninitialised NumPy arrays for the large per-call buffers of convolution
-    (im2col columns, pool-backward outputs) and recurrent layers (per-sequence gates/states).
+    (im2col columns, Winograd tiles, the chunks' GEMM outputs) and recurrent layers
+    (per-sequence gates/states).
+
+    Only temporaries: what an op returns (a convolution's output, an input gradient) lives in
+    the graph or with the user and is a plain array. Kept in the pool, results made its
+    size grow with the network's activations and stay after training (the cnn-bn step: a
+    38 MiB pool; with temporaries only, 3 MiB).
 
     Why: a training step allocates and frees the same multi-megabyte buffers every step;
     glibc returns such blocks to the OS and the next step page-faults them back in, one fault
@@ -309,6 +315,16 @@ class ScratchPool:
             yield a
         finally:
             self.release(a)
+
+    @contextlib.contextmanager
+    def borrow_flat(self, xp, size: int, dtype):
+        """``with pool.borrow_flat(xp, size, dtype) as buf:`` a leased 1-D buffer of at least
+        ``size`` elements, its length rounded up to a power of two so that callers of
+        different sizes (the chunks of one op, the layers of a network) share buffers. Take
+        contiguous prefixes of it: ``buf[:k].reshape(shape)``."""
+        n = 1 << max(int(size) - 1, 0).bit_length()
+        with self.borrow(xp, (n,), dtype) as a:
+            yield a
 
     def clear(self) -> None:
         """Forget every kept buffer (those in use stay valid with their holders)."""

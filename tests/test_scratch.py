@@ -162,3 +162,44 @@ def test_conv_and_lstm_results_survive_recycling():
     for s, g in zip(ss, grads[3:]):
         (lstm(s)[0] ** 2).sum().backward()
         np.testing.assert_allclose(s.grad.numpy(), g, rtol=1e-5, atol=1e-6)
+
+
+def test_borrow_flat_rounds_up_and_shares_across_sizes():
+    """borrow_flat leases a 1-D buffer of a power-of-two length at least the size asked for,
+    so requests of different sizes (the chunks of an op, the layers of a network) take the
+    same buffer in turn; prefixes of it are C-contiguous arrays of any shape that fits."""
+    pool = ScratchPool()
+    with pool.borrow_flat(np, 40000, DT) as a:
+        assert a.shape == (65536,) and a.dtype == DT
+        base = a.__array_interface__["data"][0]
+        v = a[:3 * 100 * 120].reshape(3, 100, 120)
+        assert v.flags.c_contiguous and np.shares_memory(v, a)
+        with pool.borrow_flat(np, 50000, DT) as b:  # a is leased: another buffer
+            assert not np.shares_memory(a, b)
+        del v
+    del a
+    with pool.borrow_flat(np, 65000, DT) as c:  # released and unreferenced: reused
+        assert c.__array_interface__["data"][0] == base
+    assert pool.nbytes == 2 * 65536 * 4
+    with pool.borrow_flat(np, 1, DT) as d:  # below min_bytes: a plain array
+        assert d.shape == (1,)
+
+
+@pytest.mark.parametrize("c,k,size", [(1, 5, 28), (8, 5, 10), (16, 3, 12), (8, 3, 20)],
+                         ids=["direct", "narrow", "winograd", "c-order"])
+def test_conv_results_are_not_scratch_buffers(c, k, size):
+    """What a convolution returns (its output, the input and weight gradients) lives in the
+    graph or with the user, so it is a plain array, never one the pool keeps: the pool holds
+    only per-chunk temporaries, so its size does not grow with the network's activations."""
+    rng = np.random.default_rng(1)
+    pool = backend.scratch_pool
+    pool.clear()
+    x = ag.tensor(rng.standard_normal((64, c, size, size)).astype(np.float32),
+                  requires_grad=True)
+    w = ag.tensor(rng.standard_normal((16, c, k, k)).astype(np.float32), requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    (y * y).sum().backward()
+    kept = [e[0] for entries in pool._keys.values() for e in entries]
+    for a in (y.detach().numpy(), x.grad.numpy(), w.grad.numpy()):
+        assert not any(np.shares_memory(a, b) for b in kept)
+    assert pool.nbytes <= 8 << 20

@@ -21,23 +21,29 @@ _NAMES = {"b": "Bool", "u1": "Byte", "i1": "Char", "i2": "Short", "i4": "Int", "
 
 
 class _AffineNoise(Op):
-    """``x * a + b`` with constant arrays ``a`` (the mask times its scale) and ``b``
-    (alpha dropout's shift; None for plain dropout); the gradient is ``gy * a``."""
+    """``x * a * scale + b`` with constant arrays ``a`` and ``b`` and a constant scalar
+    ``scale`` (None: 1). Plain dropout passes its boolean keep-mask as ``a`` and
+    ``1 / (1 - p)`` as ``scale``: the graph keeps one byte per element, not a float mask;
+    alpha dropout a float ``a`` and its shift ``b``. The gradient is ``gy * a * scale``."""
 
     @staticmethod
-    def forward(ctx, x, a, b):
-        ctx.a = a
+    def forward(ctx, x, a, b, scale=None):
+        ctx.a, ctx.scale = a, scale
         y = x * a
+        if scale is not None:
+            y *= scale  # x * 1 is exact: the same numbers as x * (a * scale)
         return y if b is None else y + b
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * ctx.a
+        g = gy * ctx.a
+        return g if ctx.scale is None else g * ctx.scale
 
     @staticmethod
     def jvp(ctx, prims, tans, ys):
-        """Forward mode: ``tx * a`` (the shift is constant)."""
-        return tans[0] * ctx.a
+        """Forward mode: ``tx * a * scale`` (the shift is constant)."""
+        t = tans[0] * ctx.a
+        return t if ctx.scale is None else t * ctx.scale
 
 
 ALPHA = 1.7580993408473766  # -SELU's scale * alpha: the value a dropped unit takes
@@ -91,16 +97,16 @@ def dropout_impl(input, p: float, train: bool, inplace: bool = False, feature: b
     keep = xp.asarray(uniform(xp, shape) >= p)  # (0-d comparisons give NumPy scalars)
     if mask_out is not None:
         mask_out.append(xp.broadcast_to(keep, xd.shape).copy())
-    keep = keep.astype(xd.dtype)
     if alpha:
+        keep = keep.astype(xd.dtype)
         a = 1.0 / math.sqrt((ALPHA * ALPHA * p + 1) * (1 - p))
         b = ((keep - 1) * (ALPHA * a) + ALPHA * a * p).astype(xd.dtype, copy=False)
-        noise = (keep * a).astype(xd.dtype, copy=False)
-    else:
-        b, noise = None, keep * xd.dtype.type(1.0 / (1.0 - p))
+        noise, scale = (keep * a).astype(xd.dtype, copy=False), None
+    else:  # the boolean mask itself: a quarter of a float32 mask's memory
+        b, noise, scale = None, keep, xd.dtype.type(1.0 / (1.0 - p))
 
     def dropout_(x):
-        return _AffineNoise.apply(x, a=noise, b=b)
+        return _AffineNoise.apply(x, a=noise, b=b, scale=scale)
 
     return _apply(input, dropout_, inplace)
 

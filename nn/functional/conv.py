@@ -22,10 +22,13 @@ Forward: the zero-padded input is viewed with ``as_strided`` as (C, kh, kw, Ho, 
 batch-innermost in one GEMM (batched over groups) followed by the transposing copy to
 (N, O, Ho, Wo), fused with the bias add. Backward-weight is one GEMM of the output gradient
 with the columns saved by forward; backward-input is a GEMM back to columns followed by
-col2im: kh*kw strided adds of whole tensors (no ``np.add.at``). In C order on the CPU the
-same steps run on chunks of samples whose columns fit in L2 (see ``_conv_chunked``), and the
-weight gradient recomputes the columns instead of keeping them. Large temporaries come from
-``autograd.backend.scratch_pool``.
+col2im: kh*kw strided adds of whole tensors (no ``np.add.at``). That is the whole-batch form
+CuPy runs. On the CPU, in either layout, the same steps run on chunks of samples whose
+columns fit in L2 (see ``_conv_chunked``), and the weight gradient recomputes the columns
+instead of keeping them (whole-batch columns were most of LeNet's step memory: 7.3 of 12.5
+MiB). Large temporaries come from
+``autograd.backend.scratch_pool`` (``borrow_flat``: one power-of-two buffer shared by all the
+chunks and layers); results (outputs, gradients) are plain arrays.
 
 Three ops close under differentiation, as in PyTorch, so convolution is differentiable any
 number of times (each backward is written with the other two):
@@ -115,7 +118,7 @@ def _nchw(xp, a, b=None):
     """A C-contiguous copy of the (N, C, H, W) array ``a`` (any layout), plus the
     per-channel bias ``b``, in a recycled buffer (a fresh multi-megabyte array page-faults in,
     as slow as the copy). Copy, then add in place: faster than one broadcasting add."""
-    out = scratch_empty(xp, a.shape, a.dtype)
+    out = xp.empty(a.shape, a.dtype)
     xp.copyto(out, a)
     if b is not None:
         out += b.reshape(-1, 1, 1)
@@ -200,11 +203,14 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool, out=None):
     array, with one strided add of the whole tensor per kernel offset (into a
     (C, H, W, N)-laid-out buffer and one transposing copy at the end when ``chwn``). With
     ``out`` (a C-contiguous array of that shape), written there and returned."""
+    xp = get_array_module(cols)
+    n, c, h, w = x_shape
+    if (xp is np and chwn and cols.dtype in (np.float32, np.float64)
+            and _col2im_kernel.col2im_chwn.get() is not None):
+        return _col2im_compiled(cols.reshape(c, g.kh, g.kw, ho, wo, n), x_shape, g, out)
     if out is not None:
         np.copyto(out, _col2im(cols, x_shape, g, ho, wo, chwn))
         return out
-    xp = get_array_module(cols)
-    n, c, h, w = x_shape
     hp, wp = h + g.pt + g.pb, w + g.pl + g.pr
     he, we = g.sh * (ho - 1) + 1, g.sw * (wo - 1) + 1
     if chwn:
@@ -216,13 +222,11 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool, out=None):
     if g.kh == g.kw == 1 and g.sh == g.sw == 1 and (hp, wp) == (ho, wo):
         crop = c6[:, 0, 0, g.pt:g.pt + h, g.pl:g.pl + w]  # (C, H, W, N): no sums to do
         return _nchw(xp, crop.transpose(3, 0, 1, 2))
-    if (xp is np and chwn and cols.dtype in (np.float32, np.float64)
-            and _col2im_kernel.col2im_chwn.get() is not None):
-        return _col2im_compiled(c6, x_shape, g)
     if xp is not np and _conv_kernels.usable(xp, cols.dtype):  # CuPy: one gathering kernel
-        return _conv_kernels.col2im(xp, cols, scratch_empty(xp, x_shape, cols.dtype), g,
+        return _conv_kernels.col2im(xp, cols, xp.empty(x_shape, cols.dtype), g,
                                     ho, wo, chwn)
-    buf = scratch_empty(xp, shape, cols.dtype)
+    # batch-innermost, a scratch buffer copied out below; in C order it may be the result
+    buf = scratch_empty(xp, shape, cols.dtype) if chwn else xp.empty(shape, cols.dtype)
     buf.fill(0)
     chwn_view = buf if chwn else buf.transpose(1, 2, 3, 0)  # (C, Hp, Wp, N) either way
     for i in range(g.kh):
@@ -239,11 +243,13 @@ def _col2im(cols, x_shape, g: ConvGeom, ho: int, wo: int, chwn: bool, out=None):
 _COL2IM_SPLIT = KERNEL_MIN
 
 
-def _col2im_compiled(c6, x_shape, g: ConvGeom):
+def _col2im_compiled(c6, x_shape, g: ConvGeom, out=None):
     """``_col2im`` of batch-innermost columns c6 (C, kh, kw, ho, wo, N) by the compiled
-    gather (``_col2im_kernel``): one pass, rows of the image over the engine's threads."""
+    gather (``_col2im_kernel``): one pass, rows of the image over the engine's threads;
+    into ``out`` when given."""
     c, h = x_shape[1], x_shape[2]
-    out = scratch_empty(np, x_shape, c6.dtype)
+    if out is None:
+        out = np.empty(x_shape, c6.dtype)
     kern = _col2im_kernel.col2im_chwn.get()
     c6 = np.ascontiguousarray(c6)
     k = min(engine_threads(), c * h, max(1, c6.size // _COL2IM_SPLIT))
@@ -294,11 +300,11 @@ def _wino_ok(g: ConvGeom, c: int, o: int, dtype) -> bool:
             and _winograd.input_transform.get() is not None)
 
 
-def _chunked(xp, chwn: bool, g: ConvGeom, c: int, o: int, dtype) -> bool:
-    """Whether a pass runs on the CPU's chunked C-order paths (``_conv_chunked`` and its
-    backward twins, which hand over to Winograd or the direct kernels where they apply): C
-    order, or any layout Winograd or the direct kernels take."""
-    return xp is np and (not chwn or _wino_ok(g, c, o, dtype) or _direct_ok(g, c, o, dtype))
+def _chunked(xp) -> bool:
+    """Whether the passes run on the CPU's chunked paths (``_conv_chunked`` and its backward
+    twins, which hand over to Winograd or the direct kernels where they apply): NumPy. (CuPy
+    runs whole batches: its GEMMs want them, and its memory pool recycles the columns.)"""
+    return xp is np
 
 
 # ---- direct convolution on the CPU: layers with few input channels (see ``_direct_conv``) --
@@ -345,7 +351,7 @@ def _conv_direct(x, w, b, g: ConvGeom, ho: int, wo: int):
     n, c, h, wd = x.shape
     o = w.shape[0]
     pt, pl, hp, wp = _direct_geom(g, h, wd, ho, wo)
-    out = scratch_empty(np, (n, o, ho, wo), x.dtype)
+    out = np.empty((n, o, ho, wo), x.dtype)
     bias = np.zeros(o, x.dtype) if b is None else b
     x, w, bias = (np.ascontiguousarray(a) for a in (x, w, bias))
     kern = _direct_conv.forward.get()
@@ -378,7 +384,7 @@ def _input_grad_direct(gy, w, x_shape, g: ConvGeom):
     n, c, h, wd = x_shape
     o, ho, wo = gy.shape[1:]
     pt, pl, hp, wp = _direct_geom(g, h, wd, ho, wo)
-    dx = scratch_empty(np, x_shape, gy.dtype)
+    dx = np.empty(x_shape, gy.dtype)
     gy, w = np.ascontiguousarray(gy), np.ascontiguousarray(w)
     kern = _direct_conv.input_grad.get()
     parallel_slices(lambda s, e: kern(gy, w, pt, pl, hp, wp, dx, s, e),
@@ -386,21 +392,31 @@ def _input_grad_direct(gy, w, x_shape, g: ConvGeom):
     return dx
 
 
-def _wino_tiles(x, s: int, e: int, pt: int, pl: int, th: int, tw: int, v):
+def _prefix(flat, shape):
+    """The first prod(shape) elements of the 1-D buffer ``flat`` as a C-contiguous array of
+    ``shape`` (a buffer from ``scratch_pool.borrow_flat``)."""
+    return flat[:math.prod(shape)].reshape(shape)
+
+
+def _largest(chunks) -> int:
+    return max((e - s for s, e in chunks), default=0)
+
+
+def _wino_tiles(x, s: int, e: int, pt: int, pl: int, th: int, tw: int, v, flat):
     """V (16, C, m * th * tw) of samples s..e of x: zero-padded by (pt, pl) into a scratch
-    buffer of 2*th + 2 by 2*tw + 2 (rows and columns past what the tiles read dropped),
-    then the compiled input transform. (Padding inside the kernel, row by row, measured
-    slower: numba copies short rows element by element.)"""
+    buffer of 2*th + 2 by 2*tw + 2 (a prefix of ``flat``; rows and columns past what the
+    tiles read dropped), then the compiled input transform. (Padding inside the kernel, row
+    by row, measured slower: numba copies short rows element by element.)"""
     m, c, h, w = e - s, x.shape[1], x.shape[2], x.shape[3]
     hp, wp = 2 * th + 2, 2 * tw + 2
     hh, ww = min(h, hp - pt), min(w, wp - pl)
-    with scratch_pool.borrow(np, (m, c, hp, wp), x.dtype) as buf:
-        buf[:, :, :pt] = 0
-        buf[:, :, pt + hh:] = 0
-        buf[:, :, pt:pt + hh, :pl] = 0
-        buf[:, :, pt:pt + hh, pl + ww:] = 0
-        np.copyto(buf[:, :, pt:pt + hh, pl:pl + ww], x[s:e, :, :hh, :ww])
-        _winograd.input_transform.get()(buf, v)
+    buf = _prefix(flat, (m, c, hp, wp))
+    buf[:, :, :pt] = 0
+    buf[:, :, pt + hh:] = 0
+    buf[:, :, pt:pt + hh, :pl] = 0
+    buf[:, :, pt:pt + hh, pl + ww:] = 0
+    np.copyto(buf[:, :, pt:pt + hh, pl:pl + ww], x[s:e, :, :hh, :ww])
+    _winograd.input_transform.get()(buf, v)
 
 
 def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
@@ -410,19 +426,24 @@ def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
     n, c = x.shape[:2]
     o = u.shape[1]
     th, tw = -(-ho // 2), -(-wo // 2)
-    out = scratch_empty(np, (n, o, ho, wo), x.dtype)
+    out = np.empty((n, o, ho, wo), x.dtype)
     out_tf = _winograd.output_transform.get()
 
     def work(chunks):
-        for s, e in chunks:
-            k = (e - s) * th * tw
-            with scratch_pool.borrow(np, (16, c, k), x.dtype) as v, \
-                    scratch_pool.borrow(np, (16, o, k), x.dtype) as mm:
-                _wino_tiles(x, s, e, pt, pl, th, tw, v)
+        mx = _largest(chunks)
+        km = mx * th * tw
+        with scratch_pool.borrow_flat(np, 16 * c * km, x.dtype) as vf, \
+                scratch_pool.borrow_flat(np, 16 * o * km, x.dtype) as mf, \
+                scratch_pool.borrow_flat(np, mx * c * (2 * th + 2) * (2 * tw + 2),
+                                         x.dtype) as pf:
+            for s, e in chunks:
+                k = (e - s) * th * tw
+                v, mm = _prefix(vf, (16, c, k)), _prefix(mf, (16, o, k))
+                _wino_tiles(x, s, e, pt, pl, th, tw, v, pf)
                 np.matmul(u, v, out=mm)
                 out_tf(mm, th, tw, out[s:e])
-            if b is not None:
-                out[s:e] += b.reshape(-1, 1, 1)
+                if b is not None:
+                    out[s:e] += b.reshape(-1, 1, 1)
 
     parallel_groups(work, _chunks(n, 16 * max(c, o) * th * tw * x.itemsize))
     return out
@@ -438,17 +459,22 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
 
     def work(chunks):
         p = None  # dL/dU (16, O, C), this group's samples
-        for s, e in chunks:
-            k = (e - s) * th * tw
-            with scratch_pool.borrow(np, (16, c, k), x.dtype) as v, \
-                    scratch_pool.borrow(np, (16, o, k), x.dtype) as z:
-                _wino_tiles(x, s, e, g.pt, g.pl, th, tw, v)
+        mx = _largest(chunks)
+        km = mx * th * tw
+        with scratch_pool.borrow_flat(np, 16 * c * km, x.dtype) as vf, \
+                scratch_pool.borrow_flat(np, 16 * o * km, x.dtype) as zf, \
+                scratch_pool.borrow_flat(np, mx * c * (2 * th + 2) * (2 * tw + 2),
+                                         x.dtype) as pf:
+            for s, e in chunks:
+                k = (e - s) * th * tw
+                v, z = _prefix(vf, (16, c, k)), _prefix(zf, (16, o, k))
+                _wino_tiles(x, s, e, g.pt, g.pl, th, tw, v, pf)
                 grad_tf(gy[s:e], th, tw, z)
                 part = np.matmul(z, v.transpose(0, 2, 1))
-            if p is None:
-                p = part
-            else:
-                p += part
+                if p is None:
+                    p = part
+                else:
+                    p += part
         return p
 
     parts = parallel_groups(work, _chunks(n, 16 * max(c, o) * th * tw * x.itemsize))
@@ -467,19 +493,23 @@ def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
     if _wino_ok(g, x.shape[1], o, x.dtype):
         return _conv_winograd(x, _winograd.weight_transform(w), b, g.pt, g.pl, ho, wo)
     p = ho * wo
-    out = scratch_empty(np, (n, o, ho, wo), np.result_type(w, x))
+    out = np.empty((n, o, ho, wo), np.result_type(w, x))
     w3 = w.reshape(gr, o // gr, -1)
+    chwn = _layout(n, wo)
 
     def work(chunks):
         for s, e in chunks:
             m = e - s
-            cols = _im2col(x[s:e], g, (ho, wo), False)
+            cols = _im2col(x[s:e], g, (ho, wo), chwn)
             with scratch_pool.borrow(np, (o, m * p), out.dtype) as y:
                 np.matmul(w3, cols.reshape(gr, cols.shape[0] // gr, m * p),
                           out=y.reshape(gr, o // gr, -1))
-                np.copyto(out[s:e], y.reshape(o, m, ho, wo).transpose(1, 0, 2, 3))
+                y4 = (y.reshape(o, ho, wo, m).transpose(3, 0, 1, 2) if chwn
+                      else y.reshape(o, m, ho, wo).transpose(1, 0, 2, 3))
+                np.copyto(out[s:e], y4)
             if b is not None:
                 out[s:e] += b.reshape(-1, 1, 1)
+            del cols, y, y4  # the next chunk's columns may take this buffer
 
     parallel_groups(work, _chunks(n, max(w.shape[1] * gr * g.kh * g.kw, o) * p * x.itemsize))
     return out
@@ -493,17 +523,20 @@ def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
     if _wino_ok(g, x.shape[1], o, x.dtype):
         return _weight_grad_winograd(x, gy, w_shape, g)
 
+    chwn = _layout(n, wo)
+
     def work(chunks):
         gwt = None  # (gr, C*kh*kw / gr, O / gr): see _weight_grad_raw for the orientation
         for s, e in chunks:
-            cols = _im2col(x[s:e], g, (ho, wo), False)
-            g2 = _grad2(np, gy[s:e], False)
+            cols = _im2col(x[s:e], g, (ho, wo), chwn)
+            g2 = _grad2(np, gy[s:e], chwn)
             part = cols.reshape(gr, cols.shape[0] // gr, cols.shape[1]) @ \
                 g2.reshape(gr, o // gr, -1).transpose(0, 2, 1)
             if gwt is None:
                 gwt = part
             else:
                 gwt += part
+            del cols, g2  # the next chunk's may take these buffers
         return gwt
 
     parts = parallel_groups(work, _chunks(n, max(w_shape[1] * gr * g.kh * g.kw, o) * ho * wo *
@@ -530,11 +563,14 @@ def _input_grad_wide(gy, w3, dx, g: ConvGeom, chunks):
     hp, wp = h + g.pt + g.pb, wd + g.pl + g.pr
     run = ho * wp
     flat = hp * wp + (g.kw - 1) * g.dw  # the last row's extra columns reach this far
-    for s, e in chunks:
-        m = e - s
-        with scratch_pool.borrow(np, (o, m, ho, wp), gy.dtype) as gw, \
-                scratch_pool.borrow(np, (kg * gr, m * run), dx.dtype) as cols, \
-                scratch_pool.borrow(np, (m, c, flat), dx.dtype) as buf:
+    mx = _largest(chunks)
+    with scratch_pool.borrow_flat(np, o * mx * ho * wp, gy.dtype) as gf, \
+            scratch_pool.borrow_flat(np, kg * gr * mx * run, dx.dtype) as cf, \
+            scratch_pool.borrow_flat(np, mx * c * flat, dx.dtype) as bf:
+        for s, e in chunks:
+            m = e - s
+            gw, cols = _prefix(gf, (o, m, ho, wp)), _prefix(cf, (kg * gr, m * run))
+            buf = _prefix(bf, (m, c, flat))
             gw[..., wo:] = 0
             np.copyto(gw[..., :wo], gy[s:e].transpose(1, 0, 2, 3))
             np.matmul(w3, gw.reshape(gr, o // gr, -1), out=cols.reshape(gr, kg, -1))
@@ -559,8 +595,9 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
                               2 - g.pt, 2 - g.pl, x_shape[2], x_shape[3])
     w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)  # (gr, Kg, O / gr)
     k = w3.shape[1] * gr
-    dx = scratch_empty(np, x_shape, np.result_type(w, gy))
-    if g.sh == g.sw == 1:
+    dx = np.empty(x_shape, np.result_type(w, gy))
+    chwn = _layout(n, wo)
+    if g.sh == g.sw == 1 and not chwn:
         wp = x_shape[3] + g.pl + g.pr
         parallel_groups(lambda chunks: _input_grad_wide(gy, w3, dx, g, chunks),
                         _chunks(n, max(k, o) * ho * wp * gy.itemsize))
@@ -569,11 +606,12 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
     def work(chunks):
         for s, e in chunks:
             m = e - s
-            g2 = _grad2(np, gy[s:e], False)
+            g2 = _grad2(np, gy[s:e], chwn)
             with scratch_pool.borrow(np, (k, m * ho * wo), dx.dtype) as cols:
                 np.matmul(w3, g2.reshape(gr, o // gr, -1),
                           out=cols.reshape(gr, w3.shape[1], -1))
-                _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, False, out=dx[s:e])
+                _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, chwn, out=dx[s:e])
+            del g2, cols  # the next chunk's may take these buffers
 
     parallel_groups(work, _chunks(n, max(k, o) * ho * wo * gy.itemsize))
     return dx
@@ -586,13 +624,13 @@ def _conv_raw(x, w, b, g: ConvGeom, out_hw=None):
     n, o = x.shape[0], w.shape[0]
     ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
     chwn = _layout(n, wo)
-    if _chunked(xp, chwn, g, x.shape[1], o, x.dtype):
+    if _chunked(xp):
         return _conv_chunked(x, w, b, g, ho, wo), None, False
     cols = _im2col(x, g, out_hw, chwn)
     gr = g.groups
     w3 = w.reshape(gr, o // gr, -1)
     if not chwn:  # one GEMM per sample, each writing its (O, Ho*Wo) block of the output
-        out = scratch_empty(xp, (n, o, ho, wo), np.result_type(w, cols))
+        out = xp.empty((n, o, ho, wo), np.result_type(w, cols))
         # (N, gr, Kg, P); the sizes spelled out: -1 is ambiguous for an empty batch
         c4 = cols.reshape(gr, cols.shape[0] // gr, n, ho * wo).transpose(2, 0, 1, 3)
         xp.matmul(w3, c4, out=out.reshape(n, gr, o // gr, ho * wo))
@@ -627,7 +665,7 @@ def _input_grad_raw(gy, w, x_shape, g: ConvGeom):
     xp = get_array_module(gy)
     n, o, ho, wo = gy.shape
     chwn = _layout(n, wo)
-    if _chunked(xp, chwn, g, x_shape[1], o, gy.dtype):
+    if _chunked(xp):
         return _input_grad_chunked(gy, w, x_shape, g)
     gr = g.groups
     w3 = w.reshape(gr, o // gr, -1).transpose(0, 2, 1)  # (gr, Kg, O / gr)
@@ -728,7 +766,7 @@ class ConvWeightOp(Op):
         _check_dtypes("conv2d weight gradient", x, g)
         xp = get_array_module(g)
         chwn = _layout(g.shape[0], g.shape[3])
-        cols = (None if _chunked(xp, chwn, geom, x.shape[1], g.shape[1], g.dtype)
+        cols = (None if _chunked(xp)
                 else _im2col(x, geom, g.shape[2:], chwn))
         gw = _weight_grad_raw(cols, g, w_shape, geom, chwn, x)
         e = ctx.next_edges

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from autograd.backend import add_at, get_array_module, scratch_empty
+from autograd.backend import add_at, get_array_module
 from autograd.forward_ad import jvp_rule
 from autograd.function import Op
 from autograd.ops import elementwise as E
@@ -156,8 +156,7 @@ def _spread(gy, g: PoolGeom, order, fill):
     assign = not g.overlap
     tiled = assign and g.dh == g.dw == 1 and (g.sh, g.sw) == (g.kh, g.kw) and \
         (hp, wp) == (g.ho * g.kh, g.wo * g.kw)
-    # a reused buffer (see backend.ScratchPool): a fresh one page-faults in, slower than the work
-    buf = scratch_empty(xp, tuple(shape[d] for d in order), gy.dtype)
+    buf = xp.empty(tuple(shape[d] for d in order), gy.dtype)  # the result (or its base)
     if not tiled:  # else every element is written exactly once
         buf.fill(0)
     buf = buf.transpose(tuple(int(i) for i in np.argsort(order)))
@@ -272,7 +271,7 @@ class MaxPoolScatterOp(Op):
         if kern is not None:
             g = geom
             n, c = gy.shape[:2]
-            gx = scratch_empty(np, (n, c, g.h, g.w), gy.dtype)
+            gx = np.empty((n, c, g.h, g.w), gy.dtype)
             g3, c3 = gy.reshape(n * c, g.ho, g.wo), code.reshape(n * c, g.ho, g.wo)
             x3 = gx.reshape(n * c, g.h, g.w)
             rows, cols = _offset_tables(g)
