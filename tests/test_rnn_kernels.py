@@ -98,10 +98,75 @@ def test_kernels_are_used():
     for dtype in ("float32", "float64"):
         _run("LSTM", 1, False, True, True, dtype)
         _run("GRU", 1, False, True, True, dtype)
-    for k in (K.lstm_gates, K.lstm_bwd, K.gru_bwd):
+    for k, want in ((K.lstm_gates, {"float64"}), (K.lstm_step32, {"float32"}),
+                    (K.lstm_bwd, {"float32", "float64"}), (K.gru_bwd, {"float32", "float64"})):
         sigs = k.get().signatures
         dts = {str(s[0].dtype) for s in sigs}
-        assert {"float32", "float64"} <= dts, (k.py.__name__, sigs)
+        assert want <= dts, (k.py.__name__, sigs)
+
+
+def _ulps(got, x):
+    """|got - tanh(x)| in units of the last place of float32 at tanh(x) (float64 reference)."""
+    ref = np.tanh(x.astype(np.float64))
+    return np.abs(got.astype(np.float64) - ref) / np.spacing(np.abs(ref).astype(np.float32))
+
+
+def _tanh_through_step(x, compiled):
+    """tanh32 of the float32 array x as the fused step computes it: one batch row whose g
+    gate (a plain tanh) gets x, with a zero previous state (A = tanh(xg))."""
+    h = x.size
+    xg = np.zeros((1, 4 * h), np.float32)
+    xg[0, 2 * h:3 * h] = x
+    a = np.empty_like(xg)
+    c = np.zeros((1, h), np.float32)
+    step = K.lstm_step32.get() if compiled else K.lstm_step32.py
+    step(a, xg, True, c, c.copy(), c.copy(), c.copy())
+    return a[0, 2 * h:3 * h]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_tanh32_accuracy(compiled):
+    """The float32 tanh of the fused LSTM step: at most 6 ulp from tanh over a dense grid
+    (tiny values by their exponent, uniform draws to 12 and a fine grid to 10, both signs),
+    NaN in NaN out, +-inf to +-1, -0. to -0., never past +-1."""
+    if compiled and not anb.enabled():
+        pytest.skip("kernels switched off or numba missing")
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.geomspace(1e-30, 1e-3, 20000), rng.uniform(0, 12, 200000),
+                        np.linspace(0, 10, 100001), [9.0, 9.5, 20.0, 3e38]]).astype(np.float32)
+    x = np.concatenate([x, -x])
+    if not compiled:
+        x = x[::97]  # the Python twin: a sample
+    got = _tanh_through_step(x, compiled)
+    assert _ulps(got, x).max() <= 6
+    assert np.abs(got).max() <= 1
+    special = _tanh_through_step(np.array([np.nan, np.inf, -np.inf, -0.0], np.float32),
+                                 compiled)
+    assert np.isnan(special[0]) and special[1] == 1 and special[2] == -1
+    assert special[3] == 0 and np.signbit(special[3])
+
+
+def test_lstm_step32_matches_float32_reference():
+    """The fused float32 step against the float64 reference cell (``_lstm_cell``) on the
+    same inputs: agreement to float32 rounding, with and without a previous state."""
+    from nn.functional import rnn as R  # noqa: PLC0415
+    rng = np.random.default_rng(4)
+    n, h = 3, 7
+    k = R._lstm_const(np, n, h, np.float64)
+    for zero in (True, False):
+        a0 = rng.standard_normal((n, 4 * h)).astype(np.float32) * 2
+        xg = rng.standard_normal((n, 4 * h)).astype(np.float32) * 2
+        c = rng.standard_normal((n, h)).astype(np.float32)
+        pre = xg.astype(np.float64) if zero else a0.astype(np.float64) + xg
+        ref_a, ref_c, ref_tc, ref_h = R._lstm_cell(pre, c.astype(np.float64), k)
+        for compiled in (False, True):
+            if compiled and not anb.enabled():
+                continue
+            a, C, TC, hh = a0.copy(), np.empty_like(c), np.empty_like(c), np.empty_like(c)
+            step = K.lstm_step32.get() if compiled else K.lstm_step32.py
+            step(a, xg, zero, c, C, TC, hh)
+            for got, want in ((a, ref_a), (C, ref_c), (TC, ref_tc), (hh, ref_h)):
+                np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6)
 
 
 def test_kernel_python_twins_match_compiled():

@@ -80,12 +80,19 @@ def _project(xt, w, b, scale=None):
     if scale is not None:
         w = w * scale[:, None]
         b = None if b is None else b * scale
-    T, N, _ = xt.shape
+    T, N, i = xt.shape
     xp = get_array_module(xt)
     y = scratch_empty(xp, (T, N, w.shape[0]), xt.dtype)
-    xp.matmul(xt.reshape(T * N, -1), w.T, out=y.reshape(T * N, -1))
-    if b is not None:
-        y += b
+    if b is None:
+        xp.matmul(xt.reshape(T * N, -1), w.T, out=y.reshape(T * N, -1))
+        return y
+    # the bias as one more input column of ones: added inside the GEMM, no pass over y
+    # (the time-major copy of a batch_first x is made anyway)
+    xa = xp.empty((T, N, i + 1), xt.dtype)
+    xa[..., :i] = xt
+    xa[..., i] = 1
+    wa = xp.concatenate([w, b.reshape(-1, 1).astype(w.dtype, copy=False)], axis=1)
+    xp.matmul(xa.reshape(T * N, i + 1), wa.T, out=y.reshape(T * N, -1))
     return y
 
 
@@ -284,24 +291,29 @@ class LSTMLayer(Op):
         h, c = h0, c0
         h0_zero = xp is np and not h0.any()  # zero default state: skip its GEMM (CPU)
         cell = _kernel(K.lstm_gates, xp, x.dtype, xg, wt, h0, c0)
-        if cell is not None:  # NumPy's (SIMD) tanh + one compiled pass, all in place
+        step32 = K.lstm_step32.get() if cell is not None and x.dtype == np.float32 else None
+        if cell is not None:  # float32: the GEMM + one compiled step; float64: NumPy's tanh
             steps = _steps(T, reverse)
 
             def rows(r0, r1):  # the whole sequence for batch rows r0:r1
                 h, c, zero = h0[r0:r1], c0[r0:r1], h0_zero
                 for j, t in enumerate(steps):
                     a = A[j, r0:r1]
-                    if zero:
-                        np.tanh(xg[t, r0:r1], out=a)
-                        zero = False
-                    else:
+                    if not zero:
                         np.matmul(h, wt, out=a)
-                        a += xg[t, r0:r1]
-                        np.tanh(a, out=a)
-                    cell(a, c, C[j, r0:r1])
-                    c, h = C[j, r0:r1], out[t, r0:r1]
-                    np.tanh(c, out=TC[j, r0:r1])
-                    np.multiply(a[:, 3 * H:], TC[j, r0:r1], out=h)
+                    if step32 is not None:
+                        step32(a, xg[t, r0:r1], zero, c, C[j, r0:r1], TC[j, r0:r1],
+                               out[t, r0:r1])
+                    else:
+                        if zero:
+                            np.tanh(xg[t, r0:r1], out=a)
+                        else:
+                            a += xg[t, r0:r1]
+                            np.tanh(a, out=a)
+                        cell(a, c, C[j, r0:r1])
+                        np.tanh(C[j, r0:r1], out=TC[j, r0:r1])
+                        np.multiply(a[:, 3 * H:], TC[j, r0:r1], out=out[t, r0:r1])
+                    c, h, zero = C[j, r0:r1], out[t, r0:r1], False
 
             _over_rows(rows, N)
             if T:  # h_n, c_n: own arrays, not views of saved buffers
