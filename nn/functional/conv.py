@@ -172,11 +172,12 @@ class ConvGeom(NamedTuple):
         return ho, wo
 
 
-def _im2col(x, g: ConvGeom, out_hw, chwn: bool):
+def _im2col(x, g: ConvGeom, out_hw, chwn: bool, flat=None):
     """Columns of x (N, C, H, W): (C*kh*kw, Ho*Wo*N) ordered (ho, wo, n) when ``chwn``, else
     (C*kh*kw, N*Ho*Wo) ordered (n, ho, wo); rows ordered (c, i, j) like the weight's
     flattened (C, kh, kw). ``out_hw`` may ask for fewer output rows/columns than fit (the
-    adjoint of a transposed convolution whose output_padding >= stride)."""
+    adjoint of a transposed convolution whose output_padding >= stride). ``flat``: a 1-D
+    buffer (``borrow_flat``) whose prefix takes the columns."""
     xp = get_array_module(x)
     n, c = x.shape[:2]
     ho, wo = out_hw or g.out_hw(x.shape[2], x.shape[3])
@@ -193,7 +194,7 @@ def _im2col(x, g: ConvGeom, out_hw, chwn: bool):
     if v.flags.c_contiguous:  # e.g. a 1x1 kernel with stride 1: the input itself
         cols = v
     else:
-        cols = scratch_empty(xp, shape, buf.dtype)
+        cols = scratch_empty(xp, shape, buf.dtype) if flat is None else _prefix(flat, shape)
         xp.copyto(cols, v)
     return cols.reshape(c * g.kh * g.kw, -1)
 
@@ -497,19 +498,23 @@ def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
     w3 = w.reshape(gr, o // gr, -1)
     chwn = _layout(n, wo)
 
+    k = w.shape[1] * gr * g.kh * g.kw
+
     def work(chunks):
-        for s, e in chunks:
-            m = e - s
-            cols = _im2col(x[s:e], g, (ho, wo), chwn)
-            with scratch_pool.borrow(np, (o, m * p), out.dtype) as y:
+        mx = _largest(chunks)
+        with scratch_pool.borrow_flat(np, k * mx * p, x.dtype) as cf, \
+                scratch_pool.borrow_flat(np, o * mx * p, out.dtype) as yf:
+            for s, e in chunks:
+                m = e - s
+                cols = _im2col(x[s:e], g, (ho, wo), chwn, cf)
+                y = _prefix(yf, (o, m * p))
                 np.matmul(w3, cols.reshape(gr, cols.shape[0] // gr, m * p),
                           out=y.reshape(gr, o // gr, -1))
                 y4 = (y.reshape(o, ho, wo, m).transpose(3, 0, 1, 2) if chwn
                       else y.reshape(o, m, ho, wo).transpose(1, 0, 2, 3))
                 np.copyto(out[s:e], y4)
-            if b is not None:
-                out[s:e] += b.reshape(-1, 1, 1)
-            del cols, y, y4  # the next chunk's columns may take this buffer
+                if b is not None:
+                    out[s:e] += b.reshape(-1, 1, 1)
 
     parallel_groups(work, _chunks(n, max(w.shape[1] * gr * g.kh * g.kw, o) * p * x.itemsize))
     return out
@@ -524,19 +529,21 @@ def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
         return _weight_grad_winograd(x, gy, w_shape, g)
 
     chwn = _layout(n, wo)
+    k = w_shape[1] * gr * g.kh * g.kw
 
     def work(chunks):
         gwt = None  # (gr, C*kh*kw / gr, O / gr): see _weight_grad_raw for the orientation
-        for s, e in chunks:
-            cols = _im2col(x[s:e], g, (ho, wo), chwn)
-            g2 = _grad2(np, gy[s:e], chwn)
-            part = cols.reshape(gr, cols.shape[0] // gr, cols.shape[1]) @ \
-                g2.reshape(gr, o // gr, -1).transpose(0, 2, 1)
-            if gwt is None:
-                gwt = part
-            else:
-                gwt += part
-            del cols, g2  # the next chunk's may take these buffers
+        with scratch_pool.borrow_flat(np, k * _largest(chunks) * ho * wo, x.dtype) as cf:
+            for s, e in chunks:
+                cols = _im2col(x[s:e], g, (ho, wo), chwn, cf)
+                g2 = _grad2(np, gy[s:e], chwn)
+                part = cols.reshape(gr, cols.shape[0] // gr, cols.shape[1]) @ \
+                    g2.reshape(gr, o // gr, -1).transpose(0, 2, 1)
+                if gwt is None:
+                    gwt = part
+                else:
+                    gwt += part
+                del g2  # the next chunk's may take this buffer
         return gwt
 
     parts = parallel_groups(work, _chunks(n, max(w_shape[1] * gr * g.kh * g.kw, o) * ho * wo *
@@ -604,14 +611,15 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
         return dx
 
     def work(chunks):
-        for s, e in chunks:
-            m = e - s
-            g2 = _grad2(np, gy[s:e], chwn)
-            with scratch_pool.borrow(np, (k, m * ho * wo), dx.dtype) as cols:
+        with scratch_pool.borrow_flat(np, k * _largest(chunks) * ho * wo, dx.dtype) as cf:
+            for s, e in chunks:
+                m = e - s
+                g2 = _grad2(np, gy[s:e], chwn)
+                cols = _prefix(cf, (k, m * ho * wo))
                 np.matmul(w3, g2.reshape(gr, o // gr, -1),
                           out=cols.reshape(gr, w3.shape[1], -1))
                 _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, chwn, out=dx[s:e])
-            del g2, cols  # the next chunk's may take these buffers
+                del g2  # the next chunk's may take this buffer
 
     parallel_groups(work, _chunks(n, max(k, o) * ho * wo * gy.itemsize))
     return dx
