@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import types
 
 _enabled = os.environ.get("AUTOGRAD_NUMBA", "1").strip().lower() not in ("0", "false", "no")
 _numba = None  # the module once imported; False when the import failed
@@ -85,11 +86,15 @@ class Kernel:
             nb = _module()
             if nb is None:
                 return None
-            g = self.py.__globals__
-            for name in self.py.__code__.co_names:
-                if isinstance(g.get(name), Kernel):  # a helper kernel: its compiled form
-                    g[name] = g[name].get()
-            c = nb.njit(cache=True, nogil=True, **self.opts)(self.py)
+            py, g = self.py, self.py.__globals__
+            helpers = {name: g[name].get() for name in py.__code__.co_names
+                       if isinstance(g.get(name), Kernel)}
+            if helpers:  # helper kernels: their compiled forms, in a copy of the globals
+                # (the module keeps its Kernel objects: ``.get()`` and ``.py`` still work)
+                py = types.FunctionType(py.__code__, {**g, **helpers}, py.__name__,
+                                        py.__defaults__, py.__closure__)
+                py.__qualname__, py.__module__ = self.py.__qualname__, self.py.__module__
+            c = nb.njit(cache=True, nogil=True, **self.opts)(py)
             self._compiled = c
         return c
 

@@ -274,3 +274,23 @@ def test_empty_batch(c, h, k, p, s):
         assert tuple(y.shape) == (0, 16, ho, ho)
         assert tuple(x.grad.shape) == (0, c, h, h)
         assert w.grad.dtype == np.float32 and not w.grad.numpy().any()
+
+
+@needs_numba
+def test_helper_kernels_stay_kernels_in_their_module():
+    """A kernel that calls another (``padded_input_transform`` -> ``input_transform``) is
+    compiled against a copy of its module's globals: the module keeps the helper as a Kernel
+    object, so ``_wino_ok``'s ``input_transform.get()`` and the Python twin ``.py`` still work
+    after the caller was compiled."""
+    assert W.padded_input_transform.get() is not None
+    assert isinstance(W.input_transform, anb.Kernel)
+    assert callable(W.input_transform.py) and W.input_transform.get() is not None
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 5, 6))
+    th, tw = 3, 3
+    buf, v, ref = np.empty((2, 3, 8, 8)), np.empty((16, 3, 18)), np.empty((16, 3, 18))
+    W.padded_input_transform.get()(x, 0, 1, 1, buf, v)
+    pad = np.zeros((2, 3, 2 * th + 2, 2 * tw + 2))
+    pad[:, :, 1:6, 1:7] = x[:, :, :5, :6]
+    W.input_transform.py(pad, ref)
+    np.testing.assert_allclose(v, ref, atol=1e-14)

@@ -102,6 +102,36 @@ def input_transform(xp, v):  # pragma: no cover - compiled
 
 
 @kernel(fastmath=_FM)
+def padded_input_transform(x, s, pt, pl, buf, v):  # pragma: no cover - compiled
+    """``input_transform`` of samples s..s+m of x (N, C, H, W), zero-padded by pt rows on top
+    and pl columns on the left into buf (m, C, 2*th + 2, 2*tw + 2) first (rows and columns
+    past what the tiles read dropped): one call for the padding copy and the transform (in
+    NumPy, five calls, each a GIL hand-off when the engine's threads run chunks side by
+    side)."""
+    m_, c_, hp, wp = buf.shape
+    h, w = x.shape[2], x.shape[3]
+    hh, ww = min(h, hp - pt), min(w, wp - pl)
+    for n in range(m_):
+        for c in range(c_):
+            for r in range(hp):
+                row = buf[n, c, r]
+                if r < pt or r >= pt + hh:
+                    for q in range(len(row)):
+                        row[q] = 0
+                    continue
+                src = x[s + n, c, r - pt, :ww]
+                for q in range(pl):
+                    row[q] = 0
+                dst = row[pl:pl + ww]
+                for q in range(len(dst)):
+                    dst[q] = src[q]
+                rest = row[pl + ww:]
+                for q in range(len(rest)):
+                    rest[q] = 0
+    input_transform(buf, v)
+
+
+@kernel(fastmath=_FM)
 def output_transform(mm, th, tw, out):  # pragma: no cover - compiled
     """Y = A^T M A of every tile of mm (16, O, m * th * tw) into out (m, O, Ho, Wo), which
     may be smaller than 2*th x 2*tw by one row and column (odd sizes: cropped)."""

@@ -404,20 +404,10 @@ def _largest(chunks) -> int:
 
 
 def _wino_tiles(x, s: int, e: int, pt: int, pl: int, th: int, tw: int, v, flat):
-    """V (16, C, m * th * tw) of samples s..e of x: zero-padded by (pt, pl) into a scratch
-    buffer of 2*th + 2 by 2*tw + 2 (a prefix of ``flat``; rows and columns past what the
-    tiles read dropped), then the compiled input transform. (Padding inside the kernel, row
-    by row, measured slower: numba copies short rows element by element.)"""
-    m, c, h, w = e - s, x.shape[1], x.shape[2], x.shape[3]
-    hp, wp = 2 * th + 2, 2 * tw + 2
-    hh, ww = min(h, hp - pt), min(w, wp - pl)
-    buf = _prefix(flat, (m, c, hp, wp))
-    buf[:, :, :pt] = 0
-    buf[:, :, pt + hh:] = 0
-    buf[:, :, pt:pt + hh, :pl] = 0
-    buf[:, :, pt:pt + hh, pl + ww:] = 0
-    np.copyto(buf[:, :, pt:pt + hh, pl:pl + ww], x[s:e, :, :hh, :ww])
-    _winograd.input_transform.get()(buf, v)
+    """V (16, C, m * th * tw) of samples s..e of x, zero-padded by (pt, pl) into a prefix of
+    ``flat`` of 2*th + 2 by 2*tw + 2 per channel (``_winograd.padded_input_transform``)."""
+    buf = _prefix(flat, (e - s, x.shape[1], 2 * th + 2, 2 * tw + 2))
+    _winograd.padded_input_transform.get()(x, s, pt, pl, buf, v)
 
 
 def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
