@@ -45,7 +45,7 @@ Usage::
     python scripts/bench.py --quick              # smoke run, well under a minute
     python scripts/bench.py --only a,b --repeat 50 --json out.json
     python scripts/bench.py --device cuda        # engine (CuPy) and torch on the GPU
-    python scripts/bench.py --profile b1024      # cProfile of the engine on one benchmark
+    python scripts/bench.py --profile d          # per-op wall clock and cProfile of the engine
     python scripts/bench.py --only c --gc-off    # diagnostic: without Python's cyclic GC
     python scripts/bench.py --threads 1,2        # each thread count in its own process
 
@@ -804,8 +804,59 @@ def _cpu_model() -> str:
 # profiling (--profile)
 # ---------------------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _op_timer():
+    """Within the block, the wall-clock time and calls of every op's forward and backward
+    (the ``Op`` subclasses' static methods, wrapped and restored after), keyed "Class.f" /
+    "Class.b" (convolutions and pools also by their first input's shape); a call made while
+    another timed call runs (an op inside a backward formula) counts in its caller."""
+    from collections import defaultdict
+
+    from autograd.function import Op
+
+    acc, depth, saved = defaultdict(lambda: [0.0, 0]), [0], []
+
+    def subclasses(c):
+        for s in c.__subclasses__():
+            yield s
+            yield from subclasses(s)
+
+    def wrap(cls, name):
+        fn = cls.__dict__[name].__func__
+        key = f"{cls.__name__}.{name[0]}"
+        shaped = "Conv" in key or "Pool" in key
+
+        def timed(*a, **k):
+            if depth[0]:
+                return fn(*a, **k)
+            depth[0] += 1
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                kk = key + (str(tuple(a[1].shape)) if shaped and len(a) > 1
+                            and hasattr(a[1], "shape") else "")
+                rec = acc[kk]
+                rec[0] += time.perf_counter() - t0
+                rec[1] += 1
+                depth[0] -= 1
+        return timed
+
+    for cls in set(subclasses(Op)):
+        for name in ("forward", "backward"):
+            if isinstance(cls.__dict__.get(name), staticmethod):
+                saved.append((cls, name, cls.__dict__[name]))
+                setattr(cls, name, staticmethod(wrap(cls, name)))
+    try:
+        yield acc
+    finally:
+        for cls, name, sm in saved:
+            setattr(cls, name, sm)
+
+
 def profile_engine(env: Env, which: str, n: int = 20) -> None:
-    """cProfile the engine alone on one benchmark; prints the top functions."""
+    """Profile the engine alone on one benchmark: the wall clock per op (``_op_timer``),
+    then cProfile's top functions."""
     import cProfile
     import pstats
 
@@ -835,6 +886,24 @@ def profile_engine(env: Env, which: str, n: int = 20) -> None:
                     y = y * w
                     y = y + x
                 y.sum().backward()
+    elif which in ("d", "e", "f"):
+        build = {"d": _lenet, "e": None, "f": _cnn_bn}[which]
+        shape = (64, 28, 28) if which == "e" else (64, 1, 28, 28)
+        rng = np.random.default_rng(0)
+        x = env.eng_tensor(rng.random(shape, dtype=np.float32))
+        t = env.eng_tensor(rng.integers(0, 10, size=64, dtype=np.int64))
+        ag.manual_seed(0)
+        model = _LSTMNet(nn) if build is None else build(nn)
+        opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+        n = 5 if which == "f" else n
+
+        def work():
+            for _ in range(n):
+                loss = F.cross_entropy(model(x), t)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            env.eng_sync()
     elif which in ("c100k", "c1M"):
         x = env.eng_tensor(np.ones(1, np.float32), True)
         ops = 100_000 if which == "c100k" else 1_000_000
@@ -865,6 +934,18 @@ def profile_engine(env: Env, which: str, n: int = 20) -> None:
     print(f"engine on {which}, unprofiled: {wall:.3f} s, of which cyclic GC {gc_time[0]:.3f} s "
           f"({100 * gc_time[0] / wall:.0f}%; collections of generation 0/1/2: "
           f"{gc_runs[0]}/{gc_runs[1]}/{gc_runs[2]})")
+    with _op_timer() as per_op:
+        t0 = time.perf_counter()
+        work()
+        wall = time.perf_counter() - t0
+    steps = 1 if which.startswith("c") else n
+    in_ops = sum(sec for sec, _ in per_op.values())
+    print(f"wall clock per op, ms per step (forward 'f' / backward 'b' of each op class, "
+          f"ops called inside another op's forward or backward counted in it): "
+          f"{1e3 * in_ops / steps:.3f} of {1e3 * wall / steps:.3f} ms in ops")
+    for key, (sec, calls) in sorted(per_op.items(), key=lambda kv: -kv[1][0])[:20]:
+        print(f"{1e3 * sec / steps:9.3f} ms {100 * sec / wall:5.1f}% {calls / steps:5.0f}x  "
+              f"{key}")
     prof = cProfile.Profile()
     prof.enable()
     work()
@@ -900,8 +981,9 @@ def parse_args(argv=None):
                    help="run the engine and torch on this device (cuda: no numpy column)")
     p.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
     p.add_argument("--profile", metavar="BENCH",
-                   help="instead of benchmarking, cProfile the engine on one of: a, b64, "
-                        "b1024, c100k, c1M")
+                   help="instead of benchmarking, profile the engine on one of: a, b64, "
+                        "b1024, c100k, c1M, d (LeNet), e (LSTM), f (cnn-bn): wall clock "
+                        "per op, then cProfile")
     p.add_argument("--gc-off", action="store_true",
                    help="disable Python's cyclic garbage collector during timed runs (a "
                         "diagnostic: by default it runs, as in real use)")
