@@ -854,19 +854,34 @@ def _op_timer():
             setattr(cls, name, sm)
 
 
+def _profiled_model(env: Env, which: str):
+    """(model, inputs, targets) of a training-step benchmark for ``--profile``: the MLP at
+    batch 64 or 1024 (b64, b1024), LeNet (d), the LSTM (e) or cnn-bn (f) at batch 64."""
+    if which in ("b64", "b1024"):
+        batch = int(which[1:])
+        rng = np.random.default_rng(batch)
+        x = env.eng_tensor(rng.standard_normal((batch, MLP_SIZES[0]), dtype=np.float32))
+        t = env.eng_tensor(rng.integers(0, MLP_SIZES[-1], size=batch, dtype=np.int64))
+        return _engine_mlp(env)[0], x, t
+    rng = np.random.default_rng(0)
+    x = env.eng_tensor(rng.random((64, 28, 28) if which == "e" else (64, 1, 28, 28),
+                                  dtype=np.float32))
+    t = env.eng_tensor(rng.integers(0, 10, size=64, dtype=np.int64))
+    ag.manual_seed(0)
+    model = {"d": _lenet, "f": _cnn_bn}[which](nn) if which != "e" else _LSTMNet(nn)
+    return model, x, t
+
+
 def profile_engine(env: Env, which: str, n: int = 20) -> None:
     """Profile the engine alone on one benchmark: the wall clock per op (``_op_timer``),
     then cProfile's top functions."""
     import cProfile
     import pstats
 
-    if which in ("b64", "b1024"):
-        batch = int(which[1:])
-        rng = np.random.default_rng(batch)
-        x = env.eng_tensor(rng.standard_normal((batch, MLP_SIZES[0]), dtype=np.float32))
-        t = env.eng_tensor(rng.integers(0, MLP_SIZES[-1], size=batch, dtype=np.int64))
-        model, _ = _engine_mlp(env)
+    if which in ("b64", "b1024", "d", "e", "f"):
+        model, x, t = _profiled_model(env, which)
         opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+        n = 5 if which == "f" else n  # cnn-bn: 0.1 s a step
 
         def work():
             for _ in range(n):
@@ -886,24 +901,6 @@ def profile_engine(env: Env, which: str, n: int = 20) -> None:
                     y = y * w
                     y = y + x
                 y.sum().backward()
-    elif which in ("d", "e", "f"):
-        build = {"d": _lenet, "e": None, "f": _cnn_bn}[which]
-        shape = (64, 28, 28) if which == "e" else (64, 1, 28, 28)
-        rng = np.random.default_rng(0)
-        x = env.eng_tensor(rng.random(shape, dtype=np.float32))
-        t = env.eng_tensor(rng.integers(0, 10, size=64, dtype=np.int64))
-        ag.manual_seed(0)
-        model = _LSTMNet(nn) if build is None else build(nn)
-        opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-        n = 5 if which == "f" else n
-
-        def work():
-            for _ in range(n):
-                loss = F.cross_entropy(model(x), t)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            env.eng_sync()
     elif which in ("c100k", "c1M"):
         x = env.eng_tensor(np.ones(1, np.float32), True)
         ops = 100_000 if which == "c100k" else 1_000_000

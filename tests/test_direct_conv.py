@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _conv_check import assert_close, conv_run
 
 import autograd as ag
 import autograd._numba as anb
@@ -40,18 +41,10 @@ def _ks(k):
     return (k, k) if isinstance(k, int) else k
 
 
-def _conv_run(shape, dtype, seed=0, bias=True):
-    """conv2d forward + backward with a fixed output gradient: y, gx, gw, gb."""
+def _conv_run(shape, dtype, seed=0, bias=True, torch=None):
+    """conv2d forward + backward (``_conv_check.conv_run``): y, gx, gw, gb."""
     n, c, h, w, o, k, pad = shape
-    rng = np.random.default_rng(seed)
-    x = ag.tensor(rng.standard_normal((n, c, h, w)).astype(dtype), requires_grad=True)
-    wt = ag.tensor(rng.standard_normal((o, c) + _ks(k)).astype(dtype), requires_grad=True)
-    b = ag.tensor(rng.standard_normal(o).astype(dtype), requires_grad=True) if bias else None
-    y = F.conv2d(x, wt, b, padding=pad)
-    gy = np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(dtype)
-    y.backward(ag.tensor(gy))
-    out = [y.detach().numpy().copy(), x.grad.numpy().copy(), wt.grad.numpy().copy()]
-    return out + ([b.grad.numpy().copy()] if bias else [])
+    return conv_run((n, c, h, w), (o, c) + _ks(k), pad, dtype, seed, bias, torch)
 
 
 @pytest.fixture
@@ -75,12 +68,7 @@ def direct_calls(monkeypatch):
 
 
 def _close(a, b, dtype):
-    tol = 1e-12 if dtype == "float64" else 2e-5
-    for u, v in zip(a, b):
-        assert u.dtype == v.dtype == np.dtype(dtype)
-        assert u.shape == v.shape
-        scale = max(float(np.abs(v).max(initial=0.0)), 1.0)
-        np.testing.assert_allclose(u, v, rtol=tol, atol=tol * scale)
+    assert_close(a, b, dtype, 1e-12)
 
 
 @needs_numba
@@ -99,16 +87,7 @@ def test_direct_matches_im2col(shape, dtype, direct_calls):
 @pytest.mark.parametrize("shape", SHAPES[:5], ids=str)
 def test_direct_matches_torch(shape):
     torch = pytest.importorskip("torch")
-    got = _conv_run(shape, "float64")
-    n, c, h, w, o, k, pad = shape
-    rng = np.random.default_rng(0)
-    x = torch.tensor(rng.standard_normal((n, c, h, w)), requires_grad=True)
-    wt = torch.tensor(rng.standard_normal((o, c) + _ks(k)), requires_grad=True)
-    b = torch.tensor(rng.standard_normal(o), requires_grad=True)
-    y = torch.nn.functional.conv2d(x, wt, b, padding=pad)
-    y.backward(torch.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape))))
-    _close(got, [y.detach().numpy(), x.grad.numpy(), wt.grad.numpy(), b.grad.numpy()],
-           "float64")
+    _close(_conv_run(shape, "float64"), _conv_run(shape, "float64", torch=torch), "float64")
 
 
 @needs_numba

@@ -52,6 +52,7 @@ as one strided add per kernel offset; the tuned 2-D paths above are left as they
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from typing import NamedTuple
@@ -410,6 +411,18 @@ def _wino_tiles(x, s: int, e: int, pt: int, pl: int, th: int, tw: int, v, flat):
     _winograd.padded_input_transform.get()(x, s, pt, pl, buf, v)
 
 
+@contextlib.contextmanager
+def _wino_buffers(dtype, c: int, o: int, m: int, th: int, tw: int):
+    """The flat buffers of a Winograd chunk loop over up to ``m`` samples of th x tw tiles:
+    V (16, C, tiles), the GEMM's other side (16, O, tiles: M or Z) and the zero-padded
+    input (``_wino_tiles``)."""
+    k = m * th * tw
+    with scratch_pool.borrow_flat(np, 16 * c * k, dtype) as vf, \
+            scratch_pool.borrow_flat(np, 16 * o * k, dtype) as of, \
+            scratch_pool.borrow_flat(np, m * c * (2 * th + 2) * (2 * tw + 2), dtype) as pf:
+        yield vf, of, pf
+
+
 def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
     """A 3x3 stride-1 correlation of x (N, C, H, W) with the transformed kernel u (16, O, C),
     zero-padded by pt rows on top and pl columns on the left (and as much as the output size
@@ -421,12 +434,7 @@ def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
     out_tf = _winograd.output_transform.get()
 
     def work(chunks):
-        mx = _largest(chunks)
-        km = mx * th * tw
-        with scratch_pool.borrow_flat(np, 16 * c * km, x.dtype) as vf, \
-                scratch_pool.borrow_flat(np, 16 * o * km, x.dtype) as mf, \
-                scratch_pool.borrow_flat(np, mx * c * (2 * th + 2) * (2 * tw + 2),
-                                         x.dtype) as pf:
+        with _wino_buffers(x.dtype, c, o, _largest(chunks), th, tw) as (vf, mf, pf):
             for s, e in chunks:
                 k = (e - s) * th * tw
                 v, mm = _prefix(vf, (16, c, k)), _prefix(mf, (16, o, k))
@@ -450,12 +458,7 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
 
     def work(chunks):
         p = None  # dL/dU (16, O, C), this group's samples
-        mx = _largest(chunks)
-        km = mx * th * tw
-        with scratch_pool.borrow_flat(np, 16 * c * km, x.dtype) as vf, \
-                scratch_pool.borrow_flat(np, 16 * o * km, x.dtype) as zf, \
-                scratch_pool.borrow_flat(np, mx * c * (2 * th + 2) * (2 * tw + 2),
-                                         x.dtype) as pf:
+        with _wino_buffers(x.dtype, c, o, _largest(chunks), th, tw) as (vf, zf, pf):
             for s, e in chunks:
                 k = (e - s) * th * tw
                 v, z = _prefix(vf, (16, c, k)), _prefix(zf, (16, o, k))
