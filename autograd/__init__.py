@@ -91,6 +91,7 @@ from . import registry as _registry
 from .ops import methods as _methods  # noqa: F401  (binds the ops to Tensor)
 from .random import (  # noqa: F401
     Generator,
+    default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,

@@ -20,7 +20,7 @@ from . import dtypes as _dt
 from . import hooks as _hooks
 from .backend import CPU, Device, device_of, get_array_module, lock, parse_device, unlock
 from .grad_mode import no_grad, state
-from .random import _gen_for
+from .random import Generator, _gen_for
 
 
 def _make(data, grad_fn=None, requires_grad=False, nr=0):
@@ -768,12 +768,9 @@ def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=N
         dt = dt or _dt.get_default_dtype()
         if dt.kind not in "fV":
             raise TypeError(f"{kind}: dtype must be floating, got {dt}")
-        if xp is np:
-            arr = (gen.random(shape, dtype=np.float64) if kind == "rand"
-                   else gen.standard_normal(shape, dtype=np.float64)).astype(dt, copy=False)
-            if dt in (np.float32, np.float64):
-                arr = (gen.random(shape, dtype=dt) if kind == "rand"
-                       else gen.standard_normal(shape, dtype=dt))
+        if xp is np:  # PyTorch's draws for the dtype (autograd.random)
+            arr = (gen.random(shape, dtype=dt) if kind == "rand"
+                   else gen.standard_normal(shape, dtype=dt))
         else:
             with xp.cuda.Device(dev.index or 0):
                 arr = (gen.random_sample(shape) if kind == "rand"
@@ -782,6 +779,10 @@ def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=N
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+# generators' states are uint8 tensors, as in PyTorch (autograd.random sits below Tensor)
+Generator._wrap_state = staticmethod(lambda a: _make(a))
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:

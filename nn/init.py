@@ -80,13 +80,20 @@ def _rng(generator=None):
     return _gen_for(np, generator)
 
 
+def _draw_dtype(tensor):
+    """The dtype PyTorch draws in for ``tensor`` (its own; an integer tensor: double)."""
+    dt = np.dtype(tensor.dtype)
+    return dt if dt.kind in "fV" else np.float64
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b) in place.
 
     Example:
         >>> nn.init.uniform_(ag.empty(3, 5), -0.1, 0.1)
     """
-    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
+    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape,
+                                                 dtype=_draw_dtype(tensor)))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
@@ -95,7 +102,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     Example:
         >>> nn.init.normal_(ag.empty(3, 5), std=0.02)
     """
-    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
+    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape,
+                                                dtype=_draw_dtype(tensor)))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
@@ -115,27 +123,30 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                       "The distribution of values may be incorrect.", stacklevel=2)
     rng = _rng(generator)
     shape = tuple(tensor.shape)
-    dt = np.dtype(tensor.dtype)
-    lo, hi = float(dt.type(a)), float(dt.type(b))  # bounds as the tensor represents them
+    dt = _draw_dtype(tensor)
     p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
-    if p > 0.3:
-        out = rng.normal(mean, std, size=shape).astype(dt)
+    if p > 0.3:  # PyTorch's draws: whole-tensor normal_ rounds, kept where rejected before
+        lo, hi = float(dt.type(a)), float(dt.type(b))  # bounds as the tensor holds them
+        out = rng.normal(mean, std, size=shape, dtype=dt)
         bad = (out < lo) | (out > hi)
-        while bad.any():  # redraw the rejected entries (a few rounds)
-            out[bad] = rng.normal(mean, std, size=int(bad.sum())).astype(dt)
+        while bad.any():
+            out = np.where(bad, rng.normal(mean, std, size=shape, dtype=dt), out)
             bad = (out < lo) | (out > hi)
-    else:
+    else:  # uniform proposals on [a, b], accepted with the density's ratio to its peak
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
-        out = np.empty(shape, dtype=dt)
-        pending = np.ones(shape, dtype=bool)
+
+        def log_ratio(c):  # in the tensor's dtype, as PyTorch's in-place chain
+            return ((c - dt.type(mean)) / dt.type(std)) ** 2 * dt.type(-0.5) - \
+                dt.type(log_peak)
+
+        out = rng.uniform(a, b, size=shape, dtype=dt)
+        pending = np.log(rng.uniform(size=shape, dtype=dt)) > log_ratio(out)
         while pending.any():
-            n = int(pending.sum())
-            cand = rng.uniform(a, b, size=n)
-            ok = np.log(rng.uniform(size=n)) <= -0.5 * ((cand - mean) / std) ** 2 - log_peak
-            idx = np.flatnonzero(pending)[ok]
-            out.reshape(-1)[idx] = cand[ok]
-            pending.reshape(-1)[idx] = False
+            cand = rng.uniform(a, b, size=shape, dtype=dt)
+            out = np.where(pending, cand, out)
+            pending = np.where(pending, np.log(rng.uniform(size=shape, dtype=dt))
+                               > log_ratio(cand), pending)
     return _fill(tensor, out)
 
 
@@ -243,7 +254,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         return tensor  # no-op
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng(generator).normal(size=(rows, cols))
+    flat = _rng(generator).normal(0.0, 1.0, size=(rows, cols), dtype=_draw_dtype(tensor))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -264,11 +275,9 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
-    rng = _rng(generator)
-    out = rng.normal(0.0, std, size=(rows, cols))
-    # an independent random permutation of the rows per column: argsort of uniform keys
-    zero_rows = np.argsort(rng.random((rows, cols)), axis=0)[:num_zeros]
-    out[zero_rows, np.arange(cols)[None, :]] = 0
+    out = _rng(generator).normal(0.0, std, size=(rows, cols), dtype=_draw_dtype(tensor))
+    for col in range(cols):  # PyTorch's: a permutation of the rows per column, from the
+        out[_rng(None).permutation(rows)[:num_zeros], col] = 0  # global generator
     return _fill(tensor, out)
 
 

@@ -78,8 +78,9 @@ def xor_hand_set() -> list[float]:
     return [float(v) for v in out.reshape(-1).tolist()]
 
 
-def xor_learned(seeds: int = 20, steps: int = 2000, lr: float = 0.05) -> dict:
-    """Train the 2-2-1 ReLU network on XOR from ``seeds`` random initialisations.
+def xor_learned(seeds: int = 20, steps: int = 2000, lr: float = 0.05, first: int = 0) -> dict:
+    """Train the 2-2-1 ReLU network on XOR from ``seeds`` random initialisations (the seeds
+    ``first``, ``first + 1``...).
 
     Full-batch Adam on the mean squared error; a run "reaches 100 %" when all four outputs
     round to the right bit (output > 0.5 means 1).
@@ -89,7 +90,7 @@ def xor_learned(seeds: int = 20, steps: int = 2000, lr: float = 0.05) -> dict:
     """
     x, y = ag.tensor(XOR_X), ag.tensor(XOR_Y).reshape(4, 1)
     runs = []
-    for seed in range(seeds):
+    for seed in range(first, first + seeds):
         ag.manual_seed(seed)
         net = xor_net()
         opt = optim.Adam(net.parameters(), lr=lr)

@@ -220,7 +220,7 @@ class _MultiProcessIter:
             ctx = "fork" if "fork" in methods else methods[0]
         if isinstance(ctx, str):
             ctx = multiprocessing.get_context(ctx)
-        base = int(_gen_for(np, loader.generator).integers(0, 2**62))
+        base = _gen_for(np, loader.generator).random_int64()
         self.result_queue = ctx.Queue()
         self.index_queues = []
         self.workers = []
@@ -485,7 +485,7 @@ class DataLoader:
             return _MultiProcessIter(self)
         # as PyTorch, every iterator first draws its workers' base seed from the generator,
         # with or without workers: the batches then come in the same order either way
-        _gen_for(np, self.generator).integers(0, 2**62)
+        _gen_for(np, self.generator).random_int64()
         return self._single_process()
 
     def _single_process(self):

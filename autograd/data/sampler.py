@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ..random import _gen_for
+from ..random import Generator, _gen_for
 from ..tensor import Tensor
 
 _CHUNK = 32  # random indices are drawn this many at a time (as PyTorch's RandomSampler)
@@ -81,16 +81,19 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        rng = _rng(self.generator)
+        if self.generator is None:  # PyTorch's: a generator seeded from the global one
+            rng = _rng(Generator().manual_seed(_rng(None).random_int64()))
+        else:
+            rng = _rng(self.generator)
         total = self.num_samples
-        if self.replacement:
-            for start in range(0, total, _CHUNK):
-                yield from rng.integers(0, n, size=min(_CHUNK, total - start)).tolist()
+        if self.replacement:  # in PyTorch's blocks of 32 (the same draws)
+            for _ in range(total // 32):
+                yield from rng.integers(0, n, size=32).tolist()
+            yield from rng.integers(0, n, size=total % 32).tolist()
             return
         for _ in range(total // n):
             yield from rng.permutation(n).tolist()
-        if total % n:
-            yield from rng.permutation(n)[: total % n].tolist()
+        yield from rng.permutation(n)[: total % n].tolist()  # drawn even when empty
 
     def __len__(self) -> int:
         return self.num_samples

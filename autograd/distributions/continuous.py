@@ -11,7 +11,7 @@ import numpy as np
 from ..grad_mode import no_grad
 from ..ops.elementwise import where
 from ..ops.shape import stack
-from ..tensor import Tensor, rand, tensor
+from ..tensor import Tensor, empty, rand, tensor
 from . import constraints
 from ._special import digamma, erfinv, igamma, lgamma, standard_gamma
 from .distribution import Distribution, ExponentialFamily
@@ -203,8 +203,10 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        u = _rand(shape, self.rate)
-        return -(-u).log1p() / self.rate
+        with no_grad():  # PyTorch's draw: exponential_ (double uniforms)
+            e = empty(tuple(shape), dtype=self.rate.dtype, device=self.rate.device)
+            e = e.exponential_()
+        return e / self.rate
 
     def log_prob(self, value):
         if self._validate_args:
@@ -309,8 +311,8 @@ class Cauchy(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        u = _rand(shape, self.loc)
-        eps = (math.pi * (u - 0.5)).tan()
+        with no_grad():  # PyTorch's draw: cauchy_ (double uniforms)
+            eps = empty(tuple(shape), dtype=self.loc.dtype, device=self.loc.device).cauchy_()
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

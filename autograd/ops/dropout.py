@@ -94,7 +94,8 @@ def dropout_impl(input, p: float, train: bool, inplace: bool = False, feature: b
     if feature:
         lead = 2 if batched else 1
         shape = shape[:lead] + (1,) * (len(shape) - lead)
-    keep = xp.asarray(uniform(xp, shape) >= p)  # (0-d comparisons give NumPy scalars)
+    # PyTorch's mask: bernoulli_(1 - p), u < 1 - p (asarray: 0-d comparisons give scalars)
+    keep = xp.asarray(uniform(xp, shape) < 1 - p)
     if mask_out is not None:
         mask_out.append(xp.broadcast_to(keep, xd.shape).copy())
     if alpha:
@@ -178,7 +179,7 @@ def native_dropout(input, p: float, train):
     if xd.dtype.kind not in "fcV":
         name = _NAMES.get("b" if xd.dtype.kind == "b" else f"{xd.dtype.kind}{xd.dtype.itemsize}")
         raise RuntimeError(f"result type Float can't be cast to the desired output type {name}")
-    keep = xp.asarray(uniform(xp, xd.shape) >= p)
+    keep = xp.asarray(uniform(xp, xd.shape) < 1 - p)
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     noise = keep.astype(xd.dtype) * xd.dtype.type(scale)
     return _AffineNoise.apply(input, a=noise, b=None), _make(keep)

@@ -39,29 +39,19 @@ def _gen(xp, generator):
 
 
 def _uniform(xp, g, shape, dtype=np.float64):
-    """Uniform [0, 1) draws."""
+    """Uniform [0, 1) draws with ``dtype``'s precision (on the CPU PyTorch's: 53 random
+    bits for double, 24 for float...)."""
     if xp is np:
-        return g.random(shape, dtype=np.float64 if dtype != np.float32 else np.float32)
+        return g.random(shape, dtype=dtype)
     return g.random_sample(shape).astype(dtype)
 
 
 def _std_normal(xp, g, shape, dtype=np.float64):
-    """Standard normal draws: float32 (and float16) by the Box-Muller transform of float32
-    uniforms (as PyTorch's CPU kernel; three times faster than NumPy's ziggurat here),
-    float64 by NumPy's generator."""
+    """Standard normal draws: PyTorch's on the CPU (``autograd.random``), CuPy's on the
+    GPU."""
     if xp is not np:
         return g.standard_normal(shape).astype(dtype)
-    if np.dtype(dtype) not in (np.float32, np.float16):
-        return g.standard_normal(shape)
-    n = math.prod(shape)
-    m = (n + 1) // 2
-    u = g.random((2, m), dtype=np.float32)
-    r = np.sqrt(np.float32(-2.0) * np.log1p(-u[0]))  # 1 - u in (0, 1]: log is finite
-    th = np.float32(2.0 * math.pi) * u[1]
-    out = np.empty(2 * m, np.float32)
-    np.multiply(r, np.cos(th), out=out[:m])
-    np.multiply(r, np.sin(th), out=out[m:])
-    return out[:n].reshape(shape)
+    return g.standard_normal(shape, dtype=dtype)
 
 
 def _open_uniform(xp, g, shape):
@@ -142,7 +132,8 @@ def bernoulli(x, p=None, *, generator=None):
         _float_only("bernoulli", "bernoulli_tensor_cpu_p_", xd.dtype)
         _check_prob("bernoulli", x)
         prob = xd
-    u = _uniform(xp, g, xd.shape)
+    # PyTorch's: uniforms with the probabilities' precision (a number: double)
+    u = _uniform(xp, g, xd.shape, getattr(prob, "dtype", np.float64))
     sample = (u < prob).astype(xd.dtype)
     if p is not None:
         return _t(sample)
@@ -161,7 +152,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
     else:
         _check_prob("bernoulli_", p)
         prob = float(p)
-    u = _uniform(xp, _gen(xp, generator), tuple(self.shape))
+    u = _uniform(xp, _gen(xp, generator), tuple(self.shape),
+                 prob.dtype if isinstance(p, Tensor) else np.float64)
     return _fill_with(self, (u < prob).astype(self.dtype))
 
 
@@ -213,9 +205,10 @@ def binomial(count, prob, generator=None):
 @register(family=_SM, differentiable=False)
 def multinomial(x, num_samples: int, replacement: bool = False, *, generator=None):
     """``num_samples`` category indices (int64) per row of the non-negative weights ``x``
-    (1-D or 2-D), drawn with or without ``replacement``. Without replacement the draw is
-    Efraimidis-Spirakis's: the ``num_samples`` largest ``log(u) / w`` (the same law as
-    drawing one category at a time)."""
+    (1-D or 2-D), drawn with or without ``replacement``, by PyTorch's CPU algorithms (and
+    draws): without replacement, or one sample, the ``num_samples`` largest ``x / q`` with
+    q ~ Exp(1) (the same law as drawing one category at a time); with replacement, a
+    search of the normalised cumulative weights per uniform draw."""
     xd = _data(x)
     if xd.dtype.kind not in "fV":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
@@ -240,24 +233,26 @@ def multinomial(x, num_samples: int, replacement: bool = False, *, generator=Non
     if not bool((total > 0).all()):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     g = _gen(xp, generator)
-    if replacement or n == 1:
-        cdf = xp.cumsum(w / total, axis=1)
-        cdf[:, -1] = 1.0
+    if replacement and n > 1:  # PyTorch's: per row, the first cdf >= u (cdf in x's dtype)
+        wd = xd.reshape(-1, k)
+        cdf = xp.cumsum(wd, axis=1, dtype=wd.dtype)
+        cdf = cdf / cdf[:, -1:]
         u = _uniform(xp, g, (rows, n))
-        # the first category whose cumulative probability exceeds u (a zero-weight one
-        # never: its cdf equals the previous one), for every row in one search: row r's
-        # cdf and draws are shifted by r, so the rows lie one after another
-        off = xp.arange(rows, dtype=np.float64)[:, None]
-        pos = xp.searchsorted((cdf + off).ravel(), (u + off).ravel(), side="right")
-        idx = xp.minimum(pos.reshape(rows, n) - (off * k).astype(np.int64), k - 1)
-    else:
-        u = _open_uniform(xp, g, (rows, k))
-        with np.errstate(divide="ignore"):
-            # zero weights come last, lowest index first (as PyTorch, when a row has fewer
-            # positive weights than samples)
-            keys = xp.where(w > 0, xp.log(u) / w, -xp.inf)
-        idx = xp.argsort(-keys, axis=1, kind="stable")[:, :n] if xp is np else \
-            xp.argsort(-keys, axis=1)[:, :n]
+        # every row's search at once: row r's cdf and draws are shifted by 2r (cdf <= 1)
+        off = 2.0 * xp.arange(rows, dtype=np.float64)[:, None]
+        pos = xp.searchsorted((cdf.astype(np.float64) + off).ravel(), (u + off).ravel(),
+                              side="left")
+        idx = xp.minimum(pos.reshape(rows, n) - (xp.arange(rows)[:, None] * k), k - 1)
+    else:  # PyTorch's: the largest x / q with q ~ Exp(1) (in x's dtype), one per sample
+        wd = xd.reshape(-1, k)
+        q = (-xp.log1p(-_uniform(xp, g, (rows, k)))).astype(wd.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = wd / q
+        if n == 1:
+            idx = xp.argmax(keys, axis=1)[:, None]
+        else:
+            idx = xp.argsort(-keys, axis=1, kind="stable")[:, :n] if xp is np else \
+                xp.argsort(-keys, axis=1)[:, :n]
     return _make(idx.astype(np.int64).reshape(xd.shape[:-1] + (n,)))
 
 
@@ -356,7 +351,10 @@ def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None, **kw)
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
     xp = _xp_of(self)
-    u = _uniform(xp, _gen(xp, generator), tuple(self.shape))
+    g = _gen(xp, generator)
+    if xp is np:  # PyTorch's draws (autograd.random)
+        return _fill_with(self, g.uniform(from_, to, tuple(self.shape), dtype=self.dtype))
+    u = _uniform(xp, g, tuple(self.shape))
     return _fill_with(self, (float(from_) + (float(to) - float(from_)) * u).astype(self.dtype))
 
 
@@ -367,8 +365,8 @@ def exponential_(self, lambd: float = 1.0, *, generator=None):
     if not float(lambd) > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     xp = _xp_of(self)
-    u = _open_uniform(xp, _gen(xp, generator), tuple(self.shape))
-    return _fill_with(self, (-xp.log(u) / float(lambd)).astype(self.dtype))
+    u = _uniform(xp, _gen(xp, generator), tuple(self.shape))  # PyTorch's: -log1p(-u) / lambda
+    return _fill_with(self, (-xp.log1p(-u) / float(lambd)).astype(self.dtype))
 
 
 @register("cauchy_", family=_SM, function=False, differentiable=False)
@@ -392,8 +390,9 @@ def geometric_(self, p: float, *, generator=None):
     if not 0 < float(p) < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     xp = _xp_of(self)
-    u = _open_uniform(xp, _gen(xp, generator), tuple(self.shape))
-    k = xp.ceil(xp.log(u) / math.log1p(-float(p)))
+    u = _uniform(xp, _gen(xp, generator), tuple(self.shape))  # PyTorch's: log(u) / log1p(-p)
+    with np.errstate(divide="ignore"):
+        k = xp.ceil(xp.log(u) / math.log1p(-float(p)))
     return _fill_with(self, xp.maximum(k, 1).astype(self.dtype))
 
 
@@ -404,8 +403,12 @@ def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
     if not float(std) > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     xp = _xp_of(self)
-    eps = _std_normal(xp, _gen(xp, generator), tuple(self.shape))
+    g = _gen(xp, generator)
     with np.errstate(over="ignore"):
+        if xp is np:  # PyTorch's: exp of normal_distribution<double>, element by element
+            z = g.normal(float(mean), float(std), tuple(self.shape), np.float64, serial=True)
+            return _fill_with(self, np.exp(z).astype(self.dtype))
+        eps = _std_normal(xp, g, tuple(self.shape))
         return _fill_with(self, xp.exp(float(mean) + float(std) * eps).astype(self.dtype))
 
 
