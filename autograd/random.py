@@ -22,6 +22,7 @@ import numpy as np
 
 from . import backend
 from ._numba import kernel
+from ._numeric import fma as _fma
 
 
 def _mt_key(seed: int) -> np.ndarray:
@@ -193,24 +194,6 @@ class _TorchStream:
             words = self._u32(n - 1) if n < 0xFFFFFFFF // 20 else self._u64(n - 1)
             _shuffle(r, words)
         return r
-
-
-def _fma(a, b: float, c: float):
-    """a * b + c rounded once (float64 arrays ``a``; the compiled kernel's fused multiply-add),
-    from the exact product (Dekker's split) and an exact sum (Knuth's two-sum)."""
-    p = a * b
-    s = 134217729.0  # 2**27 + 1
-    t = s * a
-    ah = t - (t - a)
-    al = a - ah
-    t = s * b
-    bh = t - (t - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # p + e == a * b exactly
-    r = p + c
-    z = r - p
-    err = (p - (r - z)) + (c - z)  # r + err == p + c exactly
-    return r + (err + e)
 
 
 def _normal_fill(a, m: int, mean, std) -> None:

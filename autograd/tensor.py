@@ -18,6 +18,7 @@ import numpy as np
 from . import _tensor_str, backend
 from . import dtypes as _dt
 from . import hooks as _hooks
+from ._numeric import fma as _fma
 from .backend import CPU, Device, device_of, get_array_module, lock, parse_device, unlock
 from .grad_mode import no_grad, state
 from .random import Generator, _gen_for
@@ -747,7 +748,34 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
     dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
     if dt.kind == "b":
         raise NotImplementedError("linspace: not implemented for bool (as in PyTorch)")
-    return _finish(np.linspace(start, end, steps).astype(dt), None, device, requires_grad)
+    return _finish(_linspace(start, end, int(steps), dt), None, device, requires_grad)
+
+
+def _linspace(start, end, steps: int, dt):
+    """PyTorch's linspace values: ``step = (end - start) / (steps - 1)`` in the dtype (double
+    for integers), the first half ``start + step * i`` and the second ``end - step * (steps
+    - 1 - i)``, each rounded once (the kernel's fused multiply-add): exactly symmetric, and
+    ending on ``end``."""
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    if steps <= 1:
+        return np.full(steps, start).astype(dt)
+    i = np.arange(steps)
+    lo = i < steps // 2
+    k = np.where(lo, i, steps - 1 - i).astype(np.float64)
+    if dt == np.float64 or dt.kind != "f" and dt.kind != "V":
+        if dt.kind in "fV":
+            s, e = float(start), float(end)
+        else:  # integers: the bounds in the dtype, the step in double
+            s, e = float(dt.type(start)), float(dt.type(end))
+        step = (e - s) / (steps - 1)
+        vals = np.where(lo, _fma(k, step, s), _fma(k, -step, e))
+    else:  # float32 (float16/bfloat16: the bounds and step rounded to the dtype, the rest in
+        # float): a product of two short mantissas is exact in double
+        s, e = np.float32(dt.type(start)), np.float32(dt.type(end))
+        step = np.float64(dt.type((e - s) / np.float32(steps - 1)))
+        vals = np.where(lo, np.float64(s) + step * k, np.float64(e) - step * k)
+    return vals.astype(dt)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None) -> Tensor:

@@ -235,3 +235,26 @@ def test_float16_with_python_numbers_computes_in_float32():
     assert (2.0 * x).dtype == ag.float16 and (x + 1.5).dtype == ag.float16
     y.sum().backward()
     assert x.grad.dtype == ag.float16
+
+
+# ---- linspace: PyTorch's values (symmetric halves, one rounding), not NumPy's ----------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_linspace_is_exactly_symmetric_and_ends_on_end(dtype):
+    x = ag.linspace(-math.pi, math.pi, 2000, dtype=getattr(ag, dtype)).numpy()
+    assert np.array_equal(x, -x[::-1])  # NumPy's start + i * step is not (604 values off)
+    assert x[0] == np.dtype(dtype).type(-math.pi) and x[-1] == np.dtype(dtype).type(math.pi)
+    assert ag.linspace(3.0, 3.0, 1).tolist() == [3.0] and ag.linspace(0, 1, 0).numel() == 0
+
+
+LINSPACES = [(-math.pi, math.pi, 2000), (0, 1, 7), (-3, 5, 1001), (2.5, -1.25, 10),
+             (-1e6, 3, 12345), (0, 10, 4), (7, 7, 1)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+@pytest.mark.parametrize("args", LINSPACES, ids=str)
+def test_linspace_matches_torch_bit_for_bit(args, dtype):
+    torch = pytest.importorskip("torch")
+    a = ag.linspace(*args, dtype=getattr(ag, dtype)).numpy()
+    b = torch.linspace(*args, dtype=getattr(torch, dtype)).numpy()
+    assert a.dtype == b.dtype and np.array_equal(a, b)

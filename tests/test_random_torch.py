@@ -17,7 +17,8 @@ import autograd.utils.data as agdata
 import nn
 import nn.functional as F
 import nn.init as init
-from autograd.random import Generator, _fma, _TorchStream
+from autograd._numeric import fma as _fma
+from autograd.random import Generator, _TorchStream
 from autograd.utils.data import (
     DataLoader,
     RandomSampler,
