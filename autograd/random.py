@@ -196,6 +196,34 @@ class _TorchStream:
         return r
 
 
+def _dense(a) -> bool:
+    """Whether ``a`` covers a block of memory without gaps or overlaps (PyTorch's
+    ``is_non_overlapping_and_dense``: ``empty_like`` keeps the layout of such a tensor)."""
+    dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1)
+    expect = a.itemsize
+    for st, n in dims:
+        if st != expect:
+            return False
+        expect *= n
+    return True
+
+
+def draw_like(a, draw, inplace: bool = False):
+    """``draw(shape)`` for an array shaped like ``a``, its values assigned in the order
+    PyTorch's CPU kernels fill a tensor laid out like ``a``: memory order (the axes by
+    decreasing stride), for ``a`` itself (``inplace``, as ``a.uniform_()``) or for
+    ``empty_like(a)``, which keeps the layout of a dense tensor and is C-contiguous
+    otherwise. A transposed tensor (an RNN's batch-first output) gets PyTorch's numbers."""
+    shape = tuple(a.shape)
+    if len(shape) < 2 or a.flags.c_contiguous or (not inplace and not _dense(a)):
+        return draw(shape)
+    order = sorted(range(len(shape)), key=lambda d: (-abs(a.strides[d]), d))
+    if order == list(range(len(shape))):
+        return draw(shape)
+    u = draw(tuple(shape[d] for d in order))
+    return u.transpose(np.argsort(order))
+
+
 def _normal_fill(a, m: int, mean, std) -> None:
     """ATen's ``normal_fill_16`` over the first m (a multiple of 16) values of ``a`` (which
     hold uniforms): per block of 16, values j and j + 8 from (1 - u_j, u_{j+8})."""

@@ -21,7 +21,7 @@ from . import hooks as _hooks
 from ._numeric import fma as _fma
 from .backend import CPU, Device, device_of, get_array_module, lock, parse_device, unlock
 from .grad_mode import no_grad, state
-from .random import Generator, _gen_for
+from .random import Generator, _gen_for, draw_like
 
 
 def _make(data, grad_fn=None, requires_grad=False, nr=0):
@@ -841,12 +841,35 @@ def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
 
 def rand_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
-    return rand(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _random_like(t, "rand", dt, dev, requires_grad)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
-    return randn(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _random_like(t, "randn", dt, dev, requires_grad)
+
+
+def _random_like(t, kind, dt, dev, requires_grad):
+    """rand/randn in ``t``'s shape with PyTorch's values for ``t``'s layout: PyTorch fills
+    ``empty_like(t)``, which keeps a dense tensor's layout (in memory order; a non-contiguous
+    one by the element-wise normal)."""
+    src = t._data if isinstance(t, Tensor) else np.asarray(t)
+    if (dev is not None and parse_device(dev).type != "cpu") or src.__class__ is not np.ndarray \
+            or src.flags.c_contiguous or _random_dtype(dt).kind not in "fV":
+        return _random(kind, (tuple(t.shape),), dt, dev, requires_grad)
+    gen, dtf = _gen_for(np), _random_dtype(dt)
+    if kind == "rand":
+        arr = draw_like(src, lambda sh: gen.random(sh, dtype=dtf))
+    else:
+        arr = draw_like(src, lambda sh: gen.normal(0.0, 1.0, sh, dtf, serial=True))
+    out = _make(np.ascontiguousarray(arr))
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _random_dtype(dt):
+    return _dt.to_dtype(dt) or _dt.get_default_dtype()
 
 
 def is_tensor(obj) -> bool:

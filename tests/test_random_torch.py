@@ -303,3 +303,54 @@ def test_fresh_process_seed_is_random_and_fork_rng_restores():
         ag.randn(7)
     assert ag.rand(3).tolist() == a
     assert ag.default_generator.initial_seed() == 5
+
+
+LAYOUTS = [  # PyTorch fills a tensor in its memory order (an RNN's batch-first output...)
+    ("dropout of a transposed tensor",
+     lambda m: m.nn.functional.dropout(m.ones(7, 3, 4).transpose(0, 1), 0.3)),
+    ("uniform_ on a transposed view",
+     lambda m: (lambda w: (w.t().uniform_(-1, 1), w)[1])(m.empty(4, 6))),
+    ("normal_ on a transposed view (16+ values)",
+     lambda m: (lambda w: (w.t().normal_(), w)[1])(m.empty(8, 6))),
+    ("bernoulli_ on a strided slice",
+     lambda m: (lambda w: (w[:, ::2].bernoulli_(0.5), w)[1])(m.zeros(4, 6))),
+    ("random_ on a transposed view",
+     lambda m: (lambda w: (w.t().random_(0, 100), w)[1])(m.zeros(4, 6, dtype=m.int64))),
+    ("rand_like of a transposed tensor", lambda m: m.rand_like(m.ones(4, 6).t())),
+    ("randn_like of a transposed tensor", lambda m: m.randn_like(m.ones(5, 6).t())),
+    ("randint_like of a transposed tensor", lambda m: m.randint_like(m.ones(4, 6).t(), 10)),
+    ("bernoulli of a transposed tensor (a contiguous result)",
+     lambda m: m.bernoulli(m.full((5, 6), 0.4).t())),
+]
+
+
+@pytest.mark.parametrize("name,make", LAYOUTS, ids=[c[0] for c in LAYOUTS])
+def test_fill_order_follows_the_layout_as_torch(name, make):
+    _same(3, lambda: make(ag), lambda: make(torch), atol=1e-6)
+
+
+def test_batch_first_gru_language_model_trains_to_torchs_losses():
+    def run(m, mnn, F_, optim):
+        m.manual_seed(42)
+        emb, rnn = mnn.Embedding(12, 8), mnn.GRU(8, 16, num_layers=2, dropout=0.1,
+                                                   batch_first=True)
+        head = mnn.Linear(16, 12)
+        params = [*emb.parameters(), *rnn.parameters(), *head.parameters()]
+        opt = optim.Adam(params, lr=3e-3)
+        data = m.randint(0, 12, (8, 21))
+        losses = []
+        for _ in range(5):
+            h, _ = rnn(emb(data[:, :-1]))
+            logits = head(F_.dropout(h, 0.2, training=True))
+            loss = F_.cross_entropy(logits.reshape(-1, 12), data[:, 1:].reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    import optim
+
+    np.testing.assert_allclose(run(ag, nn, F, optim),
+                               run(torch, torch.nn, torch.nn.functional, torch.optim),
+                               rtol=1e-5)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..function import Op
-from ..random import _gen_for
+from ..random import _gen_for, draw_like
 from ..registry import register
 from ..tensor import Tensor, _make
 
@@ -94,8 +94,10 @@ def dropout_impl(input, p: float, train: bool, inplace: bool = False, feature: b
     if feature:
         lead = 2 if batched else 1
         shape = shape[:lead] + (1,) * (len(shape) - lead)
-    # PyTorch's mask: bernoulli_(1 - p), u < 1 - p (asarray: 0-d comparisons give scalars)
-    keep = xp.asarray(uniform(xp, shape) < 1 - p)
+    # PyTorch's mask: bernoulli_(1 - p), u < 1 - p, on empty_like(input) (filled in its
+    # memory order) or on a fresh (N, C, 1...) tensor (asarray: 0-d comparisons give scalars)
+    u = draw_like(xd, lambda sh: uniform(xp, sh)) if shape == xd.shape else uniform(xp, shape)
+    keep = xp.asarray(u < 1 - p)
     if mask_out is not None:
         mask_out.append(xp.broadcast_to(keep, xd.shape).copy())
     if alpha:

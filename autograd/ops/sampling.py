@@ -23,7 +23,7 @@ from ..backend import get_array_module
 from ..dtypes import get_default_dtype, to_dtype
 from ..function import Op
 from ..grad_mode import state
-from ..random import _gen_for
+from ..random import _gen_for, draw_like
 from ..registry import register
 from ..tensor import Tensor, _make, _size_args, _xp_for
 from .inplace import Overwrite, _write, apply_inplace
@@ -52,6 +52,14 @@ def _std_normal(xp, g, shape, dtype=np.float64):
     if xp is not np:
         return g.standard_normal(shape).astype(dtype)
     return g.standard_normal(shape, dtype=dtype)
+
+
+def _self_uniform(self, generator, dtype=np.float64):
+    """Uniform [0, 1) draws for the tensor ``self`` of an in-place sampler, in the order
+    PyTorch fills it (its memory order: ``autograd.random.draw_like``)."""
+    xp = _xp_of(self)
+    g = _gen(xp, generator)
+    return draw_like(self._data, lambda sh: _uniform(xp, g, sh, dtype), True)
 
 
 def _open_uniform(xp, g, shape):
@@ -133,7 +141,8 @@ def bernoulli(x, p=None, *, generator=None):
         _check_prob("bernoulli", x)
         prob = xd
     # PyTorch's: uniforms with the probabilities' precision (a number: double)
-    u = _uniform(xp, g, xd.shape, getattr(prob, "dtype", np.float64))
+    pdt = getattr(prob, "dtype", np.float64)
+    u = _uniform(xp, g, xd.shape, pdt)  # PyTorch's result: contiguous, filled in C order
     sample = (u < prob).astype(xd.dtype)
     if p is not None:
         return _t(sample)
@@ -144,7 +153,6 @@ def bernoulli(x, p=None, *, generator=None):
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with draws of 1 with probability ``p`` (a number or a tensor broadcasting to
     this one), 0 otherwise, in place."""
-    xp = _xp_of(self)
     if isinstance(p, Tensor):
         _float_only("bernoulli_", "bernoulli_tensor_cpu_p_", p.dtype)
         _check_prob("bernoulli_", p)
@@ -152,8 +160,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
     else:
         _check_prob("bernoulli_", p)
         prob = float(p)
-    u = _uniform(xp, _gen(xp, generator), tuple(self.shape),
-                 prob.dtype if isinstance(p, Tensor) else np.float64)
+    pdt = prob.dtype if isinstance(p, Tensor) else np.float64
+    u = _self_uniform(self, generator, pdt)
     return _fill_with(self, (u < prob).astype(self.dtype))
 
 
@@ -334,7 +342,12 @@ def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     _float_only("normal_", "normal_kernel_cpu", self.dtype)
     _check_std(std)
     xp = _xp_of(self)
-    eps = _std_normal(xp, _gen(xp, generator), tuple(self.shape), self.dtype)
+    g, sd = _gen(xp, generator), self._data
+    if xp is np:  # PyTorch's: a non-contiguous tensor is filled element by element
+        eps = draw_like(sd, lambda sh: g.normal(0.0, 1.0, sh, sd.dtype,
+                                                serial=not sd.flags.c_contiguous), True)
+    else:
+        eps = _std_normal(xp, g, tuple(self.shape), self.dtype)
     return _fill_with(self, (float(mean) + float(std) * eps).astype(self.dtype))
 
 
@@ -352,8 +365,9 @@ def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None, **kw)
                            f"from={from_} > to={to}")
     xp = _xp_of(self)
     g = _gen(xp, generator)
-    if xp is np:  # PyTorch's draws (autograd.random)
-        return _fill_with(self, g.uniform(from_, to, tuple(self.shape), dtype=self.dtype))
+    if xp is np:  # PyTorch's draws (autograd.random), in the tensor's memory order
+        return _fill_with(self, draw_like(
+            self._data, lambda sh: g.uniform(from_, to, sh, dtype=self.dtype), True))
     u = _uniform(xp, g, tuple(self.shape))
     return _fill_with(self, (float(from_) + (float(to) - float(from_)) * u).astype(self.dtype))
 
@@ -365,7 +379,7 @@ def exponential_(self, lambd: float = 1.0, *, generator=None):
     if not float(lambd) > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     xp = _xp_of(self)
-    u = _uniform(xp, _gen(xp, generator), tuple(self.shape))  # PyTorch's: -log1p(-u) / lambda
+    u = _self_uniform(self, generator)  # PyTorch's: -log1p(-u) / lambda
     return _fill_with(self, (-xp.log1p(-u) / float(lambd)).astype(self.dtype))
 
 
@@ -376,7 +390,7 @@ def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
     if not float(sigma) > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     xp = _xp_of(self)
-    u = _uniform(xp, _gen(xp, generator), tuple(self.shape))
+    u = _self_uniform(self, generator)
     return _fill_with(self, (float(median) + float(sigma) * xp.tan(math.pi * (u - 0.5)))
                       .astype(self.dtype))
 
@@ -390,7 +404,7 @@ def geometric_(self, p: float, *, generator=None):
     if not 0 < float(p) < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     xp = _xp_of(self)
-    u = _uniform(xp, _gen(xp, generator), tuple(self.shape))  # PyTorch's: log(u) / log1p(-p)
+    u = _self_uniform(self, generator)  # PyTorch's: log(u) / log1p(-p)
     with np.errstate(divide="ignore"):
         k = xp.ceil(xp.log(u) / math.log1p(-float(p)))
     return _fill_with(self, xp.maximum(k, 1).astype(self.dtype))
@@ -406,7 +420,8 @@ def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
     g = _gen(xp, generator)
     with np.errstate(over="ignore"):
         if xp is np:  # PyTorch's: exp of normal_distribution<double>, element by element
-            z = g.normal(float(mean), float(std), tuple(self.shape), np.float64, serial=True)
+            z = draw_like(self._data, lambda sh: g.normal(float(mean), float(std), sh,
+                                                          np.float64, serial=True), True)
             return _fill_with(self, np.exp(z).astype(self.dtype))
         eps = _std_normal(xp, g, tuple(self.shape))
         return _fill_with(self, xp.exp(float(mean) + float(std) * eps).astype(self.dtype))
@@ -459,7 +474,8 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
                            f">= to={high}")
     _check_bounds("random_", self.dtype, low, high)
     xp = _xp_of(self)
-    r = _draw_ints(xp, _gen(xp, generator), low, high, tuple(self.shape))
+    g = _gen(xp, generator)
+    r = draw_like(self._data, lambda sh: _draw_ints(xp, g, low, high, sh), True)
     return _fill_with(self, r.astype(self.dtype))
 
 
@@ -477,8 +493,9 @@ def randint_like(x, low=0, high=None, *, dtype=None, device=None, requires_grad=
                            f">= to={high}")
     _check_bounds("randint_like", dt, low, high)
     xp = _xp_of(x)
-    r = _draw_ints(xp, _gen(xp, generator), low, high, tuple(x.shape))
-    t = _t(r.astype(dt))
+    g = _gen(xp, generator)
+    r = draw_like(_data(x), lambda sh: _draw_ints(xp, g, low, high, sh))  # as empty_like(x)
+    t = _t(xp.ascontiguousarray(r.astype(dt)))
     if requires_grad:
         t.requires_grad_(True)
     return t
