@@ -75,6 +75,21 @@ def test_permutation_without_numba_is_the_same():
     assert np.array_equal(p1, p2) and sorted(p1.tolist()) == list(range(500))
 
 
+def test_compiled_generator_is_the_same_stream():
+    import autograd._numba as anb
+
+    sizes = [(5, np.float64), (70000, np.float64), (3, np.float32), (200001, np.float32),
+             (624, np.float64), (100000, np.float16), (33000, np.float64)]
+    a, b = _TorchStream(7), _TorchStream(7)
+    x = [a.random(n, dt) for n, dt in sizes] + [a._u32(70001), a.permutation(70000)]
+    with anb.disabled():  # NumPy's MT19937 words, converted by NumPy
+        y = [b.random(n, dt) for n, dt in sizes] + [b._u32(70001), b.permutation(70000)]
+    assert all(u.dtype == v.dtype and np.array_equal(u, v) for u, v in zip(x, y))
+    assert a.random(3).tolist() == b.random(3).tolist()  # and the streams stay in step
+    # the standard's value through the compiled path (a draw of 2**16 words or more)
+    assert int(_TorchStream(5489)._u32(1 << 16)[9999]) == 4123659995
+
+
 # ---- against PyTorch ------------------------------------------------------------------
 
 torch = pytest.importorskip("torch")
