@@ -369,3 +369,31 @@ def test_batch_first_gru_language_model_trains_to_torchs_losses():
     np.testing.assert_allclose(run(ag, nn, F, optim),
                                run(torch, torch.nn, torch.nn.functional, torch.optim),
                                rtol=1e-5)
+
+
+class _ThreeGenerators:
+    """Draws from NumPy's global generator, Python's ``random`` and the package's, as dataset
+    code does in a DataLoader worker."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        import random
+
+        return self.lib.tensor([float(np.random.rand()), random.random(),
+                                float(self.lib.rand(()))])
+
+
+def test_worker_processes_draw_torchs_numbers():
+    from torch.utils import data as td
+
+    ag.manual_seed(3)
+    ours = [b.tolist() for b in DataLoader(_ThreeGenerators(ag), batch_size=4, num_workers=2)]
+    torch.manual_seed(3)
+    theirs = [b.tolist() for b in td.DataLoader(_ThreeGenerators(torch), batch_size=4,
+                                                 num_workers=2)]
+    assert ours == theirs

@@ -4,9 +4,10 @@ With ``num_workers=0`` everything runs in the calling process. With ``num_worker
 worker is a process (``fork`` where the platform has it, as PyTorch on Linux) that receives
 lists of indices on its own queue, fetches and collates them, and sends the batch back on a
 shared result queue; the main process keeps ``prefetch_factor`` batches per worker in flight
-and yields them in sampler order. Each worker seeds the package generator, NumPy's legacy
-global generator and Python's ``random`` with ``base_seed + worker_id`` (``base_seed`` is
-drawn from the loader's generator, so ``ag.manual_seed`` makes runs reproducible), then calls
+and yields them in sampler order. Each worker seeds the package generator and Python's
+``random`` with ``base_seed + worker_id`` and NumPy's legacy global generator with the
+``SeedSequence`` state of (worker_id, base_seed), as PyTorch does (``base_seed`` is drawn
+from the loader's generator, so ``ag.manual_seed`` makes runs reproducible), then calls
 ``worker_init_fn(worker_id)``; ``get_worker_info()`` tells dataset code which worker it runs
 in. An exception in a worker is re-raised in the main process with the worker's traceback.
 Workers are shut down and joined when the iterator is exhausted, raises, or is dropped
@@ -171,7 +172,9 @@ def _worker_loop(dataset, index_queue, result_queue, auto_collation, collate_fn,
                  drop_last, seed, init_fn, worker_id, num_workers, parent):
     global _worker_info
     manual_seed(seed)
-    np.random.seed(seed % 2**32)
+    base = seed - worker_id  # NumPy's legacy generator: PyTorch's state for the worker, the
+    np.random.seed(np.random.SeedSequence(  # SeedSequence hash of its id and the base seed
+        [worker_id, base & 0xFFFFFFFF, base >> 32]).generate_state(4))
     random.seed(seed)
     _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
     init_error = None
