@@ -862,7 +862,7 @@ def _random_like(t, kind, dt, dev, requires_grad):
         arr = draw_like(src, lambda sh: gen.random(sh, dtype=dtf))
     else:
         arr = draw_like(src, lambda sh: gen.normal(0.0, 1.0, sh, dtf, serial=True))
-    out = _make(np.ascontiguousarray(arr))
+    out = _make(arr.astype(arr.dtype, order="C"))
     if requires_grad:
         out.requires_grad_(True)
     return out

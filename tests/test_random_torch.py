@@ -146,6 +146,10 @@ NORMALS = [  # PyTorch's (vectorised) log/sin/cos may differ from NumPy's in the
     ("randn f64 small", lambda m: m.randn(5, dtype=m.float64)),
     ("exponential_ f64", lambda m: m.empty(20, dtype=m.float64).exponential_(0.5)),
     ("log_normal_", lambda m: m.empty(3, 7, dtype=m.float64).log_normal_(0.5, 0.7)),
+    ("rrelu in training", lambda m: m.nn.functional.rrelu(
+        m.linspace(-3.0, 2.0, 35).reshape(5, 7), training=True)),
+    ("gumbel_softmax", lambda m: m.nn.functional.gumbel_softmax(
+        m.linspace(-3.0, 2.0, 35).reshape(5, 7), tau=0.5)),
     ("randn 3", lambda m: m.randn(3)),
     ("randn 16", lambda m: m.randn(16)),
     ("randn 37", lambda m: m.randn(37)),

@@ -221,7 +221,12 @@ def rrelu_noise(xd, lower: float, upper: float, generator=None):
     ``xd < 0``, 1 elsewhere (the package RNG, or ``generator``)."""
     xp = get_array_module(xd)
     g = _gen_for(xp, generator)
-    u = g.random(xd.shape) if xp is np else g.random_sample(xd.shape)
+    if xp is np:  # PyTorch's draws: one double uniform per element <= 0, in C order
+        neg = xd <= 0  # (nan: slope 1)
+        noise = np.ones(xd.shape, xd.dtype)
+        noise[neg] = g.uniform(lower, upper, int(neg.sum()), dtype=np.float64).astype(xd.dtype)
+        return noise
+    u = g.random_sample(xd.shape)
     noise = (u * (upper - lower) + lower).astype(xd.dtype, copy=False)
     return xp.where(xd <= 0, noise, xp.ones((), xd.dtype))  # PyTorch's: x <= 0 (nan: 1)
 

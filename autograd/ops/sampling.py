@@ -495,7 +495,7 @@ def randint_like(x, low=0, high=None, *, dtype=None, device=None, requires_grad=
     xp = _xp_of(x)
     g = _gen(xp, generator)
     r = draw_like(_data(x), lambda sh: _draw_ints(xp, g, low, high, sh))  # as empty_like(x)
-    t = _t(xp.ascontiguousarray(r.astype(dt)))
+    t = _t(r.astype(dt, order="C"))
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -456,7 +456,8 @@ def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e
     xp = get_array_module(xd)
     g = _gen_for(xp)
     u = g.random(xd.shape) if xp is np else g.random_sample(xd.shape)
-    gumbels = (-xp.log(-xp.log1p(-u))).astype(xd.dtype, copy=False)  # -log(Exp(1))
+    # PyTorch's: -log of exponential_() (drawn in double, rounded to the dtype)
+    gumbels = -xp.log((-xp.log1p(-u)).astype(xd.dtype, copy=False))
     y = R.softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y
