@@ -322,6 +322,12 @@ class Generator:
 
     def set_state(self, new_state) -> None:
         """Restore a state ``get_state`` returned."""
+        if isinstance(new_state, dict):
+            raise RuntimeError("set_state: a dict is the state of this package's former "
+                               "generator (NumPy's PCG64, before its streams became "
+                               "PyTorch's): it cannot be restored into PyTorch's Mersenne "
+                               "Twister; seed instead (or load the checkpoint without its "
+                               "RNG state)")
         a = np.asarray(getattr(new_state, "_data", new_state))
         if a.dtype != np.uint8 or a.shape != (self._STATE_BYTES,):
             raise RuntimeError(f"set_state: expected a uint8 tensor of {self._STATE_BYTES} "

@@ -401,3 +401,10 @@ def test_worker_processes_draw_torchs_numbers():
     theirs = [b.tolist() for b in td.DataLoader(_ThreeGenerators(torch), batch_size=4,
                                                  num_workers=2)]
     assert ours == theirs
+
+
+def test_a_former_state_is_refused_clearly():
+    with pytest.raises(RuntimeError, match="PCG64"):
+        ag.set_rng_state({"bit_generator": "PCG64", "state": {}})
+    with pytest.raises(RuntimeError, match="uint8 tensor of 2528 bytes"):
+        ag.set_rng_state(ag.zeros(7, dtype=ag.uint8))
