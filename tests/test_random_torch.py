@@ -275,6 +275,19 @@ def test_samplers_and_random_split_match_torch():
         list(td.RandomSampler(range(10), num_samples=25))
     assert list(SubsetRandomSampler([3, 5, 7, 9])) == \
         list(td.SubsetRandomSampler([3, 5, 7, 9]))
+    w = [0.1, 0.5, 0.2, 0.9, 0.3]
+    for replacement, k in ((True, 40), (False, 3)):
+        assert list(agdata.WeightedRandomSampler(w, k, replacement)) == \
+            list(td.WeightedRandomSampler(w, k, replacement))
+    from torch.utils.data.distributed import DistributedSampler as TorchDS
+
+    from autograd.data import DistributedSampler
+    for epoch in (0, 3):
+        a = DistributedSampler(list(range(11)), num_replicas=2, rank=1, shuffle=True, seed=5)
+        b = TorchDS(list(range(11)), num_replicas=2, rank=1, shuffle=True, seed=5)
+        a.set_epoch(epoch)
+        b.set_epoch(epoch)
+        assert list(a) == list(b)
     a = random_split(range(17), [0.5, 0.3, 0.2], generator=Generator().manual_seed(42))
     b = td.random_split(range(17), [0.5, 0.3, 0.2], generator=torch.Generator().manual_seed(42))
     assert [list(s.indices) for s in a] == [list(s.indices) for s in b]

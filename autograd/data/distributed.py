@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import distributed as dist
+from ..random import Generator, _gen_for
 
 
 class DistributedSampler:
@@ -70,7 +71,8 @@ class DistributedSampler:
     def __iter__(self):
         n = len(self.dataset)
         if self.shuffle:
-            idx = np.random.default_rng(self.seed + self.epoch).permutation(n)
+            # PyTorch's: randperm from a generator seeded with seed + epoch
+            idx = _gen_for(np, Generator().manual_seed(self.seed + self.epoch)).permutation(n)
         else:
             idx = np.arange(n)
         if not self.drop_last:

@@ -9,8 +9,10 @@ import numbers
 
 import numpy as np
 
+from ..ops.sampling import multinomial
 from ..random import Generator, _gen_for
 from ..tensor import Tensor
+from ..tensor import tensor as _tensor
 
 _CHUNK = 32  # random indices are drawn this many at a time (as PyTorch's RandomSampler)
 
@@ -86,10 +88,10 @@ class RandomSampler(Sampler):
         else:
             rng = _rng(self.generator)
         total = self.num_samples
-        if self.replacement:  # in PyTorch's blocks of 32 (the same draws)
-            for _ in range(total // 32):
-                yield from rng.integers(0, n, size=32).tolist()
-            yield from rng.integers(0, n, size=total % 32).tolist()
+        if self.replacement:  # in PyTorch's blocks of _CHUNK (the same draws)
+            for _ in range(total // _CHUNK):
+                yield from rng.integers(0, n, size=_CHUNK).tolist()
+            yield from rng.integers(0, n, size=total % _CHUNK).tolist()
             return
         for _ in range(total // n):
             yield from rng.permutation(n).tolist()
@@ -145,17 +147,10 @@ class WeightedRandomSampler(Sampler):
         self.replacement = replacement
         self.generator = generator
 
-    def __iter__(self):
-        rng = _rng(self.generator)
-        p = self.weights / self.weights.sum()
-        if self.replacement:
-            cdf = np.cumsum(p)
-            cdf[-1] = 1.0
-            for start in range(0, self.num_samples, _CHUNK):
-                u = rng.random(min(_CHUNK, self.num_samples - start))
-                yield from np.searchsorted(cdf, u, side="right").tolist()
-            return
-        yield from rng.choice(len(p), size=self.num_samples, replace=False, p=p).tolist()
+    def __iter__(self):  # PyTorch's: one multinomial draw of the double weights per epoch
+        idx = multinomial(_tensor(self.weights), self.num_samples, self.replacement,
+                          generator=self.generator)
+        yield from idx.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
