@@ -37,7 +37,7 @@ def _mt_key(seed: int) -> np.ndarray:
 
 
 _M24, _M53 = np.uint64((1 << 24) - 1), np.uint64((1 << 53) - 1)
-_MANT = {np.dtype(np.float16): 11, np.dtype(np.float32): 24, np.dtype(np.float64): 53}
+_MANT = {np.dtype(np.float64): 53}  # every other floating dtype: 24 (float's), rounded
 
 
 class _TorchStream:
@@ -92,7 +92,7 @@ class _TorchStream:
     def _unit(self, n: int, dtype) -> np.ndarray:
         """n uniforms in [0, 1) as float64, with ``dtype``'s mantissa bits: doubles from
         64-bit draws, narrower floats from one 32-bit word each."""
-        bits = _MANT.get(np.dtype(dtype), 8)  # bfloat16: 8
+        bits = _MANT.get(np.dtype(dtype), 24)
         words = n * (2 if bits == 53 else 1)
         kern = _mt_units.get() if words >= _COMPILED_WORDS else None
         if kern is not None:  # the words and their conversion in one compiled pass
@@ -153,12 +153,12 @@ class _TorchStream:
         shape = _shape(size)
         n = _prod(shape)
         dt = np.dtype(dtype)
-        if n >= 16 and not serial:
+        if n >= 16 and not serial:  # (float16, bfloat16: as float, then rounded)
             work = np.float64 if dt == np.float64 else np.float32
-            out = self._unit(n, dt).astype(dt).astype(work)
+            out = self._unit(n, dt).astype(work)
             _normal_fill(out, n - n % 16, work(loc), work(scale))
             if n % 16:
-                tail = self._unit(16, dt).astype(dt).astype(work)
+                tail = self._unit(16, dt).astype(work)
                 _normal_fill(tail, 16, work(loc), work(scale))
                 out[n - 16:] = tail
             return out.astype(dt).reshape(shape)

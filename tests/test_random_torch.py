@@ -96,7 +96,12 @@ torch = pytest.importorskip("torch")
 
 
 def _np(t):
-    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+    if hasattr(t, "detach"):
+        t = t.detach()
+        if str(t.dtype).endswith("bfloat16"):  # compared as float32 (exact)
+            t = t.float()
+        return t.numpy()
+    return np.asarray(t)
 
 
 def _same(seed, ours, theirs, atol=0.0):
@@ -113,6 +118,11 @@ def _same(seed, ours, theirs, atol=0.0):
 CREATION = [
     ("rand f32", lambda m: m.rand(3, 5)),
     ("rand f64", lambda m: m.rand(7, dtype=m.float64)),
+    ("rand f16", lambda m: m.rand(20, dtype=m.float16)),
+    ("rand bf16", lambda m: m.rand(20, dtype=m.bfloat16)),
+    ("uniform_ f16", lambda m: m.empty(20, dtype=m.float16).uniform_(-1, 1)),
+    ("randn f16 32", lambda m: m.randn(32, dtype=m.float16)),
+    ("randn bf16 5", lambda m: m.randn(5, dtype=m.bfloat16)),
     ("randint small range", lambda m: m.randint(0, 10, (40,))),
     ("randint 2**40 range", lambda m: m.randint(-5, 2**40, (9,))),
     ("randint(high, size)", lambda m: m.randint(6, (2, 3))),
