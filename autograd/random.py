@@ -76,13 +76,17 @@ class _TorchStream:
         kern = _mt_words.get() if n >= _COMPILED_WORDS else None
         if kern is None:
             return self.bit_generator.random_raw(n)
-        st = self.bit_generator.state  # (~0.1 ms to read and write back: large draws only)
+        return self._compiled(kern, np.empty(n, np.uint32)).astype(np.uint64)
+
+    def _compiled(self, kern, out, *args):
+        """Run the compiled generator ``kern(key, pos, *args, out)`` on this stream's state
+        (NumPy's bit generator: read and written back, ~0.1 ms, so large draws only)."""
+        st = self.bit_generator.state
         key = np.array(st["state"]["key"], np.uint32)
-        out = np.empty(n, np.uint32)
-        pos = kern(key, int(st["state"]["pos"]), out)
+        pos = kern(key, int(st["state"]["pos"]), *args, out)
         st["state"] = {"key": key, "pos": int(pos)}
         self.bit_generator.state = st
-        return out.astype(np.uint64)
+        return out
 
     def _u64(self, n: int) -> np.ndarray:
         w = self._u32(2 * n).reshape(n, 2)  # random64(): the first word is the high half
@@ -96,13 +100,7 @@ class _TorchStream:
         words = n * (2 if bits == 53 else 1)
         kern = _mt_units.get() if words >= _COMPILED_WORDS else None
         if kern is not None:  # the words and their conversion in one compiled pass
-            st = self.bit_generator.state
-            key = np.array(st["state"]["key"], np.uint32)
-            out = np.empty(n, np.float64)
-            pos = kern(key, int(st["state"]["pos"]), bits, out)
-            st["state"] = {"key": key, "pos": int(pos)}
-            self.bit_generator.state = st
-            return out
+            return self._compiled(kern, np.empty(n, np.float64), bits)
         if bits == 53:
             return (self._u64(n) & _M53).astype(np.float64) * 2.0 ** -53
         mask = np.uint64((1 << bits) - 1)

@@ -62,12 +62,6 @@ def _self_uniform(self, generator, dtype=np.float64):
     return draw_like(self._data, lambda sh: _uniform(xp, g, sh, dtype), True)
 
 
-def _open_uniform(xp, g, shape):
-    """Uniform (0, 1) draws in float64 (for logarithms)."""
-    u = _uniform(xp, g, shape)
-    return 1.0 - u  # (0, 1]: log never sees 0
-
-
 def _data(x):
     return x._data if isinstance(x, Tensor) else x
 
