@@ -59,8 +59,8 @@ class Adagrad(Optimizer):
         >>> opt.zero_grad(); loss.backward(); opt.step()
     """
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None):
         _check(lr >= 0, "learning rate", lr)
@@ -70,9 +70,10 @@ class Adagrad(Optimizer):
                initial_accumulator_value)
         _check(eps >= 0, "epsilon value", eps)
         _check_kernels(foreach, fused, differentiable)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, foreach=foreach, maximize=maximize,
+                                      foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, fused=fused))
 
     def _state(self, p, group) -> dict:

@@ -46,7 +46,8 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
             dec = decoupled_weight_decay and weight_decay != 0
             fused.adam_update(p, g, exp_avgs[i], exp_avg_sqs[i], beta1, beta2,
                               lr / (1 - beta1 ** steps[i]), (1 - beta2 ** steps[i]) ** 0.5, eps,
-                              1 - lr * weight_decay if dec else 1.0, 0.0 if dec else weight_decay)
+                              1 - lr * weight_decay if dec else 1.0,
+                              0.0 if dec else float(weight_decay))
             continue
         arrays = (p, grads[i], exp_avgs[i], exp_avg_sqs[i]) + \
             ((max_exp_avg_sqs[i],) if amsgrad else ())
@@ -54,7 +55,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
             dec = decoupled_weight_decay and weight_decay != 0
             flat = [a.reshape(-1) for a in arrays]
             vmax = flat[4] if amsgrad else flat[3]
-            scal = (amsgrad, maximize, 0.0 if dec else weight_decay,
+            scal = (amsgrad, maximize, 0.0 if dec else float(weight_decay),
                     1 - lr * weight_decay if dec else 1.0, 1 - beta1, beta2, 1 - beta2,
                     -(lr / (1 - beta1 ** steps[i])), (1 - beta2 ** steps[i]) ** 0.5, eps)
             _kernels.over_slices(
@@ -118,7 +119,7 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False):

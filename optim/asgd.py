@@ -68,7 +68,7 @@ class ASGD(Optimizer):
     _scalar_state = ("step", "eta", "mu")
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0.0, foreach: bool | None = None,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
         _check(lr >= 0, "learning rate", lr)

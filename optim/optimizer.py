@@ -10,7 +10,8 @@ each parameter's version counter.
 from __future__ import annotations
 
 import numbers
-from collections import OrderedDict
+import warnings
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 
@@ -142,7 +143,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
-        self.state: dict = {}
+        self.state: defaultdict = defaultdict(dict)  # PyTorch's: state[p] is {} until set
         self.param_groups: list[dict] = []
         self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
         self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
@@ -193,6 +194,11 @@ class Optimizer:
                     f"{list(p.shape)}, grad_fn={p.grad_fn.name()}); optimize the leaf it "
                     "was computed from, or detach().requires_grad_() a copy"
                 )
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -368,7 +374,7 @@ class Optimizer:
             for k, v in sg.items():
                 if k != "params":
                     g[k] = list(v) if isinstance(v, list) else v
-        state = {}
+        state = defaultdict(dict)
         for i, st in state_dict["state"].items():
             p = params[int(i)]
             new = {}
@@ -383,13 +389,14 @@ class Optimizer:
             hook(self)
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
+        """PyTorch's layout: each group's hyper-parameters in sorted order, the groups
+        separated by a blank line."""
+        groups = []
         for i, g in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            for k in sorted(g):
-                if k != "params":
-                    lines.append(f"    {k}: {g[k]}")
-        return "\n".join(lines) + "\n)"
+            lines = [f"Parameter Group {i}"]
+            lines += [f"    {k}: {g[k]}" for k in sorted(g) if k != "params"]
+            groups.append("\n".join(lines))
+        return f"{type(self).__name__} (\n" + "\n\n".join(groups) + "\n)"
 
 
 def _export(key: str, v, scalar_keys=("step",)):

@@ -16,9 +16,9 @@ def sgd(params, grads, bufs, *, lr, momentum, dampening, weight_decay, nesterov,
         if buf is not None and \
                 (kern := _kernels.compiled(_kernels.sgd_step, (p, g, buf))) is not None:
             pf, gf, bf = p.reshape(-1), g.reshape(-1), buf.reshape(-1)  # the CPU: one pass
+            scal = (float(weight_decay), float(momentum), float(dampening))  # floats: one compiled signature
             _kernels.over_slices(lambda a, b: kern(pf[a:b], gf[a:b], bf[a:b], maximize,
-                                                   weight_decay, momentum, dampening,
-                                                   nesterov, lr), p.size)
+                                                   *scal, nesterov, lr), p.size)
             continue
         if maximize:
             g = -g
@@ -58,8 +58,8 @@ class SGD(Optimizer):
         >>> opt.zero_grad(); loss.backward(); opt.step()
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None):
         if lr < 0:

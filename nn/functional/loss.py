@@ -397,8 +397,8 @@ class CrossEntropy(Op):
                 g += eps / c * (p * ctx.weight.sum() - ctx.weight)
             else:
                 g += eps / c * (p * c - 1)
-        if ctx.valid is not None:
-            g *= ctx.valid[:, None]
+        if ctx.valid is not None:  # ignored rows: +0 (multiplying gives -0 at the target)
+            g = xp.where(ctx.valid[:, None], g, xp.zeros((), dtype=g.dtype))
         if ctx.reduction == "mean":
             g *= gy / ctx.denom
         elif ctx.reduction == "sum":

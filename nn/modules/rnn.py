@@ -117,11 +117,11 @@ class RNNBase(Module):
                f"hidden_size={self.hidden_size})"
 
     def extra_repr(self) -> str:
+        """PyTorch's: the sizes and the arguments that differ from their defaults (the
+        nonlinearity is not shown, as there)."""
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
-        if self.mode == "RNN_RELU":
-            s += ", nonlinearity='relu'"
         if not self.bias:
             s += ", bias=False"
         if self.batch_first:
@@ -499,8 +499,8 @@ class RNNCellBase(Module):
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             s += ", bias=False"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity='{self.nonlinearity}'"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":  # unquoted, as PyTorch prints it
+            s += f", nonlinearity={self.nonlinearity}"
         return s
 
     def _name(self) -> str:
