@@ -16,7 +16,8 @@ def sgd(params, grads, bufs, *, lr, momentum, dampening, weight_decay, nesterov,
         if buf is not None and \
                 (kern := _kernels.compiled(_kernels.sgd_step, (p, g, buf))) is not None:
             pf, gf, bf = p.reshape(-1), g.reshape(-1), buf.reshape(-1)  # the CPU: one pass
-            scal = (float(weight_decay), float(momentum), float(dampening))  # floats: one compiled signature
+            # floats (an int 0 default would compile a second signature)
+            scal = (float(weight_decay), float(momentum), float(dampening))
             _kernels.over_slices(lambda a, b: kern(pf[a:b], gf[a:b], bf[a:b], maximize,
                                                    *scal, nesterov, lr), p.size)
             continue

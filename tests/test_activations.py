@@ -248,6 +248,17 @@ def test_softmax_dim_none_warns_like_torch():
         nn.Softmax()(ag.tensor(x))
 
 
+def test_softmax_of_a_fully_masked_row_is_nan_without_warnings():
+    """A row that is all -inf (an attention row with every key masked) gives NaN, as
+    PyTorch, and no NumPy RuntimeWarning for its -inf - -inf."""
+    a = np.array([[-np.inf] * 3, [0.0, 1.0, 2.0]], dtype=np.float32)
+    for f, tf in [(F.softmax, TF.softmax), (F.log_softmax, TF.log_softmax)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            yo = f(ag.tensor(a), 1)
+        np.testing.assert_allclose(yo.numpy(), tf(torch.tensor(a), 1).numpy(), rtol=1e-6)
+
+
 def test_softmax_at_autograd_level():
     a = np.random.default_rng(6).standard_normal((3, 5))
     x, xt = _both(a)

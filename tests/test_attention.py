@@ -323,18 +323,20 @@ def test_transformer_block_trains():
 
 
 def test_mha_errors():
-    with pytest.raises(ValueError, match="divisible"):
+    # PyTorch's classes: AssertionError for the shapes of the inputs and of key_padding_mask
+    # and for a mask's dtype, RuntimeError for attn_mask's shape and a missing causal mask
+    with pytest.raises(AssertionError, match="divisible"):
         nn.MultiheadAttention(10, 3)
     m = nn.MultiheadAttention(8, 2)
     x = ag.randn(4, 2, 8)
-    with pytest.raises(RuntimeError, match=r"MultiheadAttention\(embed_dim=8, num_heads=2\): "
+    with pytest.raises(AssertionError, match=r"MultiheadAttention\(embed_dim=8, num_heads=2\): "
                                            r"expected query of shape \(L, N, 8\)"):
         m(ag.randn(4, 2, 6), x, x)
-    with pytest.raises(RuntimeError, match="expected key"):
+    with pytest.raises(AssertionError, match="expected key"):
         m(x, ag.randn(4, 2, 7), x)
-    with pytest.raises(RuntimeError, match="all be batched"):
+    with pytest.raises(AssertionError, match="all be batched"):
         m(x, ag.randn(4, 8), ag.randn(4, 8))
-    with pytest.raises(RuntimeError, match="key_padding_mask of shape"):
+    with pytest.raises(AssertionError, match="key_padding_mask of shape"):
         m(x, x, x, key_padding_mask=ag.zeros(3, 4).bool())
     with pytest.raises(RuntimeError, match="attn_mask of shape"):
         m(x, x, x, attn_mask=ag.zeros(4, 5).bool())
@@ -342,3 +344,5 @@ def test_mha_errors():
         m(x, x, x, is_causal=True)
     with pytest.raises(RuntimeError, match="does not match the query dtype"):
         m(x, x, x, attn_mask=ag.zeros(4, 4, dtype="float64"))
+    with pytest.raises(AssertionError, match="only bool and floating types of attn_mask"):
+        m(x, x, x, attn_mask=ag.zeros(4, 4, dtype="int64"))

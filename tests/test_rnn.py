@@ -359,7 +359,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(RuntimeError, match=r"LSTM\(input_size=28, hidden_size=128\): expected "
                                            r"input of shape \(L, N, 28\).*got \(64, 28, 10\)"):
         m(ag.randn(64, 28, 10))
-    with pytest.raises(RuntimeError, match="got \\(4, 3, 2, 28\\)"):
+    with pytest.raises(ValueError, match="got 4D instead \\(shape \\(4, 3, 2, 28\\)\\)"):
         m(ag.randn(4, 3, 2, 28))
     with pytest.raises(RuntimeError, match=r"expected h_0 of shape \(1, 3, 128\)"):
         m(ag.randn(5, 3, 28), (ag.zeros(2, 3, 128), ag.zeros(1, 3, 128)))
@@ -367,7 +367,7 @@ def test_bad_inputs_raise_clear_errors():
         m(ag.randn(5, 3, 28), (ag.zeros(1, 3, 128), ag.zeros(1, 4, 128)))
     with pytest.raises(TypeError, match="tuple"):
         m(ag.randn(5, 3, 28), ag.zeros(1, 3, 128))
-    with pytest.raises(RuntimeError, match="dtype"):
+    with pytest.raises(ValueError, match="dtype"):  # PyTorch's classes
         m(ag.randn(5, 3, 28, dtype="float64"))
     g = nn.GRU(4, 3, batch_first=True)
     with pytest.raises(RuntimeError, match=r"GRU\(input_size=4, hidden_size=3\)"):
@@ -390,6 +390,10 @@ def test_bad_inputs_raise_clear_errors():
         cell(ag.randn(2, 4), (ag.zeros(2, 4), ag.zeros(2, 3)))
     with pytest.raises(RuntimeError, match="expected h_0"):
         nn.GRUCell(4, 3)(ag.randn(2, 4), ag.zeros(3))
+    with pytest.raises(ValueError, match="1D or 2D, got 3D"):
+        cell(ag.randn(2, 3, 4))
+    with pytest.raises(ValueError, match="h_0 to be 1D or 2D, got 3D"):
+        nn.GRUCell(4, 3)(ag.randn(2, 4), ag.zeros(2, 3, 1))
 
 
 def test_double_backward_through_layer_is_refused_without_retain():

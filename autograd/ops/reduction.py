@@ -910,11 +910,14 @@ class LogSoftmax(Op):
         if a.size == 0:
             y = a.copy()
         else:
-            z = a - _max_keep(xp, a, dim)
-            se = _sum_keep(xp, xp.exp(z), dim)
-            if x.dtype == np.float16 and dim == x.ndim - 1:
-                se = se.astype(np.float16).astype(np.float32)  # PyTorch's last-dim kernel
-            z -= xp.log(se)
+            # a row that is all -inf (every position masked) gives NaN like PyTorch, without
+            # NumPy's "invalid value" warning for its -inf - -inf
+            with np.errstate(invalid="ignore"):
+                z = a - _max_keep(xp, a, dim)
+                se = _sum_keep(xp, xp.exp(z), dim)
+                if x.dtype == np.float16 and dim == x.ndim - 1:
+                    se = se.astype(np.float16).astype(np.float32)  # PyTorch's last-dim kernel
+                z -= xp.log(se)
             y = z
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
@@ -939,8 +942,11 @@ class Softmax(Op):
         if a.size == 0:
             y = a.copy()
         else:
-            z = xp.exp(a - _max_keep(xp, a, dim))
-            z /= _sum_keep(xp, z, dim)
+            # a row that is all -inf (every position masked) gives NaN like PyTorch, without
+            # NumPy's "invalid value" warning for its -inf - -inf
+            with np.errstate(invalid="ignore"):
+                z = xp.exp(a - _max_keep(xp, a, dim))
+                z /= _sum_keep(xp, z, dim)
             y = z
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(y)

@@ -23,7 +23,8 @@ from .linear import linear
 
 def _float_mask(mask, dtype, xp, name: str):
     """PyTorch's canonical mask: a boolean mask (True = masked out) becomes 0 / -inf of the
-    query dtype; a float mask is kept (it is added to the attention scores)."""
+    query dtype; a float mask is kept (it is added to the attention scores). A mask of another
+    dtype is PyTorch's AssertionError."""
     if mask is None:
         return None
     m = _data(mask)
@@ -32,8 +33,8 @@ def _float_mask(mask, dtype, xp, name: str):
     if m.dtype.kind == "b":
         return xp.where(m, xp.asarray(-np.inf, dtype=dtype), xp.asarray(0, dtype=dtype))
     if m.dtype.kind not in "fV":
-        raise RuntimeError(f"only bool and floating types of {name} are supported, got "
-                           f"{m.dtype}")
+        raise AssertionError(f"only bool and floating types of {name} are supported, got "
+                             f"{m.dtype}")
     if m.dtype != dtype:
         raise RuntimeError(f"{name} of dtype {m.dtype} does not match the query dtype {dtype}; "
                            "convert it with .to(query.dtype)")
@@ -105,9 +106,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     return matmul(w, value)
 
 
-def _check_mask_shape(mask, shapes, name):
+def _check_mask_shape(mask, shapes, name, exc=RuntimeError):
+    """Raise ``exc`` unless ``mask`` is None or has one of ``shapes`` (PyTorch raises
+    AssertionError for key_padding_mask, RuntimeError for attn_mask)."""
     if mask is not None and tuple(mask.shape) not in shapes:
-        raise RuntimeError(
+        raise exc(
             f"multi_head_attention_forward: expected {name} of shape "
             f"{' or '.join(str(s) for s in shapes)}, got {tuple(mask.shape)}"
         )
@@ -148,11 +151,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
             key_padding_mask = S.unsqueeze(key_padding_mask, 0)
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
+    # PyTorch checks the inputs' shapes with assertions (AssertionError)
     if embed_dim != embed_dim_to_check:
-        raise RuntimeError(f"multi_head_attention_forward: expected query of embedding dim "
-                           f"{embed_dim_to_check}, got shape {tuple(query.shape)}")
+        raise AssertionError(f"multi_head_attention_forward: expected query of embedding dim "
+                             f"{embed_dim_to_check}, got shape {tuple(query.shape)}")
     if key.shape[:2] != value.shape[:2] or key.shape[1] != bsz:
-        raise RuntimeError(
+        raise AssertionError(
             f"multi_head_attention_forward: key and value must have the same sequence length "
             f"and the batch size of the query; got query {tuple(query.shape)}, key "
             f"{tuple(key.shape)}, value {tuple(value.shape)}"
@@ -167,7 +171,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     dt = query.dtype
     key_padding_mask = _float_mask(key_padding_mask, dt, xp, "key_padding_mask")
     attn_mask = _float_mask(attn_mask, dt, xp, "attn_mask")
-    _check_mask_shape(key_padding_mask, [(bsz, src_len)], "key_padding_mask")
+    _check_mask_shape(key_padding_mask, [(bsz, src_len)], "key_padding_mask", AssertionError)
     _check_mask_shape(attn_mask, [(tgt_len, src_len), (bsz * num_heads, tgt_len, src_len)],
                       "attn_mask")
     if attn_mask is not None and attn_mask.ndim == 2:

@@ -49,8 +49,8 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
-        if embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible "
+        if embed_dim % num_heads:  # PyTorch's assertion
+            raise AssertionError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible "
                              f"by num_heads ({num_heads})")
         if not 0 <= dropout <= 1:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
@@ -113,7 +113,7 @@ class MultiheadAttention(Module):
         if not isinstance(t, Tensor) or t.ndim not in (2, 3) or t.shape[-1] != feat:
             got = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
             lay = "(N, L, {f})" if self.batch_first else "(L, N, {f})"
-            raise RuntimeError(
+            raise AssertionError(  # PyTorch checks the inputs' shapes with assertions
                 f"{self._name()}: expected {name} of shape {lay.format(f=feat)} or "
                 f"(L, {feat}) unbatched, got {got}"
             )
@@ -141,7 +141,7 @@ class MultiheadAttention(Module):
         self._check(key, "key", self.kdim)
         self._check(value, "value", self.vdim)
         if not (query.ndim == key.ndim == value.ndim):
-            raise RuntimeError(
+            raise AssertionError(
                 f"{self._name()}: query, key and value must all be batched (3 dims) or all "
                 f"unbatched (2 dims), got shapes {tuple(query.shape)}, {tuple(key.shape)}, "
                 f"{tuple(value.shape)}"

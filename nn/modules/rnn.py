@@ -137,8 +137,11 @@ class RNNBase(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{self._layer_name()}: expected a Tensor input, got "
                             f"{type(x).__name__}")
+        if x.ndim not in (2, 3):  # PyTorch's class for a wrong rank (ValueError)
+            raise ValueError(f"{self._layer_name()}: expected input to be 2D or 3D, got "
+                             f"{x.ndim}D instead (shape {_shape(x)})")
         I = self.input_size  # noqa: E741
-        ok = x.ndim in (2, 3) and x.shape[-1] == I and x.shape[-2 if x.ndim == 2 else 0] > 0 \
+        ok = x.shape[-1] == I and x.shape[-2 if x.ndim == 2 else 0] > 0 \
             and (x.ndim == 2 or x.shape[1] > 0)
         if not ok:
             raise RuntimeError(
@@ -146,8 +149,8 @@ class RNNBase(Module):
                 f"with batch_first=True, or (L, {I}) unbatched (L, N > 0), got {_shape(x)}"
             )
         w = self.weight_ih_l0
-        if x.dtype != w.dtype:
-            raise RuntimeError(
+        if x.dtype != w.dtype:  # PyTorch raises ValueError here
+            raise ValueError(
                 f"{self._layer_name()}: input dtype {x.dtype} does not match the parameters' "
                 f"dtype {w.dtype}; convert the input (x.to({w.dtype})) or the layer "
                 "(.double()/.float())"
@@ -292,8 +295,8 @@ class RNNBase(Module):
             raise RuntimeError(f"{self._layer_name()}: expected packed data of shape "
                                f"(sum of lengths, {self.input_size}), got {got}")
         w = self.weight_ih_l0
-        if data.dtype != w.dtype:
-            raise RuntimeError(
+        if data.dtype != w.dtype:  # PyTorch raises ValueError here
+            raise ValueError(
                 f"{self._layer_name()}: input dtype {data.dtype} does not match the "
                 f"parameters' dtype {w.dtype}; convert the input or the layer")
         bs = [int(b) for b in to_numpy(batch_sizes._data)]
@@ -510,7 +513,12 @@ class RNNCellBase(Module):
     def _prepare(self, x, hx, n_states: int):
         """Validate; returns (x (N, I), states [(N, H)...] or None, batched)."""
         I, H = self.input_size, self.hidden_size  # noqa: E741
-        if not isinstance(x, Tensor) or x.ndim not in (1, 2) or x.shape[-1] != I:
+        # a wrong rank of the input or of a state is PyTorch's ValueError, a wrong size its
+        # RuntimeError
+        if isinstance(x, Tensor) and x.ndim not in (1, 2):
+            raise ValueError(f"{self._name()}: expected input to be 1D or 2D, got {x.ndim}D "
+                             f"instead (shape {_shape(x)})")
+        if not isinstance(x, Tensor) or x.shape[-1] != I:
             got = _shape(x) if isinstance(x, Tensor) else type(x).__name__
             raise RuntimeError(f"{self._name()}: expected input of shape (N, {I}) or ({I},) "
                                f"unbatched, got {got}")
@@ -526,6 +534,9 @@ class RNNCellBase(Module):
                 raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0)")
             exp = (N, H) if batched else (H,)
             for nm, h in zip(("h_0", "c_0"), hs):
+                if isinstance(h, Tensor) and h.ndim not in (1, 2):
+                    raise ValueError(f"{self._name()}: expected {nm} to be 1D or 2D, got "
+                                     f"{h.ndim}D instead (shape {_shape(h)})")
                 if not isinstance(h, Tensor) or _shape(h) != exp:
                     got = _shape(h) if isinstance(h, Tensor) else type(h).__name__
                     raise RuntimeError(f"{self._name()}: expected {nm} of shape {exp} for an "
