@@ -137,7 +137,7 @@ __version__ = "0.1.0"
 _AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI package HIPS autograd
 
 # PyTorch's namespaces, for programs written as `import autograd as torch`
-from . import accelerator, autograd, backends, utils  # noqa: E402,F401
+from . import accelerator, autograd, backends, return_types, utils  # noqa: E402,F401
 # issue 15: forward-mode AD, function transforms (torch.func), the graph API (torch.autograd.graph)
 from . import forward_ad, func, graph  # noqa: E402,F401
 from . import amp  # noqa: E402,F401

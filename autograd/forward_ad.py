@@ -747,6 +747,13 @@ def _amax(cls, ctx, prims, tans, ys, kwargs):
     return ((tans[0] * mask) / cnt).sum(axis=axes, keepdims=keepdim)
 
 
+@jvp_rule("Median")
+def _median(cls, ctx, prims, tans, ys, kwargs):
+    x = prims[0]
+    mask = x != x if ys != ys else x == ys
+    return (tans[0] * mask).sum() / mask.sum()
+
+
 @jvp_rule("LogSumExp")
 def _lse(cls, ctx, prims, tans, ys, kwargs):
     x, axes = prims[0], _p(prims, kwargs, 1, "axes")

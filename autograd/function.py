@@ -125,6 +125,11 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    def backward_name(self) -> str:
+        """The name PyTorch prints for this node: ``MulBackward0`` for a built-in op, which
+        ``repr`` of the node and ``grad_fn=<...>`` in a tensor's repr show."""
+        return f"{self.name()}Backward0"
+
     @property
     def metadata(self) -> dict:
         """A dict for the user's notes on this node (PyTorch's ``Node.metadata``)."""
@@ -134,7 +139,7 @@ class Node:
         return d
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {id(self):#x}>"
+        return f"<{self.backward_name()} object at {id(self):#x}>"
 
     def mark_non_differentiable(self, *outputs) -> None:
         """In ``Function.forward``: these outputs get no gradient (``requires_grad=False``);
@@ -436,6 +441,9 @@ class AccumulateGrad(Node):
         return self.variable.shape
 
     def name(self) -> str:
+        return "AccumulateGrad"
+
+    def backward_name(self) -> str:
         return "AccumulateGrad"
 
     def accumulate(self, g, create_graph: bool, given: set) -> None:
@@ -765,6 +773,11 @@ class Function(Node):
     @staticmethod
     def setup_context(ctx, inputs, output):  # noqa: D401 - PyTorch-compatible hook
         return None
+
+    def backward_name(self) -> str:
+        """``MyFnBackward``: PyTorch names a custom Function's node after the class, with
+        no number."""
+        return f"{type(self).__name__}Backward"
 
     @classmethod
     def apply(cls, *args, **kwargs):

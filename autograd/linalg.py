@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections import namedtuple
 
 import numpy as np
 
@@ -31,6 +30,7 @@ from .ops.reduction import amax, amin, cumprod
 from .ops.reduction import norm as _norm
 from .ops.reduction import sum as _sum
 from .ops.shape import cat, movedim, reshape, transpose
+from .return_types import structseq
 from .tensor import Tensor, _make
 from .vmap import _lndim, _pad_to
 from .vmap import batching_rule as _batching_rule
@@ -106,16 +106,16 @@ _batching_rule("Inv", "Det", "Slogdet", "Solve", "SolveTriangular", "Cholesky", 
 
 # ---- results ------------------------------------------------------------------------------
 
-InvExResult = namedtuple("inv_ex", ["inverse", "info"])
-CholeskyExResult = namedtuple("cholesky_ex", ["L", "info"])
-SolveExResult = namedtuple("solve_ex", ["result", "info"])
-LUFactorResult = namedtuple("lu_factor", ["LU", "pivots"])
-LUFactorExResult = namedtuple("lu_factor_ex", ["LU", "pivots", "info"])
-LUResult = namedtuple("lu", ["P", "L", "U"])
-EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
-SVDResult = namedtuple("svd", ["U", "S", "Vh"])
-QRResult = namedtuple("qr", ["Q", "R"])
-LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+InvExResult = structseq("linalg_inv_ex", ["inverse", "info"])
+CholeskyExResult = structseq("linalg_cholesky_ex", ["L", "info"])
+SolveExResult = structseq("linalg_solve_ex", ["result", "info"])
+LUFactorResult = structseq("linalg_lu_factor", ["LU", "pivots"])
+LUFactorExResult = structseq("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LUResult = structseq("linalg_lu", ["P", "L", "U"])
+EighResult = structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
+SVDResult = structseq("linalg_svd", ["U", "S", "Vh"])
+QRResult = structseq("linalg_qr", ["Q", "R"])
+LstsqResult = structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 def _int_info(a, bad):

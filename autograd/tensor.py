@@ -323,10 +323,14 @@ class Tensor:
             suffixes.append(f"device='{self.device}'")
         if arr.size == 0 and arr.ndim != 1:
             suffixes.append(f"size={tuple(arr.shape)}")
-        if arr.dtype not in (_dt.get_default_dtype(), np.int64, np.bool_):
+        # int64 and bool show in their values (``1``, ``True``); an empty tensor has none,
+        # so any dtype but the default float one is named
+        implied = (_dt.get_default_dtype(),) if arr.size == 0 else (
+            _dt.get_default_dtype(), np.int64, np.bool_)
+        if arr.dtype not in implied:
             suffixes.append(f"dtype=autograd.{arr.dtype.name}")
         if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.name()}Backward0>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.backward_name()}>")
         elif self._rg:
             suffixes.append("requires_grad=True")
         return _tensor_str.add_suffixes(prefix + body, suffixes, len(prefix))
@@ -345,10 +349,16 @@ class Tensor:
         return bool(self._data.item())
 
     def __float__(self) -> float:
-        return builtins.float(self.item())
+        return builtins.float(self._scalar())
 
     def __int__(self) -> int:
-        return builtins.int(self.item())
+        return builtins.int(self._scalar())
+
+    def _scalar(self):
+        """The one value of ``float(t)``/``int(t)``; ValueError otherwise, as in PyTorch."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "biu" or self._data.size != 1:

@@ -448,6 +448,8 @@ CALLS = {
                         lambda M, x: M.take_along_dim(x, M.tensor([[0], [3], [1], [2]]), 1), 1)],
     "masked_fill": [("masked_fill", lambda M, x: M.masked_fill(x, x != x, 0.0), 1),
                     ("masked_fill_i", lambda M, x: M.masked_fill(x, M.tensor(True), 2), 1)],
+    "masked_select": [("masked_select", lambda M, x: M.masked_select(x, x > 0), 1),
+                      ("masked_select_b", lambda M, x: M.masked_select(x, M.tensor(True)), 1)],
     "tril": [("tril", lambda M, x: M.tril(x), 1), ("tril_k", lambda M, x: M.tril(x, -1), 1)],
     "triu": [("triu", lambda M, x: M.triu(x, 1), 1)],
     "sort": [("sort", lambda M, x: M.sort(x, dim=1, stable=True), 1),

@@ -106,6 +106,8 @@ CASES = [
     ("inplace", lambda a, b: _inplace(a, b), lambda a, b: _inplace(a, b), [(3, 4), (4,)]),
     ("masked_fill", lambda a: ag.masked_fill(a, a > 0, 2.0),
      lambda a: a.masked_fill(a > 0, 2.0), [(3, 4)]),
+    ("masked_select", lambda a: ag.masked_select(a, ag.tensor([True, False, True, True])),
+     lambda a: torch.masked_select(a, torch.tensor([True, False, True, True])), [(3, 4)]),
     ("tril", ag.tril, torch.tril if torch else None, [(4, 4)]),
     ("sum", lambda a: a.sum(1), lambda a: a.sum(1), [(3, 4)]),
     ("mean", lambda a: a.mean(), lambda a: a.mean(), [(3, 4)]),
@@ -453,7 +455,7 @@ def _registry_cases():
 
 
 # registry ops whose call needs index arguments: their JVP is tested in CASES against PyTorch
-IN_CASES = ("index_select", "take_along_dim")
+IN_CASES = ("index_select", "take_along_dim", "masked_select")
 
 
 def test_ops_left_to_cases_are_there():

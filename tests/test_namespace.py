@@ -123,3 +123,18 @@ def test_a_foreign_autograd_package_is_reported(tmp_path):
                          timeout=60, env={**os.environ, "PYTHONPATH": ""})
     assert "ImportError:" in out.stdout, out.stdout + out.stderr
     assert "HIPS" in out.stdout and "pip uninstall autograd" in out.stdout
+
+
+def test_torch_autograd_submodules_import_by_dotted_name():
+    """``from torch.autograd.functional import jacobian`` ported: ``autograd.autograd`` is a
+    module, its PyTorch submodules are registered under dotted names."""
+    import importlib
+
+    for name in ("functional", "graph", "forward_ad", "function", "grad_mode", "gradcheck"):
+        mod = importlib.import_module(f"autograd.autograd.{name}")
+        assert mod is importlib.import_module(f"autograd.{name}")
+    from autograd.autograd.function import once_differentiable  # noqa: F401
+    from autograd.autograd.functional import jacobian
+
+    assert jacobian is torch.functional.jacobian
+    assert callable(torch.autograd.gradcheck)  # the function, as torch.autograd.gradcheck

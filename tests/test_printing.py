@@ -33,6 +33,11 @@ CASES = {
     "int32": lambda T: T.tensor([1, 2], dtype=T.int32),
     "float64 matrix": lambda T: T.tensor(np.arange(1200, dtype=np.float64).reshape(40, 30) / 7),
     "float16": lambda T: T.tensor([1.0, 2.5], dtype=T.float16),
+    "empty int64": lambda T: T.arange(0),
+    "empty bool 2-d": lambda T: T.zeros(2, 0, dtype=T.bool),
+    "max along a dim": lambda T: T.tensor([[1.0, 5.0, 5.0], [7.0, 0.0, 2.0]]).max(1),
+    "sort": lambda T: T.sort(T.tensor([3, 1, 2]), descending=True),
+    "aminmax": lambda T: T.aminmax(T.tensor([3.5, -1.0])),
 }
 
 
@@ -45,6 +50,38 @@ def test_repr_matches_pytorch(name):
     make = CASES[name]
     assert _same(repr(make(ag))) == _same(repr(make(torch)))
     assert str(make(ag)) == repr(make(ag))
+
+
+def test_return_types_are_named_tuples():
+    r = ag.tensor([[1.0, 4.0], [3.0, 2.0]]).max(1)
+    values, indices = r
+    assert r.values is values and r[1] is indices and r._fields == ("values", "indices")
+    assert type(r) is ag.return_types.max
+    assert repr(r) == str(r) and repr(r).startswith("autograd.return_types.max(\nvalues=")
+
+
+class _Twice(ag.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 2
+
+
+def test_grad_fn_names_match_pytorch():
+    """A node prints as PyTorch's (``<SumBackward0 object at ...>``); a custom Function's
+    node is ``<ClassBackward>``, without the number."""
+    for T in (ag, torch):
+        x = T.ones(2, requires_grad=True)
+        y = (x * 3).sum()
+        assert repr(y.grad_fn).startswith("<SumBackward0 object at 0x")
+        assert repr(y.grad_fn.next_functions[0][0]).startswith("<MulBackward0 object at")
+        assert repr((x * 3).grad_fn.next_functions[0][0]).startswith("<AccumulateGrad object")
+    ours = _Twice.apply(ag.ones(2, requires_grad=True))
+    assert repr(ours) == "tensor([2., 2.], grad_fn=<_TwiceBackward>)"
+    assert repr(ours.grad_fn).startswith("<_TwiceBackward object at 0x")
 
 
 def test_format_of_zero_dim_tensors():

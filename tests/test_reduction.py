@@ -684,3 +684,15 @@ def test_on_device_matches_cpu(device, with_ties):
     assert x.argmax(1).device == device and x.all().device == device
     np.testing.assert_array_equal(x.argmax(1).cpu().numpy(), np.argmax(a, 1))
     np.testing.assert_array_equal(ag.any(x > 0, 0).cpu().numpy(), np.any(a > 0, 0))
+
+
+@pytest.mark.parametrize("op", ["median", "nanmedian"])
+def test_full_median_gradient_is_split_among_ties(op):
+    """PyTorch's median()/nanmedian() over all elements (evenly_distribute_backward)."""
+    torch = pytest.importorskip("torch")
+    for vals in ([1.0, 3.0, 3.0], [2.0, 2.0, 2.0, 5.0], [1.0, math.nan, math.nan], [4.0, 1.0]):
+        x = ag.tensor(vals, dtype=ag.float64, requires_grad=True)
+        xt = torch.tensor(vals, dtype=torch.float64, requires_grad=True)
+        getattr(ag, op)(x).backward()
+        getattr(torch, op)(xt).backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
 from ..backend import add_at, get_array_module, to_numpy
 from ..function import Op
 from ..registry import register
+from ..return_types import structseq
 from ..tensor import Tensor, _make
 from .elementwise import Clone, cast, where
 from .shape import _norm_dim, broadcast_to, meshgrid, permute, reshape, stack, sum_to
@@ -552,6 +552,31 @@ def masked_fill(x, mask, value):
     return MaskedFill.apply(mask, value, x)
 
 
+@register(family=_IX, op=GetItem)
+def masked_select(x, mask):
+    """The elements of x where the bool ``mask`` is True, as a new 1-D tensor (row-major
+    order); ``mask`` and x broadcast with each other. It is ``x[mask]`` after broadcasting,
+    so its gradient scatters back into the selected positions."""
+    xd, md = _arr(x), _arr(mask)
+    if not hasattr(md, "dtype"):
+        md = np.asarray(md)
+    if md.dtype.kind != "b":
+        raise RuntimeError(
+            f"masked_select: expected BoolTensor for mask, but got mask with dtype {md.dtype}"
+        )
+    try:
+        shape = np.broadcast_shapes(tuple(md.shape), tuple(xd.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"masked_select: the mask of shape {list(md.shape)} is not broadcastable with the "
+            f"tensor of shape {list(xd.shape)}"
+        ) from None
+    if tuple(xd.shape) != shape:
+        x = broadcast_to(x, shape)
+    md = get_array_module(md).broadcast_to(md, shape)
+    return GetItem.apply(reshape(x, (-1,)), index=md.reshape(-1), basic=False)
+
+
 class Tril(Op):
     """The lower triangle of the last two dims; its backward is itself (``Triu`` likewise)."""
 
@@ -599,8 +624,8 @@ def triu(x, diagonal: int = 0):
 
 # ---- sorting ------------------------------------------------------------------------------
 
-SortResult = namedtuple("sort", ["values", "indices"])
-TopkResult = namedtuple("topk", ["values", "indices"])
+SortResult = structseq("sort", ["values", "indices"])
+TopkResult = structseq("topk", ["values", "indices"])
 
 
 def _argsort_array(a, axis: int, descending: bool):

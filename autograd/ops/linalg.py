@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import string
-from collections import namedtuple
 
 import numpy as np
 
@@ -12,6 +11,7 @@ from ..backend import get_array_module
 from ..dtypes import get_default_dtype
 from ..function import Op
 from ..registry import register
+from ..return_types import structseq
 from ..tensor import Tensor, _make
 from ..tensor import randn as _randn
 from .elementwise import where
@@ -1034,11 +1034,11 @@ class LUFactor(Op):
 
 # ---- the torch-level functions and Tensor methods ------------------------------------------
 
-SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
-QRResult = namedtuple("qr", ["Q", "R"])
-SVDResult = namedtuple("svd", ["U", "S", "V"])
-TriSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
+SlogdetResult = structseq("slogdet", ["sign", "logabsdet"])
+QRResult = structseq("qr", ["Q", "R"])
+SVDResult = structseq("svd", ["U", "S", "V"])
+TriSolveResult = structseq("triangular_solve", ["solution", "cloned_coefficient"])
+LUUnpackResult = structseq("lu_unpack", ["P", "L", "U"])
 
 
 def det_impl(op, a):
@@ -1419,7 +1419,7 @@ def frobenius_norm(input, dim, keepdim=False):
 
 # ---- Householder reflectors: geqrf, orgqr, ormqr --------------------------------------------
 
-GeqrfResult = namedtuple("geqrf", ["a", "tau"])
+GeqrfResult = structseq("geqrf", ["a", "tau"])
 
 
 def householder_impl(op, a, tau):

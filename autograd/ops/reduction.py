@@ -14,7 +14,6 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
-from collections import namedtuple
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from ..dtypes import get_default_dtype
 from ..function import Op
 from ..registry import get as _registry_get
 from ..registry import register
+from ..return_types import structseq
 from ..tensor import Tensor, _make
 from .elementwise import abs as _abs
 from .elementwise import cast, exp, maximum, minimum, sign, where
@@ -33,10 +33,10 @@ _RD = "reduction"
 _bmax, _bmin = builtins.max, builtins.min
 
 # PyTorch's torch.return_types: tuples with .values and .indices
-_max_rt = namedtuple("max", ["values", "indices"])
-_min_rt = namedtuple("min", ["values", "indices"])
-_median_rt = namedtuple("median", ["values", "indices"])
-_kthvalue_rt = namedtuple("kthvalue", ["values", "indices"])
+_max_rt = structseq("max", ["values", "indices"])
+_min_rt = structseq("min", ["values", "indices"])
+_median_rt = structseq("median", ["values", "indices"])
+_kthvalue_rt = structseq("kthvalue", ["values", "indices"])
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -583,6 +583,28 @@ def _kth_index(k0):
     return fn
 
 
+class Median(Op):
+    """``median(x)``/``nanmedian(x)`` of a non-empty x: the element at the flat position
+    ``index_fn`` picks, 0-d. The gradient is split evenly among the elements equal to it, NaN
+    matching NaN (PyTorch's ``evenly_distribute_backward``, the rule of ``max()`` and
+    ``amax``)."""
+
+    @staticmethod
+    def forward(ctx, x, index_fn):
+        flat = x.reshape(-1)
+        i = int(index_fn(flat, 0)[0])
+        y = flat[i:i + 1].reshape(()).copy()
+        if ctx.next_edges:
+            ctx.in_shape = x.shape
+            ctx.mask = x != x if y != y else x == y
+            ctx.cnt = ctx.mask.sum().astype(x.dtype)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return broadcast_to(gy / ctx.cnt, ctx.in_shape) * ctx.mask
+
+
 def _median_index(a, d):
     xp = get_array_module(a)
     idx = _kth_index((a.shape[d] - 1) // 2)(a, d)
@@ -597,16 +619,16 @@ def _median_index(a, d):
 @register(family=_RD, op=TakeAlongDim)
 def median(x, dim=None, keepdim: bool = False):
     """``median(x)``: the lower median of all elements (0-d; NaN if any is NaN).
-    ``median(x, dim, keepdim=False)``: ``(values, indices)``. The gradient goes to the
-    returned element."""
+    ``median(x, dim, keepdim=False)``: ``(values, indices)``. The gradient of ``median(x)``
+    is split evenly among the elements equal to the median; along ``dim`` it goes to the
+    returned index."""
     _no_bool_select("median", x)
     if dim is None:
         xd = _data(x)
         if xd.size == 0:
             xp = get_array_module(xd)
             return _wrap(x, xp.asarray(xp.nan, dtype=xd.dtype))
-        return _dim_reduce(reshape(x, (-1,)), 0, False, "median", _median_index,
-                           _median_rt).values
+        return Median.apply(x, index_fn=_median_index)
     return _dim_reduce(x, dim, keepdim, "median", _median_index, _median_rt)
 
 

@@ -15,7 +15,6 @@ import builtins
 import math
 import numbers
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from ..backend import get_array_module
 from ..dtypes import get_default_dtype
 from ..function import Op
 from ..registry import register
+from ..return_types import structseq
 from ..tensor import Tensor, _make
 from .elementwise import abs as _abs
 from .elementwise import cast, clamp, exp, isnan, log, ne, sqrt, where
@@ -30,6 +30,7 @@ from .indexing import sort, take_along_dim
 from .inplace import apply_inplace
 from .linalg import matmul
 from .reduction import (
+    Median,
     TakeAlongDim,
     _check_nonempty,
     _data,
@@ -50,13 +51,13 @@ from .shape import cat, flip, movedim, reshape, stack
 _SC = "scan"
 _bmax, _bmin = builtins.max, builtins.min
 
-_cummax_rt = namedtuple("cummax", ["values", "indices"])
-_cummin_rt = namedtuple("cummin", ["values", "indices"])
-_aminmax_rt = namedtuple("aminmax", ["min", "max"])
-_nanmedian_rt = namedtuple("nanmedian", ["values", "indices"])
-_mode_rt = namedtuple("mode", ["values", "indices"])
-_histogram_rt = namedtuple("histogram", ["hist", "bin_edges"])
-_histogramdd_rt = namedtuple("histogramdd", ["hist", "bin_edges"])
+_cummax_rt = structseq("cummax", ["values", "indices"])
+_cummin_rt = structseq("cummin", ["values", "indices"])
+_aminmax_rt = structseq("aminmax", ["min", "max"])
+_nanmedian_rt = structseq("nanmedian", ["values", "indices"])
+_mode_rt = structseq("mode", ["values", "indices"])
+_histogram_rt = structseq("histogram", ["hist", "bin_edges"])
+_histogramdd_rt = structseq("histogramdd", ["hist", "bin_edges"])
 
 
 def _xp_of(x):
@@ -296,8 +297,7 @@ def nanmedian(x, dim=None, keepdim: bool = False):
             xp = get_array_module(xd)
             with np.errstate(invalid="ignore"):
                 return _wrap(x, xp.asarray(xp.nan).astype(xd.dtype))
-        return _dim_reduce(reshape(x, (-1,)), 0, False, "nanmedian", _nanmedian_index,
-                           _nanmedian_rt).values
+        return Median.apply(x, index_fn=_nanmedian_index)
     return _dim_reduce(x, dim, keepdim, "nanmedian", _nanmedian_index, _nanmedian_rt)
 
 

@@ -14,7 +14,6 @@ Every backward is written with the op wrappers, so double backward works (functi
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from fractions import Fraction
 
 import numpy as np
@@ -25,6 +24,7 @@ from ..dtypes import get_default_dtype
 from ..function import BinaryOp, Op
 from ..registry import add as _reg
 from ..registry import register
+from ..return_types import structseq
 from ..tensor import Tensor, _make
 from . import elementwise as E
 from .inplace import apply_inplace
@@ -1474,7 +1474,7 @@ class Ldexp(Op):
 
 
 # PyTorch's torch.return_types.frexp: a tuple with .mantissa and .exponent
-_FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+_FrexpResult = structseq("frexp", ["mantissa", "exponent"])
 
 
 @register(family=_EW, op=Frexp, numpy="frexp")

@@ -45,6 +45,9 @@ class CheckpointBackward(Node):
     def name(self) -> str:
         return "CheckpointBackward"
 
+    def backward_name(self) -> str:
+        return "CheckpointBackward"
+
     @staticmethod
     def backward(ctx, *gouts):
         if ctx._released:
