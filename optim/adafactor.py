@@ -111,10 +111,10 @@ class Adafactor(Optimizer):
                                       maximize=maximize))
 
     def _state(self, p, group) -> dict:
-        st = self.state.get(p)
+        st = self._st.get(p)
         if not st:
             xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0}
+            st = self._st[p] = {"step": 0.0}
             shape = p.grad.shape
             if len(shape) > 1:
                 st["row_var"] = xp.zeros((*shape[:-1], 1), dtype=p.grad._data.dtype)

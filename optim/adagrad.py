@@ -77,10 +77,10 @@ class Adagrad(Optimizer):
                                       differentiable=differentiable, fused=fused))
 
     def _state(self, p, group) -> dict:
-        st = self.state.get(p)
+        st = self._st.get(p)
         if not st:
             xp = get_array_module(p)
-            st = self.state[p] = {
+            st = self._st[p] = {
                 "step": 0.0,
                 "sum": xp.full_like(p._data, group["initial_accumulator_value"]),
             }

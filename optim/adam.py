@@ -133,10 +133,10 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _state(self, p, group) -> dict:
-        st = self.state.get(p)
+        st = self._st.get(p)
         if not st:
             xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0, "exp_avg": xp.zeros_like(p._data),
+            st = self._st[p] = {"step": 0.0, "exp_avg": xp.zeros_like(p._data),
                                   "exp_avg_sq": xp.zeros_like(p._data)}
         if group["amsgrad"] and "max_exp_avg_sq" not in st:
             st["max_exp_avg_sq"] = get_array_module(p).zeros_like(p._data)

@@ -79,10 +79,10 @@ class ASGD(Optimizer):
                                       capturable=capturable))
 
     def _state(self, p, group) -> dict:
-        st = self.state.get(p)
+        st = self._st.get(p)
         if not st:
             xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0, "eta": float(_scalar_dtype()(group["lr"])),
+            st = self._st[p] = {"step": 0.0, "eta": float(_scalar_dtype()(group["lr"])),
                                   "mu": 1.0, "ax": xp.zeros_like(p._data)}
         return st
 

@@ -196,7 +196,7 @@ class LBFGS(Optimizer):
             with enable_grad():
                 return closure()
 
-        state = self.state.setdefault(self._params[0], {})
+        state = self._st.setdefault(self._params[0], {})
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
         orig_loss = evaluate()

@@ -170,7 +170,7 @@ class Muon(Optimizer):
                 continue
             bufs = []
             for p in ps:
-                st = self.state.setdefault(p, {})
+                st = self._st.setdefault(p, {})
                 if "momentum_buffer" not in st:
                     st["momentum_buffer"] = get_array_module(p).zeros_like(p.grad._data)
                 bufs.append(st["momentum_buffer"])

@@ -101,10 +101,10 @@ class NAdam(Optimizer):
                                       capturable=capturable, differentiable=differentiable))
 
     def _state(self, p, group) -> dict:
-        st = self.state.get(p)
+        st = self._st.get(p)
         if not st:
             xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0, "mu_product": 1.0,
+            st = self._st[p] = {"step": 0.0, "mu_product": 1.0,
                                   "exp_avg": xp.zeros_like(p._data),
                                   "exp_avg_sq": xp.zeros_like(p._data)}
         return st

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
+from collections.abc import MutableMapping
 
 import numpy as np
 
@@ -143,7 +144,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
-        self.state: defaultdict = defaultdict(dict)  # PyTorch's: state[p] is {} until set
+        self._st: dict = {}  # param -> {name: array or number}: what the updates use
         self.param_groups: list[dict] = []
         self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
         self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
@@ -277,6 +278,20 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad._data[...] = 0
 
+    @property
+    def state(self) -> _State:
+        """Per-parameter state as PyTorch shows it: ``state[p]`` is a dict-like of the
+        parameter's buffers as Tensors (``exp_avg``, ``momentum_buffer``...: they share memory
+        with what the updates use, so in-place changes count, and a Tensor stored there, e.g.
+        moved to another device, is used from then on) and of its counters (``step``: a
+        Python float here, a 0-d Tensor in PyTorch); ``{}`` for a parameter without state
+        yet, as PyTorch's defaultdict."""
+        return _State(self._st)
+
+    @state.setter
+    def state(self, value) -> None:
+        self._st = {p: {k: _kept(v) for k, v in dict(st).items()} for p, st in value.items()}
+
     def step(self, closure=None):
         raise NotImplementedError
 
@@ -289,11 +304,11 @@ class Optimizer:
             return closure()
 
     def _zeros_state(self, p, *names) -> dict:
-        """``self.state[p]``, made on first use as ``{"step": 0.0, name: zeros_like(p)...}``."""
-        st = self.state.get(p)
+        """``self._st[p]``, made on first use as ``{"step": 0.0, name: zeros_like(p)...}``."""
+        st = self._st.get(p)
         if not st:
             zeros = get_array_module(p._data).zeros_like
-            st = self.state[p] = {"step": 0.0, **{n: zeros(p._data) for n in names}}
+            st = self._st[p] = {"step": 0.0, **{n: zeros(p._data) for n in names}}
         return st
 
     def _stepped_groups(self):
@@ -335,9 +350,9 @@ class Optimizer:
         state = {}
         for g in self.param_groups:
             for p in g["params"]:
-                if p in self.state:
+                if p in self._st:
                     state[index[id(p)]] = {k: _export(k, v, self._scalar_state)
-                                           for k, v in self.state[p].items()}
+                                           for k, v in self._st[p].items()}
         sd = {"state": state, "param_groups": groups}
         for hook in self._optimizer_state_dict_post_hooks.values():
             out = hook(self, sd)
@@ -374,7 +389,7 @@ class Optimizer:
             for k, v in sg.items():
                 if k != "params":
                     g[k] = list(v) if isinstance(v, list) else v
-        state = defaultdict(dict)
+        state = {}
         for i, st in state_dict["state"].items():
             p = params[int(i)]
             new = {}
@@ -384,7 +399,7 @@ class Optimizer:
                 else:
                     new[k] = _import(v, p)
             state[p] = new
-        self.state = state
+        self._st = state
         for hook in self._optimizer_load_state_dict_post_hooks.values():
             hook(self)
 
@@ -397,6 +412,90 @@ class Optimizer:
             lines += [f"    {k}: {g[k]}" for k in sorted(g) if k != "params"]
             groups.append("\n".join(lines))
         return f"{type(self).__name__} (\n" + "\n\n".join(groups) + "\n)"
+
+
+def _shown(v):
+    """A state entry as users see it: arrays as Tensors sharing their memory (lists, as
+    LBFGS's history, element by element); anything else as stored."""
+    if isinstance(v, list):
+        return [_shown(x) for x in v]
+    if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, Tensor):
+        return as_tensor(v)
+    return v
+
+
+def _kept(v):
+    """A state entry a user stores, as the updates use it: a Tensor's array (the same
+    memory), lists element by element, anything else as given."""
+    if isinstance(v, list):
+        return [_kept(x) for x in v]
+    return v._data if isinstance(v, Tensor) else v
+
+
+class _ParamState(MutableMapping):
+    """One parameter's state (``optimizer.state[p]``): reads give Tensors over the stored
+    arrays, writes store a Tensor's array (see ``Optimizer.state``)."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, d: dict):
+        self._d = d
+
+    def __getitem__(self, k):
+        return _shown(self._d[k])
+
+    def __setitem__(self, k, v) -> None:
+        self._d[k] = _kept(v)
+
+    def __delitem__(self, k) -> None:
+        del self._d[k]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+class _State(MutableMapping):
+    """``optimizer.state``: parameter -> ``_ParamState``, made (empty) on first access as
+    PyTorch's ``defaultdict(dict)``; ``get``, ``in`` and iteration see only what exists."""
+
+    __slots__ = ("_st",)
+
+    def __init__(self, st: dict):
+        self._st = st
+
+    def __getitem__(self, p) -> _ParamState:
+        d = self._st.get(p)
+        if d is None:
+            d = self._st[p] = {}
+        return _ParamState(d)
+
+    def get(self, p, default=None):
+        d = self._st.get(p)
+        return default if d is None else _ParamState(d)
+
+    def __contains__(self, p) -> bool:
+        return p in self._st
+
+    def __setitem__(self, p, v) -> None:
+        self._st[p] = {k: _kept(x) for k, x in dict(v).items()}
+
+    def __delitem__(self, p) -> None:
+        del self._st[p]
+
+    def __iter__(self):
+        return iter(self._st)
+
+    def __len__(self) -> int:
+        return len(self._st)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
 
 
 def _export(key: str, v, scalar_keys=("step",)):

@@ -89,10 +89,10 @@ class RMSprop(Optimizer):
                                       maximize=maximize, differentiable=differentiable))
 
     def _state(self, p, group) -> dict:
-        st = self.state.get(p)
+        st = self._st.get(p)
         xp = get_array_module(p)
         if not st:
-            st = self.state[p] = {"step": 0.0, "square_avg": xp.zeros_like(p._data)}
+            st = self._st[p] = {"step": 0.0, "square_avg": xp.zeros_like(p._data)}
         if group["momentum"] > 0 and "momentum_buffer" not in st:
             st["momentum_buffer"] = xp.zeros_like(p._data)
         if group["centered"] and "grad_avg" not in st:

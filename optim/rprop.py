@@ -74,10 +74,10 @@ class Rprop(Optimizer):
                                       differentiable=differentiable, capturable=capturable))
 
     def _state(self, p, group) -> dict:
-        st = self.state.get(p)
+        st = self._st.get(p)
         if not st:
             xp = get_array_module(p)
-            st = self.state[p] = {"step": 0.0, "prev": xp.zeros_like(p._data),
+            st = self._st[p] = {"step": 0.0, "prev": xp.zeros_like(p._data),
                                   "step_size": xp.full_like(p._data, group["lr"])}
         return st
 

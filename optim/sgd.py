@@ -90,7 +90,7 @@ class SGD(Optimizer):
                     continue
                 ps.append(p)
                 gs.append(p.grad._data)
-                bufs.append(self.state.get(p, {}).get("momentum_buffer"))
+                bufs.append(self._st.get(p, {}).get("momentum_buffer"))
             arrays = [_writable(p) for p in ps]
             sgd(arrays, gs, bufs, lr=g["lr"], momentum=g["momentum"],
                 dampening=g["dampening"], weight_decay=g["weight_decay"],
@@ -98,5 +98,5 @@ class SGD(Optimizer):
             for p, b in zip(ps, bufs):
                 p._vc[0] += 1  # an in-place update: saved copies of p are now stale
                 if g["momentum"]:
-                    self.state.setdefault(p, {})["momentum_buffer"] = b
+                    self._st.setdefault(p, {})["momentum_buffer"] = b
         return loss

@@ -77,3 +77,74 @@ def test_cross_entropy_gradient_of_ignored_rows_is_plus_zero(kw):
     torch.nn.functional.cross_entropy(b, torch.tensor(t), **wb).backward()
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-15)
     assert not np.signbit(a.grad.numpy()[1]).any()  # +0, as PyTorch (not -0)
+
+
+def test_optimizer_state_shows_tensors_that_the_update_uses():
+    """``opt.state[p]`` holds Tensors as PyTorch's: in-place changes and stored Tensors are
+    what the next step uses; the usual "move the state" loop runs unchanged."""
+    p = nn.Parameter(ag.ones(2))
+    opt = optim.Adam([p], lr=0.1)
+    p.sum().backward()
+    opt.step()
+    st = opt.state[p]
+    assert isinstance(st["exp_avg"], ag.Tensor) and st["step"] == 1.0
+    tp = torch.nn.Parameter(torch.ones(2))
+    topt = torch.optim.Adam([tp], lr=0.1)
+    tp.sum().backward()
+    topt.step()
+    assert repr(st["exp_avg"]) == repr(topt.state[tp]["exp_avg"])
+    for o in (opt, topt):  # the common idiom after loading a checkpoint
+        for s in o.state.values():
+            for k, v in s.items():
+                if isinstance(v, (ag.Tensor, torch.Tensor)):
+                    s[k] = v.to("cpu")
+    opt.state[p]["exp_avg"].zero_()  # in place: the next update sees zeros
+    topt.state[tp]["exp_avg"].zero_()
+    opt.state[p]["exp_avg_sq"] = ag.full((2,), 4.0)  # stored: used from now on
+    topt.state[tp]["exp_avg_sq"] = torch.full((2,), 4.0)
+    for o, q in ((opt, p), (topt, tp)):
+        o.zero_grad()
+        (q * q).sum().backward()
+        o.step()
+    np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-6)
+    assert p not in optim.SGD([nn.Parameter(ag.ones(1))], lr=0.1).state
+    assert opt.state.get(nn.Parameter(ag.ones(1))) is None
+
+
+def test_a_custom_optimizer_written_for_pytorch_runs_unchanged():
+    """An optimizer subclass in PyTorch's style (state created in ``step`` with
+    ``zeros_like``, updated in place) gives PyTorch's numbers."""
+
+    def make(base, lib):
+        class Momentum(base):
+            def __init__(self, params, lr=0.1, beta=0.9):
+                super().__init__(params, dict(lr=lr, beta=beta))
+
+            @lib.no_grad()
+            def step(self, closure=None):
+                for g in self.param_groups:
+                    for q in g["params"]:
+                        if q.grad is None:
+                            continue
+                        state = self.state[q]
+                        if len(state) == 0:
+                            state["step"] = 0
+                            state["buf"] = lib.zeros_like(q)
+                        state["step"] += 1
+                        buf = state["buf"]
+                        buf.mul_(g["beta"]).add_(q.grad)
+                        q.add_(buf, alpha=-g["lr"] / state["step"])
+        return Momentum
+
+    out = []
+    for lib, base, mk in ((ag, optim.Optimizer, nn.Parameter),
+                          (torch, torch.optim.Optimizer, torch.nn.Parameter)):
+        q = mk(lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64))
+        opt = make(base, lib)([q])
+        for _ in range(4):
+            opt.zero_grad()
+            (q ** 3).sum().backward()
+            opt.step()
+        out.append((q.detach().numpy().copy(), opt.state[q]["step"]))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    assert out[0][1] == out[1][1] == 4

@@ -520,8 +520,8 @@ def test_on_gpu_matches_cpu(name, kwargs):
         np.testing.assert_allclose(g, w, rtol=1e-8, atol=1e-10)
     for st in opt.state.values():
         for v in st.values():
-            if hasattr(v, "shape"):
-                assert ag.backend.is_cupy_array(v)
+            if isinstance(v, ag.Tensor):
+                assert ag.backend.is_cupy_array(v._data) and v.device.type == "cuda"
 
 
 # ---- learning-rate schedulers ----------------------------------------------------------------
