@@ -133,6 +133,12 @@ from .serialization import CheckpointError, load, load_safetensors, save, save_s
 
 bool = bool_  # noqa: A001  (ag.bool, like torch.bool)
 
+# PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan (Python floats) and
+# torch.newaxis (None, for indexing)
+from math import e, inf, nan, pi  # noqa: E402,F401
+
+newaxis = None
+
 __version__ = "0.1.0"
 _AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI package HIPS autograd
 
@@ -244,5 +250,5 @@ _ = (Device, device)
 # the op namespace (ag.exp, ag.arcsin, ag.cat...): every op registered in autograd.registry
 globals().update(_registry.namespace())
 # PyTorch's in-place function forms of the ops that have one (torch.abs_(t), torch.exp_(t))
-globals().update({k + "_": getattr(Tensor, k + "_") for e in _registry.ops()
-                  if e.inplace and e.function for k in e.names})
+globals().update({k + "_": getattr(Tensor, k + "_") for info in _registry.ops()
+                  if info.inplace and info.function for k in info.names})

@@ -746,6 +746,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     vals = [builtins.float(v) if isinstance(v, Tensor) else v for v in (start, end, step)]
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if (vals[1] - vals[0]) * vals[2] < 0:  # PyTorch: an error, not an empty range
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in vals) else None
     dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
@@ -841,6 +843,9 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None) 
         raise TypeError("randint() missing the required argument 'size'")
     if high is None:
         low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
     return _random("randint", (tuple(size),), dtype, device, False, low, high, generator)
 
 

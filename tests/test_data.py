@@ -84,10 +84,25 @@ def test_collate_tuples_and_dicts():
     assert d["x"].shape == (3, 2) and d["x"].dtype == np.float32
     assert d["y"].dtype == np.int64 and d["y"].tolist() == [0, 1, 2]
     assert d["name"] == ["s0", "s1", "s2"]
-    assert floats.dtype == np.float32
+    assert floats.dtype == np.float64  # Python floats: float64, as PyTorch
+    assert isinstance(batch, list)  # tuple samples give a list of batches, as PyTorch
     custom = DataLoader(DictDataset(), batch_size=2, collate_fn=lambda b: len(b))
     assert list(custom) == [2, 2, 1]
     assert default_collate([ag.ones(2), ag.zeros(2)]).shape == (2, 2)
+    assert default_collate([np.float32(1), np.float32(2)]).dtype == np.float32
+    assert default_collate([True, False]).dtype == np.bool_
+    with pytest.raises(RuntimeError):
+        default_collate([ag.ones(2), ag.zeros(3)])
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([[1, 2], [3]])
+
+
+def test_no_batching_converts_numpy_and_tuples():
+    """``batch_size=None`` applies ``default_convert``: NumPy to tensors, tuples to lists."""
+    loader = DataLoader([(np.arange(3), 1.5)], batch_size=None)
+    (sample,) = list(loader)
+    assert isinstance(sample, list) and isinstance(sample[0], ag.Tensor)
+    assert sample[0].tolist() == [0, 1, 2] and sample[1] == 1.5
 
 
 def test_device_option_and_random_split():

@@ -1085,3 +1085,27 @@ def test_cuda_stand_in(name, build, sim):
     except NotImplementedError:
         return
     assert_close(d.entropy().cpu(), expected, 1e-9)
+
+
+def test_entropy_keeps_its_graph_after_sample():
+    """``sample()`` first computes ``probs`` inside no_grad; the cached value must still
+    carry the graph (PyTorch's lazy_property computes under enable_grad)."""
+    logits = ag.tensor([[0.5, -1.0, 2.0]], requires_grad=True)
+    d = D.Categorical(logits=logits)
+    d.sample()
+    d.entropy().sum().backward()
+    t = torch.tensor([[0.5, -1.0, 2.0]], requires_grad=True)
+    td = torch.distributions.Categorical(logits=t)
+    td.sample()
+    td.entropy().sum().backward()
+    np.testing.assert_allclose(logits.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-7)
+    b = D.Bernoulli(logits=ag.zeros(2, requires_grad=True))
+    b.sample()
+    assert b.entropy().requires_grad
+
+
+def test_repr_shows_sizes_like_pytorch():
+    assert repr(D.Normal(ag.zeros(3), ag.ones(3))) == \
+        "Normal(loc: autograd.Size([3]), scale: autograd.Size([3]))"
+    assert repr(D.Normal(0.0, 1.0)) == "Normal(loc: 0.0, scale: 1.0)"
+    assert isinstance(D.Categorical(logits=ag.zeros(2, 3)).param_shape, ag.Size)

@@ -258,3 +258,22 @@ def test_linspace_matches_torch_bit_for_bit(args, dtype):
     a = ag.linspace(*args, dtype=getattr(ag, dtype)).numpy()
     b = torch.linspace(*args, dtype=getattr(torch, dtype)).numpy()
     assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda t: t.where(t.ones(3, dtype=t.bool), t.ones(3, 4), t.ones(5, 6)), RuntimeError),
+    (lambda t: int(t.ones(2)), ValueError),
+    (lambda t: float(t.ones(0)), ValueError),
+    (lambda t: t.randint(5, 2, (3,)), RuntimeError),
+    (lambda t: t.arange(0, 5, -1), RuntimeError),
+    (lambda t: t.ones(3).chunk(0), RuntimeError),
+    (lambda t: t.zeros(3, 4).__setitem__(0, t.ones(3)), RuntimeError),
+    (lambda t: t.nn.functional.cross_entropy(t.randn(2, 3), t.tensor([0, 1, 2])), ValueError),
+])
+def test_misuse_raises_pytorchs_exception_class(call, error):
+    """Common mistakes raise the exception class PyTorch raises (programs catch them)."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error):
+        call(ag)

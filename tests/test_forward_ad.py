@@ -412,6 +412,8 @@ EXPLICIT = {
                                                       "prod"), [(6,), (5,)]),
     "masked_fill": (lambda x: ag.masked_fill(x, ag.tensor([True, False, True, False]), 1.5),
                     [(3, 4)]),
+    "masked_scatter": (lambda x, s: ag.masked_scatter(x, ag.tensor([True, False, True, False]),
+                                                      s), [(3, 4), (8,)]),
     "index_add": (lambda x, s: ag.index_add(x, 0, ag.tensor(_I2), s), [(3, 4), (2, 4)]),
     "index_copy": (lambda x, s: ag.index_copy(x, 0, ag.tensor(_I2), s), [(3, 4), (2, 4)]),
     "index_fill": (lambda x: ag.index_fill(x, 1, ag.tensor(_I2), 1.5), [(3, 4)]),

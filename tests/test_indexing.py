@@ -327,8 +327,10 @@ def test_setitem_errors():
         x[5] = 1.0
     with pytest.raises(IndexError, match="long, int or bool"):
         x[ag.tensor([0.0])] = 1.0
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError):  # PyTorch's class, not NumPy's ValueError
         x[0] = ag.ones(3)
+    with pytest.raises(RuntimeError):
+        x[[0, 1]] = ag.ones(3, 3)
 
 
 # ---------------------------------------------------------------------------------------
@@ -882,3 +884,22 @@ def test_methods_are_bound():
     for name in ("gather scatter scatter_add index_select masked_fill masked_fill_ tril triu "
                  "topk sort argsort nonzero take_along_dim").split():
         assert callable(getattr(x, name)), name
+
+
+def test_masked_scatter():
+    """PyTorch's masked_scatter: mask and x broadcast with each other; the head of source
+    fills the True positions in row-major order, and only that head gets a gradient."""
+    x = ag.tensor([[1.0, -2.0], [3.0, -4.0]], requires_grad=True)
+    m = ag.tensor([True, False])
+    s = ag.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    z = x.masked_scatter(m, s)
+    assert z.tolist() == [[10.0, -2.0], [20.0, -4.0]]
+    z.sum().backward()
+    assert s.grad.tolist() == [1.0, 1.0, 0.0] and x.grad.tolist() == [[0.0, 1.0], [0.0, 1.0]]
+    y = ag.zeros(2, 2)
+    y.masked_scatter_(ag.tensor([[False, True], [True, False]]), ag.tensor([5.0, 6.0]))
+    assert y.tolist() == [[0.0, 5.0], [6.0, 0.0]]
+    with pytest.raises(RuntimeError):
+        ag.masked_scatter(x, ag.tensor([1, 0]), s)
+    with pytest.raises(RuntimeError):
+        x.detach().masked_scatter(ag.ones(2, 2, dtype=ag.bool), s.detach())

@@ -240,8 +240,10 @@ def test_nll_and_cross_entropy_errors():
         F.nll_loss(x, ag.tensor([0, 1, 2]), weight=ag.ones(3))
     with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(x, ag.tensor([0, 7, 1]))
-    with pytest.raises(RuntimeError, match="expected target of shape"):
+    with pytest.raises(ValueError, match=r"batch_size \(3\) to match target batch_size \(1\)"):
         F.cross_entropy(x, ag.tensor([[0, 1, 1]]))
+    with pytest.raises(RuntimeError, match="expected target of shape"):
+        F.cross_entropy(ag.randn(3, 4, 2), ag.zeros(3, 5, dtype=ag.int64))
     # the ignored index is never bounds-checked
     F.nll_loss(x, ag.tensor([0, -100, 1]))
 

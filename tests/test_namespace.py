@@ -125,16 +125,14 @@ def test_a_foreign_autograd_package_is_reported(tmp_path):
     assert "HIPS" in out.stdout and "pip uninstall autograd" in out.stdout
 
 
-def test_torch_autograd_submodules_import_by_dotted_name():
-    """``from torch.autograd.functional import jacobian`` ported: ``autograd.autograd`` is a
-    module, its PyTorch submodules are registered under dotted names."""
-    import importlib
+def test_constants_and_data_submodules():
+    """torch.pi/e/inf/nan/newaxis, and the torch.utils.data submodule import paths."""
+    import math
 
-    for name in ("functional", "graph", "forward_ad", "function", "grad_mode", "gradcheck"):
-        mod = importlib.import_module(f"autograd.autograd.{name}")
-        assert mod is importlib.import_module(f"autograd.{name}")
-    from autograd.autograd.function import once_differentiable  # noqa: F401
-    from autograd.autograd.functional import jacobian
-
-    assert jacobian is torch.functional.jacobian
-    assert callable(torch.autograd.gradcheck)  # the function, as torch.autograd.gradcheck
+    assert torch.pi == math.pi and torch.e == math.e and torch.inf == math.inf
+    assert math.isnan(torch.nan) and torch.newaxis is None
+    from autograd.utils.data.dataloader import DataLoader, default_collate  # noqa: F401
+    from autograd.utils.data.dataset import ConcatDataset, Dataset  # noqa: F401
+    from autograd.utils.data.sampler import Sampler  # noqa: F401
+    cd = ConcatDataset([[1, 2], [3]])
+    assert cd.cumulative_sizes == [2, 3] and cd[2] == 3

@@ -615,3 +615,10 @@ def test_repeated_negative_and_positive_indices_accumulate():
     o = ag.index_put(x, (ag.tensor([-1, 2, 2, 0]),), ag.tensor(s), accumulate=True)
     t = torch.index_put(y, (torch.tensor([-1, 2, 2, 0]),), torch.tensor(s), accumulate=True)
     np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+def test_scatter_gradient_of_overwritten_part_is_positive_zero():
+    """PyTorch gives the overwritten elements a +0 gradient (a masked fill), not gy * 0."""
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    x.scatter(0, ag.tensor([0]), 5.0).backward(ag.tensor([-1.0, -1.0]))
+    assert np.signbit(x.grad.numpy()).tolist() == [False, True]

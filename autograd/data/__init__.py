@@ -2,7 +2,7 @@
 ``IterableDataset``, ``TensorDataset``, the samplers, ``DataLoader`` (with worker processes)
 and ``DistributedSampler``."""
 
-from .dataloader import DataLoader, WorkerInfo, default_collate, get_worker_info
+from .dataloader import DataLoader, WorkerInfo, default_collate, default_convert, get_worker_info
 from .dataset import (
     ChainDataset,
     ConcatDataset,
@@ -25,5 +25,6 @@ from .sampler import (
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
            "DistributedSampler", "IterableDataset", "RandomSampler", "Sampler",
            "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "WeightedRandomSampler", "WorkerInfo", "default_collate", "get_worker_info",
+           "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert",
+           "get_worker_info",
            "random_split"]

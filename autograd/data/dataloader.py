@@ -35,35 +35,81 @@ from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
-def default_collate(batch):
-    """Stack a list of samples into a batch, recursing into tuples, lists and dicts.
+def _stack_arrays(arrays):
+    """``arrays`` stacked along a new first dim, as a tensor; RuntimeError (PyTorch's) when
+    their shapes differ."""
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack expects each tensor to be equal size, but got shapes "
+                           f"{[list(a.shape) for a in arrays]}")
+    return _make(backend.get_array_module(arrays[0]).stack(arrays))
 
-    Tensors and arrays are stacked along a new first dim; Python numbers become a tensor
-    (int64 for ints, float32 for floats); strings stay a list.
+
+def _is_numpy(obj) -> bool:
+    """A NumPy array or scalar (not a NumPy string): what PyTorch turns into a tensor."""
+    return type(obj).__module__ == "numpy" and not isinstance(obj, (np.str_, np.bytes_))
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch, recursing into tuples, lists and dicts, with
+    PyTorch's rules:
+
+    * tensors and NumPy arrays are stacked along a new first dim (RuntimeError when their
+      shapes differ); NumPy scalars become a tensor of their dtype;
+    * Python floats become a float64 tensor, ints an int64 tensor, bools a bool tensor;
+    * strings and bytes stay as they are (the list, or the tuple of a transposed sequence);
+    * a dict gives a dict of batches, a namedtuple a namedtuple of batches; any other
+      sequence (tuples included, as PyTorch does) gives a list of batches, one per
+      position (RuntimeError when the samples' lengths differ).
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        xp = backend.get_array_module(elem._data)
-        return _make(xp.stack([b._data for b in batch]))
-    if isinstance(elem, np.ndarray) or backend.is_cupy_array(elem):
-        return _make(backend.get_array_module(elem).stack(batch))
-    if isinstance(elem, (bool, np.bool_)):
-        return _make(np.asarray(batch, dtype=np.bool_))
-    if isinstance(elem, numbers.Integral):
-        return _make(np.asarray(batch, dtype=np.int64))
-    if isinstance(elem, numbers.Real):
-        return _make(np.asarray(batch, dtype=np.float32))
-    if isinstance(elem, str):
-        return list(batch)
+        return _stack_arrays([b._data for b in batch])
+    if backend.is_cupy_array(elem):
+        return _stack_arrays(list(batch))
+    if _is_numpy(elem):
+        if isinstance(elem, np.ndarray) and elem.dtype.kind in "OSUa":
+            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
+                            f"numbers, dicts or lists; found {elem.dtype}")
+        if isinstance(elem, np.ndarray):
+            return _stack_arrays([np.asarray(b) for b in batch])
+        return _make(np.asarray(batch))  # NumPy scalars: their own dtype
+    if isinstance(elem, float):
+        return _make(np.asarray(batch, dtype=np.float64))
+    if isinstance(elem, int):
+        all_bool = all(isinstance(b, bool) for b in batch)
+        return _make(np.asarray(batch, dtype=np.bool_ if all_bool else np.int64))
+    if isinstance(elem, (str, bytes)):
+        return batch
     if isinstance(elem, Mapping):
         return {k: default_collate([b[k] for b in batch]) for k in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, Sequence):
-        return type(elem)(default_collate(list(s)) for s in zip(*batch)) if isinstance(
-            elem, tuple) else [default_collate(list(s)) for s in zip(*batch)]
-    raise TypeError(f"default_collate: don't know how to batch elements of type "
-                    f"{type(elem).__name__}")
+        if any(len(b) != len(elem) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(s) for s in zip(*batch)]
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+                    f"dicts or lists; found {type(elem)}")
+
+
+def default_convert(data):
+    """One sample as a batch when there is no batching (``batch_size=None``), with PyTorch's
+    rules: NumPy arrays and scalars become tensors, recursing into dicts and sequences
+    (a tuple gives a list, as PyTorch does); anything else is returned as it is."""
+    if isinstance(data, Tensor):
+        return data
+    if _is_numpy(data):
+        if isinstance(data, np.ndarray) and data.dtype.kind in "OSUa":
+            return data
+        return _make(np.asarray(data))
+    if isinstance(data, Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        return [default_convert(d) for d in data]
+    return data
 
 
 def _to_device(obj, device):
@@ -146,7 +192,7 @@ def _fetch(dataset, index, auto_collation, collate_fn, it, batch_size, drop_last
     """One batch (or one sample without auto-collation) for ``index`` (None: iterable)."""
     if it is not None:  # iterable dataset
         if not auto_collation:
-            return collate_fn(next(it)) if collate_fn is not _identity else next(it)
+            return collate_fn(next(it))
         items = []
         for _ in range(batch_size):
             try:
@@ -160,12 +206,10 @@ def _fetch(dataset, index, auto_collation, collate_fn, it, batch_size, drop_last
         return collate_fn(dataset[index])
     if collate_fn is default_collate and hasattr(dataset, "__getitems__"):
         batch = dataset.__getitems__(list(map(int, index)))
-        return default_collate(batch) if isinstance(batch, list) else batch
+        # a list of samples, or (TensorDataset) a tuple of ready batches: a list, as
+        # ``default_collate`` makes of tuple samples
+        return default_collate(batch) if isinstance(batch, list) else list(batch)
     return collate_fn([dataset[int(i)] for i in index])
-
-
-def _identity(x):
-    return x
 
 
 def _worker_loop(dataset, index_queue, result_queue, auto_collation, collate_fn, batch_size,
@@ -468,7 +512,7 @@ class DataLoader:
     def _collate(self):
         if self.collate_fn is not None:
             return self.collate_fn
-        return default_collate if self._auto_collation else _identity
+        return default_collate if self._auto_collation else default_convert
 
     def _finish(self, batch):
         if self.pin_memory:

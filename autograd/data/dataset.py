@@ -98,11 +98,11 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The items of ``dataset`` at ``indices``."""
+    """The items of ``dataset`` at ``indices`` (a sequence, kept as given, as in PyTorch)."""
 
     def __init__(self, dataset: Dataset, indices):
         self.dataset = dataset
-        self.indices = list(indices)
+        self.indices = indices
 
     def __getitem__(self, i):
         if isinstance(i, list):
@@ -120,20 +120,24 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
-    """Datasets one after another."""
+    """Datasets one after another.
+
+    ``cumulative_sizes[k]`` is the number of samples in ``datasets[0..k]`` (PyTorch's
+    attribute of that name).
+    """
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
-        self.cumulative = np.cumsum([len(d) for d in self.datasets]).tolist()
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
 
     def __len__(self) -> int:
-        return self.cumulative[-1] if self.cumulative else 0
+        return self.cumulative_sizes[-1] if self.cumulative_sizes else 0
 
     def __getitem__(self, i):
         if i < 0:
             i += len(self)
-        k = int(np.searchsorted(self.cumulative, i, side="right"))
-        prev = self.cumulative[k - 1] if k else 0
+        k = int(np.searchsorted(self.cumulative_sizes, i, side="right"))
+        prev = self.cumulative_sizes[k - 1] if k else 0
         return self.datasets[k][i - prev]
 
 

@@ -87,7 +87,7 @@ class Bernoulli(ExponentialFamily):
 
     @property
     def param_shape(self):
-        return tuple(self._param.shape)
+        return self._param.shape
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -155,7 +155,7 @@ class Categorical(Distribution):
 
     @property
     def param_shape(self):
-        return tuple(self._param.shape)
+        return self._param.shape
 
     @property
     def mean(self):
@@ -344,7 +344,7 @@ class Binomial(Distribution):
 
     @property
     def param_shape(self):
-        return tuple(self._param.shape)
+        return self._param.shape
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)

@@ -204,7 +204,7 @@ class Distribution:
     def __repr__(self):
         names = [k for k, _ in self.arg_constraints.items() if k in self.__dict__]
         args_string = ", ".join(
-            f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else tuple(self.__dict__[p].shape)}"  # noqa: E501
+            f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"  # noqa: E501
             for p in names)
         return self.__class__.__name__ + "(" + args_string + ")"
 

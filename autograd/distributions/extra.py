@@ -75,7 +75,7 @@ class LogitRelaxedBernoulli(Distribution):
 
     @property
     def param_shape(self):
-        return tuple(self._param.shape)
+        return self._param.shape
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -331,7 +331,7 @@ class NegativeBinomial(Distribution):
 
     @property
     def param_shape(self):
-        return tuple(self._param.shape)
+        return self._param.shape
 
     @lazy_property
     def _gamma(self):
@@ -706,7 +706,7 @@ class ContinuousBernoulli(ExponentialFamily):
 
     @property
     def param_shape(self):
-        return tuple(self._param.shape)
+        return self._param.shape
 
     def sample(self, sample_shape=()):
         with no_grad():

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from ..dtypes import get_default_dtype
+from ..grad_mode import enable_grad
 from ..ops.shape import broadcast_shapes
 from ..ops.shape import cat as _cat
 from ..tensor import Tensor, randn, tensor
@@ -17,7 +18,18 @@ euler_constant = 0.57721566490153286060
 
 
 class lazy_property(functools.cached_property):  # noqa: N801  (PyTorch's name)
-    """A property computed on first use and then stored on the instance."""
+    """A property computed on first use and then stored on the instance.
+
+    As in PyTorch it is computed with gradient recording on, so a value first needed inside
+    ``no_grad`` (``probs`` by ``Categorical.sample()``) still carries its graph when
+    ``log_prob`` or ``entropy`` reuse it later.
+    """
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        with enable_grad():
+            return super().__get__(instance, owner)
 
 
 def _dtype_of(values):

@@ -1215,7 +1215,17 @@ def where(condition, a=None, b=None):
     if not isinstance(condition, Tensor) and not isinstance(a, Tensor) \
             and not isinstance(b, Tensor):
         return Where.apply(c, a, b)  # raw arrays in (backward formulas), raw array out
-    return Where.apply(condition if isinstance(condition, Tensor) else c, a, b)
+    try:
+        return Where.apply(condition if isinstance(condition, Tensor) else c, a, b)
+    except ValueError:
+        shapes = [list(np.shape(v._data if isinstance(v, Tensor) else v))
+                  for v in (condition, a, b)]
+        try:
+            np.broadcast_shapes(*map(tuple, shapes))
+        except ValueError:  # PyTorch's error for shapes that do not broadcast
+            raise RuntimeError(f"where: the shapes {shapes} of the condition, input and other "
+                               f"cannot be broadcast together") from None
+        raise
 
 
 @register(family="conversion", op=Cast, method=False)

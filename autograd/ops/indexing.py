@@ -91,10 +91,19 @@ def _get(a, index):
 
 
 def _set(a, index, v) -> None:
-    if index.__class__ is TwoStep:
-        a[index.first][index.second] = v
-    else:
-        a[index] = v
+    """``a[index] = v``. A value that cannot be written there (a shape that does not
+    broadcast to the indexed part, NaN into an integer tensor) raises RuntimeError, as in
+    PyTorch, not NumPy's ValueError."""
+    try:
+        if index.__class__ is TwoStep:
+            a[index.first][index.second] = v
+        else:
+            a[index] = v
+    except ValueError as e:
+        raise RuntimeError(
+            f"index assignment: a value of shape {list(getattr(v, 'shape', ()))} cannot be "
+            f"written into the indexing result of shape {list(_get(a, index).shape)}: {e}"
+        ) from None
 
 
 class GetItem(Op):
@@ -210,7 +219,8 @@ class SetItem(Op):
     def backward(ctx, gy):
         gx = gv = None
         if ctx.next_edges[0] is not None:
-            gx = gy * _mask_out(gy, ctx.index)
+            # where, not a product: the overwritten part gets +0, as PyTorch (not -0)
+            gx = where(_mask_out(gy, ctx.index) != 0, gy, 0.0)
         if ctx.next_edges[1] is not None:
             gv = getitem_raw(gy, ctx.index, ctx.basic)
             gv = sum_to(gv, ctx.v_shape)
@@ -575,6 +585,39 @@ def masked_select(x, mask):
         x = broadcast_to(x, shape)
     md = get_array_module(md).broadcast_to(md, shape)
     return GetItem.apply(reshape(x, (-1,)), index=md.reshape(-1), basic=False)
+
+
+@register(family=_IX, op=Scatter, inplace=True)
+def masked_scatter(x, mask, source):
+    """A copy of x with the first elements of ``source`` (in row-major order) written, one
+    by one, where the bool ``mask`` is True; ``mask`` and x broadcast with each other. The
+    gradient of ``source`` is the incoming one at the used elements, zero past them."""
+    xd, md = _arr(x), _arr(mask)
+    if not hasattr(md, "dtype"):
+        md = np.asarray(md)
+    if md.dtype.kind != "b":
+        raise RuntimeError(
+            f"masked_scatter_: expected BoolTensor for mask, but got mask with dtype {md.dtype}"
+        )
+    try:
+        shape = np.broadcast_shapes(tuple(md.shape), tuple(xd.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"masked_scatter: the mask of shape {list(md.shape)} is not broadcastable with "
+            f"the tensor of shape {list(xd.shape)}"
+        ) from None
+    xp = get_array_module(md)
+    flat = xp.flatnonzero(xp.broadcast_to(md, shape))
+    if source.numel() < flat.size:
+        raise RuntimeError(f"masked_scatter: expected source to have at least as many "
+                           f"elements as the ones in mask ({flat.size}), got {source.numel()}")
+    if source.dtype != xd.dtype:
+        raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes "
+                           f"but got {xd.dtype} and {source.dtype}")
+    if tuple(xd.shape) != shape:
+        x = broadcast_to(x, shape)
+    src = reshape(source, (-1,))[:flat.size]
+    return reshape(Scatter.apply(reshape(x, (-1,)), src, index=flat, basic=False), shape)
 
 
 class Tril(Op):

@@ -619,6 +619,8 @@ def chunk(x, chunks: int, dim: int = 0):
     """Split into ``chunks`` nearly equal pieces."""
     if x.ndim == 0:
         raise RuntimeError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = _norm_dim(dim, x.ndim, "chunk")
     n = x.shape[d]
     size = -(-n // chunks) if n else 1

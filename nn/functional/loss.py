@@ -483,6 +483,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         # "mean" averages over the batch and every spatial position (N * d1 * ...), as PyTorch
         return _reduce(loss, reduction, "cross_entropy")
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if t.ndim == 0 or t.shape[0] != input.shape[0]:  # PyTorch's ValueError, as nll_loss
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({t.shape[0] if t.ndim else 0}).")
     if t.shape != (input.shape[0],) + tuple(input.shape[2:]):
         raise RuntimeError(
             f"cross_entropy: expected target of shape "
