@@ -36,7 +36,17 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     """Sweep the graph from ``roots`` (tensors) with ``root_grads`` (arrays, or Tensors
     when ``create_graph``). Without ``capture``, leaves accumulate into ``.grad``; with
     ``capture`` (tensors), nothing is accumulated, only the part of the graph leading to
-    them runs, and their gradients are returned in that order."""
+    them runs, and their gradients are returned in that order. The backward formulas run
+    without NumPy's floating-point warnings, as PyTorch's (``backend.fp_quiet``)."""
+    tok = backend.fp_quiet()
+    try:
+        return _sweep(roots, root_grads, retain_graph, create_graph, capture)
+    finally:
+        backend.fp_restore(tok)
+
+
+def _sweep(roots, root_grads, retain_graph, create_graph, capture):
+    """``run_backward``'s work."""
     grads = {}  # node -> gradient (a list, one per output, for multi-output nodes)
     for t, g in zip(roots, root_grads):
         fn, nr = _root_edge(t)

@@ -42,6 +42,8 @@ import weakref
 import numpy as np
 
 from . import backend
+from .backend import fp_quiet as _fp_quiet
+from .backend import fp_restore as _fp_restore
 from .dtypes import get_default_dtype, promote, scalar_as, scalar_result
 from .grad_mode import no_grad, state
 from .tensor import SAME_DTYPE, Tensor, _Lock, _make
@@ -264,6 +266,8 @@ class Op(Node):
                     continue
             edges.append(None)
         if data is None:  # raw arrays in, raw arrays out
+            # (backward formulas: already inside the backward pass's quiet floating-point
+            # state, or another op's forward: see ``backend.fp_quiet``)
             if cls._broadcast:
                 data = list(args)
                 _prepare_binary(node, data)
@@ -278,12 +282,15 @@ class Op(Node):
                 _prepare_binary(node, data)
         if record:
             node.next_edges = tuple(edges)
+        tok = _fp_quiet()  # no NumPy warnings, as PyTorch (``backend.fp_quiet``)
         try:
             y = cls.forward(node, *data, **kwargs)
         except ValueError as e:
             if cls._broadcast:
                 _broadcast_error(cls, data, e)
             raise
+        finally:
+            _fp_restore(tok)
         if node._out_dtype is not None:
             y = _cast_out(node, y)
         obs = state.observers
@@ -375,10 +382,13 @@ class BinaryOp(Op):
         record = ea is not None or eb is not None
         if record:
             node.next_edges = (ea, eb)
+        tok = _fp_quiet()
         try:
             y = cls.forward(node, da, db)
         except ValueError as e:
             _broadcast_error(cls, (da, db), e)
+        finally:
+            _fp_restore(tok)
         if node._out_dtype is not None:
             y = _cast_out(node, y)
         obs = state.observers

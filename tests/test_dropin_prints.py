@@ -148,3 +148,27 @@ def test_a_custom_optimizer_written_for_pytorch_runs_unchanged():
         out.append((q.detach().numpy().copy(), opt.state[q]["step"]))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
     assert out[0][1] == out[1][1] == 4
+
+
+def test_ops_at_the_edges_warn_as_little_as_pytorch():
+    """log(0), sqrt(-1), x / 0, overflow to inf: PyTorch's values, forward and backward,
+    and no NumPy RuntimeWarning (an error under -W error, as test suites often run); the
+    user's own NumPy code keeps warning."""
+    vals = [0.0, -1.0, 2.0, 100.0]
+
+    def run(lib, x):
+        y = (lib.log(x) + lib.sqrt(x) + x / 0 + lib.exp(x * 100) + (x * 1e38) * 1e38
+             + x.reciprocal() + x.pow(0.5) + lib.acos(x) + lib.log1p(-x.abs()))
+        y.sum().backward()
+        return y.detach().numpy(), x.grad.numpy()
+
+    a = ag.tensor(vals, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = run(ag, a)
+    theirs = run(torch, torch.tensor(vals, requires_grad=True))
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(np.isnan(o), np.isnan(t))
+        np.testing.assert_allclose(o, t, rtol=1e-6)
+    with pytest.warns(RuntimeWarning):
+        np.log(np.zeros(1))  # outside the ops, NumPy's settings are the user's
