@@ -62,6 +62,16 @@ from .dtypes import (  # noqa: F401
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
+    layout,
+    memory_format,
+    strided,
+    contiguous_format,
+    channels_last,
+    channels_last_3d,
+    preserve_format,
 )
 from . import dtypes as _dtypes
 from .engine import backward as _backward_fn  # noqa: F401
@@ -221,6 +231,8 @@ def __getattr__(name):
         return importlib.import_module(name)
     if name == "bfloat16":  # ml_dtypes' bfloat16: about a second to import, so on first use
         return _dtypes.bfloat16_dtype()
+    if name == "int":  # torch.int is int32 (not bound here: it would hide the builtin)
+        return _dtypes.int32
     # (a submodule not imported yet, `from autograd import fused`, is not looked up there)
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is None:
         fn = _torch_names().get(name)

@@ -20,6 +20,23 @@ from .grad_mode import (  # noqa: F401
     set_grad_enabled,
 )
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from .tensor import Tensor as _Tensor
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, other) -> bool:
+        return isinstance(other, _Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's legacy ``Variable(tensor, requires_grad=False)``, kept for old programs:
+    a tensor sharing ``data``'s memory, a leaf that requires grad when asked; every tensor is
+    an instance (``isinstance(t, Variable)``), as in PyTorch."""
+
+    def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
+        if not isinstance(data, _Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        return data.detach().requires_grad_(requires_grad)
 
 # PyTorch's submodules of torch.autograd, importable by their dotted names:
 # ``from torch.autograd.functional import jacobian`` becomes, ported, ``from

@@ -16,6 +16,42 @@ int16 = short = np.dtype("int16")
 int32 = int = np.dtype("int32")
 int64 = long = np.dtype("int64")
 bool_ = np.dtype("bool")
+uint16 = np.dtype("uint16")
+uint32 = np.dtype("uint32")
+uint64 = np.dtype("uint64")
+
+
+class layout:
+    """PyTorch's tensor layouts: only ``strided`` (dense) tensors exist here."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"autograd.{self._name}"
+
+
+class memory_format:
+    """PyTorch's memory formats (``contiguous_format``, ``channels_last``...), accepted where
+    PyTorch takes ``memory_format=``: they give the same values, but arrays here stay in C
+    order (``stride()`` differs from PyTorch's for ``channels_last``)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"autograd.{self._name}"
+
+
+strided = layout("strided")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
 
 _default_float = float32
 

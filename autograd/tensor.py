@@ -9,6 +9,7 @@ backward refuses to use a saved tensor whose version moved on.
 from __future__ import annotations
 
 import builtins
+import functools
 import numbers
 import warnings
 import weakref
@@ -464,6 +465,72 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind in "fV"
 
+    # ---- PyTorch's complex, storage and pinning queries, for real CPU/CUDA arrays ---------
+    def is_complex(self) -> bool:
+        """False: this engine's dtypes are real."""
+        return self._data.dtype.kind == "c"
+
+    def conj(self) -> Tensor:
+        """The conjugate of a real tensor: the tensor itself, as in PyTorch."""
+        return self
+
+    resolve_conj = resolve_neg = conj
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    @property
+    def real(self) -> Tensor:
+        """A real tensor's real part: the tensor itself, as in PyTorch."""
+        return self
+
+    @property
+    def imag(self):
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def data_ptr(self) -> int:
+        """The address of the first element (tensors sharing memory from the same start
+        give the same number)."""
+        d = self._data
+        return d.__array_interface__["data"][0] if d.__class__ is np.ndarray else d.data.ptr
+
+    def storage_offset(self) -> int:
+        """How many elements the first element lies past the start of the memory it views
+        (0 for a tensor that owns its memory; ``x[1:]`` of a contiguous x gives a row)."""
+        d = self._data
+        base = d
+        while getattr(base, "base", None) is not None and hasattr(base.base, "dtype"):
+            base = base.base
+        if base is d:
+            return 0
+        ptr = (lambda a: a.__array_interface__["data"][0]) if d.__class__ is np.ndarray \
+            else (lambda a: a.data.ptr)
+        return (ptr(d) - ptr(base)) // d.itemsize
+
+    def pin_memory(self, device=None) -> Tensor:
+        """The tensor itself: page-locked memory speeds up CUDA copies in PyTorch; here
+        there is nothing to pin."""
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """The tensor itself (PyTorch moves it to shared memory for multiprocessing; the
+        DataLoader's worker processes here send arrays by pickling)."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (0 for a leaf)."""
+        return self._nr
+
     # ---- NumPy and DLPack protocols -------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         if self._data.__class__ is not np.ndarray:
@@ -681,21 +748,45 @@ def _filled(fill, size, dtype, device, requires_grad, default=None):
     return t
 
 
+def _torch_layout(fn):
+    """Accept PyTorch's ``layout``, ``pin_memory`` and ``memory_format`` keywords on a
+    factory: dense (strided) tensors only; a memory format gives the same values (arrays here
+    are C-ordered); pinning speeds up CUDA copies in PyTorch and changes nothing here."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def f(*args, layout=None, pin_memory=False, memory_format=None, **kwargs):
+        if layout is not None and layout is not _dt.strided:
+            raise RuntimeError(f"{name}: only the strided (dense) layout exists here, got "
+                               f"{layout!r}")
+        if memory_format is not None and not isinstance(memory_format, _dt.memory_format):
+            raise TypeError(f"{name}(): argument 'memory_format' must be a memory format "
+                            f"(autograd.contiguous_format...), not "
+                            f"{type(memory_format).__name__}")
+        return fn(*args, **kwargs)
+
+    return f
+
+
+@_torch_layout
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of the given size (default dtype float32)."""
     return _filled(0, size, dtype, device, requires_grad)
 
 
+@_torch_layout
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of the given size (default dtype float32)."""
     return _filled(1, size, dtype, device, requires_grad)
 
 
+@_torch_layout
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor of the given size."""
     return _filled(None, size, dtype, device, requires_grad)
 
 
+@_torch_layout
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor filled with ``fill_value``; dtype inferred from it like ``tensor``."""
     if dtype is None:
@@ -711,26 +802,31 @@ def _like(t, dtype, device):
     return (dtype if dtype is not None else t.dtype), (device if device is not None else t.device)
 
 
+@_torch_layout
 def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
     return zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
+@_torch_layout
 def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
     return ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
+@_torch_layout
 def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
     return empty(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
+@_torch_layout
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
     return full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
+@_torch_layout
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A 2-D tensor with ones on the diagonal."""
     xp, dev = _xp_for(device)
@@ -739,6 +835,7 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
                    requires_grad)
 
 
+@_torch_layout
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for ints, else float32."""
     if end is None:
@@ -755,6 +852,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(arr, None, device, requires_grad)
 
 
+@_torch_layout
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
@@ -790,6 +888,7 @@ def _linspace(start, end, steps: int, dt):
     return vals.astype(dt)
 
 
+@_torch_layout
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None) -> Tensor:
     dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
     return _finish(np.logspace(start, end, steps, base=base).astype(dt), None, device, False)
@@ -825,16 +924,19 @@ def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=N
 Generator._wrap_state = staticmethod(lambda a: _make(a))
 
 
+@_torch_layout
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     return _random("rand", size, dtype, device, requires_grad, generator=generator)
 
 
+@_torch_layout
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Standard normal random numbers."""
     return _random("randn", size, dtype, device, requires_grad, generator=generator)
 
 
+@_torch_layout
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None) -> Tensor:
     """Random integers in [low, high)."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's form
@@ -849,16 +951,19 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None) 
     return _random("randint", (tuple(size),), dtype, device, False, low, high, generator)
 
 
+@_torch_layout
 def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
     perm = _gen_for(np, generator).permutation(n).astype(_dt.to_dtype(dtype) or _dt.int64)
     return _finish(perm, None, device, False)
 
 
+@_torch_layout
 def rand_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
     return _random_like(t, "rand", dt, dev, requires_grad)
 
 
+@_torch_layout
 def randn_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt, dev = _like(t, dtype, device)
     return _random_like(t, "randn", dt, dev, requires_grad)

@@ -172,3 +172,32 @@ def test_ops_at_the_edges_warn_as_little_as_pytorch():
         np.testing.assert_allclose(o, t, rtol=1e-6)
     with pytest.warns(RuntimeWarning):
         np.log(np.zeros(1))  # outside the ops, NumPy's settings are the user's
+
+
+def test_legacy_and_layout_names_of_pytorch_programs():
+    """Names older and library-style programs use: ``Variable``, ``torch.int``,
+    ``memory_format=``/``layout=`` on factories, the complex/storage/pinning queries of real
+    tensors."""
+    from autograd.autograd import Variable
+
+    x, tx = ag.ones(2, 3), torch.ones(2, 3)
+    v = Variable(x, requires_grad=True)
+    tv = torch.autograd.Variable(tx, requires_grad=True)
+    assert repr(v) == repr(tv) and v.is_leaf and v is not x and isinstance(x, Variable)
+    with pytest.raises(TypeError, match="has to be a tensor"):
+        Variable([1, 2])
+    assert ag.int == ag.int32 and ag.uint16 == np.uint16
+    for f in ("zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"):
+        assert getattr(ag, f)(x, memory_format=ag.preserve_format).shape == (2, 3)
+    assert ag.zeros(2, layout=ag.strided, pin_memory=False).shape == (2,)
+    with pytest.raises(TypeError, match="memory_format"):
+        ag.zeros_like(x, memory_format="channels_last")
+    for a, t in ((x, tx), (x[1:], tx[1:]), (x.t(), tx.t()), (x[:, 1:], tx[:, 1:])):
+        assert a.storage_offset() == t.storage_offset()
+        assert (a.is_complex(), a.is_conj(), a.is_pinned(), a.is_shared(), a.output_nr) == \
+            (t.is_complex(), t.is_conj(), t.is_pinned(), t.is_shared(), t.output_nr)
+        assert a.conj() is a and a.real is a and ag.real(a) is a and ag.resolve_conj(a) is a
+    assert x[1:].data_ptr() - x.data_ptr() == 3 * x.element_size()
+    with pytest.raises(RuntimeError, match="non-complex"):
+        x.imag  # noqa: B018
+    assert ag.is_complex(x) is torch.is_complex(tx) is False

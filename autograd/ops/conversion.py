@@ -192,6 +192,31 @@ def is_floating_point(x) -> bool:
 
 
 @register(family=_CV, method=False, differentiable=False)
+def is_complex(x) -> bool:
+    """False: this engine's dtypes are real."""
+    return x.is_complex()
+
+
+@register(family=_CV, method=False, differentiable=False)
+def is_conj(x) -> bool:
+    """False: real tensors carry no conjugate bit."""
+    return False
+
+
+@register(family=_CV, method=False, differentiable=False, aliases=("resolve_conj",
+                                                                  "resolve_neg"))
+def conj(x):
+    """The conjugate of a real tensor: the tensor itself, as in PyTorch."""
+    return x
+
+
+@register(family=_CV, method=False, differentiable=False)
+def real(x):
+    """The real part of a real tensor: the tensor itself, as in PyTorch."""
+    return x
+
+
+@register(family=_CV, method=False, differentiable=False)
 def numel(x) -> int:
     """The number of elements."""
     return x.numel()
