@@ -272,7 +272,7 @@ def _call_backward(node, g, create_graph):
     if node._custom:
         if len(gxs) != len(node.next_edges):
             raise RuntimeError(
-                f"function {node.name()}Backward returned an incorrect number of gradients "
+                f"function {node.backward_name()} returned an incorrect number of gradients "
                 f"(expected {len(node.next_edges)}, got {len(gxs)})"
             )
         if not create_graph:

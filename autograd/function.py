@@ -84,6 +84,10 @@ class Node:
     _fw_saved = None  # forward AD: (level, {saved index: tangent}) for create_graph re-wraps
     _non_diff = ()  # Function: ids of outputs marked non-differentiable
     materialize_grads = True
+    # PyTorch's name of the node when it is not f"{op class}Backward0": a class attribute of
+    # the op (Square: "PowBackward0"), or set on the node by the call that knows the case
+    # (``named``: transpose gives "TransposeBackward0", t() "TBackward0")
+    _torch_name = None
 
     # -- ctx API --------------------------------------------------------------------------
     def save_for_backward(self, *xs) -> None:
@@ -125,12 +129,25 @@ class Node:
         return tuple((None, 0) if e is None else e for e in self.next_edges)
 
     def name(self) -> str:
-        return type(self).__name__
+        """PyTorch's ``grad_fn.name()``: the node's PyTorch name (``MulBackward0``)."""
+        return self.backward_name()
 
     def backward_name(self) -> str:
-        """The name PyTorch prints for this node: ``MulBackward0`` for a built-in op, which
-        ``repr`` of the node and ``grad_fn=<...>`` in a tensor's repr show."""
-        return f"{self.name()}Backward0"
+        """The name PyTorch prints for this node, which ``name()``, ``repr`` of the node and
+        ``grad_fn=<...>`` in a tensor's repr show: ``_torch_name`` when the op's class or the
+        call that made the node set it, else ``_overload_name()``."""
+        n = self._torch_name
+        return n if n is not None else self._overload_name()
+
+    def _overload_name(self) -> str:
+        """``f"{op class}Backward0"`` (``MulBackward0``); ops whose PyTorch name depends on
+        the arguments (``sum()`` SumBackward0, ``sum(dim)`` SumBackward1) override this,
+        reading what forward saved on the node: nothing is computed until a name is asked."""
+        return f"{type(self).__name__}Backward0"
+
+    def _op_name(self) -> str:
+        """The op's own (class) name, ``Mul``: what drawings and memory reports label."""
+        return type(self).__name__
 
     @property
     def metadata(self) -> dict:
@@ -415,6 +432,17 @@ class BinaryOp(Op):
         return out
 
 
+def named(y, name: str):
+    """Give the node that just made ``y`` PyTorch's name ``name`` and return ``y``: for the
+    ops PyTorch names by how they were called (``transpose`` and ``t()`` both run Permute;
+    PyTorch prints TransposeBackward0 and TBackward0). ``y`` must be the fresh output of one
+    op call (never an input passed through), a raw array, or a Tensor without a graph."""
+    fn = getattr(y, "grad_fn", None)
+    if fn is not None:
+        fn._torch_name = name
+    return y
+
+
 def _mark_view(out, base) -> None:
     """A view shares its base's memory: share the version counter and exposure."""
     out._vc = base._vc
@@ -451,7 +479,7 @@ class AccumulateGrad(Node):
         return self.variable.shape
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name() (its repr is shorter)
 
     def backward_name(self) -> str:
         return "AccumulateGrad"

@@ -204,7 +204,7 @@ class AnomalyObserver:
             bad = _bad_value(getattr(o, "_data", o))
             if bad:
                 raise FloatingPointError(
-                    f"anomaly detected in forward: {node.name()} produced {bad} in output {k} "
+                    f"anomaly detected in forward: {node._op_name()} produced {bad} in output {k} "
                     f"(shape {tuple(o.shape)}, dtype {o.dtype}). The op was called at:\n"
                     f"{node._stack}"
                 )
@@ -220,7 +220,7 @@ class AnomalyObserver:
                          "Run the forward pass inside ag.detect_anomaly() to see where it was "
                          "created.")
                 raise FloatingPointError(
-                    f"anomaly detected in backward: {node.name()}Backward returned {bad} "
+                    f"anomaly detected in backward: {node.backward_name()} returned {bad} "
                     f"values in its gradient for input {i} (shape {tuple(gx.shape)}). {where}"
                 )
 

@@ -360,7 +360,7 @@ def memory_report(tensors, model=None, depth=None) -> MemoryReport:
             dev = str(backend.device_of(a)) if a.__class__ is not np.ndarray else "cpu"
             by_device[dev] = by_device.get(dev, 0) + b
         total += size
-        op = n.name()
+        op = n._op_name()
         by_op[op] = by_op.get(op, 0) + size
         mod = owner.get(n, "-")
         if depth is not None and mod != "-":

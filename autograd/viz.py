@@ -448,7 +448,7 @@ def to_dot(tensor: Tensor, show_grad: bool = True, show_shapes: bool = True,
         made_in_bw = n in _hooks.made_in_backward
         target = bw_cluster if made_in_bw else dot
         has_bw = has_bw or made_in_bw
-        lines = [n.name()]
+        lines = [n._op_name()]
         lines += _op_attrs(n)
         if n in bw_rank:
             lines.append(f"backward step {bw_rank[n]}")
@@ -673,9 +673,9 @@ def backward_steps(loss: Tensor, gradient=None, **kwargs) -> BackwardSteps:
             dot.edge(f"acc{k}_{id(tgt)}", tid, style="dotted", arrowhead="none")
         gtxt = _fmt_array(backend.to_numpy(getattr(g, "_data", g)), 6) if not isinstance(
             g, list) else "(several outputs)"
-        text = (f"step {k + 1}/{len(records)}: {node.name()} receives grad {gtxt} and applies\n"
+        text = (f"step {k + 1}/{len(records)}: {node._op_name()} receives grad {gtxt} and applies\n"
                 f"    {_rule(node)}")
-        steps.append({"node": node, "name": node.name(), "rule": _rule(node), "grad": g,
+        steps.append({"node": node, "name": node._op_name(), "rule": _rule(node), "grad": g,
                       "text": text, "dot": dot})
     return steps
 

@@ -534,7 +534,7 @@ def test_leaves_are_reached_through_accumulate_grad_nodes():
     y = x * w + x
     add = y.grad_fn
     (mul, _), (acc_x, nr) = add.next_functions
-    assert nr == 0 and acc_x.name() == "AccumulateGrad" and acc_x.variable is x
+    assert nr == 0 and acc_x.backward_name() == "AccumulateGrad" and acc_x.variable is x
     (a0, _), (a1, _) = mul.next_functions
     assert a0 is acc_x  # one node per leaf: every path ends in the same AccumulateGrad
     assert a1.variable is w

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..backend import get_array_module
-from ..function import Op
+from ..function import Op, named
 from ..random import _gen_for, draw_like
 from ..registry import register
 from ..tensor import Tensor, _make
@@ -25,6 +25,8 @@ class _AffineNoise(Op):
     ``scale`` (None: 1). Plain dropout passes its boolean keep-mask as ``a`` and
     ``1 / (1 - p)`` as ``scale``: the graph keeps one byte per element, not a float mask;
     alpha dropout a float ``a`` and its shift ``b``. The gradient is ``gy * a * scale``."""
+
+    _torch_name = "MulBackward0"  # PyTorch's dropout multiplies by the scaled mask
 
     @staticmethod
     def forward(ctx, x, a, b, scale=None):
@@ -109,7 +111,8 @@ def dropout_impl(input, p: float, train: bool, inplace: bool = False, feature: b
         b, noise, scale = None, keep, xd.dtype.type(1.0 / (1.0 - p))
 
     def dropout_(x):
-        return _AffineNoise.apply(x, a=noise, b=b, scale=scale)
+        y = _AffineNoise.apply(x, a=noise, b=b, scale=scale)
+        return y if b is None else named(y, "AddBackward0")  # alpha: PyTorch's last op adds
 
     return _apply(input, dropout_, inplace)
 
@@ -184,4 +187,4 @@ def native_dropout(input, p: float, train):
     keep = xp.asarray(uniform(xp, xd.shape) < 1 - p)
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     noise = keep.astype(xd.dtype) * xd.dtype.type(scale)
-    return _AffineNoise.apply(input, a=noise, b=None), _make(keep)
+    return named(_AffineNoise.apply(input, a=noise, b=None), "NativeDropoutBackward0"), _make(keep)

@@ -185,6 +185,8 @@ class Pow(BinaryOp):
             y = a ** b
         if ctx.next_edges:
             ctx.save_for_backward(a, b, y if ctx.next_edges[1] is not None else None)
+            if hasattr(b, "dtype"):  # PyTorch's overloads: tensor ** number is PowBackward0
+                ctx._torch_name = "PowBackward1" if hasattr(a, "dtype") else "PowBackward2"
         return y
 
     @staticmethod
@@ -439,6 +441,7 @@ class Log10(Op):
 
 
 class Log1p(Op):
+    _torch_name = "Log1PBackward0"
     @staticmethod
     def forward(ctx, x):
         x = _int_to_float(x)
@@ -642,6 +645,7 @@ class Abs(Op):
 
 
 class Square(Op):
+    _torch_name = "PowBackward0"  # x ** 2 and x.square(), as PyTorch
     @staticmethod
     def forward(ctx, x):
         if x.dtype.kind == "b":
@@ -708,6 +712,11 @@ def _erf(x):
 
 
 class Clamp(Op):
+    def _overload_name(self) -> str:
+        """PyTorch's overloads: number bounds ClampBackward1, tensor bounds ClampBackward0."""
+        tensor = hasattr(self.lo, "shape") or hasattr(self.hi, "shape")
+        return "ClampBackward0" if tensor else "ClampBackward1"
+
     @staticmethod
     def forward(ctx, x, min=None, max=None):
         ctx.save_for_backward(x)
@@ -742,6 +751,7 @@ class Clamp(Op):
 
 
 class Cast(Op):
+    _torch_name = "ToCopyBackward0"
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.src = x.dtype

@@ -107,6 +107,32 @@ def _set(a, index, v) -> None:
 
 
 class GetItem(Op):
+    def _overload_name(self) -> str:
+        """PyTorch's name for ``x[index]``: it applies a basic index dim by dim (an int
+        selects, a slice that is not the whole dim slices, None unsqueezes) and names the
+        node after the last step; an advanced index (tensors, lists, masks) is IndexBackward0;
+        nothing but whole slices and ``...`` is AliasBackward0, a lone slice SliceBackward0."""
+        index = self.index
+        if not self.basic or any(ix is True or ix is False for ix in index):
+            return "IndexBackward0"
+        if len(index) == 1 and index[0].__class__ is slice:
+            return "SliceBackward0"
+        shape = self.in_shape
+        rest = len(shape) - sum(ix is not None and ix is not Ellipsis for ix in index)
+        name, d = "AliasBackward0", 0
+        for ix in index:
+            if ix is None:
+                name = "UnsqueezeBackward0"
+            elif ix is Ellipsis:
+                d += rest
+            elif ix.__class__ is slice:
+                if ix.indices(shape[d]) != (0, shape[d], 1):
+                    name = "SliceBackward0"
+                d += 1
+            else:
+                name, d = "SelectBackward0", d + 1
+        return name
+
     @staticmethod
     def forward(ctx, x, index, basic):
         ctx.in_shape, ctx.dtype, ctx.index, ctx.basic = x.shape, x.dtype, index, basic
@@ -290,9 +316,11 @@ class Gather(GetItem):
     """``gather``, ``index_select``, ``take_along_dim``, ``sort``/``topk`` values: a GetItem
     with a full advanced index; backward scatter-adds (IndexGrad)."""
 
+    _torch_name = "GatherBackward0"
+
 
 class IndexSelect(GetItem):
-    pass
+    _torch_name = "IndexSelectBackward0"
 
 
 @register(family=_IX, op=Gather)

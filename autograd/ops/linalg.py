@@ -9,7 +9,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype
-from ..function import Op
+from ..function import Op, named
 from ..registry import register
 from ..return_types import structseq
 from ..tensor import Tensor, _make
@@ -36,6 +36,18 @@ def matmul_arrays(a, b):
 
 
 class MatMul(Op):
+    def _overload_name(self) -> str:
+        """PyTorch's name for ``a @ b`` by the operands' dims: DotBackward0 (1-D @ 1-D),
+        MvBackward0 (2-D @ 1-D), MmBackward0 (2-D @ 2-D), SqueezeBackward4 (1-D @ 2-D: the
+        vector is made a row and squeezed back), CloneBackward0 (2-D @ batched: a transposed
+        fold), UnsafeViewBackward0 (batched: folded into mm/bmm and viewed back). ``bmm``
+        names its own."""
+        na, nb = (len(s) for s in self.shapes)
+        if na <= 2 and nb <= 2:
+            return ("DotBackward0", "SqueezeBackward4", "MvBackward0", "MmBackward0")[
+                2 * (na - 1) + nb - 1]
+        return "CloneBackward0" if na == 2 else "UnsafeViewBackward0"
+
     @staticmethod
     def forward(ctx, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -132,7 +144,7 @@ def bmm(a, b):
             f"bmm: expected two 3-D tensors with the same batch size, got shapes "
             f"{list(a.shape)} and {list(b.shape)}"
         )
-    return matmul(a, b)
+    return named(matmul(a, b), "BmmBackward0")
 
 
 @register(family=_LA, op=MatMul, arity=2)

@@ -10,6 +10,7 @@ back; see ``ops/inplace.py``).
 from __future__ import annotations
 
 from .. import engine, numpy_compat, registry
+from ..function import named
 from ..tensor import Tensor
 from . import elementwise as E
 from . import indexing as I  # noqa: E741
@@ -42,11 +43,12 @@ _OPERATORS = {
     "__add__": lambda a, b: _add(a, b),
     "__radd__": lambda a, b: _add(b, a),
     "__sub__": lambda a, b: _sub(a, b),
-    "__rsub__": lambda a, b: _sub(b, a),
+    "__rsub__": lambda a, b: named(_sub(b, a), "RsubBackward1"),  # number - tensor
     "__mul__": lambda a, b: _mul(a, b),
     "__rmul__": lambda a, b: _mul(b, a),
     "__truediv__": lambda a, b: _div(a, b),
-    "__rtruediv__": lambda a, b: _div(b, a),
+    # PyTorch computes number / tensor as reciprocal(tensor) * number: MulBackward0
+    "__rtruediv__": lambda a, b: named(_div(b, a), "MulBackward0"),
     "__floordiv__": E.floor_divide,
     "__rfloordiv__": _r(E.floor_divide),
     "__mod__": E.remainder,

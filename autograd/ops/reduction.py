@@ -19,7 +19,7 @@ import numpy as np
 
 from ..backend import add_at, get_array_module
 from ..dtypes import get_default_dtype
-from ..function import Op
+from ..function import Op, named
 from ..registry import get as _registry_get
 from ..registry import register
 from ..return_types import structseq
@@ -157,6 +157,10 @@ def _cast_back(g, dtype):
 # ---- sum / mean / prod ---------------------------------------------------------------------
 
 class Sum(Op):
+    def _overload_name(self) -> str:
+        """PyTorch's overloads: ``sum()`` is SumBackward0, ``sum(dim)`` SumBackward1."""
+        return "SumBackward0" if self.axes is None else "SumBackward1"
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype=None):
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
@@ -174,6 +178,10 @@ class Sum(Op):
 
 
 class Mean(Op):
+    def _overload_name(self) -> str:
+        """PyTorch's overloads: ``mean()`` is MeanBackward0, ``mean(dim)`` MeanBackward1."""
+        return "MeanBackward0" if self.axes is None else "MeanBackward1"
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
@@ -197,6 +205,10 @@ class Prod(Op):
     (``pnz``), the product of the zeros (``pz``: 1 or 0) and, for a zero, the product of
     the other zeros (1 for one zero, the other zero itself for two, 0 for more), written
     with ops and constant masks so that second derivatives are exact too."""
+
+    def _overload_name(self) -> str:
+        """PyTorch's overloads: ``prod()`` is ProdBackward0, ``prod(dim)`` ProdBackward1."""
+        return "ProdBackward0" if self.axes is None else "ProdBackward1"
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype=None):
@@ -292,6 +304,9 @@ def prod(x, dim=None, keepdim: bool = False, dtype=None):
 
 class Var(Op):
     """Variance (``sqrt=False``) or standard deviation (``sqrt=True``) with a correction."""
+
+    def _overload_name(self) -> str:
+        return "StdBackward0" if self.sqrt else "VarBackward0"
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim, sqrt):
@@ -461,6 +476,8 @@ def _arg_keep(name):
 class Amax(Op):
     """``amax``/``amin`` over ``axes``: the gradient is split evenly among tied extremes."""
 
+    _torch_name = "AmaxBackward0"  # amin, max() and min() name theirs
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, fn):
         y = getattr(x, fn)(axis=axes, keepdims=keepdim)
@@ -499,7 +516,7 @@ def amax(x, dim=(), keepdim: bool = False):
 def amin(x, dim=(), keepdim: bool = False):
     """Minimum over ``dim`` (an int or tuple; all dims when empty/None). The gradient is
     split evenly among tied minima."""
-    return _amax(x, dim, keepdim, "min", "amin")
+    return named(_amax(x, dim, keepdim, "min", "amin"), "AminBackward0")
 
 
 def _max_min(x, dim, keepdim, other, op, fn, binary, rt):
@@ -513,8 +530,12 @@ def _max_min(x, dim, keepdim, other, op, fn, binary, rt):
                 f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        return Amax.apply(x, axes=None, keepdim=False, fn=fn)
-    return _dim_reduce(x, dim, keepdim, op, _arg_keep("arg" + fn), rt)
+        # PyTorch's overloads: max() is MaxBackward1 (max(dim) is MaxBackward0)
+        return named(Amax.apply(x, axes=None, keepdim=False, fn=fn),
+                     "MaxBackward1" if fn == "max" else "MinBackward1")
+    r = _dim_reduce(x, dim, keepdim, op, _arg_keep("arg" + fn), rt)
+    named(r[0], "MaxBackward0" if fn == "max" else "MinBackward0")
+    return r
 
 
 @register(family=_RD, op=Amax)
@@ -656,6 +677,8 @@ class LogSumExp(Op):
     """``log(sum(exp(x)))`` computed stably as ``m + log(sum(exp(x - m)))`` with
     ``m = max(x)``; the gradient is ``exp(x - y)`` (the softmax)."""
 
+    _torch_name = "LogsumexpBackward0"
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         xp = get_array_module(x)
@@ -695,6 +718,8 @@ def logsumexp(x, dim=None, keepdim: bool = False):
 class Norm(Op):
     """Vector p-norm over ``axes``: ``(sum |x|^p)^(1/p)``, with p = 0 (count of nonzeros),
     1, 2, inf and -inf special-cased. The gradient is 0 where the norm is 0 (p > 0)."""
+
+    _torch_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):

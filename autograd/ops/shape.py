@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..dtypes import promote, to_dtype
-from ..function import Op
+from ..function import Op, named
 from ..registry import register
 from ..tensor import Tensor, _make
 from .elementwise import Clone, cast
@@ -49,6 +49,7 @@ def _sum_to_array(x, shape):
 
 class Reshape(Op):
     _view = True
+    _torch_name = "ViewBackward0"  # view/reshape/flatten; unsqueeze and squeeze name theirs
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -68,6 +69,7 @@ class Reshape(Op):
 
 class Permute(Op):
     _view = True
+    _torch_name = "PermuteBackward0"  # permute, .T, movedim; transpose and t() name theirs
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -81,6 +83,7 @@ class Permute(Op):
 
 
 class BroadcastTo(Op):
+    _torch_name = "ExpandBackward0"
     _view = True
 
     @staticmethod
@@ -243,6 +246,7 @@ class Unbind(Op):
 
 
 class PadConstant(Op):
+    _torch_name = "ConstantPadNdBackward0"
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.slices = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
@@ -315,12 +319,13 @@ def transpose(x, dim0: int, dim1: int):
     n = x.ndim
     d0, d1 = _norm_dim(dim0, n, "transpose"), _norm_dim(dim1, n, "transpose")
     if n == 0:  # a 0-d tensor: dims 0 and -1 name the tensor itself
-        return x if not isinstance(x, Tensor) else Permute.apply(x, axes=())
+        return x if not isinstance(x, Tensor) else named(Permute.apply(x, axes=()),
+                                                         "TransposeBackward0")
     axes = list(range(n))
     axes[d0], axes[d1] = axes[d1], axes[d0]
     if not isinstance(x, Tensor):
         return x.transpose(axes)
-    return Permute.apply(x, axes=tuple(axes))
+    return named(Permute.apply(x, axes=tuple(axes)), "TransposeBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -331,7 +336,11 @@ def t(x):
     """Transpose a tensor of at most 2 dims."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    if not isinstance(x, Tensor):
+        return x.T
+    # a view even of a 0-d or 1-d tensor (itself, as PyTorch's): its node is TBackward0
+    return named(Permute.apply(x, axes=(1, 0) if x.ndim == 2 else tuple(range(x.ndim))),
+                 "TBackward0")
 
 
 @register(family=_SH, op=BroadcastTo, numpy="broadcast_to")
@@ -416,7 +425,9 @@ def squeeze(x, dim=None):
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = {_norm_dim(d, len(shape), "squeeze") for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return reshape(x, new)
+    # PyTorch's overloads: squeeze(), squeeze(dim), squeeze(dims)
+    k = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
+    return named(reshape(x, new), f"SqueezeBackward{k}")
 
 
 @register(family=_SH, op=Reshape, numpy="expand_dims")
@@ -426,7 +437,7 @@ def unsqueeze(x, dim: int):
     d = _norm_dim(dim, n, "unsqueeze")
     shape = list(x.shape)
     shape.insert(d, 1)
-    return reshape(x, tuple(shape))
+    return named(reshape(x, tuple(shape)), "UnsqueezeBackward0")
 
 
 @register(family=_SH, op=Reshape)
@@ -635,6 +646,7 @@ def unbind(x, dim: int = 0):
 
 
 class Contiguous(Op):
+    _torch_name = "CloneBackward0"
     @staticmethod
     def forward(ctx, x):
         return get_array_module(x).ascontiguousarray(x)

@@ -42,9 +42,6 @@ class CheckpointBackward(Node):
 
     _plain = False
 
-    def name(self) -> str:
-        return "CheckpointBackward"
-
     def backward_name(self) -> str:
         return "CheckpointBackward"
 

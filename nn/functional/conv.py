@@ -61,7 +61,7 @@ import numpy as np
 
 from autograd.backend import get_array_module, scratch_empty, scratch_pool
 from autograd.forward_ad import jvp_rule
-from autograd.function import Op
+from autograd.function import Op, named
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.parallel import (
@@ -695,6 +695,8 @@ class Conv2dOp(Op):
     """y = conv2d(x, w) + b; saves the im2col columns for the weight gradient. ``out_hw``:
     see ``_im2col``."""
 
+    _torch_name = "ConvolutionBackward0"  # PyTorch's one node for every convolution
+
     @staticmethod
     def forward(ctx, x, w, b=None, *, geom, out_hw=None):
         _check_dtypes("conv2d", x, w, b)
@@ -730,6 +732,8 @@ class Conv2dOp(Op):
 class ConvTranspose2dOp(Op):
     """The adjoint of ``Conv2dOp`` in its input: y = conv_transpose2d(g, w) + b, of spatial
     size ``x_hw``. ``w`` has the convolution's layout (C_g_in, C_out / groups, kh, kw)."""
+
+    _torch_name = "ConvolutionBackward0"
 
     @staticmethod
     def forward(ctx, g, w, b=None, *, geom, x_hw):
@@ -915,7 +919,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x4 = S.unsqueeze(x, 2)
     w4 = S.unsqueeze(weight, 2)
     y = _conv2d(x4, w4, bias, (1, s), pad2, (1, d), groups, op="conv1d")
-    y = S.squeeze(y, 2)
+    y = named(S.squeeze(y, 2), "ConvolutionBackward0")  # PyTorch's one node
     return S.squeeze(y, 0) if unbatched else y
 
 
@@ -1189,6 +1193,8 @@ class ConvNdOp(Op):
     """y = conv(x, w) + b in N-d; ``out`` may ask for fewer outputs than fit (the adjoint of
     a transposed convolution with output_padding >= stride)."""
 
+    _torch_name = "ConvolutionBackward0"
+
     @staticmethod
     def forward(ctx, x, w, b=None, *, geom, out=None):
         _check_dtypes("conv3d", x, w, b)
@@ -1223,6 +1229,8 @@ class ConvNdOp(Op):
 class ConvTransposeNdOp(Op):
     """The adjoint of ``ConvNdOp`` in its input: y = conv_transpose(g, w) + b of spatial
     size ``x_size``; ``w`` has the convolution's layout (C_in, C_out / groups, *k)."""
+
+    _torch_name = "ConvolutionBackward0"
 
     @staticmethod
     def forward(ctx, g, w, b=None, *, geom, x_size):

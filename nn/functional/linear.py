@@ -13,6 +13,16 @@ from ._utils import _shape
 class Linear(Op):
     """y = x @ W.T + b, fused so backward is three GEMM-sized steps and no copies."""
 
+    def _overload_name(self) -> str:
+        """PyTorch's node for ``linear``: a 2-D input is AddmmBackward0 with a bias and
+        MmBackward0 without; other inputs are folded to 2-D and viewed back, ViewBackward0
+        with a bias, else UnsafeViewBackward0 (SqueezeBackward4 for a 1-D input)."""
+        nd = len(self._oshape)
+        if len(self.next_edges) == 3:  # called with a bias
+            return "AddmmBackward0" if nd == 2 else "ViewBackward0"
+        return "MmBackward0" if nd == 2 else "SqueezeBackward4" if nd == 1 else \
+            "UnsafeViewBackward0"
+
     @staticmethod
     def forward(ctx, x, w, b=None):
         if x.shape[-1] != w.shape[1]:

@@ -13,7 +13,7 @@ import numpy as np
 from autograd import fused
 from autograd.backend import add_at, get_array_module
 from autograd.forward_ad import jvp_rule
-from autograd.function import Op
+from autograd.function import Op, named
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -80,7 +80,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     _check_reduction(reduction, "mse_loss")
     _warn_shape(input, target, "mse_loss")
     d = input - target
-    return _weighted(d * d, weight, reduction, "mse_loss", True)
+    return named(_weighted(d * d, weight, reduction, "mse_loss", True), "MseLossBackward0")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
@@ -103,8 +103,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     _warn_shape(input, target, "smooth_l1_loss")
     d = input - target
     ad = E.abs(d)
-    loss = ad if beta == 0 else E.where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
-    return _reduce(loss, reduction, "smooth_l1_loss")
+    if beta == 0:  # PyTorch computes it as the L1 loss
+        return _reduce(ad, reduction, "smooth_l1_loss")
+    loss = E.where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+    return named(_reduce(loss, reduction, "smooth_l1_loss"), "SmoothL1LossBackward0")
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
@@ -116,7 +118,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     d = input - target
     ad = E.abs(d)
     loss = E.where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
-    return _weighted(loss, weight, reduction, "huber_loss", False)
+    return named(_weighted(loss, weight, reduction, "huber_loss", False), "HuberLossBackward0")
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
@@ -169,10 +171,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
         total = R.sum(w)
         td = _data(total)
         if not bool(td == 0):
-            return R.sum(loss) / total
+            return named(R.sum(loss) / total, "NllLossBackward0")
         # every target ignored (or zero weight): NaN, with zero gradients, like PyTorch
-        return R.sum(loss) / E.where(td == 0, 1.0, total) + float("nan")
-    return _reduce(loss, reduction, "nll_loss")
+        return named(R.sum(loss) / E.where(td == 0, 1.0, total) + float("nan"),
+                     "NllLossBackward0")
+    return named(_reduce(loss, reduction, "nll_loss"), "NllLossBackward0")
 
 
 class BinaryCrossEntropy(Op):
@@ -224,12 +227,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    return named(_reduce(loss, reduction, "binary_cross_entropy"),
+                 "BinaryCrossEntropyBackward0")
 
 
 class BCEWithLogits(Op):
     """``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``: sigmoid and BCE fused, stable for any
     logit; ``pw`` (pos_weight, broadcast against x) may be None."""
+
+    _torch_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     @staticmethod
     def forward(ctx, x, t, pw):
@@ -272,7 +278,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = BCEWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return named(_reduce(loss, reduction, "binary_cross_entropy_with_logits"),
+                 "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
@@ -303,6 +310,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 class CrossEntropy(Op):
     """Softmax + negative log-likelihood over class dim 1, fused (one pass each way) for
     integer class targets with ignore_index, class weights and label smoothing."""
+
+    _torch_name = "NllLossBackward0"  # PyTorch's cross_entropy: nll_loss(log_softmax(x))
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
@@ -495,8 +504,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"cross_entropy: class-index targets must be integers, got {t.dtype}")
     wd = weight._data if isinstance(weight, Tensor) else weight
-    return CrossEntropy.apply(input, t, weight=wd, ignore_index=ignore_index,
-                              reduction=reduction, label_smoothing=label_smoothing)
+    y = CrossEntropy.apply(input, t, weight=wd, ignore_index=ignore_index,
+                           reduction=reduction, label_smoothing=label_smoothing)
+    # with label smoothing PyTorch adds the smoothing term to the nll_loss: AddBackward0
+    return named(y, "AddBackward0") if label_smoothing else y
 
 
 # ---- margin and embedding losses ------------------------------------------------------------

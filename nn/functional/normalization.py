@@ -7,7 +7,7 @@ import numpy as np
 
 from autograd import fused
 from autograd.backend import get_array_module
-from autograd.function import Op
+from autograd.function import Op, named
 from autograd.grad_mode import no_grad
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
@@ -37,6 +37,9 @@ class Normalize(Op):
     Backward is the classic g - mean(g) - xhat * mean(g * xhat), scaled by rstd, where
     ``g = gy * weight``. On arrays it reuses the mean/rstd of forward; under
     ``create_graph`` it recomputes them from x with ops so that it is differentiable."""
+
+    _torch_name = "NativeBatchNormBackward0"  # batch/instance norm; layer and group norm
+    # name theirs
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, stats=None):
@@ -168,7 +171,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             raise RuntimeError(f"layer_norm: expected {name} of shape {list(ns)}, got "
                                f"{_shape(p)}")
     axes = tuple(range(input.ndim - k, input.ndim))
-    return Normalize.apply(input, weight, bias, axes=axes, eps=eps)
+    return named(Normalize.apply(input, weight, bias, axes=axes, eps=eps),
+                 "NativeLayerNormBackward0")
 
 
 def _channel_param(p, c: int, ndim: int, fn: str, name: str):
@@ -231,7 +235,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
-    return input * S.reshape(scale, shape) + S.reshape(shift, shape)
+    return named(input * S.reshape(scale, shape) + S.reshape(shift, shape),
+                 "NativeBatchNormBackward0")
 
 
 def _running_update(buf, stat, momentum: float) -> None:
@@ -259,7 +264,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         y = y * w
     if b is not None:
         y = y + b
-    return y
+    return named(y, "NativeGroupNormBackward0")  # PyTorch's one node (ours: up to three)
 
 
 # ---- instance / local response / RMS normalisation ---------------------------------------

@@ -32,7 +32,7 @@ import numpy as np
 
 from autograd.backend import add_at, get_array_module
 from autograd.forward_ad import jvp_rule
-from autograd.function import Op
+from autograd.function import Op, named
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
@@ -243,6 +243,8 @@ class MaxPool2dOp(Op):
     """Max over each window; saves the int8 argmax offsets (and hands them to ``codes``, a
     list, when given: return_indices)."""
 
+    _torch_name = "MaxPool2DWithIndicesBackward0"
+
     @staticmethod
     def forward(ctx, x, *, geom, codes=None):
         y, code = _max_raw(x, geom)
@@ -396,6 +398,8 @@ class AvgPool2dOp(Op):
     """Sum over each window divided by ``div`` (a number or an (Ho, Wo) array); linear, its
     adjoint is ``AvgSpreadOp``."""
 
+    _torch_name = "AvgPool2DBackward0"
+
     @staticmethod
     def forward(ctx, x, *, geom, div):
         ctx.geom, ctx.div, ctx.order = geom, div, _order(x)
@@ -522,7 +526,8 @@ def _adaptive_avg(op, input, output_size, nd):
         y = R.mean(x, dim=(2, 3), keepdim=True)
     elif h % oh == 0 and w % ow == 0:
         g = _pool_geom(op, x, (h // oh, w // ow), None, 0, 1, False)
-        y = AvgPool2dOp.apply(x, geom=g, div=float((h // oh) * (w // ow)))
+        y = named(AvgPool2dOp.apply(x, geom=g, div=float((h // oh) * (w // ow))),
+                  "AdaptiveAvgPool2DBackward0")
     else:
         y = _separable(x, None if oh == h else _adaptive_matrix(h, oh),
                        None if ow == w else _adaptive_matrix(w, ow))
