@@ -314,6 +314,43 @@ class Tensor:
                     node._lock = _Lock()
                 node._lock.add(self._data)
 
+    # -- copying and pickling ------------------------------------------------------------
+    # A copy is a new leaf: the graph state (grad_fn, the AccumulateGrad node a live graph
+    # reaches this leaf through, the node that saved our array, view bookkeeping) stays
+    # with the original. All of it is kept in slots or in __dict__ entries that shadow a
+    # class-level default, so what remains of __dict__ is the user's own attributes.
+
+    def _user_state(self) -> dict:
+        """The attributes the user set on this tensor (not the engine's bookkeeping)."""
+        return {k: v for k, v in self.__dict__.items() if not hasattr(Tensor, k)}
+
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``, as PyTorch: a leaf is copied with its ``requires_grad``, its
+        ``.grad`` and its attributes; a non-leaf raises a RuntimeError. The copy has a graph
+        of its own (a model copied while a graph uses it does not send its gradients to the
+        original)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        import copy
+        t = _rebuild_tensor(type(self), copy.deepcopy(self._data, memo), self._rg, None)
+        memo[id(self)] = t
+        if self.grad is not None:
+            t.grad = copy.deepcopy(self.grad, memo)
+        for k, v in self._user_state().items():
+            t.__dict__[k] = copy.deepcopy(v, memo)
+        return t
+
+    def __reduce_ex__(self, protocol):
+        """Pickling, as PyTorch's: the data, ``requires_grad`` and the user's attributes
+        travel; the graph and ``.grad`` do not (an unpickled tensor is a leaf)."""
+        return (_rebuild_tensor, (type(self), self._data, self._rg, self._user_state()))
+
     def __repr__(self) -> str:
         """PyTorch's layout: ``tensor([1.5000, 2.0000], grad_fn=<MulBackward0>)``."""
         arr = backend.to_numpy(self._data)
@@ -572,6 +609,19 @@ def _looks_like_dtype(a) -> bool:
     return not (s == "cpu" or s.startswith("cuda"))
 
 
+def _rebuild_tensor(cls, data, requires_grad, state):
+    """A leaf of class ``cls`` holding ``data`` (the inverse of ``Tensor.__reduce_ex__``)."""
+    t = _new(cls)
+    t._data = data
+    t.grad_fn = None
+    t._rg = bool(requires_grad)
+    t._vc = [0]
+    t._saved_by = None
+    if state:
+        t.__dict__.update(state)
+    return t
+
+
 class Parameter(Tensor):
     """A Tensor that is a module parameter (a leaf that requires grad by default)."""
 
@@ -589,6 +639,16 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True):
         pass
+
+    def __deepcopy__(self, memo):
+        """As PyTorch's ``Parameter.__deepcopy__``: a new Parameter holding a copy of the
+        data with the same ``requires_grad``; ``.grad`` is not copied."""
+        if id(self) in memo:
+            return memo[id(self)]
+        import copy
+        t = _rebuild_tensor(type(self), copy.deepcopy(self._data, memo), self._rg, None)
+        memo[id(self)] = t
+        return t
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -7,6 +7,7 @@ import operator
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from itertools import chain, islice
 
 from autograd import cuda as _cuda
 from autograd.tensor import Parameter, Tensor
@@ -35,11 +36,36 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def __getitem__(self, i):
-        mods = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*mods[i])
-        return mods[i]
+    def _item_by_idx(self, iterator, idx):
+        """The ``idx``-th item of ``iterator`` (a view of ``_modules``), as PyTorch checks
+        it: an IndexError out of range, a TypeError for a non-integer."""
+        size = len(self)
+        idx = operator.index(idx)
+        if not -size <= idx < size:
+            raise IndexError(f"index {idx} is out of range")
+        return next(islice(iterator, idx % size, None))
+
+    def __getitem__(self, idx):
+        """A module, or for a slice a new Sequential of the same modules under their keys."""
+        if isinstance(idx, slice):
+            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
+        return self._item_by_idx(self._modules.values(), idx)
+
+    def __setitem__(self, idx, module) -> None:
+        setattr(self, self._item_by_idx(self._modules.keys(), idx), module)
+
+    def __delitem__(self, idx) -> None:
+        """Remove a module (or a slice of them); the rest are renumbered ``"0"``, ``"1"``..."""
+        if isinstance(idx, slice):
+            for key in list(self._modules.keys())[idx]:
+                delattr(self, key)
+        else:
+            delattr(self, self._item_by_idx(self._modules.keys(), idx))
+        self._renumber()
+
+    def _renumber(self) -> None:
+        object.__setattr__(self, "_modules", OrderedDict(
+            (str(i), m) for i, m in enumerate(self._modules.values())))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -47,9 +73,66 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __add__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        ret = Sequential()
+        for layer in chain(self, other):
+            ret.append(layer)
+        return ret
+
+    def __iadd__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        offset = len(self)
+        for i, module in enumerate(other):
+            self.add_module(str(i + offset), module)
+        return self
+
+    def __mul__(self, other: int) -> Sequential:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and "
+                            f"{type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        ret = Sequential()
+        for _ in range(other):
+            for layer in self:
+                ret.append(layer)
+        return ret
+
+    __rmul__ = __mul__
+
     def append(self, m: Module) -> Sequential:
         self.add_module(str(len(self)), m)
         return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` at position ``index``; those after it move up one key."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        if index < 0:
+            index += n
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+        return self
+
+    def extend(self, sequential) -> Sequential:
+        for layer in sequential:
+            self.append(layer)
+        return self
+
+    def pop(self, key):
+        """Remove and return the module at ``key`` (an index or a slice)."""
+        v = self[key]
+        del self[key]
+        return v
 
 
 class ModuleList(Module):
@@ -65,15 +148,57 @@ class ModuleList(Module):
         return self
 
     def extend(self, ms) -> ModuleList:
+        if not isinstance(ms, Iterable):
+            raise TypeError("ModuleList.extend should be called with an iterable, but got "
+                            + type(ms).__name__)
         for m in ms:
             self.append(m)
         return self
 
+    def _abs_key(self, idx) -> str:
+        idx = operator.index(idx)
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return str(idx % len(self))
+
     def __getitem__(self, i):
-        mods = list(self._modules.values())
         if isinstance(i, slice):
-            return ModuleList(mods[i])
-        return mods[i]
+            return self.__class__(list(self._modules.values())[i])
+        return self._modules[self._abs_key(i)]
+
+    def __setitem__(self, i, module) -> None:
+        setattr(self, self._abs_key(i), module)
+
+    def __delitem__(self, i) -> None:
+        """Remove a module (or a slice of them); the rest are renumbered."""
+        if isinstance(i, slice):
+            for k in range(len(self._modules))[i]:
+                delattr(self, str(k))
+        else:
+            delattr(self, self._abs_key(i))
+        object.__setattr__(self, "_modules", OrderedDict(
+            (str(k), m) for k, m in enumerate(self._modules.values())))
+
+    def __iadd__(self, modules) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other) -> ModuleList:
+        combined = ModuleList()
+        for i, module in enumerate(chain(self, other)):
+            combined.add_module(str(i), module)
+        return combined
+
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index``; those after it move up one key."""
+        for i in range(len(self._modules), index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+
+    def pop(self, key):
+        """Remove and return the module at ``key`` (an index or a slice)."""
+        v = self[key]
+        del self[key]
+        return v
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -101,10 +226,13 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
+    """An ordered dict of modules keyed by strings, registered under their keys. Built from
+    or updated with a mapping (in its order) or an iterable of ``(key, module)`` pairs."""
+
     def __init__(self, modules=None):
         super().__init__()
-        for k, m in (modules or {}).items():
-            self.add_module(k, m)
+        if modules is not None:
+            self.update(modules)
 
     def __getitem__(self, k):
         return self._modules[k]
@@ -112,11 +240,45 @@ class ModuleDict(Module):
     def __setitem__(self, k, m):
         self.add_module(k, m)
 
+    def __delitem__(self, k) -> None:
+        del self._modules[k]
+
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self):
         return iter(self._modules)
+
+    def __contains__(self, k) -> bool:
+        return k in self._modules
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, k):
+        """Remove ``k`` and return its module."""
+        v = self[k]
+        del self[k]
+        return v
+
+    def update(self, modules) -> None:
+        """Add the entries of a mapping or of an iterable of ``(key, module)`` pairs,
+        overwriting existing keys."""
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value "
+                            "pairs, but got " + type(modules).__name__)
+        if isinstance(modules, (OrderedDict, ModuleDict, Mapping)):
+            for key, module in modules.items():
+                self[key] = module
+            return
+        for j, m in enumerate(modules):
+            if not isinstance(m, Iterable):
+                raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; "
+                                f"is{type(m).__name__}")
+            if len(m) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{j} has length "
+                                 f"{len(m)}; 2 is required")
+            self[m[0]] = m[1]
 
     def keys(self):
         return self._modules.keys()

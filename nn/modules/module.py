@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from autograd import backend
 from autograd import hooks as _hooks
 from autograd.dtypes import bfloat16_dtype
-from autograd.grad_mode import no_grad
+from autograd.function import Function
+from autograd.grad_mode import no_grad, state
 from autograd.hooks import RemovableHandle
 from autograd.tensor import Parameter, Tensor
 
@@ -84,6 +85,12 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        # ids of this module's hooks registered with_kwargs / always_call (PyTorch's flags)
+        object.__setattr__(self, "_forward_hooks_with_kwargs", {})
+        object.__setattr__(self, "_forward_hooks_always_called", {})
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", {})
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
 
@@ -91,39 +98,51 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
-        # hooks, global ones first (PyTorch's order); two dict checks when there are none
+        # hooks, global ones first (PyTorch's order); three dict checks when there are none
         d = self.__dict__
         pre = d.get("_forward_pre_hooks", _NO_HOOKS)
         if pre or _hooks.module_forward_pre_hooks:
-            for hook in (*_hooks.module_forward_pre_hooks.values(), *pre.values()):
-                r = hook(self, args)
-                if r is not None:
-                    args = r if isinstance(r, tuple) else (r,)
+            pre_kw = d.get("_forward_pre_hooks_with_kwargs", _NO_HOOKS)
+            for hid, hook in (*_hooks.module_forward_pre_hooks.items(), *pre.items()):
+                if hid in pre_kw:
+                    r = hook(self, args, kwargs)
+                    if r is not None:
+                        if not (isinstance(r, tuple) and len(r) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple "
+                                               f"of (new_args, new_kwargs), but got {r}.")
+                        args, kwargs = r
+                else:
+                    r = hook(self, args)
+                    if r is not None:
+                        args = r if isinstance(r, tuple) else (r,)
+        bw = None
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            bw = _BackwardHook(self, list(self._backward_hooks.values()),
+                               list(self._backward_pre_hooks.values()))
+            args = bw.setup_input_hook(args)
         post = d.get("_forward_hooks", _NO_HOOKS)
         if not (post or _hooks.module_forward_hooks):
-            return self.forward(*args, **kwargs)
-        glob = list(_hooks.module_forward_hooks.items())
+            out = self.forward(*args, **kwargs)
+            return out if bw is None else bw.setup_output_hook(out)
+        post_kw = d.get("_forward_hooks_with_kwargs", _NO_HOOKS)
+        always = d.get("_forward_hooks_always_called", _NO_HOOKS)
+        hooks = [*_hooks.module_forward_hooks.items(), *post.items()]
         try:
             out = self.forward(*args, **kwargs)
         except Exception:
-            for hid, hook in glob:
-                if hid in _global_forward_hooks_always_called:
+            for hid, hook in hooks:
+                if hid in _global_forward_hooks_always_called or hid in always:
                     try:
-                        _call_forward_hook(hook, hid, self, args, kwargs, None)
+                        _call_forward_hook(hook, hid, post_kw, self, args, kwargs, None)
                     except Exception as e:  # the forward's exception is the one to raise
-                        warnings.warn(f"global module forward hook with always_call=True "
-                                      f"raised an exception that was ignored: {e!r}",
-                                      stacklevel=2)
+                        warnings.warn(f"forward hook with always_call=True raised an "
+                                      f"exception that was ignored: {e!r}", stacklevel=2)
             raise
-        for hid, hook in glob:
-            r = _call_forward_hook(hook, hid, self, args, kwargs, out)
+        for hid, hook in hooks:
+            r = _call_forward_hook(hook, hid, post_kw, self, args, kwargs, out)
             if r is not None:
                 out = r
-        for hook in list(post.values()):
-            r = hook(self, args, out)
-            if r is not None:
-                out = r
-        return out
+        return out if bw is None else bw.setup_output_hook(out)
 
     # ---- registration -------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
@@ -196,15 +215,55 @@ class Module:
 
     register_module = add_module
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False):
         """Call ``hook(module, args, output)`` after every forward; a non-None return value
-        replaces the output. Returns a handle with ``remove()``."""
-        return _hooks.add(self._forward_hooks, hook)
+        replaces the output. Returns a handle with ``remove()``.
 
-    def register_forward_pre_hook(self, hook):
+        Args:
+            prepend: run it before this module's other forward hooks (global hooks still
+                come first).
+            with_kwargs: call it as ``hook(module, args, kwargs, output)``.
+            always_call: also call it (with ``output=None``) when ``forward`` raises; the
+                exception is then re-raised.
+        """
+        h = _add_hook(self, "_forward_hooks", hook, prepend)
+        if with_kwargs:
+            self.__dict__.setdefault("_forward_hooks_with_kwargs", {})[h.id] = True
+        if always_call:
+            self.__dict__.setdefault("_forward_hooks_always_called", {})[h.id] = True
+        return h
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False):
         """Call ``hook(module, args)`` before every forward; a non-None return value
-        replaces the positional arguments. Returns a handle with ``remove()``."""
-        return _hooks.add(self._forward_pre_hooks, hook)
+        replaces the positional arguments (a value that is not a tuple is wrapped in one).
+        With ``with_kwargs`` it is called as ``hook(module, args, kwargs)`` and returns None
+        or ``(new_args, new_kwargs)``. ``prepend`` runs it before this module's other
+        pre-hooks. Returns a handle with ``remove()``."""
+        h = _add_hook(self, "_forward_pre_hooks", hook, prepend)
+        if with_kwargs:
+            self.__dict__.setdefault("_forward_pre_hooks_with_kwargs", {})[h.id] = True
+        return h
+
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
+        the module's positional Tensor inputs have been computed (PyTorch's full backward
+        hook). ``grad_input`` and ``grad_output`` are tuples with one entry per positional
+        argument / output (None for non-Tensors and for inputs that need no gradient); a
+        non-None return value replaces ``grad_input``. Returns a handle with ``remove()``.
+
+        Example (Grad-CAM):
+            >>> grads = {}
+            >>> conv.register_full_backward_hook(lambda m, gi, go: grads.update(out=go[0]))
+        """
+        return _add_hook(self, "_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs have been computed, before they flow into it; a non-None return value
+        replaces ``grad_output``. Returns a handle with ``remove()``."""
+        return _add_hook(self, "_backward_pre_hooks", hook, prepend)
 
     def get_submodule(self, target: str) -> Module:
         """The submodule at the dotted path ``target`` ('' is the module itself)."""
@@ -221,9 +280,21 @@ class Module:
         """The parameter at the dotted path ``target``."""
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
-        if name not in mod._parameters or mod._parameters[name] is None:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+        if not isinstance(getattr(mod, name), Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(mod, name)
+
+    def get_buffer(self, target: str):
+        """The buffer at the dotted path ``target``."""
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return mod._buffers[name]
 
     # ---- traversal ----------------------------------------------------------------------
     def named_modules(self, memo=None, prefix: str = ""):
@@ -292,11 +363,16 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the parameters' gradients: to None (default), or, with
+        ``set_to_none=False``, to zeros in place (the same ``.grad`` tensors, detached from
+        any graph; +0 everywhere, even where they held -x, inf or NaN), as PyTorch."""
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = p.grad.detach() * 0
+                p.grad.detach_()
+                with no_grad():
+                    p.grad.zero_()
 
     def apply(self, fn) -> Module:
         for m in self.children():
@@ -416,10 +492,143 @@ class Module:
         return main + body + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _call_forward_hook(hook, hid, module, args, kwargs, out):
-    if hid in _global_forward_hooks_with_kwargs:
+def _call_forward_hook(hook, hid, with_kwargs, module, args, kwargs, out):
+    if hid in _global_forward_hooks_with_kwargs or hid in with_kwargs:
         return hook(module, args, kwargs, out)
     return hook(module, args, out)
+
+
+def _add_hook(module, table: str, hook, prepend: bool) -> RemovableHandle:
+    """Register ``hook`` in the module's hook dict ``table`` (created if the module's
+    ``__init__`` did not run), first when ``prepend``."""
+    d = module.__dict__.get(table)
+    if d is None:
+        d = OrderedDict()
+        object.__setattr__(module, table, d)
+    h = _hooks.add(d, hook)
+    if prepend:
+        d.move_to_end(h.id, last=False)
+    return h
+
+
+class BackwardHookFunction(Function):
+    """Identity on the Tensors it is given: its node is where a module's full backward hooks
+    see the gradients with respect to the module's inputs or outputs (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return grads
+
+
+class _BackwardHook:
+    """One forward call's full backward hooks (PyTorch's ``torch.utils.hooks.BackwardHook``).
+
+    The positional Tensor inputs and the outputs pass through ``BackwardHookFunction``. In
+    backward, the outputs' node records ``grad_output`` (after the backward pre-hooks, which
+    may replace it); the inputs' node then calls the hooks with ``grad_input``, which they
+    may replace. When no input requires grad, the hooks run at the outputs' node with
+    ``grad_input`` all None."""
+
+    def __init__(self, module, user_hooks, user_pre_hooks):
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs = None
+        self.n_inputs = self.n_outputs = 0
+        self.input_tensors_index = self.output_tensors_index = None
+        self.input_requires_grad = ()
+
+    @staticmethod
+    def _pack_with_none(indices, values, size):
+        res = [None] * size
+        for i, v in zip(indices, values):
+            res[i] = v
+        return tuple(res)
+
+    @staticmethod
+    def _apply_on_tensors(args):
+        """``args`` with its Tensors passed through ``BackwardHookFunction`` (those that need
+        no gradient are kept as they are), the node, and the Tensors' indices; ``args``
+        unchanged with no node when no gradient is recorded."""
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        tensors = [args[i] for i in idx]
+        if not (state.enabled and any(t.requires_grad for t in tensors)):
+            return args, None, None
+        new = BackwardHookFunction.apply(*tensors)
+        out = list(args)
+        node = None
+        for i, t, n in zip(idx, tensors, new):
+            if t.requires_grad:
+                out[i] = n
+                node = n.grad_fn
+        return tuple(out), node, idx
+
+    def setup_input_hook(self, args):
+        res, node, idx = self._apply_on_tensors(args)
+        self.n_inputs = len(args)
+        self.input_tensors_index = idx
+        if node is None:
+            return res
+        rg = [args[i].requires_grad for i in idx]
+
+        def hook(grad_inputs, _):
+            if self.grad_outputs is None:  # the gradient did not come through the outputs
+                return None
+            grads = [g if r else None for g, r in zip(grad_inputs, rg)]
+            res = self._pack_with_none(idx, grads, self.n_inputs)
+            for user_hook in self.user_hooks:
+                out = user_hook(self.module, res, self.grad_outputs)
+                if out is None:
+                    continue
+                if len(out) != len(res):
+                    raise RuntimeError(f"Backward hook returned an invalid number of "
+                                       f"grad_input, got {len(out)}, but expected {len(res)}")
+                res = out
+            self.grad_outputs = None
+            return tuple(res[i] for i in idx)
+
+        node.register_hook(hook)
+        return res
+
+    def setup_output_hook(self, out):
+        is_tuple = isinstance(out, tuple)
+        args = out if is_tuple else (out,)
+        res, node, idx = self._apply_on_tensors(args)
+        self.n_outputs = len(args)
+        self.output_tensors_index = idx
+        if node is None:
+            return out
+
+        def hook(_, grad_outputs):
+            self.grad_outputs = self._pack_with_none(idx, grad_outputs, self.n_outputs)
+            for user_pre_hook in self.user_pre_hooks:
+                r = user_pre_hook(self.module, self.grad_outputs)
+                if r is None:
+                    continue
+                if len(r) != len(self.grad_outputs):
+                    raise RuntimeError(f"Backward pre hook returned an invalid number of "
+                                       f"grad_output, got {len(r)}, but expected "
+                                       f"{len(self.grad_outputs)}")
+                self.grad_outputs = r
+            local = self.grad_outputs
+            if self.input_tensors_index is None:  # no input requires grad: call them here
+                grad_inputs = (None,) * self.n_inputs
+                for user_hook in self.user_hooks:
+                    r = user_hook(self.module, grad_inputs, self.grad_outputs)
+                    if r is not None and not (isinstance(r, tuple)
+                                              and all(g is None for g in r)):
+                        raise RuntimeError(
+                            "Backward hook for Modules where no input requires gradient "
+                            "should always return None or None for all gradients.")
+                self.grad_outputs = None
+            return tuple(local[i] for i in idx)
+
+        node.register_hook(hook)
+        return res if is_tuple else res[0]
 
 
 def _is_dtype(a) -> bool:
