@@ -201,3 +201,11 @@ def test_legacy_and_layout_names_of_pytorch_programs():
     with pytest.raises(RuntimeError, match="non-complex"):
         x.imag  # noqa: B018
     assert ag.is_complex(x) is torch.is_complex(tx) is False
+
+
+def test_softshrink_keeps_the_sign_of_zero_as_pytorch():
+    a = np.array([-0.7, -0.3, -0.0, 0.0, 0.2, 0.9, np.nan], dtype=np.float32)
+    got = F.softshrink(ag.tensor(a), 0.5).numpy()
+    want = torch.nn.functional.softshrink(torch.tensor(a), 0.5).numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -356,8 +356,10 @@ class Softshrink(Op):
     def forward(ctx, x, lambd):
         ctx.lambd = lambd
         ctx.save_for_backward(x)
-        # x - clip(x): x -+ lambd outside, 0 inside, nan for nan (one pass)
-        return (x - get_array_module(x).clip(x, -lambd, lambd)).astype(x.dtype, copy=False)
+        # x - clip(x): x -+ lambd outside, 0 inside, nan for nan; with x's sign, so that a
+        # negative x inside gives -0, as PyTorch's x * 0 (outside, the signs already agree)
+        xp = get_array_module(x)
+        return xp.copysign(x - xp.clip(x, -lambd, lambd), x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
