@@ -28,6 +28,7 @@ from . import hooks as _hooks
 from .function import FREED_MSG, AccumulateGrad, _leaf_edge, _owned, grad_accumulator
 from .grad_mode import add_observer, remove_observer, state
 from .ops.elementwise import cast
+from .ops.shape import stack as _stack
 from .ops.shape import sum_to
 from .tensor import Tensor, _make, as_tensor, zeros_like
 
@@ -270,7 +271,13 @@ def _call_backward(node, g, create_graph):
     if gxs.__class__ is not tuple:
         gxs = (gxs,)
     if node._custom:
-        if len(gxs) != len(node.next_edges):
+        n = len(node.next_edges)
+        if len(gxs) > n and all(x is None for x in gxs[n:]):
+            # trailing Nones beyond the inputs are dropped, as PyTorch does: a backward
+            # written for forward(ctx, input, weight, bias=None) may return grad_bias=None
+            # when bias was not passed
+            gxs = gxs[:n]
+        if len(gxs) != n:
             raise RuntimeError(
                 f"function {node.backward_name()} returned an incorrect number of gradients "
                 f"(expected {len(node.next_edges)}, got {len(gxs)})"
@@ -446,7 +453,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` (a tuple), without
     touching ``.grad``.
 
@@ -457,8 +464,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph: keep the graph (default: ``create_graph``).
         create_graph: record the gradient computation, for higher-order derivatives.
         allow_unused: return None for inputs the outputs do not depend on instead of raising.
+        is_grads_batched: dim 0 of every ``grad_outputs`` tensor is a batch of vectors; the
+            gradients get the same leading batch dim (a Jacobian from the rows of an
+            identity, in one call). Computed as one backward pass per vector.
         materialize_grads: return zeros instead of None for unused inputs.
     """
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     for t in inputs:
@@ -490,4 +503,35 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif not create_graph and isinstance(g, Tensor) and g.grad_fn is not None:
             g = g.detach()
         res.append(g)
+    return tuple(res)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``grad(..., is_grads_batched=True)``: the gradients for each vector along dim 0 of
+    ``grad_outputs``, stacked along a new dim 0 (None where an input is unused)."""
+    gouts = _as_list(grad_outputs)
+    if not gouts or any(not isinstance(g, Tensor) for g in gouts):
+        raise RuntimeError("grad: is_grads_batched=True needs a Tensor in grad_outputs for "
+                           "every output, with the batch in dim 0")
+    sizes = {g.shape[0] if g.ndim else None for g in gouts}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError("grad: with is_grads_batched=True every grad_outputs tensor must "
+                           f"have the same size in dim 0, got shapes "
+                           f"{[tuple(g.shape) for g in gouts]}")
+    (n,) = sizes
+    if retain_graph is None:
+        retain_graph = create_graph
+    per = [grad(outputs, inputs, [g[b] for g in gouts],
+                retain_graph=retain_graph or b < n - 1, create_graph=create_graph,
+                allow_unused=allow_unused, materialize_grads=materialize_grads)
+           for b in range(n)]
+    res = []
+    for k, t in enumerate(_as_list(inputs)):
+        col = [p[k] for p in per]
+        if all(g is None for g in col):
+            res.append(None)
+        else:
+            col = [zeros_like(t) if g is None else g for g in col]
+            res.append(_stack(col, 0))
     return tuple(res)

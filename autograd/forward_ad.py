@@ -216,7 +216,11 @@ def _function_jvp(cls, args, kwargs, tans, level):
     prev = state.enabled
     state.enabled = False
     try:
-        cls.forward(ctx, *detached, **kwargs)
+        if cls.setup_context is not Function.setup_context:
+            # PyTorch 2 style: forward(*args) without ctx, then setup_context fills ctx
+            cls.setup_context(ctx, tuple(detached), cls.forward(*detached, **kwargs))
+        else:
+            cls.forward(ctx, *detached, **kwargs)
         tg = cls.jvp(ctx, *[None if t is None else _make(t) for t in tans])
     finally:
         state.enabled = prev

@@ -1,5 +1,6 @@
 """Function transforms (PyTorch's ``torch.func``): ``grad``, ``grad_and_value``, ``vjp``,
-``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``functional_call`` and ``vmap``.
+``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``functional_call``, ``stack_module_state`` and
+``vmap``.
 
 Each transform takes a function of tensors and returns a function. They compose the way
 ``torch.func`` transforms do for the cases that matter in practice:
@@ -28,7 +29,7 @@ from .tensor import Tensor, _make, zeros_like
 from .vmap import BatchedTensor, _current_vmap, vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-           "functional_call", "vmap"]
+           "functional_call", "stack_module_state", "vmap"]
 
 
 def _tuple_argnums(argnums, n):
@@ -68,6 +69,20 @@ def _flatten(tree):
 
         return [leaf for p in parts for leaf in p[0]], rebuild
     return [tree], lambda leaves: leaves[0]
+
+
+def _detach_tree(tree):
+    """``tree`` (a has_aux output) with its Tensors detached: what a transform returns
+    besides its result carries no graph of the transform's own inputs, as in PyTorch."""
+    leaves, rebuild = _flatten(tree)
+    out = []
+    for x in leaves:
+        if isinstance(x, BatchedTensor):
+            x = BatchedTensor(x._phys.detach(), x._level)
+        elif isinstance(x, Tensor):
+            x = x.detach()
+        out.append(x)
+    return rebuild(out)
 
 
 def _connected_input(x: Tensor) -> Tensor:
@@ -115,6 +130,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
         aux = None
         if has_aux:
             out, aux = out
+            aux = aux if outer else _detach_tree(aux)
         if not isinstance(out, Tensor) or out.numel() != 1:
             raise RuntimeError(
                 f"grad: the function must return a one-element Tensor, got "
@@ -182,6 +198,7 @@ def _vmapped_grad(func, vm, args, kwargs, nums, argnums, has_aux):
     aux = None
     if has_aux:
         out, aux = out
+        aux = _detach_tree(aux)
     if not isinstance(out, BatchedTensor):
         raise RuntimeError("grad inside vmap: the function's output does not depend on the "
                            "batched inputs")
@@ -219,6 +236,7 @@ def vjp(func, *primals, has_aux: bool = False):
     aux = None
     if has_aux:
         out, aux = out
+        aux = aux if outer else _detach_tree(aux)
     outs = out if isinstance(out, (tuple, list)) else (out,)
 
     def vjp_fn(*cotangents):
@@ -231,6 +249,17 @@ def vjp(func, *primals, has_aux: bool = False):
                 gos.append(c)
         if not roots:
             return tuple(zeros_like(x) for x in ins)
+        vm = _current_vmap()
+        if vm is not None and any(isinstance(c, BatchedTensor) and c._level == vm.level
+                                  for c in gos):
+            # vmap(vjp_fn)(cotangents): the graph was recorded outside this vmap, so run it
+            # backwards once per cotangent of the batch (is_grads_batched)
+            phys = [c._phys if isinstance(c, BatchedTensor) and c._level == vm.level
+                    else _expand(c, vm.size) for c in gos]
+            gs = _ag_grad(roots, ins, grad_outputs=phys, retain_graph=True,
+                          create_graph=outer or _nested(phys), is_grads_batched=True,
+                          materialize_grads=True)
+            return tuple(BatchedTensor(g, vm.level) for g in gs)
         gs = _ag_grad(roots, ins, grad_outputs=gos, retain_graph=True,
                       create_graph=outer or _nested(gos), allow_unused=True)
         return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, ins))
@@ -286,6 +315,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False):
         aux = None
         if has_aux:
             out, aux = out
+            aux = aux if outer else _detach_tree(aux)
         flat = reshape(out, (-1,))
         rows = [[] for _ in ins]
         n = flat.shape[0]
@@ -325,6 +355,7 @@ def _vmapped_jacrev(func, vm, args, nums, argnums, has_aux):
     aux = None
     if has_aux:
         out, aux = out
+        aux = _detach_tree(aux)
     if not isinstance(out, BatchedTensor) or out._level != vm.level:
         raise RuntimeError("jacrev inside vmap: the function's output does not depend on the "
                            "batched inputs")
@@ -431,3 +462,35 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
     finally:
         for d, leaf, old in reversed(saved):
             d[leaf] = old
+
+
+def stack_module_state(models):
+    """``(params, buffers)``: the parameters and buffers of ``models`` (instances of one
+    class, all in train or all in eval mode) stacked along a new leading dim, by name
+    (``torch.func.stack_module_state``). Model ensembling runs them all at once with
+    ``vmap(lambda p, b, x: functional_call(model, (p, b), (x,)))(params, buffers, x)``.
+
+    The stacked parameters are new leaves (they require grad when the originals do, and
+    share no memory with them), so an optimizer can train the ensemble directly."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if len({type(m) for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(tensors, name):
+        rg = {t.requires_grad for t in tensors}
+        if len(rg) > 1:
+            raise RuntimeError(f"Expected {name} from each model to have the same "
+                               ".requires_grad")
+        out = stack(list(tensors)).detach()
+        return out.requires_grad_() if rg == {True} else out
+
+    all_params = [dict(m.named_parameters()) for m in models]
+    all_buffers = [dict(m.named_buffers()) for m in models]
+    params = {k: stacked([p[k] for p in all_params], k) for k in all_params[0]}
+    buffers = {k: stacked([b[k] for b in all_buffers], k) for k in all_buffers[0]}
+    return params, buffers

@@ -189,8 +189,14 @@ def _bad_value(a):
     return "nan" if bool(xp.isnan(a).any()) else "inf"
 
 
+class AnomalyError(RuntimeError, FloatingPointError):
+    """What ``detect_anomaly`` raises at a NaN/inf. A ``RuntimeError``, the class PyTorch
+    raises (``except RuntimeError`` around ``loss.backward()`` catches it), and a
+    ``FloatingPointError``."""
+
+
 class AnomalyObserver:
-    """Remembers where each op was created and raises ``FloatingPointError`` at the first
+    """Remembers where each op was created and raises ``AnomalyError`` at the first
     NaN/inf, forward or backward, naming the op and the user's line that created it."""
 
     def __init__(self, check_nan: bool = True):
@@ -203,7 +209,7 @@ class AnomalyObserver:
         for k, o in enumerate(outputs if outputs.__class__ is tuple else (outputs,)):
             bad = _bad_value(getattr(o, "_data", o))
             if bad:
-                raise FloatingPointError(
+                raise AnomalyError(
                     f"anomaly detected in forward: {node._op_name()} produced {bad} in output {k} "
                     f"(shape {tuple(o.shape)}, dtype {o.dtype}). The op was called at:\n"
                     f"{node._stack}"
@@ -219,7 +225,7 @@ class AnomalyObserver:
                 where = (f"The op was created at:\n{stack}" if stack else
                          "Run the forward pass inside ag.detect_anomaly() to see where it was "
                          "created.")
-                raise FloatingPointError(
+                raise AnomalyError(
                     f"anomaly detected in backward: {node.backward_name()} returned {bad} "
                     f"values in its gradient for input {i} (shape {tuple(gx.shape)}). {where}"
                 )

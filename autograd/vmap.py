@@ -289,33 +289,45 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if not isinstance(in_dims, (int, tuple, list)) and in_dims is not None:
+            raise ValueError(f"vmap: expected in_dims to be an int or a (nested) tuple matching "
+                             f"the structure of the inputs, got {type(in_dims).__name__}")
+        dims = tuple(in_dims) if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
         if len(dims) != len(args):
             raise ValueError(f"vmap: in_dims has {len(dims)} entries but the function got "
                              f"{len(args)} positional arguments")
-        size = None
-        for a, d in zip(args, dims):
+        sizes = []
+
+        def measure(a, d):
             if d is None:
-                continue
+                return a
+            if not isinstance(d, int):
+                raise ValueError(f"vmap: in_dim={d!r} for an input, but an in_dim must be an "
+                                 "integer dimension or None")
             if not isinstance(a, Tensor):
-                raise ValueError(f"vmap: in_dims={d} for a non-Tensor argument "
-                                 f"({type(a).__name__})")
-            n = a.shape[d]
-            if size is None:
-                size = n
-            elif n != size:
-                raise ValueError(f"vmap: inputs have different sizes along their batch dims "
-                                 f"({size} and {n})")
-        if size is None:
+                raise ValueError(f"vmap: in_dim={d} for an input of type {type(a).__name__}; "
+                                 "vmap cannot map over non-Tensor arguments, use None as its "
+                                 "in_dim")
+            if not -a.ndim <= d < a.ndim:
+                raise ValueError(f"vmap: in_dim={d} for an input of {a.ndim} dimensions")
+            sizes.append(a.shape[d])
+            return a
+
+        _map_tree(measure, args, dims, "in_dims")
+        if not sizes:
             raise ValueError("vmap: at least one argument must be batched (in_dims not None)")
+        if any(n != sizes[0] for n in sizes):
+            raise ValueError(f"vmap: inputs have different sizes along their batch dims "
+                             f"({sizes})")
+        size = sizes[0]
         interp = _Vmap(next(_level_ids), size)
-        wrapped = []
-        for a, d in zip(args, dims):
+
+        def wrap(a, d):
             if d is None:
-                wrapped.append(a)
-            else:
-                p = a if d % a.ndim == 0 else S.movedim(a, d, 0)
-                wrapped.append(BatchedTensor(p, interp.level))
+                return a
+            return BatchedTensor(a if d % a.ndim == 0 else S.movedim(a, d, 0), interp.level)
+
+        wrapped = _map_tree(wrap, args, dims, "in_dims")
         state.transforms = state.transforms + (interp,)
         try:
             out = func(*wrapped, **kwargs)
@@ -323,16 +335,41 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
             st = state.transforms
             state.transforms = tuple(t for t in st if t is not interp)
         _check_escaped(out, interp)
-        if isinstance(out, dict):
-            keys = list(out)
-            res = _unwrap_outs([out[k] for k in keys], out_dims, interp, size)
-            return dict(zip(keys, res))
-        single = not isinstance(out, (tuple, list))
-        outs = (out,) if single else tuple(out)
-        res = _unwrap_outs(outs, out_dims, interp, size)
-        return res[0] if single else type(out)(res) if isinstance(out, tuple) else res
+        # a lone Tensor output takes out_dims=d or out_dims=(d,), as PyTorch's
+        odims = out_dims
+        if isinstance(out, Tensor) and isinstance(out_dims, (tuple, list)) and len(out_dims) == 1:
+            odims = out_dims[0]
+        return _map_tree(lambda o, d: _unwrap_out(o, d, interp, size), out, odims, "out_dims")
 
     return wrapper
+
+
+def _map_tree(fn, tree, dims, what):
+    """``tree`` (Tensors nested in tuples, lists and dicts) with each leaf replaced by
+    ``fn(leaf, dim)``. ``dims`` is one int (or None) for the whole tree, or a nest of the
+    same structure, each int then applying to its own subtree (PyTorch's ``in_dims`` /
+    ``out_dims``)."""
+    if not isinstance(dims, (tuple, list, dict)):
+        if isinstance(tree, dict):
+            return type(tree)((k, _map_tree(fn, v, dims, what)) for k, v in tree.items())
+        if isinstance(tree, (tuple, list)):
+            return _rebuild(tree, [_map_tree(fn, t, dims, what) for t in tree])
+        return fn(tree, dims)
+    if isinstance(tree, dict) and isinstance(dims, dict) and set(tree) == set(dims):
+        return type(tree)((k, _map_tree(fn, v, dims[k], what)) for k, v in tree.items())
+    if (isinstance(tree, (tuple, list)) and isinstance(dims, (tuple, list))
+            and len(tree) == len(dims)):
+        return _rebuild(tree, [_map_tree(fn, t, d, what) for t, d in zip(tree, dims)])
+    raise ValueError(f"vmap: {what}={dims!r} is not compatible with the structure of the "
+                     f"{'inputs' if what == 'in_dims' else 'outputs'} "
+                     f"({type(tree).__name__})")
+
+
+def _rebuild(seq, items):
+    """A tuple / list / namedtuple of the same type as ``seq`` holding ``items``."""
+    if isinstance(seq, tuple) and hasattr(seq, "_fields"):
+        return type(seq)(*items)
+    return type(seq)(items)
 
 
 def _check_escaped(out, interp) -> None:
@@ -352,21 +389,25 @@ def _check_escaped(out, interp) -> None:
         )
 
 
-def _unwrap_outs(outs, out_dims, interp, size):
-    odims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(outs)
-    res = []
-    for o, d in zip(outs, odims):
-        if isinstance(o, BatchedTensor) and o._level == interp.level:
-            p = o._phys
-        elif isinstance(o, Tensor):  # the same for every sample: expand
-            p = S.broadcast_to(S.unsqueeze(o, 0), (size,) + tuple(o.shape))
-        else:
-            res.append(o)
-            continue
-        if d != 0:
-            p = S.movedim(p, 0, d)
-        res.append(p)
-    return res
+def _unwrap_out(o, d, interp, size):
+    """One output of a vmapped function with its batch dim at ``d`` (None: the output does
+    not depend on the batch and is returned as it is)."""
+    batched = isinstance(o, BatchedTensor) and o._level == interp.level
+    if d is None:
+        if batched:
+            raise ValueError("vmap: an output with out_dims=None must not depend on the "
+                             "batched inputs")
+        return o
+    if batched:
+        p = o._phys
+    elif isinstance(o, Tensor):  # the same for every sample: expand
+        p = S.broadcast_to(S.unsqueeze(o, 0), (size,) + tuple(o.shape))
+    else:
+        raise ValueError(f"vmap: the function must only return Tensors, got "
+                         f"{type(o).__name__}; set its out_dims to None to return it")
+    if d != 0:
+        p = S.movedim(p, 0, d)
+    return p
 
 
 # ---------------------------------------------------------------------------------------
@@ -468,8 +509,10 @@ def _reduce_rule(name):
         x = phys[0]
         nd = len(x.shape) - 1
         axes = _arg(phys, kwargs, 1, name)
-        if nd == 0:
-            return None
+        if nd == 0:  # a 0-d sample (loss.sum() of a scalar): reduce a (B, 1) view over dim 1
+            one = 1 if isinstance(axes, numbers.Integral) else (1,)
+            phys, kwargs = _set([S.unsqueeze(x, 1)] + list(phys[1:]), kwargs, 1, name, one)
+            return S.reshape(cls.apply(*phys, **kwargs), (size,))
         phys, kwargs = _set(phys, kwargs, 1, name, _shift_axes(axes, nd))
         return cls.apply(*phys, **kwargs)
 

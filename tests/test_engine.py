@@ -378,6 +378,14 @@ def test_detect_anomaly_backward_names_op():
     assert "test_engine.py" in str(e.value)
 
 
+def test_anomaly_error_is_a_runtime_error():
+    x = ag.tensor([0.0, 1.0], requires_grad=True)
+    with ag.autograd.detect_anomaly():
+        y = (ag.sqrt(x) * 0.0).sum()
+        with pytest.raises(RuntimeError, match="nan"):  # PyTorch's class
+            y.backward()
+
+
 # ---- in-place ops and saved tensors -----------------------------------------------------------
 
 def test_inplace_on_saved_tensor_raises_at_backward():
@@ -740,3 +748,36 @@ def test_grad_dtype_like_pytorch():
         z = lib.tensor([1.0])
         z.grad_dtype = None
         assert z.grad_dtype is None
+
+
+def test_custom_function_trailing_none_gradients_are_dropped():
+    # PyTorch's LinearFunction tutorial: forward(ctx, input, weight, bias=None) called
+    # without bias, backward returns (grad_input, grad_weight, None)
+    class LinearFunction(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, input, weight, bias=None):
+            ctx.save_for_backward(input, weight)
+            return input.mm(weight.t())
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, weight = ctx.saved_tensors
+            return grad_output.mm(weight), grad_output.t().mm(input), None
+
+    x = ag.randn(3, 4, dtype=ag.float64, requires_grad=True)
+    w = ag.randn(2, 4, dtype=ag.float64, requires_grad=True)
+    LinearFunction.apply(x, w).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.ones((3, 2)) @ w.detach().numpy())
+
+    class TooMany(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g  # a non-None extra gradient is still an error
+
+    with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+        TooMany.apply(x).sum().backward()
+

@@ -559,3 +559,30 @@ def test_dual_levels_are_per_thread():
     for th in threads:
         th.join()
     assert not errors, errors
+
+
+def test_custom_function_jvp_with_setup_context():
+    # PyTorch 2 style: forward without ctx, setup_context fills it, jvp reads it
+    class Exp(ag.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x.exp()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.result = output
+
+        @staticmethod
+        def jvp(ctx, gx):
+            return gx * ctx.result
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.result
+
+    p = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64)
+    t = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64)
+    with fwAD.dual_level():
+        out = Exp.apply(fwAD.make_dual(p, t))
+        tangent = fwAD.unpack_dual(out).tangent
+    np.testing.assert_allclose(tangent.numpy(), t.numpy() * np.exp(p.numpy()))

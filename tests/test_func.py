@@ -309,3 +309,95 @@ def test_vmap_of_jacrev_and_forward_mode_inside_vmap_error():
     np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-12)
     with pytest.raises(NotImplementedError, match="vmap"):
         vmap(jacfwd(f))(xs)
+
+
+# ---- the torch.func tutorials: per-sample gradients with class targets, model ensembling,
+# vmap(vjp_fn), is_grads_batched, has_aux ------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss_name", ["cross_entropy", "nll_loss"])
+def test_per_sample_grads_class_index_targets(loss_name):
+    # the tutorial's loss: a batched integer target inside vmap(grad(...))
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 4)).double()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x, y = t64(6, 5), ag.tensor([0, 3, 1, 1, 2, 3])
+    wt = ag.tensor([1.0, 2.0, 0.5, 1.5], dtype=ag.float64)
+
+    def loss(p, xi, yi):
+        out = functional_call(model, p, (xi.unsqueeze(0),))
+        if loss_name == "nll_loss":
+            return F.nll_loss(F.log_softmax(out, 1), yi.unsqueeze(0), weight=wt)
+        return F.cross_entropy(out, yi.unsqueeze(0), weight=wt)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no loop fallback
+        batched = vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)
+        values = vmap(loss, in_dims=(None, 0, 0))(params, x, y)
+    for i in range(6):
+        gi = grad(loss)(params, x[i], y[i])
+        np.testing.assert_allclose(values[i].item(), loss(params, x[i], y[i]).item(), rtol=1e-12)
+        for k in gi:
+            np.testing.assert_allclose(batched[k][i].numpy(), gi[k].numpy(), rtol=1e-10,
+                                       atol=1e-12)
+
+
+def test_stack_module_state_and_vmap_over_dicts():
+    from autograd.func import stack_module_state
+    ag.manual_seed(1)
+    models = [nn.Linear(3, 2).double() for _ in range(4)]
+    params, buffers = stack_module_state(models)
+    assert params["weight"].shape == (4, 2, 3) and params["weight"].is_leaf
+    assert params["weight"].requires_grad and buffers == {}
+
+    def fmodel(p, b, x):
+        return functional_call(models[0], (p, b), (x,))
+
+    x = t64(5, 3)
+    xs = t64(4, 5, 3, seed=1)
+    same = vmap(fmodel, in_dims=(0, 0, None))(params, buffers, x)
+    each = vmap(fmodel)(params, buffers, xs)
+    for i, m in enumerate(models):
+        np.testing.assert_allclose(same[i].detach().numpy(), m(x).detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(each[i].detach().numpy(), m(xs[i]).detach().numpy(),
+                                   rtol=1e-12)
+    with pytest.raises(RuntimeError, match="same class"):
+        stack_module_state([nn.Linear(3, 2), nn.Tanh()])
+
+
+def test_vmap_nested_in_dims_and_out_dims():
+    a, b = ag.arange(6.0).reshape(3, 2), ag.tensor(5.0)
+    out = vmap(lambda pair: pair[0] * pair[1], in_dims=([0, None],))([a, b])
+    np.testing.assert_allclose(out.numpy(), a.numpy() * 5.0)
+    d = vmap(lambda t: {"s": t.sum(), "m": t * 2}, out_dims={"s": 0, "m": 1})(a)
+    np.testing.assert_allclose(d["s"].numpy(), [1.0, 5.0, 9.0])
+    assert d["m"].shape == (2, 3)
+    r = vmap(lambda t: t * 2, out_dims=(1,))(a)
+    assert r.shape == (2, 3)
+    with pytest.raises(ValueError, match="non-Tensor"):
+        vmap(lambda t, n: t * n, in_dims=(0, 0))(a, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a 0-d sample's reduction has a rule
+        np.testing.assert_allclose(vmap(lambda t: t.sum().sum())(a).numpy(), [1.0, 5.0, 9.0])
+
+
+def test_vmap_of_vjp_fn_and_is_grads_batched():
+    w, x = t64(4, 4), t64(4, seed=1)
+    _, vjp_fn = vjp(lambda v: (w @ v).tanh(), x)
+    (jac,) = vmap(vjp_fn)(ag.eye(4, dtype=ag.float64))
+    ref = jacrev(lambda v: (w @ v).tanh())(x)
+    np.testing.assert_allclose(jac.numpy(), ref.numpy(), rtol=1e-12)
+    xr = x.clone().requires_grad_()
+    (jb,) = ag.autograd.grad((w @ xr).tanh(), xr, ag.eye(4, dtype=ag.float64),
+                             is_grads_batched=True)
+    np.testing.assert_allclose(jb.numpy(), ref.numpy(), rtol=1e-12)
+
+
+def test_has_aux_outputs_are_detached():
+    w = t64(3)
+    g, aux = grad(lambda v: ((v ** 2).sum(), v.sum()), has_aux=True)(w)
+    assert aux.grad_fn is None and not aux.requires_grad
+    _, aux = jacrev(lambda v: (v.sin(), v.max()), has_aux=True)(w)
+    assert aux.grad_fn is None
+    _, _, aux = vjp(lambda v: (v.exp(), {"m": v.mean()}), w, has_aux=True)
+    assert aux["m"].grad_fn is None

@@ -903,3 +903,18 @@ def test_masked_scatter():
         ag.masked_scatter(x, ag.tensor([1, 0]), s)
     with pytest.raises(RuntimeError):
         x.detach().masked_scatter(ag.ones(2, 2, dtype=ag.bool), s.detach())
+
+
+def test_range_index_is_an_index_tensor():
+    # d2l's softmax regression: y_hat[range(len(y_hat)), y]
+    x = ag.arange(12.0).reshape(3, 4).requires_grad_()
+    y = x[range(3), ag.tensor([0, 2, 3])]
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 6.0, 11.0])
+    y.sum().backward()
+    assert x.grad.numpy()[1, 2] == 1.0 and x.grad.sum().item() == 3.0
+    np.testing.assert_array_equal(x[:, range(0, 4, 2)].detach().numpy(),
+                                  x.detach().numpy()[:, 0:4:2])
+    z = ag.zeros(3, 4)
+    z[range(3), [1, 2, 3]] = 5.0
+    assert z.sum().item() == 15.0
+    assert x[range(0)].shape == (0, 4)

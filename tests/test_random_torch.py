@@ -431,3 +431,15 @@ def test_a_former_state_is_refused_clearly():
         ag.set_rng_state({"bit_generator": "PCG64", "state": {}})
     with pytest.raises(RuntimeError, match="uint8 tensor of 2528 bytes"):
         ag.set_rng_state(ag.zeros(7, dtype=ag.uint8))
+
+
+def test_gradgradcheck_draws_its_grad_outputs_as_torch():
+    # uniform(-1, 1) grad_outputs from the global stream (torch.testing.make_tensor): the
+    # numbers a seeded program draws after gradgradcheck are PyTorch's
+    def run(lib):
+        lib.manual_seed(0)
+        x = lib.randn(4, dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda a: a ** 3, (x,))
+        return lib.randn(3).numpy()
+
+    np.testing.assert_array_equal(run(ag), run(torch))

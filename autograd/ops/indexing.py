@@ -43,7 +43,7 @@ def _convert_index(index):
     for ix in index:
         if isinstance(ix, Tensor):
             ix = ix._data
-        if isinstance(ix, (list, tuple)):  # a sequence inside an index is an index tensor
+        if isinstance(ix, (list, tuple, range)):  # a sequence in an index is an index tensor
             ix = np.asarray([v._data if isinstance(v, Tensor) else v for v in ix]
                             if any(isinstance(v, Tensor) for v in ix) else ix)
             if ix.size == 0:

@@ -19,6 +19,7 @@ from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.indexing import gather
 from autograd.tensor import Tensor, _make
+from autograd.vmap import BatchedTensor
 
 from ._utils import _data, _shape
 from .activation import Softplus, log_softmax, logsigmoid
@@ -128,6 +129,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     ``ignore_index`` contribute nothing (and are left out of the 'mean' denominator)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
+    if isinstance(target, BatchedTensor):
+        if input.ndim == 1 and target.ndim == 0:  # unbatched (C,)
+            out = _nll_loss_by_mask(S.unsqueeze(input, 0), S.unsqueeze(target, 0), weight,
+                                    ignore_index, reduction)
+            return S.squeeze(out, 0) if reduction == "none" else out
+        return _nll_loss_by_mask(input, target, weight, ignore_index, reduction)
     t = _data(target)
     if not hasattr(t, "dtype"):
         t = np.asarray(t)
@@ -176,6 +183,31 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
         return named(R.sum(loss) / E.where(td == 0, 1.0, total) + float("nan"),
                      "NllLossBackward0")
     return named(_reduce(loss, reduction, "nll_loss"), "NllLossBackward0")
+
+
+def _nll_loss_by_mask(input, target, weight, ignore_index: int, reduction: str):
+    """``nll_loss`` for a target batched by ``vmap`` (per-sample gradients with class
+    targets): the gather of the usual path takes its index as an array, which cannot carry
+    a batch, so each target's log-probability is picked with a one-hot mask over the classes
+    (N, C, ...) built from tensor ops, which vmap batches."""
+    if input.ndim < 2 or tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0] if target.ndim else 0}).")
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"nll_loss: expected class-index targets of an integer dtype, got "
+                           f"{target.dtype}")
+    c = input.shape[1]
+    classes = np.arange(c, dtype=target.dtype).reshape((1, c) + (1,) * (input.ndim - 2))
+    hit = S.unsqueeze(target, 1) == classes
+    picked = R.sum(E.where(hit, input, 0.0), dim=1)
+    w = E.where(target != ignore_index, 1.0, 0.0).to(input.dtype)
+    if weight is not None:
+        wc = S.reshape(weight, (1, c) + (1,) * (input.ndim - 2))
+        w = w * R.sum(E.where(hit, wc, 0.0), dim=1)
+    loss = -picked * w
+    if reduction == "mean":
+        return R.sum(loss) / R.sum(w)
+    return _reduce(loss, reduction, "nll_loss")
 
 
 class BinaryCrossEntropy(Op):
@@ -491,15 +523,18 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         loss = -R.sum(logp * target * w, dim=1)
         # "mean" averages over the batch and every spatial position (N * d1 * ...), as PyTorch
         return _reduce(loss, reduction, "cross_entropy")
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
-    if t.ndim == 0 or t.shape[0] != input.shape[0]:  # PyTorch's ValueError, as nll_loss
+    # the target's own shape and dtype (inside vmap a batched target's logical ones), and the
+    # target itself to the op, so that vmap's batching rule sees a per-sample target
+    t = target if isinstance(target, Tensor) else np.asarray(target)
+    shape = tuple(t.shape)
+    if not shape or shape[0] != input.shape[0]:  # PyTorch's ValueError, as nll_loss
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({t.shape[0] if t.ndim else 0}).")
-    if t.shape != (input.shape[0],) + tuple(input.shape[2:]):
+                         f"batch_size ({shape[0] if shape else 0}).")
+    if shape != (input.shape[0],) + tuple(input.shape[2:]):
         raise RuntimeError(
             f"cross_entropy: expected target of shape "
             f"{[input.shape[0]] + list(input.shape[2:])} for input of shape "
-            f"{list(input.shape)}, got {list(t.shape)}"
+            f"{list(input.shape)}, got {list(shape)}"
         )
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"cross_entropy: class-index targets must be integers, got {t.dtype}")
