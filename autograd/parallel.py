@@ -142,16 +142,21 @@ def even_ranges(n: int, k: int) -> list:
     return list(zip(b[:-1], b[1:]))
 
 
-def parallel_groups(fn, items: list) -> list:
-    """``[fn(group) for group in groups]``: ``items`` split into up to ``engine_threads()``
-    contiguous groups of (nearly) equal length, run at once, the first in the calling thread,
-    with BLAS at one thread meanwhile. One group (a plain call) when there is one thread or
-    one item, or when another region is running (nested, or from another thread). ``fn``
+def parallel_groups(fn, items: list, threads: int | None = None) -> list:
+    """``[fn(group) for group in groups]``: ``items`` split into up to ``threads`` (default
+    and at most ``engine_threads()``) contiguous groups of (nearly) equal length, run at
+    once, the first in the calling thread, with BLAS at one thread meanwhile. One group (a
+    plain call) when there is one thread or one item, or when another region is running
+    (nested, or from another thread). ``fn``
     must only release the GIL in NumPy/BLAS calls and write disjoint outputs per group;
     results come back in group order, so a reduction over them is deterministic for a given
     thread count."""
     global _pool
-    k = min(engine_threads(), len(items))
+    k = min(engine_threads() if threads is None else min(threads, engine_threads()),
+            len(items))
+    if k <= 1 and threads is not None and engine_threads() > 1 and len(items) > 1:
+        with blas_threads(1):  # too small to split: BLAS's own threads would not pay either
+            return [fn(items)]
     if k <= 1 or not _region.acquire(blocking=False):
         return [fn(items)]
     try:

@@ -35,6 +35,7 @@ def layout(request, monkeypatch):
     monkeypatch.setattr(conv, "_layout", lambda n, wo: request.param == "chwn")
     if request.param in ("nchw-chunks", "nchw-threads"):
         monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+        monkeypatch.setattr(conv, "_SPLIT_MIN_MACS", 1)  # the test sizes split too
     monkeypatch.setattr(parallel, "_requested", 3 if request.param == "nchw-threads" else 1)
     return request.param
 

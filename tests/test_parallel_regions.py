@@ -49,6 +49,51 @@ def test_groups_are_contiguous_cover_the_items_and_come_back_in_order(threads):
     assert parallel.parallel_groups(lambda g: list(g), list(range(4))) == [[0, 1, 2, 3]]
 
 
+def test_threads_argument_caps_the_groups(threads):
+    threads(3)
+    assert parallel.parallel_groups(lambda g: list(g), list(range(4)), 2) == [[0, 1], [2, 3]]
+    assert parallel.parallel_groups(lambda g: list(g), list(range(4)), 1) == [[0, 1, 2, 3]]
+    # never more than the engine's threads
+    assert len(parallel.parallel_groups(lambda g: list(g), list(range(8)), 5)) == 3
+
+
+def test_a_pass_too_small_to_split_runs_blas_at_one_thread(threads):
+    """``threads=1`` on a multi-threaded engine (a convolution pass below
+    ``_SPLIT_MIN_MACS`` per thread): one group in the calling thread, BLAS at one thread
+    (its own wake-ups would not pay either), restored after."""
+    pytest.importorskip("threadpoolctl")
+    threads(2)
+    before = [i["num_threads"] for i in parallel.blas_info() if i["user_api"] == "blas"]
+    if not before:
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    seen = []
+
+    def fn(group):
+        ctl = parallel._controller()
+        seen.append((threading.get_ident(), list(group),
+                     [c.num_threads for c in ctl.lib_controllers if c.user_api == "blas"]))
+        return group
+
+    assert parallel.parallel_groups(fn, [0, 1, 2], 1) == [[0, 1, 2]]
+    assert seen == [(threading.get_ident(), [0, 1, 2], [1] * len(before))]
+    assert [i["num_threads"] for i in parallel.blas_info() if i["user_api"] == "blas"] == before
+
+
+def test_conv_chunks_split_only_work_worth_a_region(threads):
+    """A convolution pass runs on as many threads as have ``_SPLIT_MIN_MACS`` multiply-adds
+    each (a region's wake-ups cost more than a small pass gains), its chunk count a multiple
+    of that."""
+    from nn.functional import conv
+
+    threads(2)
+    small, t = conv._chunks(64, 1, conv._SPLIT_MIN_MACS)
+    assert t == 1 and small == [(0, 64)]
+    big, t = conv._chunks(64, conv._CHUNK_BYTES // 2, 2 * conv._SPLIT_MIN_MACS)
+    assert t == 2 and len(big) % 2 == 0 and big[0] == (0, 2) and big[-1][1] == 64
+    threads(1)
+    assert conv._chunks(64, 1, 10 * conv._SPLIT_MIN_MACS)[1] == 1
+
+
 def test_more_threads_than_items_gives_one_group_per_item(threads):
     threads(8)
     assert parallel.parallel_groups(lambda g: g, ["a", "b"]) == [["a"], ["b"]]
@@ -106,6 +151,7 @@ def _conv_run(n_threads, monkeypatch, seed=0, groups=1, stride=1, padding=1, bia
 
     monkeypatch.setattr(parallel, "_requested", n_threads)
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)  # one sample per chunk: several chunks
+    monkeypatch.setattr(conv, "_SPLIT_MIN_MACS", 1)  # and split however small the work
     monkeypatch.setattr(conv, "_layout", lambda n, wo: False)  # C order: the chunked path
     rng = np.random.default_rng(seed)
     x = ag.tensor(rng.standard_normal((7, 4, 9, 8)), requires_grad=True)
@@ -124,8 +170,8 @@ def test_conv2d_gives_the_same_numbers_on_1_2_and_3_threads(monkeypatch, groups,
     calls = []
     real = parallel.parallel_groups
 
-    def spy(fn, items):
-        out = real(fn, items)
+    def spy(fn, items, threads=None):
+        out = real(fn, items, threads)
         calls.append(len(out))
         return out
 
@@ -166,6 +212,7 @@ def test_conv2d_from_two_user_threads_at_once(monkeypatch, run_threads):
 
     monkeypatch.setattr(parallel, "_requested", 2)
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv, "_SPLIT_MIN_MACS", 1)
     rng = np.random.default_rng(1)
     xs = [rng.standard_normal((5, 3, 12, 12)) for _ in range(2)]
     w = rng.standard_normal((4, 3, 3, 3))

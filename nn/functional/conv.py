@@ -271,15 +271,25 @@ def _col2im_compiled(c6, x_shape, g: ConvGeom, out=None):
 _CHUNK_BYTES = 1 << 20
 
 
-def _chunks(n: int, per_sample: int) -> list:
-    """[start, stop) sample ranges whose largest buffer (``per_sample`` bytes per sample: the
-    columns, or the GEMM's output when there are more output channels than rows of columns)
-    takes about ``_CHUNK_BYTES``, as many as a multiple of the engine's threads
-    (``parallel_groups`` gives each thread the same number)."""
+# A parallel region costs the engine's threads a wake-up and a few GIL hand-offs per chunk:
+# 0.1-0.2 ms on a 2-vCPU VM (``parallel.py``; an empty region 118 us). A pass with fewer
+# multiply-adds per thread than ``_SPLIT_MIN_MACS`` runs on one thread, BLAS included
+# (``parallel_groups(..., threads=1)``). LeNet's second layer (15M multiply-adds a pass) was
+# slower split: a LeNet step on 2 threads, in-process A/B, 6.22 -> 5.93 ms and 7.08 -> 6.22
+# ms (medians of 40); the cnn-bn model's passes (100M+) still split.
+_SPLIT_MIN_MACS = 1 << 23
+
+
+def _chunks(n: int, per_sample: int, macs: int) -> tuple:
+    """(ranges, threads): [start, stop) sample ranges whose largest buffer (``per_sample``
+    bytes per sample: the columns, or the GEMM's output when there are more output channels
+    than rows of columns) takes about ``_CHUNK_BYTES``, as many as a multiple of the threads
+    that share the pass's ``macs`` multiply-adds (``parallel_groups`` gives each thread the
+    same number): at most the engine's, at least ``_SPLIT_MIN_MACS`` each."""
     cs = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
-    t = engine_threads()
+    t = max(1, min(engine_threads(), macs // _SPLIT_MIN_MACS))
     need = -(-n // cs)
-    return even_ranges(n, min(n, -(-need // t) * t))
+    return even_ranges(n, min(n, -(-need // t) * t)), t
 
 
 # ---- Winograd F(2x2, 3x3) on the CPU: 3x3 kernels, stride 1 (see ``_winograd``) ----------
@@ -444,7 +454,8 @@ def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
                 if b is not None:
                     out[s:e] += b.reshape(-1, 1, 1)
 
-    parallel_groups(work, _chunks(n, 16 * max(c, o) * th * tw * x.itemsize))
+    parallel_groups(work, *_chunks(n, 16 * max(c, o) * th * tw * x.itemsize,
+                                     16 * o * c * n * th * tw))
     return out
 
 
@@ -471,7 +482,8 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
                     p += part
         return p
 
-    parts = parallel_groups(work, _chunks(n, 16 * max(c, o) * th * tw * x.itemsize))
+    parts = parallel_groups(work, *_chunks(n, 16 * max(c, o) * th * tw * x.itemsize,
+                                     16 * o * c * n * th * tw))
     if parts[0] is None:  # an empty batch
         return np.zeros(w_shape, x.dtype)
     p = parts[0]
@@ -509,7 +521,7 @@ def _conv_chunked(x, w, b, g: ConvGeom, ho: int, wo: int):
                 if b is not None:
                     out[s:e] += b.reshape(-1, 1, 1)
 
-    parallel_groups(work, _chunks(n, max(w.shape[1] * gr * g.kh * g.kw, o) * p * x.itemsize))
+    parallel_groups(work, *_chunks(n, max(k, o) * p * x.itemsize, n * o * (k // gr) * p))
     return out
 
 
@@ -539,8 +551,8 @@ def _weight_grad_chunked(x, gy, w_shape, g: ConvGeom):
                 del g2  # the next chunk's may take this buffer
         return gwt
 
-    parts = parallel_groups(work, _chunks(n, max(w_shape[1] * gr * g.kh * g.kw, o) * ho * wo *
-                                          x.itemsize))
+    parts = parallel_groups(work, *_chunks(n, max(k, o) * ho * wo * x.itemsize,
+                                           n * o * (k // gr) * ho * wo))
     if parts[0] is None:  # an empty batch
         return np.zeros(w_shape, np.result_type(x, gy))
     gwt = parts[0]
@@ -600,7 +612,8 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
     if g.sh == g.sw == 1 and not chwn:
         wp = x_shape[3] + g.pl + g.pr
         parallel_groups(lambda chunks: _input_grad_wide(gy, w3, dx, g, chunks),
-                        _chunks(n, max(k, o) * ho * wp * gy.itemsize))
+                        *_chunks(n, max(k, o) * ho * wp * gy.itemsize,
+                                 n * k * (o // gr) * ho * wp))
         return dx
 
     def work(chunks):
@@ -614,7 +627,8 @@ def _input_grad_chunked(gy, w, x_shape, g: ConvGeom):
                 _col2im(cols, (m,) + tuple(x_shape[1:]), g, ho, wo, chwn, out=dx[s:e])
                 del g2  # the next chunk's may take this buffer
 
-    parallel_groups(work, _chunks(n, max(k, o) * ho * wo * gy.itemsize))
+    parallel_groups(work, *_chunks(n, max(k, o) * ho * wo * gy.itemsize,
+                                   n * k * (o // gr) * ho * wo))
     return dx
 
 
