@@ -1,6 +1,6 @@
 """``nn.utils``: gradient clipping, parameter vectors, packed sequences, parametrizations,
-weight/spectral norm, conv/linear + batch-norm fusion and ``functional_call`` (laid out as
-``torch.nn.utils``)."""
+weight/spectral norm, pruning, conv/linear + batch-norm fusion and ``functional_call`` (laid
+out as ``torch.nn.utils``)."""
 
 from . import (
     clip_grad,
@@ -9,6 +9,7 @@ from . import (
     init,
     parametrizations,
     parametrize,
+    prune,
     rnn,
     stateless,
 )
@@ -34,5 +35,5 @@ __all__ = ["clip_grad", "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_",
            "clip_grads_with_norm_", "convert_parameters", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "fusion",
            "get_total_norm", "init", "parameters_to_vector", "parametrizations", "parametrize",
-           "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init", "spectral_norm",
-           "stateless", "vector_to_parameters", "weight_norm"]
+           "prune", "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init",
+           "spectral_norm", "stateless", "vector_to_parameters", "weight_norm"]
