@@ -209,3 +209,14 @@ def test_softshrink_keeps_the_sign_of_zero_as_pytorch():
     want = torch.nn.functional.softshrink(torch.tensor(a), 0.5).numpy()
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_clone_takes_a_memory_format():
+    x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for fmt in (ag.contiguous_format, ag.preserve_format):
+        y = x.clone(memory_format=fmt)
+        assert y is not x and y.grad_fn is not None
+        np.testing.assert_array_equal(ag.clone(x, memory_format=fmt).detach().numpy(),
+                                      x.detach().numpy())
+    with pytest.raises(TypeError, match="memory_format"):
+        x.clone(memory_format="contiguous")

@@ -18,7 +18,7 @@ from ..function import BinaryOp, Op
 from ..parallel import KERNEL_MIN, flat_ranges, parallel_slices
 from ..registry import REAL, register
 from ..registry import add as _reg
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, _make, _torch_layout
 from . import _relu_kernels
 
 _INF = math.inf
@@ -1153,7 +1153,17 @@ floor = _u(Floor, "floor", np.floor, "floor")
 ceil = _u(Ceil, "ceil", np.ceil, "ceil")
 trunc = _u(Trunc, "trunc", np.trunc, "trunc")
 sign = _u(Sign, "sign", numpy="sign")
-clone = _u(Clone, "clone")
+
+
+def _clone_fn():
+    f = _unary(Clone, None)
+    f.__name__ = f.__qualname__ = "clone"
+    # PyTorch's memory_format= (clone(memory_format=torch.contiguous_format) in code copied
+    # from PyTorch's own): every format gives the same values here
+    return _torch_layout(f)
+
+
+clone = _reg(_clone_fn(), "clone", family=_EW, op=Clone, inplace=True)
 
 _UNIT = ((-1.0, 1.0),)
 asin = _u(Asin, "asin", aliases="arcsin", numpy="arcsin", domain=_UNIT, int_to_float=True)
