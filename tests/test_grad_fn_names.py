@@ -56,6 +56,12 @@ EXPRS = [
     "x.t().contiguous()", "torch.cat([x, x])", "torch.stack([x, x])", "x.split(2)[0]",
     "x.chunk(2)[1]", "x.repeat(2, 1)", "x.flip(0)", "x.roll(1)", "F.pad(x, (1, 1))",
     "x.double()", "x.to(torch.float64)", "torch.where(mask, x, 0.)", "torch.maximum(x, x)",
+    # composite functions named at their call site
+    "F.celu(x)", "F.logsigmoid(x)", "F.glu(x3, -1)", "F.prelu(img, rw)", "F.prelu(x, s.view(1))",
+    "torch.addmm(b, x, w.t())", "x.trace()", "x.sort(1)[0]", "x.sort(1, descending=True).values",
+    "x.topk(2)[0]", "x.scatter(1, tgt.view(3, 1), 1.5)", "x.scatter(1, tgt.view(3, 1), x)",
+    "F.pad(img, (1, 1, 1, 1), mode='reflect')", "F.pad(img, (1, 2, 0, 1), mode='replicate')",
+    "F.pad(x3, (1, 1), mode='reflect')", "F.pad(x3, (2, 0), mode='replicate')",
     # products
     "x @ w.t()", "x.mm(w.t())", "torch.matmul(x, w.t())", "v @ v", "v.dot(v)", "x @ v",
     "x.mv(v)", "v @ x.t()", "x3 @ b3", "torch.bmm(x3, b3)", "x3 @ w.t()", "x3 @ v",
@@ -103,7 +109,11 @@ def test_grad_fn_name_matches_pytorch(expr):
 _SEVERAL_NODES = {"x.max(0)[0]", "x.max(dim=1).values", "x.min(0)[0]", "x[0, 1:]", "x[1:, 0]",
                   "x[0, 1]", "x[1:, None]", "x[None, 0]", "x[idx, 1:]", "x[True]",
                   "F.linear(x, w, b)", "F.linear(x, w)", "F.nll_loss(x, tgt, reduction='sum')",
-                  "F.batch_norm(img, rm, rv, rw, rb, training=True)"}
+                  "F.batch_norm(img, rm, rv, rw, rb, training=True)",
+                  # composites named at their call site: the nodes below are ours
+                  "F.logsigmoid(x)", "x.trace()", "x.scatter(1, tgt.view(3, 1), x)",
+                  "F.pad(img, (1, 1, 1, 1), mode='reflect')",
+                  "F.pad(img, (1, 2, 0, 1), mode='replicate')"}
 
 
 def _names(fn):

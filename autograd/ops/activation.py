@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
-from ..function import Op
+from ..function import Op, named
 from ..random import _gen_for
 from ..registry import register
 from ..tensor import Tensor
@@ -100,8 +100,8 @@ def celu(x, alpha: float = 1.0):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     # PyTorch's backward uses 1 / float32(alpha) (derivatives.yaml: 1.0/alpha.toFloat())
-    return Elu.apply(x, alpha=alpha, input_scale=1.0 / alpha,
-                     bw_input_scale=1.0 / float(np.float32(alpha)))
+    return named(Elu.apply(x, alpha=alpha, input_scale=1.0 / alpha,
+                           bw_input_scale=1.0 / float(np.float32(alpha))), "CeluBackward0")
 
 
 @register(family=_ACT, op=Elu, method=False)
@@ -302,4 +302,4 @@ def prelu(x, weight):
         w = S.reshape(weight, (c,) + (1,) * (x.ndim - 2))
     elif x.ndim <= 1:
         w = S.reshape(weight, ())
-    return Prelu.apply(x, w)
+    return named(Prelu.apply(x, w), "PreluKernelBackward0")

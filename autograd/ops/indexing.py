@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ..backend import add_at, get_array_module, to_numpy
-from ..function import Op
+from ..function import Op, named
 from ..registry import register
 from ..return_types import structseq
 from ..tensor import Tensor, _make
@@ -451,7 +451,9 @@ def scatter(x, dim: int, index, src=None, value=None, *, reduce=None):
     v = value if src is None else _slice_to(src, ishape)
     if reduce is not None:
         return ScatterReduce.apply(x, v, index=full, reduce=reduce)
-    return Scatter.apply(x, v, index=full, basic=False)
+    # PyTorch's scatter.src is ScatterBackward0, scatter.value ScatterBackward1
+    return named(Scatter.apply(x, v, index=full, basic=False),
+                 "ScatterBackward0" if src is not None else "ScatterBackward1")
 
 
 @register(family=_IX, op=ScatterAdd, inplace=True)
@@ -738,8 +740,8 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
     if x.ndim == 0:
         return _on_1d("sort", lambda t: sort(t, 0, descending), x, dim)
     idx, d = _sorted_indices("sort", x, dim, descending)
-    return SortResult(Gather.apply(x, index=_dim_index(idx, d), basic=False),
-                      _wrap_index(x, idx))
+    return SortResult(named(Gather.apply(x, index=_dim_index(idx, d), basic=False),
+                            "SortBackward0"), _wrap_index(x, idx))
 
 
 @register(family=_IX, differentiable=False)
@@ -770,8 +772,8 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
         )
     idx, d = _sorted_indices("topk", x, d, largest)
     idx = idx[(slice(None),) * d + (slice(0, k),)]
-    return TopkResult(Gather.apply(x, index=_dim_index(idx, d), basic=False),
-                      _wrap_index(x, idx))
+    return TopkResult(named(Gather.apply(x, index=_dim_index(idx, d), basic=False),
+                            "TopkBackward0"), _wrap_index(x, idx))
 
 
 @register(family=_IX, differentiable=False)

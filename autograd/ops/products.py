@@ -15,7 +15,7 @@ import warnings
 
 from ..backend import get_array_module
 from ..dtypes import result_type
-from ..function import Op
+from ..function import Op, named
 from ..registry import register
 from ..tensor import Tensor
 from .elementwise import cast, where
@@ -101,8 +101,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         raise RuntimeError(f"addmm: mat1 and mat2 shapes cannot be multiplied "
                            f"({mat1.shape[0]}x{mat1.shape[1]} and "
                            f"{mat2.shape[0]}x{mat2.shape[1]})")
-    return _add_scaled("addmm", input, matmul(mat1, mat2), beta, alpha,
-                       (mat1.shape[0], mat2.shape[1]))
+    return named(_add_scaled("addmm", input, matmul(mat1, mat2), beta, alpha,
+                             (mat1.shape[0], mat2.shape[1])), "AddmmBackward0")
 
 
 @register(family=_P, op=None, arity=3, inplace=True)

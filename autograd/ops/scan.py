@@ -20,7 +20,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype
-from ..function import Op
+from ..function import Op, named
 from ..registry import register
 from ..return_types import structseq
 from ..tensor import Tensor, _make
@@ -882,7 +882,7 @@ def trace(x):
     r, c = x.shape
     k = _bmin(r, c)
     flat = reshape(x, (-1,))
-    return _sum(flat[0:k * (c + 1):c + 1])
+    return named(_sum(flat[0:k * (c + 1):c + 1]), "TraceBackward0")
 
 
 # ---- cov / corrcoef ----------------------------------------------------------------------

@@ -738,6 +738,9 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
             idx = np.pad(np.arange(n), (max(lo, 0), max(hi, 0)), mode=np_mode)
             idx = idx[clo:idx.size - chi]
         out = out[(slice(None),) * d + (xp.asarray(idx),)]  # a gather along dim d
+    if out is not x and np_mode != "wrap":  # PyTorch's node names (circular: CopySlices)
+        kind = "Reflection" if np_mode == "reflect" else "Replication"
+        named(out, f"{kind}Pad{len(pad) // 2}DBackward0")
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd import fused
 from autograd.backend import get_array_module
-from autograd.function import Op
+from autograd.function import Op, named
 from autograd.ops import activation as A
 from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
@@ -242,7 +242,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 def logsigmoid(input):
     """``log(sigmoid(x)) = -softplus(-x)``, stable."""
     A.float_only("log_sigmoid_cpu", input)
-    return -Softplus.apply(-input, beta=1.0, threshold=math.inf)
+    return named(-Softplus.apply(-input, beta=1.0, threshold=math.inf), "LogSigmoidBackward0")
 
 
 class Hardtanh(Op):
@@ -428,7 +428,7 @@ def glu(input, dim: int = -1):
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
     a, b = S.split(input, [n // 2, n // 2], d)
-    return a * E.sigmoid(b)
+    return named(a * E.sigmoid(b), "GluBackward0")
 
 
 # ---- randomised and parametric -------------------------------------------------------------
