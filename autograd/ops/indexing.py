@@ -592,25 +592,31 @@ def masked_fill(x, mask, value):
     return MaskedFill.apply(mask, value, x)
 
 
+
+def _bool_mask(op: str, torch_op: str, xd, mask):
+    """``mask``'s array and the shape it broadcasts to with ``xd``; PyTorch's RuntimeErrors
+    (named ``torch_op``, as PyTorch names them) for a mask that is not bool or does not
+    broadcast."""
+    md = _arr(mask)
+    if not hasattr(md, "dtype"):
+        md = np.asarray(md)
+    if md.dtype.kind != "b":
+        raise RuntimeError(
+            f"{torch_op}: expected BoolTensor for mask, but got mask with dtype {md.dtype}")
+    try:
+        return md, np.broadcast_shapes(tuple(md.shape), tuple(xd.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: the mask of shape {list(md.shape)} is not broadcastable with the tensor "
+            f"of shape {list(xd.shape)}") from None
+
 @register(family=_IX, op=GetItem)
 def masked_select(x, mask):
     """The elements of x where the bool ``mask`` is True, as a new 1-D tensor (row-major
     order); ``mask`` and x broadcast with each other. It is ``x[mask]`` after broadcasting,
     so its gradient scatters back into the selected positions."""
-    xd, md = _arr(x), _arr(mask)
-    if not hasattr(md, "dtype"):
-        md = np.asarray(md)
-    if md.dtype.kind != "b":
-        raise RuntimeError(
-            f"masked_select: expected BoolTensor for mask, but got mask with dtype {md.dtype}"
-        )
-    try:
-        shape = np.broadcast_shapes(tuple(md.shape), tuple(xd.shape))
-    except ValueError:
-        raise RuntimeError(
-            f"masked_select: the mask of shape {list(md.shape)} is not broadcastable with the "
-            f"tensor of shape {list(xd.shape)}"
-        ) from None
+    xd = _arr(x)
+    md, shape = _bool_mask("masked_select", "masked_select", xd, mask)
     if tuple(xd.shape) != shape:
         x = broadcast_to(x, shape)
     md = get_array_module(md).broadcast_to(md, shape)
@@ -622,20 +628,8 @@ def masked_scatter(x, mask, source):
     """A copy of x with the first elements of ``source`` (in row-major order) written, one
     by one, where the bool ``mask`` is True; ``mask`` and x broadcast with each other. The
     gradient of ``source`` is the incoming one at the used elements, zero past them."""
-    xd, md = _arr(x), _arr(mask)
-    if not hasattr(md, "dtype"):
-        md = np.asarray(md)
-    if md.dtype.kind != "b":
-        raise RuntimeError(
-            f"masked_scatter_: expected BoolTensor for mask, but got mask with dtype {md.dtype}"
-        )
-    try:
-        shape = np.broadcast_shapes(tuple(md.shape), tuple(xd.shape))
-    except ValueError:
-        raise RuntimeError(
-            f"masked_scatter: the mask of shape {list(md.shape)} is not broadcastable with "
-            f"the tensor of shape {list(xd.shape)}"
-        ) from None
+    xd = _arr(x)
+    md, shape = _bool_mask("masked_scatter", "masked_scatter_", xd, mask)
     xp = get_array_module(md)
     flat = xp.flatnonzero(xp.broadcast_to(md, shape))
     if source.numel() < flat.size:

@@ -264,7 +264,30 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
+def _unstructured_mask(amount, t: Tensor, default_mask: Tensor, scores, largest: bool):
+    """``default_mask`` with ``amount`` more entries of ``t`` set to 0: those of the largest
+    (or smallest) ``scores()`` (a flat tensor, computed only when something is pruned, as
+    PyTorch draws its random scores)."""
+    tensor_size = t.nelement()
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    mask = default_mask.clone()
+    if nparams_toprune != 0:
+        mask.view(-1)[_topk_indices(scores(), nparams_toprune, largest=largest)] = 0
+    return mask
+
+
+class _Unstructured(BasePruningMethod):
+    """An unstructured method pruning ``amount`` of the entries (validated as PyTorch)."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount) -> None:
+        _validate_pruning_amount_init(amount)
+        self.amount = amount
+
+
+class RandomUnstructured(_Unstructured):
     """Prunes ``amount`` of the (unpruned) entries, chosen at random: those with the
     largest of ``rand_like(t)``.
 
@@ -273,21 +296,9 @@ class RandomUnstructured(BasePruningMethod):
             (their number).
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            prob = rand_like(t)
-            mask.view(-1)[_topk_indices(prob.view(-1), nparams_toprune, largest=True)] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask,
+                                  lambda: rand_like(t).view(-1), largest=True)
 
     @classmethod
     def apply(cls, module, name: str, amount):
@@ -295,7 +306,7 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes ``amount`` of the (unpruned) entries, those of smallest absolute value.
 
     Args:
@@ -303,21 +314,9 @@ class L1Unstructured(BasePruningMethod):
             (their number).
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            scores = t.detach().abs().view(-1)
-            mask.view(-1)[_topk_indices(scores, nparams_toprune, largest=False)] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask,
+                                  lambda: t.detach().abs().view(-1), largest=False)
 
     @classmethod
     def apply(cls, module, name: str, amount, importance_scores=None):
