@@ -13,7 +13,7 @@ from autograd.dtypes import bfloat16_dtype
 from autograd.function import Function
 from autograd.grad_mode import no_grad, state
 from autograd.hooks import RemovableHandle
-from autograd.tensor import Parameter, Tensor
+from autograd.tensor import Parameter, Size, Tensor
 
 # ids of global forward hooks registered with_kwargs / always_call (PyTorch's flags); an id is
 # never reused, so an entry left after its hook is removed is inert
@@ -451,8 +451,8 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = [
-            f"size mismatch for {k}: copying a param with shape {list(state_dict[k].shape)} "
-            f"from checkpoint, the shape in current model is {list(own[k].shape)}."
+            f"size mismatch for {k}: copying a param with shape {Size(state_dict[k].shape)} "
+            f"from checkpoint, the shape in current model is {Size(own[k].shape)}."
             for k in own if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
         ]
         errors = list(mismatched)
