@@ -20,6 +20,7 @@ import numpy as np
 from . import forward_ad as _fwad
 from .backend import get_array_module
 from .engine import grad as _grad
+from .function import named
 from .grad_mode import enable_grad
 from .ops import linalg as _L
 from .ops import products as _P
@@ -113,6 +114,7 @@ LUFactorResult = structseq("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = structseq("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 LUResult = structseq("linalg_lu", ["P", "L", "U"])
 EighResult = structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
+SlogdetResult = structseq("linalg_slogdet", ["sign", "logabsdet"])
 SVDResult = structseq("linalg_svd", ["U", "S", "Vh"])
 QRResult = structseq("linalg_qr", ["Q", "R"])
 LstsqResult = structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -168,8 +170,9 @@ def det(A):
 
 
 def slogdet(A):
-    """``(sign, log|det A|)``."""
-    return _L.slogdet_impl("linalg.slogdet", A)
+    """``(sign, log|det A|)`` (a ``linalg_slogdet``; ``autograd.slogdet`` gives a
+    ``slogdet``, as PyTorch's two)."""
+    return SlogdetResult(*_L.slogdet_impl("linalg.slogdet", A))
 
 
 def _solve_args(op, A, B, left):
@@ -536,7 +539,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     xp = get_array_module(A._data)
     eps = np.finfo(A.dtype).eps
     rt = eps * max(m, n) if rcond is None or rcond < 0 else rcond
-    x = matmul(pinv(A, rtol=rt), b)
+    x = named(matmul(pinv(A, rtol=rt), b), "LinalgLstsqBackward0")
     s = svdvals(A) if A.numel() else _make(xp.zeros(A.shape[:-2] + (min(m, n),), A.dtype))
     sd = s._data
     smax = sd[..., :1] if sd.shape[-1] else sd

@@ -289,7 +289,16 @@ class Generator:
         self._cp = None
 
     def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
+        """Seed with an integer in ``[-2**63, 2**64)``, kept modulo 2**64 as PyTorch's
+        uint64 seed (``manual_seed(-1).initial_seed()`` is ``2**64 - 1``; the same stream).
+        Floats, bools and tensors are refused (``autograd.manual_seed`` converts with
+        ``int`` first, as ``torch.manual_seed``)."""
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        seed = int(seed)
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise ValueError("Overflow when unpacking long long")
+        self._seed = seed % (1 << 64)
         self._np.seed(self._seed)
         self._cp = None
         return self
@@ -355,8 +364,9 @@ default_generator.seed()  # as PyTorch: a fresh process starts from a non-determ
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed every random number generator of the package (CPU and GPU)."""
-    default_generator.manual_seed(seed)
+    """Seed every random number generator of the package (CPU and GPU); ``seed`` goes
+    through ``int`` first (a float, a bool or a one-element tensor is accepted)."""
+    default_generator.manual_seed(int(seed))
     return default_generator
 
 

@@ -3,8 +3,8 @@
 The same ops as the ``autograd`` namespace where PyTorch has both (``special.erfc`` is
 ``autograd.erfc``), and the ones PyTorch has only here (``erfcx``, ``i0e``, ``i1``, ``i1e``,
 ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``, ``zeta``), all registered in
-``autograd/ops/special.py``. ``softmax``/``log_softmax`` live in ``nn.functional`` (a layer
-above this one) and are not repeated here.
+``autograd/ops/special.py``; ``softmax``/``log_softmax`` are ``autograd.softmax`` and
+``autograd.log_softmax`` (``special.softmax(x, dim, dtype=None)``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ xlogy = _S.xlogy
 xlog1py = _S.special_xlog1py
 zeta = _S.special_zeta
 logsumexp = _R.logsumexp
+softmax = _R.softmax
+log_softmax = _R.log_softmax
 exp2 = _S.exp2
 expm1 = _E.expm1
 log1p = _E.log1p
@@ -50,5 +52,5 @@ def round(input, decimals: int = 0):  # noqa: A001,A002 - PyTorch's names
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
            "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr",
-           "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
-           "sinc", "xlog1py", "xlogy", "zeta"]
+           "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
+           "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]

@@ -965,8 +965,10 @@ def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=N
         arr = arr.astype(dt)
     else:
         dt = dt or _dt.get_default_dtype()
-        if dt.kind not in "fV":
-            raise TypeError(f"{kind}: dtype must be floating, got {dt}")
+        if dt.kind not in "fV":  # PyTorch's kernels have no integer or bool variant
+            kernel = "check_uniform_bounds" if kind == "rand" else "normal_kernel_cpu"
+            raise NotImplementedError(f'"{kernel}" not implemented for '
+                                      f"'{_INT_NAMES.get(dt.str[1:], dt)}'")
         if xp is np:  # PyTorch's draws for the dtype (autograd.random)
             arr = (gen.random(shape, dtype=dt) if kind == "rand"
                    else gen.standard_normal(shape, dtype=dt))
@@ -978,6 +980,10 @@ def _random(kind, size, dtype, device, requires_grad, low=0, high=1, generator=N
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+# PyTorch's names of the integer and bool dtypes in its "not implemented for" errors
+_INT_NAMES = {"b1": "Bool", "u1": "Byte", "i1": "Char", "i2": "Short", "i4": "Int", "i8": "Long"}
 
 
 # generators' states are uint8 tensors, as in PyTorch (autograd.random sits below Tensor)
@@ -1013,6 +1019,9 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None) 
 
 @_torch_layout
 def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
+    """A random permutation of ``0..n-1``."""
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     perm = _gen_for(np, generator).permutation(n).astype(_dt.to_dtype(dtype) or _dt.int64)
     return _finish(perm, None, device, False)
 

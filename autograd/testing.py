@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import backend
-from .dtypes import to_dtype
+from .dtypes import get_default_dtype, to_dtype
 from .random import _gen_for
 from .tensor import Tensor, _make
 
@@ -49,6 +49,19 @@ def _fail(msg, default):
     if msg is None:
         raise AssertionError(default)
     raise AssertionError(msg(default) if callable(msg) else msg)
+
+
+def _mismatch(what, extra, ga, ia, atol, gr, ir, rtol) -> str:
+    """PyTorch's mismatch message: "not equal!" and no "(up to ... allowed)" when both
+    tolerances are 0 (integers and bools by default), "not close!" otherwise."""
+    equality = rtol == 0 and atol == 0
+    allowed = (lambda t: "") if equality else (lambda t: f" (up to {t} allowed)")
+    kind = "Greatest a" if ia is not None else "A"
+    rkind = "Greatest r" if ir is not None else "R"
+    at = lambda i: "" if i is None else f" at index {i}"  # noqa: E731
+    return (f"{what} are not {'equal' if equality else 'close'}!\n\n{extra}\n"
+            f"{kind}bsolute difference: {ga}{at(ia)}{allowed(atol)}\n"
+            f"{rkind}elative difference: {gr}{at(ir)}{allowed(rtol)}")
 
 
 def _compare_tensors(a, e, rtol, atol, equal_nan, check_device, check_dtype, msg, path):
@@ -89,19 +102,28 @@ def _compare_tensors(a, e, rtol, atol, equal_nan, check_device, check_dtype, msg
         bad = ~ok
     if not bad.any():
         return
+    if bad.ndim == 0:  # a 0-d tensor: PyTorch reports it as the scalars it holds
+        _fail(msg, _scalar_mismatch(x.item(), y.item(), rtol, atol) + where)
     n = bad.size
     k = builtins.int(bad.sum())
+    if x.dtype.kind in "biu":  # PyTorch: int64 differences, divided in the default dtype
+        diff = np.abs(x.astype(np.int64) - y.astype(np.int64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = (diff / np.abs(y.astype(np.int64))).astype(get_default_dtype())
     d = np.where(bad, np.nan_to_num(diff, nan=np.inf), -1.0)
-    i_abs = np.unravel_index(builtins.int(np.argmax(d)), bad.shape) if bad.ndim else ()
+    i_abs = np.unravel_index(builtins.int(np.argmax(d)), bad.shape)
     rr = np.where(bad, np.nan_to_num(rel, nan=np.inf), -1.0)
-    i_rel = np.unravel_index(builtins.int(np.argmax(rr)), bad.shape) if bad.ndim else ()
-    ga = builtins.float(diff[i_abs]) if diff.ndim else builtins.float(diff)
-    gr = builtins.float(rel[i_rel]) if rel.ndim else builtins.float(rel)
-    idx = lambda i: f" at index {tuple(builtins.int(v) for v in i)}" if bad.ndim else ""  # noqa: E731
-    _fail(msg, f"Tensor-likes are not close!\n\nMismatched elements: {k} / {n} "
-               f"({100.0 * k / n:.1f}%)\nGreatest absolute difference: {ga}{idx(i_abs)} (up to "
-               f"{atol} allowed)\nGreatest relative difference: {gr}{idx(i_rel)} (up to "
-               f"{rtol} allowed){where}")
+    i_rel = np.unravel_index(builtins.int(np.argmax(rr)), bad.shape)
+    idx = lambda i: tuple(builtins.int(v) for v in i)  # noqa: E731
+    _fail(msg, _mismatch("Tensor-likes", f"Mismatched elements: {k} / {n} ({100.0 * k / n:.1f}%)",
+                         diff[i_abs].item(), idx(i_abs), atol, rel[i_rel].item(), idx(i_rel),
+                         rtol) + where)
+
+
+def _scalar_mismatch(a, e, rtol, atol) -> str:
+    diff = abs(a - e)
+    rel = diff / abs(e) if e != 0 else math.inf
+    return _mismatch("Scalars", f"Expected {e} but got {a}.", diff, None, atol, rel, None, rtol)
 
 
 def _compare_scalars(a, e, rtol, atol, equal_nan, check_dtype, msg, path):
@@ -121,10 +143,7 @@ def _compare_scalars(a, e, rtol, atol, equal_nan, check_dtype, msg, path):
     diff = abs(a - e)
     if diff <= atol + rtol * abs(e):
         return
-    rel = diff / abs(e) if e != 0 else math.inf
-    _fail(msg, f"Scalars are not close!\n\nExpected {e} but got {a}.\nAbsolute difference: "
-               f"{diff} (up to {atol} allowed)\nRelative difference: {rel} (up to {rtol} "
-               f"allowed){where}")
+    _fail(msg, _scalar_mismatch(a, e, rtol, atol) + where)
 
 
 def _tensorlike(x) -> bool:
@@ -161,8 +180,8 @@ def assert_close(actual, expected, *, allow_subclasses: bool = True, rtol=None, 
         return
     if _tensorlike(actual) or _tensorlike(expected):
         if not (_tensorlike(actual) and _tensorlike(expected)):
-            _fail(msg, f"No comparison pair was able to handle inputs of type "
-                       f"{type(actual)} and {type(expected)}.")
+            raise TypeError(f"No comparison pair was able to handle inputs of type "
+                            f"{type(actual)} and {type(expected)}.")
         if isinstance(actual, Tensor) != isinstance(expected, Tensor):
             _fail(msg, f"The values for attribute 'type' do not match: {type(actual)} != "
                        f"{type(expected)}")
@@ -172,11 +191,13 @@ def assert_close(actual, expected, *, allow_subclasses: bool = True, rtol=None, 
     if isinstance(actual, numbers.Number) and isinstance(expected, numbers.Number):
         _compare_scalars(actual, expected, rtol, atol, equal_nan, check_dtype, msg, _path)
         return
-    if actual is None and expected is None:
+    if actual is None or expected is None:
+        if actual is not expected:
+            _fail(msg, f"None mismatch: {actual} is not {expected}")
         return
     if actual != expected:
-        _fail(msg, f"No comparison pair was able to handle inputs of type {type(actual)} and "
-                   f"{type(expected)}.")
+        raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} "
+                        f"and {type(expected)}.")
 
 
 def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg="") -> None:

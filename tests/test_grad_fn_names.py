@@ -141,3 +141,39 @@ def test_drawings_and_errors_keep_the_op_names():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     y = x.t()
     assert y.grad_fn._op_name() == "Permute" and y.grad_fn.name() == "TBackward0"
+
+
+LINALG_EXPRS = [
+    "torch.linalg.solve(A, B)", "torch.linalg.cholesky(A)", "torch.cholesky(A)",
+    "torch.linalg.cholesky_ex(A).L", "torch.linalg.inv(A)", "torch.inverse(A)", "A.inverse()",
+    "torch.linalg.inv_ex(A)[0]", "torch.linalg.det(A)", "torch.det(A)", "A.det()",
+    "torch.linalg.slogdet(A)[1]", "torch.slogdet(A)[1]", "torch.linalg.eigh(A)[0]",
+    "torch.linalg.eigh(A).eigenvectors", "torch.linalg.eigvalsh(A)", "torch.linalg.svd(M)[1]",
+    "torch.linalg.svd(M, full_matrices=False).U", "torch.svd(M)[1]", "torch.linalg.svdvals(M)",
+    "torch.linalg.qr(M)[0]", "torch.linalg.qr(M).R", "torch.linalg.matrix_exp(A)",
+    "torch.matrix_exp(A)", "torch.linalg.solve_triangular(L, B, upper=False)",
+    "torch.triangular_solve(B, L, upper=False)[0]",
+    "torch.triangular_solve(B, L, upper=False, transpose=True)[0]",
+    "torch.linalg.lu_factor(A)[0]", "torch.linalg.pinv(M)", "torch.pinverse(M)",
+    "torch.linalg.pinv(A, hermitian=True)", "torch.linalg.lstsq(A, B).solution",
+    "torch.linalg.lstsq(M, M, driver='gelsd')[0]",
+]
+
+
+@pytest.mark.parametrize("expr", LINALG_EXPRS)
+def test_linalg_grad_fn_names_match_pytorch(expr):
+    """torch.linalg's nodes carry the names of PyTorch's linalg kernels (LinalgInvExBackward0,
+    LinalgSvdBackward0...), the old spellings (torch.inverse, torch.svd) included."""
+    got, want = [_linalg_grad_fn(lib, expr) for lib in (ag, torch)]
+    assert got == want
+
+
+def _linalg_grad_fn(lib, expr):
+    rs = np.random.RandomState(0)
+    b = rs.standard_normal((2, 4, 4))
+    a = b @ b.transpose(0, 2, 1) + 4 * np.eye(4)
+    env = dict(torch=lib, A=lib.tensor(a, requires_grad=True),
+               B=lib.tensor(rs.standard_normal((2, 4, 2)), requires_grad=True),
+               M=lib.tensor(rs.standard_normal((2, 5, 3)), requires_grad=True),
+               L=lib.tensor(np.linalg.cholesky(a), requires_grad=True))
+    return eval(expr, env).grad_fn.name()

@@ -763,3 +763,16 @@ def test_cond_of_singular_and_regular_matrices(p):
     assert np.isinf(v) or v > 1e15 or (p == -2 and abs(v) < 1e-15), v
     r = ref[1]
     assert np.isinf(r) or r > 1e15 or (p == -2 and abs(r) < 1e-15) or r == v, r
+
+
+@pytest.mark.parametrize("fn", ["slogdet", "linalg.slogdet", "linalg.eigh", "linalg.svd", "svd",
+                                "linalg.qr", "linalg.lu_factor", "linalg.inv_ex"])
+def test_result_type_names_like_torch(fn):
+    """torch.slogdet and torch.linalg.slogdet (and the other pairs) return differently
+    named structseqs; the printed name is the one PyTorch prints."""
+    def call(lib):
+        f = lib
+        for part in fn.split("."):
+            f = getattr(f, part)
+        return repr(f(lib.eye(2))).split("(")[0].replace("autograd.", "torch.")
+    assert call(ag) == call(torch)

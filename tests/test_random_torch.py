@@ -443,3 +443,22 @@ def test_gradgradcheck_draws_its_grad_outputs_as_torch():
         return lib.randn(3).numpy()
 
     np.testing.assert_array_equal(run(ag), run(torch))
+
+
+@pytest.mark.parametrize("seed", [-1, -5, -(2 ** 63), 2 ** 64 - 1, 2 ** 63, 1.5, True, 2 ** 64,
+                                  -(2 ** 63) - 1, "3"])
+def test_manual_seed_values_like_torch(seed):
+    """Negative seeds are kept modulo 2**64 (initial_seed, the stream and get_state all
+    work, as seeding from ``hash(...)`` needs); out-of-range ints, and for a Generator floats,
+    bools and strings, are refused with PyTorch's classes; torch.manual_seed converts with
+    int() first."""
+    def outcome(lib, seeder):
+        try:
+            g = seeder(lib)(seed)
+        except (RuntimeError, ValueError) as e:
+            return type(e).__name__, str(e)
+        state = g.get_state()  # must not overflow
+        return g.initial_seed(), lib.rand(3, generator=g).tolist(), state.dtype == lib.uint8
+
+    for seeder in (lambda lib: lib.manual_seed, lambda lib: lib.Generator().manual_seed):
+        assert outcome(ag, seeder) == outcome(torch, seeder)

@@ -436,7 +436,7 @@ def test_torch_namespace_and_torch_special():
     sp = ["expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi",
           "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "ndtr", "ndtri", "log_ndtr",
           "sinc", "round", "entr", "xlogy", "xlog1py", "zeta", "logsumexp", "exp2", "expm1",
-          "log1p", "gammainc", "gammaincc"]
+          "log1p", "gammainc", "gammaincc", "softmax", "log_softmax"]
     assert not [n for n in sp if not callable(getattr(ag.special, n, None))]
     x = np.array([[0.25, -1.5], [2.75, 0.5]])
     _close(ag.special.round(ag.tensor(x)), torch.special.round(tt(x)), 0, "round")
@@ -444,6 +444,11 @@ def test_torch_namespace_and_torch_special():
            1e-15, "round decimals")
     _close(ag.special.logsumexp(ag.tensor(x), 1), torch.special.logsumexp(tt(x), 1), 1e-14,
            "logsumexp")
+    for f in ("softmax", "log_softmax"):
+        _close(getattr(ag.special, f)(ag.tensor(x), 1), getattr(torch.special, f)(tt(x), 1),
+               1e-14, f)
+        _close(getattr(ag.special, f)(ag.tensor(x).float(), 0, dtype=ag.float64),
+               getattr(torch.special, f)(tt(x).float(), 0, dtype=torch.float64), 1e-14, f)
 
 
 def test_comparison_inplace_keeps_dtype():

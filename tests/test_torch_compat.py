@@ -85,6 +85,28 @@ def test_testing_assert_close():
     assert f.requires_grad and f.shape == (5,)
 
 
+@pytest.mark.parametrize("args, kw", [
+    ("T([1, 2]), T([1, 3])", {}), ("3, 4", {}), ("T(1), T(2)", {}), ("T(1.), T(2.)", {}),
+    ("T([True, False]), T([True, True])", {}), ("T([[1, 5], [2, 0]]), T([[1, 2], [2, 1]])", {}),
+    ("T([1., 2.]), T([1., 3.])", dict(rtol=0, atol=0)), ("(1, 2), (1, 3)", {}),
+    ("T([1, 2], dtype=lib.int32), T([1, 3], dtype=lib.int32)", {}),
+    ("T([1.5], dtype=lib.float64), T([1.6], dtype=lib.float64)", {}), ("T([1.0]), [1.0]", {}),
+    ("T([1.0]), [1.0]", dict(msg="custom")), ("'a', 'b'", {}), ("None, 1", {}), ("1, None", {})])
+def test_assert_close_equality_messages_and_type_errors(args, kw):
+    """Exact comparisons (integers, bools, zero tolerances) say "not equal!" without the
+    allowed tolerances; 0-d tensors report as scalars; inputs no pair handles raise TypeError
+    (whatever ``msg`` says); a None against a value is a "None mismatch"."""
+    outcomes = []
+    for lib in (ag, torch):
+        a, b = eval(args, {"lib": lib, "T": lib.tensor})
+        try:
+            lib.testing.assert_close(a, b, **kw)
+            outcomes.append(None)
+        except (AssertionError, TypeError) as e:
+            outcomes.append((type(e), str(e).replace("autograd.tensor.Tensor", "torch.Tensor")))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_jit_runs_eagerly():
     m = nn.Linear(2, 2)
     assert ag.jit.script(m) is m and ag.jit.trace(m, ag.zeros(1, 2)) is m
@@ -134,3 +156,18 @@ def test_distribution_shapes_are_sizes():
     assert repr(d.batch_shape) == repr(t.batch_shape).replace("torch.", "autograd.")
     c = Categorical(logits=ag.zeros(4, 5))
     assert c.batch_shape == (4,) and c.event_shape == ()
+
+
+@pytest.mark.parametrize("call", ["rand(2, dtype=L.int64)", "randn(2, dtype=L.int32)",
+                                  "rand(2, dtype=L.bool)", "randn(3, dtype=L.uint8)",
+                                  "randperm(-3)", "randperm(0)", "rand(2, dtype=L.float64)"])
+def test_random_creation_refusals_like_torch(call):
+    """rand/randn refuse integer and bool dtypes with PyTorch's NotImplementedError; randperm
+    refuses a negative n."""
+    def outcome(lib):
+        try:
+            return tuple(eval(call, {"L": lib}, {k: getattr(lib, k) for k in
+                                                 ("rand", "randn", "randperm")}).shape)
+        except (RuntimeError, NotImplementedError, TypeError) as e:
+            return type(e).__name__, str(e)
+    assert outcome(ag) == outcome(torch)

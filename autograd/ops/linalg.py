@@ -416,6 +416,8 @@ def _raise_singular(op, what="the input matrix is singular"):
 class Inv(Op):
     """``A^-1``; gradient ``-A^-T g A^-T``."""
 
+    _torch_name = "LinalgInvExBackward0"
+
     @staticmethod
     def forward(ctx, a, op="linalg.inv"):
         xp = get_array_module(a)
@@ -439,6 +441,8 @@ def _inv(a):
 
 class Det(Op):
     """``det(A)``; gradient ``g det(A) A^-T`` (PyTorch's, for nonsingular A)."""
+
+    _torch_name = "LinalgDetBackward0"
 
     @staticmethod
     def forward(ctx, a):
@@ -483,6 +487,8 @@ def _adjugate_t(a):
 class Slogdet(Op):
     """``(sign, log|det A|)``; gradient of the log ``g A^-T`` (the sign has none)."""
 
+    _torch_name = "LinalgSlogdetBackward0"
+
     @staticmethod
     def forward(ctx, a):
         xp = get_array_module(a)
@@ -505,6 +511,8 @@ class Slogdet(Op):
 class Solve(Op):
     """``X = A^-1 B`` (B a batch of matrices, broadcast against A's batch); gradients
     ``gB = A^-T g``, ``gA = -gB X^T``."""
+
+    _torch_name = "LinalgSolveExBackward0"
 
     @staticmethod
     def forward(ctx, a, b, op="linalg.solve"):
@@ -558,6 +566,8 @@ class SolveTriangular(Op):
     """``X = A^-1 B`` for triangular A (left=True; the wrapper transposes for left=False);
     only the triangle ``upper`` of A is read; ``unitriangular`` takes its diagonal as 1."""
 
+    _torch_name = "LinalgSolveTriangularBackward0"
+
     @staticmethod
     def forward(ctx, a, b, upper, unitriangular):
         xp = get_array_module(a, b)
@@ -610,6 +620,8 @@ def _solve_tri(a, b, upper, left=True, unitriangular=False):
 class Cholesky(Op):
     """Lower Cholesky factor L (``A = L L^T``) from the lower triangle of A; gradient
     ``sym(L^-T Phi(L^T gL) L^-1)`` with Phi the lower triangle, its diagonal halved."""
+
+    _torch_name = "LinalgCholeskyExBackward0"
 
     @staticmethod
     def forward(ctx, a, op="linalg.cholesky"):
@@ -703,6 +715,8 @@ class QR(Op):
     """Householder QR (LAPACK geqrf/orgqr). Gradient (m >= n, or the square block of a wide
     A): ``(gQ + Q copyltu(M)) R^-T`` with ``M = R gR^T - gQ^T Q`` (PyTorch's)."""
 
+    _torch_name = "LinalgQrBackward0"
+
     @staticmethod
     def forward(ctx, a, mode):
         xp = get_array_module(a)
@@ -768,6 +782,8 @@ class Eigh(Op):
     triangle ``UPLO``. Gradient ``V (diag(gL) + skew(V^T gV) / 2 / E) V^T`` with
     ``E_ij = L_j - L_i`` (PyTorch's; unbounded at repeated eigenvalues, as documented)."""
 
+    _torch_name = "LinalgEighBackward0"
+
     @staticmethod
     def forward(ctx, a, uplo, op="linalg.eigh"):
         xp = get_array_module(a)
@@ -801,6 +817,8 @@ class SVD(Op):
     """``A = U diag(S) Vh`` (LAPACK gesdd, as PyTorch on the CPU). Gradient: PyTorch's
     ``svd_backward`` (unbounded at repeated singular values; U and Vh must be the reduced
     ones when their gradients are used)."""
+
+    _torch_name = "LinalgSvdBackward0"
 
     @staticmethod
     def forward(ctx, a, full_matrices, compute_uv=True, op="linalg.svd"):
@@ -915,6 +933,8 @@ class MatrixExp(Op):
     """``exp(A)``; gradient ``exp([[A^T, g], [0, A^T]])`` upper-right block (the
     block-triangular form of the Frechet derivative; differentiable again)."""
 
+    _torch_name = "LinalgMatrixExpBackward0"
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -1007,6 +1027,8 @@ def _unpack(lu, piv):
 class LUFactor(Op):
     """Packed ``LU`` (and the int32 pivots, no gradient) of ``A = P L U``. Gradient
     (square A): ``P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T`` (PyTorch's)."""
+
+    _torch_name = "LinalgLuFactorExBackward0"
 
     @staticmethod
     def forward(ctx, a):
@@ -1114,7 +1136,8 @@ def cholesky(A, upper=False):
     only the lower triangle of A is read; ``LinAlgError`` when A is not positive-definite."""
     if A.ndim >= 2 and A.numel() == 0 and A.dtype.kind in "fV":
         return A * 1  # (PyTorch's torch.cholesky returns an empty input as it is)
-    return cholesky_impl("cholesky", A, upper, kind="NN")
+    ell = cholesky_impl("cholesky", A, upper, kind="NN")
+    return ell if upper else named(ell, "CholeskyBackward0")  # the old op's own node
 
 
 class CholeskyInverse(Op):
@@ -1216,7 +1239,8 @@ def triangular_solve_impl(b, a, upper=True, transpose_=False, unitriangular=Fals
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     """``(X, A.clone())`` with ``A X = b`` (``A^T X = b`` with ``transpose``) for triangular
     A (the old ``torch.triangular_solve``; see ``linalg.solve_triangular``)."""
-    x = triangular_solve_impl(b, A, upper, transpose, unitriangular)
+    x = named(triangular_solve_impl(b, A, upper, transpose, unitriangular),
+              "TriangularSolveBackward0")
     return TriSolveResult(x, A.clone())
 
 
@@ -1374,7 +1398,8 @@ def pinv_impl(op, a, atol=None, rtol=None, hermitian=False):
     tol_v = tolerance(xp, a.dtype, smax, atol, rtol, m, n)
     keep = s._data > tol_v[..., None]
     sinv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
-    return matmul(_mT(vh) * reshape(sinv, tuple(sinv.shape[:-1]) + (1, -1)), _mT(u))
+    return named(matmul(_mT(vh) * reshape(sinv, tuple(sinv.shape[:-1]) + (1, -1)), _mT(u)),
+                 "LinalgPinvBackward0")
 
 
 @register(family=_LA, op=SVD)
