@@ -40,6 +40,18 @@ def _make(data, grad_fn=None, requires_grad=False, nr=0):
 
 _new = object.__new__
 
+# PyTorch warns once per process on float() of a tensor that requires grad (TORCH_WARN_ONCE)
+_scalar_warned = False
+
+
+def _warn_scalar_requires_grad() -> None:
+    global _scalar_warned
+    if not _scalar_warned:
+        _scalar_warned = True
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                      "unexpected behavior.\nConsider using tensor.detach() first.",
+                      UserWarning, stacklevel=3)
+
 
 class _Lock:
     """Owns the read-only flag set on some saved arrays; restores it when dropped."""
@@ -387,6 +399,11 @@ class Tensor:
         return bool(self._data.item())
 
     def __float__(self) -> float:
+        """The one value as a Python float; the first ``float()`` of a tensor that requires
+        grad in a process warns (UserWarning) as PyTorch's does (``float(loss)`` drops the
+        graph)."""
+        if self.requires_grad:
+            _warn_scalar_requires_grad()
         return builtins.float(self._scalar())
 
     def __int__(self) -> int:
@@ -828,19 +845,39 @@ def _torch_layout(fn):
     return f
 
 
+def _size_keyword(fn):
+    """Accept PyTorch's ``size=`` keyword on a factory that takes its size as ``*size``:
+    ``randn(size=(2, 3))`` (d2l's ``normal(shape)`` helper) is ``randn(2, 3)``. Giving the
+    size both ways is a TypeError, as in PyTorch."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def f(*size, **kwargs):
+        if "size" in kwargs:
+            if size:
+                raise TypeError(f"{name}() got multiple values for argument 'size'")
+            size = (kwargs.pop("size"),)
+        return fn(*size, **kwargs)
+
+    return f
+
+
 @_torch_layout
+@_size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of the given size (default dtype float32)."""
     return _filled(0, size, dtype, device, requires_grad)
 
 
 @_torch_layout
+@_size_keyword
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of the given size (default dtype float32)."""
     return _filled(1, size, dtype, device, requires_grad)
 
 
 @_torch_layout
+@_size_keyword
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor of the given size."""
     return _filled(None, size, dtype, device, requires_grad)
@@ -991,12 +1028,14 @@ Generator._wrap_state = staticmethod(lambda a: _make(a))
 
 
 @_torch_layout
+@_size_keyword
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     return _random("rand", size, dtype, device, requires_grad, generator=generator)
 
 
 @_torch_layout
+@_size_keyword
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Standard normal random numbers."""
     return _random("randn", size, dtype, device, requires_grad, generator=generator)

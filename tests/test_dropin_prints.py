@@ -220,3 +220,27 @@ def test_clone_takes_a_memory_format():
                                       x.detach().numpy())
     with pytest.raises(TypeError, match="memory_format"):
         x.clone(memory_format="contiguous")
+
+
+def test_float_of_requires_grad_tensor_warns_once():
+    """``float(loss)`` of a tensor that requires grad warns once per process (a UserWarning,
+    PyTorch's TORCH_WARN_ONCE), as in d2l's ``metric.add(float(l.sum()), ...)``; ``item()``,
+    ``int()`` and formatting do not warn."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "import {mod} as t\n"
+            "x = t.ones((), requires_grad=True) * 2\n"
+            "x.item(); int(x); f'{{x:.3f}}'\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    a = float(x); b = float(x * 3); c = float(x.detach())\n"
+            "print(a, b, c, [(r.category.__name__, str(r.message).splitlines()[0]) for r in w])\n")
+    out = [subprocess.run([sys.executable, "-c", code.format(mod=mod)], capture_output=True,
+                          text=True, check=True, env=env).stdout for mod in ("torch", "autograd")]
+    assert out[0] == out[1]
+    assert "UserWarning" in out[1] and out[1].count("requires_grad=True") == 1

@@ -171,3 +171,34 @@ def test_random_creation_refusals_like_torch(call):
         except (RuntimeError, NotImplementedError, TypeError) as e:
             return type(e).__name__, str(e)
     assert outcome(ag) == outcome(torch)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factory_size_keyword(name):
+    """``randn(size=(2, 3))`` (d2l's ``normal(shape)`` helper) is ``randn(2, 3)``; seeded, the
+    same numbers as PyTorch's; the size given both ways is a TypeError in both."""
+    for size in ((2, 3), [4], ()):
+        torch.manual_seed(0)
+        theirs = getattr(torch, name)(size=size)
+        ag.manual_seed(0)
+        ours = getattr(ag, name)(size=size)
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        if name != "empty":
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    for lib in (torch, ag):
+        with pytest.raises(TypeError):
+            getattr(lib, name)(2, size=(2,))
+
+
+@pytest.mark.parametrize("name", ["new_zeros", "new_ones", "new_empty"])
+def test_new_factory_size_keyword(name):
+    """``x.new_zeros(size=(2,))`` has shape (2,) (it was a 0-d tensor: the keyword was
+    dropped), with ``x``'s dtype; ``requires_grad`` and ``layout`` still apply."""
+    x, y = ag.zeros(1, dtype=ag.float64), torch.zeros(1, dtype=torch.float64)
+    ours, theirs = getattr(x, name)(size=(2, 3)), getattr(y, name)(size=(2, 3))
+    assert tuple(ours.shape) == tuple(theirs.shape) == (2, 3)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    t = getattr(x, name)((2,), requires_grad=True, layout=ag.strided)
+    assert t.requires_grad and tuple(t.shape) == (2,)
+    if name != "new_empty":
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -622,3 +622,30 @@ def test_scatter_gradient_of_overwritten_part_is_positive_zero():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     x.scatter(0, ag.tensor([0]), 5.0).backward(ag.tensor([-1.0, -1.0]))
     assert np.signbit(x.grad.numpy()).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: x.reshape(shape=(4, 6)), lambda L, x: L.reshape(x, shape=[6, 4]),
+    lambda L, x: x.view(size=(4, 6)), lambda L, x: x.view(size=(-1,)),
+    lambda L, x: x.permute(dims=(2, 0, 1)), lambda L, x: L.permute(x, dims=(1, 0, 2)),
+    lambda L, x: x[:, :1].expand(size=(2, 5, 4)), lambda L, x: x.repeat(repeats=(1, 2, 1)),
+])
+def test_sizes_keyword(call):
+    """PyTorch's keywords for the sizes of reshape/view/permute/expand/repeat give the same
+    tensor and gradient as the positional form."""
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x, y = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours, theirs = call(ag, x), call(torch, y)
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    g = np.arange(float(ours.numel())).reshape(tuple(ours.shape))
+    ours.backward(ag.tensor(g))
+    theirs.backward(torch.tensor(g))
+    np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy())
+
+
+def test_sizes_keyword_and_positional_is_type_error():
+    for L in (ag, torch):
+        x = L.zeros(2, 3)
+        for call in (lambda: x.reshape(3, 2, shape=(6,)), lambda: x.permute(1, 0, dims=(1, 0))):
+            with pytest.raises(TypeError):
+                call()

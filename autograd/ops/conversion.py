@@ -247,24 +247,26 @@ def _new(self, dtype, device):
 
 @register(family=_CV, function=False, differentiable=False)
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
-    """An uninitialised tensor of ``size`` with this tensor's dtype and device (unless
-    given)."""
+    """An uninitialised tensor of ``size`` (``*size``, a sequence or ``size=``) with this
+    tensor's dtype and device (unless given)."""
     dt, dev = _new(self, dtype, device)
-    return _tensor.empty(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _tensor.empty(*size, dtype=dt, device=dev, requires_grad=requires_grad, **_kw)
 
 
 @register(family=_CV, function=False, differentiable=False)
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
-    """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+    """Zeros of ``size`` (``*size``, a sequence or ``size=``) with this tensor's dtype and
+    device (unless given)."""
     dt, dev = _new(self, dtype, device)
-    return _tensor.zeros(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _tensor.zeros(*size, dtype=dt, device=dev, requires_grad=requires_grad, **_kw)
 
 
 @register(family=_CV, function=False, differentiable=False)
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_kw) -> Tensor:
-    """Ones of ``size`` with this tensor's dtype and device (unless given)."""
+    """Ones of ``size`` (``*size``, a sequence or ``size=``) with this tensor's dtype and
+    device (unless given)."""
     dt, dev = _new(self, dtype, device)
-    return _tensor.ones(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _tensor.ones(*size, dtype=dt, device=dev, requires_grad=requires_grad, **_kw)
 
 
 @register(family=_CV, function=False, differentiable=False)

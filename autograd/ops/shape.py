@@ -3,6 +3,7 @@ unsqueeze, flatten, repeat, tile, flip, roll, cat, stack, split, chunk, unbind, 
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 
@@ -31,6 +32,28 @@ def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
+
+
+def _sizes_keyword(*names):
+    """Accept PyTorch's keyword for an op's ``*sizes`` (``x.reshape(shape=(4, 6))``,
+    ``x.view(size=...)``, ``x.permute(dims=...)``, ``x.expand(size=...)``,
+    ``x.repeat(repeats=...)``): the keyword's sequence stands for the positional sizes; both
+    at once is a TypeError, as in PyTorch."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def f(x, *sizes, **kwargs):
+            for name in names:
+                if name in kwargs:
+                    if sizes:
+                        raise TypeError(f"{fn.__name__}() got multiple values for argument "
+                                        f"'{name}'")
+                    sizes = (kwargs.pop(name),)
+            return fn(x, *sizes, **kwargs)
+
+        return f
+
+    return deco
 
 
 def _sum_to_array(x, shape):
@@ -284,6 +307,7 @@ def _is_dtype_arg(a) -> bool:
 
 
 @register(family=_SH, op=Reshape, aliases="view", numpy="reshape")
+@_sizes_keyword("shape", "size")  # reshape(shape=...), its alias view(size=...)
 def reshape(x, *shape):
     """Return a tensor with the same data and the given shape (one dim may be -1);
     ``x.view(dtype)`` reads the same memory as another dtype."""
@@ -299,6 +323,7 @@ view = reshape
 
 
 @register(family=_SH, op=Permute, numpy="transpose")
+@_sizes_keyword("dims")
 def permute(x, *dims):
     """Reorder the dimensions."""
     dims = _shape_arg(dims)
@@ -355,6 +380,7 @@ def broadcast_to(x, *shape):
 
 
 @register(family=_SH, op=BroadcastTo)
+@_sizes_keyword("size")
 def expand(x, *sizes):
     """Broadcast singleton dims to ``sizes`` (-1 keeps a dim)."""
     sizes = _shape_arg(sizes)
@@ -471,6 +497,7 @@ def unflatten(x, dim: int, sizes):
 
 
 @register(family=_SH, op=Repeat)
+@_sizes_keyword("repeats")
 def repeat(x, *sizes):
     """Repeat along each dim (like ``numpy.tile``; PyTorch's ``Tensor.repeat``)."""
     return Repeat.apply(x, reps=_shape_arg(sizes))
