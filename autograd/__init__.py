@@ -149,7 +149,7 @@ from math import e, inf, nan, pi  # noqa: E402,F401
 
 newaxis = None
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 _AUTOGRAD_NUMPY = True  # tells nn/optim this is our autograd, not the PyPI package HIPS autograd
 
 # PyTorch's namespaces, for programs written as `import autograd as torch`
@@ -198,7 +198,7 @@ from .settings import (  # noqa: E402,F401
 from .amp import get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .func import vmap  # noqa: E402,F401
 # torch.linalg and torch.special
-from . import cpu, jit, linalg, special, testing  # noqa: E402,F401
+from . import cpu, jit, linalg, special, testing, version  # noqa: E402,F401
 from .tensor_types import (  # noqa: E402,F401
     BFloat16Tensor,
     BoolTensor,

@@ -118,6 +118,11 @@ class Device:
     __slots__ = ("type", "index")
 
     def __init__(self, type: str, index: int | None = None):
+        if isinstance(type, Device):  # torch.device(a_device): the same device
+            if index is not None:
+                raise TypeError("device(a_device, index): pass the index in a string or "
+                                "with the type name, e.g. device('cuda', 1)")
+            type, index = type.type, type.index
         if ":" in type and index is None:  # "cuda:1", as torch.device accepts
             type, _, idx = type.partition(":")
             index = int(idx)
@@ -144,11 +149,25 @@ class Device:
     def __hash__(self) -> int:
         return hash((self.type, self.index or 0))
 
+    def __enter__(self):
+        """``with ag.device("cuda"):``: tensors created in the block without ``device=`` go
+        to this device (the default device, restored on exit), as PyTorch's."""
+        if self.type == "cuda":
+            require_cupy()
+        _DEVICE_CONTEXTS.append(_DEFAULT_DEVICE[0])
+        _DEFAULT_DEVICE[0] = self
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        _DEFAULT_DEVICE[0] = _DEVICE_CONTEXTS.pop()
+        return False
+
 
 CPU = Device("cpu")
 
 
 _DEFAULT_DEVICE = [CPU]  # torch.set_default_device: the device of tensors created without one
+_DEVICE_CONTEXTS: list = []  # the default devices that open ``with device:`` blocks replaced
 
 
 def set_default_device(device) -> None:

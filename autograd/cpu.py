@@ -4,8 +4,11 @@ runs every op synchronously, so streams and synchronisation are trivial here as 
 
 from __future__ import annotations
 
+import types
+import warnings
 from contextlib import nullcontext
 
+from .amp import GradScaler as _GradScaler
 from .amp import autocast as _autocast
 
 
@@ -65,3 +68,26 @@ def stream(s):
 def autocast(enabled: bool = True, dtype=None, cache_enabled=None):
     """``autograd.autocast("cpu", ...)``."""
     return _autocast("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+
+def _deprecated_cpu_autocast(enabled: bool = True, dtype=None, cache_enabled=None):
+    """``torch.cpu.amp.autocast``: ``autograd.amp.autocast("cpu", ...)``, with PyTorch's
+    FutureWarning that the spelling is deprecated."""
+    warnings.warn("`torch.cpu.amp.autocast(args...)` is deprecated. Please use "
+                  "`torch.amp.autocast('cpu', args...)` instead.", FutureWarning, stacklevel=2)
+    return autocast(enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+
+
+def _deprecated_cpu_grad_scaler(init_scale: float = 2.0**16, growth_factor: float = 2.0,
+                                backoff_factor: float = 0.5, growth_interval: int = 2000,
+                                enabled: bool = True):
+    """``torch.cpu.amp.GradScaler``: ``autograd.amp.GradScaler("cpu", ...)``, with PyTorch's
+    FutureWarning that the spelling is deprecated."""
+    warnings.warn("`torch.cpu.amp.GradScaler(args...)` is deprecated. Please use "
+                  "`torch.amp.GradScaler('cpu', args...)` instead.", FutureWarning, stacklevel=2)
+    return _GradScaler("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+
+# PyTorch's older spelling, ``torch.cpu.amp.autocast()`` / ``torch.cpu.amp.GradScaler()``
+amp = types.SimpleNamespace(autocast=_deprecated_cpu_autocast,
+                            GradScaler=_deprecated_cpu_grad_scaler)

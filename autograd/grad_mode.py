@@ -15,8 +15,11 @@ calls them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import os
+import sys
 import threading
 import traceback
 
@@ -53,8 +56,53 @@ def is_grad_enabled() -> bool:
     return state.enabled
 
 
+@contextlib.contextmanager
+def _grad_mode(mode: bool):
+    """Set grad mode to ``mode`` in this thread for the block, then restore it."""
+    prev = state.enabled
+    state.enabled = mode
+    try:
+        yield
+    finally:
+        state.enabled = prev
+
+
+def _wrap_generator(ctx_factory, fn):
+    """Decorate the generator function ``fn`` so that its body runs under a fresh
+    ``ctx_factory()`` each time it resumes (the first ``next``, each ``send``/``throw``/
+    ``close``), and the caller's mode is back in force at each ``yield``, as PyTorch's
+    decorators do: ``@no_grad()`` on a generator disables grad inside it, not around the call
+    that merely creates it."""
+
+    @functools.wraps(fn)
+    def generator(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with ctx_factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with ctx_factory():
+                        gen.close()
+                    raise
+                except BaseException:  # noqa: BLE001  (thrown in by the caller: pass it on)
+                    with ctx_factory():
+                        response = gen.throw(*sys.exc_info())
+                else:
+                    with ctx_factory():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+
+    return generator
+
+
 class _Mode:
-    """A context manager and decorator that sets grad mode for its block, in this thread."""
+    """A context manager and decorator that sets grad mode for its block, in this thread.
+    As a decorator of a generator function it sets the mode while the generator's body runs
+    (see ``_wrap_generator``)."""
 
     mode = True
 
@@ -69,6 +117,8 @@ class _Mode:
 
     def __call__(self, fn):
         mode = self.mode
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(lambda: _grad_mode(mode), fn)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -106,7 +156,17 @@ class set_grad_enabled(_Mode):
         return super().__call__(fn)
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """A ``_Mode`` whose decorator may also be written without parentheses
+    (``@ag.no_grad`` as well as ``@ag.no_grad()``), as PyTorch's."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):
     """Context manager and decorator that disables gradient recording in this thread.
 
     Example:
@@ -117,7 +177,7 @@ class no_grad(_Mode):
     mode = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     """Context manager and decorator that enables gradient recording (inside ``no_grad``)."""
 
     mode = True
@@ -128,8 +188,15 @@ class inference_mode(_Mode):
     here both skip the graph the same way).
 
     Args:
-        mode: True to enter inference mode, False to leave the current mode as it is.
+        mode: True to enter inference mode, False to leave the current mode as it is. A
+            function instead (``@ag.inference_mode`` without parentheses) is decorated with
+            ``inference_mode()``.
     """
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __init__(self, mode: bool = True):
         self.on = bool(mode)
@@ -146,6 +213,9 @@ class inference_mode(_Mode):
         return super().__exit__(*exc)
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(lambda: inference_mode(self.on), fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with inference_mode(self.on):

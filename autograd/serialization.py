@@ -18,7 +18,8 @@ as with ``PIL.Image.MAX_IMAGE_PIXELS``.
 
 What can be saved: Tensors (and Parameters, which load back as plain Tensors), NumPy/CuPy
 arrays and scalars, ``None``, bools, ints, floats (``nan``/``inf`` included), complex numbers,
-strings, ``ag.device`` objects, and lists, tuples and dicts of these, nested; dict keys may be
+strings, ``ag.device`` objects, dtypes (``ag.float16``...), ``ag.Size`` objects, and lists,
+tuples and dicts of these, nested; dict keys may be
 strings, numbers, bools, ``None`` or tuples of these (optimizer state dicts have int keys).
 ``OrderedDict`` comes back as ``OrderedDict``; other dict subclasses as ``dict``. A Tensor
 saved twice in one object is stored once and loads back as one object.
@@ -58,7 +59,7 @@ import numpy as np
 from . import backend
 from . import dtypes as _dt
 from .backend import Device, parse_device
-from .tensor import Tensor, _make
+from .tensor import Size, Tensor, _make
 
 try:
     import fcntl
@@ -88,6 +89,9 @@ _ST_DTYPES = {"BOOL": "|b1", "U8": "|u1", "I8": "|i1", "U16": "<u2", "I16": "<i2
 _ST_CODES = {np.dtype(v): k for k, v in _ST_DTYPES.items()}
 _SPEC_DTYPE = re.compile(r"[<>|=][biufc][0-9]{1,2}\Z")
 _SPEC_DEVICE = re.compile(r"(cpu|cuda(:[0-9]{1,4})?)\Z")
+_SAVED_DTYPES = frozenset((  # the dtypes a checkpoint may hold as values (torch.float16...)
+    "bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128"))
 
 
 class CheckpointError(RuntimeError):
@@ -249,6 +253,13 @@ class _Encoder:
             return {"$": "scalar", "array": self.array(np.asarray(obj), None)}
         if isinstance(obj, Device):
             return {"$": "device", "v": str(obj)}
+        if isinstance(obj, np.dtype):
+            if obj.name not in _SAVED_DTYPES:
+                raise TypeError(f"cannot save {where}: the dtype {obj} (only bool, integer, "
+                                "float, bfloat16 and complex dtypes can be saved)")
+            return {"$": "dtype", "v": obj.name}
+        if isinstance(obj, Size):
+            return {"$": "size", "v": [int(n) for n in obj]}
         if isinstance(obj, dict):
             items = []
             for k, v in obj.items():
@@ -672,6 +683,16 @@ class _Decoder:
             if not isinstance(v, str) or not _SPEC_DEVICE.match(v):
                 self.fail(f"malformed device {str(v)[:40]!r} in the header")
             return parse_device(v)
+        if tag == "dtype":
+            v = node.get("v")
+            if v not in _SAVED_DTYPES:
+                self.fail(f"malformed dtype {str(v)[:40]!r} in the header")
+            return _dt.to_dtype(v)
+        if tag == "size":
+            v = node.get("v")
+            if not isinstance(v, list) or not all(type(n) is int and n >= 0 for n in v):
+                self.fail("malformed Size in the header")
+            return Size(v)
         self.fail(f"unknown node type {tag[:40]!r} in the header (a newer or tampered file?)")
 
 
@@ -718,9 +739,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             default.
         pickle_module, weights_only, mmap: PyTorch's arguments, accepted for its programs.
             This format holds only tensors, numbers, strings and containers and never
-            unpickles, so ``weights_only=True`` (or None) is what it always does; asking for
-            ``weights_only=False`` or a ``pickle_module`` raises a ValueError that says so.
-            ``mmap`` has no effect (arrays are read into memory).
+            unpickles, so ``weights_only`` has nothing to restrict: ``True``, ``None`` and
+            ``False`` (which PyTorch programs pass to load a full checkpoint) all load the
+            same objects, without unpickling. A ``pickle_module`` or unpickling keyword
+            argument raises a ValueError that says so. ``mmap`` has no effect (arrays are
+            read into memory).
 
     Returns:
         The saved object; Tensors (also saved Parameters) come back as plain leaf Tensors
@@ -736,12 +759,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         >>> sd = ag.load("model.ag", map_location="cpu")
         >>> model.load_state_dict(sd)
     """
-    if weights_only is False or pickle_module is not None or pickle_load_args:
+    if pickle_module is not None or pickle_load_args:
         raise ValueError(
             "ag.load: this format never unpickles (it stores tensors, numbers, strings and "
-            "containers as JSON and .npy entries), so there is no weights_only=False, "
-            "pickle_module or unpickling argument to honour; call ag.load(f) (the same as "
-            "weights_only=True). To save a whole module, save its state_dict()."
+            "containers as JSON and .npy entries), so there is no pickle_module or unpickling "
+            "argument to honour; call ag.load(f). To save a whole module, save its "
+            "state_dict()."
         )
     _check_map_location(map_location)
     if hasattr(f, "read"):

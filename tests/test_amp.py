@@ -279,6 +279,68 @@ def test_torch_cuda_amp_spellings(device):
     assert scaler.get_scale() == (4.0 if device == "cuda" else 1.0)  # disabled without CUDA
 
 
+def test_torch_cpu_amp_spellings():
+    """``torch.cpu.amp.autocast()`` / ``torch.cpu.amp.GradScaler()``: PyTorch's deprecated
+    aliases of ``amp.autocast('cpu')`` / ``amp.GradScaler('cpu')``, with its FutureWarning."""
+    with pytest.warns(FutureWarning, match="deprecated"):
+        region = ag.cpu.amp.autocast()
+    with region:
+        assert ag.amp.is_autocast_enabled("cpu")
+        assert str(ag.amp.get_autocast_dtype("cpu")) == "bfloat16"
+        out = ag.tensor([[1.0 + 2.0**-10]]) @ ag.tensor([[1.0]])
+        assert out.item() == 1.0  # the matmul ran in (emulated) bfloat16
+    assert not ag.amp.is_autocast_enabled("cpu")
+    with pytest.warns(FutureWarning, match="deprecated"):
+        with ag.cpu.amp.autocast(enabled=False):
+            assert not ag.amp.is_autocast_enabled("cpu")
+    with pytest.warns(FutureWarning, match="deprecated"):
+        scaler = ag.cpu.amp.GradScaler(init_scale=8.0)
+    assert scaler.is_enabled() and scaler.get_scale() == 8.0
+    if torch is not None:
+        with pytest.warns(FutureWarning):
+            want = torch.cpu.amp.GradScaler(init_scale=8.0).get_scale()
+        assert want == scaler.get_scale()
+
+
+def test_custom_fwd_and_bwd_like_torch():
+    """``amp.custom_fwd``/``custom_bwd`` on a custom Function: the autocast state its forward
+    and backward see, and the result, as PyTorch's."""
+    if torch is None:
+        pytest.skip("PyTorch (the oracle) is not installed")
+
+    def trace(lib, cast_inputs):
+        seen = []
+
+        class Square(lib.autograd.Function):
+            @staticmethod
+            @lib.amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+            def forward(ctx, a, scale=1.0):
+                seen.append(("fwd", lib.is_autocast_enabled("cpu")))
+                ctx.save_for_backward(a)
+                return a * a * scale
+
+            @staticmethod
+            @lib.amp.custom_bwd(device_type="cpu")
+            def backward(ctx, g):
+                seen.append(("bwd", lib.is_autocast_enabled("cpu")))
+                (a,) = ctx.saved_tensors
+                return 2 * a * g, None
+
+        x = lib.tensor([1.5, -2.0], requires_grad=True)
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            y = Square.apply(x, 2.0)
+        y.sum().backward()
+        y2 = Square.apply(x, 1.0)  # outside a region
+        y2.sum().backward()
+        return seen, y.float().tolist(), x.grad.tolist()
+
+    for cast in (None, "float32"):
+        ours = trace(ag, None if cast is None else ag.float32)
+        theirs = trace(torch, None if cast is None else torch.float32)
+        assert ours == theirs
+    assert ag.amp.is_autocast_available("cpu") and torch.amp.is_autocast_available("cpu")
+
+
 def test_bfloat16_autocast_under_forward_ad():
     import autograd.forward_ad as fwAD
 

@@ -73,6 +73,38 @@ def test_device_parsing():
     assert ag.device("cpu") == "cpu"
     with pytest.raises(ValueError, match="unknown device"):
         ag.zeros(2, device="tpu")
+    for d in (ag.device("cpu"), ag.device("cuda", 1), ag.device("cuda:0")):
+        copy = ag.device(d)  # torch.device(a_device), as PyTorch accepts
+        assert (copy.type, copy.index, str(copy), repr(copy)) == (d.type, d.index, str(d), repr(d))
+    with pytest.raises(TypeError):
+        ag.device(ag.device("cuda"), 1)
+
+
+def test_device_as_context_manager_and_to_memory_format_like_torch():
+    """``with torch.device(...)`` sets the default device for the block (nested blocks
+    restore theirs); ``to(memory_format=...)`` is accepted (the values are the same)."""
+    torch = pytest.importorskip("torch")
+
+    def trace(lib):
+        seen = []
+        with lib.device("cpu") as d:
+            seen += [str(d), str(lib.zeros(1).device), str(lib.get_default_device())]
+            with lib.device("cpu"):
+                seen.append(str(lib.ones(2).device))
+            seen.append(str(lib.get_default_device()))
+        seen.append(str(lib.get_default_device()))
+        x = lib.arange(24.0).reshape(1, 2, 3, 4)
+        for fmt in (lib.channels_last, lib.contiguous_format, lib.preserve_format):
+            y = x.to(memory_format=fmt)
+            seen += [tuple(y.shape), y.flatten().tolist() == x.flatten().tolist()]
+        y = x.to("cpu", lib.float64, memory_format=lib.contiguous_format)
+        seen.append(str(y.dtype).split(".")[-1])
+        with pytest.raises(TypeError):
+            x.to(memory_format="channels_last")
+        return seen
+
+    assert trace(ag) == trace(torch)
+    assert str(ag.get_default_device()) == "cpu"
 
 
 @gpu

@@ -718,6 +718,60 @@ def test_inference_mode_flag_and_gc_relaxed_restores():
     assert gc.get_threshold() == before
 
 
+def test_grad_mode_decorators_like_pytorch():
+    """``@no_grad``/``@enable_grad``/``@inference_mode`` without parentheses, and the modes
+    on generator functions (set while the body runs, the caller's mode at each yield),
+    compared with PyTorch."""
+    torch = pytest.importorskip("torch")
+
+    def trace(lib):
+        x = lib.ones(2, requires_grad=True)
+        seen = []
+
+        @lib.no_grad
+        def bare(a):
+            return a * 2
+
+        @lib.inference_mode
+        def inf(a):
+            return a * 3
+
+        @lib.enable_grad
+        def on(a):
+            return a * 4
+
+        seen += [bare(x).requires_grad, inf(x).requires_grad]
+        with lib.no_grad():
+            seen.append(on(x).requires_grad)
+
+        def make(decorator):
+            @decorator
+            def gen(n):
+                for i in range(n):
+                    seen.append(("inside", lib.is_grad_enabled()))
+                    got = yield (x * i).requires_grad
+                    seen.append(("sent", got))
+                return "done"
+            return gen
+
+        for deco in (lib.no_grad(), lib.no_grad, lib.inference_mode(), lib.set_grad_enabled(False)):
+            g = make(deco)(3)
+            seen.append(next(g))
+            seen.append(("caller", lib.is_grad_enabled()))
+            seen.append(g.send("hi"))
+            g.close()
+            seen.append(("closed", lib.is_grad_enabled()))
+        with lib.no_grad():
+            g = make(lib.enable_grad())(1)
+            seen.append(next(g))
+            seen.append(("caller", lib.is_grad_enabled()))
+            with pytest.raises(StopIteration, match="done"):
+                next(g)
+        return seen
+
+    assert trace(ag) == trace(torch)
+
+
 def test_keep_freed_memory_is_opt_in_and_idempotent():
     import subprocess
     import sys

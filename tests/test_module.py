@@ -231,6 +231,54 @@ def test_load_state_dict_size_mismatch_raises_and_loads_nothing():
     assert (arr(m[0].weight) == before).all()
 
 
+def test_load_state_dict_assign_like_torch():
+    """``assign=True``: the state dict's tensors become the parameters (wrapped in Parameter,
+    keeping each replaced parameter's requires_grad) and buffers, in their own dtype and
+    sharing memory, as PyTorch's."""
+    torch = _torch()
+
+    def trace(lib):
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+        m[0].bias.requires_grad_(False)
+        src = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2)).double()
+        sd = src.state_dict()
+        old_weight = m[0].weight
+        res = m.load_state_dict(sd, assign=True)
+        w, b, rm = m[0].weight, m[0].bias, m[1].running_mean
+        sd["0.weight"][0, 0] = 7.0  # shared memory: the model sees it
+        sd["1.running_mean"][0] = 5.0
+        return (list(res.missing_keys), list(res.unexpected_keys), type(w).__name__,
+                w.requires_grad, b.requires_grad, str(w.dtype).split(".")[-1],
+                str(rm.dtype).split(".")[-1], w is old_weight, w[0, 0].item(), rm[0].item(),
+                m(lib.ones(4, 3, dtype=lib.float64)).sum().item())
+
+    ours, theirs = trace(ag), trace(torch)
+    assert ours[:-1] == theirs[:-1]
+    close(ours[-1], theirs[-1])
+    m = nn.Linear(3, 2)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        m.load_state_dict(nn.Linear(3, 4).state_dict(), assign=True)
+
+
+def test_consume_prefix_in_state_dict_if_present_like_torch():
+    theirs = _torch().nn.modules.utils.consume_prefix_in_state_dict_if_present
+    from nn.modules.utils import _pair, _triple, consume_prefix_in_state_dict_if_present
+
+    keys = ["module.0.weight", "other", "module.0.bias", "module"]
+    ours_sd = dict.fromkeys(keys, 1)
+    theirs_sd = dict.fromkeys(keys, 1)
+    consume_prefix_in_state_dict_if_present(ours_sd, "module.")
+    theirs(theirs_sd, "module.")
+    assert list(ours_sd) == list(theirs_sd) == ["other", "module", "0.weight", "0.bias"]
+    assert nn.modules.utils is not None and _pair(3) == (3, 3) and _pair((1, 2)) == (1, 2)
+    assert _triple(2) == (2, 2, 2)
+    m = nn.Sequential(nn.Linear(2, 2))
+    sd = {"module." + k: v for k, v in nn.Sequential(nn.Linear(2, 2)).state_dict().items()}
+    consume_prefix_in_state_dict_if_present(sd, "module.")
+    assert m.load_state_dict(sd).missing_keys == []
+
+
 def test_torch_weights_load_by_name_and_outputs_match():
     torch = _torch()
     ours, theirs = build(nn), build(torch.nn)

@@ -86,6 +86,20 @@ def test_cuda_and_accelerator_queries_without_a_gpu():
     assert torch.cuda.memory_allocated() == 0
 
 
+def test_version_module():
+    """``torch.version``, which scripts print to describe their environment."""
+    assert torch.version.__version__ == torch.__version__
+    assert torch.version.hip is None and torch.version.debug is False
+    assert torch.version.git_version is None
+    if torch.cuda.is_available():
+        major, minor = torch.version.cuda.split(".")
+        assert major.isdigit() and minor.isdigit()
+    else:
+        assert torch.version.cuda is None  # as a CPU-only PyTorch build's
+    with pytest.raises(AttributeError):
+        torch.version.nonexistent  # noqa: B018
+
+
 def test_size_dtype_seed():
     s = torch.Size([2, 3, 4])
     assert s == (2, 3, 4) and s.numel() == 24 and isinstance(s, tuple)
@@ -98,10 +112,9 @@ def test_size_dtype_seed():
 def test_load_weights_only(tmp_path):
     p = tmp_path / "w.ag"
     torch.save({"w": torch.ones(2)}, p)
-    for kw in ({}, {"weights_only": True}, {"weights_only": None, "mmap": True}):
+    for kw in ({}, {"weights_only": True}, {"weights_only": None, "mmap": True},
+               {"weights_only": False}):  # False: PyTorch's spelling for a full checkpoint
         np.testing.assert_array_equal(torch.load(p, **kw)["w"].numpy(), [1.0, 1.0])
-    with pytest.raises(ValueError, match="never unpickles"):
-        torch.load(p, weights_only=False)
     with pytest.raises(ValueError, match="never unpickles"):
         torch.load(p, pickle_module=object())
 

@@ -248,6 +248,46 @@ def test_foreign_files(tmp_path):
     _load_fails(p, "no 'header.json'")
 
 
+def test_dtypes_and_sizes_roundtrip_like_torch(tmp_path):
+    """dtypes and Sizes in a checkpoint (a config's ``"dtype": torch.float16``, a saved
+    shape) load back as themselves, as PyTorch's ``torch.load(weights_only=True)`` gives."""
+    torch = pytest.importorskip("torch")
+
+    def config(lib):
+        return {"dtype": lib.float16, "dtypes": [lib.bfloat16, lib.int64, lib.bool],
+                "shape": lib.Size([2, 3]), "empty": lib.Size([]), "dev": lib.device("cpu"),
+                lib.Size([4]): "a Size key"}
+
+    ours = roundtrip(config(ag), tmp_path)
+    buf = io.BytesIO()
+    torch.save(config(torch), buf)
+    buf.seek(0)
+    theirs = torch.load(buf, weights_only=True)
+
+    def describe(v):  # the type and value, in names both libraries share
+        if isinstance(v, (ag.Size, torch.Size)):
+            return ("Size", tuple(v))
+        if isinstance(v, list):
+            return [describe(x) for x in v]
+        return str(v).replace("torch.", "")
+
+    assert list(map(describe, ours)) == list(map(describe, theirs))
+    assert list(map(describe, ours.values())) == list(map(describe, theirs.values()))
+    assert ours["dtype"] == ag.float16 and ours["dtypes"][0] == ag.bfloat16
+    assert type(ours["shape"]) is ag.Size and ours["shape"].numel() == 6
+    with pytest.raises(TypeError, match="dtype"):
+        ag.save({"d": np.dtype([("a", "f4")])}, tmp_path / "bad.ag")
+
+    def bad_dtype(h):
+        h["root"]["items"][0][1] = {"$": "dtype", "v": "object"}
+
+    def bad_size(h):
+        h["root"]["items"][0][1] = {"$": "size", "v": [2, -1]}
+
+    for edit, match in [(bad_dtype, "malformed dtype"), (bad_size, "malformed Size")]:
+        _load_fails(_tamper_header(tmp_path, edit), match)
+
+
 def test_torch_checkpoints_are_refused(tmp_path):
     torch = pytest.importorskip("torch")
     p = tmp_path / "bad.pt"

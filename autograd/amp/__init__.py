@@ -6,7 +6,10 @@ from .autocast_mode import (
     LOWER_PRECISION_OPS,
     _bfloat16,
     autocast,
+    custom_bwd,
+    custom_fwd,
     get_autocast_dtype,
+    is_autocast_available,
     is_autocast_enabled,
     round_to_bfloat16,
 )
@@ -20,4 +23,5 @@ def __getattr__(name):  # ``bfloat16`` (ml_dtypes' dtype), imported on first use
 
 
 __all__ = ["FP32_OPS", "LOWER_PRECISION_OPS", "GradScaler", "OptState", "autocast", "bfloat16",
-           "get_autocast_dtype", "is_autocast_enabled", "round_to_bfloat16"]
+           "custom_bwd", "custom_fwd", "get_autocast_dtype", "is_autocast_available",
+           "is_autocast_enabled", "round_to_bfloat16"]

@@ -222,3 +222,75 @@ def get_autocast_dtype(device_type: str = "cuda"):
         return p.dtypes[device_type]
     d = _DEFAULT[device_type]
     return _bfloat16() if _is_bf16(d) else d
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether autocast supports ``device_type``: "cpu" and "cuda" here."""
+    return device_type in ("cpu", "cuda")
+
+
+def _cast_inputs(value, device_type: str, dtype):
+    """``value`` with its floating Tensors on ``device_type`` (float64 ones excepted) cast to
+    ``dtype``, through lists, tuples and dicts, as PyTorch's ``custom_fwd`` casts inputs."""
+    if isinstance(value, Tensor):
+        eligible = (value.is_floating_point() and value.device.type == device_type
+                    and value.dtype != np.float64)
+        return value.to(dtype) if eligible else value
+    if isinstance(value, dict):
+        return {k: _cast_inputs(v, device_type, dtype) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_inputs(v, device_type, dtype) for v in value)
+    return value
+
+
+def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
+    """Decorate the ``forward`` of a custom ``autograd.Function`` for autocast, as PyTorch's
+    ``torch.amp.custom_fwd``.
+
+    Without ``cast_inputs``, ``forward`` runs under the autocast state it is called in (and
+    ``custom_bwd`` gives ``backward`` the same state). With ``cast_inputs=dtype``, inside an
+    enabled autocast region ``forward`` runs with autocast off and its floating inputs on
+    ``device_type`` cast to ``dtype`` (outside a region it runs as it is).
+
+    Example:
+        >>> class MyMM(ag.autograd.Function):
+        ...     @staticmethod
+        ...     @ag.amp.custom_fwd(device_type="cpu", cast_inputs=ag.float32)
+        ...     def forward(ctx, a, b): ...
+        ...     @staticmethod
+        ...     @ag.amp.custom_bwd(device_type="cpu")
+        ...     def backward(ctx, g): ...
+    """
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(ctx, *args, **kwargs):
+        ctx._autocast_dtype = get_autocast_dtype(device_type)
+        enabled = is_autocast_enabled(device_type)
+        if cast_inputs is None:
+            ctx._fwd_used_autocast = enabled
+            return fwd(ctx, *args, **kwargs)
+        ctx._fwd_used_autocast = False
+        if not enabled:
+            return fwd(ctx, *args, **kwargs)
+        with autocast(device_type, enabled=False):
+            return fwd(ctx, *_cast_inputs(args, device_type, cast_inputs),
+                       **_cast_inputs(kwargs, device_type, cast_inputs))
+
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type: str):
+    """Decorate the ``backward`` of a custom ``autograd.Function`` whose ``forward`` has
+    ``custom_fwd``: ``backward`` runs under the autocast state ``forward`` ran in, as
+    PyTorch's ``torch.amp.custom_bwd``."""
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(ctx, *args, **kwargs):
+        with autocast(device_type, dtype=ctx._autocast_dtype, enabled=ctx._fwd_used_autocast):
+            return bwd(ctx, *args, **kwargs)
+
+    return decorate_bwd

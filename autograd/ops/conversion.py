@@ -38,11 +38,17 @@ class ToDevice(Op):
 
 @register(family=_CV, op=ToDevice, function=False)
 def to(self, *args, **kwargs) -> Tensor:
-    """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``, with
+    PyTorch's keywords ``non_blocking``, ``copy`` and ``memory_format`` (every memory format
+    holds the same values here, as for ``clone``/``contiguous``)."""
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     non_blocking = bool(kwargs.pop("non_blocking", False))
     copy = kwargs.pop("copy", False)
+    memory_format = kwargs.pop("memory_format", None)
+    if memory_format is not None and not isinstance(memory_format, _dt.memory_format):
+        raise TypeError("to(): argument 'memory_format' must be a memory format "
+                        f"(e.g. torch.channels_last), not {type(memory_format).__name__}")
     if kwargs:
         raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
     for a in args:

@@ -1,3 +1,4 @@
+from . import utils  # noqa: F401  (nn.modules.utils, as PyTorch's)
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .flatten import Flatten, Unflatten

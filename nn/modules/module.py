@@ -13,7 +13,7 @@ from autograd.dtypes import bfloat16_dtype
 from autograd.function import Function
 from autograd.grad_mode import no_grad, state
 from autograd.hooks import RemovableHandle
-from autograd.tensor import Parameter, Size, Tensor
+from autograd.tensor import Parameter, Size, Tensor, as_tensor
 
 # ids of global forward hooks registered with_kwargs / always_call (PyTorch's flags); an id is
 # never reused, so an entry left after its hook is removed is inert
@@ -436,12 +436,18 @@ class Module:
                 m.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True):
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy tensors (or arrays, e.g. a PyTorch state_dict converted with ``.numpy()``) into
         the parameters and buffers by name; parameters keep their identity.
 
         With ``strict`` missing or unexpected keys raise; a shape mismatch always raises.
         Nothing is loaded when an error is raised. Returns (missing_keys, unexpected_keys).
+
+        With ``assign=True`` (PyTorch's) the state dict's tensors themselves become the
+        parameters and buffers, in their own dtype and sharing their memory, instead of being
+        copied into the existing ones: a parameter is wrapped in a new ``Parameter`` (or, if it
+        already is one, kept) with the ``requires_grad`` of the parameter it replaces. An
+        optimizer built before then still holds the replaced parameters.
         """
         for name, m in self.named_modules():  # lazy modules materialise from the shapes
             hook = getattr(m, "_lazy_load_hook", None)
@@ -466,6 +472,9 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
+        if assign:
+            self._assign_state(state_dict)
+            return _IncompatibleKeys(missing, unexpected)
         with no_grad():
             for k, t in own.items():
                 if k in state_dict:
@@ -474,6 +483,27 @@ class Module:
                     t._data = _copy_like(arr, t)
                     t._vc[0] += 1
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign_state(self, state_dict, prefix: str = "") -> None:
+        """``load_state_dict(assign=True)``'s work, in ``state_dict()``'s walk: make each
+        entry of ``state_dict`` found under this module's names its parameter or buffer."""
+        for name, p in self._parameters.items():
+            if p is not None and prefix + name in state_dict:
+                src = state_dict[prefix + name]
+                if isinstance(src, Parameter):
+                    src.requires_grad_(p.requires_grad)
+                else:
+                    src = Parameter(src.detach() if isinstance(src, Tensor) else as_tensor(src),
+                                    requires_grad=p.requires_grad)
+                self._parameters[name] = src
+        for name, b in self._buffers.items():
+            if (b is not None and name not in self._non_persistent_buffers_set
+                    and prefix + name in state_dict):
+                src = state_dict[prefix + name]
+                self._buffers[name] = src if isinstance(src, Tensor) else as_tensor(src)
+        for name, m in self._modules.items():
+            if m is not None:
+                m._assign_state(state_dict, prefix + name + ".")
 
     # ---- printing -------------------------------------------------------------------------
     def extra_repr(self) -> str:
