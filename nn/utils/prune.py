@@ -325,6 +325,17 @@ class L1Unstructured(_Unstructured):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+def _structured_counts(t: Tensor, amount, dim: int) -> tuple:
+    """(channels along ``dim``, how many of them to prune), validated as PyTorch does: ``t``
+    has 2+ dims, ``dim`` is in range, ``amount`` is at most the channels."""
+    _validate_structured_pruning(t)
+    _validate_pruning_dim(t, dim)
+    tensor_size = t.shape[dim]
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    return tensor_size, nparams_toprune
+
+
 class RandomStructured(BasePruningMethod):
     """Prunes ``amount`` of the (unpruned) channels along ``dim``, chosen at random: those
     with the smallest of ``rand(n_channels)``.
@@ -348,11 +359,7 @@ class RandomStructured(BasePruningMethod):
         Raises:
             ValueError: ``t`` has fewer than 2 dims; IndexError: ``dim`` is out of range.
         """
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
+        tensor_size, nparams_toprune = _structured_counts(t, self.amount, self.dim)
         if nparams_toprune == 0:
             return default_mask
         prob = rand(tensor_size)
@@ -395,12 +402,8 @@ class LnStructured(BasePruningMethod):
         Raises:
             ValueError: ``t`` has fewer than 2 dims; IndexError: ``dim`` is out of range.
         """
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
+        tensor_size, nparams_toprune = _structured_counts(t, self.amount, self.dim)
         nparams_tokeep = tensor_size - nparams_toprune
-        _validate_pruning_amount(nparams_toprune, tensor_size)
         norm = _compute_norm(t.detach(), self.n, self.dim)
         keep = _topk_indices(norm, nparams_tokeep, largest=True)
         if nparams_toprune == 0:
