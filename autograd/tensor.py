@@ -646,13 +646,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), dtype=_dt.get_default_dtype())
         arr = data._data if isinstance(data, Tensor) else np.asarray(data)
-        t = _new(cls)
-        t._data = arr
-        t.grad_fn = None
-        t._rg = bool(requires_grad)
-        t._vc = [0]
-        t._saved_by = None
-        return t
+        return _rebuild_tensor(cls, arr, requires_grad, None)
 
     def __init__(self, data=None, requires_grad: bool = True):
         pass

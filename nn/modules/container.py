@@ -15,6 +15,18 @@ from autograd.tensor import Parameter, Tensor
 from .module import Module
 
 
+def _pairs(owner: str, seq, is_: str):
+    """The (key, value) pairs of ``seq`` for ``owner.update``, checked with PyTorch's errors
+    (``is_``: its wording before the type name, which differs between the two dicts)."""
+    for j, p in enumerate(seq):
+        if not isinstance(p, Iterable):
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; "
+                            f"{is_}{type(p).__name__}")
+        if len(p) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(p)}; 2 is "
+                             "required")
+        yield p[0], p[1]
+
 class Sequential(Module):
     """Runs modules one after another.
 
@@ -271,14 +283,8 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
             return
-        for j, m in enumerate(modules):
-            if not isinstance(m, Iterable):
-                raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; "
-                                f"is{type(m).__name__}")
-            if len(m) != 2:
-                raise ValueError(f"ModuleDict update sequence element #{j} has length "
-                                 f"{len(m)}; 2 is required")
-            self[m[0]] = m[1]
+        for key, module in _pairs("ModuleDict", modules, "is"):
+            self[key] = module
 
     def keys(self):
         return self._modules.keys()
@@ -514,14 +520,8 @@ class ParameterDict(Module):
             for key, parameter in sorted(parameters.items()):
                 self[key] = parameter
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, Iterable):
-                    raise TypeError(f"ParameterDict update sequence element #{j} should be "
-                                    f"Iterable; is {type(p).__name__}")
-                if len(p) != 2:
-                    raise ValueError(f"ParameterDict update sequence element #{j} has length "
-                                     f"{len(p)}; 2 is required")
-                self[p[0]] = p[1]
+            for key, parameter in _pairs("ParameterDict", parameters, "is "):
+                self[key] = parameter
 
     def extra_repr(self) -> str:
         return "\n".join(_param_line(k, self[k]) for k in self._keys)
