@@ -43,6 +43,10 @@ from .backend import Device as device
 from .dtypes import (  # noqa: F401
     bool_,
     can_cast,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     finfo,
     float,
@@ -214,7 +218,7 @@ from .tensor_types import (  # noqa: E402,F401
 # torch.distributions
 from . import distributions  # noqa: E402,F401
 
-dtype = type(float32).__mro__[1]  # numpy.dtype: isinstance(t.dtype, ag.dtype) holds
+from .dtypes import dtype  # noqa: E402,F401  (isinstance(t.dtype, ag.dtype) holds)
 
 
 def __getattr__(name):
@@ -230,7 +234,7 @@ def __getattr__(name):
     if name in ("nn", "optim"):
         return importlib.import_module(name)
     if name == "bfloat16":  # ml_dtypes' bfloat16: about a second to import, so on first use
-        return _dtypes.bfloat16_dtype()
+        return _dtypes.dtype.of(_dtypes.bfloat16_dtype())
     if name == "int":  # torch.int is int32 (not bound here: it would hide the builtin)
         return _dtypes.int32
     # (a submodule not imported yet, `from autograd import fused`, is not looked up there)

@@ -7,18 +7,146 @@ import numbers
 
 import numpy as np
 
-float16 = half = np.dtype("float16")
-float32 = float = np.dtype("float32")
-float64 = double = np.dtype("float64")
-int8 = np.dtype("int8")
-uint8 = np.dtype("uint8")
-int16 = short = np.dtype("int16")
-int32 = int = np.dtype("int32")
-int64 = long = np.dtype("int64")
-bool_ = np.dtype("bool")
-uint16 = np.dtype("uint16")
-uint32 = np.dtype("uint32")
-uint64 = np.dtype("uint64")
+
+class dtype:
+    """A tensor's dtype, as PyTorch's ``torch.dtype``: ``autograd.float32``, ``t.dtype``.
+
+    Each is one object per NumPy dtype (compare with ``==`` or ``is``), printed as PyTorch
+    prints it (``torch.float32``), with PyTorch's attributes (``is_floating_point``,
+    ``is_complex``, ``is_signed``, ``itemsize``, ``to_real()``, ``to_complex()``). It is
+    also a NumPy dtype wherever NumPy or CuPy takes one: NumPy reads the ``dtype``
+    attribute (``np.zeros(3, dtype=autograd.float32)``, ``a.astype(t.dtype)``), and it
+    compares and hashes equal to that NumPy dtype (``t.dtype == np.float32``); NumPy's
+    attributes (``kind``, ``name``, ``type``...) are forwarded to it."""
+
+    __slots__ = ("dtype", "_name")
+    _all: dict = {}  # NumPy dtype -> its one dtype object
+
+    def __init__(self, np_dtype, name: str):
+        self.dtype, self._name = np_dtype, name
+
+    @classmethod
+    def of(cls, d) -> dtype:
+        """The dtype object of a NumPy dtype (or of anything ``np.dtype`` accepts)."""
+        try:
+            return cls._all[d]
+        except (KeyError, TypeError):
+            pass
+        if d.__class__ is cls:
+            return d
+        nd = np.dtype(d)
+        w = cls._all.get(nd)
+        if w is None:
+            w = cls._all[nd] = cls(nd, nd.name if nd.isnative else nd.str)
+        return w
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        if other.__class__ is dtype:
+            return self.dtype == other.dtype
+        if other is None:
+            return False
+        try:
+            return self.dtype == np.dtype(other)
+        except TypeError:
+            return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __reduce__(self):
+        return (_dtype_named, (self._name,))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __getattr__(self, name: str):  # NumPy's attributes: kind, char, type, str...
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.dtype, name)
+
+    # the NumPy attributes the engine reads most, without __getattr__'s detour
+    @property
+    def kind(self) -> str:
+        return self.dtype.kind
+
+    @property
+    def name(self) -> str:
+        return self.dtype.name
+
+    @property
+    def type(self):
+        return self.dtype.type
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    # PyTorch's attributes
+    @property
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f" or self._name == "bfloat16"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.dtype.kind == "c"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.dtype.kind not in "ub"
+
+    def to_real(self) -> dtype:
+        """The real dtype of a complex one (``complex64`` -> ``float32``); else itself."""
+        if self.dtype.kind != "c":
+            return self
+        return dtype.of(np.dtype(f"f{self.dtype.itemsize // 2}"))
+
+    def to_complex(self) -> dtype:
+        """The complex dtype of a floating one (``float32`` -> ``complex64``; ``float16`` ->
+        ``complex64``, there is no complex32 here); else itself."""
+        if self.dtype.kind != "f":
+            return self
+        return dtype.of(np.dtype(f"c{max(self.dtype.itemsize, 4) * 2}"))
+
+
+def _dtype_named(name: str) -> dtype:
+    """The dtype object printed ``torch.<name>`` (unpickling)."""
+    if name == "bfloat16":
+        return dtype.of(bfloat16_dtype())
+    return dtype.of(np.dtype(name))
+
+
+def _public(d) -> dtype:
+    return dtype.of(d)
+
+
+float16 = half = _public("float16")
+float32 = float = _public("float32")
+float64 = double = _public("float64")
+complex64 = cfloat = _public("complex64")
+complex128 = cdouble = _public("complex128")
+int8 = _public("int8")
+uint8 = _public("uint8")
+int16 = short = _public("int16")
+int32 = int = _public("int32")
+int64 = long = _public("int64")
+bool_ = _public("bool")
+uint16 = _public("uint16")
+uint32 = _public("uint32")
+uint64 = _public("uint64")
+
+_NP_INT64, _NP_BOOL = np.dtype("int64"), np.dtype("bool")
 
 
 class layout:
@@ -30,7 +158,7 @@ class layout:
         self._name = name
 
     def __repr__(self) -> str:
-        return f"autograd.{self._name}"
+        return f"torch.{self._name}"
 
 
 class memory_format:
@@ -44,7 +172,7 @@ class memory_format:
         self._name = name
 
     def __repr__(self) -> str:
-        return f"autograd.{self._name}"
+        return f"torch.{self._name}"
 
 
 strided = layout("strided")
@@ -53,11 +181,12 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
-_default_float = float32
+_default_float = np.dtype("float32")  # a NumPy dtype: the engine's own reads
 
 
-def get_default_dtype() -> np.dtype:
-    return _default_float
+def get_default_dtype() -> dtype:
+    """The dtype of tensors made from Python floats (``torch.get_default_dtype``)."""
+    return dtype.of(_default_float)
 
 
 def set_default_dtype(dtype) -> None:
@@ -81,7 +210,7 @@ def bfloat16_dtype() -> np.dtype:
 
 def __getattr__(name):  # ``dtypes.bfloat16``, resolved on first use (PEP 562)
     if name == "bfloat16":
-        return bfloat16_dtype()
+        return dtype.of(bfloat16_dtype())
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -94,7 +223,7 @@ def to_dtype(dtype) -> np.dtype | None:
     if dtype is builtins.float:
         return _default_float
     if dtype is builtins.int:
-        return int64
+        return _NP_INT64
     return np.dtype(dtype)
 
 
@@ -116,7 +245,7 @@ def scalar_result(adtype, s):
     if s.__class__ is _pyfloat:
         return adtype if ca >= 2 else _default_float
     # int
-    return adtype if ca >= 1 else int64
+    return adtype if ca >= 1 else _NP_INT64
 
 
 def promote(a, b):
@@ -149,11 +278,11 @@ def promote_types(type1, type2) -> np.dtype:
     within a category the larger type wins (``uint8`` with ``int8`` gives ``int16``)."""
     da, db = to_dtype(type1), to_dtype(type2)
     if da == db:
-        return da
+        return dtype.of(da)
     ca, cb = _CAT[da.kind], _CAT[db.kind]
     if ca != cb:
-        return da if ca > cb else db
-    return np.promote_types(da, db)
+        return dtype.of(da if ca > cb else db)
+    return dtype.of(np.promote_types(da, db))
 
 
 def can_cast(from_, to) -> bool:
@@ -171,9 +300,9 @@ def _level(x):
     if hasattr(x, "dtype"):
         return (2 if x.ndim else 1), np.dtype(x.dtype)
     if x.__class__ is builtins.bool:
-        return 0, bool_
+        return 0, _NP_BOOL
     if isinstance(x, numbers.Integral):
-        return 0, int64
+        return 0, _NP_INT64
     if isinstance(x, numbers.Real):
         return 0, _default_float
     raise TypeError(
@@ -203,7 +332,7 @@ def result_type(*operands) -> np.dtype:
     for x in operands:
         lv, d = _level(getattr(x, "_data", x))
         best[lv] = d if best[lv] is None else promote_types(best[lv], d)
-    return _combine(best[2], _combine(best[1], best[0]))
+    return dtype.of(_combine(best[2], _combine(best[1], best[0])))
 
 
 _IRANGE = {}

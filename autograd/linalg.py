@@ -391,7 +391,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                         f"{type(x).__name__}")
     if x.dtype.kind not in "fcV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
-                           f"as input. Got {_L._DTNAMES.get(str(x.dtype), str(x.dtype))}")
+                           f"as input. Got {_L._DTNAMES.get(np.dtype(x.dtype).name, str(x.dtype))}")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     x = _to_dtype(x, dtype)

@@ -4,12 +4,13 @@
 Each is a ``namedtuple`` (indexing, unpacking, ``.values`` and ``._fields`` all work) that
 prints as PyTorch prints its result types, one field per line::
 
-    autograd.return_types.max(
+    torch.return_types.max(
     values=tensor([0.6614, 0.3817]),
     indices=tensor([0, 3]))
 
 They live in this module under their names (``autograd.return_types.max``), which also lets
-them pickle.
+them pickle; like every printed name here (``torch.float32``, ``torch.Size``), the repr says
+``torch.``, as PyTorch's does, so that a ported program prints PyTorch's text.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections import namedtuple
 
 def _repr(self) -> str:
     fields = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
-    return f"{__name__}.{type(self).__name__}(\n{fields})"
+    return f"torch.return_types.{type(self).__name__}(\n{fields})"
 
 
 def structseq(name: str, fields) -> type:

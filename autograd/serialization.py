@@ -253,7 +253,7 @@ class _Encoder:
             return {"$": "scalar", "array": self.array(np.asarray(obj), None)}
         if isinstance(obj, Device):
             return {"$": "device", "v": str(obj)}
-        if isinstance(obj, np.dtype):
+        if isinstance(obj, (np.dtype, _dt.dtype)):
             if obj.name not in _SAVED_DTYPES:
                 raise TypeError(f"cannot save {where}: the dtype {obj} (only bool, integer, "
                                 "float, bfloat16 and complex dtypes can be saved)")
@@ -687,7 +687,7 @@ class _Decoder:
             v = node.get("v")
             if v not in _SAVED_DTYPES:
                 self.fail(f"malformed dtype {str(v)[:40]!r} in the header")
-            return _dt.to_dtype(v)
+            return _dt.dtype.of(_dt.to_dtype(v))
         if tag == "size":
             v = node.get("v")
             if not isinstance(v, list) or not all(type(n) is int and n >= 0 for n in v):

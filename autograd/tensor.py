@@ -79,7 +79,7 @@ def _is_float(dtype) -> bool:
 
 class Size(tuple):
     """A shape, as PyTorch's ``torch.Size`` (what ``Tensor.shape`` and ``size()`` return): a
-    tuple of ints with ``numel()``, printed ``autograd.Size([2, 3])``."""
+    tuple of ints with ``numel()``, printed ``torch.Size([2, 3])`` as PyTorch prints it."""
 
     __slots__ = ()
 
@@ -100,7 +100,7 @@ class Size(tuple):
         return Size(tuple.__add__(tuple(other), self))
 
     def __repr__(self) -> str:
-        return f"autograd.Size({list(self)})"
+        return f"torch.Size({list(self)})"
 
 
 SAME_DTYPE = object()  # Tensor.grad_dtype's default: gradients keep the tensor's dtype
@@ -183,8 +183,8 @@ class Tensor:
         return Size(self._data.shape)
 
     @property
-    def dtype(self):
-        return self._data.dtype
+    def dtype(self) -> _dt.dtype:
+        return _dt.dtype.of(self._data.dtype)
 
     @property
     def device(self) -> Device:
@@ -371,14 +371,17 @@ class Tensor:
         suffixes = []
         if self.device.type != "cpu":
             suffixes.append(f"device='{self.device}'")
-        if arr.size == 0 and arr.ndim != 1:
+        if (arr.ndim != 1 if arr.size == 0 else not _tensor_str.PRINT_OPTS.edgeitems):
             suffixes.append(f"size={tuple(arr.shape)}")
-        # int64 and bool show in their values (``1``, ``True``); an empty tensor has none,
-        # so any dtype but the default float one is named
-        implied = (_dt.get_default_dtype(),) if arr.size == 0 else (
-            _dt.get_default_dtype(), np.int64, np.bool_)
+        # int64 and bool show in their values (``1``, ``True``), and the complex dtype of the
+        # default float one is implied too; an empty tensor has no values, so any dtype but
+        # the default float one is named
+        default = _dt._default_float
+        implied = (default,) if arr.size == 0 else (
+            default, np.complex128 if default == np.float64 else np.complex64, np.int64,
+            np.bool_)
         if arr.dtype not in implied:
-            suffixes.append(f"dtype=autograd.{arr.dtype.name}")
+            suffixes.append(f"dtype={_dt.dtype.of(arr.dtype)}")
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.backward_name()}>")
         elif self._rg:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import backend
+from . import dtypes as _dtypes
 from .dtypes import get_default_dtype, to_dtype
 from .random import _gen_for
 from .tensor import Tensor, _make
@@ -42,7 +43,7 @@ def _host(t) -> np.ndarray:
 
 
 def _tname(t) -> str:
-    return f"autograd.{np.dtype(t.dtype).name}"
+    return str(_dtypes.dtype.of(t.dtype))
 
 
 def _fail(msg, default):
@@ -67,8 +68,8 @@ def _mismatch(what, extra, ga, ia, atol, gr, ir, rtol) -> str:
 def _compare_tensors(a, e, rtol, atol, equal_nan, check_device, check_dtype, msg, path):
     where = f"\n\nThe failure occurred for item {path}" if path else ""
     if tuple(a.shape) != tuple(e.shape):
-        _fail(msg, f"The values for attribute 'shape' do not match: autograd.Size("
-                   f"{list(a.shape)}) != autograd.Size({list(e.shape)}).{where}")
+        _fail(msg, f"The values for attribute 'shape' do not match: torch.Size("
+                   f"{list(a.shape)}) != torch.Size({list(e.shape)}).{where}")
     if check_device and isinstance(a, Tensor) and isinstance(e, Tensor) and a.device != e.device:
         _fail(msg, f"The values for attribute 'device' do not match: {a.device} != "
                    f"{e.device}.{where}")

@@ -502,7 +502,7 @@ make_dot = to_dot
 def _tensor_label(t: Tensor, name, show_shapes, show_values, show_grad, max_elems) -> str:
     lines = [str(name)]
     if show_shapes:
-        lines.append(f"{_shape_str(t.shape)} {t.dtype}")
+        lines.append(f"{_shape_str(t.shape)} {np.dtype(t.dtype).name}")
     if show_values:
         v = _fmt_array(t._data, max_elems)
         if v is not None:
@@ -530,7 +530,7 @@ def _node_output_label(n, note, root, show_shapes, show_values, show_grad, max_e
     if n is root.grad_fn:
         lines = [root.name or "output"]
         if show_shapes:
-            lines.append(f"{_shape_str(root.shape)} {root.dtype}")
+            lines.append(f"{_shape_str(root.shape)} {np.dtype(root.dtype).name}")
         v = _fmt_array(root._data, max_elems) if show_values else None
     else:
         if show_shapes and n._oshape is not None:

@@ -161,7 +161,7 @@ def summary(model: Module, input_shape, dtype=None, device=None, verbose: bool =
         rows.append({
             "name": name, "output_shape": _shape_str(out),
             "params": f"{own:,}" if own else "--",
-            "dtype": str(t.dtype) if t is not None else "--",
+            "dtype": np.dtype(t.dtype).name if t is not None else "--",
             "device": str(t.device) if t is not None else "--",
             "module": m, "depth": d,
         })

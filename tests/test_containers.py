@@ -46,7 +46,7 @@ def test_parameter_list_objects_repr_and_training():
     assert list(pl.state_dict()) == ["0"]
     assert pl[1] == 5 and pl[2] == "s"
     assert repr(pl) == ("ParameterList(\n"
-                        "    (0): Parameter containing: [autograd.float32 of size 2x3]\n"
+                        "    (0): Parameter containing: [torch.float32 of size 2x3]\n"
                         "    (1): Object of type: int\n"
                         "    (2): Object of type: str\n)")
     assert repr(nn.ParameterList()) == "ParameterList()"
@@ -120,7 +120,7 @@ def test_parameter_dict_like_torch():
     with pytest.raises(RuntimeError, match="should not be called"):
         pd()
     p = nn.ParameterDict({"w": ag.ones(2, 2)})
-    assert repr(p) == ("ParameterDict(\n    (w): Parameter containing: [autograd.float32 of "
+    assert repr(p) == ("ParameterDict(\n    (w): Parameter containing: [torch.float32 of "
                        "size 2x2]\n)")
 
 

@@ -1106,6 +1106,6 @@ def test_entropy_keeps_its_graph_after_sample():
 
 def test_repr_shows_sizes_like_pytorch():
     assert repr(D.Normal(ag.zeros(3), ag.ones(3))) == \
-        "Normal(loc: autograd.Size([3]), scale: autograd.Size([3]))"
+        "Normal(loc: torch.Size([3]), scale: torch.Size([3]))"
     assert repr(D.Normal(0.0, 1.0)) == "Normal(loc: 0.0, scale: 1.0)"
     assert isinstance(D.Categorical(logits=ag.zeros(2, 3)).param_shape, ag.Size)

@@ -76,7 +76,7 @@ def same_state_dict_layout(ours, theirs):
     assert list(os_) == list(ts)
     for k in ts:
         assert tuple(os_[k].shape) == tuple(ts[k].shape), k
-        assert str(os_[k].dtype) == str(ts[k].dtype).replace("torch.", ""), k
+        assert str(os_[k].dtype) == str(ts[k].dtype), k
 
 
 # ---- activations --------------------------------------------------------------------------

@@ -224,9 +224,9 @@ def test_load_state_dict_size_mismatch_raises_and_loads_nothing():
     before = arr(m[0].weight).copy()
     sd = dict(nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 5)).state_dict())
     with pytest.raises(RuntimeError, match=r"size mismatch for 1.weight: copying a param with "
-                                           r"shape autograd.Size\(\[5, 3\]\) from checkpoint, "
+                                           r"shape torch.Size\(\[5, 3\]\) from checkpoint, "
                                            r"the shape in current model is "
-                                           r"autograd.Size\(\[2, 3\]\)"):
+                                           r"torch.Size\(\[2, 3\]\)"):
         m.load_state_dict(sd, strict=False)
     assert (arr(m[0].weight) == before).all()
 

@@ -57,7 +57,7 @@ def test_return_types_are_named_tuples():
     values, indices = r
     assert r.values is values and r[1] is indices and r._fields == ("values", "indices")
     assert type(r) is ag.return_types.max
-    assert repr(r) == str(r) and repr(r).startswith("autograd.return_types.max(\nvalues=")
+    assert repr(r) == str(r) and repr(r).startswith("torch.return_types.max(\nvalues=")
 
 
 class _Twice(ag.Function):

@@ -85,7 +85,7 @@ def test_each_function_as_pytorch(kind, name, call):
             CALLS[call](TP, theirs, name)
         with pytest.raises(ValueError) as oe:
             CALLS[call](prune, ours, name)
-        assert str(oe.value) == str(te.value).replace("torch.Size", "autograd.Size")
+        assert str(oe.value) == str(te.value)
         _same_state(ours, theirs)  # rolled back: the parameter is back under `name`
         assert not prune.is_pruned(ours)
         return
@@ -223,7 +223,7 @@ def test_custom_from_mask_and_custom_method():
     prune.custom_from_mask(ours, "weight", ag.tensor(~mask | (np.arange(6) < 3)))
     TP.custom_from_mask(theirs, "weight", torch.tensor(~mask | (np.arange(6) < 3)))
     _same_pruned(ours, theirs, "weight")
-    assert str(ours.bias_mask.dtype) == "float32"
+    assert str(ours.bias_mask.dtype) == "torch.float32"
 
     def every_other(base):
         class FooBar(base):
@@ -421,7 +421,7 @@ def test_errors_as_pytorch(i):
     with pytest.raises(exc) as oe:
         call(prune, ours)
     if exc is not AttributeError:
-        assert (str(oe.value).replace("autograd.Size", "torch.Size").split(" of module")[0]
+        assert (str(oe.value).split(" of module")[0]
                 == str(te.value).replace("torch.nn.utils.prune", "nn.utils.prune")
                 .split(" of module")[0])
     _same_state(ours, theirs)  # nothing changed (the failed pruning was rolled back)

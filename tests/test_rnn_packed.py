@@ -112,7 +112,7 @@ def test_pad_sequence(batch_first, side, pv):
 def test_pad_sequence_dtype_promotion_and_tensor_input():
     o = R.pad_sequence([ag.ones(2, dtype=ag.int64), ag.ones(3)])
     t = TR.pad_sequence([torch.ones(2, dtype=torch.int64), torch.ones(3)])
-    assert str(o.dtype) == str(t.dtype).replace("torch.", "")
+    assert str(o.dtype) == str(t.dtype)
     _same(o, t)
     _same(R.pad_sequence(ag.ones(2, 3)), TR.pad_sequence(torch.ones(2, 3)))
 

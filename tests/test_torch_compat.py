@@ -39,7 +39,7 @@ def test_size():
     for f in (lambda s: s, lambda s: s[1:], lambda s: s + (5,), lambda s: (1,) + s):
         a, b = f(x.shape), f(t.shape)
         assert isinstance(a, ag.Size) and tuple(a) == tuple(b)
-        assert repr(a) == repr(b).replace("torch.", "autograd.")
+        assert repr(a) == repr(b)
     assert x.size() == (2, 3, 4) and x.size(1) == 3 and x.shape.numel() == 24
     assert x.shape[0] == 2 and isinstance(x.shape[0], int)
 
@@ -49,7 +49,7 @@ def test_legacy_typed_constructors():
                  "BoolTensor", "HalfTensor", "ShortTensor", "CharTensor"):
         ours, theirs = getattr(ag, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
-        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert str(ours.dtype) == str(theirs.dtype)
         assert isinstance(ours, getattr(ag, name))
         assert tuple(getattr(ag, name)(2, 3).shape) == (2, 3)
     assert not isinstance(ag.zeros(2), ag.LongTensor)
@@ -135,7 +135,7 @@ def test_legacy_tensor_constructor():
     for args in [(), (2, 3), ([1, 2],), (np.array([1, 2]),), ((2, 3),), ([[1.5]],)]:
         ours, theirs = ag.Tensor(*args), torch.Tensor(*args)
         assert tuple(ours.shape) == tuple(theirs.shape)
-        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert str(ours.dtype) == str(theirs.dtype)
     np.testing.assert_array_equal(ag.Tensor([1, 2]).numpy(), [1.0, 2.0])
     x = ag.Tensor([-4.0]).double()  # micrograd's test, as written for PyTorch
     x.requires_grad = True
@@ -153,7 +153,7 @@ def test_distribution_shapes_are_sizes():
     d = Normal(ag.zeros(3, 2), ag.ones(3, 2))
     t = torch.distributions.Normal(torch.zeros(3, 2), torch.ones(3, 2))
     assert isinstance(d.batch_shape, ag.Size) and isinstance(d.event_shape, ag.Size)
-    assert repr(d.batch_shape) == repr(t.batch_shape).replace("torch.", "autograd.")
+    assert repr(d.batch_shape) == repr(t.batch_shape)
     c = Categorical(logits=ag.zeros(4, 5))
     assert c.batch_shape == (4,) and c.event_shape == ()
 
@@ -197,7 +197,7 @@ def test_new_factory_size_keyword(name):
     x, y = ag.zeros(1, dtype=ag.float64), torch.zeros(1, dtype=torch.float64)
     ours, theirs = getattr(x, name)(size=(2, 3)), getattr(y, name)(size=(2, 3))
     assert tuple(ours.shape) == tuple(theirs.shape) == (2, 3)
-    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    assert str(ours.dtype) == str(theirs.dtype)
     t = getattr(x, name)((2,), requires_grad=True, layout=ag.strided)
     assert t.requires_grad and tuple(t.shape) == (2,)
     if name != "new_empty":

@@ -144,7 +144,7 @@ def _run_case(call, shapes, seed=0, ties=False):
     assert len(oo) == len(tt)
     for a, b in zip(oo, tt):
         assert tuple(a.shape) == tuple(b.shape)
-        assert str(a.dtype) == str(b.dtype).replace("torch.", "")
+        assert str(a.dtype) == str(b.dtype)
         np.testing.assert_allclose(_np(a), _np(b), rtol=1e-12, atol=1e-12)
     # gradients of a random weighted sum of the outputs
     ws = [rng.standard_normal(tuple(b.shape)) for b in tt]
@@ -425,7 +425,7 @@ def test_factories_match_torch():
                   (ag.range(1, 4, dtype=ag.int64), torch.range(1, 4, dtype=torch.int64))]
     for o, t in pairs:
         assert tuple(o.shape) == tuple(t.shape)
-        assert str(o.dtype) == str(t.dtype).replace("torch.", "")
+        assert str(o.dtype) == str(t.dtype)
         np.testing.assert_array_equal(o.numpy(), t.numpy())
     assert ag.empty_strided((2, 3), (1, 2)).stride() == (1, 2)
     assert x.new_empty_strided((2, 3), (4, 1)).stride() == (4, 1)

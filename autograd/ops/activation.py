@@ -286,8 +286,8 @@ def prelu(x, weight):
     inputs of fewer than 2 dims have one channel)."""
     if weight.dtype != x.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got "
-                           f"{_PRELU_NAMES.get(str(x.dtype), x.dtype)} and "
-                           f"{_PRELU_NAMES.get(str(weight.dtype), weight.dtype)}")
+                           f"{_PRELU_NAMES.get(np.dtype(x.dtype).name, x.dtype)} and "
+                           f"{_PRELU_NAMES.get(np.dtype(weight.dtype).name, weight.dtype)}")
     float_only("prelu_cpu", x)
     c = 1 if x.ndim < 2 else x.shape[1]
     nw = int(np.prod(weight.shape))

@@ -358,7 +358,7 @@ def _check_float(op, x, kind="RR", kernel=None):
     ``kind[1]`` for float16 inputs: 'R' a RuntimeError (PyTorch's front-end check), 'N' a
     NotImplementedError (its kernel ``kernel`` has no such dtype), 'O' accepted."""
     k = x.dtype.kind
-    name = _DTNAMES.get(str(x.dtype), str(x.dtype))
+    name = _DTNAMES.get(np.dtype(x.dtype).name, str(x.dtype))
     if k not in "fc":
         c = kind[0]
     elif x.dtype.itemsize < 4:
@@ -1386,7 +1386,7 @@ def pinv_impl(op, a, atol=None, rtol=None, hermitian=False):
     (from the SVD also for ``hermitian``: its |eigenvalues| are the singular values, and the
     SVD's gradient is PyTorch's general one)."""
     if a.dtype.kind not in "fcV" or a.dtype.itemsize < 4 or a.ndim < 2:
-        raise RuntimeError(f"linalg.pinv({_DTNAMES.get(str(a.dtype), str(a.dtype))}"
+        raise RuntimeError(f"linalg.pinv({_DTNAMES.get(np.dtype(a.dtype).name, str(a.dtype))}"
                            f"{{{list(a.shape)}}}): expected a tensor with 2 or more dimensions "
                            "of float, double, cfloat or cdouble types")
     xp = get_array_module(a._data)
@@ -1444,8 +1444,9 @@ def nuclear_norm(input, dim=None, keepdim=False):
 def frobenius_norm(input, dim, keepdim=False):
     """``sqrt(sum x^2)`` over the two dims ``dim``."""
     if input.dtype.kind not in "fcV":
+        got = _DTNAMES.get(np.dtype(input.dtype).name, str(input.dtype))
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
-                           f"as input. Got {_DTNAMES.get(str(input.dtype), str(input.dtype))}")
+                           f"as input. Got {got}")
     if isinstance(dim, numbers.Integral):
         dim = (dim,)
     if len(dim) == 1:

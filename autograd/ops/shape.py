@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from .. import dtypes as _dtypes
 from ..backend import get_array_module
 from ..dtypes import promote, to_dtype
 from ..function import Op, named
@@ -303,7 +304,8 @@ def _view_dtype(x, dtype):
 
 
 def _is_dtype_arg(a) -> bool:
-    return isinstance(a, (np.dtype, str)) or (isinstance(a, type) and a not in (int, bool))
+    return (isinstance(a, (np.dtype, _dtypes.dtype, str))
+            or (isinstance(a, type) and a not in (int, bool)))
 
 
 @register(family=_SH, op=Reshape, aliases="view", numpy="reshape")

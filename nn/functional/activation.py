@@ -341,7 +341,7 @@ threshold_ = A.threshold_
 def _check_lambd(op: str, x, lambd) -> None:
     if lambd < 0:
         name = {"float32": "Float", "float64": "Double", "float16": "Half"}.get(
-            str(x.dtype), str(x.dtype))
+            np.dtype(x.dtype).name, str(x.dtype))
         hi = "3.40282e+38" if name == "Float" else "1.79769e+308" if name == "Double" \
             else "65504"
         raise RuntimeError(f"lambda must be in range [0, {hi}] for input dtype {name}, but "
