@@ -67,7 +67,7 @@ class _Formatter:
     """One width and one notation for all the values of a tensor."""
 
     def __init__(self, values: np.ndarray):
-        self.floating = values.dtype.kind in "fcV"
+        self.floating = values.dtype.kind in "fV"
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
@@ -110,6 +110,21 @@ class _Formatter:
         return (self.max_width - len(s)) * " " + s
 
 
+class _ComplexFormatter:
+    """PyTorch's complex layout: the real and the imaginary parts each with their own
+    formatter (width, notation), joined as ``real+imagj`` / ``real-imagj``."""
+
+    def __init__(self, values: np.ndarray):
+        self.re, self.im = _Formatter(values.real), _Formatter(values.imag)
+
+    def width(self) -> int:
+        return self.re.width() + self.im.width() + 1  # the "j"
+
+    def format(self, v) -> str:
+        imag = (self.im.format(v.imag) + "j").lstrip()
+        return self.re.format(v.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
 def _summarized(a: np.ndarray) -> np.ndarray:
     """The values shown when ``a`` is summarised (the edge items of every dimension)."""
     e = PRINT_OPTS.edgeitems
@@ -117,6 +132,8 @@ def _summarized(a: np.ndarray) -> np.ndarray:
         return a
     if a.ndim == 1:
         return np.concatenate([a[:e], a[-e:]]) if a.shape[0] > 2 * e else a
+    if not e:
+        return a[(slice(0, 0),) * a.ndim]
     rows = range(a.shape[0]) if a.shape[0] <= 2 * e else [*range(e),
                                                           *range(a.shape[0] - e, a.shape[0])]
     return np.stack([_summarized(a[i]) for i in rows])
@@ -158,7 +175,8 @@ def array_str(a: np.ndarray, indent: int) -> str:
     if a.dtype.kind in "fV" and a.dtype.itemsize < 4 or a.dtype.name == "bfloat16":
         a = a.astype(np.float32)  # format half precision through float32, as PyTorch does
     summarize = a.size > PRINT_OPTS.threshold
-    fmt = _Formatter(_summarized(a) if summarize else a)
+    fmt = (_ComplexFormatter if a.dtype.kind == "c" else _Formatter)(
+        _summarized(a) if summarize else a)
     return _nested(a, indent, summarize, fmt)
 
 
