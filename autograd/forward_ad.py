@@ -474,7 +474,7 @@ def _unary(cls, ctx, prims, tans, ys, kwargs):
     return g[0] if g.__class__ is tuple else g
 
 
-@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign", "DivTrunc", "DivFloor",
+@jvp_rule("_Rounding", "Floor", "Ceil", "Round", "Trunc", "Sign", "DivTrunc", "DivFloor", "Angle",
           "RandomDraw")
 def _zero(cls, ctx, prims, tans, ys, kwargs):
     return _zeros_like(ys)

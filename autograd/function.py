@@ -46,7 +46,7 @@ from .backend import fp_quiet as _fp_quiet
 from .backend import fp_restore as _fp_restore
 from .dtypes import get_default_dtype, promote, scalar_as, scalar_result
 from .grad_mode import no_grad, state
-from .tensor import SAME_DTYPE, Tensor, _Lock, _make
+from .tensor import SAME_DTYPE, Tensor, _Lock, _make, complex_grad_message
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -316,6 +316,9 @@ class Op(Node):
                 o.on_forward(node, y)
         if y.__class__ is tuple:
             if record:
+                for o in y:
+                    if o.dtype.kind == "c":
+                        _complex_error(cls, o)
                 node._plain = False
                 node._nout = len(y)
                 node._out_meta = [(o.shape, o.dtype) for o in y]
@@ -334,6 +337,8 @@ class Op(Node):
             outs._vc = [0]
             outs._saved_by = None
             if record:
+                if y.dtype.kind == "c":
+                    _complex_error(cls, y)
                 outs.grad_fn = node
                 outs._rg = True
                 node._oshape = y.shape
@@ -421,6 +426,8 @@ class BinaryOp(Op):
         out._vc = [0]
         out._saved_by = None
         if record:
+            if y.dtype.kind == "c":
+                _complex_error(cls, y)
             out.grad_fn = node
             out._rg = True
             node._oshape = y.shape
@@ -572,6 +579,10 @@ def _broadcast_error(cls, data, err):
         f"{cls.__name__}: the shapes {shapes[0]} and {shapes[1]} cannot be broadcast together "
         f"(sizes must match or be 1, aligned from the right): {err}"
     ) from None
+
+
+def _complex_error(cls, y):
+    raise RuntimeError(complex_grad_message(y, cls.__name__))
 
 
 def _device_error(cls, a, b):

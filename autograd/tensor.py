@@ -73,6 +73,16 @@ class _Lock:
             unlock(a)
 
 
+def complex_grad_message(t, op: str | None = None) -> str:
+    """Why a complex tensor cannot be part of a graph here."""
+    where = f"{op}: " if op else ""
+    return (f"{where}gradients of complex tensors are not supported by this engine (PyTorch's "
+            f"Wirtinger calculus is not implemented): a tensor of dtype "
+            f"{_dt.dtype.of(t.dtype)} and shape {tuple(t.shape)} cannot require gradients. "
+            "Differentiate real tensors instead (e.g. keep the real and imaginary parts as "
+            "two real tensors).")
+
+
 def _is_float(dtype) -> bool:
     return dtype.kind in "fcV"
 
@@ -207,6 +217,21 @@ class Tensor:
     def is_distributed(self) -> bool:
         """False: a tensor lives in one process here."""
         return False
+
+    # PyTorch's kinds of tensor that do not exist here: library code asks (``if x.is_sparse``)
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = property(
+        lambda self: False)
+    is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_maia = is_mtia = property(
+        lambda self: False)
+
+    @property
+    def layout(self):
+        """``torch.strided``: every tensor here is dense."""
+        return _dt.strided
+
+    def to_dense(self, dtype=None, *, masked_grad=None) -> Tensor:
+        """The tensor itself (already dense), or converted to ``dtype``."""
+        return self if dtype is None else self.to(dtype)
 
     @property
     def ndim(self) -> int:
@@ -435,6 +460,8 @@ class Tensor:
                     "use var_no_grad = var.detach()."
                 )
             return self
+        if requires_grad and self._data.dtype.kind == "c":
+            raise RuntimeError(complex_grad_message(self))
         if requires_grad and not _is_float(self._data.dtype):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients; this tensor has "
@@ -524,14 +551,19 @@ class Tensor:
 
     # ---- PyTorch's complex, storage and pinning queries, for real CPU/CUDA arrays ---------
     def is_complex(self) -> bool:
-        """False: this engine's dtypes are real."""
         return self._data.dtype.kind == "c"
 
     def conj(self) -> Tensor:
-        """The conjugate of a real tensor: the tensor itself, as in PyTorch."""
+        """The complex conjugate (computed: there is no lazy conjugate bit); a real tensor
+        itself, as in PyTorch."""
+        d = self._data
+        return self if d.dtype.kind != "c" else _make(d.conj())
+
+    def resolve_conj(self) -> Tensor:
+        """The tensor itself: no lazy conjugate or negative bits exist here."""
         return self
 
-    resolve_conj = resolve_neg = conj
+    resolve_neg = resolve_conj
 
     def is_conj(self) -> bool:
         return False
@@ -539,14 +571,24 @@ class Tensor:
     def is_neg(self) -> bool:
         return False
 
-    @property
-    def real(self) -> Tensor:
-        """A real tensor's real part: the tensor itself, as in PyTorch."""
-        return self
+    def _part(self, arr) -> Tensor:
+        t = _make(arr)
+        t._vc = self._vc  # a view of this tensor's memory (writes go through)
+        return t
 
     @property
-    def imag(self):
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    def real(self) -> Tensor:
+        """The real part: of a complex tensor a view of its memory; a real tensor itself."""
+        d = self._data
+        return self if d.dtype.kind != "c" else self._part(d.real)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part of a complex tensor, a view of its memory."""
+        d = self._data
+        if d.dtype.kind != "c":
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return self._part(d.imag)
 
     def data_ptr(self) -> int:
         """The address of the first element (tensors sharing memory from the same start

@@ -478,7 +478,7 @@ def _set(phys, kwargs, i, name, value):
 @batching_rule("Add", "Sub", "Mul", "Div", "Pow", "Remainder", "Fmod", "Maximum", "Minimum",
                "Where", "MaskedFill", "Neg", "Exp", "Expm1", "Log", "Log2", "Log10", "Log1p",
                "Sqrt", "Rsqrt", "Sin", "Cos", "Tan", "Tanh", "Sigmoid", "Relu", "Abs", "Square",
-               "Reciprocal", "Erf", "Clamp", "Cast", "Clone", "Contiguous", "_Rounding",
+               "Angle", "Reciprocal", "Erf", "Clamp", "Cast", "Clone", "Contiguous", "_Rounding",
                "LeakyRelu", "Elu", "Gelu", "Silu", "Softplus", "Hardtanh",
                "BinaryCrossEntropy", "BCEWithLogits", "_ToDevice", "ToDevice", "Asin", "Acos",
                "Atan", "Asinh", "Acosh", "Atanh", "Atan2",

@@ -209,17 +209,34 @@ def is_conj(x) -> bool:
     return False
 
 
-@register(family=_CV, method=False, differentiable=False, aliases=("resolve_conj",
-                                                                  "resolve_neg"))
+@register(family=_CV, method=False, differentiable=False)
 def conj(x):
-    """The conjugate of a real tensor: the tensor itself, as in PyTorch."""
+    """The complex conjugate; a real tensor itself, as in PyTorch (``Tensor.conj``)."""
+    return x.conj()
+
+
+@register(family=_CV, differentiable=False)
+def conj_physical(x):
+    """The complex conjugate, always a new tensor (a real tensor's copy)."""
+    return x.conj() if x._data.dtype.kind == "c" else x.clone()
+
+
+@register(family=_CV, method=False, differentiable=False, aliases=("resolve_neg",))
+def resolve_conj(x):
+    """``x`` itself: there are no lazy conjugate or negative bits to resolve here."""
     return x
 
 
 @register(family=_CV, method=False, differentiable=False)
 def real(x):
-    """The real part of a real tensor: the tensor itself, as in PyTorch."""
-    return x
+    """The real part (``Tensor.real``): a view of a complex tensor; a real tensor itself."""
+    return x.real
+
+
+@register(family=_CV, method=False, differentiable=False)
+def imag(x):
+    """The imaginary part of a complex tensor, a view of its memory (``Tensor.imag``)."""
+    return x.imag
 
 
 @register(family=_CV, method=False, differentiable=False)

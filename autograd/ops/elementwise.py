@@ -482,6 +482,25 @@ class Rsqrt(Op):
         return gy * (y * y * y) * -0.5
 
 
+class Angle(Op):
+    """The argument of each element: pi for negative reals, 0 for the others (nan stays
+    nan), ``atan2(imag, real)`` for complex values (those never record a graph here). The
+    gradient of the real case is 0, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = _xp(x)
+        if x.dtype.kind == "c":
+            return xp.angle(x)
+        x = _int_to_float(x)
+        y = xp.where(x < 0, x.dtype.type(math.pi), x.dtype.type(0))
+        return xp.where(x != x, x, y)  # nan stays nan
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 0
+
+
 class Sin(Op):
     @staticmethod
     def forward(ctx, x):
@@ -1139,6 +1158,7 @@ log1p = _u(Log1p, "log1p", numpy="log1p", domain=((-1.0, _INF),), int_to_float=T
 sqrt = _u(Sqrt, "sqrt", np.sqrt, "sqrt", _POS, int_to_float=True)
 rsqrt = _u(Rsqrt, "rsqrt", domain=_POS, int_to_float=True)
 sin = _u(Sin, "sin", np.sin, "sin", int_to_float=True)
+angle = _u(Angle, "angle", inplace=False, int_to_float=True)
 cos = _u(Cos, "cos", np.cos, "cos", int_to_float=True)
 tan = _u(Tan, "tan", numpy="tan", domain=((-math.pi / 2, math.pi / 2),), int_to_float=True)
 tanh = _u(Tanh, "tanh", np.tanh, "tanh", int_to_float=True)
