@@ -45,7 +45,7 @@ def test_real_tensors():
     _same(ag.conj_physical(x), torch.conj_physical(t))
     assert ag.conj_physical(x) is not x
     with pytest.raises(RuntimeError, match="imag is not implemented"):
-        x.imag
+        _ = x.imag
     v = [-2.0, -0.0, 0.0, 3.0, float("nan"), float("inf"), -float("inf")]
     _same(ag.angle(ag.tensor(v)), torch.angle(torch.tensor(v)))
     _same(ag.tensor([-1, 2]).angle(), torch.tensor([-1, 2]).angle())

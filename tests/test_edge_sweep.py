@@ -998,6 +998,23 @@ CALLS = {
     "char": [("char", lambda M, x: x.char(), 1)],
     "short": [("short", lambda M, x: x.short(), 1)],
     # ---- end 'lead' ----
+    # complex tensors cannot require grad here (docs/TORCH_DIFFERENCES.md): detached
+    "cfloat": [("cfloat", lambda M, x: x.detach().cfloat().real, 1)],
+    "cdouble": [("cdouble", lambda M, x: x.detach().cdouble().imag, 1)],
+    "new": [("new_data", lambda M, x: x.new([1, 2]), 1),
+            ("new_size", lambda M, x: x.new(2, 3).shape, 1),
+            ("new_empty_legacy", lambda M, x: x.new().shape, 1)],
+    # callables whose results fit every dtype (out-of-range results: PyTorch's errors vary)
+    "apply_": [("apply_", lambda M, x: x.detach().clone().apply_(lambda v: abs(v) > 1), 1)],
+    "map_": [("map_", lambda M, x, y: x.detach().clone().map_(
+        y.detach(), lambda a, b: a if a > b else b), 2)],
+    # resize_ keeps the elements in memory order: contiguous inputs (PyTorch's clone keeps
+    # a transposed layout)
+    # (a grown tensor's new elements are uninitialised: only its shape is compared)
+    "resize_": [("resize_", lambda M, x: (lambda r: r if x.numel() >= 2 else r.shape)(
+        x.detach().contiguous().clone().resize_(2, 1)), 1)],
+    "resize_as_": [("resize_as_", lambda M, x, y: x.detach().contiguous().clone().resize_as_(y[:1]),
+                    2)],
 
 }
 

@@ -103,6 +103,8 @@ bool_ = _to_dtype("bool", _dt.bool_)
 byte = _to_dtype("byte", _dt.uint8)
 char = _to_dtype("char", _dt.int8)
 short = _to_dtype("short", _dt.int16)
+cfloat = _to_dtype("cfloat", _dt.complex64)
+cdouble = _to_dtype("cdouble", _dt.complex128)
 
 
 @register("bfloat16", family=_CV, op=Cast, function=False)
@@ -312,6 +314,25 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False, **_kw) 
                       UserWarning, stacklevel=2)
         data = data.detach()
     return _tensor.tensor(data, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+@register(family=_CV, function=False, differentiable=False)
+def new(self, *args, device=None) -> Tensor:
+    """PyTorch's legacy constructor with this tensor's dtype (and device): ``x.new()`` is
+    empty, ``x.new(2, 3)`` or ``x.new(torch.Size([2, 3]))`` uninitialised of that size,
+    ``x.new([1, 2])`` (a list or tuple, an array or a tensor) holds that data."""
+    dt, dev = _new(self, None, device)
+    if not args:
+        return _tensor.empty(0, dtype=dt, device=dev)
+    first = args[0]
+    if len(args) == 1 and not isinstance(first, (int, _np.integer, _tensor.Size)):
+        if isinstance(first, Tensor):  # PyTorch's legacy rule: the same dtype, no cast
+            if first.dtype != dt:
+                raise TypeError(f"new(): expected a tensor of dtype {_dt.dtype.of(dt)} "
+                                f"(this tensor's), got {first.dtype}")
+            first = first.detach()
+        return _tensor.tensor(first, dtype=dt, device=dev)
+    return _tensor.empty(*args, dtype=dt, device=dev)
 
 
 def _strided_alloc(size, stride, dtype, device):

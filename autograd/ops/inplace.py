@@ -387,3 +387,70 @@ def detach_(x: Tensor) -> Tensor:
 def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """``x.index_put_(indices, values, accumulate)``: ``index_put`` written into x."""
     return apply_inplace(x, _ix.index_put, (indices, values, accumulate), {})
+
+
+# ---- PyTorch's CPU-only element-wise Python callables and resize_ --------------------------
+
+def _no_grad_target(self: Tensor, what: str) -> None:
+    if self._rg:
+        raise RuntimeError(f"Can't call {what}() on Variable that requires grad. Use "
+                           f"var.detach().{what}() instead.")
+    if self.device.type != "cpu":
+        raise TypeError(f"{what}() is only implemented on CPU tensors (this one is on "
+                        f"{self.device})")
+
+
+@register(family=_IP, function=False, differentiable=False)
+def apply_(self: Tensor, callable) -> Tensor:
+    """Replace each element ``v`` by ``callable(v)`` (a Python function of a Python number),
+    in place; CPU tensors that do not require grad only, as in PyTorch. Slow: one Python
+    call per element."""
+    _no_grad_target(self, "apply_")
+    flat = self._data.reshape(-1).tolist()
+    _write(self, None, np.array([callable(v) for v in flat], dtype=self._data.dtype)
+           .reshape(self._data.shape))
+    return self
+
+
+@register(family=_IP, function=False, differentiable=False, arity=2)
+def map_(self: Tensor, tensor, callable) -> Tensor:
+    """``self[i] = callable(self[i], tensor[i])`` for every element (``tensor`` broadcast to
+    this shape), in place; CPU tensors that do not require grad only."""
+    _no_grad_target(self, "map_")
+    other = np.broadcast_to(tensor._data if isinstance(tensor, Tensor) else
+                            np.asarray(tensor), self._data.shape)
+    vals = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(),
+                                           other.reshape(-1).tolist())]
+    _write(self, None, np.array(vals, dtype=self._data.dtype).reshape(self._data.shape))
+    return self
+
+
+@register(family=_IP, function=False, differentiable=False)
+def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
+    """Give this tensor the shape ``sizes``, in place: the first elements (in C order) keep
+    their values, new ones are uninitialised (zeros here). Shrinking keeps the memory (a
+    view of it); growing allocates new memory, as PyTorch does when its storage is too
+    small. Not for tensors that require grad."""
+    if self._rg:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = _sh._shape_arg(sizes)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    arr = self._data
+    xp = get_array_module(arr)
+    n = int(np.prod(shape, dtype=np.int64))
+    if n <= arr.size and arr.flags.c_contiguous:
+        new = arr.reshape(-1)[:n].reshape(shape)
+    else:
+        new = xp.zeros(shape, arr.dtype)
+        k = min(n, arr.size)
+        new.reshape(-1)[:k] = arr.reshape(-1)[:k]
+    self._data = new
+    self._vc[0] += 1
+    return self
+
+
+@register(family=_IP, function=False, differentiable=False, arity=2)
+def resize_as_(self: Tensor, the_template, memory_format=None) -> Tensor:
+    """``resize_`` to the shape of ``the_template``."""
+    return resize_(self, *the_template.shape)
