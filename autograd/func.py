@@ -435,7 +435,9 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
         merged = dict(dicts)
     if not isinstance(args, tuple):
         args = (args,)
-    known = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
+    # every name of a tied tensor is a key (PyTorch's functional_call unties them)
+    known = ({n for n, _ in module.named_parameters(remove_duplicate=False)}
+             | {n for n, _ in module.named_buffers(remove_duplicate=False)})
     if strict:
         missing = known - set(merged)
         unexpected = set(merged) - known

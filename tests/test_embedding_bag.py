@@ -181,6 +181,19 @@ def test_embedding_options_match_torch(kw):
     assert ours.weight.requires_grad == theirs.weight.requires_grad
 
 
+@pytest.mark.parametrize("args", [(5, 2, 7), (5, 2, 5), (5, 2, -6)])
+def test_embedding_padding_idx_errors_like_torch(args):
+    torch = _torch()
+    with pytest.raises(AssertionError) as theirs:
+        torch.nn.Embedding(args[0], args[1], padding_idx=args[2])
+    with pytest.raises(AssertionError, match=f"^{theirs.value}$"):
+        nn.Embedding(args[0], args[1], padding_idx=args[2])
+    with pytest.raises(AssertionError) as theirs:
+        torch.nn.Embedding(args[0], args[1], _weight=torch.zeros(2, 2))
+    with pytest.raises(AssertionError, match=f"^{theirs.value}$"):
+        nn.Embedding(args[0], args[1], _weight=ag.zeros(2, 2))
+
+
 def test_embedding_bag_forward_mode_matches_finite_differences():
     from autograd.func import jvp
 

@@ -24,7 +24,10 @@ def _env(lib, F):
         torch=lib, F=F, x=x, v=t(4), w=t(5, 4), b=t(5), s=t(), x3=t(2, 3, 4),
         b3=t(2, 4, 5), x4=t(2, 2, 3, 4), img=t(2, 3, 8, 8), k=t(4, 3, 3, 3), k1=t(2, 3, 2),
         p=t(3, 4, lo=0.05), y01=t(3, 4, rg=False, lo=0.0), E=t(10, 4), rw=t(3), rb=t(3),
-        tgt=lib.tensor([0, 2, 1]), idx=lib.tensor([0, 2]),
+        tgt=lib.tensor([0, 2, 1]), idx=lib.tensor([0, 2]), c=t(4, rg=True), ci=lib.tensor(1),
+        # class indices for x3 (N, C, T) and x4 (N, C, H, W); probabilities for x3
+        t3=lib.tensor([[0, 2, 1, 1], [2, 0, 0, 1]]), t4=lib.tensor([[[0, 1, 1, 0]] * 3] * 2),
+        pt3=lib.tensor(np.full((2, 3, 4), 1 / 3, np.float32)),
         mask=lib.tensor(x.detach().numpy() > 0.5),
         rm=lib.zeros(3), rv=lib.ones(3))
 
@@ -73,7 +76,18 @@ EXPRS = [
     "F.softmax(x, dim=1)", "F.log_softmax(x, dim=1)", "x.softmax(-1)",
     "F.cross_entropy(x, tgt)", "F.cross_entropy(x, tgt, reduction='none')",
     "F.cross_entropy(x, tgt, label_smoothing=0.1)", "F.nll_loss(F.log_softmax(x, 1), tgt)",
-    "F.nll_loss(x, tgt, reduction='sum')", "F.mse_loss(x, y01)",
+    "F.nll_loss(x, tgt, reduction='sum')",
+    # PyTorch's nll_loss node by the input's dims: NllLoss2d for (N, C, H, W) and, through a
+    # view, for (N, C, T); the unbatched (C,) input and probability targets
+    "F.cross_entropy(x3, t3)", "F.cross_entropy(x3, t3, reduction='sum')",
+    "F.cross_entropy(x3, t3, reduction='none')", "F.cross_entropy(x4, t4, reduction='none')",
+    "F.cross_entropy(x3, t3, label_smoothing=0.1, reduction='none')",
+    "F.nll_loss(x3, t3)", "F.nll_loss(x3, t3, reduction='none')", "F.nll_loss(x4, t4)",
+    "F.cross_entropy(c, ci, reduction='none')", "F.nll_loss(c, ci, reduction='none')",
+    "F.cross_entropy(c, ci, label_smoothing=0.2, reduction='none')",
+    "F.cross_entropy(x3, pt3)", "F.cross_entropy(x3, pt3, reduction='sum')",
+    "F.cross_entropy(x3, pt3, reduction='none')", "F.cross_entropy(x, y01)",
+    "F.mse_loss(x, y01)",
     "F.mse_loss(x, y01, reduction='sum')", "F.mse_loss(x, y01, reduction='none')",
     "F.l1_loss(x, y01)", "F.binary_cross_entropy(p, y01)",
     "F.binary_cross_entropy(p, y01, reduction='none')",
@@ -113,7 +127,11 @@ _SEVERAL_NODES = {"x.max(0)[0]", "x.max(dim=1).values", "x.min(0)[0]", "x[0, 1:]
                   # composites named at their call site: the nodes below are ours
                   "F.logsigmoid(x)", "x.trace()", "x.scatter(1, tgt.view(3, 1), x)",
                   "F.pad(img, (1, 1, 1, 1), mode='reflect')",
-                  "F.pad(img, (1, 2, 0, 1), mode='replicate')"}
+                  "F.pad(img, (1, 2, 0, 1), mode='replicate')",
+                  # the unbatched loss is our batch of one squeezed (named as PyTorch's node);
+                  # the summed probability loss sums per-sample losses
+                  "F.cross_entropy(c, ci, reduction='none')", "F.nll_loss(c, ci, reduction='none')",
+                  "F.cross_entropy(x3, pt3, reduction='sum')"}
 
 
 def _names(fn):

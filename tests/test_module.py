@@ -87,6 +87,37 @@ def test_shared_parameters_and_modules_are_deduplicated_like_torch():
     assert "2.weight" in ours[2]  # state_dict keeps every name (as PyTorch does)
 
 
+def test_remove_duplicate_false_and_shared_buffers_like_torch():
+    """``remove_duplicate=False`` lists every name of a tied parameter, buffer or module
+    (as ``functional_call`` needs); by default a buffer shared by two modules is listed
+    once, like a shared parameter."""
+    torch = _torch()
+
+    def traverse(M, lib):
+        m = M.Sequential(M.Embedding(5, 3), M.Linear(3, 5, bias=False))
+        m[1].weight = m[0].weight  # weight tying (lm_head.weight = embedding.weight)
+        shared = M.Linear(2, 2)
+        m.append(shared)
+        m.append(shared)
+        buf = lib.zeros(2)
+        m[0].register_buffer("pos", buf)
+        m[1].register_buffer("pos", buf)
+        return [[n for n, _ in m.named_parameters()],
+                [n for n, _ in m.named_parameters(remove_duplicate=False)],
+                [n for n, _ in m.named_buffers()],
+                [n for n, _ in m.named_buffers(remove_duplicate=False)],
+                [n for n, _ in m.named_modules()],
+                [n for n, _ in m.named_modules(remove_duplicate=False)],
+                [n for n, _ in m[1].named_parameters(prefix="h", recurse=False,
+                                                     remove_duplicate=False)],
+                len(list(m.parameters())), len(list(m.buffers())), list(m.state_dict())]
+
+    ours, theirs = traverse(nn, ag), traverse(torch.nn, torch)
+    assert ours == theirs
+    assert ours[1] == ["0.weight", "1.weight", "2.weight", "2.bias", "3.weight", "3.bias"]
+    assert ours[2] == ["0.pos"] and ours[3] == ["0.pos", "1.pos"]
+
+
 def test_buffers_persistent_and_not():
     m = nn.Module()
     m.register_buffer("a", ag.zeros(2))

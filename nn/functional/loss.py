@@ -122,6 +122,25 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     return named(_weighted(loss, weight, reduction, "huber_loss", False), "HuberLossBackward0")
 
 
+def _nll_name(ndim: int, reduction: str) -> str:
+    """PyTorch's name for the node of nll_loss (and cross_entropy) on an input of ``ndim``
+    dims: NllLoss for (C,) and (N, C), NllLoss2d for (N, C, H, W); other shapes are viewed
+    as 4-d for NllLoss2d, whose unreduced (N, H, W) loss is viewed back (ViewBackward0)."""
+    if ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if reduction == "none" and ndim != 4 else "NllLoss2DBackward0"
+
+
+def _unbatched(out, reduction: str):
+    """The loss of an unbatched (C,) input computed as a batch of one: the () loss, which
+    keeps the batched loss's node name (PyTorch computes it without the batch dim)."""
+    if reduction != "none":
+        return out
+    name = out.grad_fn.name() if getattr(out, "grad_fn", None) is not None else None
+    out = S.squeeze(out, 0)
+    return named(out, name) if name else out
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C, ...) or (C,) at class
@@ -144,7 +163,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
                              f"0-d target, got shape {list(t.shape)}")
         out = nll_loss(S.unsqueeze(input, 0), t.reshape(1), weight, ignore_index=ignore_index,
                        reduction=reduction)
-        return S.squeeze(out, 0) if reduction == "none" else out
+        return _unbatched(out, reduction)
     if input.ndim < 1:
         raise ValueError("nll_loss: expected an input with 1 or more dims, got a 0-d tensor")
     if t.ndim == 0 or t.shape[0] != input.shape[0]:
@@ -178,11 +197,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
         total = R.sum(w)
         td = _data(total)
         if not bool(td == 0):
-            return named(R.sum(loss) / total, "NllLossBackward0")
+            return named(R.sum(loss) / total, _nll_name(input.ndim, reduction))
         # every target ignored (or zero weight): NaN, with zero gradients, like PyTorch
         return named(R.sum(loss) / E.where(td == 0, 1.0, total) + float("nan"),
-                     "NllLossBackward0")
-    return named(_reduce(loss, reduction, "nll_loss"), "NllLossBackward0")
+                     _nll_name(input.ndim, reduction))
+    return named(_reduce(loss, reduction, "nll_loss"), _nll_name(input.ndim, reduction))
 
 
 def _nll_loss_by_mask(input, target, weight, ignore_index: int, reduction: str):
@@ -505,7 +524,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         out = cross_entropy(S.unsqueeze(input, 0), S.unsqueeze(target, 0), weight,
                             ignore_index=ignore_index, reduction=reduction,
                             label_smoothing=label_smoothing)
-        return S.squeeze(out, 0) if reduction == "none" else out
+        return _unbatched(out, reduction)
     if isinstance(target, Tensor) and target.dtype.kind in "fV":
         # class probabilities: the target has the input's shape (else it would be indices)
         if tuple(target.shape) != tuple(input.shape):
@@ -522,7 +541,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         w = 1.0 if weight is None else S.reshape(weight, (1, -1) + (1,) * (input.ndim - 2))
         loss = -R.sum(logp * target * w, dim=1)
         # "mean" averages over the batch and every spatial position (N * d1 * ...), as PyTorch
-        return _reduce(loss, reduction, "cross_entropy")
+        # whose mean is -(logp * target * w).sum() / (N * d1 * ...): DivBackward1
+        return named(_reduce(loss, reduction, "cross_entropy"),
+                     "DivBackward1" if reduction == "mean" else "NegBackward0")
     # the target's own shape and dtype (inside vmap a batched target's logical ones), and the
     # target itself to the op, so that vmap's batching rule sees a per-sample target
     t = target if isinstance(target, Tensor) else np.asarray(target)
@@ -542,7 +563,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     y = CrossEntropy.apply(input, t, weight=wd, ignore_index=ignore_index,
                            reduction=reduction, label_smoothing=label_smoothing)
     # with label smoothing PyTorch adds the smoothing term to the nll_loss: AddBackward0
-    return named(y, "AddBackward0") if label_smoothing else y
+    return named(y, "AddBackward0" if label_smoothing else _nll_name(input.ndim, reduction))
 
 
 # ---- margin and embedding losses ------------------------------------------------------------

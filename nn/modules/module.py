@@ -297,16 +297,20 @@ class Module:
         return mod._buffers[name]
 
     # ---- traversal ----------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix: str = ""):
+    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        """``(name, module)`` for this module and every submodule; a module reached twice
+        is yielded once unless ``remove_duplicate=False``."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, m in self._modules.items():
             if m is None:
                 continue
-            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name)
+            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name,
+                                       remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -323,26 +327,34 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True):
+    def _named_members(self, members, prefix: str, recurse: bool, remove_duplicate: bool):
+        """``(name, tensor)`` over ``members(module)`` of this module (and its submodules
+        with ``recurse``): a tensor shared by several modules or names (tied weights) is
+        yielded once, at its first name, unless ``remove_duplicate=False``, as PyTorch."""
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else [(prefix, self)])
         for mp, m in mods:
-            for name, p in m._parameters.items():
-                if p is None or id(p) in seen:
+            for name, t in members(m):
+                if t is None or id(t) in seen:
                     continue
-                seen.add(id(p))
-                yield mp + ("." if mp else "") + name, p
+                if remove_duplicate:
+                    seen.add(id(t))
+                yield mp + ("." if mp else "") + name, t
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True):
+        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse,
+                                       remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True):
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
-        for mp, m in mods:
-            for name, b in m._buffers.items():
-                if b is not None:
-                    yield mp + ("." if mp else "") + name, b
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True):
+        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse,
+                                       remove_duplicate)
 
     def buffers(self, recurse: bool = True):
         for _, b in self.named_buffers(recurse=recurse):

@@ -37,8 +37,7 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError(f"Embedding: padding_idx ({padding_idx}) must be within "
-                                     f"num_embeddings ({num_embeddings})")
+                raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = padding_idx % num_embeddings
         self.padding_idx = padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
@@ -50,9 +49,8 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError(
-                    f"Embedding: shape of weight {list(_weight.shape)} does not match "
-                    f"num_embeddings and embedding_dim [{num_embeddings}, {embedding_dim}]")
+                raise AssertionError("Shape of weight does not match num_embeddings and "
+                                     "embedding_dim")
             data = _weight.detach() if isinstance(_weight, Tensor) else Tensor(_weight)
             self.weight = Parameter(data, requires_grad=not _freeze)
         if device is not None:
