@@ -183,7 +183,7 @@ def test_lazy_linear_like_torch():
     # the weights copied from torch: the same numbers
     m.load_state_dict({k: v.numpy() for k, v in tm.state_dict().items()})
     np.testing.assert_allclose(m(ag.tensor(x)).detach().numpy(),
-                               tm(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+                               tm(torch.tensor(x)).detach().numpy(), rtol=1e-5)  # float32
     assert nn.LazyLinear(3, bias=False).has_uninitialized_params()
     assert nn.LazyLinear(3, bias=False).bias is None
 
