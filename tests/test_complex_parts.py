@@ -73,3 +73,47 @@ def test_kinds_of_tensor_that_do_not_exist_here():
         assert getattr(x, name) is getattr(t, name) is False, name
     assert repr(x.layout) == repr(t.layout) == "torch.strided"
     assert x.to_dense() is x and x.to_dense(ag.float64).dtype is ag.float64
+
+
+def test_complex_from_real_parts_like_torch():
+    r, i = [1.0, -2.0, 0.5], [3.0, 0.0, -1.0]
+    for dt in ("float32", "float64"):
+        a, b = ag.tensor(r, dtype=getattr(ag, dt)), ag.tensor(i, dtype=getattr(ag, dt))
+        ta = torch.tensor(r, dtype=getattr(torch, dt))
+        tb = torch.tensor(i, dtype=getattr(torch, dt))
+        _same(ag.complex(a, b), torch.complex(ta, tb))
+        _same(ag.polar(a.abs(), b), torch.polar(ta.abs(), tb))
+    x, t = ag.arange(6.0).reshape(3, 2), torch.arange(6.0).reshape(3, 2)
+    _same(ag.view_as_complex(x), torch.view_as_complex(t))
+    _same(ag.view_as_real(ag.view_as_complex(x)), torch.view_as_real(torch.view_as_complex(t)))
+    c = ag.view_as_complex(x)  # a view: writes go through
+    c[0] = 5 + 5j
+    assert x[0].tolist() == [5.0, 5.0]
+    for bad in (lambda M: M.view_as_complex(M.arange(6.0).reshape(2, 3)),
+                lambda M: M.view_as_real(M.zeros(2)),
+                lambda M: M.complex(M.zeros(2), M.zeros(2, dtype=M.float64))):
+        msgs = []
+        for M in (ag, torch):
+            with pytest.raises(RuntimeError) as e:
+                bad(M)
+            msgs.append(str(e.value))
+        assert msgs[0] == msgs[1]
+
+
+def test_rope_in_the_llama_style_without_gradients():
+    """Rotary embeddings as LLaMA's reference code writes them (polar, view_as_complex,
+    view_as_real), in inference."""
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((2, 5, 4, 8)).astype(np.float32)
+    outs = []
+    for M in (ag, torch):
+        freqs = 1.0 / (10000 ** (M.arange(0, 8, 2)[: 4].float() / 8))
+        f = M.outer(M.arange(5).float(), freqs)
+        cis = M.polar(M.ones_like(f), f)
+        with M.no_grad():
+            xq = M.view_as_complex(M.tensor(q).float().reshape(2, 5, 4, -1, 2))
+            out = M.view_as_real(xq * cis.view(1, 5, 1, 4)).flatten(3)
+        outs.append(out.numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match="view_as_complex: gradients of complex"):
+        ag.view_as_complex(ag.zeros(3, 2, requires_grad=True))

@@ -1001,6 +1001,14 @@ CALLS = {
     # complex tensors cannot require grad here (docs/TORCH_DIFFERENCES.md): detached
     "cfloat": [("cfloat", lambda M, x: x.detach().cfloat().real, 1)],
     "cdouble": [("cdouble", lambda M, x: x.detach().cdouble().imag, 1)],
+    "view_as_real": [("view_as_real", lambda M, x: M.view_as_real(x.detach().cdouble()), 1)],
+    # (float16 would give complex32, which does not exist here: the rows compute in double)
+    "view_as_complex": [("view_as_complex", lambda M, x: M.view_as_real(M.view_as_complex(
+        M.stack([x.detach(), x.detach() * 2], -1).double().contiguous())), 1)],
+    "complex": [("complex", lambda M, x, y: M.view_as_real(M.complex(x.detach().double(),
+                                                                     y.detach().double())), 2)],
+    "polar": [("polar", lambda M, x, y: M.view_as_real(M.polar(x.detach().double(),
+                                                               y.detach().double())), 2)],
     "new": [("new_data", lambda M, x: x.new([1, 2]), 1),
             ("new_size", lambda M, x: x.new(2, 3).shape, 1),
             ("new_empty_legacy", lambda M, x: x.new().shape, 1)],

@@ -14,6 +14,7 @@ from .. import dtypes as _dt
 from .. import tensor as _tensor
 from ..backend import Device, device_of, parse_device
 from ..function import Op
+from ..grad_mode import state
 from ..registry import register
 from ..tensor import Tensor, _looks_like_dtype, _make
 from .elementwise import Cast, cast
@@ -485,3 +486,86 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
     vals = start + _np.arange(n, dtype=_np.float64) * step
     return _tensor._finish(vals.astype(dt), None, device, requires_grad)
+
+
+# ---- complex values from real ones and back (forward only: complex tensors have no
+# gradients here, see docs/TORCH_DIFFERENCES.md) -------------------------------------------
+
+def _no_complex_grad(op: str, *xs) -> None:
+    for x in xs:
+        if isinstance(x, Tensor) and x._rg and state.enabled:
+            raise RuntimeError(_tensor.complex_grad_message(x, op))
+
+
+def _shared(src: Tensor, arr) -> Tensor:
+    t = _make(arr)
+    t._vc = src._vc  # a view: writes go through to src
+    return t
+
+
+@register(family=_CV, method=False, differentiable=False)
+def view_as_real(input) -> Tensor:
+    """A real view of a complex tensor with a last dimension of 2 (real, imaginary)."""
+    d = input._data
+    if d.dtype.kind != "c":
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    xp = backend.get_array_module(d)
+    if d.ndim and d.strides[-1] != d.itemsize:
+        d = xp.ascontiguousarray(d)
+    real = _np.dtype(f"f{d.itemsize // 2}")
+    return _shared(input, d[..., None].view(real) if d.ndim else
+                   d.reshape(1).view(real))
+
+
+@register(family=_CV, method=False, differentiable=False)
+def view_as_complex(input) -> Tensor:
+    """A complex view of a float32/float64 tensor whose last dimension (of size 2, stride 1)
+    holds the real and imaginary parts."""
+    d = input._data
+    if d.dtype not in (_np.float32, _np.float64, _np.float16):
+        raise RuntimeError("view_as_complex is only supported for float and double tensors, "
+                           f"but got a tensor of scalar type: {_dt.dtype.of(d.dtype)}")
+    if d.dtype == _np.float16:
+        raise RuntimeError("view_as_complex: complex32 (from float16) does not exist here; "
+                           "convert to float32 first")
+    if not d.ndim or d.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if d.size and d.strides[-1] != d.itemsize:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    _no_complex_grad("view_as_complex", input)
+    return _shared(input, d.view(_np.dtype(f"c{2 * d.itemsize}"))[..., 0])
+
+
+def _pair(op: str, a, b):
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        raise TypeError(f"{op}(): argument 'real' and 'imag' must be Tensors")
+    if a._data.dtype != b._data.dtype:
+        names = {"float32": "Float", "float64": "Double", "float16": "Half"}
+        raise RuntimeError(f"Expected object of scalar type {names.get(a.dtype.name, a.dtype)} "
+                           f"but got scalar type {names.get(b.dtype.name, b.dtype)} for "
+                           "second argument")
+    if a._data.dtype not in (_np.float32, _np.float64):  # float16: no complex32 here
+        raise RuntimeError(f"{op}(): expected both inputs to be Float or Double tensors "
+                           f"but got {_dt.dtype.of(a.dtype)} and {_dt.dtype.of(b.dtype)}")
+    _no_complex_grad(op, a, b)
+    return a._data, b._data
+
+
+@register("complex", family=_CV, method=False, differentiable=False, arity=2)
+def complex_(real, imag) -> Tensor:
+    """``real + 1j * imag`` (broadcast), complex64 from float32, complex128 from float64."""
+    r, i = _pair("complex", real, imag)
+    out = backend.get_array_module(r).empty(_np.broadcast_shapes(r.shape, i.shape),
+                                           _np.dtype(f"c{2 * r.itemsize}"))
+    out.real, out.imag = r, i
+    return _make(out)
+
+
+@register(family=_CV, method=False, differentiable=False, arity=2)
+def polar(abs, angle) -> Tensor:
+    """``abs * (cos(angle) + 1j * sin(angle))`` (broadcast)."""
+    r, a = _pair("polar", abs, angle)
+    xp = backend.get_array_module(r)
+    out = xp.empty(_np.broadcast_shapes(r.shape, a.shape), _np.dtype(f"c{2 * r.itemsize}"))
+    out.real, out.imag = r * xp.cos(a), r * xp.sin(a)
+    return _make(out)
