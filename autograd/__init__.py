@@ -202,7 +202,7 @@ from .settings import (  # noqa: E402,F401
 from .amp import get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .func import vmap  # noqa: E402,F401
 # torch.linalg and torch.special
-from . import cpu, jit, linalg, special, testing, version  # noqa: E402,F401
+from . import cpu, fft, jit, linalg, special, testing, version  # noqa: E402,F401
 from .tensor_types import (  # noqa: E402,F401
     BFloat16Tensor,
     BoolTensor,
