@@ -939,27 +939,27 @@ def _like(t, dtype, device):
 
 
 @_torch_layout
-def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return zeros(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 @_torch_layout
-def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return ones(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 @_torch_layout
-def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return empty(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+def empty_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return empty(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 @_torch_layout
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 @_torch_layout
@@ -1105,15 +1105,15 @@ def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
 
 
 @_torch_layout
-def rand_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return _random_like(t, "rand", dt, dev, requires_grad)
+def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return _random_like(input, "rand", dt, dev, requires_grad)
 
 
 @_torch_layout
-def randn_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return _random_like(t, "randn", dt, dev, requires_grad)
+def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return _random_like(input, "randn", dt, dev, requires_grad)
 
 
 def _random_like(t, kind, dt, dev, requires_grad):
