@@ -591,10 +591,19 @@ def test_functional_errors():
         F.conv2d(x, ag.zeros(2, 2, 3, 3), groups=2)
     with pytest.raises(RuntimeError, match=r"kernel can't be greater"):
         F.conv2d(x, ag.zeros(2, 3, 6, 6))
-    with pytest.raises(ValueError, match="not supported for strided"):
+    # PyTorch: RuntimeError from the functional form, ValueError from the modules
+    with pytest.raises(RuntimeError, match="not supported for strided"):
         F.conv2d(x, ag.zeros(2, 3, 3, 3), padding="same", stride=2)
-    with pytest.raises(ValueError, match="invalid padding string"):
+    with pytest.raises(RuntimeError, match="Invalid padding string: 'full'"):
         F.conv2d(x, ag.zeros(2, 3, 3, 3), padding="full")
+    with pytest.raises(RuntimeError, match="not supported for strided"):
+        F.conv1d(ag.zeros(2, 3, 5), ag.zeros(2, 3, 3), padding="same", stride=2)
+    with pytest.raises(ValueError, match="not supported for strided"):
+        nn.Conv2d(3, 2, 3, padding="same", stride=2)
+    with pytest.raises(ValueError, match="Invalid padding string 'full'"):
+        nn.Conv2d(3, 2, 3, padding="full")
+    with pytest.raises(TypeError, match=r"conv_transpose2d\(\): argument 'padding' must be"):
+        F.conv_transpose2d(x, ag.zeros(3, 2, 3, 3), padding="same")
     with pytest.raises(RuntimeError, match=r"expected bias of shape \(2,\)"):
         F.conv2d(x, ag.zeros(2, 3, 3, 3), ag.zeros(3))
     with pytest.raises(RuntimeError, match="same dtype"):
@@ -811,7 +820,7 @@ def test_conv3d_errors():
         F.conv3d(x, ag.zeros(2, 3, 2, 2, 2))
     with pytest.raises(RuntimeError, match="kernel can't be greater"):
         F.conv3d(x, ag.zeros(2, 2, 4, 2, 2))
-    with pytest.raises(ValueError, match="strided"):
+    with pytest.raises(RuntimeError, match="strided"):
         F.conv3d(x, ag.zeros(2, 2, 2, 2, 2), stride=2, padding="same")
     with pytest.raises(RuntimeError, match="expected input"):
         F.conv3d(ag.zeros(2, 3, 3), ag.zeros(2, 2, 2, 2, 2))

@@ -93,7 +93,14 @@ EXPRS = [
     "F.binary_cross_entropy(p, y01, reduction='none')",
     "F.binary_cross_entropy_with_logits(x, y01)",
     "F.binary_cross_entropy_with_logits(x, y01, reduction='none')", "F.smooth_l1_loss(x, y01)",
-    "F.huber_loss(x, y01)", "F.conv2d(img, k)", "F.conv2d(img, k, padding=1)",
+    "F.huber_loss(x, y01)",
+    # the margin losses (PyTorch's own nodes, or clamp_min's) and cdist
+    "F.multi_margin_loss(x, tgt)", "F.soft_margin_loss(x, y01, reduction='none')",
+    "F.multilabel_margin_loss(x, tgt.view(3, 1).expand(3, 4))",
+    "F.margin_ranking_loss(v, v.flip(0), v.sign(), reduction='none')",
+    "F.triplet_margin_loss(x, p, y01, reduction='none')", "torch.cdist(x, p)",
+    "torch.cdist(x, p, compute_mode='use_mm_for_euclid_dist')", "torch.cdist(x, p, p=1.0)",
+    "torch.cdist(x, p, p=0.0)", "F.conv2d(img, k)", "F.conv2d(img, k, padding=1)",
     "F.conv1d(x3, k1)", "F.max_pool2d(img, 2)", "F.avg_pool2d(img, 2)",
     "F.adaptive_avg_pool2d(img, 1)", "F.adaptive_avg_pool2d(img, 4)",
     "F.batch_norm(img, rm, rv, rw, rb, training=True)",
@@ -126,6 +133,10 @@ _SEVERAL_NODES = {"x.max(0)[0]", "x.max(dim=1).values", "x.min(0)[0]", "x[0, 1:]
                   "F.batch_norm(img, rm, rv, rw, rb, training=True)",
                   # composites named at their call site: the nodes below are ours
                   "F.logsigmoid(x)", "x.trace()", "x.scatter(1, tgt.view(3, 1), x)",
+                  "F.multi_margin_loss(x, tgt)",
+                  "F.soft_margin_loss(x, y01, reduction='none')",
+                  "F.multilabel_margin_loss(x, tgt.view(3, 1).expand(3, 4))",
+                  "F.margin_ranking_loss(v, v.flip(0), v.sign(), reduction='none')",
                   "F.pad(img, (1, 1, 1, 1), mode='reflect')",
                   "F.pad(img, (1, 2, 0, 1), mode='replicate')",
                   # the unbatched loss is our batch of one squeezed (named as PyTorch's node);

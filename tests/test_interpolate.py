@@ -50,6 +50,13 @@ CASES = [
     ("linear", (2, 3, 7), dict(scale_factor=1.3, recompute_scale_factor=True)),
     ("bilinear", (2, 3, 7, 6), dict(scale_factor=(0.6, 1.5), recompute_scale_factor=False)),
     ("nearest", (2, 3, 7), dict(scale_factor=0.45)),
+    # a dim whose size the scale_factor leaves unchanged (floor(4 * 1.2) = 4): the linear
+    # modes copy it whatever the scale, bicubic applies the scale
+    ("bilinear", (2, 3, 4, 5), dict(scale_factor=(1.2, 2.6))),
+    ("bilinear", (1, 2, 4, 5), dict(scale_factor=1.1)),
+    ("linear", (2, 3, 7), dict(scale_factor=1.1)),
+    ("trilinear", (1, 2, 3, 4, 5), dict(scale_factor=(1.3, 1.6, 1.1))),
+    ("bicubic", (1, 2, 4, 5), dict(scale_factor=(1.2, 1.6))),
 ]
 
 
@@ -87,6 +94,19 @@ def test_interpolate_uint8(mode, kw, channels):
     b = TF.interpolate(torch.tensor(img), mode=mode, **kw)
     assert a.dtype == ag.uint8
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 4), (2, 2, 4, 5), (1, 1, 4, 5), (1, 2, 3, 4, 4)])
+@pytest.mark.parametrize("sf", [1.1, 1.2, 2.1, 0.9])
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_interpolate_nearest_unchanged_or_doubled_size(shape, sf, mode):
+    # PyTorch's 2-D nearest kernel copies an unchanged dim (and halves the index of a
+    # doubled one) whatever the scale_factor; its 1-D and 3-D kernels apply the scale
+    # (forward only: PyTorch's own 1-D backward takes the shortcuts)
+    a = rng().standard_normal(shape)
+    y = F.interpolate(ag.tensor(a), scale_factor=sf, mode=mode)
+    yt = TF.interpolate(torch.tensor(a), scale_factor=sf, mode=mode)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
 
 
 @pytest.mark.parametrize("shape,kw,exc", [

@@ -174,6 +174,20 @@ def test_lp_pool(nd, shape, kw):
                                rtol=1e-10)
 
 
+@pytest.mark.parametrize("nd,shape,kw", [
+    (1, (2, 3, 9), dict(kernel_size=3, stride=2, ceil_mode=True)),
+    (2, (2, 3, 6, 7), dict(kernel_size=(2, 3), stride=2)),
+    (3, (1, 2, 4, 5, 4), dict(kernel_size=2)),
+])
+@pytest.mark.parametrize("p", [float("inf"), -float("inf")])
+def test_lp_pool_infinite_norm(nd, shape, kw, p):
+    # PyTorch's limits: the max (p = inf) or min (p = -inf) of |x| over each window, signed
+    # inputs included (x ** inf would give 1s)
+    a = rng().standard_normal(shape) * 2
+    f, tf = getattr(F, f"lp_pool{nd}d"), getattr(TF, f"lp_pool{nd}d")
+    compare(lambda x: f(x, p, **kw), lambda x: tf(x, p, **kw), a, 1e-12, 1e-12)
+
+
 @pytest.mark.parametrize("nd,shape,kw,out", [
     (1, (2, 3, 8), dict(kernel_size=2), None),
     (1, (3, 9), dict(kernel_size=3, stride=2, padding=1), (9,)),
@@ -202,6 +216,12 @@ def test_max_unpool_errors():
         F.max_unpool2d(y, ag.tensor(np.array([[[[0, 1], [2, 99]]]])), 2)
     with pytest.raises(ValueError, match="invalid output_size"):
         F.max_unpool2d(y, ag.tensor(np.array([[[[0, 1], [2, 3]]]])), 2, output_size=(9, 9))
+    # the size printed as passed, as PyTorch does
+    with pytest.raises(ValueError, match=r'output_size "torch.Size\(\[9, 9\]\)"'):
+        F.max_unpool2d(y, ag.tensor(np.array([[[[0, 1], [2, 3]]]])), 2,
+                       output_size=ag.zeros(9, 9).shape)
+    with pytest.raises(ValueError, match=r'output_size "\[9, 9\]"'):
+        F.max_unpool2d(y, ag.tensor(np.array([[[[0, 1], [2, 3]]]])), 2, output_size=[1, 1, 9, 9])
 
 
 @pytest.mark.parametrize("fn,args", [

@@ -214,6 +214,20 @@ def test_cross_default_dim_warns():
     np.testing.assert_allclose(_np(out), _np(ref), rtol=1e-12)
 
 
+def test_cdist_p0_stays_in_the_graph():
+    # p = 0 counts the differing coordinates: a graph node (CdistBackward0) with zero
+    # gradients, as in PyTorch, not a constant
+    rs = np.random.default_rng(0)
+    a, t = both([rs.standard_normal((2, 4, 3)), rs.standard_normal((2, 5, 3))], rg=True)
+    out, ref = ag.cdist(a[0], a[1], p=0), torch.cdist(t[0], t[1], p=0)
+    np.testing.assert_array_equal(_np(out), _np(ref))
+    assert out.grad_fn.name() == ref.grad_fn.name() == "CdistBackward0"
+    ga = ag.autograd.grad(out.sum(), a)
+    gt = torch.autograd.grad(ref.sum(), t)
+    for u, v in zip(ga, gt):
+        np.testing.assert_array_equal(_np(u), _np(v))
+
+
 def test_cdist_gradient_at_zero_distance():
     x = np.array([[1.0, 2.0], [3.0, 4.0]])
     a, t = both([x, x], rg=True)

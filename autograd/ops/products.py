@@ -506,11 +506,12 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p == 2:
         pr, rr = a.shape[-2], b.shape[-2]
         use_mm = (compute_mode == modes[1] or compute_mode == modes[0] and (pr > 25 or rr > 25))
-        return Cdist2.apply(a, b, use_mm=use_mm)
+        # PyTorch's matrix-product form ends in a view; its direct form is one Cdist node
+        return named(Cdist2.apply(a, b, use_mm=use_mm),
+                     "ViewBackward0" if use_mm else "CdistBackward0")
     diff = unsqueeze(a, -2) - unsqueeze(b, -3)
-    if p == 0:
-        return _sum(cast(diff != 0, a.dtype), -1)
-    return norm(diff, p, -1)
+    # p = 0 counts the nonzero differences: still in the graph (zero gradients), as in PyTorch
+    return named(norm(diff, p, -1), "CdistBackward0")
 
 
 @register(family=_P, op=None, arity=2)

@@ -39,6 +39,8 @@ def _ntuple(v, n: int, name: str, op: str) -> tuple:
     """An int or a sequence of ``n`` ints, as a tuple of ``n`` ints."""
     if isinstance(v, numbers.Integral):
         return (int(v),) * n
+    if isinstance(v, str):  # iterable, but never ints (PyTorch's argument parser's message)
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not str")
     try:
         t = tuple(int(a) for a in v)
     except TypeError:

@@ -820,15 +820,15 @@ def _conv_pads(padding, ks, stride, dilation, op: str) -> tuple:
         if padding == "valid":
             return (0, 0) * nd
         if padding == "same":
+            # the functional form raises PyTorch's RuntimeErrors (the modules check first,
+            # with its ValueErrors)
             if any(s != 1 for s in stride):
-                raise ValueError(f"{op}: padding='same' is not supported for strided "
-                                 f"convolutions (stride={stride})")
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
             out = ()
             for k, d in zip(ks, dilation):
                 out += _same_pads(k, d)
             return out
-        raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
-                         "{'valid', 'same'}")
+        raise RuntimeError(f"Invalid padding string: {padding!r}")
     p = _ntuple(padding, nd, "padding", op)
     if any(a < 0 for a in p):
         raise ValueError(f"{op}: negative padding is not supported, got {p}")

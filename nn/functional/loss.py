@@ -57,9 +57,9 @@ def _check_reduction(reduction: str, fn: str, extra=()) -> None:
 def _warn_shape(input, target, fn: str) -> None:
     if tuple(getattr(target, "shape", ())) != tuple(input.shape):
         warnings.warn(
-            f"{fn}: using a target size ({_shape(target)}) that is different to the input size "
-            f"({_shape(input)}). This will likely lead to incorrect results due to "
-            "broadcasting. Please ensure they have the same size.", stacklevel=3)
+            f"Using a target size (torch.Size({_shape(target)})) that is different to the input "
+            f"size (torch.Size({_shape(input)})). This will likely lead to incorrect results due "
+            "to broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
 def _weighted(loss, weight, reduction, fn, mean_by_weight: bool):
@@ -268,9 +268,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy")
     if tuple(getattr(target, "shape", ())) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy: using a target size ({_shape(target)}) that is "
-                         f"different to the input size ({_shape(input)}) is deprecated. Please "
-                         "ensure they have the same size.")
+        raise ValueError(f"Using a target size (torch.Size({_shape(target)})) that is "
+                         f"different to the input size (torch.Size({_shape(input)})) is "
+                         "deprecated. Please ensure they have the same size.")
     tdt = getattr(target, "dtype", None)
     if tdt is not None and tdt != input.dtype:
         raise RuntimeError(f"binary_cross_entropy: found target dtype {tdt} but expected "
@@ -321,8 +321,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     if tuple(getattr(target, "shape", ())) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy_with_logits: target size ({_shape(target)}) "
-                         f"must be the same as input size ({_shape(input)})")
+        raise ValueError(f"Target size (torch.Size({_shape(target)})) must be the same as "
+                         f"input size (torch.Size({_shape(input)}))")
     if pos_weight is None:
         loss = BCEWithLogits.apply(input, target, None)
     else:
@@ -625,7 +625,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=
             f"margin_ranking_loss : All input tensors should have same dimension but got "
             f"sizes: input1: {_shape(input1)}, input2: {_shape(input2)}, target: "
             f"{_shape(target)} ")
-    loss = E.clamp(-target * (input1 - input2) + margin, min=0)
+    loss = named(E.clamp(-target * (input1 - input2) + margin, min=0), "ClampMinBackward0")
     return _reduce(loss, reduction, "margin_ranking_loss")
 
 
@@ -644,7 +644,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     """Two-class logistic loss ``log(1 + exp(-target * input))`` (target 1 / -1)."""
     reduction = _legacy(size_average, reduce, reduction, "soft_margin_loss")
     loss = E.log1p(E.exp(-input * target))
-    return _reduce(loss, reduction, "soft_margin_loss")
+    return named(_reduce(loss, reduction, "soft_margin_loss"), "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -713,7 +713,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     loss = R.sum(z, dim=1) / c
     if squeeze:
         loss = S.reshape(loss, ())
-    return _reduce(loss, reduction, "multi_margin_loss")
+    return named(_reduce(loss, reduction, "multi_margin_loss"), "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None,
@@ -756,7 +756,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
     loss = R.sum(E.where(mask, z, 0.0), dim=(1, 2)) / c
     if nd < 2:
         loss = S.reshape(loss, ())
-    return _reduce(loss, reduction, "multilabel_margin_loss")
+    return named(_reduce(loss, reduction, "multilabel_margin_loss"),
+                 "MultilabelMarginLossBackward0")
 
 
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
@@ -778,7 +779,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = E.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    loss = E.clamp(margin + d_pos - d_neg, min=0)
+    loss = named(E.clamp(margin + d_pos - d_neg, min=0), "ClampMinBackward0")
     return _reduce(loss, reduction, "triplet_margin_loss")
 
 
@@ -1055,8 +1056,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
         lab, il_x, tl_x = xp.asarray(lab), xp.asarray(il), xp.asarray(tl)
     else:
         il_x, tl_x = il, tl
-    nll = CTCLoss.apply(lp, lab=lab, il=il_x, tl=tl_x, blank=blank,
-                        zero_infinity=zero_infinity)
+    nll = named(CTCLoss.apply(lp, lab=lab, il=il_x, tl=tl_x, blank=blank,
+                              zero_infinity=zero_infinity), "CtcLossBackward0")
     if zero_infinity:
         nll = E.where(xp.isinf(_data(nll)), 0.0, nll)
     if reduction == "mean":

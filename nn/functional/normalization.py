@@ -207,7 +207,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         count = int(np.prod([input.shape[a] for a in axes]))
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
-                             f"size {_shape(input)}")
+                             f"size torch.Size({_shape(input)})")
         xd = _data(input)
         if _bn_fast(xd, w, b):  # the compiled kernels: statistics and output in one op
             stats = []

@@ -1122,6 +1122,13 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
     fn = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
     k = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
     ks = k[0] if nd == 1 else k
+    if isinstance(norm_type, numbers.Real) and math.isinf(norm_type):
+        # PyTorch's limits: p = inf is the max of |x| over each window, p = -inf its min
+        # (x^p would overflow to inf / underflow to 0 and the root give 1s)
+        mp = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]
+        if norm_type > 0:
+            return mp(E.abs(input), ks, stride, 0, 1, ceil_mode)
+        return E.neg(mp(E.neg(E.abs(input)), ks, stride, 0, 1, ceil_mode))
     if stride is not None:
         out = fn(E.pow(input, norm_type), ks, stride, 0, ceil_mode)
     else:
@@ -1156,17 +1163,18 @@ def _unpool_output_size(x, k, s, p, output_size, nd):
     if output_size is None:
         return default
     out = tuple(int(a) for a in output_size)
+    given = output_size  # printed as passed (a list, a tuple, a torch.Size), as PyTorch does
     if len(out) == nd + 2:
-        out = out[2:]
+        out, given = out[2:], given[2:]
     elif len(out) == nd + 1:
-        out = out[1:]
+        out, given = out[1:], given[1:]
     if len(out) != nd:
         raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
                          f"elements, but it has a length of '{len(output_size)}'")
     for d in range(nd):
         lo, hi = default[d] - s[d], default[d] + s[d]
         if not lo < out[d] < hi:
-            raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be '
+            raise ValueError(f'invalid output_size "{given}" (dim {d} must be '
                              f"between {lo} and {hi})")
     return out
 

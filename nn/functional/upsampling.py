@@ -40,11 +40,12 @@ def _linear_matrix(size, out, align_corners, scale):
     return m
 
 
-def _nearest_index(size, out, scale, exact):
-    """PyTorch's nearest source index (computed in float32 like its CPU kernel)."""
-    if out == size and not exact:
+def _nearest_index(size, out, scale, exact, shortcuts=True):
+    """PyTorch's nearest source index (computed in float32 like its CPU kernel); with
+    ``shortcuts``, an unchanged or doubled size maps exactly whatever the scale."""
+    if shortcuts and out == size and not exact:
         return np.arange(out)
-    if out == 2 * size and not exact:
+    if shortcuts and out == 2 * size and not exact:
         return np.arange(out) >> 1
     s = np.float32(1.0 / scale) if scale is not None and scale > 0 else \
         np.float32(size) / np.float32(out)
@@ -260,11 +261,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return adaptive_avg_pool3d(input, out)
         return _adaptive_avg("interpolate", input, out if nd == 2 else out[0], nd)
     if mode in ("nearest", "nearest-exact"):
-        idx = [_nearest_index(n, o, s, mode == "nearest-exact")
+        # PyTorch's 2-D nearest kernel copies a dim whose size is unchanged (or takes every
+        # other row when doubled) whatever the scale_factor; its 1-D and 3-D kernels apply
+        # the given scale_factor to every dim
+        idx = [_nearest_index(n, o, s, mode == "nearest-exact", shortcuts=nd == 2)
                for n, o, s in zip(in_sizes, out, scales)]
         return _nearest(input, idx)
     build = _cubic_matrix if mode == "bicubic" else _linear_matrix
-    ms = [None if (o == n and not align_corners and s in (None, 1.0)) else
+    # a dim whose size is unchanged is copied (linear modes: whatever the scale_factor, as
+    # PyTorch's source-index rule does; bicubic: when the scale is 1). uint8 images resize
+    # only the dims whose size changes (PyTorch's separable kernel)
+    keep = mode != "bicubic" or dt == np.uint8
+    ms = [None if o == n and (keep or (not align_corners and s in (None, 1.0))) else
           build(n, o, align_corners, s) for n, o, s in zip(in_sizes, out, scales)]
     if dt.kind in "biu":
         # uint8 images: weights quantised as PyTorch's uint8 kernel does, the sums rounded to

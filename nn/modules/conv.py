@@ -51,8 +51,12 @@ class _ConvNd(Module):
         if isinstance(padding, str):
             if self.transposed:
                 raise ValueError(f"{name}: padding must be an int or a tuple of ints")
-            # validates the string and 'same' with strides
-            C._conv_pads(padding, self.kernel_size, self.stride, self.dilation, name)
+            # PyTorch's module checks (ValueError; the functional form raises RuntimeError)
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 "{'valid', 'same'}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
             self.padding = _ntuple(padding, nd, "padding", name)
