@@ -248,6 +248,18 @@ def scalar_result(adtype, s):
     return adtype if ca >= 1 else _NP_INT64
 
 
+_SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
+                      "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
+
+
+def scalar_type_name(dt) -> str:
+    """PyTorch's C++ name of a dtype, as its error messages print it (``Long``, ``Float``)."""
+    name = str(to_dtype(dt))
+    return _SCALAR_TYPE_NAMES.get(name, name)
+
+
 def promote(a, b):
     """Result dtype of a binary op between arrays a and b (PyTorch rules: a dimensioned
     operand wins over a 0-d one of the same or higher category; int with float gives the

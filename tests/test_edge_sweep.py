@@ -479,6 +479,9 @@ CALLS = {
     "dot": [("dot", lambda M, x, y: M.dot(x[0], y[1]), 2),
             ("dot_bad", lambda M, x, y: M.dot(x[0], y[1, :3]), 2)],
     "outer": [("outer", lambda M, x, y: M.outer(x[0], y[1]), 2)],
+    "inner": [("inner", lambda M, x, y: M.inner(x, y), 2),
+              ("inner_1d", lambda M, x, y: M.inner(x[0], y[1]), 2),
+              ("inner_bad", lambda M, x, y: M.inner(x, y[:, :3]), 2)],
     "einsum": [("einsum", lambda M, x, y: M.einsum("ij,jk->ik", x, y), 2),
                ("einsum_diag", lambda M, x, y: M.einsum("ii->i", x), 2),
                ("einsum_bad", lambda M, x, y: M.einsum("ij,jk->ik", x, y[:3]), 2)],
@@ -1098,8 +1101,9 @@ NUMBER_ARGS = "must be Tensor, not"
 
 # ops whose sign of a zero result PyTorch does not define: maximum(0., -0.) is -0. in its
 # scalar loop and 0. in its vectorised loop (and the other way round)
-# (and which of the tied 0. and -0. topk returns is not specified either)
-ZERO_SIGN_UNDEFINED = {"maximum", "minimum", "topk"}
+# (and which of the tied 0. and -0. topk returns is not specified either; inner sums the
+# products of an expanded operand in its own order, -0. + -0. there, +0. in the BLAS's)
+ZERO_SIGN_UNDEFINED = {"maximum", "minimum", "topk", "inner"}
 
 # Gradients of two inputs of different floating dtypes (float16 with float32...): PyTorch's
 # backward formulas run on each saved input in its own dtype (a float16 input squared

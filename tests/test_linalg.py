@@ -776,3 +776,39 @@ def test_result_type_names_like_torch(fn):
             f = getattr(f, part)
         return repr(f(lib.eye(2))).split("(")[0].replace("autograd.", "torch.")
     assert call(ag) == call(torch)
+
+
+# ---- einsum's sublist format and dtype rule, inner of N-d tensors (as PyTorch) -----------
+
+def _outcome(fn):
+    try:
+        r = fn()
+    except Exception as e:  # noqa: BLE001 - the class is the outcome compared
+        return type(e).__name__
+    return str(r.dtype).split(".")[-1], tuple(r.shape), np.round(r.tolist(), 5).tolist()
+
+
+_A = np.random.default_rng(3).standard_normal((2, 3)).astype(np.float32)
+_B = np.random.default_rng(4).standard_normal((4, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("case", [
+    lambda t: t.einsum(t.tensor(_A), [0, 1], t.tensor(_B), [2, 1], [0, 2]),
+    lambda t: t.einsum(t.tensor(_A), [0, 1], t.tensor(_B), [2, 1]),  # implicit output
+    lambda t: t.einsum(t.tensor(_A), [Ellipsis, 30], t.tensor(_B), [2, 30], [Ellipsis, 2]),
+    lambda t: t.einsum(t.tensor(_A), [0, 1]),
+    lambda t: t.einsum(t.tensor(_A), [0, 60]),  # ValueError
+    lambda t: t.einsum("ij,kj->ik", t.tensor(_A), t.tensor(_B).double()),  # contracted
+    lambda t: t.einsum("ij,kj->ik", t.tensor(_A).double(), t.tensor(_B)),
+    lambda t: t.einsum("i,j->ij", t.tensor(_A[0]), t.tensor(_B[0]).double()),  # promotes
+    lambda t: t.einsum("i,i->i", t.tensor(_A[0]), t.tensor(_B[0]).double()),
+    lambda t: t.inner(t.tensor(_A), t.tensor(_B)),
+    lambda t: t.inner(t.tensor(_A).reshape(2, 1, 3), t.tensor(_B)),
+    lambda t: t.inner(t.tensor(_A[0]), t.tensor(_B[0])),
+    lambda t: t.inner(t.tensor(2.0), t.tensor(_B)),
+    lambda t: t.inner(t.tensor(_A), t.tensor(_B).T),  # RuntimeError
+    lambda t: t.tensor(_A).inner(t.tensor(_B[:, :3])),
+])
+def test_einsum_sublist_and_inner_as_torch(case):
+    torch = pytest.importorskip("torch")
+    assert _outcome(lambda: case(ag)) == _outcome(lambda: case(torch))

@@ -619,3 +619,22 @@ def test_scans_hypothesis(shape, seed, dtype, data):
         both(lambda M, x: M.logcumsumexp(x, dim), a, rtol=1e-5)
         both(lambda M, x: M.nansum(x, dim), a, rtol=1e-5)
         both(lambda M, x: M.nanmean(x, dim, True), a, rtol=1e-5)
+
+
+def test_quantile_ranks_in_the_input_dtype_as_torch():
+    """The rank ``q * (n - 1)`` is computed in the input's dtype: float32 0.1 * 5 is 0.5
+    exactly, which "nearest" rounds (half to even) to 0; float64 arithmetic gave 1."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 6, 11, 21):
+        x = rng.standard_normal(n).astype(np.float32)
+        q = np.array([0.05, 0.1, 0.15, 0.3, 0.5, 0.7, 0.9], dtype=np.float32)
+        for mode in ("nearest", "lower", "higher", "linear", "midpoint"):
+            for fn in ("quantile", "nanquantile"):
+                want = getattr(torch, fn)(torch.tensor(x), torch.tensor(q), interpolation=mode)
+                got = getattr(ag, fn)(ag.tensor(x), ag.tensor(q), interpolation=mode)
+                np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+                s = getattr(ag, fn)(ag.tensor(x), 0.1, interpolation=mode)
+                np.testing.assert_allclose(
+                    s.numpy(), getattr(torch, fn)(torch.tensor(x), 0.1,
+                                                  interpolation=mode).numpy(), rtol=1e-6)

@@ -291,7 +291,7 @@ def test_cat_stack_errors():
         ag.cat([rnd(2, 3), rnd(2, 4)], 0)
     with pytest.raises(RuntimeError, match="same number of dimensions"):
         ag.cat([rnd(2, 3), rnd(3)])
-    with pytest.raises(RuntimeError, match="non-empty"):
+    with pytest.raises(ValueError, match="non-empty"):  # (PyTorch's class)
         ag.cat([])
     with pytest.raises(IndexError, match="cat: dimension out of range"):
         ag.cat([rnd(2), rnd(2)], 1)
@@ -459,3 +459,54 @@ def test_methods_and_contiguous():
           lambda a: np.moveaxis(a, 0, 1), x)
     check(lambda t: ag.hstack([t, t]), lambda a: np.hstack([a, a]), x)
     check(lambda t: ag.vstack([t, t[0]]), lambda a: np.vstack([a, a[0]]), x)
+
+
+# ---- cat's legacy empty tensors, stack's promotion, tile's varargs (as PyTorch) ------------
+
+def _outcome(fn):
+    try:
+        r = fn()
+    except Exception as e:  # noqa: BLE001 - the class is the outcome compared
+        return type(e).__name__
+    if isinstance(r, tuple):
+        return tuple(r)
+    return str(r.dtype).split(".")[-1], tuple(r.shape), r.tolist()
+
+
+@pytest.mark.parametrize("case", [
+    lambda t: t.cat([t.tensor([]), t.ones(2, 3)], dim=1),  # [0] is skipped, any dim
+    lambda t: t.cat([t.ones(2, 3), t.tensor([]), t.ones(1, 3)]),
+    lambda t: t.cat([t.tensor([], dtype=t.float64), t.ones(2, 3)]),  # ... but promotes
+    lambda t: t.cat([t.tensor([], dtype=t.int64), t.ones(2, 3)], dim=-1),
+    lambda t: t.cat([t.tensor([]), t.tensor([])]),
+    lambda t: t.cat([t.tensor([]), t.ones(2, 3)], dim=2),  # the dim of the kept ones
+    lambda t: t.cat([t.zeros(0, 3), t.ones(2, 3)], dim=1),  # only [0] is skipped
+    lambda t: t.cat([t.tensor([]), t.tensor(1.)]),
+    lambda t: t.cat([]),  # ValueError
+    lambda t: t.hstack([t.tensor([]), t.ones(3)]),
+    lambda t: t.stack([t.arange(3), t.ones(3)]),  # float32, not NumPy's float64
+    lambda t: t.stack([t.tensor(1), t.tensor(2.5)]),
+    lambda t: t.stack([t.ones(2, dtype=t.int32), t.ones(2, dtype=t.uint8)]),
+    lambda t: t.stack([t.ones(2, dtype=t.bool), t.ones(2, dtype=t.float16)], dim=1),
+    lambda t: t.tensor([1, 2, 3]).tile(2, 2),
+    lambda t: t.tile(t.tensor([1, 2, 3]), dims=(2,)),
+    lambda t: t.tensor([[1, 2]]).tile((3,)),
+    lambda t: t.broadcast_shapes((3,), (2, 1)),
+])
+def test_cat_stack_tile_as_torch(case):
+    torch = pytest.importorskip("torch")
+    assert _outcome(lambda: case(ag)) == _outcome(lambda: case(torch))
+
+
+def test_cat_skipped_empty_gradient_and_stack_promotion_gradient():
+    a = ag.tensor([], requires_grad=True)
+    b = ag.ones(2, 3, requires_grad=True)
+    out = ag.cat([a, b], 1)
+    (out * 2).sum().backward()
+    assert tuple(a.grad.shape) == (0,) and np.all(b.grad.numpy() == 2)
+    f = ag.ones(3, requires_grad=True)
+    s = ag.stack([ag.arange(3), f, f.double()])
+    assert s.dtype == ag.float64
+    s.sum().backward()
+    assert f.grad.dtype == ag.float32 and f.grad.tolist() == [2.0, 2.0, 2.0]
+    assert type(ag.broadcast_shapes((3,), (2, 1))).__name__ == "Size"

@@ -13,7 +13,14 @@ import numpy as np
 
 from .. import backend
 from ..backend import get_array_module
-from ..dtypes import get_default_dtype, promote, result_type, scalar_as, scalar_result
+from ..dtypes import (
+    get_default_dtype,
+    promote,
+    result_type,
+    scalar_as,
+    scalar_result,
+    scalar_type_name,
+)
 from ..function import BinaryOp, Op
 from ..parallel import KERNEL_MIN, flat_ranges, parallel_slices
 from ..registry import REAL, register
@@ -1255,6 +1262,9 @@ def where(condition, a=None, b=None):
     if not isinstance(condition, Tensor) and not isinstance(a, Tensor) \
             and not isinstance(b, Tensor):
         return Where.apply(c, a, b)  # raw arrays in (backward formulas), raw array out
+    if isinstance(condition, Tensor) and c.dtype.kind != "b" and c.dtype != np.uint8:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {scalar_type_name(c.dtype)}")
     try:
         return Where.apply(condition if isinstance(condition, Tensor) else c, a, b)
     except ValueError:

@@ -43,12 +43,23 @@ def _convert_index(index):
     for ix in index:
         if isinstance(ix, Tensor):
             ix = ix._data
+            # PyTorch takes int64, int32, uint8 and bool index tensors only (a NumPy array
+            # of another integer type is converted to int64 first, so it indexes)
+            if ix.ndim and ix.dtype.kind in "iu" and ix.dtype not in _INDEX_DTYPES:
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 f"tensors; got {ix.dtype}")
+        elif isinstance(ix, slice) and ix.step is not None and ix.step < 0:
+            raise ValueError("step must be greater than zero")
         if isinstance(ix, (list, tuple, range)):  # a sequence in an index is an index tensor
             ix = np.asarray([v._data if isinstance(v, Tensor) else v for v in ix]
                             if any(isinstance(v, Tensor) for v in ix) else ix)
             if ix.size == 0:
                 ix = ix.astype(np.int64)  # x[[]]: an empty integer index
         if hasattr(ix, "dtype") and hasattr(ix, "shape"):
+            if ix.dtype == np.uint8:  # a byte tensor is a mask (even 0-d), as in PyTorch
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use "
+                              "a dtype torch.bool instead.", UserWarning, stacklevel=3)
+                ix = ix.astype(bool)
             if ix.ndim == 0 and ix.dtype.kind in "iu":
                 ix = int(ix)
             else:
@@ -62,6 +73,9 @@ def _convert_index(index):
             raise IndexError(f"index of type {type(ix).__name__} is not supported")
         out.append(ix)
     return tuple(out), basic
+
+
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8))
 
 
 def _sequence_as_tuple(seq) -> bool:
@@ -1401,6 +1415,8 @@ def _check_reduce(op, reduce, names=_REDUCE_NAMES):
 def scatter_reduce(x, dim: int, index, src, reduce: str, *, include_self: bool = True):
     """A copy of x where ``src`` is reduced (sum, prod, mean, amax, amin) into the entries
     ``index`` names along ``dim``, with x's own values when ``include_self``."""
+    # PyTorch's scatter_reduce also takes "max" and "min" (its legacy names of amax/amin)
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     _check_reduce("scatter_reduce", reduce)
     if reduce == "mean" and x.dtype.kind == "b":
         raise NotImplementedError('"scatter_gather_tensor_cpu_reduce_mean" not implemented '

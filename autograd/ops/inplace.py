@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module, lock, unlock
-from ..dtypes import can_cast
+from ..dtypes import can_cast, scalar_type_name
 from ..function import Op
 from ..grad_mode import no_grad, state
 from ..registry import register
@@ -133,9 +133,23 @@ def _take_tangent(t: Tensor, out: Tensor) -> None:
         t._fw = fw
 
 
+def _check_put_dtype(x: Tensor, idx, value: Tensor) -> None:
+    """An advanced-index assignment is PyTorch's ``index_put_``, which takes a value of
+    ``x``'s own dtype only (a Python number is made one); the exception is one boolean mask
+    with a one-element value, which PyTorch runs as ``masked_fill_`` (a cast)."""
+    arrays = [ix for ix in idx if hasattr(ix, "dtype")]
+    if len(arrays) == 1 and arrays[0].dtype.kind == "b" and value.numel() == 1:
+        return
+    raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                       f"{scalar_type_name(x.dtype)} for the destination and "
+                       f"{scalar_type_name(value.dtype)} for the source.")
+
+
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``; recorded for autograd like PyTorch's index_put_."""
     idx, basic = _convert_index(index)
+    if not basic and isinstance(value, Tensor) and value.dtype != x.dtype:
+        _check_put_dtype(x, idx, value)
     parts = None if basic else _split_ints(idx)
     if parts is not None:  # PyTorch: integers select first, then the tensors index
         idx = TwoStep(*parts)

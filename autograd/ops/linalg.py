@@ -8,7 +8,7 @@ import string
 import numpy as np
 
 from ..backend import get_array_module
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, scalar_type_name
 from ..function import Op, named
 from ..registry import register
 from ..return_types import structseq
@@ -155,7 +155,7 @@ def mv(a, v):
     return matmul(a, v)
 
 
-@register(family=_LA, op=MatMul, arity=2, aliases="inner", numpy="dot")
+@register(family=_LA, op=MatMul, arity=2, numpy="dot")
 def dot(a, b):
     """Inner product of two 1-D tensors."""
     if a.ndim != 1 or b.ndim != 1:
@@ -168,9 +168,6 @@ def dot(a, b):
             f"[{b.shape[0]}] to have the same number of elements"
         )
     return matmul(a, b)
-
-
-inner = dot
 
 
 @register(family=_LA, op=MatMul, arity=2, aliases="ger")
@@ -223,6 +220,42 @@ def _parse_einsum(eq: str, shapes):
     else:
         out = out.replace("...", ell)
     return new_ins, out
+
+
+def _sublist_equation(args):
+    """(equation, operands) of einsum's sublist format ``(op1, sub1, op2, sub2, ...[, out])``:
+    subscripts 0-25 are ``A``-``Z``, 26-51 ``a``-``z`` and ``...`` is an ellipsis, as in
+    PyTorch (``torch.functional.einsum``)."""
+    def letters(sub):
+        out = []
+        for n in sub:
+            if n is Ellipsis:
+                out.append("...")
+            elif isinstance(n, numbers.Integral) and 0 <= n < 52:
+                out.append(chr(ord("A") + n) if n < 26 else chr(ord("a") + n - 26))
+            else:
+                raise ValueError("einsum(): subscript in subscript list is not within the "
+                                 "valid range [0, 52)")
+        return "".join(out)
+
+    equation = ",".join(letters(sub) for sub in args[1::2])
+    if len(args) % 2 == 1:
+        return equation + "->" + letters(args[-1]), args[:-1:2]
+    return equation, args[::2]
+
+
+def _check_einsum_dtypes(ins, out, operands) -> None:
+    """PyTorch multiplies and sums a contracted pair with bmm, which takes one dtype: a
+    subscript summed between operands of different dtypes is an error there (products
+    without a contraction, like an outer product, promote)."""
+    dts = [o.dtype for o in operands]
+    if len(set(dts)) < 2:
+        return
+    contracted = any(c not in out and sum(c in s for s in ins) > 1 for c in set("".join(ins)))
+    if contracted:
+        other = next(d for d in dts if d != dts[0])
+        raise RuntimeError(f"expected scalar type {scalar_type_name(dts[0])} but found "
+                           f"{scalar_type_name(other)}")
 
 
 def _einsum_raw(xp, ins, out, ops):
@@ -325,10 +358,14 @@ def _to_diagonal(g, s, full, shape):
 
 @register(family=_LA, method=False, numpy="einsum", arity=None)
 def einsum(equation: str, *operands):
-    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; differentiable."""
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``, or in the sublist format
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``; differentiable."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ins, out = _parse_einsum(equation, [o.shape for o in operands])
+    _check_einsum_dtypes(ins, out, operands)
     if not any(isinstance(o, Tensor) for o in operands):
         return _einsum_raw(get_array_module(*operands), ins, out, operands)
     return Einsum.apply(*operands, ins=tuple(ins), out=out)

@@ -328,6 +328,24 @@ def _bcast2(a, b):
 
 
 @register(family=_P, op=None, arity=2)
+def inner(a, b):
+    """Sum of products over the last dim of both (a 0-d operand multiplies):
+    ``tensordot(a, b, ([-1], [-1]))``, shape ``a.shape[:-1] + b.shape[:-1]``."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(a.shape)} and {list(b.shape)}")
+    if a.ndim == 1 and b.ndim == 1 and a.dtype.kind == "b" and b.dtype.kind == "b":
+        # PyTorch's BLAS dot refuses bool vectors; strided ones take its generic loop,
+        # which answers "any(a & b)"
+        if all(t.numel() < 2 or t.stride(0) == 1 for t in (a, b)):
+            raise NotImplementedError('"dot" not implemented for \'Bool\'')
+        return (a & b).any()
+    return tensordot(a, b, dims=([-1], [-1]))
+
+
+@register(family=_P, op=None, arity=2)
 def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim``; with ``dim=None`` the first dim of size 3
     (PyTorch's deprecated default, with its warning)."""

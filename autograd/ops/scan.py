@@ -370,15 +370,18 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
     sd = _data(srt)
     xp = get_array_module(sd)
     n = sd.shape[-1]
-    qv = xp.asarray(qd.reshape(-1))
+    # the ranks are computed in the input's dtype, as PyTorch's: for float32, 0.1 * 5 is
+    # 0.5 exactly and "nearest" rounds it to 0 (in float64 it is a little over 0.5)
+    ft = sd.dtype.type
+    qv = xp.asarray(qd.reshape(-1)).astype(sd.dtype)
     nan = xp.isnan(sd)
     if ignore_nan:
         cnt = (~nan).sum(axis=-1, keepdims=True)
-        ranks = qv * (cnt - 1).astype(np.float64)
-        ranks = xp.where(ranks < 0, 0.0, ranks)
+        ranks = qv * (cnt - 1).astype(sd.dtype)
+        ranks = xp.where(ranks < 0, ft(0), ranks)
     else:
-        ranks = xp.broadcast_to(qv * float(n - 1), sd.shape[:-1] + qv.shape)
-        ranks = xp.where(nan.any(axis=-1, keepdims=True), float(n - 1), ranks)
+        ranks = xp.broadcast_to(qv * ft(n - 1), sd.shape[:-1] + qv.shape)
+        ranks = xp.where(nan.any(axis=-1, keepdims=True), ft(n - 1), ranks)
     if interpolation == "lower":
         ranks = xp.floor(ranks)
     elif interpolation == "higher":
@@ -391,7 +394,7 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
         above = xp.ceil(ranks).astype(np.int64)
         hi = take_along_dim(srt, _make(above), -1)
         w = xp.full(ranks.shape, 0.5) if interpolation == "midpoint" else ranks - below
-        w = w.astype(sd.dtype)
+        w = w.astype(sd.dtype)  # (ranks - below: float32 minus int64 is float64 in NumPy)
         small = w < 0.5
         # PyTorch's lerp: self + w * (end - self) below 1/2, end - (end - self) * (1 - w)
         out = where(small, out + (hi - out) * w, hi - (hi - out) * (1 - w))

@@ -14,7 +14,7 @@ from ..backend import get_array_module
 from ..dtypes import promote, to_dtype
 from ..function import Op, named
 from ..registry import register
-from ..tensor import Tensor, _make
+from ..tensor import Size, Tensor, _make
 from .elementwise import Clone, cast
 
 _SH = "shape"
@@ -191,10 +191,14 @@ class Cat(Op):
     def forward(ctx, *xs, dim):
         xp = get_array_module(*xs)
         ctx.dim = dim
-        ctx.sizes = [x.shape[dim] for x in xs]
+        # skipped 1-D empty tensors (see cat) take no part and get an empty gradient
+        ctx.skip = [_legacy_empty(x) for x in xs]
+        if all(ctx.skip):
+            ctx.skip = [False] * len(xs)
+        ctx.sizes = [0 if k else x.shape[dim] for x, k in zip(xs, ctx.skip)]
         ctx.dtypes = [x.dtype for x in xs]
         try:
-            return xp.concatenate(xs, axis=dim)
+            return xp.concatenate([x for x, k in zip(xs, ctx.skip) if not k], axis=dim)
         except ValueError:
             raise RuntimeError(
                 f"cat: sizes of tensors must match except in dimension {dim}; got shapes "
@@ -209,6 +213,8 @@ class Cat(Op):
         for i, n in enumerate(ctx.sizes):
             if ctx.next_edges[i] is None:
                 out.append(None)
+            elif ctx.skip[i]:
+                out.append(get_array_module(gy).zeros((0,), dtype=ctx.dtypes[i]))
             else:
                 g = gy[pre + (slice(start, start + n),)]
                 if g.dtype != ctx.dtypes[i]:
@@ -438,9 +444,9 @@ def broadcast_tensors(*tensors):
 
 @register(family=_SH, method=False, arity=0, differentiable=False)
 def broadcast_shapes(*shapes):
-    return _broadcast_shapes("broadcast_shapes",
-                             [(s,) if isinstance(s, numbers.Integral) else tuple(s)
-                              for s in shapes])
+    return Size(_broadcast_shapes("broadcast_shapes",
+                                  [(s,) if isinstance(s, numbers.Integral) else tuple(s)
+                                   for s in shapes]))
 
 
 @register(family=_SH, op=Reshape, numpy="squeeze")
@@ -506,8 +512,11 @@ def repeat(x, *sizes):
 
 
 @register(family=_SH, op=Repeat, numpy="tile")
-def tile(x, dims):
-    dims = tuple(dims)
+@_sizes_keyword("dims")
+def tile(x, *dims):
+    """Repeat ``x`` ``dims`` times along each dim (as a tuple, or as separate ints in the
+    method form ``x.tile(2, 2)``); missing leading dims count as 1."""
+    dims = _shape_arg(dims)
     if len(dims) < x.ndim:
         dims = (1,) * (x.ndim - len(dims)) + dims
     return repeat(x, dims)
@@ -574,21 +583,29 @@ def _same_device(tensors, op):
         raise RuntimeError(f"{op}: expected all tensors to be on the same device, got {devs}")
 
 
+def _legacy_empty(t) -> bool:
+    return t.ndim == 1 and t.shape[0] == 0
+
+
 @register(family=_SH, op=Cat, aliases=("concat", "concatenate"), method=False,
           numpy="concatenate", arity=None)
 def cat(tensors, dim: int = 0):
     """Concatenate along an existing dim."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    n = tensors[0].ndim
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(
                 f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
                 "use stack(), or unsqueeze it first")
+    # PyTorch's legacy rule: a 1-D empty tensor (shape [0], as torch.tensor([]) when a
+    # result is accumulated with cat in a loop) is skipped whatever the others' shapes; it
+    # still takes part in the dtype promotion
+    kept = [t for t in tensors if not _legacy_empty(t)] or tensors
+    n = kept[0].ndim
     d = _norm_dim(dim, n, "cat")
-    if any(t.ndim != n for t in tensors):
+    if any(t.ndim != n for t in kept):
         raise RuntimeError(
             f"cat: tensors must have the same number of dimensions; got shapes "
             f"{[list(t.shape) for t in tensors]}"
@@ -615,6 +632,10 @@ def stack(tensors, dim: int = 0):
         raise RuntimeError("stack expects a non-empty TensorList")
     d = _norm_dim(dim, tensors[0].ndim + 1, "stack")
     _same_device(tensors, "stack")
+    dts = {t.dtype for t in tensors}
+    if len(dts) > 1:  # PyTorch's promotion (int64 with float32 gives float32, not float64)
+        dt = functools.reduce(_dtypes.promote_types, [t.dtype for t in tensors])
+        tensors = [cast(t, np.dtype(dt)) for t in tensors]
     return Stack.apply(*tensors, dim=d)
 
 
