@@ -129,8 +129,10 @@ class Node:
         return tuple((None, 0) if e is None else e for e in self.next_edges)
 
     def name(self) -> str:
-        """PyTorch's ``grad_fn.name()``: the node's PyTorch name (``MulBackward0``)."""
-        return self.backward_name()
+        """PyTorch's ``grad_fn.name()``: the node's PyTorch name (``MulBackward0``; its C++
+        nodes with their namespace, ``torch::autograd::CopySlices``)."""
+        n = self.backward_name()
+        return "torch::autograd::CopySlices" if n == "CopySlices" else n
 
     def backward_name(self) -> str:
         """The name PyTorch prints for this node, which ``name()``, ``repr`` of the node and

@@ -107,6 +107,18 @@ EXPRS = [
     "F.batch_norm(img, rm, rv, rw, rb, training=False)", "F.layer_norm(x, (4,))",
     "F.group_norm(x3, 1)", "F.dropout(x, 0.5, training=True)", "F.embedding(idx, E)",
     "x.sum() / 2", "x.mean() * 2",
+    # vision functions PyTorch records as one node (named at the call: see _VISION)
+    *(_VISION := [
+        "F.interpolate(img, scale_factor=2)", "F.interpolate(img, size=5, mode='bilinear')",
+        "F.interpolate(img, size=5, mode='bicubic')", "F.interpolate(img, size=5, mode='area')",
+        "F.interpolate(img, size=5, mode='nearest-exact')",
+        "F.interpolate(x3, size=5, mode='linear')", "F.interpolate(x3, size=5)",
+        "F.pixel_shuffle(img[:, :1].expand(2, 4, 8, 8).contiguous(), 2)",
+        "F.pixel_unshuffle(img, 2)", "F.unfold(img, 3)", "F.fold(F.unfold(img, 3), (8, 8), 3)",
+        "F.pairwise_distance(x, p)", "F.adaptive_max_pool2d(img, 3)",
+        "F.adaptive_avg_pool2d(img, 3)", "F.adaptive_max_pool1d(x3, 3)",
+        "F.max_unpool2d(*F.max_pool2d(img, 2, return_indices=True), 2)",
+        "F.pad(img, (1, 1, 1, 1), mode='circular')"]),
 ]
 
 
@@ -127,7 +139,8 @@ def test_grad_fn_name_matches_pytorch(expr):
 
 # one node of ours where PyTorch records a chain (x[0, 1:] is select then slice; linear's
 # weight goes through t(); batch_norm's weight and bias are AccumulateGrad nodes of views)
-_SEVERAL_NODES = {"x.max(0)[0]", "x.max(dim=1).values", "x.min(0)[0]", "x[0, 1:]", "x[1:, 0]",
+_SEVERAL_NODES = {*_VISION,  # composites named at their call site: the nodes below are ours
+                  "x.max(0)[0]", "x.max(dim=1).values", "x.min(0)[0]", "x[0, 1:]", "x[1:, 0]",
                   "x[0, 1]", "x[1:, None]", "x[None, 0]", "x[idx, 1:]", "x[True]",
                   "F.linear(x, w, b)", "F.linear(x, w)", "F.nll_loss(x, tgt, reduction='sum')",
                   "F.batch_norm(img, rm, rv, rw, rb, training=True)",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -11,6 +12,30 @@ from autograd.backend import get_array_module
 from autograd.function import Op
 from autograd.ops import shape as S
 from autograd.tensor import Tensor
+
+
+def torch_node(name):
+    """Decorator: the graph node of the function's result gets PyTorch's name, for functions
+    built of several ops where PyTorch records one (``UpsampleBilinear2DBackward0``...).
+    ``name`` is a string, or a function of the call's arguments giving one (or None: keep
+    the last op's name). An input passed through unchanged is never renamed."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            y = out[0] if out.__class__ is tuple else out
+            node = getattr(y, "grad_fn", None)
+            first = args[0] if args else next(iter(kwargs.values()), None)
+            if node is not None and node is not getattr(first, "grad_fn", None):
+                n = name(*args, **kwargs) if callable(name) else name
+                if n:
+                    node._torch_name = n
+            return out
+
+        return wrapper
+
+    return deco
 
 
 def _data(x):

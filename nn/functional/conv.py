@@ -74,7 +74,7 @@ from autograd.parallel import (
 from autograd.tensor import Tensor
 
 from . import _col2im_kernel, _conv_kernels, _direct_conv, _winograd
-from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str, attach_grad
+from ._utils import _as_strided, _batch, _ntuple, _positive, _shape_str, attach_grad, torch_node
 
 
 def _layout(n: int, wo: int) -> bool:
@@ -1057,6 +1057,7 @@ def _fold_geom(kernel_size, dilation, padding, stride, op):
     return ConvGeom(k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[0], p[1], p[1], 1)
 
 
+@torch_node("Im2ColBackward0")
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C*kH*kW, L), L the number of
     blocks; unbatched (C, H, W) -> (C*kH*kW, L)."""
@@ -1070,6 +1071,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return S.squeeze(y, 0) if unbatched else y
 
 
+@torch_node("Col2ImBackward0")
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding blocks back into an image (col2im), the adjoint of ``unfold``:
     (N, C*kH*kW, L) -> (N, C, H, W) with (H, W) = ``output_size``."""

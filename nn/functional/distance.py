@@ -15,7 +15,7 @@ from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.tensor import Tensor, _make
 
-from ._utils import _data
+from ._utils import _data, torch_node
 
 
 def _as_tensor(x):
@@ -60,6 +60,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     return R.sum((x1 / n1) * (x2 / n2), dim=dim)
 
 
+@torch_node("NormBackward1")
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
     """``||x1 - x2 + eps||_p`` over the last dim of the broadcast shape (PyTorch adds
     ``eps`` to the difference so that the gradient of the 2-norm stays finite).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from autograd.ops import shape as S
 
-from ._utils import _shape_str
+from ._utils import _shape_str, torch_node
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -63,6 +63,8 @@ def _check_pad(input, pad, mode, value) -> tuple:
     return pad
 
 
+@torch_node(lambda input, pad, mode="constant", *a, **k: "CopySlices" if mode == "circular"
+            else None)
 def pad(input, pad, mode: str = "constant", value=None):
     """Pad the last ``len(pad) // 2`` dims of ``input``: ``pad`` lists (before, after) pairs
     starting from the last dim, e.g. ``(left, right, top, bottom)`` for the last two; a

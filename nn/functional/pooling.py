@@ -50,6 +50,7 @@ from ._utils import (
     _positive,
     _shape_str,
     _zeros_in_order,
+    torch_node,
 )
 
 
@@ -534,6 +535,18 @@ def _adaptive_avg(op, input, output_size, nd):
     return _pool_output(y, unbatched, nd)
 
 
+def _adaptive_node(kind: str, nd: int):
+    """PyTorch's node of adaptive pooling: ``Adaptive<Kind>Pool<n>DBackward0``, except an
+    average to size 1 (a mean, ``MeanBackward1``)."""
+    def name(input, output_size, *a, **k):
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
+        if kind == "Avg" and all(s == 1 for s in sizes):
+            return None
+        return f"Adaptive{kind}Pool{nd}DBackward0"
+    return name
+
+
+@torch_node(_adaptive_node("Avg", 2))
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive windows so the output is ``output_size`` (int or
     (oH, oW); None keeps that input size), for (N, C, H, W) or (C, H, W)."""
@@ -972,12 +985,14 @@ def _adaptive_max(op, input, output_size, return_indices, nd):
     return _max_result(x, idx, unbatched, return_indices)
 
 
+@torch_node("SqueezeBackward1")
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max over PyTorch's adaptive windows of (N, C, L) or (C, L) to length ``output_size``
     (and the index of each maximum when ``return_indices``)."""
     return _adaptive_max("adaptive_max_pool1d", input, output_size, return_indices, 1)
 
 
+@torch_node(_adaptive_node("Max", 2))
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over PyTorch's adaptive windows of (N, C, H, W) or (C, H, W) to ``output_size``
     (int or (oH, oW); None keeps that size), and the flat h * W + w index of each maximum
@@ -1215,6 +1230,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
                        output_size, 1)
 
 
+@torch_node("MaxUnpool2DBackward0")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The partial inverse of ``max_pool2d`` over (N, C, H, W) or (C, H, W); see
     ``max_unpool1d``."""

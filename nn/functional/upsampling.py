@@ -18,7 +18,7 @@ from autograd.ops.indexing import index_select
 from autograd.ops.linalg import matmul
 from autograd.tensor import _make
 
-from ._utils import _data
+from ._utils import _data, torch_node
 from .pooling import _adaptive_avg, adaptive_avg_pool3d
 
 
@@ -162,6 +162,23 @@ def _is_int(v) -> bool:
     return isinstance(v, numbers.Integral) or (hasattr(v, "dtype") and v.dtype.kind in "iu")
 
 
+_UPSAMPLE = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",
+             "bilinear": "Bilinear", "bicubic": "Bicubic", "trilinear": "Trilinear"}
+
+
+def _interpolate_node(input, size=None, scale_factor=None, mode="nearest", *a, **k):
+    """PyTorch's node name of ``interpolate``: ``Upsample<Mode><n>DBackward0`` (with
+    ``antialias``, ``_Upsample<Mode><n>DAaBackward0``); ``area`` is adaptive average
+    pooling."""
+    nd = input.ndim - 2
+    if mode == "area":
+        return f"AdaptiveAvgPool{nd}DBackward0" if nd > 1 else None
+    aa = a[2] if len(a) > 2 else k.get("antialias", False)
+    m = _UPSAMPLE.get(mode)
+    return m and (f"_Upsample{m}{nd}DAaBackward0" if aa else f"Upsample{m}{nd}DBackward0")
+
+
+@torch_node(_interpolate_node)
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) inputs with PyTorch's index and

@@ -23,7 +23,7 @@ from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.linalg import matmul
 
-from ._utils import _data, _xp
+from ._utils import _data, _xp, torch_node
 from .pooling import plane_gather
 
 # ---- pixel and channel shuffles -------------------------------------------------------------
@@ -37,6 +37,7 @@ def _factor(op: str, f, what: str) -> int:
     return int(f)
 
 
+@torch_node("PixelShuffleBackward0")
 def pixel_shuffle(input, upscale_factor):
     """Rearrange (*, C * r^2, H, W) into (*, C, H * r, W * r) (sub-pixel convolution).
 
@@ -64,6 +65,7 @@ def pixel_shuffle(input, upscale_factor):
     return S.contiguous(S.reshape(y, lead + (c // (r * r), h * r, w * r)))
 
 
+@torch_node("PixelUnshuffleBackward0")
 def pixel_unshuffle(input, downscale_factor):
     """The inverse of ``pixel_shuffle``: (*, C, H * r, W * r) -> (*, C * r^2, H, W).
 
@@ -131,6 +133,7 @@ def _linspace(n: int, align_corners: bool):
     return v if align_corners else v * (n - 1) / n
 
 
+@torch_node("AffineGridGeneratorBackward0")
 def affine_grid(theta, size, align_corners=None):
     """The sampling grid of a batch of affine maps, for ``grid_sample``.
 
@@ -256,6 +259,7 @@ def _gather_planes(xf, idx_list, valid_list, sizes):
     return v, valid.reshape(n, 1, -1)
 
 
+@torch_node(lambda input, *a, **k: f"GridSampler{input.ndim - 2}DBackward0")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the normalised locations of ``grid`` (spatial transformer networks).
 
