@@ -88,10 +88,15 @@ def _sweep(roots, root_grads, retain_graph, create_graph, capture):
             for o in obs:
                 o.on_backward(node, g, gxs)
             if not retain_graph:
-                node.saved = ()
-                node._released = True
+                # PyTorch frees the saved tensors; a node that saved none (add, sum, view...)
+                # stays usable, so only nodes that saved something refuse a second backward
+                had_saved = bool(node.saved)
                 if node._lock is not None or node._cg_inputs is not None:
                     node._release()
+                    node._released = had_saved
+                elif had_saved:
+                    node.saved = ()
+                    node._released = True
             post = node._post
             i = -1
             for e in node.next_edges:
@@ -390,7 +395,7 @@ def _as_list(x):
     return [x]
 
 
-def _root_grad(t: Tensor, g, create_graph: bool):
+def _root_grad(t: Tensor, g, create_graph: bool, i: int = 0):
     """Validate and normalise the gradient given for an output."""
     if g is None:
         if t._data.size != 1:
@@ -406,8 +411,8 @@ def _root_grad(t: Tensor, g, create_graph: bool):
         g = as_tensor(g, dtype=t.dtype, device=t.device)
     if tuple(g.shape) != tuple(t.shape):
         raise RuntimeError(
-            f"backward: the gradient has shape {tuple(g.shape)}, but the output has shape "
-            f"{tuple(t.shape)}; they must match."
+            f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+            f"has a shape of {t.shape}."
         )
     if g.device != t.device:
         raise RuntimeError(
@@ -437,7 +442,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         )
     if retain_graph is None:
         retain_graph = create_graph
-    root_grads = [_root_grad(t, g, create_graph) for t, g in zip(tensors, grads)]
+    root_grads = [_root_grad(t, g, create_graph, i)
+                  for i, (t, g) in enumerate(zip(tensors, grads))]
     if inputs is None:
         run_backward(tensors, root_grads, retain_graph, create_graph)
         return
@@ -446,7 +452,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     for t, g in zip(inputs, got):
         if g is None or (t.grad_fn is not None and not t._retains_grad):
             continue
-        t.grad = g if t.grad is None else t.grad + g
+        t.grad = g if t._grad is None else t._grad + g
         if t._post_acc_hooks:
             for h in list(t._post_acc_hooks):
                 h(t)
@@ -474,31 +480,33 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                              allow_unused, materialize_grads)
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in inputs:
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
         if not t._rg:
             raise RuntimeError(
-                f"grad: one of the inputs (shape {tuple(t.shape)}) does not require grad; "
-                "call requires_grad_() on it before computing the outputs."
+                f"One of the differentiated Tensors does not require grad (shape "
+                f"{tuple(t.shape)}); call requires_grad_() on it before computing the outputs."
             )
     if allow_unused is None:
         allow_unused = materialize_grads
     gouts = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    root_grads = [_root_grad(o, g, create_graph) for o, g in zip(outputs, gouts)]
+    root_grads = [_root_grad(o, g, create_graph, i)
+                  for i, (o, g) in enumerate(zip(outputs, gouts))]
     got = run_backward(outputs, root_grads, retain_graph, create_graph, capture=inputs)
     res = []
-    for t, g in zip(inputs, got):
+    for i, (t, g) in enumerate(zip(inputs, got)):
         if g is None:
             if materialize_grads:
                 g = zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError(
-                    f"grad: one of the differentiated Tensors (shape {tuple(t.shape)}) appears "
-                    "to not have been used in the graph. Set allow_unused=True if this is the "
-                    "desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
                 )
         elif not create_graph and isinstance(g, Tensor) and g.grad_fn is not None:
             g = g.detach()

@@ -83,6 +83,8 @@ class Node:
     _unpack = None  # unpack hook of autograd.graph.saved_tensors_hooks when saved was packed
     _fw_saved = None  # forward AD: (level, {saved index: tangent}) for create_graph re-wraps
     _non_diff = ()  # Function: ids of outputs marked non-differentiable
+    _dirty = ()  # Function: ids of inputs marked dirty (modified in place) by forward
+    _saved_out = None  # Function: {saved index: output index} for saved outputs
     materialize_grads = True
     # PyTorch's name of the node when it is not f"{op class}Backward0": a class attribute of
     # the op (Square: "PowBackward0"), or set on the node by the call that knows the case
@@ -129,10 +131,10 @@ class Node:
         return tuple((None, 0) if e is None else e for e in self.next_edges)
 
     def name(self) -> str:
-        """PyTorch's ``grad_fn.name()``: the node's PyTorch name (``MulBackward0``; its C++
-        nodes with their namespace, ``torch::autograd::CopySlices``)."""
+        """PyTorch's ``grad_fn.name()``: the node's PyTorch name (``MulBackward0``)."""
         n = self.backward_name()
-        return "torch::autograd::CopySlices" if n == "CopySlices" else n
+        # PyTorch's nodes written by hand (not generated) print their C++ namespace
+        return f"torch::autograd::{n}" if n in ("CopySlices", "CopyBackwards") else n
 
     def backward_name(self) -> str:
         """The name PyTorch prints for this node, which ``name()``, ``repr`` of the node and
@@ -161,6 +163,12 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.backward_name()} object at {id(self):#x}>"
+
+    def mark_dirty(self, *tensors) -> None:
+        """In ``Function.forward``: these inputs were modified in place (and are returned).
+        As in PyTorch, ``apply`` returns the caller's input tensor itself, now an output of
+        this function's node."""
+        self._dirty = tuple(id(t) for t in tensors)
 
     def mark_non_differentiable(self, *outputs) -> None:
         """In ``Function.forward``: these outputs get no gradient (``requires_grad=False``);
@@ -457,8 +465,7 @@ def _mark_view(out, base) -> None:
     out._vc = base._vc
     if base._exposed:
         out._exposed = True
-    if base._rg:
-        out._base = base
+    out._base = base  # (in-place ops on the view also update the base: ops/inplace.py)
 
 
 _ndarray = np.ndarray
@@ -506,21 +513,22 @@ class AccumulateGrad(Node):
         want = leaf._grad_dtype  # Tensor.grad_dtype set to another dtype: cast to it
         if want is not SAME_DTYPE and want is not None and g.dtype != want:
             g = g.to(want) if isinstance(g, Tensor) else g.astype(want)
+        # (``_grad`` directly: the engine's gradients need none of the checks of ``.grad =``)
         if create_graph:
             gt = g if isinstance(g, Tensor) else _make(g)
-            leaf.grad = gt if leaf.grad is None else leaf.grad + gt
+            leaf._grad = gt if leaf._grad is None else leaf._grad + gt
         else:
             a = g._data if isinstance(g, Tensor) else g
-            old = leaf.grad
+            old = leaf._grad
             if old is None:
-                leaf.grad = _make(_owned(a, given))
+                leaf._grad = _make(_owned(a, given))
             else:
                 if old.shape != a.shape:
                     raise RuntimeError(
                         f"backward: the existing .grad of a leaf has shape {tuple(old.shape)} "
                         f"but the new gradient has shape {tuple(a.shape)}"
                     )
-                leaf.grad = _make(_owned(old._data + a, given))
+                leaf._grad = _make(_owned(old._data + a, given))
         if leaf._post_acc_hooks:
             for h in list(leaf._post_acc_hooks):
                 h(leaf)
@@ -838,6 +846,15 @@ class Function(Node):
         tensors = [a for a in args if isinstance(a, Tensor)]
         record = state.enabled and any(t._rg for t in tensors)
         detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
+        # the edges are known before forward runs: ctx.needs_input_grad works there too
+        edges = []
+        for a in args:
+            if record and isinstance(a, Tensor) and a._rg:
+                fn = a.grad_fn
+                edges.append((fn, a._nr) if fn is not None else _leaf_edge(a))
+            else:
+                edges.append(None)
+        node.next_edges = tuple(edges)
         with no_grad():
             if cls.setup_context is not Function.setup_context:
                 # PyTorch 2 style: forward(*args) without ctx, then setup_context
@@ -857,16 +874,23 @@ class Function(Node):
         if obs:
             for o in obs:
                 o.on_forward(node, out)
+        # inputs marked dirty: the caller's own tensor is the output (PyTorch's mark_dirty)
+        dirty = {}
+        for k, o in enumerate(outs):
+            if id(o) in node._dirty:
+                for a, d in zip(args, detached):
+                    if o is d:
+                        dirty[k] = a
+                        break
         if not record:
-            return out
-        edges = []
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                fn = a.grad_fn
-                edges.append((fn, a._nr) if fn is not None else _leaf_edge(a))
-            else:
-                edges.append(None)
-        node.next_edges = tuple(edges)
+            if not dirty:
+                return out
+            res = tuple(dirty.get(k, o) for k, o in enumerate(outs))
+            return res[0] if single else res
+        for a in dirty.values():
+            if a._rg and a.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
         node._nout = len(outs)
         node._out_meta = [(o.shape, o.dtype) for o in outs]
         node._oshape = outs[0].shape
@@ -876,14 +900,20 @@ class Function(Node):
         saved = node.saved
         if saved:
             remap = []
-            for s in saved:
+            saved_out = {}
+            for j, s in enumerate(saved):
                 for a, d in zip(args, detached):
                     if s is d:
                         remap.append(a)
                         break
                 else:
+                    for k, o in enumerate(outs):
+                        if s is o:  # an output: create_graph backward differentiates it
+                            saved_out[j] = k
+                            break
                     remap.append(s)
             node.saved = tuple(remap)
+            node._saved_out = saved_out or None
             node._versions = [
                 (s._vc, s._vc[0]) if isinstance(s, Tensor) else (None, 0) for s in remap
             ]
@@ -894,10 +924,17 @@ class Function(Node):
                 node._unpack = unpack
         new = []
         for k, o in enumerate(outs):
-            if o.dtype.kind in "fcV" and id(o) not in node._non_diff:
-                new.append(_make(o._data, node, True, k))
+            diff = o.dtype.kind in "fcV" and id(o) not in node._non_diff
+            if k in dirty:  # the input modified in place now comes out of this node
+                t = dirty[k]
+                t.grad_fn, t._rg, t._nr = (node, True, k) if diff else (None, False, 0)
+                t._base = t._view_index = None
+            elif diff:
+                t = _make(o._data, node, True, k)
             else:  # integer outputs and those marked non-differentiable: no gradient
-                new.append(_make(o._data, None, False))
+                t = _make(o._data, None, False)
+            t._vc = o._vc  # same memory: an in-place change is seen by saved outputs
+            new.append(t)
         return new[0] if single else tuple(new)
 
     @property
@@ -911,7 +948,16 @@ class Function(Node):
             saved = tuple(p.value if p.__class__ is _NotPacked else self._unpack(p)
                           for p in saved)
         if state.create_graph:
-            return saved
+            if self._saved_out is None:
+                return saved
+            # a saved output, as the node's output tensor: differentiable through this node
+            out = list(saved)
+            for j, k in self._saved_out.items():
+                if isinstance(out[j], Tensor):
+                    t = _make(out[j]._data, self, True, k)
+                    t._vc = out[j]._vc
+                    out[j] = t
+            return tuple(out)
         return tuple(s.detach() if isinstance(s, Tensor) else s for s in saved)
 
 

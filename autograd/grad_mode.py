@@ -188,7 +188,8 @@ class inference_mode(_Mode):
     here both skip the graph the same way).
 
     Args:
-        mode: True to enter inference mode, False to leave the current mode as it is. A
+        mode: True to enter inference mode (gradients off); False to leave it inside an
+            ``inference_mode()`` block (PyTorch's: inference mode off, gradients on). A
             function instead (``@ag.inference_mode`` without parentheses) is decorated with
             ``inference_mode()``.
     """
@@ -200,12 +201,11 @@ class inference_mode(_Mode):
 
     def __init__(self, mode: bool = True):
         self.on = bool(mode)
-        self.mode = not mode if mode else state.enabled
+        self.mode = not self.on  # PyTorch's InferenceMode(enabled) sets grad mode to !enabled
 
     def __enter__(self):
         self.prev_inf = state.inference
-        if self.on:
-            state.inference = True
+        state.inference = self.on
         return super().__enter__()
 
     def __exit__(self, *exc):

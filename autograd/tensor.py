@@ -126,7 +126,7 @@ class Tensor:
     __array_priority__ = 1000
 
     # rarely set attributes: class-level defaults, stored per instance only when set
-    grad = None
+    _grad = None  # .grad (the property below checks what is assigned)
     _nr = 0  # which output of grad_fn this tensor is
     _exposed = False  # the user may hold a raw handle to our array
     _hooks = None  # leaf hooks
@@ -137,6 +137,25 @@ class Tensor:
     _acc = None  # leaves: weakref to their AccumulateGrad node while a graph uses them
     _post_acc_hooks = None  # leaves: hooks run after .grad was accumulated
     _grad_dtype = SAME_DTYPE  # leaves: the dtype .grad is cast to (default: self.dtype)
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward (None until one reached this tensor). A
+        non-leaf keeps none unless ``retain_grad()``; reading it then warns, as PyTorch."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NONLEAF_GRAD_MSG, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_grad_assign(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def grad_dtype(self):
@@ -311,8 +330,7 @@ class Tensor:
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"item(): a Tensor with {self._data.size} elements cannot be converted to a "
-                "Python scalar; only one-element tensors can."
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
         return self._data.item()
 
@@ -422,7 +440,8 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} elements is ambiguous"
+                "Boolean value of Tensor with no values is ambiguous" if self._data.size == 0
+                else "Boolean value of Tensor with more than one value is ambiguous"
             )
         return bool(self._data.item())
 
@@ -498,7 +517,7 @@ class Tensor:
             t = ref()
             if t is not None:
                 g = g.detach()
-                t.grad = g if t.grad is None else t.grad + g
+                t.grad = g if t._grad is None else t._grad + g
             return None
 
         _retain._is_retain = True
@@ -524,7 +543,12 @@ class Tensor:
             if fn._pre_hooks is None:
                 fn._pre_hooks = {}
             lst = fn._pre_hooks.setdefault(self._nr, [])
-        lst.append(hook)
+        if lst and getattr(lst[-1], "_is_retain", False):
+            # PyTorch runs the retain_grad hook after every other hook of the tensor,
+            # whenever it was registered: .grad sees the gradient the hooks produced
+            lst.insert(len(lst) - 1, hook)
+        else:
+            lst.append(hook)
         return _HookHandle(lst, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
@@ -650,6 +674,53 @@ class Tensor:
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
+
+
+_NONLEAF_GRAD_MSG = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+# the C++ type names PyTorch's messages about assigned gradients print
+_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
+             "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+             "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+             "bool": "bool", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
+_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half",
+                "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
+                "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                "complex128": "ComplexDouble"}
+
+
+def _check_grad_assign(t: Tensor, g) -> None:
+    """``t.grad = g``: PyTorch's checks (a Tensor of t's size, dtype and device)."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(g).__name__}")
+    if tuple(g.shape) != tuple(t.shape):
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(g.shape)}' to a tensor of size "
+            f"'{list(t.shape)}'. Please ensure that the gradient and the tensor are the same "
+            "size")
+    want = t.dtype if t._grad_dtype is SAME_DTYPE else t._grad_dtype
+    if want is not None and g.dtype != want:
+        gn, wn = str(g.dtype).replace("torch.", ""), str(want).replace("torch.", "")
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_TYPE.get(gn, gn)}' to a tensor "
+            f"with grad_dtype '{_SCALAR_TYPE.get(wn, wn)}'. The gradient must match the "
+            "tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+            "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+            "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "
+            "break downstream systems that assume they match.")
+    if g.device != t.device:
+        raise RuntimeError(
+            f"attempting to assign a gradient located on device with index "
+            f"'{g.device.index if g.device.index is not None else -1}' to a tensor located on "
+            f"device with index '{t.device.index if t.device.index is not None else -1}'. "
+            "Please ensure that the gradient and the tensor are on the same device")
 
 
 class _HookHandle:

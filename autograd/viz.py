@@ -507,9 +507,9 @@ def _tensor_label(t: Tensor, name, show_shapes, show_values, show_grad, max_elem
         v = _fmt_array(t._data, max_elems)
         if v is not None:
             lines.append(f"value {v}")
-    if show_grad and t.grad is not None:
-        g = _fmt_array(t.grad._data, max_elems)
-        lines.append(f"grad {g}" if g is not None else f"|grad| {_tensor_norm(t.grad):.3g}")
+    if show_grad and t._grad is not None:
+        g = _fmt_array(t._grad._data, max_elems)
+        lines.append(f"grad {g}" if g is not None else f"|grad| {_tensor_norm(t._grad):.3g}")
     return "\n".join(lines)
 
 
@@ -541,10 +541,10 @@ def _node_output_label(n, note, root, show_shapes, show_values, show_grad, max_e
     if v is not None:
         lines.append(f"value {v}")
     if show_grad:
-        if n is root.grad_fn and root.grad is not None:
-            g = _fmt_array(root.grad._data, max_elems)
+        if n is root.grad_fn and root._grad is not None:
+            g = _fmt_array(root._grad._data, max_elems)
             lines.append(f"grad {g}" if g is not None else
-                         f"|grad| {_tensor_norm(root.grad):.3g}")
+                         f"|grad| {_tensor_norm(root._grad):.3g}")
         elif note is not None and note.gnorm is not None:
             g = None if note.grad is None else _fmt_array(note.grad, max_elems)
             lines.append(f"grad {g}" if g is not None else f"|grad| {note.gnorm:.3g}")

@@ -1573,7 +1573,7 @@ def index_put(x, indices, values, accumulate: bool = False):
     except IndexError as e:
         raise IndexError(str(e)) from None
     if not accumulate:
-        return Scatter.apply(x, values, index=idx, basic=False)
+        return named(Scatter.apply(x, values, index=idx, basic=False), "IndexPutBackward0")
     if not isinstance(values, Tensor):
         values = _make(np.asarray(values, dtype=x.dtype))
     try:
@@ -1582,7 +1582,7 @@ def index_put(x, indices, values, accumulate: bool = False):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} "
                            f"cannot be broadcast to indexing result of shape {list(tshape)}"
                            ) from None
-    return ScatterAdd.apply(x, values, index=idx)
+    return named(ScatterAdd.apply(x, values, index=idx), "IndexPutBackward0")
 
 
 def _flat_index(op, x, index):

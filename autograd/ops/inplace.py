@@ -3,8 +3,9 @@
 The result is computed out of place (recording a node as usual) and then written into the
 tensor's own memory, so views and NumPy handles see the change. The tensor's version counter
 (shared with its views) is bumped, so a node that saved the old values refuses to run
-backward; the tensor's ``grad_fn`` becomes the new node. An in-place op on a basic-indexing
-view of a tensor in the graph also records the write on the base (PyTorch's CopySlices).
+backward; the tensor's ``grad_fn`` becomes the new node. An in-place op on a view (basic
+indexing, or any view op: reshape, transpose, diagonal...) also records the write on the base
+as an indexed write (PyTorch's CopySlices).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from ..backend import get_array_module, lock, unlock
 from ..dtypes import can_cast, scalar_type_name
-from ..function import Op
+from ..function import Op, named
 from ..grad_mode import no_grad, state
 from ..registry import register
 from ..tensor import Tensor, _make
@@ -26,10 +27,19 @@ from .shape import _norm_dim, broadcast_to, reshape, sum_to
 _IP = "inplace"
 
 
+_OVERLAP_MSG = (
+    "unsupported operation: more than one element of the written-to tensor refers to a "
+    "single memory location. Please clone() the tensor before performing the operation.")
+
+
 def _write(t: Tensor, index, src) -> None:
     """Write ``src`` into ``t._data[index]``, unlocking a read-only saved array for the
     duration (the version counter is what protects the graph here)."""
     arr = t._data
+    if arr.size > 1 and 0 in arr.strides and any(
+            st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides)):
+        # an expanded tensor: PyTorch refuses in-place writes into it (internal overlap)
+        raise RuntimeError(_OVERLAP_MSG)
     if arr.__class__ is np.ndarray and not arr.flags.writeable:
         try:
             unlock(arr)
@@ -82,22 +92,33 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
         return t
     if t._rg and t.grad_fn is None:
         raise RuntimeError(
-            f"a leaf Variable that requires grad (shape {list(t.shape)}) is being used in an "
-            f"in-place operation ({name}). Use an out-of-place op, or wrap the update in "
-            "`with ag.no_grad():` (as optimizers do)."
+            f"a leaf Variable that requires grad is being used in an in-place operation. "
+            f"({name} on a tensor of shape {list(t.shape)}: use an out-of-place op, or wrap "
+            "the update in `with torch.no_grad():` as optimizers do)"
         )
     base = t._base
-    if base is not None and base._rg:
-        if t._view_index is None:
+    index = None
+    if base is not None:
+        index = t._view_index
+        if index is None:  # a view made by reshape/transpose/expand/...: find its elements
+            index = _positions_in(base, t)  # (None: a reshape that had to copy)
+    if index is not None:
+        root = base
+        while root._base is not None:
+            root = root._base
+        if root._rg and root.grad_fn is None:
             raise RuntimeError(
-                f"in-place operation ({name}) on a view (made by reshape/transpose/expand/...) "
-                "of a tensor that requires grad is not supported; use an out-of-place op or "
-                "clone() the view first"
+                f"a view of a leaf Variable that requires grad is being used in an in-place "
+                f"operation. ({name} on a view of shape {list(t.shape)} of a leaf of shape "
+                f"{list(root.shape)})"
             )
         out = fn(t, *args, **kwargs)
         _check_result(t, out, name)
+        _unalias_saved(out.grad_fn, t._data)
         # write through the base so that its graph records the change (CopySlices)
-        setitem(base, t._view_index, out)
+        setitem(base, index, out)
+        if base.grad_fn is not None:
+            base.grad_fn._torch_name = "CopySlices"  # PyTorch's name for this node
         t.grad_fn, t._rg, t._nr = out.grad_fn, True, out._nr
         _take_tangent(t, out)
         return t
@@ -105,17 +126,7 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
     out = fn(t, *args, **kwargs)
     _check_result(t, out, name)
     node = out.grad_fn
-    if node is not None and node.saved:
-        # the node saved the values we are about to overwrite: give it its own copy
-        saved = list(node.saved)
-        versions = list(node._versions) if node._versions is not None else None
-        for j, a in enumerate(saved):
-            if a is arr:
-                saved[j] = a.copy()
-                if versions is not None:
-                    versions[j] = (None, 0)
-        node.saved = tuple(saved)
-        node._versions = versions
+    _unalias_saved(node, arr)
     src = out._data
     if src.dtype != arr.dtype:
         src = src.astype(arr.dtype)
@@ -123,6 +134,58 @@ def apply_inplace(t: Tensor, fn, args, kwargs) -> Tensor:
     t.grad_fn, t._rg, t._nr = node, out._rg, out._nr
     _take_tangent(t, out)
     return t
+
+
+def _unalias_saved(node, arr) -> None:
+    """The in-place op's node saved ``arr``, whose values are about to be overwritten: give
+    the node its own copy (the op computed its result from the old values)."""
+    if node is None or not node.saved:
+        return
+    saved = list(node.saved)
+    versions = list(node._versions) if node._versions is not None else None
+    for j, a in enumerate(saved):
+        if a is arr:
+            saved[j] = a.copy()
+            if versions is not None:
+                versions[j] = (None, 0)
+    node.saved = tuple(saved)
+    node._versions = versions
+
+
+def _address_grid(a):
+    """The address of every element of array ``a`` (an int64 array of a's shape)."""
+    ptr = a.__array_interface__["data"][0] if a.__class__ is np.ndarray else a.data.ptr
+    addr = np.full(a.shape, ptr, dtype=np.int64)
+    for k, (n, st) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[k] = n
+        addr = addr + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    return addr
+
+
+def _positions_in(base: Tensor, view: Tensor):
+    """The index into ``base`` (a tuple of integer Tensors, one per dim, of ``view``'s shape)
+    of every element of ``view``, a view of base's memory made by any view op (reshape,
+    transpose, expand, diagonal...): an in-place op on the view becomes an indexed write
+    into the base, which records it in the base's graph (PyTorch's CopySlices). None when
+    ``view`` does not lie in base's memory (a reshape of a non-contiguous tensor copies)."""
+    if base.ndim == 0:
+        return ...
+    b, v = base._data, view._data
+    addr_b = _address_grid(b).ravel()
+    order = np.argsort(addr_b, kind="stable")
+    sorted_b = addr_b[order]
+    addr_v = _address_grid(v).ravel()
+    pos = np.searchsorted(sorted_b, addr_v)
+    pos = np.minimum(pos, len(sorted_b) - 1)
+    if addr_v.size and not np.array_equal(sorted_b[pos], addr_v):
+        return None  # not base's memory: a reshape that copied, not a view
+    flat = order[pos]
+    if len(np.unique(flat)) != flat.size:
+        raise RuntimeError(_OVERLAP_MSG)
+    xp = get_array_module(b)
+    return tuple(_make(xp.asarray(i.reshape(v.shape)))
+                 for i in np.unravel_index(flat, b.shape))
 
 
 def _take_tangent(t: Tensor, out: Tensor) -> None:
@@ -164,6 +227,11 @@ def setitem(x: Tensor, index, value) -> None:
         return SetItem.apply(t, v, index=idx, basic=basic)
 
     recording = state.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
+    if recording and basic and x._rg and x.grad_fn is None:
+        # PyTorch writes x[basic index] = v through a view of x
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation. (x[...] = value on a leaf of shape {list(x.shape)})")
     dual = "_fw" in x.__dict__ or (isinstance(value, Tensor) and "_fw" in value.__dict__)
     if not recording and not dual:
         vd = value._data if isinstance(value, Tensor) else value
@@ -201,14 +269,23 @@ class Overwrite(Op):
 
 
 def _fill(t, value):
-    return Overwrite.apply(t, value)
+    # PyTorch's node names: fill_(number) FillBackward2, fill_(tensor) FillBackward3
+    return named(Overwrite.apply(t, value),
+                 "FillBackward3" if isinstance(value, Tensor) else "FillBackward2")
+
+
+def _zero(t, value):
+    return named(Overwrite.apply(t, value), "ZeroBackward0")
+
+
+_fill.__name__, _zero.__name__ = "fill_", "zero_"
 
 
 @register(family=_IP, method=True, differentiable=False)
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros, in place (in a graph, the old values get a zero gradient)."""
     if state.enabled and self._rg:
-        return apply_inplace(self, _fill, (0,), {})
+        return apply_inplace(self, _zero, (0,), {})
     _write(self, None, 0)
     return self
 
@@ -234,7 +311,7 @@ def _copy(t, s):
     src = s.to(t.device).to(t.dtype) if isinstance(s, Tensor) else Tensor(s, dtype=t.dtype)
     if tuple(src.shape) != tuple(t.shape):
         src = broadcast_to(src, tuple(t.shape))
-    return Overwrite.apply(t, src)
+    return named(Overwrite.apply(t, src), "CopyBackwards")
 
 
 _copy.__name__ = "copy_"
