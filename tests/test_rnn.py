@@ -354,46 +354,79 @@ def test_lstm_learns_sequence_task():
 # ---- errors ---------------------------------------------------------------------------------
 
 
-def test_bad_inputs_raise_clear_errors():
-    m = nn.LSTM(28, 128)
-    with pytest.raises(RuntimeError, match=r"LSTM\(input_size=28, hidden_size=128\): expected "
-                                           r"input of shape \(L, N, 28\).*got \(64, 28, 10\)"):
-        m(ag.randn(64, 28, 10))
-    with pytest.raises(ValueError, match="got 4D instead \\(shape \\(4, 3, 2, 28\\)\\)"):
-        m(ag.randn(4, 3, 2, 28))
-    with pytest.raises(RuntimeError, match=r"expected h_0 of shape \(1, 3, 128\)"):
-        m(ag.randn(5, 3, 28), (ag.zeros(2, 3, 128), ag.zeros(1, 3, 128)))
-    with pytest.raises(RuntimeError, match=r"expected c_0 of shape \(1, 3, 128\)"):
-        m(ag.randn(5, 3, 28), (ag.zeros(1, 3, 128), ag.zeros(1, 4, 128)))
-    with pytest.raises(TypeError, match="tuple"):
-        m(ag.randn(5, 3, 28), ag.zeros(1, 3, 128))
-    with pytest.raises(ValueError, match="dtype"):  # PyTorch's classes
-        m(ag.randn(5, 3, 28, dtype="float64"))
-    g = nn.GRU(4, 3, batch_first=True)
-    with pytest.raises(RuntimeError, match=r"GRU\(input_size=4, hidden_size=3\)"):
-        g(ag.randn(2, 5, 6))
-    with pytest.raises(RuntimeError, match=r"expected h_0 of shape \(1, 2, 3\)"):
-        g(ag.randn(2, 5, 4), ag.zeros(1, 5, 3))
-    with pytest.raises(ValueError, match="Unknown nonlinearity"):
-        nn.RNN(3, 4, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match="dropout"):
-        nn.LSTM(3, 4, num_layers=2, dropout=1.5)
-    with pytest.raises(ValueError, match="hidden_size"):
-        nn.GRU(3, 0)
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
-    cell = nn.LSTMCell(4, 3)
-    with pytest.raises(RuntimeError, match=r"LSTMCell\(input_size=4, hidden_size=3\): expected "
-                                           r"input of shape \(N, 4\)"):
-        cell(ag.randn(2, 5))
-    with pytest.raises(RuntimeError, match=r"expected h_0 of shape \(2, 3\)"):
-        cell(ag.randn(2, 4), (ag.zeros(2, 4), ag.zeros(2, 3)))
-    with pytest.raises(RuntimeError, match="expected h_0"):
-        nn.GRUCell(4, 3)(ag.randn(2, 4), ag.zeros(3))
-    with pytest.raises(ValueError, match="1D or 2D, got 3D"):
-        cell(ag.randn(2, 3, 4))
-    with pytest.raises(ValueError, match="h_0 to be 1D or 2D, got 3D"):
-        nn.GRUCell(4, 3)(ag.randn(2, 4), ag.zeros(2, 3, 1))
+def _error(f):
+    try:
+        f()
+    except Exception as e:  # noqa: BLE001 - the class and message are compared
+        return type(e).__name__, str(e)
+    return None
+
+
+# (constructor, its args, input shape, states' shapes or None): each raises in PyTorch
+_BAD_CALLS = [
+    ("RNN", (4, 3, 2), (5, 2, 5), None),  # input size
+    ("RNN", (4, 3, 2), (5, 2, 4, 1), None),  # rank of the input
+    ("LSTM", (4, 3), (4,), None),
+    ("GRU", (4, 3), (2, 4, 4, 4), None),
+    ("RNN", (4, 3, 2), (5, 2, 4), [(1, 2, 3)]),  # hidden layers / batch / size / rank
+    ("RNN", (4, 3, 2), (5, 2, 4), [(2, 3, 3)]),
+    ("RNN", (4, 3, 2), (5, 2, 4), [(2, 2, 4)]),
+    ("RNN", (4, 3, 2), (5, 2, 4), [(2, 3)]),
+    ("RNN", (4, 3, 2), (5, 4), [(2, 1, 3)]),
+    ("RNN", (4, 3, 2), (5, 4), [(1, 3)]),  # unbatched: the batched expected size
+    ("LSTM", (4, 3), (5, 2, 4), [(1, 2, 3), (1, 2, 4)]),
+    ("LSTM", (4, 3), (5, 2, 4), [(2, 2, 3), (1, 2, 3)]),
+    ("LSTM", (4, 3), (5, 2, 4), [(1, 2, 3), (2, 3)]),
+    ("LSTM", (4, 3, 1, True, False, 0.0, False, 2), (5, 2, 4), [(1, 2, 3), (1, 2, 3)]),
+    ("GRU", (4, 3), (0, 2, 4), None),  # no steps
+    ("GRUCell", (4, 3), (2, 5), None),
+    ("GRUCell", (4, 3), (2, 4), [(3, 3)]),
+    ("GRUCell", (4, 3), (2, 2, 4), None),
+    ("GRUCell", (4, 3), (2, 4), [(2, 4)]),
+    ("GRUCell", (4, 3), (2, 4), [(2, 3, 1)]),
+    ("RNNCell", (4, 3), (4,), [(2, 3)]),
+    ("LSTMCell", (4, 3), (2, 4), [(2, 3), (2, 4)]),
+    ("LSTMCell", (4, 3), (2, 4), [(2, 3), (2, 1, 3)]),
+]
+
+
+@pytest.mark.parametrize("name,args,shape,hx", _BAD_CALLS)
+def test_bad_inputs_raise_pytorchs_errors(name, args, shape, hx):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib, mod in ((torch, torch.nn), (ag, nn)):
+        lib.manual_seed(0)
+        m = getattr(mod, name)(*args)
+        x = lib.randn(*shape)
+        states = None if hx is None else [lib.zeros(*s) for s in hx]
+        if states is not None:
+            states = tuple(states) if len(states) == 2 else states[0]
+        results.append(_error(lambda: m(x) if states is None else m(x, states)))
+    assert results[0] is not None
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda mod: mod.RNN(3, 4, nonlinearity="sigmoid"),
+    lambda mod: mod.LSTM(3, 4, num_layers=2, dropout=1.5),
+    lambda mod: mod.GRU(3, 0),
+    lambda mod: mod.GRU(0, 3),
+    lambda mod: mod.RNN(3, 3, num_layers=0),
+    lambda mod: mod.LSTM(3, 4, proj_size=4),
+    lambda mod: mod.LSTM(3, 4, proj_size=-1),
+    lambda mod: mod.GRU(3, 4, proj_size=2),
+    lambda mod: mod.RNN(3, 4, proj_size=2),
+    lambda mod: mod.RNNCell(3, 4, nonlinearity="gelu")(mod.__dict__["_x"]),
+])
+def test_bad_arguments_raise_pytorchs_errors(make):
+    torch = pytest.importorskip("torch")
+    torch.nn._x, nn._x = torch.zeros(3), ag.zeros(3)  # the cell's input (checked in forward)
+    try:
+        theirs, ours = _error(lambda: make(torch.nn)), _error(lambda: make(nn))
+    finally:
+        del torch.nn._x, nn._x
+    assert theirs is not None
+    assert ours == theirs
 
 
 def test_double_backward_through_layer_is_refused_without_retain():
@@ -425,3 +458,51 @@ def test_recycled_buffers_are_never_shared_while_in_use():
     for (o_ref, g_ref), o, x in zip(ref, outs, xt):
         np.testing.assert_array_equal(_np(o), o_ref)
         np.testing.assert_allclose(x.grad.numpy(), g_ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("layers,bi,bf,bias,packed", [(1, False, False, True, False),
+                                                      (2, True, True, False, False),
+                                                      (2, True, True, True, True)])
+def test_lstm_proj_size_matches_torch(layers, bi, bf, bias, packed):
+    """proj_size: weight_hr_l{k} (P, H), weight_hh (4H, P), h_n (P features), c_n (H)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    kw = dict(num_layers=layers, bidirectional=bi, batch_first=bf, bias=bias, proj_size=2)
+    tm = torch.nn.LSTM(3, 5, **kw).double()
+    om = nn.LSTM(3, 5, **kw).double()
+    assert repr(om) == repr(tm)
+    assert [(n, tuple(p.shape)) for n, p in om.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in tm.named_parameters()]
+    om.load_state_dict({k: ag.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((3, 4, 3) if bf else (4, 3, 3))
+    D = 2 if bi else 1
+    h0 = np.random.default_rng(1).standard_normal((layers * D, 3, 2))
+    c0 = np.random.default_rng(2).standard_normal((layers * D, 3, 5))
+    res = []
+    for lib, mod, m in ((torch, torch.nn, tm), (ag, nn, om)):
+        xi = lib.tensor(x)
+        hx = (lib.tensor(h0), lib.tensor(c0))
+        if packed:
+            xi = mod.utils.rnn.pack_padded_sequence(xi, [2, 4, 3], batch_first=bf,
+                                                    enforce_sorted=False)
+        out, (h, c) = m(xi, hx)
+        if packed:
+            out = mod.utils.rnn.pad_packed_sequence(out, batch_first=bf)[0]
+        (out.pow(2).sum() + h.sum() + c.pow(2).sum()).backward()
+        res.append([out.detach().numpy(), h.detach().numpy(), c.detach().numpy()]
+                   + [p.grad.numpy() for p in m.parameters()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_empty_batch_gives_empty_outputs(kind):
+    """A batch of 0 sequences runs (PyTorch's): empty output and states."""
+    torch = pytest.importorskip("torch")
+    shapes = []
+    for mod, lib in ((torch.nn, torch), (nn, ag)):
+        m = getattr(mod, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+        out, h = m(lib.randn(0, 5, 3))
+        hs = h if kind == "LSTM" else (h,)
+        shapes.append([tuple(out.shape)] + [tuple(t.shape) for t in hs])
+    assert shapes[1] == shapes[0]

@@ -20,6 +20,7 @@ from autograd.tensor import Parameter, Tensor, as_tensor, empty
 from .. import init
 from ..functional import rnn as _rnn
 from ..functional.dropout import _dropout
+from ..functional.linear import linear as _linear
 from ..utils.rnn import PackedSequence
 from .module import Module
 
@@ -42,23 +43,23 @@ class RNNBase(Module):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
         super().__init__()
-        name = type(self).__name__
+        # PyTorch's checks, classes and messages, in its order
         if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or \
                 isinstance(dropout, bool):
-            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing "
-                             f"the probability of an element being zeroed, got {dropout!r}")
-        if not isinstance(hidden_size, int) or isinstance(hidden_size, bool) or hidden_size <= 0:
-            raise ValueError(f"{name}: hidden_size must be a positive integer, got "
-                             f"{hidden_size!r}")
-        if not isinstance(input_size, int) or isinstance(input_size, bool) or input_size <= 0:
-            raise ValueError(f"{name}: input_size must be a positive integer, got "
-                             f"{input_size!r}")
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        for n, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise TypeError(f"{n} should be of type int, got: {type(v).__name__}")
+            if v <= 0:
+                raise ValueError(f"{n} must be greater than zero")
         if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers <= 0:
-            raise ValueError(f"{name}: num_layers must be a positive integer, got "
-                             f"{num_layers!r}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size > 0 (LSTM with projections) is not "
-                                      "supported")
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 f"dropout option adds dropout after all but last recurrent layer, so non-zero "
@@ -76,15 +77,19 @@ class RNNBase(Module):
         dt = _dt.to_dtype(dtype) or _dt.get_default_dtype()
         gate = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
+        # with projections (LSTM) the hidden state h has proj_size features: h = W_hr h'
+        real_hidden = proj_size if proj_size > 0 else hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                in_sz = input_size if layer == 0 else hidden_size * dirs
+                in_sz = input_size if layer == 0 else real_hidden * dirs
                 names = [("weight_ih" + sfx, (gate, in_sz)), ("weight_hh" + sfx,
-                                                              (gate, hidden_size))]
+                                                              (gate, real_hidden))]
                 if bias:
                     names += [("bias_ih" + sfx, (gate,)), ("bias_hh" + sfx, (gate,))]
+                if proj_size > 0:
+                    names.append(("weight_hr" + sfx, (proj_size, hidden_size)))
                 for n, shp in names:
                     setattr(self, n, Parameter(empty(*shp, dtype=dt)))
                     self._flat_weights_names.append(n)
@@ -107,8 +112,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        """Per layer and direction, [weight_ih, weight_hh, (bias_ih, bias_hh)]."""
-        per = 4 if self.bias else 2
+        """Per layer and direction, [weight_ih, weight_hh, (bias_ih, bias_hh), (weight_hr)]."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size > 0 else 0)
         w = self._flat_weights
         return [w[i:i + per] for i in range(0, len(w), per)]
 
@@ -120,6 +125,8 @@ class RNNBase(Module):
         """PyTorch's: the sizes and the arguments that differ from their defaults (the
         nonlinearity is not shown, as there)."""
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:  # PyTorch shows it right after the sizes
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -133,38 +140,39 @@ class RNNBase(Module):
         return s
 
     # ---- forward ---------------------------------------------------------------------------
-    def _check_input(self, x) -> None:
+    @property
+    def _real_hidden(self) -> int:
+        """Features of h: proj_size for an LSTM with projections, else hidden_size."""
+        return self.proj_size if self.proj_size > 0 else self.hidden_size
+
+    def _check_rank(self, x) -> None:
         if not isinstance(x, Tensor):
             raise TypeError(f"{self._layer_name()}: expected a Tensor input, got "
                             f"{type(x).__name__}")
-        if x.ndim not in (2, 3):  # PyTorch's class for a wrong rank (ValueError)
-            raise ValueError(f"{self._layer_name()}: expected input to be 2D or 3D, got "
-                             f"{x.ndim}D instead (shape {_shape(x)})")
-        I = self.input_size  # noqa: E741
-        ok = x.shape[-1] == I and x.shape[-2 if x.ndim == 2 else 0] > 0 \
-            and (x.ndim == 2 or x.shape[1] > 0)
-        if not ok:
-            raise RuntimeError(
-                f"{self._layer_name()}: expected input of shape (L, N, {I}) or (N, L, {I}) "
-                f"with batch_first=True, or (L, {I}) unbatched (L, N > 0), got {_shape(x)}"
-            )
+        if x.ndim not in (2, 3):  # PyTorch's class and message for a wrong rank
+            tensor_word = " tensor" if self.mode.startswith("RNN") else ""
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
+                             f"{x.ndim}D{tensor_word} instead")
+
+    def _check_input(self, x) -> None:
+        """PyTorch's ``check_input``: the dtype (ValueError), then the feature size."""
         w = self.weight_ih_l0
         if x.dtype != w.dtype:  # PyTorch raises ValueError here
             raise ValueError(
-                f"{self._layer_name()}: input dtype {x.dtype} does not match the parameters' "
-                f"dtype {w.dtype}; convert the input (x.to({w.dtype})) or the layer "
-                "(.double()/.float())"
-            )
+                f"RNN input dtype ({x.dtype}) does not match weight dtype ({w.dtype}). "
+                f"Convert input: input.to({w.dtype}), or convert model: model.to({x.dtype})")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
 
     def _check_hidden(self, h, expected: tuple, what: str):
         if not isinstance(h, Tensor):
             raise TypeError(f"{self._layer_name()}: {what} must be a Tensor, got "
                             f"{type(h).__name__}")
         if _shape(h) != expected:
-            raise RuntimeError(
-                f"{self._layer_name()}: expected {what} of shape {expected} "
-                f"(num_layers * num_directions, N, hidden_size), got {_shape(h)}"
-            )
+            # PyTorch names the LSTM's states hidden[0] and hidden[1]
+            which = "" if self.mode != "LSTM" else "[0]" if what == "h_0" else "[1]"
+            raise RuntimeError(f"Expected hidden{which} size {expected}, got {list(h.shape)}")
         if h.dtype != self.weight_ih_l0.dtype:
             raise RuntimeError(f"{self._layer_name()}: {what} dtype {h.dtype} does not match "
                                f"the parameters' dtype {self.weight_ih_l0.dtype}")
@@ -182,40 +190,65 @@ class RNNBase(Module):
         """
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
-        self._check_input(input)
+        # PyTorch's order of checks: the input's rank, the states' ranks, the input's dtype
+        # and size, the states' shapes (those of the batched (unsqueezed) state)
+        self._check_rank(input)
         lstm = self.mode == "LSTM"
         x = input
         batched = x.ndim == 3
         bf = self.batch_first and batched
         if not batched:
             x = S.unsqueeze(x, 1)
-        N = x.shape[0 if bf else 1]
-        D = 2 if self.bidirectional else 1
-        L, H = self.num_layers, self.hidden_size
-        expected = (L * D, N, H) if batched else (L * D, H)
-        xp = get_array_module(x)
-        h0s = c0s = None
+        h0 = c0 = None
         if hx is not None:
             if lstm:
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                     raise TypeError(f"{self._layer_name()}: hx must be a tuple (h_0, c_0), got "
                                     f"{type(hx).__name__}")
                 h0, c0 = hx
-                self._check_hidden(h0, expected, "h_0")
-                self._check_hidden(c0, expected, "c_0")
-                if not batched:
+                if any(not isinstance(h, Tensor) for h in hx):
+                    pass  # _check_hidden says which
+                elif batched and (h0.ndim != 3 or c0.ndim != 3):
+                    raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D "
+                                       f"but got ({h0.ndim}-D, {c0.ndim}-D) tensors")
+                elif not batched and (h0.ndim != 2 or c0.ndim != 2):
+                    raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D "
+                                       f"but got ({h0.ndim}-D, {c0.ndim}-D) tensors")
+                elif not batched:
                     h0, c0 = S.unsqueeze(h0, 1), S.unsqueeze(c0, 1)
-                h0s, c0s = S.unbind(h0, 0), S.unbind(c0, 0)
             else:
                 if isinstance(hx, (tuple, list)):
                     raise TypeError(f"{self._layer_name()}: hx must be a Tensor, got a "
                                     f"{type(hx).__name__}")
-                self._check_hidden(hx, expected, "h_0")
-                h0 = hx if batched else S.unsqueeze(hx, 1)
-                h0s = S.unbind(h0, 0)
-        zeros = None
-        if h0s is None or (lstm and c0s is None):
-            zeros = xp.zeros((N, H), dtype=x.dtype)
+                h0 = hx
+                if not isinstance(hx, Tensor):
+                    pass  # _check_hidden says so
+                elif batched and hx.ndim != 3:
+                    raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
+                                       f"{hx.ndim}-D tensor")
+                elif not batched and hx.ndim != 2:
+                    raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got "
+                                       f"{hx.ndim}-D tensor")
+                elif not batched:
+                    h0 = S.unsqueeze(hx, 1)
+        self._check_input(x)
+        N = x.shape[0 if bf else 1]
+        D = 2 if self.bidirectional else 1
+        L, H, P = self.num_layers, self.hidden_size, self._real_hidden
+        h0s = c0s = None
+        if h0 is not None:
+            self._check_hidden(h0, (L * D, N, P), "h_0")
+            h0s = S.unbind(h0, 0)
+        if c0 is not None:
+            self._check_hidden(c0, (L * D, N, H), "c_0")
+            c0s = S.unbind(c0, 0)
+        if x.shape[1 if bf else 0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        if N == 0:
+            return self._forward_empty_batch(x, bf, batched)
+        xp = get_array_module(x)
+        zeros = xp.zeros((N, H), dtype=x.dtype)
+        hzeros = zeros if P == H else xp.zeros((N, P), dtype=x.dtype)
         drop = self.dropout if self.training else 0.0
         hn, cn = [], []
         layer_in = x
@@ -228,8 +261,14 @@ class RNNBase(Module):
                 w_hh = getattr(self, "weight_hh" + sfx)
                 b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
                 b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
-                h0 = h0s[i] if h0s is not None else zeros
-                if self.mode == "GRU":
+                h0 = h0s[i] if h0s is not None else hzeros
+                if self.proj_size > 0:
+                    c0 = c0s[i] if c0s is not None else zeros
+                    out, h, c = _lstm_proj_layer(layer_in, w_ih, w_hh, b_ih, b_hh,
+                                                 getattr(self, "weight_hr" + sfx), h0, c0,
+                                                 batch_first=bf, reverse=bool(d))
+                    cn.append(c)
+                elif self.mode == "GRU":
                     out, h = _rnn.GRULayer.apply(layer_in, w_ih, w_hh, b_ih, b_hh, h0,
                                                  batch_first=bf, reverse=bool(d))
                 elif lstm:
@@ -255,28 +294,48 @@ class RNNBase(Module):
             c_n = S.squeeze(c_n, 1) if lstm else None
         return (output, (h_n, c_n)) if lstm else (output, h_n)
 
+    def _forward_empty_batch(self, x, bf: bool, batched: bool):
+        """A batch of 0 sequences (PyTorch allows it): empty outputs and states, still
+        connected to the input and the parameters (their gradients are zeros)."""
+        D = 2 if self.bidirectional else 1
+        T = x.shape[1 if bf else 0]
+        zero = S.reshape(x, (-1,)).sum() * 0
+        for p in self._flat_weights:
+            zero = zero + p.sum() * 0
+        xp = get_array_module(x)
+
+        def empty_of(shape):
+            return as_tensor(xp.zeros(shape, dtype=x.dtype)) + zero
+
+        out = empty_of((0, T, D * self._real_hidden) if bf else (T, 0, D * self._real_hidden))
+        h_n = empty_of((self.num_layers * D, 0, self._real_hidden))
+        c_n = empty_of((self.num_layers * D, 0, self.hidden_size))
+        if not batched:  # (unreachable: an unbatched input has one sequence)
+            out, h_n, c_n = S.squeeze(out, 1), S.squeeze(h_n, 1), S.squeeze(c_n, 1)
+        return (out, (h_n, c_n)) if self.mode == "LSTM" else (out, h_n)
 
     def _hidden_states(self, hx, N: int, x, perm):
         """Validated initial states (lists of (N, H) per layer and direction, None for zeros),
         for the packed path; ``perm`` sorts their batch like the packed data's."""
         L, D, H = self.num_layers, 2 if self.bidirectional else 1, self.hidden_size
         lstm = self.mode == "LSTM"
+        P = self._real_hidden
         if hx is None:
             z = _zero_state(x, N, H)
-            return [z] * (L * D), [z] * (L * D) if lstm else None
-        expected = (L * D, N, H)
+            zh = z if P == H else _zero_state(x, N, P)
+            return [zh] * (L * D), [z] * (L * D) if lstm else None
         if lstm:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"{self._layer_name()}: hx must be a tuple (h_0, c_0), got "
                                 f"{type(hx).__name__}")
             h0, c0 = hx
-            self._check_hidden(h0, expected, "h_0")
-            self._check_hidden(c0, expected, "c_0")
+            self._check_hidden(h0, (L * D, N, P), "h_0")
+            self._check_hidden(c0, (L * D, N, H), "c_0")
         else:
             if isinstance(hx, (tuple, list)):
                 raise TypeError(f"{self._layer_name()}: hx must be a Tensor, got a "
                                 f"{type(hx).__name__}")
-            self._check_hidden(hx, expected, "h_0")
+            self._check_hidden(hx, (L * D, N, H), "h_0")
             h0, c0 = hx, None
         if perm is not None:
             h0 = h0[:, perm]
@@ -326,6 +385,8 @@ class RNNBase(Module):
                 ws = (getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx),
                       getattr(self, "bias_ih" + sfx) if self.bias else None,
                       getattr(self, "bias_hh" + sfx) if self.bias else None)
+                if self.proj_size > 0:
+                    ws += (getattr(self, "weight_hr" + sfx),)
                 out, h, c = self._packed_direction(layer_in, runs, ws, h0s[i],
                                                    c0s[i] if lstm else None, bool(d))
                 outs.append(out)
@@ -364,7 +425,9 @@ class RNNBase(Module):
             else:
                 hin = h0[:b] if h is None else h[:b]
                 cin = (c0[:b] if c is None else c[:b]) if lstm else None
-            if self.mode == "GRU":
+            if self.proj_size > 0:
+                out, hb, cb = _lstm_proj_layer(xr, *ws, hin, cin, reverse=reverse)
+            elif self.mode == "GRU":
                 out, hb = _rnn.GRULayer.apply(xr, *ws, hin, reverse=reverse)
                 cb = None
             elif lstm:
@@ -383,9 +446,38 @@ class RNNBase(Module):
         return out, h, c
 
 
+def _lstm_proj_layer(x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, batch_first=False,
+                     reverse=False):
+    """One layer and direction of an LSTM with projections (``proj_size > 0``), PyTorch's:
+    the gates [i, f, g, o] of the step from x_t and the projected state h (N, P),
+    c' = f * c + i * g, h' = W_hr (o * tanh(c')). Composed of autograd ops step by step
+    (the fused ``LSTMLayer`` has no projection). Returns (output, h_n, c_n) like it."""
+    xt = S.transpose(x, 0, 1) if batch_first else x
+    gx = _linear(xt, w_ih, b_ih)  # the input projection of all steps at once
+    h, c = h0, c0
+    outs = [None] * xt.shape[0]
+    for t in (range(xt.shape[0] - 1, -1, -1) if reverse else range(xt.shape[0])):
+        gates = gx[t] + _linear(h, w_hh, b_hh)
+        i, f, g, o = gates.chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = _linear(o.sigmoid() * c.tanh(), w_hr, None)
+        outs[t] = h
+    out = S.stack(outs, 1 if batch_first else 0)
+    return out, h, c
+
+
 def _zero_state(x, N: int, H: int) -> Tensor:
     """A zero initial state (N, H) with ``x``'s dtype and device (no gradient)."""
     return as_tensor(get_array_module(x._data).zeros((N, H), dtype=x.dtype))
+
+
+def _no_proj(kwargs: dict, name: str) -> None:
+    """PyTorch's errors for the keyword arguments RNN and GRU do not take."""
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+    if kwargs:
+        raise TypeError(f"{name}.__init__() got an unexpected keyword argument "
+                        f"'{next(iter(kwargs))}'")
 
 
 class RNN(RNNBase):
@@ -407,7 +499,9 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
+                 **kwargs):
+        _no_proj(kwargs, "RNN")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
                              "'relu'.")
@@ -424,7 +518,9 @@ class LSTM(RNNBase):
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional:
             as in ``RNN``.
-        proj_size: must be 0 (projections are not supported).
+        proj_size: when > 0, each step's hidden state is projected to this many features
+            (``weight_hr_l{k}``, (proj_size, hidden_size)); h_n and the output then have
+            proj_size features, c_n keeps hidden_size.
 
     Example:
         >>> out, (h_n, c_n) = nn.LSTM(28, 128, batch_first=True)(ag.randn(64, 28, 28))
@@ -451,7 +547,8 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device=None, dtype=None):
+                 bidirectional: bool = False, device=None, dtype=None, **kwargs):
+        _no_proj(kwargs, "GRU")
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, device=device, dtype=dtype)
 
@@ -513,35 +610,44 @@ class RNNCellBase(Module):
     def _prepare(self, x, hx, n_states: int):
         """Validate; returns (x (N, I), states [(N, H)...] or None, batched)."""
         I, H = self.input_size, self.hidden_size  # noqa: E741
-        # a wrong rank of the input or of a state is PyTorch's ValueError, a wrong size its
-        # RuntimeError
-        if isinstance(x, Tensor) and x.ndim not in (1, 2):
-            raise ValueError(f"{self._name()}: expected input to be 1D or 2D, got {x.ndim}D "
-                             f"instead (shape {_shape(x)})")
-        if not isinstance(x, Tensor) or x.shape[-1] != I:
-            got = _shape(x) if isinstance(x, Tensor) else type(x).__name__
-            raise RuntimeError(f"{self._name()}: expected input of shape (N, {I}) or ({I},) "
-                               f"unbatched, got {got}")
-        if x.dtype != self.weight_ih.dtype:
-            raise RuntimeError(f"{self._name()}: input dtype {x.dtype} does not match the "
-                               f"parameters' dtype {self.weight_ih.dtype}")
-        batched = x.ndim == 2
-        N = x.shape[0] if batched else 1
-        states = None
+        cls = type(self).__name__
+        # PyTorch's checks, classes and messages: the ranks (ValueError), then the sizes of
+        # the (batched) input and states (RuntimeError)
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{self._name()}: expected a Tensor input, got {type(x).__name__}")
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{cls}: Expected input to be 1D or 2D, got {x.ndim}D instead")
+        hs = ()
         if hx is not None:
             hs = tuple(hx) if n_states == 2 else (hx,)
             if n_states == 2 and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
                 raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0)")
-            exp = (N, H) if batched else (H,)
-            for nm, h in zip(("h_0", "c_0"), hs):
-                if isinstance(h, Tensor) and h.ndim not in (1, 2):
-                    raise ValueError(f"{self._name()}: expected {nm} to be 1D or 2D, got "
-                                     f"{h.ndim}D instead (shape {_shape(h)})")
-                if not isinstance(h, Tensor) or _shape(h) != exp:
-                    got = _shape(h) if isinstance(h, Tensor) else type(h).__name__
-                    raise RuntimeError(f"{self._name()}: expected {nm} of shape {exp} for an "
-                                       f"input of shape {_shape(x)}, got {got}")
+            for k, h in enumerate(hs):
+                if not isinstance(h, Tensor):
+                    raise TypeError(f"{self._name()}: hx must be Tensors, got "
+                                    f"{type(h).__name__}")
+                if h.ndim not in (1, 2):
+                    what = f"hx[{k}]" if n_states == 2 else "hidden"
+                    raise ValueError(f"{cls}: Expected {what} to be 1D or 2D, got {h.ndim}D "
+                                     "instead")
+        batched = x.ndim == 2
+        N = x.shape[0] if batched else 1
+        if x.shape[-1] != I:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[-1]} "
+                               f"expected {I}")
+        if x.dtype != self.weight_ih.dtype:
+            raise RuntimeError(f"{self._name()}: input dtype {x.dtype} does not match the "
+                               f"parameters' dtype {self.weight_ih.dtype}")
+        states = None
+        if hx is not None:
             states = [h if batched else S.unsqueeze(h, 0) for h in hs]
+            for k, h in enumerate(states):
+                if h.shape[0] != N:
+                    raise RuntimeError(f"Input batch size {N} doesn't match hidden{k} batch "
+                                       f"size {h.shape[0]}")
+                if h.shape[1] != H:
+                    raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got "
+                                       f"{h.shape[1]}, expected {H}")
         if not batched:
             x = S.unsqueeze(x, 0)
         return x, states, batched
@@ -562,14 +668,15 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        # PyTorch checks the nonlinearity in forward (RuntimeError), not here
         super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):  # noqa: A002
         """input (N, I) or (I,); hx (N, H) or (H,) (zeros when None). Returns h'."""
         x, st, batched = self._prepare(input, hx, 1)
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         h0 = st[0] if st else get_array_module(x).zeros((x.shape[0], self.hidden_size),
                                                         dtype=x.dtype)
         _, h = _rnn.RNNLayer.apply(S.unsqueeze(x, 0), self.weight_ih, self.weight_hh,
