@@ -448,8 +448,9 @@ class Tensor:
     def __float__(self) -> float:
         """The one value as a Python float; the first ``float()`` of a tensor that requires
         grad in a process warns (UserWarning) as PyTorch's does (``float(loss)`` drops the
-        graph)."""
-        if self.requires_grad:
+        graph), while grad mode is on only: under ``no_grad`` (e.g. in ``LBFGS.step``) the
+        conversion is deliberate and PyTorch stays silent."""
+        if self.requires_grad and state.enabled:
             _warn_scalar_requires_grad()
         return builtins.float(self._scalar())
 

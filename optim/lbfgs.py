@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from autograd._numeric import fma
 from autograd.backend import get_array_module
 from autograd.grad_mode import enable_grad, no_grad
 
 from .optimizer import Optimizer, _bump, _check, _writable
+
+
+def _add_scaled(a, alpha, b):
+    """``a + alpha * b`` rounded once, in ``a``'s dtype: PyTorch's ``a.add_(b, alpha=alpha)``,
+    whose CPU kernel is a fused multiply-add with ``alpha`` cast to the dtype. In float32 the
+    float64 product is exact, so one float64 sum and the cast round as the fused op does
+    (bar double-rounding ties); float64 uses the exact ``fma``."""
+    dt = a.dtype
+    if dt == np.float64:
+        return fma(b, float(alpha), a)
+    if dt == np.float32:
+        return (b.astype(np.float64) * float(dt.type(alpha)) + a).astype(dt)
+    return a + alpha * b
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -19,7 +35,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 ** 2 - g1 * g2
     if d2_square >= 0:
-        d2 = d2_square ** 0.5
+        d2 = np.sqrt(d2_square)
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:
@@ -33,11 +49,11 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     """PyTorch's (minFunc's) strong-Wolfe line search along ``d`` from step ``t``: bracket,
     then zoom by cubic interpolation. Returns ``(f_new, g_new, t, evaluations)``."""
     xp = get_array_module(d)
-    d_norm = float(xp.abs(d).max())
+    d_norm = xp.abs(d).max()
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
-    gtd_new = float(g_new @ d)
+    gtd_new = g_new @ d
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     ls_iter = 0
@@ -63,7 +79,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = float(g_new @ d)
+        gtd_new = g_new @ d
         ls_iter += 1
     if ls_iter == max_ls:  # reached the maximum number of evaluations
         bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
@@ -91,7 +107,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
             insuf_progress = False
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = float(g_new @ d)
+        gtd_new = g_new @ d
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos], bracket_f[high_pos] = t, f_new
@@ -162,7 +178,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.numel()
             a = _writable(p)
-            a += step_size * update[offset:offset + n].reshape(a.shape)
+            a[...] = _add_scaled(a, step_size, update[offset:offset + n].reshape(a.shape))
             offset += n
         _bump(self._params)
 
@@ -224,7 +240,7 @@ class LBFGS(Optimizer):
             else:
                 y = flat_grad - prev_flat_grad
                 s = d * t
-                ys = float(y @ s)
+                ys = y @ s
                 if ys > 1e-10:  # update the memory
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0)
@@ -233,7 +249,7 @@ class LBFGS(Optimizer):
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
-                    H_diag = ys / float(y @ y)
+                    H_diag = ys / (y @ y)
                 # the two-loop recursion: d = -H g
                 num_old = len(old_dirs)
                 if "al" not in state:
@@ -241,19 +257,20 @@ class LBFGS(Optimizer):
                 al = state["al"]
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
-                    al[i] = float(old_stps[i] @ q) * ro[i]
-                    q -= al[i] * old_dirs[i]
-                d = r = q * H_diag
+                    al[i] = (old_stps[i] @ q) * ro[i]
+                    q = _add_scaled(q, -al[i], old_dirs[i])
+                r = q * H_diag
                 for i in range(num_old):
-                    be_i = float(old_dirs[i] @ r) * ro[i]
-                    r += (al[i] - be_i) * old_stps[i]
+                    be_i = (old_dirs[i] @ r) * ro[i]
+                    r = _add_scaled(r, al[i] - be_i, old_stps[i])
+                d = r
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr
+                t = min(1.0, 1.0 / xp.abs(flat_grad).sum()) * lr
             else:
                 t = lr
-            gtd = float(flat_grad @ d)
+            gtd = flat_grad @ d
             if gtd > -tolerance_change:  # not a descent direction
                 break
 

@@ -20,6 +20,7 @@ from autograd import backend, hooks
 from autograd.backend import get_array_module
 from autograd.dtypes import get_default_dtype
 from autograd.grad_mode import enable_grad
+from autograd.settings import typename
 from autograd.tensor import Tensor, as_tensor, tensor
 
 # process-wide step hooks (PyTorch's ``torch.optim.optimizer.register_optimizer_step_*_hook``)
@@ -154,12 +155,12 @@ class Optimizer:
         self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError(
-                f"{type(self).__name__}: params argument given to the optimizer should be an "
-                "iterable of Tensors or dicts, but got a Tensor"
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                "dicts, but got " + typename(params)
             )
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
+            raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for g in groups:
@@ -187,7 +188,8 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}"
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    + typename(p)
                 )
             if not p.is_leaf:
                 raise ValueError(

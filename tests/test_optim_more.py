@@ -337,6 +337,93 @@ def test_lbfgs_converges_on_least_squares_and_errors():
         opt.step(closure)
 
 
+
+def test_lbfgs_float32_scalars_as_torch():
+    """PyTorch keeps L-BFGS's scalars (``ys``, ``ro``, ``H_diag``, ``al``, ``gtd``, the first
+    ``t``, the line search's ``gtd_new``) as float32 0-d tensors for float32 parameters;
+    computing them in float64 drifted off after a few iterations (here the Rosenbrock
+    minimum came out as exactly 0 where PyTorch's is 3.87e-13)."""
+    out = []
+    for mod, lib in ((torch, torch.optim), (ag, optim)):
+        x = mod.tensor([-1.5, 2.0], requires_grad=True)
+        opt = lib.LBFGS([x], lr=1, max_iter=50, line_search_fn="strong_wolfe",
+                        tolerance_grad=1e-9, tolerance_change=1e-12)
+
+        def closure(x=x, opt=opt):
+            opt.zero_grad()
+            loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+            loss.backward()
+            return loss
+
+        losses = [float(opt.step(closure).detach()) for _ in range(3)]
+        st = opt.state[x]
+        out.append((x.detach().numpy().copy(), losses, st["func_evals"], st["n_iter"]))
+    (tx, tl, tf, tn), (ox, ol, of, on) = out
+    assert (of, on) == (tf, tn)
+    np.testing.assert_allclose(ol, tl, rtol=1e-5)
+    np.testing.assert_array_equal(ox, tx)
+
+
+def test_lbfgs_step_does_not_warn_on_float_of_the_loss(monkeypatch):
+    """``float(loss)`` inside ``step`` (which runs under no_grad) is silent, as in PyTorch:
+    the requires_grad warning of ``float()`` is for grad mode only."""
+    import sys
+    monkeypatch.setattr(sys.modules["autograd.tensor"], "_scalar_warned", False)
+    w = ag.tensor([1.0, -2.0], requires_grad=True)
+    opt = optim.LBFGS([w], max_iter=3)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w ** 2).sum()
+        loss.backward()
+        return loss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step(closure)
+        with ag.no_grad():
+            float(w.sum())
+    with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
+        float(w.sum())
+
+
+def _error(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the class and message are what is compared
+        return type(e).__name__, str(e)
+    return None
+
+
+@pytest.mark.parametrize("make", [
+    lambda mod, lib: lib.SGD([], lr=0.1),
+    lambda mod, lib: lib.Adam(mod.zeros(2, requires_grad=True)),
+    lambda mod, lib: lib.SGD([np.zeros(2)], lr=0.1),
+    lambda mod, lib: lib.lr_scheduler.ReduceLROnPlateau(
+        lib.SGD([mod.zeros(2, requires_grad=True)], lr=0.1), mode="foo"),
+    lambda mod, lib: lib.lr_scheduler.ReduceLROnPlateau(
+        lib.SGD([mod.zeros(2, requires_grad=True)], lr=0.1), threshold_mode="bar"),
+    lambda mod, lib: lib.lr_scheduler.StepLR(
+        lib.SGD([mod.zeros(2, requires_grad=True)], lr=0.1), 2, last_epoch=3),
+])
+def test_optimizer_and_scheduler_errors_as_torch(make):
+    """PyTorch's exception classes and messages, word for word."""
+    assert _error(lambda: make(ag, optim)) == _error(lambda: make(torch, torch.optim))
+
+
+def test_epoch_deprecation_warning_as_torch():
+    msgs = []
+    for mod, lib in ((torch, torch.optim), (ag, optim)):
+        opt = lib.SGD([mod.zeros(2, requires_grad=True)], lr=0.1)
+        s = lib.lr_scheduler.ExponentialLR(opt, 0.5)
+        opt.step()
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            s.step(3)
+        msgs.append([(x.category, str(x.message)) for x in w])
+        msgs.append(s.get_last_lr())
+    assert msgs[0] == msgs[2] and msgs[1] == msgs[3]
+
 # ---- Muon's Newton–Schulz iteration, bit for bit ---------------------------------------------
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 5), (16, 32), (48, 20)])
