@@ -551,3 +551,121 @@ def test_parameters_vector_roundtrip_and_torch():
         nn.utils.vector_to_parameters(np.zeros(8), ours.parameters())
     with pytest.raises(RuntimeError, match="8 elements"):
         nn.utils.vector_to_parameters(ag.zeros(7), ours.parameters())
+
+
+def _errors(M, fn):
+    try:
+        fn(M)
+    except Exception as e:  # noqa: BLE001 - the class and message are compared
+        return type(e).__name__, str(e)
+    return None
+
+
+def test_registration_errors_like_torch():
+    torch = pytest.importorskip("torch")
+    T = torch.nn
+
+    def mod(M):
+        class Net(M.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = M.Linear(2, 2)
+                self.register_buffer("buf", None)
+        return Net()
+
+    cases = [
+        lambda M: mod(M).add_module("a.b", M.ReLU()),
+        lambda M: mod(M).add_module("", M.ReLU()),
+        lambda M: mod(M).add_module("x", 3),
+        lambda M: mod(M).add_module(3, M.ReLU()),
+        lambda M: mod(M).add_module("forward", M.ReLU()),
+        lambda M: setattr(mod(M), "fc", "string"),
+        lambda M: setattr(mod(M).fc, "weight", 3),
+        lambda M: setattr(mod(M), "buf", [1.0]),
+        lambda M: mod(M).register_buffer("fc", None),
+        lambda M: mod(M).register_buffer("a.b", None),
+        lambda M: mod(M).register_buffer(1, None),
+        lambda M: mod(M).register_parameter("p", 3),
+        lambda M: mod(M).get_submodule("fc.weight"),
+        lambda M: mod(M).get_submodule("fc.nope"),
+        lambda M: M.ModuleList()(),
+        lambda M: mod(M).train("yes"),
+        lambda M: mod(M).to(torch.int32 if M is T else ag.int32),
+        lambda M: M.Unflatten(1, (2, "a")),
+        lambda M: M.Unflatten(1, 5),
+        lambda M: mod(M).fc.load_state_dict({"weight": [1.0], "bias": None}),
+    ]
+    for i, case in enumerate(cases):
+        assert _errors(nn, case) == _errors(T, case), i
+    # a None child stays registered (and printed); a plain attribute may precede __init__
+    for M in (nn, T):
+        m = mod(M)
+        m.fc = None
+        assert list(m._modules) == ["fc"] and "(fc): None" in repr(m)
+
+        class Early(M.Module):
+            def __init__(self):
+                self.flag = True
+                super().__init__()
+        assert Early().flag
+    assert sorted(k for k in dir(nn.Linear(1, 1)) if not k.startswith("_"))[-3:] == [
+        "type", "weight", "zero_grad"]
+
+
+def test_repr_like_torch():
+    torch = pytest.importorskip("torch")
+
+    def build_(M, size):
+        class Two(M.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = M.Linear(1, 1)
+
+            def extra_repr(self):
+                return "line one\nline two"
+
+        class Lone(M.Module):
+            def extra_repr(self):
+                return "a\nb"
+
+        return M.Sequential(
+            M.Sequential(Two(), Lone()),
+            M.Unflatten(1, [2, 3]), M.Unflatten(1, size([2, 3])),
+            M.ModuleDict({"p": M.ParameterDict({"w": M.Parameter(M.Linear(2, 2).weight.double())}),
+                          "l": M.ParameterList([M.Parameter(M.Linear(2, 2).weight)])}))
+
+    assert repr(build_(nn, ag.Size)) == repr(build_(torch.nn, torch.Size))
+
+
+def test_train_calls_children_train_and_type_converts_all():
+    torch = pytest.importorskip("torch")
+
+    def run(M, lib):
+        class FrozenBN(M.Module):  # keeps its BatchNorm in eval mode (a common override)
+            def __init__(self):
+                super().__init__()
+                self.bn = M.BatchNorm1d(2)
+
+            def train(self, mode=True):
+                super().train(mode)
+                self.bn.eval()
+                return self
+
+        m = M.Sequential(M.Linear(2, 2), FrozenBN())
+        m.train()
+        modes = [x.training for x in m.modules()]
+        m.type(lib.float64)
+        dts = [str(t.dtype) for t in m.state_dict().values()]
+        return modes, dts
+
+    assert run(nn, ag) == run(torch.nn, torch)
+    assert run(nn, ag)[0] == [True, True, True, False]
+
+
+def test_full_backward_hook_warns_when_no_input_requires_grad():
+    lin = nn.Linear(2, 2)
+    seen = []
+    lin.register_full_backward_hook(lambda m, gi, go: seen.append(gi))
+    with pytest.warns(UserWarning, match="no inputs require gradients") as rec:
+        lin(ag.ones(1, 2)).sum().backward()
+    assert seen == [(None,)] and rec[0].filename == __file__

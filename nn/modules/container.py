@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 
 from autograd import cuda as _cuda
+from autograd.settings import typename as _typename
 from autograd.tensor import Parameter, Tensor
 
 from .module import Module
@@ -306,20 +307,18 @@ def _as_parameter(value):
     return value
 
 
-def _param_line(key, p) -> str:
+def _param_line(key, p, typename: bool = False) -> str:
+    """One entry of a ParameterList/ParameterDict repr. PyTorch names the type by dtype
+    (``torch.float32``) in a ParameterList but by ``torch.typename`` (``torch.FloatTensor``)
+    in a ParameterDict: ``typename`` picks the latter. The line is indented by two spaces,
+    which ``Module.__repr__`` then indents again, as PyTorch's ``extra_repr`` is."""
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.shape)
         dev = f" ({p.device})" if p.device.type == "cuda" else ""
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"({key}): {kind} containing: [{p.dtype} of size {size}{dev}]"
-    return f"({key}): Object of type: {type(p).__name__}"
-
-
-def _container_repr(module, lines) -> str:
-    name = type(module).__name__
-    if not lines:
-        return name + "()"
-    return name + "(\n" + "\n".join("    " + ln for ln in lines) + "\n)"
+        ty = _typename(p) if typename else p.dtype
+        return f"  ({key}): {kind} containing: [{ty} of size {size}{dev}]"
+    return f"  ({key}): Object of type: {type(p).__name__}"
 
 
 class ParameterList(Module):
@@ -395,9 +394,6 @@ class ParameterList(Module):
 
     def extra_repr(self) -> str:
         return "\n".join(_param_line(k, p) for k, p in enumerate(self))
-
-    def __repr__(self) -> str:
-        return _container_repr(self, [_param_line(k, p) for k, p in enumerate(self)])
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -524,10 +520,7 @@ class ParameterDict(Module):
                 self[key] = parameter
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(k, self[k]) for k in self._keys)
-
-    def __repr__(self) -> str:
-        return _container_repr(self, [_param_line(k, self[k]) for k in self._keys])
+        return "\n".join(_param_line(k, self[k], typename=True) for k in self._keys)
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterDict should not be called.")

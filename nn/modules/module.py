@@ -7,12 +7,15 @@ import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
-from autograd import backend
+import numpy as np
+
+from autograd import backend, dtypes
 from autograd import hooks as _hooks
 from autograd.dtypes import bfloat16_dtype
 from autograd.function import Function
 from autograd.grad_mode import no_grad, state
 from autograd.hooks import RemovableHandle
+from autograd.settings import typename as _typename
 from autograd.tensor import Parameter, Size, Tensor, as_tensor
 
 # ids of global forward hooks registered with_kwargs / always_call (PyTorch's flags); an id is
@@ -95,7 +98,8 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
         # hooks, global ones first (PyTorch's order); three dict checks when there are none
@@ -146,34 +150,48 @@ class Module:
 
     # ---- registration -------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
-        params = self.__dict__.get("_parameters")
-        if params is None:
-            raise AttributeError("cannot assign attributes before Module.__init__() call")
-        if value is None:
-            for d in (self._parameters, self._buffers, self._modules):
-                if name in d:  # stays registered, as None (PyTorch)
-                    d[name] = None
-                    return
-        if name in self._parameters and isinstance(value, Tensor) \
-                and not isinstance(value, Parameter):
-            raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                            "(nn.Parameter or None expected)")
+        # PyTorch's rules: a Parameter or Module value registers it (dropping whatever held
+        # the name); a name already registered as a parameter/child/buffer only takes a value
+        # of its kind or None (which stays registered, as None); anything else is a plain
+        # attribute (allowed even before Module.__init__).
+        d = self.__dict__
+        params = d.get("_parameters")
         if isinstance(value, Parameter):
-            target = self._parameters
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name, self._buffers, self._modules)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
+            params[name] = None
         elif isinstance(value, Module):
-            target = self._modules
-        elif name in self._buffers and isinstance(value, Tensor):
-            target = self._buffers
+            if params is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name, self._parameters, self._buffers)
+            self._modules[name] = value  # an existing name keeps its place in the order
+        elif params is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            self._modules[name] = None
+        elif params is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            self._buffers[name] = value
         else:
-            target = None
-        for d in (self._parameters, self._buffers, self._modules):
-            if name in d and d is not target:
-                del d[name]
-        if target is None:
             object.__setattr__(self, name, value)
-            return
+
+    def _forget(self, name: str, *tables) -> None:
+        """Drop ``name`` from the instance dict and the given registries (before it is
+        registered as something else)."""
         self.__dict__.pop(name, None)
-        target[name] = value  # an existing name keeps its place in the order
+        for t in tables:
+            t.pop(name, None)
+            if t is self._buffers:
+                self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str):
         d = self.__dict__
@@ -182,28 +200,39 @@ class Module:
                 return d[key][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
+    def __dir__(self):
+        """The attributes, with the parameters, buffers and children (as PyTorch lists them)."""
+        keys = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules,
+                *self._buffers]
+        # drop the names that are not valid Python identifiers (a Sequential's "0"...)
+        return sorted(k for k in keys if not k[0].isdigit())
+
     def __delattr__(self, name: str) -> None:
-        for d in (self._parameters, self._buffers, self._modules):
-            if name in d:
-                del d[name]
-                return
-        object.__delattr__(self, name)
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (a Parameter or None) under ``name``."""
-        _check_name(self, name, "parameter", self._parameters)
+        _check_name(self, name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
-                            f"'{name}' (nn.Parameter or None required)")
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter "
+                            f"'{name}' (torch.nn.Parameter or None required)")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True):
         """Register a Tensor (or None) that is state but not a parameter (e.g. BatchNorm's
         running mean): it follows ``.to()`` and, when ``persistent``, ``state_dict``."""
-        _check_name(self, name, "buffer", self._buffers)
+        _check_name(self, name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
-                            f"'{name}' (Tensor or None required)")
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer "
+                            f"'{name}' (torch Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -211,6 +240,17 @@ class Module:
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` (a Module or None) as the child ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
     register_module = add_module
@@ -269,11 +309,12 @@ class Module:
         """The submodule at the dotted path ``target`` ('' is the module itself)."""
         mod = self
         for item in target.split(".") if target else []:
-            sub = mod._modules.get(item)
-            if sub is None:
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}` "
-                                     f"(looking up '{target}')")
-            mod = sub
+            # Any attribute is followed (as PyTorch does), then checked to be a Module
+            if not hasattr(mod, item):
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
@@ -362,8 +403,13 @@ class Module:
 
     # ---- modes and utilities --------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        object.__setattr__(self, "training", mode)
+        # Each child's own train() is called, so that a module overriding it (keeping its
+        # BatchNorms in eval mode, say) is obeyed inside a parent's train()/eval()
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -393,11 +439,22 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Move/cast parameters and buffers in place (Parameter objects keep their identity)."""
+        """Move/cast parameters and buffers in place (Parameter objects keep their identity).
+        A dtype, which must be floating or complex, casts only the floating and complex
+        tensors."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None and _is_dtype(a):
+                dtype = a
+        if dtype is not None and dtypes.to_dtype(dtype).kind not in "fVc":
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype={dtypes.dtype.of(dtypes.to_dtype(dtype))}")
         for m in self.modules():
             for p in m._parameters.values():
                 if p is not None:
-                    new = p.detach().to(*args, **kwargs) if p.is_floating_point() else \
+                    new = p.detach().to(*args, **kwargs) if _is_float(p) else \
                         p.detach().to(*[a for a in args if not _is_dtype(a)],
                                       device=kwargs.get("device"))
                     p._data = new._data
@@ -405,11 +462,25 @@ class Module:
                         p.grad = p.grad.to(*args, **kwargs)
             for name, b in m._buffers.items():
                 if b is not None:
-                    dev_only = not b.is_floating_point()
+                    dev_only = not _is_float(b)
                     m._buffers[name] = b.to(*[a for a in args if not (dev_only and
                                                                        _is_dtype(a))],
                                             **({} if not dev_only else
                                                {k: v for k, v in kwargs.items() if k != "dtype"}))
+        return self
+
+    def type(self, dst_type) -> Module:
+        """Every parameter and buffer (integer ones too, unlike ``to``) cast to ``dst_type``
+        (a dtype or a legacy name such as ``"torch.DoubleTensor"``)."""
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is not None:
+                    p._data = p.detach().type(dst_type)._data
+                    if p.grad is not None:
+                        p.grad = p.grad.type(dst_type)
+            for name, b in m._buffers.items():
+                if b is not None:
+                    m._buffers[name] = b.type(dst_type)
         return self
 
     def cpu(self) -> Module:
@@ -468,12 +539,20 @@ class Module:
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched = [
-            f"size mismatch for {k}: copying a param with shape {Size(state_dict[k].shape)} "
-            f"from checkpoint, the shape in current model is {Size(own[k].shape)}."
-            for k in own if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
-        ]
-        errors = list(mismatched)
+        errors = []
+        for k in own:
+            if k not in state_dict:
+                continue
+            src = state_dict[k]
+            # NumPy (or CuPy) arrays are welcome here too
+            if not (isinstance(src, Tensor) or isinstance(src, np.ndarray)
+                    or backend.is_cupy_array(src)):
+                errors.append(f'While copying the parameter named "{k}", expected torch.Tensor '
+                              f"or Tensor-like object from checkpoint but received {type(src)}")
+            elif tuple(src.shape) != tuple(own[k].shape):
+                errors.append(f"size mismatch for {k}: copying a param with shape "
+                              f"{Size(src.shape)} from checkpoint, the shape in current model "
+                              f"is {Size(own[k].shape)}.")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: "
@@ -526,12 +605,15 @@ class Module:
         for name, m in self._modules.items():
             mr = repr(m).replace("\n", "\n  ")
             lines.append(f"({name}): {mr}")
-        main = type(self).__name__ + "("
         extra = self.extra_repr()
-        if not lines:
+        extra_lines = extra.split("\n") if extra else []
+        main = type(self).__name__ + "("
+        if len(extra_lines) == 1 and not lines:
             return main + extra + ")"
-        body = ("\n  " + extra) if extra else ""
-        return main + body + "\n  " + "\n  ".join(lines) + "\n)"
+        if not extra_lines and not lines:
+            return main + ")"
+        # A multi-line extra_repr goes one line each, indented as the children are
+        return main + "\n  " + "\n  ".join(extra_lines + lines) + "\n)"
 
 
 def _call_forward_hook(hook, hid, with_kwargs, module, args, kwargs, out):
@@ -658,6 +740,12 @@ class _BackwardHook:
                 self.grad_outputs = r
             local = self.grad_outputs
             if self.input_tensors_index is None:  # no input requires grad: call them here
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients. See https://docs."
+                    "pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module."
+                    "register_full_backward_hook for more details.",
+                    stacklevel=7)  # the user's .backward() line, as PyTorch's points to
                 grad_inputs = (None,) * self.n_inputs
                 for user_hook in self.user_hooks:
                     r = user_hook(self.module, grad_inputs, self.grad_outputs)
@@ -674,8 +762,15 @@ class _BackwardHook:
 
 
 def _is_dtype(a) -> bool:
+    if isinstance(a, backend.Device):
+        return False
     s = str(a)
     return not (s == "cpu" or s.startswith("cuda"))
+
+
+def _is_float(t) -> bool:
+    """Whether ``Module.to`` casts ``t`` to the dtype asked for (PyTorch: floating or complex)."""
+    return t.is_floating_point() or t.is_complex()
 
 
 def _copy_like(arr, t):
@@ -683,14 +778,17 @@ def _copy_like(arr, t):
     return out.astype(t.dtype, copy=True)
 
 
-def _check_name(module, name, kind: str, own: dict) -> None:
+def _check_name(module, name, kind: str, table: str) -> None:
+    """PyTorch's checks of a parameter or buffer name (``kind``) registered in ``table``."""
+    if table not in module.__dict__:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
     if not isinstance(name, str):
-        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
     if "." in name:
-        raise KeyError(f'{kind} name can\'t contain ".", got {name!r}')
+        raise KeyError(f'{kind} name can\'t contain "."')
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
-    if name not in own and name in module.__dict__:
+    if hasattr(module, name) and name not in module.__dict__[table]:
         raise KeyError(f"attribute '{name}' already exists")
 
 
