@@ -493,14 +493,6 @@ ERRORS = [
 ]
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the class and message are what is compared
-        return type(e).__name__, str(e)
-    return None
-
-
 @pytest.mark.parametrize("name,kwargs", ERRORS, ids=[f"{n}-{i}" for i, (n, _) in
                                                       enumerate(ERRORS)])
 def test_invalid_arguments_raise_like_torch(name, kwargs):
