@@ -35,7 +35,8 @@ EXCLUDED = [
     (r"quantiz|^q_|^int_repr$|dequantize|^qscheme$|fbgemm|^fake_", "quantized tensors"),
     (r"conj|^real$|^imag$|complex|^polar$|^view_as_real$|^resolve_neg$|^is_neg$|"
      r"^angle$|^adjoint$|^chalf$|^cfloat$|^cdouble$",
-     "complex-only (this engine's dtypes are real)"),
+     "complex-only (complex tensors have values here but no gradients; the complex "
+     "functions that exist are tested in tests/test_complex_parts.py)"),
     (r"^names$|rename|refine_names|align_to|align_as|^has_names$", "named tensors"),
     (r"nested", "nested tensors"),
     (r"xpu|mps|ipu|hpu|mtia|vulkan|mkldnn|cudnn|miopen|^hip|^is_meta$|^to_mkldnn$|"
@@ -47,7 +48,8 @@ EXCLUDED = [
      r"^has_torch_function|^module_load$|^new$|^apply_$|^map_$|^map2_$|^smm$|^sspaddmm$|"
      r"^hsmm$|^register_post_accumulate|^sym_|^as_subclass$|^__",
      "C++/dispatcher internals (grad_fn and hooks exist but are checked elsewhere)"),
-    (r"^fft|^stft$|^istft$", "Fourier transforms (complex results)"),
+    (r"^fft|^stft$|^istft$", "Fourier transforms (torch.fft exists, forward only, tested in "
+     "tests/test_fft.py; stft/istft do not)"),
     (r"^solve$|^eig$|^symeig$|^lstsq$|^matrix_rank$|^reinforce$",
      "removed from PyTorch (they only raise there; torch.linalg has the replacements)"),
     (r"^to_padded_tensor$|fake_quant|^indices_copy$|^values_copy$|^view_as_real_copy$|"
