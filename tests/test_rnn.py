@@ -506,3 +506,21 @@ def test_empty_batch_gives_empty_outputs(kind):
         hs = h if kind == "LSTM" else (h,)
         shapes.append([tuple(out.shape)] + [tuple(t.shape) for t in hs])
     assert shapes[1] == shapes[0]
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "GRUCell", "LSTMCell"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cells_run_an_empty_batch(kind, dtype):
+    """A cell on a batch of 0 (PyTorch's): empty states, and backward gives empty input and
+    zero weight gradients."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for mod, lib in ((torch.nn, torch), (nn, ag)):
+        cell = getattr(mod, kind)(3, 4).to(getattr(lib, dtype))
+        x = lib.zeros(0, 3, dtype=getattr(lib, dtype), requires_grad=True)
+        out = cell(x)
+        outs = out if isinstance(out, tuple) else (out,)
+        sum(o.sum() for o in outs).backward()
+        got.append(([tuple(o.shape) for o in outs], tuple(x.grad.shape),
+                    float(cell.weight_ih.grad.abs().sum())))
+    assert got[1] == got[0]

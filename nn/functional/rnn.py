@@ -84,7 +84,8 @@ def _project(xt, w, b, scale=None):
     xp = get_array_module(xt)
     y = scratch_empty(xp, (T, N, w.shape[0]), xt.dtype)
     if b is None:
-        xp.matmul(xt.reshape(T * N, -1), w.T, out=y.reshape(T * N, -1))
+        # (sizes spelled out: -1 is ambiguous for an empty batch)
+        xp.matmul(xt.reshape(T * N, i), w.T, out=y.reshape(T * N, w.shape[0]))
         return y
     # the bias as one more input column of ones: added inside the GEMM, no pass over y
     # (the time-major copy of a batch_first x is made anyway)
@@ -92,7 +93,7 @@ def _project(xt, w, b, scale=None):
     xa[..., :i] = xt
     xa[..., i] = 1
     wa = xp.concatenate([w, b.reshape(-1, 1).astype(w.dtype, copy=False)], axis=1)
-    xp.matmul(xa.reshape(T * N, i + 1), wa.T, out=y.reshape(T * N, -1))
+    xp.matmul(xa.reshape(T * N, i + 1), wa.T, out=y.reshape(T * N, w.shape[0]))
     return y
 
 
@@ -139,7 +140,8 @@ def _input_grads(dxg, x, w_ih, bf: bool, need_x: bool, need_w: bool, need_b: boo
     dx = dw = db = None
     if need_x:
         T, N, G = dxg.shape
-        dx = _tm(S.reshape(matmul(S.reshape(dxg, (T * N, G)), w_ih), (T, N, -1)), bf)
+        dx = _tm(S.reshape(matmul(S.reshape(dxg, (T * N, G)), w_ih), (T, N, w_ih.shape[1])),
+                 bf)
     if need_w:
         dw = _weight_grad(dxg, _tm(x, bf))
     if need_b:
