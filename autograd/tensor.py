@@ -690,10 +690,7 @@ _CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
              "bool": "bool", "complex64": "c10::complex<float>",
              "complex128": "c10::complex<double>"}
-_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half",
-                "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
-                "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                "complex128": "ComplexDouble"}
+
 
 
 def _check_grad_assign(t: Tensor, g) -> None:
@@ -708,10 +705,10 @@ def _check_grad_assign(t: Tensor, g) -> None:
             "size")
     want = t.dtype if t._grad_dtype is SAME_DTYPE else t._grad_dtype
     if want is not None and g.dtype != want:
-        gn, wn = str(g.dtype).replace("torch.", ""), str(want).replace("torch.", "")
+        gn = g.dtype.name
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{_CPP_TYPE.get(gn, gn)}' to a tensor "
-            f"with grad_dtype '{_SCALAR_TYPE.get(wn, wn)}'. The gradient must match the "
+            f"with grad_dtype '{_dt.scalar_type_name(want)}'. The gradient must match the "
             "tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
             "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
             "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "

@@ -497,12 +497,6 @@ def _no_complex_grad(op: str, *xs) -> None:
             raise RuntimeError(_tensor.complex_grad_message(x, op))
 
 
-def _shared(src: Tensor, arr) -> Tensor:
-    t = _make(arr)
-    t._vc = src._vc  # a view: writes go through to src
-    return t
-
-
 @register(family=_CV, method=False, differentiable=False)
 def view_as_real(input) -> Tensor:
     """A real view of a complex tensor with a last dimension of 2 (real, imaginary)."""
@@ -513,8 +507,7 @@ def view_as_real(input) -> Tensor:
     if d.ndim and d.strides[-1] != d.itemsize:
         d = xp.ascontiguousarray(d)
     real = _np.dtype(f"f{d.itemsize // 2}")
-    return _shared(input, d[..., None].view(real) if d.ndim else
-                   d.reshape(1).view(real))
+    return input._part(d[..., None].view(real) if d.ndim else d.reshape(1).view(real))
 
 
 @register(family=_CV, method=False, differentiable=False)
@@ -533,16 +526,15 @@ def view_as_complex(input) -> Tensor:
     if d.size and d.strides[-1] != d.itemsize:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     _no_complex_grad("view_as_complex", input)
-    return _shared(input, d.view(_np.dtype(f"c{2 * d.itemsize}"))[..., 0])
+    return input._part(d.view(_np.dtype(f"c{2 * d.itemsize}"))[..., 0])
 
 
 def _pair(op: str, a, b):
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
         raise TypeError(f"{op}(): argument 'real' and 'imag' must be Tensors")
     if a._data.dtype != b._data.dtype:
-        names = {"float32": "Float", "float64": "Double", "float16": "Half"}
-        raise RuntimeError(f"Expected object of scalar type {names.get(a.dtype.name, a.dtype)} "
-                           f"but got scalar type {names.get(b.dtype.name, b.dtype)} for "
+        raise RuntimeError(f"Expected object of scalar type {_dt.scalar_type_name(a.dtype)} "
+                           f"but got scalar type {_dt.scalar_type_name(b.dtype)} for "
                            "second argument")
     if a._data.dtype not in (_np.float32, _np.float64):  # float16: no complex32 here
         raise RuntimeError(f"{op}(): expected both inputs to be Float or Double tensors "
