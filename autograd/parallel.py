@@ -16,11 +16,16 @@ threads do not oversubscribe the cores.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
+import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
+
+import numpy as np
+
+from autograd import _numba, _spin
 
 _requested = None
 _warned = False
@@ -142,6 +147,114 @@ def even_ranges(n: int, k: int) -> list:
     return list(zip(b[:-1], b[1:]))
 
 
+# ---- the team: worker threads that wait awake ------------------------------------------
+# A worker that sleeps between regions (a condition variable, as ThreadPoolExecutor's) takes
+# 0.15-0.25 ms to wake on a VM, whose idle vCPU halts: LeNet's second convolution on 2
+# threads took 0.37 ms back to back but 0.56-0.62 ms (one thread's time) with 1-3 ms of other
+# work between calls, which is how a training step calls it. OpenMP runtimes (PyTorch's) spin
+# before they sleep for the same reason. So do these workers: after each task, and before a
+# main thread waits for them, a compiled loop (``autograd._numba``, the GIL released) polls a
+# flag for up to ``_SPIN_S`` seconds, yielding the core (``sched_yield``) at each turn so that
+# BLAS's own threads still run; only then do they block. Without numba (or off Linux) they
+# block at once, as before.
+
+_SPIN_S = 2e-3
+
+
+def _spin_kernel():
+    """(compiled ``_spin.spin_until``, libc's ``sched_yield``) or None."""
+    if not _numba.enabled() or not hasattr(os, "sched_yield"):
+        return None
+    try:
+        sched_yield = ctypes.CDLL(None).sched_yield
+    except (OSError, AttributeError):
+        return None
+    sched_yield.restype, sched_yield.argtypes = ctypes.c_int, []
+    kern = _spin.spin_until.get()
+    return None if kern is None else (kern, sched_yield)
+
+
+class _Team:
+    """``k`` worker threads, each with a slot: (task, result) and two int64 flags on their
+    own cache line (the generation posted, the generation done)."""
+
+    def __init__(self, k: int):
+        self.k = k
+        self.posted = np.zeros((k, 8), np.int64)
+        self.done = np.zeros((k, 8), np.int64)
+        self.tasks = [None] * k
+        self.results = [None] * k
+        self.cv = threading.Condition()
+        self.spin = _spin_kernel()
+        self.turns = 1
+        if self.spin is not None:  # calibrate: how many polls take _SPIN_S
+            kern, yld = self.spin
+            probe = np.ones(1, np.int64)
+            kern(probe, 2, yld, 10)  # compile/load outside the timing
+            t0 = time.perf_counter()
+            kern(probe, 2, yld, 2000)
+            per = max((time.perf_counter() - t0) / 2000, 1e-8)
+            self.turns = max(1, int(_SPIN_S / per))
+        self.threads = [threading.Thread(target=self._work, args=(i,), daemon=True,
+                                         name=f"autograd-{i + 1}") for i in range(k)]
+        for t in self.threads:
+            t.start()
+
+    def _await(self, flags, target: int) -> None:
+        if self.spin is not None and self.spin[0](flags, target, self.spin[1], self.turns):
+            return
+        with self.cv:
+            while flags[0] < target:
+                self.cv.wait()
+
+    def _work(self, i: int) -> None:
+        gen = 0
+        while True:
+            gen += 1
+            self._await(self.posted[i], gen)
+            task, self.tasks[i] = self.tasks[i], None
+            if task is None:  # close()
+                return
+            fn, arg = task
+            try:
+                self.results[i] = (True, fn(arg))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                self.results[i] = (False, exc)
+            self.done[i, 0] = gen
+            with self.cv:
+                self.cv.notify_all()
+
+    def close(self) -> None:
+        """End the workers (a team is replaced by a larger one)."""
+        for i in range(self.k):
+            self.tasks[i] = None
+            self.posted[i, 0] += 1
+        with self.cv:
+            self.cv.notify_all()
+
+    def run(self, fn, groups: list) -> list:
+        """``[fn(g) for g in groups]``, the first group in this thread and one per worker."""
+        n = len(groups) - 1
+        for i in range(n):
+            self.tasks[i] = (fn, groups[i + 1])
+            self.posted[i, 0] += 1
+        with self.cv:
+            self.cv.notify_all()
+        try:
+            first = fn(groups[0])
+        finally:  # never leave workers writing into buffers the caller reuses
+            for i in range(n):
+                self._await(self.done[i], self.posted[i, 0])
+        out = [first]
+        for i in range(n):
+            ok, value = self.results[i]
+            self.results[i] = None
+            if not ok:
+                raise value
+            out.append(value)
+        return out
+
+
 def parallel_groups(fn, items: list, threads: int | None = None) -> list:
     """``[fn(group) for group in groups]``: ``items`` split into up to ``threads`` (default
     and at most ``engine_threads()``) contiguous groups of (nearly) equal length, run at
@@ -161,15 +274,12 @@ def parallel_groups(fn, items: list, threads: int | None = None) -> list:
         return [fn(items)]
     try:
         groups = [items[a:b] for a, b in even_ranges(len(items), k)]
-        if _pool is None or _pool._max_workers < k - 1:
-            _pool = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="autograd")
+        if _pool is None or _pool.k < k - 1:
+            if _pool is not None:
+                _pool.close()
+            _pool = _Team(k - 1)
         with blas_threads(1):
-            futs = [_pool.submit(fn, g) for g in groups[1:]]
-            try:
-                first = fn(groups[0])
-            finally:  # never leave workers writing into buffers the caller reuses
-                wait(futs)
-        return [first] + [f.result() for f in futs]  # re-raises a worker's exception
+            return _pool.run(fn, groups)
     finally:
         _region.release()
 

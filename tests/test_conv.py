@@ -23,20 +23,25 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 # ---- helpers ------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["chwn", "nchw", "nchw-chunks", "nchw-threads"])
+@pytest.fixture(params=["chwn", "nchw", "nchw-chunks", "nchw-threads", "numpy-threads"])
 def layout(request, monkeypatch):
     """Run a test with the conv ops forced to work batch-innermost or in C order inside (the
     choice is by image width otherwise: the small test images would only see one); C order
     also one sample per chunk (the small test images would otherwise fit in one), and that on
-    3 engine threads (``parallel_groups``: 3 groups of chunks at once, whatever the cores)."""
+    3 engine threads (``parallel_groups``: 3 groups of chunks at once, whatever the cores).
+    With numba the CPU passes run the compiled im2col + GEMM kernels (``_gemm_conv``);
+    ``numpy-threads`` runs the NumPy chunks they replace, on 3 threads."""
     from autograd import parallel
     from nn.functional import conv
 
     monkeypatch.setattr(conv, "_layout", lambda n, wo: request.param == "chwn")
-    if request.param in ("nchw-chunks", "nchw-threads"):
+    if request.param in ("nchw-chunks", "nchw-threads", "numpy-threads"):
         monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
         monkeypatch.setattr(conv, "_SPLIT_MIN_MACS", 1)  # the test sizes split too
-    monkeypatch.setattr(parallel, "_requested", 3 if request.param == "nchw-threads" else 1)
+        monkeypatch.setattr(conv, "_GEMM_SPLIT_MIN", 1)
+    if request.param == "numpy-threads":
+        monkeypatch.setattr(conv, "_gemm_fn", lambda *arrays: None)
+    monkeypatch.setattr(parallel, "_requested", 3 if request.param.endswith("-threads") else 1)
     return request.param
 
 

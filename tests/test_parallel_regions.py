@@ -152,6 +152,7 @@ def _conv_run(n_threads, monkeypatch, seed=0, groups=1, stride=1, padding=1, bia
     monkeypatch.setattr(parallel, "_requested", n_threads)
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)  # one sample per chunk: several chunks
     monkeypatch.setattr(conv, "_SPLIT_MIN_MACS", 1)  # and split however small the work
+    monkeypatch.setattr(conv, "_GEMM_SPLIT_MIN", 1)  # (the compiled kernels' threshold)
     monkeypatch.setattr(conv, "_layout", lambda n, wo: False)  # C order: the chunked path
     rng = np.random.default_rng(seed)
     x = ag.tensor(rng.standard_normal((7, 4, 9, 8)), requires_grad=True)
@@ -285,3 +286,34 @@ def test_relu_inside_a_busy_region_runs_its_slices_serially(monkeypatch):
     out = parallel.parallel_groups(lambda g: F.relu(ag.tensor(a)).numpy(), [0, 1])
     for o in out:
         np.testing.assert_array_equal(o, np.maximum(a, 0))
+
+
+def test_the_team_replaces_itself_when_more_threads_are_asked_and_ends_the_old_workers(
+        monkeypatch):
+    monkeypatch.setattr(parallel, "_requested", 2)
+    assert parallel.parallel_groups(lambda g: sum(g), list(range(10))) == [10, 35]
+    old = parallel._pool
+    monkeypatch.setattr(parallel, "_requested", 4)
+    assert parallel.parallel_groups(lambda g: list(g), list(range(4))) == [[0], [1], [2], [3]]
+    assert parallel._pool is not old and parallel._pool.k == 3
+    for t in old.threads:  # the old team's workers return once woken
+        t.join(timeout=10)
+        assert not t.is_alive()
+    assert all(t.is_alive() for t in parallel._pool.threads)
+
+
+@pytest.mark.parametrize("spin", [True, False])
+def test_the_team_runs_with_and_without_its_spin_loop(monkeypatch, spin):
+    """Workers that poll (the compiled loop) and workers that block at once (no numba) give
+    the same groups, many regions in a row, and hand a worker's error to the caller."""
+    monkeypatch.setattr(parallel, "_requested", 3)
+    monkeypatch.setattr(parallel, "_pool", None)
+    if not spin:
+        monkeypatch.setattr(parallel, "_spin_kernel", lambda: None)
+    for i in range(200):
+        assert parallel.parallel_groups(lambda g: [x * i for x in g], [1, 2, 3]) == \
+            [[i], [2 * i], [3 * i]]
+    assert (parallel._pool.spin is not None) == (spin and parallel._spin_kernel() is not None)
+    with pytest.raises(KeyError):
+        parallel.parallel_groups(lambda g: {}[g[0]] if g[0] == 3 else g, [1, 2, 3])
+    parallel._pool.close()
