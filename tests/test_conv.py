@@ -38,7 +38,7 @@ def layout(request, monkeypatch):
     if request.param in ("nchw-chunks", "nchw-threads", "numpy-threads"):
         monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
         monkeypatch.setattr(conv, "_SPLIT_MIN_MACS", 1)  # the test sizes split too
-        monkeypatch.setattr(conv, "_GEMM_SPLIT_MIN", 1)
+        monkeypatch.setattr(conv, "_KERNEL_MIN_WORK", 1)
     if request.param == "numpy-threads":
         monkeypatch.setattr(conv, "_gemm_fn", lambda *arrays: None)
     monkeypatch.setattr(parallel, "_requested", 3 if request.param.endswith("-threads") else 1)

@@ -145,7 +145,7 @@ def test_direct_not_taken(kwargs, c, k, o, direct_calls, monkeypatch):
 def test_direct_threads_agree(monkeypatch):
     """Two engine threads take a range of samples each: the forward and input gradient are
     the same numbers, the weight gradient's two partial sums add in range order."""
-    monkeypatch.setattr(C, "_DIRECT_MIN_WORK", 1)
+    monkeypatch.setattr(C, "_KERNEL_MIN_WORK", 1)
     shape = (8, 1, 28, 28, 6, 5, 2)
     old = ag.get_num_threads()
     seen = []

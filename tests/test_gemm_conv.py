@@ -14,7 +14,7 @@ import nn.functional as F
 from autograd import _blas, _numba, parallel
 from nn.functional import conv
 
-pytestmark = pytest.mark.skipif(not _numba.available(), reason="numba (the fast extra)")
+pytestmark = pytest.mark.skipif(not _numba.enabled(), reason="numba (the fast extra), switched on")
 
 GEOMS = [  # (n, c, o, h, w, kh, kw, stride, padding, dilation, groups)
     (3, 2, 4, 7, 9, 3, 3, 1, 1, 1, 1),
@@ -67,7 +67,7 @@ def test_the_kernels_match_the_numpy_path(monkeypatch, geom, chunk_bytes, thread
     monkeypatch.setattr(conv, "_direct_ok", lambda *a: False)
     monkeypatch.setattr(conv, "_wino_ok", lambda *a: False)
     monkeypatch.setattr(conv, "_CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr(conv, "_GEMM_SPLIT_MIN", 1)
+    monkeypatch.setattr(conv, "_KERNEL_MIN_WORK", 1)
     monkeypatch.setattr(parallel, "_requested", threads)
     x, w, b, gy = _case(geom, np.float64, bias=True)
     used = _spy(monkeypatch)

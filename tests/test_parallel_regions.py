@@ -152,7 +152,7 @@ def _conv_run(n_threads, monkeypatch, seed=0, groups=1, stride=1, padding=1, bia
     monkeypatch.setattr(parallel, "_requested", n_threads)
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)  # one sample per chunk: several chunks
     monkeypatch.setattr(conv, "_SPLIT_MIN_MACS", 1)  # and split however small the work
-    monkeypatch.setattr(conv, "_GEMM_SPLIT_MIN", 1)  # (the compiled kernels' threshold)
+    monkeypatch.setattr(conv, "_KERNEL_MIN_WORK", 1)  # (the compiled kernels' threshold)
     monkeypatch.setattr(conv, "_layout", lambda n, wo: False)  # C order: the chunked path
     rng = np.random.default_rng(seed)
     x = ag.tensor(rng.standard_normal((7, 4, 9, 8)), requires_grad=True)
@@ -177,7 +177,8 @@ def test_conv2d_gives_the_same_numbers_on_1_2_and_3_threads(monkeypatch, groups,
         return out
 
     from nn.functional import conv
-    monkeypatch.setattr(conv, "parallel_groups", spy)
+    monkeypatch.setattr(conv, "parallel_groups", spy)  # the NumPy chunks
+    monkeypatch.setattr(parallel, "parallel_groups", spy)  # the kernels (parallel_slices)
     ref, (x, w, b, gy) = _conv_run(1, monkeypatch, groups=groups, stride=stride,
                                    padding=padding, bias=bias)
     assert calls and set(calls) == {1}

@@ -47,18 +47,16 @@ def _valid_q(off, sw, w, wo):  # pragma: no cover - compiled
 
 
 @kernel()
-def _copy(dst, src):  # pragma: no cover - compiled
-    """dst[:] = src for 1-D views: an indexed loop over views, which the compiler vectorises
-    (a slice assignment ran 3x slower on runs of 160 values)."""
-    for u in range(len(dst)):
-        dst[u] = src[u]
-
-
-@kernel()
-def _accumulate(dst, src):  # pragma: no cover - compiled
-    """dst[:] += src for 1-D views (see ``_copy``)."""
-    for u in range(len(dst)):
-        dst[u] += src[u]
+def _transfer(img, col, back):  # pragma: no cover - compiled
+    """One run between the image and the columns (1-D views of equal length): ``col[:] =
+    img`` (im2col), or ``img += col`` when ``back`` (col2im). An indexed loop over views,
+    which the compiler vectorises (a slice assignment ran 3x slower on runs of 160 values)."""
+    if back:
+        for u in range(len(img)):
+            img[u] += col[u]
+    else:
+        for u in range(len(img)):
+            col[u] = img[u]
 
 
 @kernel()
@@ -86,9 +84,11 @@ def _from_chwn(xt, s, e, x3):  # pragma: no cover - compiled
 
 
 @kernel()
-def _im2col(xt, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, cols, ld):
-    """cols[row*ld + (r*wo + q)*m + t]: the columns of the batch-innermost chunk xt
-    (layout above); ``ld`` is the row stride of the flat ``cols``."""  # pragma: no cover
+def _columns(xt, cols, ld, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, back):
+    """im2col: cols[row*ld + (r*wo + q)*m + t] = the columns of the batch-innermost chunk
+    xt (layout above; ``ld`` the row stride of the flat ``cols``), zero where a window
+    leaves the image. col2im when ``back``: the columns added back into xt (zeroed by the
+    caller), the adjoint."""  # pragma: no cover - compiled
     run = wo * m
     for c in range(c_in):
         for i in range(kh):
@@ -100,44 +100,20 @@ def _im2col(xt, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, cols, ld)
                     cb = row * ld + r * run
                     ih = r * sh - pt + i * dh
                     if ih < 0 or ih >= h:
-                        _zero(cols[cb:cb + run])
+                        if not back:
+                            _zero(cols[cb:cb + run])
                         continue
-                    _zero(cols[cb:cb + q0 * m])
                     xb = (c * h + ih) * w * m
                     if sw == 1:
-                        _copy(cols[cb + q0 * m:cb + q1 * m],
-                              xt[xb + (q0 + off) * m:xb + (q1 + off) * m])
+                        _transfer(xt[xb + (q0 + off) * m:xb + (q1 + off) * m],
+                                  cols[cb + q0 * m:cb + q1 * m], back)
                     else:
                         for q in range(q0, q1):
-                            src = xb + (q * sw + off) * m
-                            _copy(cols[cb + q * m:cb + (q + 1) * m], xt[src:src + m])
-                    _zero(cols[cb + q1 * m:cb + run])
-
-
-@kernel()
-def _col2im(cols, ld, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, xt):
-    """xt (C, H, W, m) flat, zeroed by the caller, += the columns added back into the image:
-    the adjoint of ``_im2col``."""  # pragma: no cover
-    run = wo * m
-    for c in range(c_in):
-        for i in range(kh):
-            for j in range(kw):
-                row = (c * kh + i) * kw + j
-                off = j * dw - pl
-                q0, q1 = _valid_q(off, sw, w, wo)
-                for r in range(ho):
-                    ih = r * sh - pt + i * dh
-                    if ih < 0 or ih >= h:
-                        continue
-                    cb = row * ld + r * run
-                    xb = (c * h + ih) * w * m
-                    if sw == 1:
-                        _accumulate(xt[xb + (q0 + off) * m:xb + (q1 + off) * m],
-                                    cols[cb + q0 * m:cb + q1 * m])
-                    else:
-                        for q in range(q0, q1):
-                            dst = xb + (q * sw + off) * m
-                            _accumulate(xt[dst:dst + m], cols[cb + q * m:cb + (q + 1) * m])
+                            at = xb + (q * sw + off) * m
+                            _transfer(xt[at:at + m], cols[cb + q * m:cb + (q + 1) * m], back)
+                    if not back:
+                        _zero(cols[cb:cb + q0 * m])
+                        _zero(cols[cb + q1 * m:cb + run])
 
 
 @kernel()
@@ -151,37 +127,52 @@ def _gather(gy3, s, e, g, ld):  # pragma: no cover - compiled
 
 
 @kernel()
+def _scatter(y, ld, bias, has_bias, s, e, out3):  # pragma: no cover - compiled
+    """out3[s+t, o, p] = y[o*ld + p*m + t] (+ bias[o]): the inverse of ``_gather``."""
+    m = e - s
+    for t in range(m):
+        for o in range(out3.shape[1]):
+            yo = o * ld + t
+            if has_bias:
+                b = bias[o]
+                for q in range(out3.shape[2]):
+                    out3[s + t, o, q] = y[yo + q * m] + b
+            else:  # no + 0: a -0. stays -0., as PyTorch's
+                for q in range(out3.shape[2]):
+                    out3[s + t, o, q] = y[yo + q * m]
+
+
+@kernel()
+def _grouped_gemm(gemm, groups, ta, tb, m, n, k, a, sa, lda, b, sb, ldb, beta, c, sc,
+                  ldc):  # pragma: no cover - compiled
+    """c = op(a) @ op(b) + beta * c for each group g, the matrices starting g*sa, g*sb and
+    g*sc elements into the flat arrays a, b and c (row-major CBLAS, ``ta``/``tb`` the
+    transposes)."""
+    isz = a.itemsize
+    for gi in range(groups):
+        gemm(ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes.data + gi * sa * isz, lda,
+             b.ctypes.data + gi * sb * isz, ldb, beta, c.ctypes.data + gi * sc * isz, ldc)
+
+
+@kernel()
 def forward(gemm, x3, c_in, h, w, w2, bias, has_bias, kh, kw, sh, sw, dh, dw, pt, pl, groups,
             ho, wo, out3, s, e, chunk):  # pragma: no cover - compiled
     """out3[s:e] (N, O, Ho*Wo) = the convolution of samples s..e of x3 (N, C*H*W) with w2
     (O, Kg), plus the bias when ``has_bias``, ``chunk`` samples at a time."""
     o_n, kg = w2.shape
-    og, k, p = o_n // groups, kg * groups, ho * wo
+    og, p = o_n // groups, ho * wo
     ld = chunk * p
     xt = np.empty(x3.shape[1] * chunk, x3.dtype)
-    cols = np.empty(k * ld, x3.dtype)
+    cols = np.empty(kg * groups * ld, x3.dtype)
     y = np.empty(o_n * ld, x3.dtype)
-    isz = x3.itemsize
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
         m = e0 - s0
         _to_chwn(x3, s0, e0, xt)
-        _im2col(xt, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, cols, ld)
-        for gi in range(groups):
-            gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, og, p * m, kg, 1.0,
-                 w2.ctypes.data + gi * og * kg * isz, kg,
-                 cols.ctypes.data + gi * kg * ld * isz, ld, 0.0,
-                 y.ctypes.data + gi * og * ld * isz, ld)
-        for t in range(m):
-            for o in range(o_n):
-                b = bias[o] if has_bias else 0
-                yo = o * ld + t
-                if has_bias:
-                    for q in range(p):
-                        out3[s0 + t, o, q] = y[yo + q * m] + b
-                else:
-                    for q in range(p):
-                        out3[s0 + t, o, q] = y[yo + q * m]
+        _columns(xt, cols, ld, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, False)
+        _grouped_gemm(gemm, groups, NO_TRANS, NO_TRANS, og, p * m, kg, w2, og * kg, kg,
+                      cols, kg * ld, ld, 0.0, y, og * ld, ld)
+        _scatter(y, ld, bias, has_bias, s0, e0, out3)
 
 
 @kernel()
@@ -191,23 +182,19 @@ def weight_grad(gemm, x3, c_in, h, w, gy3, kh, kw, sh, sw, dh, dw, pt, pl, group
     the columns of x3 (N, C*H*W) times the output gradient gy3 (N, O, Ho*Wo), ``chunk``
     samples at a time."""
     kg, og = gwt.shape[1], gwt.shape[2]
-    o_n, k, p = og * groups, kg * groups, ho * wo
+    p = ho * wo
     ld = chunk * p
     xt = np.empty(x3.shape[1] * chunk, x3.dtype)
-    cols = np.empty(k * ld, x3.dtype)
-    g = np.empty(o_n * ld, x3.dtype)
-    isz = x3.itemsize
+    cols = np.empty(kg * groups * ld, x3.dtype)
+    g = np.empty(og * groups * ld, x3.dtype)
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
         m = e0 - s0
         _to_chwn(x3, s0, e0, xt)
-        _im2col(xt, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, cols, ld)
+        _columns(xt, cols, ld, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, False)
         _gather(gy3, s0, e0, g, ld)
-        for gi in range(groups):
-            gemm(ROW_MAJOR, NO_TRANS, TRANS, kg, og, p * m, 1.0,
-                 cols.ctypes.data + gi * kg * ld * isz, ld,
-                 g.ctypes.data + gi * og * ld * isz, ld, 1.0,
-                 gwt.ctypes.data + gi * kg * og * isz, og)
+        _grouped_gemm(gemm, groups, NO_TRANS, TRANS, kg, og, p * m, cols, kg * ld, ld,
+                      g, og * ld, ld, 1.0, gwt, kg * og, og)
 
 
 @kernel()
@@ -217,21 +204,17 @@ def input_grad(gemm, gy3, w2, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, groups
     transposed times the output gradient gy3 (N, O, Ho*Wo), added back from columns into
     the image (col2im), ``chunk`` samples at a time."""
     o_n, kg = w2.shape
-    og, k, p = o_n // groups, kg * groups, ho * wo
+    og, p = o_n // groups, ho * wo
     ld = chunk * p
     xt = np.empty(dx3.shape[1] * chunk, gy3.dtype)
-    cols = np.empty(k * ld, gy3.dtype)
+    cols = np.empty(kg * groups * ld, gy3.dtype)
     g = np.empty(o_n * ld, gy3.dtype)
-    isz = gy3.itemsize
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
         m = e0 - s0
         _gather(gy3, s0, e0, g, ld)
-        for gi in range(groups):
-            gemm(ROW_MAJOR, TRANS, NO_TRANS, kg, p * m, og, 1.0,
-                 w2.ctypes.data + gi * og * kg * isz, kg,
-                 g.ctypes.data + gi * og * ld * isz, ld, 0.0,
-                 cols.ctypes.data + gi * kg * ld * isz, ld)
+        _grouped_gemm(gemm, groups, TRANS, NO_TRANS, kg, p * m, og, w2, og * kg, kg,
+                      g, og * ld, ld, 0.0, cols, kg * ld, ld)
         _zero(xt[:dx3.shape[1] * m])
-        _col2im(cols, ld, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, xt)
+        _columns(xt, cols, ld, m, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, True)
         _from_chwn(xt, s0, e0, dx3)

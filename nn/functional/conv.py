@@ -334,7 +334,9 @@ def _chunked(xp) -> bool:
 
 _DIRECT_MAX_K = 27  # C * kh * kw at most (module constants: benchmarks may move them)
 _DIRECT_MAX_OK = 512  # O * C * kh * kw at most
-_DIRECT_MIN_WORK = 1 << 21  # multiply-adds per thread below which one thread does it
+# multiply-adds per thread below which one thread does a pass of the compiled kernels
+# (the direct loops here, ``_gemm_conv`` below): one call per thread, no GIL turns
+_KERNEL_MIN_WORK = 1 << 21
 
 
 def _direct_ok(g: ConvGeom, c: int, o: int, dtype) -> bool:
@@ -355,8 +357,8 @@ def _direct_geom(g: ConvGeom, h: int, w: int, ho: int, wo: int) -> tuple:
 
 def _sample_ranges(n: int, work: int) -> list:
     """[start, stop) ranges of n samples for the engine's threads, each with at least
-    ``_DIRECT_MIN_WORK`` of the ``work`` multiply-adds (one range when that is all)."""
-    k = min(engine_threads(), n, max(1, work // _DIRECT_MIN_WORK))
+    ``_KERNEL_MIN_WORK`` of the ``work`` multiply-adds (one range when that is all)."""
+    k = min(engine_threads(), n, max(1, work // _KERNEL_MIN_WORK))
     return even_ranges(n, k)
 
 
@@ -499,7 +501,6 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
 # waits for the GIL. LeNet's second layer (15M multiply-adds a pass, batch 64), ms, forward /
 # weight / input gradient, best of 60: 1 thread 0.59 / 0.65 / 0.60 (the NumPy chunks: 0.68 /
 # 0.69 / 0.84), 2 threads 0.37 / 0.42 / 0.38 (NumPy chunks: 0.69 / 0.70 / 0.83, unsplit).
-_GEMM_SPLIT_MIN = 1 << 21  # multiply-adds per thread below which one thread does a pass
 
 
 def _gemm_fn(*arrays):
@@ -508,28 +509,13 @@ def _gemm_fn(*arrays):
     dt = arrays[0].dtype
     if dt not in (np.float32, np.float64) or any(a.dtype != dt for a in arrays[1:]):
         return None
-    if _gemm_conv.forward.get() is None:
-        return None
     return _blas.gemm(dt)
 
 
 def _gemm_plan(n: int, rows: int, p: int, itemsize: int, macs: int) -> tuple:
-    """(sample ranges, one per thread, chunk): a chunk's largest buffer (``rows`` by its
-    pixels) takes about ``_CHUNK_BYTES``; threads that get at least ``_GEMM_SPLIT_MIN``
-    multiply-adds each."""
-    chunk = max(1, min(n, _CHUNK_BYTES // max(rows * p * itemsize, 1)))
-    t = max(1, min(engine_threads(), n, macs // _GEMM_SPLIT_MIN))
-    return even_ranges(n, t), chunk
-
-
-def _run_ranges(fn, ranges) -> list:
-    """``[fn(s, e) for s, e in ranges]`` with the ranges on the engine's threads (one per
-    thread: ``parallel_groups`` with BLAS at one thread inside; one range runs here, BLAS as
-    it is)."""
-    if not ranges:
-        return []
-    parts = parallel_groups(lambda rs: [fn(s, e) for s, e in rs], ranges, threads=len(ranges))
-    return [r for part in parts for r in part]
+    """(sample ranges, one per thread (``_sample_ranges``), chunk): a chunk's largest buffer
+    (``rows`` by its pixels) takes about ``_CHUNK_BYTES``."""
+    return _sample_ranges(n, macs), max(1, min(n, _CHUNK_BYTES // max(rows * p * itemsize, 1)))
 
 
 def _geom_args(g: ConvGeom) -> tuple:
@@ -546,7 +532,7 @@ def _conv_gemm(fn, x, w, b, g: ConvGeom, ho: int, wo: int):
     bias = np.zeros(1, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
     ranges, chunk = _gemm_plan(n, max(k, o), ho * wo, x.itemsize, n * o * w2.shape[1] * ho * wo)
     kern, out3 = _gemm_conv.forward.get(), out.reshape(n, o, ho * wo)
-    _run_ranges(lambda s, e: kern(fn, x3, c, h, wd, w2, bias, b is not None, *_geom_args(g),
+    parallel_slices(lambda s, e: kern(fn, x3, c, h, wd, w2, bias, b is not None, *_geom_args(g),
                                   ho, wo, out3, s, e, chunk), ranges)
     return out
 
@@ -566,7 +552,7 @@ def _weight_grad_gemm(fn, x, gy, w_shape, g: ConvGeom):
         kern(fn, x3, c, h, wd, gy3, *_geom_args(g), ho, wo, gwt, s, e, chunk)
         return gwt
 
-    parts = _run_ranges(part, ranges)
+    parts = parallel_slices(part, ranges)
     if not parts:  # an empty batch
         return np.zeros(w_shape, x.dtype)
     gwt = parts[0]
@@ -584,7 +570,7 @@ def _input_grad_gemm(fn, gy, w, x_shape, g: ConvGeom):
     dx = np.empty(x_shape, gy.dtype)
     ranges, chunk = _gemm_plan(n, max(k, o), ho * wo, gy.itemsize, n * o * w2.shape[1] * ho * wo)
     kern, dx3 = _gemm_conv.input_grad.get(), dx.reshape(n, c * h * wd)
-    _run_ranges(lambda s, e: kern(fn, gy3, w2, c, h, wd, *_geom_args(g), ho, wo, dx3, s, e,
+    parallel_slices(lambda s, e: kern(fn, gy3, w2, c, h, wd, *_geom_args(g), ho, wo, dx3, s, e,
                                   chunk), ranges)
     return dx
 
