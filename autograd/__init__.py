@@ -24,13 +24,15 @@ def _short_blas_spin() -> bool:
     ``OPENBLAS_THREAD_TIMEOUT`` (2**N cycles) once, when NumPy loads it; when this package is
     imported first and the user has not set it, ask for 2**20 cycles (about 0.3 ms: a run of
     back-to-back BLAS calls, an LSTM's steps, still finds its threads awake). The variable is
-    removed again once NumPy is loaded, so nothing else sees it."""
+    removed again once NumPy is loaded, so nothing else sees it. When NumPy was imported
+    first, ``parallel.shorten_blas_spin`` does the same through OpenBLAS's own calls."""
     if "numpy" in sys.modules or "OPENBLAS_THREAD_TIMEOUT" in os.environ:
         return False
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = "20"
     return True
 
 
+_numpy_first = "numpy" in sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in os.environ
 if _short_blas_spin():
     import numpy  # noqa: F401 - loads OpenBLAS, which reads the variable now
     del os.environ["OPENBLAS_THREAD_TIMEOUT"]
@@ -90,6 +92,10 @@ from .parallel import (  # noqa: F401
     set_num_interop_threads,
     set_num_threads,
 )
+if _numpy_first:  # NumPy loaded OpenBLAS with its long spin: shorten it now
+    from .parallel import shorten_blas_spin as _shorten
+
+    _shorten()
 from .grad_mode import (
     detect_anomaly,
     is_inference_mode_enabled,

@@ -98,6 +98,50 @@ def get_num_interop_threads() -> int:
     return 1
 
 
+# OpenBLAS's idle threads spin for 2**28 cycles (about 0.1 s) after each multi-threaded call;
+# autograd/__init__.py asks for 2**20 through OPENBLAS_THREAD_TIMEOUT when it is imported before
+# NumPy. When NumPy came first (``import numpy as np`` above ``import autograd``), the library
+# has read its environment already: the cnn-bn step on 2 threads then took 138 ms instead of 80,
+# the engine's threads sharing a core with a spinning BLAS thread. OpenBLAS (pthreads builds)
+# exports the calls to read its environment again and to stop its threads, which it starts
+# again at the next multi-threaded call with the timeout just read.
+BLAS_SPIN_LOG2 = 20
+
+
+def shorten_blas_spin() -> bool:
+    """Give an already loaded pthreads OpenBLAS the short idle spin (``BLAS_SPIN_LOG2``) the
+    import order would have given it, unless its timeout was set by the user. Call only while
+    no BLAS call runs (at import). True when it was changed."""
+    ctl = _controller()
+    libs = [] if ctl is None else [c for c in ctl.lib_controllers
+                                   if c.internal_api == "openblas" and
+                                   getattr(c, "threading_layer", "") == "pthreads"]
+    changed = False
+    for c in libs:
+        try:
+            lib = ctypes.CDLL(c.filepath)
+            read_env, timeout = lib.openblas_read_env, lib.openblas_thread_timeout
+            shutdown = lib.blas_thread_shutdown_
+        except (OSError, AttributeError):
+            continue
+        timeout.restype = ctypes.c_int
+        if timeout() != 0:  # the user's OPENBLAS_THREAD_TIMEOUT
+            continue
+        old = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(BLAS_SPIN_LOG2)
+        try:
+            read_env()
+        finally:
+            if old is None:
+                del os.environ["OPENBLAS_THREAD_TIMEOUT"]
+            else:  # pragma: no cover - excluded by timeout() above
+                os.environ["OPENBLAS_THREAD_TIMEOUT"] = old
+        if timeout() == BLAS_SPIN_LOG2:
+            shutdown()
+            changed = True
+    return changed
+
+
 def blas_info() -> list[dict]:
     """What threadpoolctl reports about the loaded BLAS libraries (kernel, threads), or []."""
     ctl = _controller()

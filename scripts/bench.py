@@ -77,8 +77,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the repository root: autograd, nn, optim
 sys.path.insert(0, str(HERE))  # _numpy_ref
 
-# the engine before NumPy, as a user's script would import it: its default for OpenBLAS's
-# idle-thread spin applies only then (see autograd/__init__.py)
+# the engine before NumPy (its default for OpenBLAS's idle-thread spin applies either way:
+# see autograd/__init__.py and parallel.shorten_blas_spin)
 import autograd as ag  # noqa: E402, I001
 import numpy as np  # noqa: E402
 

@@ -318,3 +318,42 @@ def test_the_team_runs_with_and_without_its_spin_loop(monkeypatch, spin):
     with pytest.raises(KeyError):
         parallel.parallel_groups(lambda g: {}[g[0]] if g[0] == 3 else g, [1, 2, 3])
     parallel._pool.close()
+
+
+_TIMEOUT_PROBE = """
+import ctypes, os, sys
+{first}
+import numpy as np
+from autograd.parallel import _controller
+libs = [c for c in _controller().lib_controllers if c.internal_api == "openblas"
+        and getattr(c, "threading_layer", "") == "pthreads"]
+if not libs:
+    print("none"); sys.exit()
+try:
+    f = ctypes.CDLL(libs[0].filepath).openblas_thread_timeout
+except AttributeError:
+    print("none"); sys.exit()
+f.restype = ctypes.c_int
+autograd.set_num_threads(2)
+rng = np.random.default_rng(0)
+a, b = rng.standard_normal((300, 200)), rng.standard_normal((200, 250))
+ok = np.allclose(a @ b, np.einsum("ij,jk->ik", a, b))  # BLAS's threads start again
+print(f(), ok, repr(os.environ.get("OPENBLAS_THREAD_TIMEOUT")))
+"""
+
+
+@pytest.mark.parametrize("numpy_first", [False, True], ids=["autograd-first", "numpy-first"])
+def test_openblas_spin_is_short_whatever_the_import_order(numpy_first):
+    pytest.importorskip("threadpoolctl")
+    first = "import numpy\nimport autograd" if numpy_first else "import autograd"
+    code = _TIMEOUT_PROBE.format(first=first)
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    if out == ["none"]:
+        pytest.skip("NumPy's BLAS is not a pthreads OpenBLAS that reports its timeout")
+    assert out == [str(parallel.BLAS_SPIN_LOG2), "True", "None"]
+    env["OPENBLAS_THREAD_TIMEOUT"] = "7"  # the user's own value is kept
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    assert out == ["7", "True", "'7'"]
