@@ -170,11 +170,20 @@ class Env:
 GC_OFF = False  # --gc-off: disable Python's cyclic garbage collector inside timed runs
 
 
+# Between the cases' turns the process sleeps this long: each implementation's idle worker
+# threads spin for a while after its last parallel region before they sleep (GNU OpenMP's,
+# PyTorch's: up to ~10 ms; OpenBLAS's, as the engine sets it: ~0.3 ms; the engine's team:
+# 2 ms), and on a machine with as many cores as threads a spinner of the case that just ran
+# takes a core from the next one. In a training program only one of them runs.
+IDLE_S = 0.03
+
+
 def measure(cases: dict, repeat: int, warmup: int, block: int = 5) -> dict:
     """Time ``cases`` (name -> callable returning {phase: seconds}, with a "total" phase).
 
     After ``warmup`` untimed runs of each, the cases take turns in rounds (A B C, A B C...)
-    so that machine noise hits all of them alike. Within a round each case runs one untimed
+    so that machine noise hits all of them alike. Before its turn a case waits ``IDLE_S``
+    (the others' idle threads fall asleep). Within a round each case runs one untimed
     step, which brings its own weights and buffers back into the CPU caches after the other
     implementations evicted them (as in a training loop, where one step follows another),
     then ``block`` timed steps. ``block=1`` (long runs: the chains) times single runs with no
@@ -192,6 +201,7 @@ def measure(cases: dict, repeat: int, warmup: int, block: int = 5) -> dict:
         n = min(block, repeat - r * block)
         for name, fn in cases.items():
             gc.collect()  # leftovers of the previous case must not be charged to this one
+            time.sleep(IDLE_S)  # the previous case's idle threads stop spinning (see IDLE_S)
             if block > 1:
                 fn()  # untimed: this implementation's data back into the caches
             for _ in range(n):

@@ -98,10 +98,17 @@ def test_kernels_are_used():
     for dtype in ("float32", "float64"):
         _run("LSTM", 1, False, True, True, dtype)
         _run("GRU", 1, False, True, True, dtype)
-    for k, want in ((K.lstm_gates, {"float64"}), (K.lstm_step32, {"float32"}),
-                    (K.lstm_bwd, {"float32", "float64"}), (K.gru_bwd, {"float32", "float64"})):
+    used = [(K.lstm_gates, {"float64"}), (K.gru_bwd, {"float32", "float64"})]
+    from autograd import _blas  # noqa: PLC0415
+
+    if _blas.gemm(np.float32) is not None:  # the whole recurrences compiled (the per-step
+        # kernels inside them are compiled into their callers)
+        used += [(K.lstm_forward32, {"float32"}), (K.lstm_backward, {"float32", "float64"})]
+    else:
+        used += [(K.lstm_step32, {"float32"}), (K.lstm_bwd, {"float32", "float64"})]
+    for k, want in used:
         sigs = k.get().signatures
-        dts = {str(s[0].dtype) for s in sigs}
+        dts = {str(next(a for a in s if hasattr(a, "dtype")).dtype) for s in sigs}
         assert want <= dts, (k.py.__name__, sigs)
 
 
@@ -182,7 +189,7 @@ def test_kernel_python_twins_match_compiled():
             A, C = a.copy(), np.empty((2, H))
             K.lstm_gates(A, c, C)
             dG, dco = np.empty((2, 4 * H)), np.empty((2, H))
-            K.lstm_bwd(dh, g, dc, True, a, c, tc, dG, dco)
+            K.lstm_bwd(dh, g[None], 0, False, 0, dc, True, a, c, tc, dG, dco)
             outs.append((A, C, dG, dco))
     for u, v in zip(*outs):
         np.testing.assert_allclose(u, v, rtol=1e-14, atol=1e-15)
@@ -315,3 +322,22 @@ def test_lstm_rows_split_over_threads(given, reverse, monkeypatch):
     three = _run("LSTM", 1, reverse, False, given, "float64")
     assert blocks and all(len(r) == 3 for r in blocks)  # N = 3 rows: one per thread
     _close(three, one, "float64")
+
+
+@pytest.mark.parametrize("bf,given,reverse", [(False, False, False), (True, True, False),
+                                              (True, False, True)])
+def test_compiled_recurrence_matches_per_step_loop(bf, given, reverse, monkeypatch):
+    """The LSTM recurrences as one compiled call with BLAS's GEMM inside (``lstm_forward32``,
+    ``lstm_backward``) give what the per-step Python loop around the same cell kernels gives
+    (NumPy BLAS's GEMM not found: ``_blas.gemm`` None), in float32 and float64."""
+    pytest.importorskip("numba")
+    from autograd import _blas  # noqa: PLC0415
+
+    if not anb.enabled() or _blas.gemm(np.float32) is None:
+        pytest.skip("no compiled kernels or no BLAS GEMM symbol")
+    for dtype in ("float32", "float64"):
+        seq = _run("LSTM", 2, reverse, bf, given, dtype)
+        with monkeypatch.context() as m:
+            m.setattr(_blas, "gemm", lambda dt: None)
+            loop = _run("LSTM", 2, reverse, bf, given, dtype)
+        _close(seq, loop, dtype)

@@ -4,7 +4,11 @@ Why: a recurrent layer runs its gate arithmetic once per time step on small arra
 hidden, e.g. 64 x 128). In NumPy that is ~10-15 ufunc calls per step forward and backward,
 each its own pass over memory plus Python overhead and a temporary; here the element-wise
 part of a step is ONE loop over the batch and hidden units, written straight into the
-per-sequence buffers. The recurrent GEMM (``h @ W_hh^T``) stays a BLAS call in ``rnn.py``.
+per-sequence buffers. The recurrent GEMM (``h @ W_hh^T``) is NumPy's own BLAS: with its CBLAS
+entry point at hand (``autograd._blas``), ``lstm_forward32`` and ``lstm_backward`` run the
+whole recurrence of a block of batch rows as ONE compiled call (GEMM and cell kernel per
+step) instead of returning to Python twice per step; on two threads the Python form's calls
+took turns at the GIL. Without that entry point ``rnn.py`` loops over the steps in Python.
 
 tanh: a numba loop that calls ``np.tanh`` gets the scalar libm function, ~50x slower than
 NumPy's SIMD ufunc (measured: 64 x 512 float32, 9 us vs 530 us). So in float64 the LSTM
@@ -38,11 +42,14 @@ LSTM (gates [i, f, g, o]; the i, f, o pre-activations arrive scaled by 0.5, g's 
 - ``lstm_step32(A, xg, zero, c, C, TC, h)`` (float32): A = tanh(A + xg) (A holds h @ W_hh^T
   scaled; ``zero``: the previous h is 0, so A = tanh(xg)), then as ``lstm_gates``, and
   ``TC`` = tanh(c'), ``h`` = o tanh(c').
-- ``lstm_bwd(dh, gout, dc, has_dc, a, c, tc, dG, dc_out)``: d = dh + gout (the gradient of
-  h'); dct = d o (1 - tc^2) (+ dc when ``has_dc``); the gates' gradients [dct g, dct c, dct i,
-  d tc] times the derivative of each activation with respect to the unscaled pre-activation
-  (a (1 - a) for a sigmoid gate, 1 - g^2 for g) into ``dG``; ``dc_out`` = dct f, the gradient
-  of the previous cell state (may be the same array as ``dc``).
+- ``lstm_bwd(dh, gout3, t, bf, r0, dc, has_dc, a, c, tc, dG, dc_out)``: d = dh + gout (the
+  gradient of h'; gout's row of sample r0 + n at step t, read from the layer's own layout, (N,
+  T, H) when ``bf`` else (T, N, H), where that row is contiguous: a strided time-major view of a
+  batch-first gradient made the loop 2.6x slower); dct = d o (1 - tc^2) (+ dc when ``has_dc``);
+  the gates' gradients [dct g, dct c, dct i, d tc] times the derivative of each activation with
+  respect to the unscaled pre-activation (a (1 - a) for a sigmoid gate, 1 - g^2 for g) into
+  ``dG``; ``dc_out`` = dct f, the gradient of the previous cell state (may be the same array as
+  ``dc``).
 
 GRU (gates [r, z, n]; r and z pre-activations scaled by 0.5):
 
@@ -60,6 +67,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd._blas import NO_TRANS, ROW_MAJOR
 from autograd._numba import kernel
 
 
@@ -135,24 +143,78 @@ def lstm_step32(A, xg, zero, c, C, TC, h):  # pragma: no cover - compiled
 
 
 @kernel()
-def lstm_bwd(dh, gout, dc, has_dc, a, c, tc, dG, dc_out):
+def lstm_bwd(dh, gout3, t, bf, r0, dc, has_dc, a, c, tc, dG, dc_out):
     N, H = c.shape
     one = c.dtype.type(1)
     for n in range(N):
         ai, af, ag, ao = a[n, :H], a[n, H:2 * H], a[n, 2 * H:3 * H], a[n, 3 * H:]
         di, df, dg, do = dG[n, :H], dG[n, H:2 * H], dG[n, 2 * H:3 * H], dG[n, 3 * H:]
-        dhn, gn, dcn, cn, tcn, dco = dh[n], gout[n], dc[n], c[n], tc[n], dc_out[n]
+        gn = gout3[r0 + n, t] if bf else gout3[t, r0 + n]  # a contiguous row either way
+        dhn, dcn, cn, tcn, dco = dh[n], dc[n], c[n], tc[n], dc_out[n]
         for k in range(H):
             d = dhn[k] + gn[k]
-            i, f, g, o, t = ai[k], af[k], ag[k], ao[k], tcn[k]
-            dct = d * o * (one - t * t)
+            i, f, g, o, t_ = ai[k], af[k], ag[k], ao[k], tcn[k]
+            dct = d * o * (one - t_ * t_)
             if has_dc:
                 dct = dct + dcn[k]
             di[k] = dct * g * (i * (one - i))
             df[k] = dct * cn[k] * (f * (one - f))
             dg[k] = dct * i * (one - g * g)
-            do[k] = d * t * (o * (one - o))
+            do[k] = d * t_ * (o * (one - o))
             dco[k] = dct * f
+
+
+@kernel(inline="always")
+def _at(a, offset):  # pragma: no cover - compiled
+    """The address of element ``offset`` of the C-contiguous array ``a`` (a GEMM operand)."""
+    return a.ctypes.data + offset * a.itemsize
+
+
+@kernel(fastmath={"contract"}, error_model="numpy")
+def lstm_forward32(gemm, xg, wt, h0, c0, zero, steps, A, C, TC, out, r0,
+                   r1):  # pragma: no cover - compiled
+    """The whole float32 forward recurrence of batch rows r0:r1, in processing order
+    ``steps``: per step the GEMM A[j] = h @ wt (NumPy's BLAS, ``autograd._blas``; skipped at
+    the first step when ``zero``) and ``lstm_step32``. Every array C-contiguous."""
+    N, H = c0.shape
+    G = 4 * H
+    m = r1 - r0
+    for j in range(len(steps)):
+        t = steps[j]
+        first = j == 0
+        if not (first and zero):
+            hp = _at(h0, r0 * H) if first else _at(out, (steps[j - 1] * N + r0) * H)
+            gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, m, G, H, 1.0, hp, H, wt.ctypes.data, G, 0.0,
+                 _at(A, (j * N + r0) * G), G)
+        c = c0[r0:r1] if first else C[j - 1, r0:r1]
+        lstm_step32(A[j, r0:r1], xg[t, r0:r1], first and zero, c, C[j, r0:r1],
+                    TC[j, r0:r1], out[t, r0:r1])
+
+
+@kernel()
+def lstm_backward(gemm, ghn, gout3, bf, gcn, has_gcn, steps, A, C, c0, TC, w_hh, dG, dhb,
+                  dcb, need_h0, r0, r1):  # pragma: no cover - compiled
+    """Backpropagation through time of batch rows r0:r1: per step (last processed first)
+    ``lstm_bwd`` into dG[t] and dcb, then the GEMM dhb = dG[t] @ w_hh (skipped after the
+    first processed step unless ``need_h0``). ``gout3`` is the output's gradient, (N, T, H)
+    when ``bf`` else (T, N, H); every array C-contiguous; ``gcn`` is read when
+    ``has_gcn``."""
+    N, H = c0.shape
+    G = 4 * H
+    m = r1 - r0
+    dh = ghn[r0:r1]
+    dc = gcn[r0:r1]
+    has_dc = has_gcn
+    for j in range(len(steps) - 1, -1, -1):
+        t = steps[j]
+        c = C[j - 1, r0:r1] if j else c0[r0:r1]
+        lstm_bwd(dh, gout3, t, bf, r0, dc, has_dc, A[j, r0:r1], c, TC[j, r0:r1],
+                 dG[t, r0:r1], dcb[r0:r1])
+        dc, has_dc = dcb[r0:r1], True
+        if j or need_h0:
+            gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, m, H, G, 1.0, _at(dG, (t * N + r0) * G), G,
+                 w_hh.ctypes.data, H, 0.0, _at(dhb, r0 * H), H)
+            dh = dhb[r0:r1]
 
 
 @kernel()

@@ -20,20 +20,23 @@ the intermediates saved by forward.
 Compiled cell kernels (``_rnn_kernels``, through ``autograd._numba``): for NumPy float32/float64
 arrays outside ``create_graph``, the LSTM step's gate arithmetic (forward and backward) and the
 GRU step's backward run as ONE compiled loop each, written straight into the per-sequence
-buffers, instead of ~10-15 ufunc calls on small arrays; the recurrent GEMM and NumPy's SIMD
-tanh stay as they are. The formulas above are the reference: without numba, with the kernels
-switched off (``AUTOGRAD_NUMBA=0``), for CuPy, other dtypes and under ``create_graph`` they
-run as before. On more than one engine thread the compiled LSTM splits the batch into blocks
-of rows (``_over_rows``, 16+ rows each): every sample's recurrence is independent, so each
-thread runs the whole sequence for its rows, its per-step GEMMs at one BLAS thread (the LSTM
-step at 2 threads: 12.8 -> 10.9 ms; OpenBLAS gains little from threading a 64 x 128 x 512
-GEMM). The GRU keeps one block.
+buffers, instead of ~10-15 ufunc calls on small arrays; in float32 forward and in backward the
+whole recurrence (the recurrent GEMM through NumPy's BLAS, ``autograd._blas``, and the cell
+kernel, per step) is ONE compiled call per block of rows (the LSTM step: 1 thread 13.5 -> 12.9
+ms, 2 threads 9.6 -> 8.2 ms); float64 forward keeps NumPy's SIMD tanh per step. The formulas
+above are the reference: without numba, with the kernels switched off (``AUTOGRAD_NUMBA=0``),
+for CuPy, other dtypes and under ``create_graph`` they run as before. On more than one engine
+thread the compiled LSTM splits the batch into blocks of rows (``_over_rows``, 16+ rows each):
+every sample's recurrence is independent, so each thread runs the whole sequence for its rows,
+its per-step GEMMs at one BLAS thread (the LSTM step at 2 threads: 12.8 -> 10.9 ms; OpenBLAS
+gains little from threading a 64 x 128 x 512 GEMM). The GRU keeps one block.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from autograd import _blas
 from autograd.backend import get_array_module, scratch_empty
 from autograd.function import Op
 from autograd.ops import elementwise as E
@@ -294,7 +297,14 @@ class LSTMLayer(Op):
         h0_zero = xp is np and not h0.any()  # zero default state: skip its GEMM (CPU)
         cell = _kernel(K.lstm_gates, xp, x.dtype, xg, wt, h0, c0)
         step32 = K.lstm_step32.get() if cell is not None and x.dtype == np.float32 else None
-        if cell is not None:  # float32: the GEMM + one compiled step; float64: NumPy's tanh
+        seq = _blas.gemm(np.float32) if step32 is not None else None
+        if seq is not None:  # float32: the whole recurrence compiled, one call per thread
+            steps = np.array(_steps(T, reverse), np.int64)
+            h0c, c0c = np.ascontiguousarray(h0), np.ascontiguousarray(c0)
+            kern = K.lstm_forward32.get()
+            _over_rows(lambda r0, r1: kern(seq, xg, wt, h0c, c0c, h0_zero, steps, A, C, TC,
+                                           out, r0, r1), N)
+        elif cell is not None:  # the GEMM + one compiled step; float64: NumPy's tanh
             steps = _steps(T, reverse)
 
             def rows(r0, r1):  # the whole sequence for batch rows r0:r1
@@ -318,8 +328,9 @@ class LSTMLayer(Op):
                     c, h, zero = C[j, r0:r1], out[t, r0:r1], False
 
             _over_rows(rows, N)
-            if T:  # h_n, c_n: own arrays, not views of saved buffers
-                h, c = out[steps[-1]].copy(), C[T - 1].copy()
+        if cell is not None and T:  # h_n, c_n: own arrays, not views of saved buffers
+            last = steps[-1]
+            h, c = out[last].copy(), C[T - 1].copy()
         for j, t in enumerate(_steps(T, reverse) if cell is None else ()):
             if h0_zero:
                 gs, h0_zero = xg[t], False
@@ -377,27 +388,40 @@ class LSTMLayer(Op):
     def _backward_compiled(ctx, cell, gout, ghn, gcn, dG):
         """``backward`` with the compiled cell (``_rnn_kernels.lstm_bwd``): per step one
         kernel call (dG[t] and the new dc, with gout[t] added into dh on the fly) and the
-        GEMM dh = dG[t] @ W_hh into a reused buffer. ``gout`` is time-major."""
+        GEMM dh = dG[t] @ W_hh into a reused buffer; with NumPy BLAS's GEMM at hand
+        (``autograd._blas``) the whole loop is one compiled call per thread
+        (``lstm_backward``). ``gout`` is time-major; the kernels read it in the layer's
+        layout ((N, T, H) when batch_first), where its rows are contiguous."""
         x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, A, C, TC = ctx.saved_tensors
         e, out, T, steps = _bptt_setup(ctx, out)
-        dhb = np.empty(c0.shape, x.dtype)
-        dcb = np.empty(c0.shape, x.dtype)
+        dt = x.dtype
+        dhb = np.empty(c0.shape, dt)
+        dcb = np.empty(c0.shape, dt)
         need_h0 = e[5] is not None
+        # the output's gradient in the layer's own layout: each (sample, step) row contiguous
+        g3 = np.ascontiguousarray(_tm(gout, ctx.bf))
+        ghc, c0c, wc = (np.ascontiguousarray(a) for a in (ghn, c0, w_hh))
+        gcc = dcb if gcn is None else np.ascontiguousarray(gcn)
+        gemm = _blas.gemm(dt)
+        if gemm is not None:
+            kern, st = K.lstm_backward.get(), np.array(steps, np.int64)
+            _over_rows(lambda r0, r1: kern(gemm, ghc, g3, ctx.bf, gcc, gcn is not None, st, A,
+                                           C, c0c, TC, wc, dG, dhb, dcb, need_h0, r0, r1),
+                       c0.shape[0])
+        else:
+            def rows(r0, r1):  # backpropagation through time for batch rows r0:r1
+                dh, dc, has_dc = ghc[r0:r1], gcc[r0:r1], gcn is not None
+                db_, dc_ = dhb[r0:r1], dcb[r0:r1]
+                for j in range(T - 1, -1, -1):
+                    t = steps[j]
+                    cell(dh, g3, t, ctx.bf, r0, dc, has_dc, A[j, r0:r1],
+                         C[j - 1, r0:r1] if j else c0c[r0:r1], TC[j, r0:r1], dG[t, r0:r1], dc_)
+                    dc, has_dc = dc_, True
+                    if j or need_h0:
+                        np.matmul(dG[t, r0:r1], wc, out=db_)
+                        dh = db_
 
-        def rows(r0, r1):  # backpropagation through time for batch rows r0:r1
-            dh, dc = ghn[r0:r1], None if gcn is None else gcn[r0:r1]
-            db_, dc_ = dhb[r0:r1], dcb[r0:r1]
-            for j in range(T - 1, -1, -1):
-                t = steps[j]
-                cell(dh, gout[t, r0:r1], dc_ if dc is None else dc, dc is not None,
-                     A[j, r0:r1], C[j - 1, r0:r1] if j else c0[r0:r1], TC[j, r0:r1],
-                     dG[t, r0:r1], dc_)
-                dc = dc_
-                if j or need_h0:
-                    np.matmul(dG[t, r0:r1], w_hh, out=db_)
-                    dh = db_
-
-        _over_rows(rows, c0.shape[0])
+            _over_rows(rows, c0.shape[0])
         dh = dhb if T and need_h0 else (ghn if not T else None)
         dc = dcb if T else gcn
         dx, dwi, dwh, db = _weight_grads(dG, x, w_ih, ctx.bf, out, h0, ctx.reverse, e)
