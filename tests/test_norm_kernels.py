@@ -134,3 +134,27 @@ def test_parallel_kernels_are_refused():
     kernel asking for it is refused with the way to do it instead."""
     with pytest.raises(ValueError, match="parallel_slices"):
         _numba.kernel(parallel=True)
+
+
+def test_float32_large_mean_does_not_cancel():
+    """Inputs far from zero (mean 10^4, std 1) in float32: the compiled kernels subtract the
+    mean before scaling (forward and backward), so output and input gradient stay as close
+    to the float64 result as the data's own rounding allows."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(5)
+    x64 = rng.standard_normal((16, 3, 6, 6)) + 1e4
+    gy64 = rng.standard_normal(x64.shape)
+    x32 = x64.astype(np.float32)
+    xr = x32.astype(np.float64)  # the float32 data, exactly, in float64
+    mean = xr.mean(axis=(0, 2, 3), keepdims=True)
+    xhat = (xr - mean) / np.sqrt(xr.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    gb = gy64.astype(np.float32).astype(np.float64)
+    gx_ref = (gb - gb.mean(axis=(0, 2, 3), keepdims=True)
+              - xhat * (gb * xhat).mean(axis=(0, 2, 3), keepdims=True))
+    gx_ref /= np.sqrt(xr.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    m = nn.BatchNorm2d(3)
+    xt = ag.tensor(x32, requires_grad=True)
+    y = m(xt)
+    y.backward(ag.tensor(gy64.astype(np.float32)))
+    np.testing.assert_allclose(y.detach().numpy(), xhat, atol=2e-4)
+    np.testing.assert_allclose(xt.grad.numpy(), gx_ref, atol=2e-4)
