@@ -154,6 +154,45 @@ def test_winograd_threads_agree():
     _close(two, one, "float32")
 
 
+@needs_numba
+@pytest.mark.parametrize("threads,chunk_bytes", [(1, 1 << 20), (3, 1), (2, 1 << 14)])
+@pytest.mark.parametrize("shape", [SHAPES[0], SHAPES[2], SHAPES[4], (5, 16, 6, 7, 24, 1)],
+                         ids=str)
+def test_compiled_chunk_loops_match_the_python_loop(shape, threads, chunk_bytes,
+                                                    monkeypatch):
+    """The Winograd passes as one compiled call per thread, GEMMs inside (``_winograd
+    .forward``/``weight_grad`` with NumPy BLAS's GEMM, ``autograd._blas``), give the Python
+    chunk loop's numbers (``conv._gemm_fn`` None): float64 and float32, with bias, one sample
+    per chunk or several, over 1-3 threads."""
+    from autograd import _blas, parallel  # noqa: PLC0415
+
+    if _blas.gemm(np.float64) is None:
+        pytest.skip("no CBLAS GEMM symbol in NumPy's BLAS")
+    monkeypatch.setattr(parallel, "_requested", threads)
+    monkeypatch.setattr(C, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(C, "_KERNEL_MIN_WORK", 1)
+    used = []
+
+    class Spy:  # conv.py asks the module's kernel for its compiled form: note the ask
+        def __init__(self, name):
+            self.name, self.kernel = name, getattr(W, name)
+
+        def get(self):
+            used.append(self.name)
+            return self.kernel.get()
+
+    for name in ("forward", "weight_grad"):
+        monkeypatch.setattr(W, name, Spy(name))
+    for dtype in ("float64", "float32"):
+        used.clear()
+        got = _conv_run(shape, dtype)
+        assert set(used) == {"forward", "weight_grad"}
+        with monkeypatch.context() as m:
+            m.setattr(C, "_gemm_fn", lambda *a: None)
+            want = _conv_run(shape, dtype)
+        _close(got, want, dtype)
+
+
 # ---- the transforms, run as Python: their matrix definitions ------------------------------
 
 def test_input_transform_is_bt_d_b():

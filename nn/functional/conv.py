@@ -436,6 +436,15 @@ def _wino_buffers(dtype, c: int, o: int, m: int, th: int, tw: int):
         yield vf, of, pf
 
 
+def _wino_plan(n: int, c: int, o: int, th: int, tw: int, itemsize: int) -> tuple:
+    """(sample ranges, one per thread (``_sample_ranges``), chunk) for the compiled Winograd
+    loops: a chunk's larger transformed buffer (16 x channels x tiles) takes about
+    ``_CHUNK_BYTES``."""
+    per = 16 * max(c, o) * th * tw * itemsize
+    return (_sample_ranges(n, 16 * o * c * n * th * tw),
+            max(1, min(n, _CHUNK_BYTES // max(per, 1))))
+
+
 def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
     """A 3x3 stride-1 correlation of x (N, C, H, W) with the transformed kernel u (16, O, C),
     zero-padded by pt rows on top and pl columns on the left (and as much as the output size
@@ -444,6 +453,15 @@ def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
     o = u.shape[1]
     th, tw = -(-ho // 2), -(-wo // 2)
     out = np.empty((n, o, ho, wo), x.dtype)
+    fn = _gemm_fn(x, u) if b is None or b.dtype == x.dtype else None
+    if fn is not None:  # the whole chunk loop compiled, one call per thread
+        x = np.ascontiguousarray(x)
+        bias = np.zeros(1, x.dtype) if b is None else np.ascontiguousarray(b)
+        ranges, chunk = _wino_plan(n, c, o, th, tw, x.itemsize)
+        kern = _winograd.forward.get()
+        parallel_slices(lambda s, e: kern(fn, x, u, bias, b is not None, pt, pl, th, tw, out,
+                                          s, e, chunk), ranges)
+        return out
     out_tf = _winograd.output_transform.get()
 
     def work(chunks):
@@ -468,6 +486,22 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
     n, o, ho, wo = gy.shape
     c = x.shape[1]
     th, tw = -(-ho // 2), -(-wo // 2)
+    fn = _gemm_fn(x, gy)
+    if fn is not None:  # the whole chunk loop compiled, one call per thread
+        x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+        ranges, chunk = _wino_plan(n, c, o, th, tw, x.itemsize)
+        kern = _winograd.weight_grad.get()
+
+        def part(s, e):
+            p = np.zeros((16, o, c), x.dtype)
+            kern(fn, x, gy, g.pt, g.pl, th, tw, p, s, e, chunk)
+            return p
+
+        parts = parallel_slices(part, ranges) or [np.zeros((16, o, c), x.dtype)]
+        p = parts[0]
+        for part_ in parts[1:]:  # in range order: the same sum for the same thread count
+            p += part_
+        return _winograd.weight_untransform(p, x.dtype).reshape(w_shape)
     grad_tf = _winograd.grad_transform.get()
 
     def work(chunks):
