@@ -198,16 +198,16 @@ def test_compiled_chunk_loops_match_the_python_loop(shape, threads, chunk_bytes,
 def test_input_transform_is_bt_d_b():
     rng = np.random.default_rng(4)
     m, c, th, tw = 2, 3, 2, 3
-    xp = rng.standard_normal((m, c, 2 * th + 2, 2 * tw + 2))
-    v = np.empty((16, c, m * th * tw))
+    xp = rng.standard_normal((m, 2 * th + 2, 2 * tw + 2, c))  # channels-last
+    v = np.empty((16, m * th * tw, c))
     W.input_transform.py(xp, v)
     for n in range(m):
         for ch in range(c):
             for ty in range(th):
                 for tx in range(tw):
-                    d = xp[n, ch, 2 * ty:2 * ty + 4, 2 * tx:2 * tx + 4]
+                    d = xp[n, 2 * ty:2 * ty + 4, 2 * tx:2 * tx + 4, ch]
                     want = (BT @ d @ BT.T).reshape(16)
-                    np.testing.assert_allclose(v[:, ch, (n * th + ty) * tw + tx], want,
+                    np.testing.assert_allclose(v[:, (n * th + ty) * tw + tx, ch], want,
                                                atol=1e-14)
 
 
@@ -216,17 +216,20 @@ def test_output_transform_is_at_m_a(ho, wo):
     rng = np.random.default_rng(5)
     m, o = 2, 3
     th, tw = -(-ho // 2), -(-wo // 2)
-    mm = rng.standard_normal((16, o, m * th * tw))
-    out = np.full((m, o, ho, wo), np.nan)
-    W.output_transform.py(mm, th, tw, out)
+    mm = rng.standard_normal((16, m * th * tw, o))  # M^T: tiles by channels
+    bias = rng.standard_normal(o)
     full = np.empty((m, o, 2 * th, 2 * tw))
     for n in range(m):
         for ch in range(o):
             for ty in range(th):
                 for tx in range(tw):
-                    t = mm[:, ch, (n * th + ty) * tw + tx].reshape(4, 4)
+                    t = mm[:, (n * th + ty) * tw + tx, ch].reshape(4, 4)
                     full[n, ch, 2 * ty:2 * ty + 2, 2 * tx:2 * tx + 2] = AT @ t @ AT.T
-    np.testing.assert_allclose(out, full[:, :, :ho, :wo], atol=1e-14)
+    for has_bias in (False, True):
+        out = np.full((m, o, ho, wo), np.nan)
+        W.output_transform.py(mm, th, tw, bias, has_bias, out)
+        want = full[:, :, :ho, :wo] + (bias.reshape(-1, 1, 1) if has_bias else 0.0)
+        np.testing.assert_allclose(out, want, atol=1e-14)
 
 
 @pytest.mark.parametrize("ho,wo", [(4, 6), (3, 5)])
@@ -239,10 +242,11 @@ def test_grad_transform_is_the_output_transforms_adjoint(ho, wo):
     z = np.empty((16, o, m * th * tw))
     W.grad_transform.py(gy, th, tw, z)
     for _ in range(3):
-        mm = rng.standard_normal((16, o, m * th * tw))
+        mm = rng.standard_normal((16, m * th * tw, o))  # M^T
         y = np.empty((m, o, ho, wo))
-        W.output_transform.py(mm, th, tw, y)
-        assert abs(np.vdot(y, gy) - np.vdot(mm, z)) < 1e-12 * max(1.0, abs(np.vdot(y, gy)))
+        W.output_transform.py(mm, th, tw, np.zeros(1), False, y)
+        assert abs(np.vdot(y, gy) - np.vdot(mm.transpose(0, 2, 1), z)) < \
+            1e-12 * max(1.0, abs(np.vdot(y, gy)))
 
 
 def test_weight_transforms_are_adjoint():
@@ -267,10 +271,10 @@ def test_one_tile_is_a_3x3_correlation():
     d = rng.standard_normal((1, 1, 4, 4))
     g = rng.standard_normal((1, 1, 3, 3))
     v = np.empty((16, 1, 1))
-    W.input_transform.py(d, v)
-    mm = W.weight_transform(g) @ v
+    W.input_transform.py(d.transpose(0, 2, 3, 1), v)
+    mm = v @ W.weight_transform(g).transpose(0, 2, 1)  # M^T = V^T U^T
     y = np.empty((1, 1, 2, 2))
-    W.output_transform.py(mm, 1, 1, y)
+    W.output_transform.py(mm, 1, 1, np.zeros(1), False, y)
     want = np.array([[np.sum(d[0, 0, i:i + 3, j:j + 3] * g[0, 0]) for j in range(2)]
                      for i in range(2)])
     np.testing.assert_allclose(y[0, 0], want, atol=1e-13)
@@ -307,9 +311,9 @@ def test_helper_kernels_stay_kernels_in_their_module():
     rng = np.random.default_rng(9)
     x = rng.standard_normal((2, 3, 5, 6))
     th, tw = 3, 3
-    buf, v, ref = np.empty((2, 3, 8, 8)), np.empty((16, 3, 18)), np.empty((16, 3, 18))
+    buf, v, ref = np.empty((2, 8, 8, 3)), np.empty((16, 18, 3)), np.empty((16, 18, 3))
     W.padded_input_transform.get()(x, 0, 1, 1, buf, v)
-    pad = np.zeros((2, 3, 2 * th + 2, 2 * tw + 2))
-    pad[:, :, 1:6, 1:7] = x[:, :, :5, :6]
+    pad = np.zeros((2, 2 * th + 2, 2 * tw + 2, 3))
+    pad[:, 1:6, 1:7, :] = x[:, :, :5, :6].transpose(0, 2, 3, 1)
     W.input_transform.py(pad, ref)
     np.testing.assert_allclose(v, ref, atol=1e-14)

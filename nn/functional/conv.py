@@ -418,17 +418,17 @@ def _largest(chunks) -> int:
 
 
 def _wino_tiles(x, s: int, e: int, pt: int, pl: int, th: int, tw: int, v, flat):
-    """V (16, C, m * th * tw) of samples s..e of x, zero-padded by (pt, pl) into a prefix of
-    ``flat`` of 2*th + 2 by 2*tw + 2 per channel (``_winograd.padded_input_transform``)."""
-    buf = _prefix(flat, (e - s, x.shape[1], 2 * th + 2, 2 * tw + 2))
+    """V^T (16, m * th * tw, C) of samples s..e of x, zero-padded by (pt, pl) into a prefix
+    of ``flat`` of 2*th + 2 by 2*tw + 2 by C (``_winograd.padded_input_transform``)."""
+    buf = _prefix(flat, (e - s, 2 * th + 2, 2 * tw + 2, x.shape[1]))
     _winograd.padded_input_transform.get()(x, s, pt, pl, buf, v)
 
 
 @contextlib.contextmanager
 def _wino_buffers(dtype, c: int, o: int, m: int, th: int, tw: int):
     """The flat buffers of a Winograd chunk loop over up to ``m`` samples of th x tw tiles:
-    V (16, C, tiles), the GEMM's other side (16, O, tiles: M or Z) and the zero-padded
-    input (``_wino_tiles``)."""
+    V^T (16, tiles, C), the GEMM's other side (16, O, tiles: M or Z) and the zero-padded
+    input, channels-last (``_wino_tiles``)."""
     k = m * th * tw
     with scratch_pool.borrow_flat(np, 16 * c * k, dtype) as vf, \
             scratch_pool.borrow_flat(np, 16 * o * k, dtype) as of, \
@@ -453,13 +453,14 @@ def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
     o = u.shape[1]
     th, tw = -(-ho // 2), -(-wo // 2)
     out = np.empty((n, o, ho, wo), x.dtype)
-    fn = _gemm_fn(x, u) if b is None or b.dtype == x.dtype else None
+    ut = np.ascontiguousarray(u.transpose(0, 2, 1))  # (16, C, O): the GEMM's right side
+    bias = np.zeros(1, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
+    fn = _gemm_fn(x, ut)
     if fn is not None:  # the whole chunk loop compiled, one call per thread
         x = np.ascontiguousarray(x)
-        bias = np.zeros(1, x.dtype) if b is None else np.ascontiguousarray(b)
         ranges, chunk = _wino_plan(n, c, o, th, tw, x.itemsize)
         kern = _winograd.forward.get()
-        parallel_slices(lambda s, e: kern(fn, x, u, bias, b is not None, pt, pl, th, tw, out,
+        parallel_slices(lambda s, e: kern(fn, x, ut, bias, b is not None, pt, pl, th, tw, out,
                                           s, e, chunk), ranges)
         return out
     out_tf = _winograd.output_transform.get()
@@ -468,12 +469,10 @@ def _conv_winograd(x, u, b, pt: int, pl: int, ho: int, wo: int):
         with _wino_buffers(x.dtype, c, o, _largest(chunks), th, tw) as (vf, mf, pf):
             for s, e in chunks:
                 k = (e - s) * th * tw
-                v, mm = _prefix(vf, (16, c, k)), _prefix(mf, (16, o, k))
+                v, mm = _prefix(vf, (16, k, c)), _prefix(mf, (16, k, o))
                 _wino_tiles(x, s, e, pt, pl, th, tw, v, pf)
-                np.matmul(u, v, out=mm)
-                out_tf(mm, th, tw, out[s:e])
-                if b is not None:
-                    out[s:e] += b.reshape(-1, 1, 1)
+                np.matmul(v, ut, out=mm)  # M^T: tiles by output channels
+                out_tf(mm, th, tw, bias, b is not None, out[s:e])
 
     parallel_groups(work, *_chunks(n, 16 * max(c, o) * th * tw * x.itemsize,
                                      16 * o * c * n * th * tw))
@@ -509,10 +508,10 @@ def _weight_grad_winograd(x, gy, w_shape, g: ConvGeom):
         with _wino_buffers(x.dtype, c, o, _largest(chunks), th, tw) as (vf, zf, pf):
             for s, e in chunks:
                 k = (e - s) * th * tw
-                v, z = _prefix(vf, (16, c, k)), _prefix(zf, (16, o, k))
+                v, z = _prefix(vf, (16, k, c)), _prefix(zf, (16, o, k))
                 _wino_tiles(x, s, e, g.pt, g.pl, th, tw, v, pf)
                 grad_tf(gy[s:e], th, tw, z)
-                part = np.matmul(z, v.transpose(0, 2, 1))
+                part = np.matmul(z, v)
                 if p is None:
                     p = part
                 else:
