@@ -354,6 +354,23 @@ def parallel_slices(fn, ranges: list) -> list:
     return [r for g in groups for r in g]
 
 
+def matmul_rows(a, b, out) -> None:
+    """``out = a @ b`` for 2-D NumPy arrays, blocks of rows on the engine's threads (BLAS at
+    one thread each; one plain call on one thread or for fewer than 64 rows per thread).
+
+    Why not BLAS's own threads: on a machine with as many cores as threads, the thread
+    OpenBLAS wakes for a GEMM then spins on its core for ~0.3 ms (``shorten_blas_spin``).
+    An op that runs a parallel region right after the GEMM (an LSTM's recurrence after its
+    input projection) finds its worker sharing that core with the spinner: the region took
+    ~10% longer. A GEMM on the engine's own threads leaves no spinner behind."""
+    k = min(engine_threads(), a.shape[0] // 64)
+    if k <= 1:
+        np.matmul(a, b, out=out)
+        return
+    parallel_slices(lambda r0, r1: np.matmul(a[r0:r1], b, out=out[r0:r1]),
+                    even_ranges(a.shape[0], k))
+
+
 def _after_fork() -> None:  # a forked child (a DataLoader worker) has none of the threads
     global _pool, _region
     _pool, _region = None, threading.Lock()

@@ -357,3 +357,23 @@ def test_openblas_spin_is_short_whatever_the_import_order(numpy_first):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, timeout=120, check=True).stdout.split()
     assert out == ["7", "True", "'7'"]
+
+
+@pytest.mark.parametrize("threads,rows", [(1, 300), (2, 300), (3, 200), (2, 100)])
+def test_matmul_rows_equals_matmul(threads, rows, monkeypatch):
+    """``matmul_rows``: the product ``np.matmul`` gives (to rounding: BLAS may block fewer
+    rows differently), blocks of at least 64 rows on the engine's threads."""
+    monkeypatch.setattr(parallel, "_requested", threads)
+    seen = []
+    real = parallel.parallel_slices
+    monkeypatch.setattr(parallel, "parallel_slices",
+                        lambda fn, ranges: seen.append(ranges) or real(fn, ranges))
+    rng = np.random.default_rng(2)
+    for dtype in (np.float32, np.float64):
+        a = rng.standard_normal((rows, 29)).astype(dtype)
+        b = rng.standard_normal((40, 29)).astype(dtype).T  # a transposed view, as the LSTM's
+        out = np.empty((rows, 40), dtype)
+        parallel.matmul_rows(a, b, out)
+        np.testing.assert_allclose(out, a @ b, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    want = min(threads, rows // 64)
+    assert (len(seen[0]) == want) if want > 1 else not seen

@@ -127,7 +127,8 @@ def _tanh_through_step(x, compiled):
     a = np.empty_like(xg)
     c = np.zeros((1, h), np.float32)
     step = K.lstm_step32.get() if compiled else K.lstm_step32.py
-    step(a, xg, True, c, c.copy(), c.copy(), c.copy())
+    step(a, xg[None], 0, False, 0, np.full(4 * h, -0.0, np.float32), True, c, c.copy(),
+         c.copy(), c.copy())  # a bias of -0.: x + -0. is x, -0. included
     return a[0, 2 * h:3 * h]
 
 
@@ -171,7 +172,11 @@ def test_lstm_step32_matches_float32_reference():
                 continue
             a, C, TC, hh = a0.copy(), np.empty_like(c), np.empty_like(c), np.empty_like(c)
             step = K.lstm_step32.get() if compiled else K.lstm_step32.py
-            step(a, xg, zero, c, C, TC, hh)
+            # xg as step 1 of a batch-first (n, 2, 4h) projection, part of it as the bias
+            xg3 = np.zeros((n, 2, 4 * h), np.float32)
+            bias = (xg[0] / 4).astype(np.float32)
+            xg3[:, 1] = xg - bias
+            step(a, xg3, 1, True, 0, bias, zero, c, C, TC, hh)
             for got, want in ((a, ref_a), (C, ref_c), (TC, ref_tc), (hh, ref_h)):
                 np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6)
 

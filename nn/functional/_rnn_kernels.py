@@ -39,9 +39,10 @@ LSTM (gates [i, f, g, o]; the i, f, o pre-activations arrive scaled by 0.5, g's 
 - ``lstm_gates(A, c, C)``: on entry ``A`` = tanh(scaled pre-activations) (N, 4H). Makes the
   sigmoid gates in place, i, f, o = A * 0.5 + 0.5 (g = A as is: ``tanh(gs) * s + off`` of the
   reference), and writes ``C`` = c' = f c + i g.
-- ``lstm_step32(A, xg, zero, c, C, TC, h)`` (float32): A = tanh(A + xg) (A holds h @ W_hh^T
-  scaled; ``zero``: the previous h is 0, so A = tanh(xg)), then as ``lstm_gates``, and
-  ``TC`` = tanh(c'), ``h`` = o tanh(c').
+- ``lstm_step32(A, xg3, t, bf, r0, bias, zero, c, C, TC, h)`` (float32): A = tanh(A + xg +
+  bias) (A holds h @ W_hh^T scaled; xg the rows of samples r0.. at step t of the input
+  projection xg3, (N, T, 4H) when ``bf`` else (T, N, 4H); ``zero``: the previous h is 0, so
+  A = tanh(xg + bias)), then as ``lstm_gates``, and ``TC`` = tanh(c'), ``h`` = o tanh(c').
 - ``lstm_bwd(dh, gout3, t, bf, r0, dc, has_dc, a, c, tc, dG, dc_out)``: d = dh + gout (the
   gradient of h'; gout's row of sample r0 + n at step t, read from the layer's own layout, (N,
   T, H) when ``bf`` else (T, N, H), where that row is contiguous: a strided time-major view of a
@@ -115,17 +116,18 @@ def tanh32(x):  # pragma: no cover - compiled
 
 
 @kernel(fastmath={"contract"}, error_model="numpy")
-def lstm_step32(A, xg, zero, c, C, TC, h):  # pragma: no cover - compiled
+def lstm_step32(A, xg3, t, bf, r0, bias, zero, c, C, TC, h):  # pragma: no cover - compiled
     N, H = c.shape
     half = np.float32(0.5)
     for n in range(N):
-        an, xn = A[n], xg[n]
+        an = A[n]
+        xn = xg3[r0 + n, t] if bf else xg3[t, r0 + n]  # a contiguous row either way
         if zero:
             for k in range(len(an)):
-                an[k] = tanh32(xn[k])
+                an[k] = tanh32(xn[k] + bias[k])
         else:
             for k in range(len(an)):
-                an[k] = tanh32(an[k] + xn[k])
+                an[k] = tanh32(an[k] + xn[k] + bias[k])
         ai, af, ag, ao = an[:H], an[H:2 * H], an[2 * H:3 * H], an[3 * H:]
         cn, Cn, tn, hn = c[n], C[n], TC[n], h[n]
         for k in range(H):
@@ -137,9 +139,9 @@ def lstm_step32(A, xg, zero, c, C, TC, h):  # pragma: no cover - compiled
             ao[k] = o
             cc = f * cn[k] + i * ag[k]
             Cn[k] = cc
-            t = tanh32(cc)
-            tn[k] = t
-            hn[k] = o * t
+            t_ = tanh32(cc)
+            tn[k] = t_
+            hn[k] = o * t_
 
 
 @kernel()
@@ -171,11 +173,13 @@ def _at(a, offset):  # pragma: no cover - compiled
 
 
 @kernel(fastmath={"contract"}, error_model="numpy")
-def lstm_forward32(gemm, xg, wt, h0, c0, zero, steps, A, C, TC, out, r0,
+def lstm_forward32(gemm, xg3, bf, bias, wt, h0, c0, zero, steps, A, C, TC, out, r0,
                    r1):  # pragma: no cover - compiled
     """The whole float32 forward recurrence of batch rows r0:r1, in processing order
     ``steps``: per step the GEMM A[j] = h @ wt (NumPy's BLAS, ``autograd._blas``; skipped at
-    the first step when ``zero``) and ``lstm_step32``. Every array C-contiguous."""
+    the first step when ``zero``) and ``lstm_step32``. ``xg3`` is the input projection in
+    the input's layout ((N, T, 4H) when ``bf``), without the bias; every array
+    C-contiguous."""
     N, H = c0.shape
     G = 4 * H
     m = r1 - r0
@@ -187,7 +191,7 @@ def lstm_forward32(gemm, xg, wt, h0, c0, zero, steps, A, C, TC, out, r0,
             gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, m, G, H, 1.0, hp, H, wt.ctypes.data, G, 0.0,
                  _at(A, (j * N + r0) * G), G)
         c = c0[r0:r1] if first else C[j - 1, r0:r1]
-        lstm_step32(A[j, r0:r1], xg[t, r0:r1], first and zero, c, C[j, r0:r1],
+        lstm_step32(A[j, r0:r1], xg3, t, bf, r0, bias, first and zero, c, C[j, r0:r1],
                     TC[j, r0:r1], out[t, r0:r1])
 
 

@@ -43,7 +43,7 @@ from autograd.ops import elementwise as E
 from autograd.ops import reduction as R
 from autograd.ops import shape as S
 from autograd.ops.linalg import matmul
-from autograd.parallel import engine_threads, even_ranges, parallel_slices
+from autograd.parallel import engine_threads, even_ranges, matmul_rows, parallel_slices
 from autograd.tensor import Tensor
 
 from . import _rnn_kernels as K
@@ -287,7 +287,9 @@ class LSTMLayer(Op):
         T, N = xt.shape[:2]
         H = h0.shape[1]
         k = _lstm_const(xp, N, H, x.dtype)
-        xg = _project(xt, w_ih, _bias(b_ih, b_hh), k.scale)  # all steps, scaled gates
+        cell = _kernel(K.lstm_gates, xp, x.dtype, x, w_ih, w_hh, h0, c0)
+        step32 = K.lstm_step32.get() if cell is not None and x.dtype == np.float32 else None
+        seq = _blas.gemm(np.float32) if step32 is not None else None
         wt = xp.ascontiguousarray((w_hh * k.scale[:, None]).T)  # NN GEMMs: 1.3x faster
         out = scratch_empty(xp, (T, N, H), x.dtype)
         A = scratch_empty(xp, (T, N, 4 * H), x.dtype)  # per processed step: gates, c, tanh(c)
@@ -295,17 +297,26 @@ class LSTMLayer(Op):
         TC = scratch_empty(xp, (T, N, H), x.dtype)
         h, c = h0, c0
         h0_zero = xp is np and not h0.any()  # zero default state: skip its GEMM (CPU)
-        cell = _kernel(K.lstm_gates, xp, x.dtype, xg, wt, h0, c0)
-        step32 = K.lstm_step32.get() if cell is not None and x.dtype == np.float32 else None
-        seq = _blas.gemm(np.float32) if step32 is not None else None
         if seq is not None:  # float32: the whole recurrence compiled, one call per thread
+            # the input projection in x's own layout (no time-major copy; the kernel reads a
+            # (sample, step) row either way), its bias added in the step kernel
+            xs = np.ascontiguousarray(x)
+            xg = scratch_empty(np, xs.shape[:2] + (4 * H,), x.dtype)
+            matmul_rows(xs.reshape(-1, xs.shape[2]), (w_ih * k.scale[:, None]).T,
+                        xg.reshape(-1, 4 * H))
+            b = _bias(b_ih, b_hh)
+            bias = np.full(4 * H, -0.0, x.dtype) if b is None else \
+                np.ascontiguousarray(b * k.scale, x.dtype)  # v + -0. is v, -0. included
             steps = np.array(_steps(T, reverse), np.int64)
             h0c, c0c = np.ascontiguousarray(h0), np.ascontiguousarray(c0)
             kern = K.lstm_forward32.get()
-            _over_rows(lambda r0, r1: kern(seq, xg, wt, h0c, c0c, h0_zero, steps, A, C, TC,
-                                           out, r0, r1), N)
-        elif cell is not None:  # the GEMM + one compiled step; float64: NumPy's tanh
+            _over_rows(lambda r0, r1: kern(seq, xg, batch_first, bias, wt, h0c, c0c, h0_zero,
+                                           steps, A, C, TC, out, r0, r1), N)
+        else:
+            xg = _project(xt, w_ih, _bias(b_ih, b_hh), k.scale)  # all steps, scaled gates
+        if seq is None and cell is not None:  # the GEMM + one compiled step; float64: tanh
             steps = _steps(T, reverse)
+            no_bias = np.full(4 * H, -0.0, x.dtype)  # xg has it; v + -0. is v, even -0.
 
             def rows(r0, r1):  # the whole sequence for batch rows r0:r1
                 h, c, zero = h0[r0:r1], c0[r0:r1], h0_zero
@@ -313,9 +324,9 @@ class LSTMLayer(Op):
                     a = A[j, r0:r1]
                     if not zero:
                         np.matmul(h, wt, out=a)
-                    if step32 is not None:
-                        step32(a, xg[t, r0:r1], zero, c, C[j, r0:r1], TC[j, r0:r1],
-                               out[t, r0:r1])
+                    if step32 is not None:  # xg time-major with the bias folded in
+                        step32(a, xg, t, False, r0, no_bias, zero, c, C[j, r0:r1],
+                               TC[j, r0:r1], out[t, r0:r1])
                     else:
                         if zero:
                             np.tanh(xg[t, r0:r1], out=a)
