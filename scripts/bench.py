@@ -48,6 +48,7 @@ Usage::
     python scripts/bench.py --profile d          # per-op wall clock and cProfile of the engine
     python scripts/bench.py --only c --gc-off    # diagnostic: without Python's cyclic GC
     python scripts/bench.py --threads 1,2        # each thread count in its own process
+    python scripts/bench.py --threads 2 --profile f   # the profile on 2 threads
 
 Python's cyclic garbage collector stays on in timed runs (a user's program has it on), but
 the objects alive after start-up (mostly PyTorch's) are ``gc.freeze()``-d so that the
@@ -919,6 +920,12 @@ def profile_engine(env: Env, which: str, n: int = 20) -> None:
             _chain_run(x, ops, env.eng_sync)
     else:
         raise SystemExit(f"--profile: unknown benchmark {which!r}")
+    # the thread counts this profile runs at: OMP_NUM_THREADS=2 alone leaves BLAS and the
+    # engine at 1 (OPENBLAS_NUM_THREADS defaults to 1 here); --threads 2 sets all of them
+    print(f"threads: engine {ag.parallel.engine_threads()}, BLAS {ag.get_num_threads()} "
+          f"(OMP/OPENBLAS/MKL={os.environ.get('OMP_NUM_THREADS')}/"
+          f"{os.environ.get('OPENBLAS_NUM_THREADS')}/{os.environ.get('MKL_NUM_THREADS')}; "
+          "use --threads N with --profile)")
     work()  # warm-up
     # time spent in Python's cyclic garbage collector (cProfile charges it to whichever
     # function happened to allocate when a collection started)
