@@ -21,6 +21,7 @@ from autograd.ops.indexing import gather
 from autograd.tensor import Tensor, _make
 from autograd.vmap import BatchedTensor
 
+from . import _loss_kernels as _LK
 from ._utils import _data, _shape
 from .activation import Softplus, log_softmax, logsigmoid
 from .distance import pairwise_distance
@@ -368,6 +369,11 @@ class CrossEntropy(Op):
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         xp = get_array_module(x)
         n, c = x.shape[0], x.shape[1]
+        ctx.fast = False
+        if (xp is np and x.ndim == 2 and weight is None and not label_smoothing
+                and reduction in ("mean", "sum") and x.dtype in (np.float32, np.float64)
+                and _LK.xent_shift.get() is not None):
+            return CrossEntropy._forward_fast(ctx, x, target, ignore_index, reduction)
         # move the class dim last and flatten: (N*d1*..., C)
         if x.ndim > 2:
             perm = (0,) + tuple(range(2, x.ndim)) + (1,)
@@ -432,10 +438,55 @@ class CrossEntropy(Op):
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
+    def _forward_fast(ctx, x, t, ignore_index: int, reduction: str):
+        """``forward`` for a 2-D NumPy input without class weights or label smoothing, mean
+        or sum: the compiled kernels (``_loss_kernels``) around NumPy's ``exp``."""
+        n, c = x.shape
+        x = np.ascontiguousarray(x)
+        t = np.ascontiguousarray(t.reshape(-1))
+        logp = np.empty_like(x)
+        _LK.xent_shift.get()(x, logp)
+        e = np.exp(logp)
+        res = np.empty(2)
+        bad = _LK.xent_finish.get()(logp, e, t, ignore_index, res)
+        if bad >= 0:
+            raise IndexError(f"cross_entropy: target {int(t[bad])} is out of bounds for {c} "
+                             "classes")
+        total, count = res[0], int(res[1])
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: NaN
+                out = np.float64(total) / count
+            ctx.denom = float(count) or 1.0  # ... but zero gradients, as PyTorch
+        else:
+            out = np.float64(total)
+        ctx.fast, ctx.t, ctx.ignore_index = True, t, ignore_index
+        ctx.shape, ctx.c, ctx.reduction, ctx.eps = x.shape, c, reduction, 0.0
+        ctx.w_t = ctx.weight = None
+        ctx.save_for_backward(logp, x)
+        return np.asarray(out, dtype=x.dtype)
+
+    @staticmethod
+    def _graph_targets(ctx) -> None:
+        """The rows/targets/valid mask the NumPy forward keeps, for a fast forward's
+        create_graph backward."""
+        t = ctx.t
+        valid = t != ctx.ignore_index
+        ctx.valid = None if valid.all() else valid
+        ctx.tt = t if ctx.valid is None else np.where(valid, t, 0)
+        ctx.rows = np.arange(t.shape[0])
+
+    @staticmethod
     def backward(ctx, gy):
         logp, x = ctx.saved_tensors
         if isinstance(gy, Tensor):
+            if ctx.fast:
+                CrossEntropy._graph_targets(ctx)
             return _cross_entropy_grad_graph(ctx, gy, x), None, None
+        if ctx.fast:
+            s = gy / ctx.denom if ctx.reduction == "mean" else gy
+            g = np.exp(logp)
+            _LK.xent_grad.get()(g, ctx.t, ctx.ignore_index, logp.dtype.type(s), g)
+            return g, None, None
         xp = get_array_module(logp)
         if xp is not np and ctx.w_t is None and not ctx.eps and len(ctx.shape) == 2:
             s = gy / ctx.denom if ctx.reduction == "mean" else gy  # the GPU: one fused kernel
