@@ -225,6 +225,29 @@ def _gemms16(gemm, m, n, k, a, lda, sa, b, ldb, sb, beta, c, ldc,
              b.ctypes.data + i * sb * isz, ldb, beta, c.ctypes.data + i * sc * isz, ldc)
 
 
+@kernel()
+def _buffers(x, o_, th, tw, chunk):  # pragma: no cover - compiled
+    """The flat buffers of a chunk loop over up to ``chunk`` samples of x (N, C, H, W):
+    V^T (16 x tiles x C), the GEMM's other side (16 x tiles x O: M^T, or Z) and the
+    channels-last padded input."""
+    c_ = x.shape[1]
+    k = chunk * th * tw
+    return (np.empty(16 * c_ * k, x.dtype), np.empty(16 * o_ * k, x.dtype),
+            np.empty(chunk * c_ * (2 * th + 2) * (2 * tw + 2), x.dtype))
+
+
+@kernel()
+def _chunk_tiles(x, s0, e0, pt, pl, th, tw, vf, pf):  # pragma: no cover - compiled
+    """V^T (16, tiles, C) of samples s0..e0 of x into the front of the flat ``vf``
+    (``padded_input_transform``, ``pf`` its padded input); returns the chunk's tile count."""
+    c_, m = x.shape[1], e0 - s0
+    k = m * th * tw
+    hp, wp = 2 * th + 2, 2 * tw + 2
+    padded_input_transform(x, s0, pt, pl, pf[:m * hp * wp * c_].reshape((m, hp, wp, c_)),
+                           vf[:16 * k * c_].reshape((16, k, c_)))
+    return k
+
+
 @kernel(fastmath=_FM)
 def forward(gemm, x, ut, bias, has_bias, pt, pl, th, tw, out, s, e,
             chunk):  # pragma: no cover - compiled
@@ -233,21 +256,13 @@ def forward(gemm, x, ut, bias, has_bias, pt, pl, th, tw, out, s, e,
     ut (16, C, O) (plus bias), ``chunk`` samples at a time: input transform, 16 GEMMs
     M^T = V^T U^T (tiles by channels on both sides), output transform."""
     c_, o_ = x.shape[1], ut.shape[2]
-    hp, wp = 2 * th + 2, 2 * tw + 2
-    vf = np.empty(16 * c_ * chunk * th * tw, x.dtype)
-    mf = np.empty(16 * o_ * chunk * th * tw, x.dtype)
-    pf = np.empty(chunk * c_ * hp * wp, x.dtype)
+    vf, mf, pf = _buffers(x, o_, th, tw, chunk)
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
-        m = e0 - s0
-        k = m * th * tw
-        v = vf[:16 * k * c_].reshape((16, k, c_))
-        mm = mf[:16 * k * o_].reshape((16, k, o_))
-        padded_input_transform(x, s0, pt, pl, pf[:m * hp * wp * c_].reshape((m, hp, wp, c_)),
-                               v)
-        _gemms16(gemm, k, o_, c_, vf, c_, k * c_, ut, o_, c_ * o_, 0.0, mf, o_,
-                 k * o_)
-        output_transform(mm, th, tw, bias, has_bias, out[s0:e0])
+        k = _chunk_tiles(x, s0, e0, pt, pl, th, tw, vf, pf)
+        _gemms16(gemm, k, o_, c_, vf, c_, k * c_, ut, o_, c_ * o_, 0.0, mf, o_, k * o_)
+        output_transform(mf[:16 * k * o_].reshape((16, k, o_)), th, tw, bias, has_bias,
+                         out[s0:e0])
 
 
 @kernel(fastmath=_FM)
@@ -256,18 +271,9 @@ def weight_grad(gemm, x, gy, pt, pl, th, tw, p, s, e, chunk):  # pragma: no cove
     x's tiles (stored tiles by channels: V^T) and Z = A dY A^T of gy's (N, O, Ho, Wo), then
     the 16 GEMMs Z @ V^T."""
     c_, o_ = x.shape[1], gy.shape[1]
-    hp, wp = 2 * th + 2, 2 * tw + 2
-    vf = np.empty(16 * c_ * chunk * th * tw, x.dtype)
-    zf = np.empty(16 * o_ * chunk * th * tw, x.dtype)
-    pf = np.empty(chunk * c_ * hp * wp, x.dtype)
+    vf, zf, pf = _buffers(x, o_, th, tw, chunk)
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
-        m = e0 - s0
-        k = m * th * tw
-        v = vf[:16 * k * c_].reshape((16, k, c_))
-        z = zf[:16 * o_ * k].reshape((16, o_, k))
-        padded_input_transform(x, s0, pt, pl, pf[:m * hp * wp * c_].reshape((m, hp, wp, c_)),
-                               v)
-        grad_transform(gy[s0:e0], th, tw, z)
-        _gemms16(gemm, o_, c_, k, zf, k, o_ * k, vf, c_, k * c_, 1.0, p, c_,
-                 o_ * c_)
+        k = _chunk_tiles(x, s0, e0, pt, pl, th, tw, vf, pf)
+        grad_transform(gy[s0:e0], th, tw, zf[:16 * o_ * k].reshape((16, o_, k)))
+        _gemms16(gemm, o_, c_, k, zf, k, o_ * k, vf, c_, k * c_, 1.0, p, c_, o_ * c_)
