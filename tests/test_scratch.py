@@ -203,3 +203,23 @@ def test_conv_results_are_not_scratch_buffers(c, k, size):
     for a in (y.detach().numpy(), x.grad.numpy(), w.grad.numpy()):
         assert not any(np.shares_memory(a, b) for b in kept)
     assert pool.nbytes <= 8 << 20
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_step_keeps_one_buffer_per_sequence_shape(batch_first, monkeypatch):
+    """A training step of an LSTM leaves no pool key beyond the per-sequence ones (T, N, H)
+    and (T, N, 4H): the input projection, in the input's own layout when batch-first, is
+    taken under the gates' key so that backward's dG reuses it (a key of its own kept one
+    more (N, T, 4H) buffer, 3.5 MiB at the benchmark's size)."""
+    T, N, I, H = 7, 48, 5, 64
+    lstm = nn.LSTM(I, H, batch_first=batch_first)
+    rng = np.random.default_rng(0)
+    x = ag.tensor(rng.standard_normal((N, T, I) if batch_first else (T, N, I))
+                  .astype(np.float32))
+    pool = backend.ScratchPool(min_bytes=1)
+    monkeypatch.setattr(backend, "scratch_pool", pool)
+    for _ in range(3):
+        out, _ = lstm(x)
+        out.sum().backward()
+    shapes = {k[0] for k in pool._keys}
+    assert shapes <= {(T, N, H), (T, N, 4 * H)}, shapes
