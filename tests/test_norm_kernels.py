@@ -140,7 +140,9 @@ def test_float32_large_mean_does_not_cancel():
     """Inputs far from zero (mean 10^4, std 1) in float32: the compiled kernels subtract the
     mean before scaling (forward and backward), so output and input gradient stay as close
     to the float64 result as the data's own rounding allows."""
-    pytest.importorskip("numba")
+    if not _numba.enabled():  # the NumPy path subtracts the mean rounded to float32 (PyTorch's
+        # x * a + (b - mean * a) loses as much): only the kernels promise this
+        pytest.skip("the compiled kernels are off")
     rng = np.random.default_rng(5)
     x64 = rng.standard_normal((16, 3, 6, 6)) + 1e4
     gy64 = rng.standard_normal(x64.shape)
