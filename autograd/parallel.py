@@ -110,8 +110,12 @@ BLAS_SPIN_LOG2 = 20
 
 def shorten_blas_spin() -> bool:
     """Give an already loaded pthreads OpenBLAS the short idle spin (``BLAS_SPIN_LOG2``) the
-    import order would have given it, unless its timeout was set by the user. Call only while
-    no BLAS call runs (at import). True when it was changed."""
+    import order would have given it, unless its timeout was set by the user. Stopping
+    OpenBLAS's threads is safe only while no BLAS call runs, so nothing is done when another
+    Python thread is alive (it might be inside one): the import then leaves OpenBLAS as it
+    was. True when it was changed."""
+    if threading.active_count() > 1:
+        return False
     ctl = _controller()
     libs = [] if ctl is None else [c for c in ctl.lib_controllers
                                    if c.internal_api == "openblas" and

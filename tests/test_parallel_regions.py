@@ -377,3 +377,24 @@ def test_matmul_rows_equals_matmul(threads, rows, monkeypatch):
         np.testing.assert_allclose(out, a @ b, rtol=1e-6 if dtype == np.float32 else 1e-14)
     want = min(threads, rows // 64)
     assert (len(seen[0]) == want) if want > 1 else not seen
+
+
+def test_openblas_spin_left_alone_while_another_thread_runs():
+    """With another Python thread alive (it could be inside a BLAS call, and stopping
+    OpenBLAS's threads under it is not safe), importing autograd after NumPy leaves
+    OpenBLAS's timeout as it was."""
+    pytest.importorskip("threadpoolctl")
+    code = _TIMEOUT_PROBE.format(first=(
+        "import threading, time, numpy\n"
+        "stop = threading.Event()\n"
+        "t = threading.Thread(target=stop.wait)\n"
+        "t.start()\n"
+        "import autograd\n"
+        "stop.set()\n"
+        "t.join()"))
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    if out == ["none"]:
+        pytest.skip("NumPy's BLAS is not a pthreads OpenBLAS that reports its timeout")
+    assert out == ["0", "True", "None"]
