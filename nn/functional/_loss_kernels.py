@@ -8,9 +8,10 @@ forward is two kernels around NumPy's SIMD ``exp`` and the backward one kernel a
 
 - ``xent_shift(x, z)``: z = x - max(x) per row (a NaN in a row makes the row's max NaN, as
   ``np.max``).
-- ``xent_finish(z, e, t, ignore_index)`` with e = exp(z): per row lse = log(sum(e)) (the sum
-  in float64), z becomes log_softmax = z - lse in place, and the sum of -z[i, t[i]] over
-  the rows whose target is not ``ignore_index``, with their count. A target outside [0, C)
+- ``xent_finish(z, e, t, ignore_index, res)`` with e = exp(z): per row lse = log(sum(e))
+  (the sum in float64), z becomes log_softmax = z - lse in place; res[0] = the sum of
+  -z[i, t[i]] over the rows whose target is not ``ignore_index`` and res[1] = their count
+  (the caller's mean or sum reduction). A target outside [0, C)
   that is not ``ignore_index`` stops the kernel: it returns that row's index (else -1), and
   the caller raises PyTorch's IndexError.
 - ``xent_grad(p, t, ignore_index, scale, g)`` with p = exp(logp): g = (p - onehot(t)) * scale,
