@@ -155,6 +155,15 @@ def _grouped_gemm(gemm, groups, ta, tb, m, n, k, a, sa, lda, b, sb, ldb, beta, c
 
 
 @kernel()
+def _buffers(like, image, rows, outs, chunk, ld):  # pragma: no cover - compiled
+    """The flat buffers of a chunk loop, in ``like``'s dtype: the batch-innermost image of
+    up to ``chunk`` samples (``image`` values each), the columns (``rows`` by ``ld``) and
+    the GEMM's other side (``outs`` by ``ld``: the output, or the output gradient)."""
+    return (np.empty(image * chunk, like.dtype), np.empty(rows * ld, like.dtype),
+            np.empty(outs * ld, like.dtype))
+
+
+@kernel()
 def forward(gemm, x3, c_in, h, w, w2, bias, has_bias, kh, kw, sh, sw, dh, dw, pt, pl, groups,
             ho, wo, out3, s, e, chunk):  # pragma: no cover - compiled
     """out3[s:e] (N, O, Ho*Wo) = the convolution of samples s..e of x3 (N, C*H*W) with w2
@@ -162,9 +171,7 @@ def forward(gemm, x3, c_in, h, w, w2, bias, has_bias, kh, kw, sh, sw, dh, dw, pt
     o_n, kg = w2.shape
     og, p = o_n // groups, ho * wo
     ld = chunk * p
-    xt = np.empty(x3.shape[1] * chunk, x3.dtype)
-    cols = np.empty(kg * groups * ld, x3.dtype)
-    y = np.empty(o_n * ld, x3.dtype)
+    xt, cols, y = _buffers(x3, x3.shape[1], kg * groups, o_n, chunk, ld)
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
         m = e0 - s0
@@ -184,9 +191,7 @@ def weight_grad(gemm, x3, c_in, h, w, gy3, kh, kw, sh, sw, dh, dw, pt, pl, group
     kg, og = gwt.shape[1], gwt.shape[2]
     p = ho * wo
     ld = chunk * p
-    xt = np.empty(x3.shape[1] * chunk, x3.dtype)
-    cols = np.empty(kg * groups * ld, x3.dtype)
-    g = np.empty(og * groups * ld, x3.dtype)
+    xt, cols, g = _buffers(x3, x3.shape[1], kg * groups, og * groups, chunk, ld)
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
         m = e0 - s0
@@ -206,9 +211,7 @@ def input_grad(gemm, gy3, w2, c_in, h, w, kh, kw, sh, sw, dh, dw, pt, pl, groups
     o_n, kg = w2.shape
     og, p = o_n // groups, ho * wo
     ld = chunk * p
-    xt = np.empty(dx3.shape[1] * chunk, gy3.dtype)
-    cols = np.empty(kg * groups * ld, gy3.dtype)
-    g = np.empty(o_n * ld, gy3.dtype)
+    xt, cols, g = _buffers(gy3, dx3.shape[1], kg * groups, o_n, chunk, ld)
     for s0 in range(s, e, chunk):
         e0 = min(e, s0 + chunk)
         m = e0 - s0
