@@ -8,6 +8,7 @@ CuPy array is met), so importing the package never pays for it and works without
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -31,12 +32,9 @@ _cupyx = None  # its cupyx (imported with it, or given with it by use_cupy_modul
 try:
     from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
 
-    _QUIET = _make_extobj(all="ignore")
-
-    def fp_quiet():
-        """Ignore floating-point errors until ``fp_restore(token)``; returns the token."""
-        return _extobj_contextvar.set(_QUIET)
-
+    # fp_quiet(): ignore floating-point errors until fp_restore(token); returns the token.
+    # A partial, not a def: one C call per op, no Python frame (~45 ns less an op)
+    fp_quiet = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
     fp_restore = _extobj_contextvar.reset
 except (ImportError, AttributeError, TypeError):  # pragma: no cover - NumPy 1.x
     def fp_quiet():

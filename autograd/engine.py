@@ -145,9 +145,8 @@ def _root_edge(t: Tensor):
 
 def _count_deps(start) -> dict:
     """For every node reachable from ``start``: how many edges point at it (iterative)."""
-    deps = {}
-    stack = list(start)
-    seen = set(stack)
+    deps = dict.fromkeys(start, 0)  # a node enters once, when first met: then its edges
+    stack = list(deps)
     while stack:
         for e in stack.pop().next_edges:
             if e is None:
@@ -156,9 +155,7 @@ def _count_deps(start) -> dict:
             c = deps.get(n)
             if c is None:
                 deps[n] = 1
-                if n not in seen:
-                    seen.add(n)
-                    stack.append(n)
+                stack.append(n)
             else:
                 deps[n] = c + 1
     return deps

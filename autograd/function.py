@@ -406,8 +406,16 @@ class BinaryOp(Op):
                 _device_error(cls, a, b)
         else:
             db = b
-        if not (da.__class__ is db.__class__ is _ndarray and da.dtype is db.dtype
-                and da.shape == db.shape):
+        if da.__class__ is _ndarray:
+            cb = db.__class__
+            if cb is _ndarray:
+                plain = da.dtype is db.dtype and da.shape == db.shape
+            else:  # a float tensor (not 16-bit: PyTorch's float32 opmath) and a Python number
+                plain = (cb is float or cb is int) and da.dtype.kind in "fV" and (
+                    da.dtype.itemsize != 2)
+        else:
+            plain = False
+        if not plain:
             data = [da, db]
             _prepare_binary(node, data)
             da, db = data
@@ -441,8 +449,10 @@ class BinaryOp(Op):
             out.grad_fn = node
             out._rg = True
             node._oshape = y.shape
-            if node.saved:
-                _register_saved(node, (a, b), (da, db), out)
+            for s in node.saved:  # Python scalars and Nones need no version tracking
+                if s is not None and s.__class__ is not float and s.__class__ is not int:
+                    _register_saved(node, (a, b), (da, db), out)
+                    break
         else:
             out.grad_fn = None
             out._rg = False

@@ -122,9 +122,8 @@ class Mul(BinaryOp):
     @staticmethod
     def forward(ctx, a, b):
         e = ctx.next_edges
-        if e:  # save only what the needed gradients use
-            ctx.save_for_backward(a if e[1] is not None else None,
-                                  b if e[0] is not None else None)
+        if e:  # save only what the needed gradients use (save_for_backward, inlined)
+            ctx.saved = (a if e[1] is not None else None, b if e[0] is not None else None)
         return a * b
 
     @staticmethod
