@@ -307,26 +307,30 @@ def test_float32_training_step_matches_reference():
         np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("given,reverse", [(False, False), (True, True)])
-def test_lstm_rows_split_over_threads(given, reverse, monkeypatch):
+@pytest.mark.parametrize("given,reverse,bf,dtype", [(False, False, False, "float64"),
+                                                    (True, True, False, "float64"),
+                                                    (False, False, True, "float32"),
+                                                    (True, True, True, "float32")])
+def test_lstm_rows_split_over_threads(given, reverse, bf, dtype, monkeypatch):
     """With more than one engine thread the compiled LSTM runs blocks of batch rows on
     separate threads (each row's recurrence is independent): the same outputs, states and
-    gradients as one block, and the split really happens."""
+    gradients as one block, and the split really happens. (float32 batch_first: each
+    thread also projects its own rows' input first.)"""
     pytest.importorskip("numba")
     if not anb.enabled():
         pytest.skip("kernels switched off (AUTOGRAD_NUMBA=0)")
     from nn.functional import rnn as R  # noqa: PLC0415
 
-    one = _run("LSTM", 1, reverse, False, given, "float64")
+    one = _run("LSTM", 1, reverse, bf, given, dtype)
     blocks = []
     monkeypatch.setattr(R, "engine_threads", lambda: 3)
     monkeypatch.setattr(R, "_ROWS_PER_THREAD", 1)
     split = R.parallel_slices
     monkeypatch.setattr(R, "parallel_slices",
                         lambda fn, ranges: blocks.append(ranges) or split(fn, ranges))
-    three = _run("LSTM", 1, reverse, False, given, "float64")
+    three = _run("LSTM", 1, reverse, bf, given, dtype)
     assert blocks and all(len(r) == 3 for r in blocks)  # N = 3 rows: one per thread
-    _close(three, one, "float64")
+    _close(three, one, dtype)
 
 
 @pytest.mark.parametrize("bf,given,reverse", [(False, False, False), (True, True, False),

@@ -304,16 +304,24 @@ class LSTMLayer(Op):
             # a buffer of the gates' (T, N, 4H) key, so that the pool hands it to backward's
             # dG (a (N, T, 4H) key of its own kept 3.5 MiB more in the pool)
             xg = scratch_empty(np, (T, N, 4 * H), x.dtype).reshape(xs.shape[:2] + (4 * H,))
-            matmul_rows(xs.reshape(-1, xs.shape[2]), (w_ih * k.scale[:, None]).T,
-                        xg.reshape(-1, 4 * H))
+            xs2, wit, xg2 = xs.reshape(-1, xs.shape[2]), (w_ih * k.scale[:, None]).T, \
+                xg.reshape(-1, 4 * H)
+            if not batch_first:  # time-major: a batch row's steps are not contiguous
+                matmul_rows(xs2, wit, xg2)
             b = _bias(b_ih, b_hh)
             bias = np.full(4 * H, -0.0, x.dtype) if b is None else \
                 np.ascontiguousarray(b * k.scale, x.dtype)  # v + -0. is v, -0. included
             steps = np.array(_steps(T, reverse), np.int64)
             h0c, c0c = np.ascontiguousarray(h0), np.ascontiguousarray(c0)
             kern = K.lstm_forward32.get()
-            _over_rows(lambda r0, r1: kern(seq, xg, batch_first, bias, wt, h0c, c0c, h0_zero,
-                                           steps, A, C, TC, out, r0, r1), N)
+
+            def rows(r0, r1):  # batch_first: each thread projects its own rows' steps first
+                if batch_first:  # (one parallel region, not two; the rows stay in its cache)
+                    np.matmul(xs2[r0 * T:r1 * T], wit, out=xg2[r0 * T:r1 * T])
+                kern(seq, xg, batch_first, bias, wt, h0c, c0c, h0_zero, steps, A, C, TC, out,
+                     r0, r1)
+
+            _over_rows(rows, N)
         else:
             xg = _project(xt, w_ih, _bias(b_ih, b_hh), k.scale)  # all steps, scaled gates
         if seq is None and cell is not None:  # the GEMM + one compiled step; float64: tanh
