@@ -289,7 +289,7 @@ def _op_jvp(cls, args, kwargs, tans, level):
             ctx, _ = _run_full(cls, args, kwargs)
     else:
         ctx, ys = _run_full(cls, args, kwargs)
-        out = _wrap(cls, ys, args)
+        out = _wrap(cls, ys, args, ctx._view)
     prims = tuple(a._data if isinstance(a, Tensor) else a for a in args)
     prev = state.enabled, state.create_graph
     state.enabled = state.create_graph = False
@@ -346,7 +346,7 @@ def _run_full(cls, args, kwargs):
     return node, y
 
 
-def _wrap(cls, ys, args):
+def _wrap(cls, ys, args, view):
     obs = state.observers
     if obs:
         node = object.__new__(cls)
@@ -356,7 +356,7 @@ def _wrap(cls, ys, args):
         outs = tuple(_make(y) for y in ys)
     else:
         outs = _make(ys)
-    if cls._view:
+    if view:  # (the op's ``_view``; a reshape that copied says False on its ctx)
         base = args[0]
         for o in (outs if outs.__class__ is tuple else (outs,)):
             o._vc = base._vc

@@ -334,7 +334,7 @@ class Op(Node):
                 node._out_meta = [(o.shape, o.dtype) for o in y]
             outs = tuple(_make_out(o, node if record else None, record, k)
                          for k, o in enumerate(y))
-            if cls._view:
+            if node._view:  # the class's, or False from a forward that copied
                 for o in outs:
                     _mark_view(o, args[0])
         else:
@@ -355,7 +355,7 @@ class Op(Node):
             else:
                 outs.grad_fn = None
                 outs._rg = False
-            if cls._view:
+            if node._view:  # the class's, or False from a forward that copied
                 _mark_view(outs, args[0])
         if record and node.saved:
             _register_saved(node, args, data, outs)

@@ -293,6 +293,14 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:
+        """The transpose of the last two dims (batches of matrices)."""
+        if self.ndim < 2:
+            if self.ndim == 0:  # PyTorch: the identity, deprecated
+                warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the "
+                              "identity in these cases.", UserWarning, stacklevel=2)
+                return self
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               f"matrices. Got {self.ndim}-D tensor.")
         return self.transpose(-2, -1)
 
     @property

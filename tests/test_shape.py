@@ -75,6 +75,68 @@ def test_reshape_as_view_as_and_errors():
         x.reshape(4)
 
 
+def test_view_never_copies_and_reshape_copies_only_when_it_must():
+    """``view`` of a tensor whose strides cannot express the shape (a transposed or
+    column-sliced tensor flattened) is PyTorch's RuntimeError, never a silent copy;
+    ``reshape`` then copies, and the copy is a tensor of its own (no ``_base``, no shared
+    version counter: an in-place write into it leaves x and x's saved uses alone)."""
+    x = rnd(3, 4)
+    for bad, shape in ((x.t(), (12,)), (x[:, :2], (6,)), (x.t(), (2, 6))):
+        with pytest.raises(RuntimeError, match=r"view: shape .* not compatible with the "
+                                               r"input's size .* and stride .*reshape"):
+            bad.view(shape)
+        with pytest.raises(RuntimeError, match="not compatible"):
+            bad.view_as(ag.zeros(shape))
+        y = bad.reshape(shape)  # a copy
+        assert y._base is None and not np.shares_memory(npy(y), npy(bad))
+    # what the strides allow stays a view, sharing memory and the version counter
+    ok = [(x.t(), (2, 2, 3)), (x[:2], (8,)), (x.t(), (4, 3, 1)), (x.t()[:, :1], (4,))]
+    for t, shape in ok:
+        v = t.view(shape)
+        assert np.shares_memory(npy(v), npy(x)) and v._base is not None
+        assert v.reshape(shape)._base is not None
+    # an in-place write into a reshape's copy does not invalidate x's saved value
+    a = rnd(3, 4)
+    sq = a * 1.0
+    loss = (sq ** 2).sum()  # saves sq
+    c = sq.t().reshape(12)
+    c.add_(1.0)
+    loss.backward()
+    np.testing.assert_allclose(npy(a.grad), 2 * npy(a))
+    assert ag.zeros(0, 3).t().view(0).shape == (0,)  # nothing to copy: a view
+
+
+def test_view_rules_match_torch():
+    torch = pytest.importorskip("torch")
+    base = np.arange(24.0).reshape(2, 3, 4)
+    cases = [(lambda t: t.transpose(1, 2), (24,)), (lambda t: t.transpose(1, 2), (2, 12)),
+             (lambda t: t.transpose(0, 1), (3, 8)), (lambda t: t[:, 1:], (16,)),
+             (lambda t: t[:, :, ::2], (2, 6)), (lambda t: t.permute(2, 0, 1), (4, 6)),
+             (lambda t: t.transpose(1, 2), (2, 4, 3, 1)), (lambda t: t[:, :1], (2, 4))]
+    for f, shape in cases:
+        try:
+            f(torch.tensor(base)).view(shape)
+            want = None
+        except RuntimeError:
+            want = RuntimeError
+        if want is None:
+            np.testing.assert_array_equal(npy(f(ag.tensor(base)).view(shape)),
+                                          f(torch.tensor(base)).reshape(shape).numpy())
+        else:
+            with pytest.raises(RuntimeError):
+                f(ag.tensor(base)).view(shape)
+
+
+def test_advanced_index_and_topk_indices_are_contiguous():
+    """As PyTorch's: a user's ``.view`` on them works."""
+    x = rnd(3, 5, 4)
+    assert x[:, [0, 2]].is_contiguous() and x[:, [0, 2]].view(-1).shape == (24,)
+    assert x[..., ag.tensor([1, 3])].is_contiguous()
+    v, i = x.topk(2, dim=1)
+    assert i.is_contiguous() and v.is_contiguous()
+    assert i.view(-1).shape == (24,)
+
+
 @SETTINGS
 @given(shape=shapes1, data=st.data())
 def test_flatten_unflatten(shape, data):

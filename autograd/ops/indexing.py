@@ -151,10 +151,13 @@ class GetItem(Op):
     def forward(ctx, x, index, basic):
         ctx.in_shape, ctx.dtype, ctx.index, ctx.basic = x.shape, x.dtype, index, basic
         try:
-            return _get(x, index)
+            y = _get(x, index)
         except IndexError as e:
             raise IndexError(f"index {index!r} is invalid for a tensor of shape "
                              f"{list(x.shape)}: {e}") from None
+        if not basic and not y.flags.c_contiguous:  # NumPy may lay x[:, [0, 2]] out with
+            y = get_array_module(y).ascontiguousarray(y)  # the index dim last; PyTorch: C
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -779,7 +782,9 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
             f"shape {list(x.shape)} has size {n})"
         )
     idx, d = _sorted_indices("topk", x, d, largest)
-    idx = idx[(slice(None),) * d + (slice(0, k),)]
+    # the first k of the sorted indices, in their own contiguous array (as PyTorch's: a
+    # user's idx.view(-1) works)
+    idx = get_array_module(idx).ascontiguousarray(idx[(slice(None),) * d + (slice(0, k),)])
     return TopkResult(named(Gather.apply(x, index=_dim_index(idx, d), basic=False),
                             "TopkBackward0"), _wrap_index(x, idx))
 

@@ -13,6 +13,7 @@ from .. import dtypes as _dtypes
 from ..backend import get_array_module
 from ..dtypes import promote, to_dtype
 from ..function import Op, named
+from ..grad_mode import state
 from ..registry import register
 from ..tensor import Size, Tensor, _make
 from .elementwise import Clone, cast
@@ -79,12 +80,15 @@ class Reshape(Op):
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         try:
-            return x.reshape(shape)
+            y = x.reshape(shape)
         except ValueError:
             raise RuntimeError(
                 f"reshape: shape {list(shape)} is invalid for input of shape "
                 f"{list(x.shape)} ({x.size} elements)"
             ) from None
+        if not _is_view_of(y, x):  # x's strides cannot express the shape: NumPy copied
+            ctx._view = False  # a new tensor, as PyTorch's reshape gives then: not a view
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -314,20 +318,49 @@ def _is_dtype_arg(a) -> bool:
             or (isinstance(a, type) and a not in (int, bool)))
 
 
-@register(family=_SH, op=Reshape, aliases="view", numpy="reshape")
-@_sizes_keyword("shape", "size")  # reshape(shape=...), its alias view(size=...)
+def _is_view_of(y, x) -> bool:
+    """Whether ``y``, a reshape of the array ``x``, lies in x's memory (NumPy and CuPy
+    reshape a view when x's strides can express the new shape, else a copy). A view's base
+    is x or x's own base (NumPy keeps the owner); a copy's base is its fresh buffer."""
+    b = y.base
+    return y is x or (b is not None and (b is x or b is x.base)) or y.size == 0
+
+
+@register(family=_SH, op=Reshape, numpy="reshape")
+@_sizes_keyword("shape")  # reshape(shape=...)
 def reshape(x, *shape):
-    """Return a tensor with the same data and the given shape (one dim may be -1);
-    ``x.view(dtype)`` reads the same memory as another dtype."""
-    if len(shape) == 1 and _is_dtype_arg(shape[0]) and isinstance(x, Tensor):
-        return _view_dtype(x, shape[0])
+    """Return a tensor with the same data and the given shape (one dim may be -1): a view
+    of x's memory when its strides allow, else a copy (as PyTorch's)."""
     shape = _shape_arg(shape)
     if not isinstance(x, Tensor):
         return x.reshape(shape)
     return Reshape.apply(x, shape=shape)
 
 
-view = reshape
+@register(family=_SH, op=Reshape)
+@_sizes_keyword("size")  # view(size=...)
+def view(x, *shape):
+    """x's memory under another shape (one dim may be -1), never a copy: a RuntimeError
+    when x's strides cannot express it (a transposed tensor flattened: use ``reshape``);
+    ``x.view(dtype)`` reads the same memory as another dtype."""
+    if len(shape) == 1 and _is_dtype_arg(shape[0]) and isinstance(x, Tensor):
+        return _view_dtype(x, shape[0])
+    shape = _shape_arg(shape)
+    if not isinstance(x, Tensor):
+        return x.reshape(shape)
+    if not state.transforms:  # (vmap's physical arrays have their own layout)
+        a = x._data
+        try:
+            y = a.reshape(shape)
+        except ValueError:
+            y = None  # Reshape names the bad shape
+        if y is not None and not _is_view_of(y, a):
+            raise RuntimeError(
+                f"view: shape {list(shape)} is not compatible with the input's size "
+                f"{list(a.shape)} and stride {[st // a.itemsize for st in a.strides]} (at "
+                f"least one dimension spans across two contiguous subspaces). Use "
+                f".reshape(...) instead.")
+    return Reshape.apply(x, shape=shape)
 
 
 @register(family=_SH, op=Permute, numpy="transpose")
@@ -796,8 +829,8 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
 
 @register(family=_SH, op=Reshape, function=False, arity=2)
 def view_as(x, other):
-    """``x.reshape(other.shape)``."""
-    return reshape(x, tuple(other.shape))
+    """``x.view(other.shape)``."""
+    return view(x, tuple(other.shape))
 
 
 @register(family=_SH, op=Reshape, function=False, arity=2)
@@ -1154,7 +1187,9 @@ def _H(self):
 
 
 def _mH(self):
-    if self.ndim == 0:
+    if self.ndim == 0:  # PyTorch: the identity, deprecated
+        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=3)
         return self
     if self.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
