@@ -351,7 +351,7 @@ class Tensor:
         While a graph holds this array for backward, it is returned read-only, so that
         writing into it raises instead of silently corrupting the gradient.
         """
-        if self._rg and not force:
+        if self._rg and not force and state.enabled:  # (under no_grad PyTorch allows it)
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."

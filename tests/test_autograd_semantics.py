@@ -310,3 +310,18 @@ def test_inference_mode_false_inside_inference_mode():
             with lib.inference_mode(False):
                 assert lib.is_grad_enabled() is True
         assert lib.ones(2).layout == lib.strided
+
+
+def test_numpy_of_a_tensor_requiring_grad_only_under_a_grad_mode_off():
+    """PyTorch refuses ``numpy()`` on a tensor that requires grad while grad mode is on
+    (the array would leave the graph silently); under ``no_grad``/``inference_mode`` it
+    hands the memory over."""
+    t = ag.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"requires grad\. Use tensor\.detach\(\)\.numpy"):
+        t.numpy()
+    with ag.no_grad():
+        a = t.numpy()
+    a[0] = 5.0  # the same memory
+    assert t.detach()[0].item() == 5.0
+    with ag.inference_mode():
+        assert t.numpy() is a
