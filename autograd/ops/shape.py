@@ -320,10 +320,15 @@ def _is_dtype_arg(a) -> bool:
 
 def _is_view_of(y, x) -> bool:
     """Whether ``y``, a reshape of the array ``x``, lies in x's memory (NumPy and CuPy
-    reshape a view when x's strides can express the new shape, else a copy). A view's base
-    is x or x's own base (NumPy keeps the owner); a copy's base is its fresh buffer."""
-    b = y.base
-    return y is x or (b is not None and (b is x or b is x.base)) or y.size == 0
+    reshape a view when x's strides can express the new shape, else a copy). NumPy: a
+    view's base is x or x's own base (NumPy keeps the owner), a copy's base its fresh
+    buffer. CuPy: a reshaped view starts at x's first element, a copy elsewhere."""
+    if y is x or y.size == 0:
+        return True
+    if y.__class__ is np.ndarray:
+        b = y.base
+        return b is not None and (b is x or b is x.base)
+    return y.data.ptr == x.data.ptr
 
 
 @register(family=_SH, op=Reshape, numpy="reshape")

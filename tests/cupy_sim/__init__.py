@@ -232,6 +232,8 @@ class ndarray:
     imag = property(lambda s: _wrap(s._a.imag))
     device = property(lambda s: cuda.Device(0))
     base = property(lambda s: None if s._a.base is None else _Base)
+    # CuPy's MemoryPointer of the first element (views of one buffer compare by ``ptr``)
+    data = property(lambda s: _MemoryPointer(s._a.__array_interface__["data"][0]))
 
     @shape.setter
     def shape(self, v):
@@ -369,6 +371,16 @@ class ndarray:
 
 ndarray.__module__ = "cupy"
 _Base = object()  # a non-None base (CuPy's base is another cupy array; nothing reads it here)
+
+
+class _MemoryPointer:
+    """``ndarray.data``: CuPy's ``cupy.cuda.MemoryPointer``, of which only ``ptr`` (the
+    device address of the array's first element) is used."""
+
+    __slots__ = ("ptr",)
+
+    def __init__(self, ptr: int):
+        self.ptr = ptr
 
 
 def _unpickle(a):
