@@ -117,3 +117,17 @@ def test_rope_in_the_llama_style_without_gradients():
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6)
     with pytest.raises(RuntimeError, match="view_as_complex: gradients of complex"):
         ag.view_as_complex(ag.zeros(3, 2, requires_grad=True))
+
+
+def test_conjugate_transposes_conjugate_complex_tensors():
+    """``H``, ``mH`` and ``adjoint()`` conjugate a complex tensor as they transpose (they
+    returned the bare transpose); real tensors get the transpose."""
+    a = np.array([[1 + 2j, 3j, -1], [1, 2 - 1j, 0.5j]])
+    b = np.arange(24.0).reshape(2, 3, 4) + 1j * np.arange(24.0).reshape(2, 3, 4)[::-1]
+    for f in (lambda t: t.H, lambda t: t.mH, lambda t: t.adjoint()):
+        np.testing.assert_array_equal(f(ag.tensor(a)).numpy(), a.T.conj())
+        np.testing.assert_array_equal(f(ag.tensor(a.real)).numpy(), a.real.T)
+    for f in (lambda t: t.mH, lambda t: t.adjoint()):
+        np.testing.assert_array_equal(f(ag.tensor(b)).numpy(), np.swapaxes(b, -1, -2).conj())
+        want = f(torch.tensor(b)).resolve_conj().numpy()
+        np.testing.assert_array_equal(f(ag.tensor(b)).numpy(), want)

@@ -553,7 +553,7 @@ def dist(input, other, p=2):
 
 @register(family=_P, op=None, arity=1)
 def adjoint(x):
-    """The conjugate transpose of the last two dims, as a view (real: ``mT``)."""
+    """The conjugate transpose of the last two dims (of a real tensor: ``mT``, a view)."""
     if x.ndim == 0:
         warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
                       UserWarning, stacklevel=2)
@@ -561,6 +561,7 @@ def adjoint(x):
     if x.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {x.ndim}-D tensor.")
-    return transpose(x, -2, -1)
+    t = transpose(x, -2, -1)
+    return t.conj() if t.dtype.is_complex else t
 
 

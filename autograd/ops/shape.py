@@ -1188,7 +1188,13 @@ def _H(self):
     if self.ndim != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{self.ndim}-D tensor.")
-    return transpose(self, 0, 1)
+    return _conj_if_complex(transpose(self, 0, 1))
+
+
+def _conj_if_complex(t):
+    """The conjugate of a complex tensor (H, mH conjugate as they transpose); t itself when
+    real."""
+    return t.conj() if t.dtype.is_complex else t
 
 
 def _mH(self):
@@ -1199,19 +1205,19 @@ def _mH(self):
     if self.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
                            f"Got {self.ndim}-D tensor.")
-    return transpose(self, -2, -1)
+    return _conj_if_complex(transpose(self, -2, -1))
 
 
 @register(family=_SH, op=Permute, function=False,
-          method=property(_H, doc="The conjugate transpose of a matrix (its transpose: the "
-                                  "dtypes here are real)."))
+          method=property(_H, doc="The conjugate transpose of a matrix (the transpose of a "
+                                  "real one)."))
 def H(x):
-    """``x.H``: the conjugate transpose of a 2-D tensor (real dtypes: the transpose)."""
+    """``x.H``: the conjugate transpose of a 2-D tensor (of a real one: the transpose)."""
     return _H(x)
 
 
 @register(family=_SH, op=Permute, function=False,
           method=property(_mH, doc="The conjugate transpose of the last two dims."))
 def mH(x):
-    """``x.mH``: the conjugate transpose of the last two dims (real dtypes: ``mT``)."""
+    """``x.mH``: the conjugate transpose of the last two dims (of a real tensor: ``mT``)."""
     return _mH(x)
