@@ -354,12 +354,12 @@ def gc_relaxed(threshold: int = 1_000_000):
     Graphs are acyclic by construction (a node never references its outputs), so reference
     counting frees them; the cyclic collector finds nothing in them, yet with its default
     first threshold (700 allocations) it re-scans every live node over and over while a long
-    graph is built or swept: a quarter of the time of a 100,000-op chain. (At 100,000 it
-    still ran ~5 times over a 100,000-op chain's forward, ~10% of it; an op allocates ~5
-    tracked objects.) The engine uses
-    this around every backward sweep; wrap the forward pass of a very long graph in it to
-    get the same there. Nested and concurrent uses (threads) are counted: the threshold is
-    restored when the last block exits. Set ``AUTOGRAD_KEEP_GC=1`` to never change it.
+    graph is built or swept: a quarter of the time of a 100,000-op chain. (With a threshold
+    of 100,000 it still ran ~5 times over that chain's forward, ~10% of it: an op allocates
+    ~4.5 tracked objects.) The engine uses this around every backward sweep; wrap the
+    forward pass of a very long graph in it to get the same there. Nested and concurrent
+    uses (threads) are counted: the threshold is restored when the last block exits. Set
+    ``AUTOGRAD_KEEP_GC=1`` to never change it.
     """
     global _gc_depth, _gc_saved
     with _gc_lock:
