@@ -680,7 +680,7 @@ def _prepare_binary(node, data) -> None:
         post = None
         if da != db:
             dt = promote(a, b)
-            if fr and dt.kind not in "fV":
+            if fr and dt.kind not in "fVc":
                 dt = get_default_dtype()
             post = ((a.shape, da), (b.shape, db))
             if da != dt:
@@ -694,7 +694,7 @@ def _prepare_binary(node, data) -> None:
         if b.__class__.__module__ == "numpy":  # numpy scalar: treat like a Python scalar
             data[1] = b = b.item()
         dt = scalar_result(a.dtype, b)
-        if fr and dt.kind not in "fV":
+        if fr and dt.kind not in "fVc":
             dt = get_default_dtype()
         if node._opmath and dt == _F16 and b.__class__ is not bool:
             node._post = ((a.shape, a.dtype), None)
@@ -708,7 +708,7 @@ def _prepare_binary(node, data) -> None:
         if a.__class__.__module__ == "numpy":
             data[0] = a = a.item()
         dt = scalar_result(b.dtype, a)
-        if fr and dt.kind not in "fV":
+        if fr and dt.kind not in "fVc":
             dt = get_default_dtype()
         if node._opmath == 2 and dt == _F16 and a.__class__ is not bool:  # 2. * x_half
             node._post = (None, (b.shape, b.dtype))

@@ -131,3 +131,23 @@ def test_conjugate_transposes_conjugate_complex_tensors():
         np.testing.assert_array_equal(f(ag.tensor(b)).numpy(), np.swapaxes(b, -1, -2).conj())
         want = f(torch.tensor(b)).resolve_conj().numpy()
         np.testing.assert_array_equal(f(ag.tensor(b)).numpy(), want)
+
+
+@pytest.mark.parametrize("name", ["sgn", "vdot", "cov", "lerp", "div0d", "rdiv", "divint",
+                                  "dist"])
+def test_complex_values_of_more_ops_match_torch(name):
+    """Complex tensors gave silently wrong values here: sgn (the real sign), vdot (no
+    conjugate), cov (no conjugate, and its division by a 0-d float tensor dropped the
+    imaginary part: true division promoted complex / float to the default float dtype),
+    lerp (computed in float64); dist refused complex."""
+    a = np.array([[1 + 2j, -3j, 0.5, 0], [2 - 1j, 1j, -1 + 1j, 4]])
+    b = np.array([[0.5 - 1j, 2, 1j, 1], [1, -1j, 3 + 0.5j, 0]])
+    f = {"sgn": lambda M, x, y: M.sgn(x), "vdot": lambda M, x, y: M.vdot(x[0], y[0]),
+         "cov": lambda M, x, y: M.cov(x), "lerp": lambda M, x, y: M.lerp(x, y, 0.3),
+         "div0d": lambda M, x, y: x / M.tensor(3.0), "rdiv": lambda M, x, y: 2 / y[0, :3],
+         "divint": lambda M, x, y: M.tensor([1, 2]) / M.tensor(1j),
+         "dist": lambda M, x, y: M.dist(x, y)}[name]
+    got = f(ag, ag.tensor(a), ag.tensor(b))
+    want = f(torch, torch.tensor(a), torch.tensor(b)).resolve_conj()
+    assert str(got.dtype) == str(want.dtype)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)

@@ -370,6 +370,8 @@ def vdot(input, other):
                            f"{input.dtype} and {other.dtype}")
     if input.dtype.kind == "b":
         raise NotImplementedError('"dot" not implemented for \'Bool\' (as in PyTorch)')
+    if input.dtype.is_complex:  # the first vector conjugated
+        input = input.conj()
     return dot(input, other)
 
 
@@ -538,7 +540,7 @@ def dist(input, other, p=2):
     for x in (input, other):
         if not isinstance(x, Tensor):
             raise TypeError(f"dist(): argument must be Tensor, not {type(x).__name__}")
-    if input.dtype.kind not in "fV" or other.dtype.kind not in "fV":
+    if input.dtype.kind not in "fVc" or other.dtype.kind not in "fVc":
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
                            f"Got {input.dtype if input.dtype.kind != 'f' else other.dtype} "
                            "instead.")

@@ -947,7 +947,7 @@ def cov(x, *, correction: int = 1, fweights=None, aweights=None):
                       "than the number of observations.", UserWarning, stacklevel=2)
         norm_factor = norm_factor * 0 if isinstance(norm_factor, Tensor) else 0.0
     xc = xin - reshape(avg, (-1, 1))
-    c = matmul(xc, (xc * w if w is not None else xc).mT)
+    c = matmul(xc, (xc * w if w is not None else xc).mH)  # conjugated when complex
     if not isinstance(norm_factor, Tensor):
         with np.errstate(all="ignore"):
             out = c / (float(norm_factor) if c.dtype.kind in "fV" else norm_factor)

@@ -1130,7 +1130,14 @@ def fix(x):
 
 @register(family=_EW, op=E.Sign, inplace=True)
 def sgn(x):
-    """The sign of each element (for real tensors, ``sign``)."""
+    """The sign of each element: ``x / |x|`` for a complex tensor (0 at 0; no gradient, as
+    every complex value here), ``sign`` for a real one."""
+    if isinstance(x, Tensor) and x.dtype.is_complex:
+        a = x._data
+        xp = _xp(a)
+        m = xp.abs(a)
+        with np.errstate(all="ignore"):
+            return _make(xp.where(m == 0, 0, a / xp.where(m == 0, 1, m)).astype(a.dtype))
     return E.sign(x)
 
 
@@ -1432,7 +1439,8 @@ class Lerp(Op):
         if ctx.next_edges:
             ctx.save_for_backward(a, b, w)
             ctx.weight = weight
-        ca, cb, cw = (x.astype(np.float64) if dt != _F64 else x for x in (
+        wide = np.complex128 if dt.kind == "c" else _F64  # (complex: keep the imaginary part)
+        ca, cb, cw = (x.astype(wide) if dt != wide else x for x in (
             a, b, xp.asarray(ww, dtype=dt)))
         with np.errstate(all="ignore"):
             d = cb - ca
