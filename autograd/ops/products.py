@@ -23,6 +23,7 @@ from .linalg import dot, matmul
 from .reduction import norm
 from .reduction import sum as _sum
 from .shape import (
+    _conj_if_complex,
     broadcast_shapes,
     broadcast_tensors,
     broadcast_to,
@@ -563,7 +564,6 @@ def adjoint(x):
     if x.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {x.ndim}-D tensor.")
-    t = transpose(x, -2, -1)
-    return t.conj() if t.dtype.is_complex else t
+    return _conj_if_complex(transpose(x, -2, -1))
 
 
